@@ -1,0 +1,190 @@
+#include "common/cluster_config.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace qj {
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) out.push_back(Trim(cur));
+  return out;
+}
+
+Result<int64_t> ParseInt(const std::string& v, const std::string& what) {
+  try {
+    size_t used = 0;
+    long long x = std::stoll(v, &used);
+    if (used != v.size()) throw std::invalid_argument(v);
+    return static_cast<int64_t>(x);
+  } catch (const std::exception&) {
+    return Status::InvalidArgument(what + ": '" + v + "' is not an integer");
+  }
+}
+
+}  // namespace
+
+Result<HostPort> ParseHostPort(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument("'" + s + "' is not host:port");
+  }
+  HostPort hp;
+  hp.host = s.substr(0, colon);
+  QJ_ASSIGN_OR_RETURN(int64_t port, ParseInt(s.substr(colon + 1), "port in '" + s + "'"));
+  if (port < 1 || port > 65535) {
+    return Status::InvalidArgument("port in '" + s + "' is out of range 1..65535");
+  }
+  hp.port = static_cast<int>(port);
+  return hp;
+}
+
+Result<JournalUri> ParseJournalUri(const std::string& uri) {
+  const std::string scheme = "qjournal://";
+  if (uri.compare(0, scheme.size(), scheme) != 0) {
+    return Status::InvalidArgument("journal URI '" + uri + "' does not start with qjournal://");
+  }
+  std::string rest = uri.substr(scheme.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string::npos || slash + 1 == rest.size()) {
+    return Status::InvalidArgument("journal URI '" + uri + "' has no /<journal id>");
+  }
+  JournalUri out;
+  out.journal_id = rest.substr(slash + 1);
+  for (char c : out.journal_id) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return Status::InvalidArgument("journal id '" + out.journal_id +
+                                     "' may hold only letters, digits, '-', '_' and '.'");
+    }
+  }
+  for (const std::string& part : Split(rest.substr(0, slash), ';')) {
+    QJ_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(part));
+    out.journalnodes.push_back(hp);
+  }
+  if (out.journalnodes.empty() || out.journalnodes.size() % 2 == 0) {
+    return Status::InvalidArgument("journal URI '" + uri +
+                                   "' must name an odd number of journalnodes");
+  }
+  return out;
+}
+
+const NamenodeInfo* ClusterConfig::FindNamenode(const std::string& id) const {
+  for (const auto& nn : namenodes) {
+    if (nn.id == id) return &nn;
+  }
+  return nullptr;
+}
+
+Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& origin) {
+  std::map<std::string, std::string> kv;
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line = line.substr(0, hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      return Status::InvalidArgument(origin + ":" + std::to_string(lineno) +
+                                     ": expected 'key = value', got '" + line + "'");
+    }
+    kv[Trim(line.substr(0, eq))] = Trim(line.substr(eq + 1));
+  }
+  ClusterConfig c;
+  auto take = [&](const std::string& key) -> Result<std::string> {
+    auto it = kv.find(key);
+    if (it == kv.end()) return Status::InvalidArgument(origin + ": missing key '" + key + "'");
+    std::string v = it->second;
+    kv.erase(it);
+    return v;
+  };
+  auto take_int = [&](const std::string& key, int64_t* dst) -> Status {
+    auto it = kv.find(key);
+    if (it == kv.end()) return Status::OK();  // keep default
+    auto r = ParseInt(it->second, origin + ": " + key);
+    kv.erase(it);
+    if (!r.ok()) return r.status();
+    *dst = *r;
+    return Status::OK();
+  };
+  QJ_ASSIGN_OR_RETURN(std::string ns, take("namespace.id"));
+  QJ_ASSIGN_OR_RETURN(c.namespace_id, ParseInt(ns, origin + ": namespace.id"));
+  QJ_ASSIGN_OR_RETURN(c.cluster_id, take("cluster.id"));
+  QJ_ASSIGN_OR_RETURN(std::string uri, take("journal.uri"));
+  auto ju = ParseJournalUri(uri);
+  if (!ju.ok()) return ju.status().Prepend(origin);
+  c.journal = *ju;
+  if (kv.count("namenode.ids")) {
+    std::string ids = kv["namenode.ids"];
+    kv.erase("namenode.ids");
+    for (const std::string& id : Split(ids, ',')) {
+      NamenodeInfo nn;
+      nn.id = id;
+      QJ_ASSIGN_OR_RETURN(nn.host, take("namenode." + id + ".host"));
+      int64_t port = 0;
+      QJ_RETURN_IF_ERROR(take_int("namenode." + id + ".rpc_port", &port));
+      nn.rpc_port = static_cast<int>(port);
+      port = 0;
+      QJ_RETURN_IF_ERROR(take_int("namenode." + id + ".failoverd_port", &port));
+      nn.failoverd_port = static_cast<int>(port);
+      port = 0;
+      QJ_RETURN_IF_ERROR(take_int("namenode." + id + ".http_port", &port));
+      nn.http_port = static_cast<int>(port);
+      if (nn.rpc_port <= 0 || nn.rpc_port > 65535) {
+        return Status::InvalidArgument(origin + ": namenode." + id + ".rpc_port is missing or out of range");
+      }
+      c.namenodes.push_back(nn);
+    }
+  }
+  if (kv.count("failover.automatic")) {
+    const std::string v = kv["failover.automatic"];
+    kv.erase("failover.automatic");
+    if (v != "true" && v != "false") {
+      return Status::InvalidArgument(origin + ": failover.automatic must be true or false");
+    }
+    c.automatic_failover = v == "true";
+  }
+  QJ_RETURN_IF_ERROR(take_int("lease.duration_ms", &c.lease_duration_ms));
+  QJ_RETURN_IF_ERROR(take_int("lease.margin_ms", &c.lease_margin_ms));
+  QJ_RETURN_IF_ERROR(take_int("health.interval_ms", &c.health_interval_ms));
+  QJ_RETURN_IF_ERROR(take_int("health.timeout_ms", &c.health_timeout_ms));
+  if (kv.count("lease.drift")) {
+    try {
+      c.lease_drift = std::stod(kv["lease.drift"]);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument(origin + ": lease.drift is not a number");
+    }
+    kv.erase("lease.drift");
+    if (c.lease_drift < 0 || c.lease_drift >= 0.5) {
+      return Status::InvalidArgument(origin + ": lease.drift must be in [0, 0.5)");
+    }
+  }
+  if (c.lease_duration_ms <= 2 * c.lease_margin_ms) {
+    return Status::InvalidArgument(origin + ": lease.duration_ms must exceed 2 x lease.margin_ms");
+  }
+  c.extra = std::move(kv);
+  return c;
+}
+
+Result<ClusterConfig> LoadClusterConfig(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return Status::NotFound("cannot open cluster file '" + path + "'");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ParseClusterConfig(ss.str(), path);
+}
+
+}  // namespace qj

@@ -1,0 +1,69 @@
+// The cluster file (conf/cluster.conf): one file that every daemon and tool reads.
+//
+// Format: `key = value` lines; `#` starts a comment; blank lines ignored. Keys:
+//   namespace.id, cluster.id, journal.uri (qjournal://h:p;h:p;h:p/<journal id>),
+//   namenode.ids (comma list), namenode.<id>.host, namenode.<id>.rpc_port,
+//   namenode.<id>.failoverd_port, namenode.<id>.http_port (optional),
+//   failover.automatic (true/false), lease.duration_ms, lease.drift, lease.margin_ms,
+//   health.interval_ms, health.timeout_ms, plus any other key (kept in `extra`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace qj {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+  bool operator==(const HostPort& o) const { return host == o.host && port == o.port; }
+};
+
+// Parses "host:port" (port 1..65535).
+Result<HostPort> ParseHostPort(const std::string& s);
+
+struct JournalUri {
+  std::vector<HostPort> journalnodes;
+  std::string journal_id;
+};
+
+// Parses qjournal://host:port;host:port;.../journalId (an odd count >= 1 of nodes).
+Result<JournalUri> ParseJournalUri(const std::string& uri);
+
+struct NamenodeInfo {
+  std::string id;
+  std::string host;
+  int rpc_port = 0;
+  int failoverd_port = 0;
+  int http_port = 0;
+  HostPort rpc() const { return HostPort{host, rpc_port}; }
+  HostPort failoverd() const { return HostPort{host, failoverd_port}; }
+};
+
+struct ClusterConfig {
+  int64_t namespace_id = 0;
+  std::string cluster_id;
+  JournalUri journal;
+  std::vector<NamenodeInfo> namenodes;
+  bool automatic_failover = true;
+  int64_t lease_duration_ms = 3000;
+  double lease_drift = 0.05;
+  int64_t lease_margin_ms = 200;
+  int64_t health_interval_ms = 200;
+  int64_t health_timeout_ms = 1000;
+  std::map<std::string, std::string> extra;
+
+  // The namenode with this id, or nullptr.
+  const NamenodeInfo* FindNamenode(const std::string& id) const;
+};
+
+// Reads and validates a cluster file. Errors name the file and line.
+Result<ClusterConfig> LoadClusterConfig(const std::string& path);
+Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& origin);
+
+}  // namespace qj

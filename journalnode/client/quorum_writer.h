@@ -1,0 +1,132 @@
+// The quorum writer and reader: the namenode's (and the tools') side of the journal.
+//
+// CONTRACT between journalnode/client (implements it) and namenode/, tools, benchmarks
+// (use it). Change it only together with every user.
+//
+// Writer lifecycle (DESIGN §4):
+//   auto w = QuorumWriter::Open(opts, ns);   // new epoch on a majority + recovery of the
+//                                             // last unfinalized segment + finalize it
+//   w->last_txid();                           // the whole recovered log is committed
+//   w->StartSegment(w->last_txid() + 1);
+//   w->Append(txid, op, payload) ...;         // dense txids; queued, pipelined, group-committed
+//   w->WaitCommitted(txid, timeout);          // durable on a majority
+//   w->FinalizeSegment();  w->Close();
+//
+// Once a writer fails (a newer epoch fenced it, a majority did not ack within the write
+// timeout, a journalnode reported the journal out of sync for a majority), health() stays
+// non-OK forever and every call returns that status: the owner must stop serving and, to
+// write again, Open() a new writer (which takes a new epoch and recovers).
+//
+// Thread-safety: all methods may be called from any thread. Append() calls must be made
+// in txid order (the caller serializes them, e.g. under its namespace lock).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/cluster_config.h"
+#include "common/edit_record.h"
+#include "common/status.h"
+
+namespace qj::jn {
+
+struct NamespaceInfo {
+  int64_t namespace_id = 0;
+  std::string cluster_id;
+  int32_t layout_version = 1;
+};
+
+struct QuorumOptions {
+  std::vector<HostPort> journalnodes;
+  std::string journal_id;
+  // Who is speaking, for log lines ("nn1").
+  std::string name = "writer";
+  // Connect and per-call timeout for one journalnode.
+  int64_t rpc_timeout_ms = 2000;
+  // A batch not acknowledged by a majority within this time fails the writer.
+  int64_t write_timeout_ms = 10000;
+  // newEpoch / prepare / accept / finalize phases.
+  int64_t recovery_timeout_ms = 20000;
+  // Bound on bytes queued but not yet acknowledged, per journalnode. A journalnode past
+  // it is dropped from the pipeline and caught up later; the majority goes on.
+  size_t max_queue_bytes = 64u << 20;
+  // Upper bound on one journal() call.
+  size_t max_batch_bytes = 1u << 20;
+  // When idle, send a heartbeat this often, carrying the committed txid so readers see
+  // the latest edits promptly (0 disables; not recommended).
+  int64_t heartbeat_interval_ms = 20;
+  Clock* clock = RealClock::Get();
+};
+
+// Figures for benchmarks and status pages.
+struct WriterStats {
+  int64_t batches = 0;
+  int64_t edits = 0;
+  int64_t bytes = 0;
+  // Histogram of batch sizes in edits, bucket i counts batches of [2^i, 2^(i+1)) edits.
+  std::vector<int64_t> batch_size_log2_histogram;
+  // Per journalnode: last acknowledged txid (-1 if none) and whether it is in the pipeline.
+  std::vector<int64_t> acked_txid;
+  std::vector<bool> in_pipeline;
+};
+
+class QuorumWriter {
+ public:
+  virtual ~QuorumWriter() = default;
+
+  // Becomes the writer: a new epoch promised by a majority, recovery of the last
+  // unfinalized segment (prepare/accept), and its finalization. Returns a writer with no
+  // segment open.
+  static Result<std::unique_ptr<QuorumWriter>> Open(const QuorumOptions& opts,
+                                                     const NamespaceInfo& ns);
+
+  virtual int64_t epoch() const = 0;
+  // Last txid of the log after recovery (0 for an empty log); then the last appended.
+  virtual int64_t last_txid() const = 0;
+  // Highest txid known committed on a majority.
+  virtual int64_t committed_txid() const = 0;
+  // OK while the writer can write; the failure reason forever after.
+  virtual Status health() const = 0;
+
+  // Opens segment `first_txid` (== last_txid() + 1) on a majority.
+  virtual Status StartSegment(int64_t first_txid) = 0;
+  // Queues one edit; txid must be last_txid() + 1. Blocks only while the queue is full.
+  virtual Status Append(int64_t txid, uint16_t op, std::string_view payload) = 0;
+  // Blocks until `txid` is committed on a majority (OK), the writer fails, or the
+  // timeout passes (TimedOut; the writer goes on).
+  virtual Status WaitCommitted(int64_t txid, int64_t timeout_ms) = 0;
+  // Waits for every appended edit to commit, then finalizes the open segment on a majority.
+  virtual Status FinalizeSegment() = 0;
+  // Deletes finalized segments ending below min_txid_to_keep on every reachable node.
+  virtual Status Purge(int64_t min_txid_to_keep) = 0;
+  virtual WriterStats stats() const = 0;
+  // Stops the writer's threads. Does not finalize. Idempotent.
+  virtual void Close() = 0;
+};
+
+// Reads committed edits (only committed ones: a journalnode serves txids up to the
+// committed txid it has heard of). Thread-compatible; one per tailer.
+class QuorumReader {
+ public:
+  virtual ~QuorumReader() = default;
+  static std::unique_ptr<QuorumReader> Create(const QuorumOptions& opts);
+
+  // Up to max_txns committed edits starting at from_txid, in txid order and dense; empty
+  // when none are committed yet. Tries journalnodes in turn (most up to date first).
+  virtual Result<std::vector<EditRecord>> ReadCommitted(int64_t from_txid, int max_txns) = 0;
+  // The highest committed txid reported by any reachable journalnode.
+  virtual Result<int64_t> CommittedTxId() = 0;
+};
+
+// Administrative calls on every journalnode of the quorum.
+// Formats the journal on every journalnode (all must answer; refuses to clobber a
+// formatted journal unless force).
+Status FormatJournal(const QuorumOptions& opts, const NamespaceInfo& ns, bool force);
+// True if a majority report the journal formatted.
+Result<bool> IsJournalFormatted(const QuorumOptions& opts);
+
+}  // namespace qj::jn

@@ -1,0 +1,27 @@
+// The failover controller (failoverd) service, used by haadmin and by the peer failoverd
+// for graceful failover.
+
+namespace cpp qjournal.thrift
+
+struct FailoverStatus {
+  1: required string namenodeId,
+  // HEALTHY / UNHEALTHY / UNRESPONSIVE / INITIALIZING
+  2: required string health,
+  3: required bool holdsLease,
+  4: required i64 leaseRemainingMs,
+  // Milliseconds this controller still stays out of the contest after ceding; 0 if none.
+  5: required i64 cededRemainingMs,
+  6: required bool automaticFailoverEnabled,
+}
+
+exception FailoverException {
+  1: string message,
+}
+
+service FailoverController {
+  FailoverStatus getStatus(),
+  // Demote the local namenode, release the lease, stay out of the contest for millisToCede.
+  void cedeActive(1: i32 millisToCede) throws (1: FailoverException e),
+  // Make the local namenode active: ask the peer failoverd to cede, then take the lease.
+  void gracefulFailover() throws (1: FailoverException e),
+}

@@ -1,0 +1,154 @@
+// The namenode's client protocol (namespace operations) and its HA protocol (used by
+// haadmin and failoverd). Both are served on the namenode's one RPC port: ClientProtocol
+// extends HAServiceProtocol, so an HAServiceProtocolClient can talk to that port.
+
+namespace cpp qjournal.thrift
+
+enum FsErrorCode {
+  FILE_NOT_FOUND = 1,
+  FILE_ALREADY_EXISTS = 2,
+  NOT_A_DIRECTORY = 3,       // a path component (or the target) is not a directory
+  DIRECTORY_NOT_EMPTY = 4,
+  INVALID_PATH = 5,
+  PERMISSION_DENIED = 6,
+  NOT_ACTIVE = 7,            // standby, or stopped serving (fenced, lease expired)
+  IS_A_DIRECTORY = 8,
+  INVALID_ARGUMENT = 9,
+  IO_ERROR = 10,             // the journal failed; nothing was acknowledged
+}
+
+// Every namespace failure. `code` is the type; `message` says what and where.
+exception FsException {
+  1: FsErrorCode code,
+  2: string message,
+  // For NOT_ACTIVE: the id of the namenode believed active, when known.
+  3: optional string activeNamenodeId,
+}
+
+// Trusted caller identity, as with HDFS's simple authentication.
+struct UserInfo {
+  1: required string user,
+  2: required list<string> groups,
+}
+
+struct Block {
+  1: required i64 blockId,
+  2: required i64 numBytes,
+  3: required i64 generationStamp,
+}
+
+struct FileStatus {
+  1: required string path,          // full path
+  2: required bool isDir,
+  3: required i64 length,
+  4: required i16 replication,
+  5: required i64 blockSize,
+  6: required i64 modificationTime, // ms since epoch
+  7: required i64 accessTime,
+  8: required i16 permission,       // 0..07777 bits
+  9: required string owner,
+  10: required string group,
+  11: required i64 childrenNum,
+  12: required i64 fileId,
+  13: optional list<Block> blocks,
+  14: optional bool underConstruction,
+}
+
+struct DirectoryListing {
+  1: required list<FileStatus> entries,
+  // Entries remaining after this page; pass the last name as startAfter to continue.
+  2: required i64 remainingEntries,
+}
+
+struct ContentSummary {
+  1: required i64 length,
+  2: required i64 fileCount,
+  3: required i64 directoryCount,
+  4: required i64 spaceConsumed,   // length x replication
+}
+
+enum HAServiceState {
+  INITIALIZING = 0,
+  ACTIVE = 1,
+  STANDBY = 2,
+  STOPPING = 3,
+}
+
+enum RequestSource {
+  REQUEST_BY_USER = 0,
+  REQUEST_BY_USER_FORCED = 1,
+  REQUEST_BY_FAILOVERD = 2,
+}
+
+struct HAStateChangeRequest {
+  1: required RequestSource source,
+  // Lease deadline on this host's CLOCK_MONOTONIC, in nanoseconds. 0 = no lease (manual
+  // mode): the namenode serves until told otherwise.
+  2: optional i64 leaseDeadlineMonoNs,
+}
+
+struct HAServiceStatus {
+  1: required HAServiceState state,
+  2: required string namenodeId,
+  3: required bool readyToBecomeActive,
+  4: optional string notReadyReason,
+  5: required i64 lastAppliedTxId,
+  6: required i64 epoch,
+  7: required i32 pid,
+  8: optional string activeNamenodeId,
+  9: optional i64 leaseDeadlineMonoNs,
+}
+
+exception HealthCheckFailedException {
+  1: string message,
+}
+
+exception ServiceFailedException {
+  1: string message,
+}
+
+service HAServiceProtocol {
+  HAServiceStatus getServiceStatus(),
+  // Throws when the namenode is unhealthy (journal failed, namespace not loaded, ...).
+  void monitorHealth() throws (1: HealthCheckFailedException unhealthy),
+  void transitionToActive(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed),
+  void transitionToStandby(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed),
+  // Extends the lease deadline while active (same semantics as in HAStateChangeRequest).
+  void renewLease(1: i64 leaseDeadlineMonoNs) throws (1: ServiceFailedException failed),
+}
+
+service ClientProtocol extends HAServiceProtocol {
+  bool mkdirs(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool createParent)
+      throws (1: FsException e),
+  FileStatus create(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool overwrite,
+                    5: i16 replication, 6: i64 blockSize)
+      throws (1: FsException e),
+  // Ends the file's last block at previousBlockLength (if any) and allocates a new one.
+  Block addBlock(1: UserInfo ugi, 2: string path, 3: i64 previousBlockLength)
+      throws (1: FsException e),
+  bool complete(1: UserInfo ugi, 2: string path, 3: i64 lastBlockLength)
+      throws (1: FsException e),
+  bool deletePath(1: UserInfo ugi, 2: string path, 3: bool recursive)
+      throws (1: FsException e),
+  bool rename(1: UserInfo ugi, 2: string src, 3: string dst) throws (1: FsException e),
+  void setPermission(1: UserInfo ugi, 2: string path, 3: i16 permission)
+      throws (1: FsException e),
+  void setOwner(1: UserInfo ugi, 2: string path, 3: string owner, 4: string group)
+      throws (1: FsException e),
+  // -1 leaves a time unchanged.
+  void setTimes(1: UserInfo ugi, 2: string path, 3: i64 mtime, 4: i64 atime)
+      throws (1: FsException e),
+  bool setReplication(1: UserInfo ugi, 2: string path, 3: i16 replication)
+      throws (1: FsException e),
+  FileStatus getFileInfo(1: UserInfo ugi, 2: string path) throws (1: FsException e),
+  // Entries sorted by name, starting after startAfter ("" for the first page).
+  DirectoryListing listStatus(1: UserInfo ugi, 2: string path, 3: string startAfter,
+                              4: i32 limit)
+      throws (1: FsException e),
+  ContentSummary getContentSummary(1: UserInfo ugi, 2: string path)
+      throws (1: FsException e),
+  // Latest checkpoint image, for bootstrapping a standby: returns bytes from offset.
+  binary fetchImage(1: i64 txid, 2: i64 offset, 3: i32 maxBytes) throws (1: FsException e),
+  // Txid of the newest image this namenode holds (-1 if none).
+  i64 latestImageTxId() throws (1: FsException e),
+}
