@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package qjournal needs to build, test and run.
+# Runs apt-get only when something is missing. Needs root (or sudo) for the install.
+set -euo pipefail
+
+PACKAGES=(
+  g++ make cmake pkg-config git ca-certificates procps iproute2 python3
+  thrift-compiler libthrift-dev
+  libboost-dev
+  libgoogle-glog-dev libgflags-dev
+  googletest libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

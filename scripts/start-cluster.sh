@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and starts a local qjournal HA cluster on loopback
+# with the defaults in conf/: 3 journalnodes, 2 namenodes, 2 failoverds (one namenode
+# becomes active by itself). State lives in ./run (or $QJ_RUN_DIR); logs in run/logs,
+# PIDs in run/pids. Re-running it starts whatever is not running. Stop it with
+# scripts/stop-cluster.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CONF=${QJ_CLUSTER_CONF:-$ROOT/conf/cluster.conf}
+RUN=${QJ_RUN_DIR:-$ROOT/run}
+BUILD=${QJ_BUILD_DIR:-$ROOT/build}
+
+if [ "${QJ_SKIP_BUILD:-}" != 1 ]; then
+  scripts/install-deps.sh
+  scripts/build.sh
+fi
+mkdir -p "$RUN/logs" "$RUN/pids"
+
+conf() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^#]*\).*/\1/p" "$CONF" | tail -n1 | tr -d '[:space:]'; }
+
+alive() { [ -f "$RUN/pids/$1.pid" ] && kill -0 "$(cat "$RUN/pids/$1.pid")" 2>/dev/null; }
+
+start() {  # name, then argv
+  local name=$1; shift
+  if alive "$name"; then echo "  $name already running (pid $(cat "$RUN/pids/$name.pid"))"; return; fi
+  nohup "$@" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/pids/$name.pid"
+}
+
+wait_port() {  # port, name
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    if ! alive "$2"; then echo "$2 exited: see $RUN/logs/$2.log"; tail -n 20 "$RUN/logs/$2.log"; exit 1; fi
+    sleep 0.05
+  done
+  echo "$2 did not open port $1: see $RUN/logs/$2.log"; exit 1
+}
+
+URI=$(conf journal.uri)
+JID=${URI##*/}
+HOSTS=${URI#qjournal://}; HOSTS=${HOSTS%/*}
+IFS=';' read -r -a JNS <<<"$HOSTS"
+PEERS=$(IFS=,; echo "${JNS[*]}")
+
+echo "journalnodes (journal $JID):"
+i=0
+for hp in "${JNS[@]}"; do
+  i=$((i + 1)); port=${hp##*:}
+  mkdir -p "$RUN/jn$i"
+  start "jn$i" "$BUILD/journalnode/journalnode" --flagfile="$ROOT/conf/journalnode.flags" \
+    --journalnode_name="jn$i" --journalnode_rpc_port="$port" \
+    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS"
+done
+i=0
+for hp in "${JNS[@]}"; do i=$((i + 1)); wait_port "${hp##*:}" "jn$i"; done
+
+NN_IDS=$(conf namenode.ids | tr ',' ' ')
+if [ -x "$BUILD/namenode/namenode" ] && [ -n "$NN_IDS" ]; then
+  first=""
+  echo "namenodes:"
+  for id in $NN_IDS; do
+    port=$(conf "namenode.$id.rpc_port")
+    args=(--cluster_conf="$CONF" --namenode_id="$id" --namenode_name_dir="$RUN/$id")
+    [ -f "$ROOT/conf/namenode.flags" ] && args=(--flagfile="$ROOT/conf/namenode.flags" "${args[@]}")
+    if [ ! -d "$RUN/$id" ]; then
+      if [ -z "$first" ]; then
+        "$BUILD/namenode/namenode" "${args[@]}" --format >>"$RUN/logs/$id.log" 2>&1 ||
+          { echo "formatting $id failed: see $RUN/logs/$id.log"; exit 1; }
+      else
+        "$BUILD/namenode/namenode" "${args[@]}" --bootstrap_standby >>"$RUN/logs/$id.log" 2>&1 ||
+          { echo "bootstrapping $id failed: see $RUN/logs/$id.log"; exit 1; }
+      fi
+    fi
+    start "$id" "$BUILD/namenode/namenode" "${args[@]}"
+    wait_port "$port" "$id"
+    [ -z "$first" ] && first=$id
+  done
+  if [ -x "$BUILD/failover/failoverd" ] && [ "$(conf failover.automatic)" != "false" ]; then
+    echo "failoverds:"
+    for id in $NN_IDS; do
+      args=(--cluster_conf="$CONF" --namenode_id="$id")
+      [ -f "$ROOT/conf/failoverd.flags" ] && args=(--flagfile="$ROOT/conf/failoverd.flags" "${args[@]}")
+      start "failoverd-$id" "$BUILD/failover/failoverd" "${args[@]}"
+    done
+    for id in $NN_IDS; do wait_port "$(conf "namenode.$id.failoverd_port")" "failoverd-$id"; done
+  fi
+  # Wait for an active namenode.
+  if [ -x "$BUILD/failover/haadmin" ]; then
+    for _ in $(seq 1 200); do
+      "$BUILD/failover/haadmin" --cluster_conf="$CONF" -getAllServiceState 2>/dev/null | grep -q active && break
+      sleep 0.1
+    done
+  fi
+fi
+
+echo
+echo "qjournal cluster on 127.0.0.1 (state in $RUN, logs in $RUN/logs):"
+for f in "$RUN"/pids/*.pid; do
+  n=$(basename "$f" .pid)
+  if alive "$n"; then printf '  %-14s pid %-8s running\n' "$n" "$(cat "$f")"; else printf '  %-14s stopped\n' "$n"; fi
+done
+for hp in "${JNS[@]}"; do echo "  journalnode   $hp"; done
+if [ -x "$BUILD/failover/haadmin" ]; then "$BUILD/failover/haadmin" --cluster_conf="$CONF" -getAllServiceState || true; fi
+cat <<EOM
+
+Try:
+  $BUILD/journalnode/client/qjournal --cluster_conf=$CONF status
+  $BUILD/namenode/qjfs --cluster_conf=$CONF -mkdir -p /user/demo && $BUILD/namenode/qjfs --cluster_conf=$CONF -ls -R /
+  $BUILD/failover/haadmin --cluster_conf=$CONF -failover nn1 nn2
+Stop: scripts/stop-cluster.sh
+EOM
