@@ -1,0 +1,151 @@
+// The holder side of the quorum lease (DESIGN §6).
+//
+// A failoverd asks every journalnode for the lease of its journal. A journalnode grants
+// when it has no unexpired holder or the asker already holds it, and expires the grant
+// `duration` after it *received* the request, on its own monotonic clock. The asker:
+//
+//   t0       = its monotonic time before sending the round
+//   held     = a majority of the journalnodes granted in that round
+//   deadline = t0 + duration x (1 - drift) - margin        (on the asker's clock)
+//
+// Why two holders can't overlap: any two majorities share a journalnode J. J granted the
+// first holder at receive time r >= t0 (real time), so J refuses everybody else until
+// r + duration on J's clock. If clock rates differ by less than `drift`, duration on J's
+// clock lasts at least duration x (1 - drift) on the holder's clock, so the holder's
+// deadline passes before J's grant expires; `margin` absorbs scheduling delay between the
+// holder checking its deadline and acting on it. Wall-clock offsets never enter.
+//
+// Layers:
+//   LeaseDeadlineNanos()  pure deadline math;
+//   LeaseRound            pure majority counting of one round's replies;
+//   LeaseGrantor          the transport to one journalnode (thrift in failover/, fakes in
+//                         tests), asynchronous so a hung journalnode can't stall a round;
+//   LeaseClient           rounds, the current deadline, release.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace qj::jn {
+
+struct LeaseOptions {
+  std::string journal_id;
+  // Unique per contender, e.g. "nn1@failoverd".
+  std::string holder_id;
+  // Lease length requested from each journalnode.
+  int64_t duration_ms = 3000;
+  // Bound on the relative difference of clock rates between any two hosts.
+  double drift = 0.05;
+  // Safety margin subtracted from the holder's deadline.
+  int64_t margin_ms = 200;
+  // A round gives up on journalnodes that have not answered after this long.
+  int64_t round_timeout_ms = 500;
+};
+
+// The holder's deadline for a round started at t0_nanos (its monotonic clock).
+int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseOptions& opts);
+
+// One journalnode's answer to an acquire (or renew) call.
+struct GrantReply {
+  // Not OK when the journalnode could not be reached or rejected the call.
+  Status status;
+  bool granted = false;
+  // The current holder when not granted ("" in the journalnode's restart grace period).
+  std::string holder;
+  int64_t remaining_ms = 0;
+};
+
+// Majority counting for one round over `num_grantors` journalnodes. Pure, not
+// thread-safe (LeaseClient guards it).
+class LeaseRound {
+ public:
+  enum class Outcome { kPending, kGranted, kDenied };
+  explicit LeaseRound(int num_grantors) : n_(num_grantors) {}
+  // Records grantor `index`'s reply; a second reply from the same index is ignored.
+  void Add(int index, const GrantReply& reply);
+  // kGranted once a majority granted; kDenied once a majority can no longer be reached.
+  Outcome outcome() const;
+  int granted() const { return granted_; }
+  int failed() const { return failed_; }
+  int majority() const { return n_ / 2 + 1; }
+  // Grantor indexes that granted in this round.
+  const std::vector<int>& granted_by() const { return granted_by_; }
+  // A holder other than the asker named by any denial, or "" (for status pages).
+  const std::string& other_holder() const { return other_holder_; }
+
+ private:
+  int n_;
+  int granted_ = 0;
+  int failed_ = 0;
+  std::vector<int> seen_;
+  std::vector<int> granted_by_;
+  std::string other_holder_;
+};
+
+// The transport to one journalnode. Implementations call `done` exactly once, from any
+// thread, possibly before returning. Calls to one grantor must reach the journalnode in
+// the order they were made (a release must not overtake an earlier acquire).
+// Thread-safe.
+class LeaseGrantor {
+ public:
+  virtual ~LeaseGrantor() = default;
+  virtual std::string name() const = 0;
+  virtual void AcquireAsync(const std::string& journal_id, const std::string& holder_id,
+                            int64_t duration_ms, std::function<void(GrantReply)> done) = 0;
+  virtual void ReleaseAsync(const std::string& journal_id, const std::string& holder_id,
+                            std::function<void(Status)> done) = 0;
+};
+
+// Acquires, renews and releases the lease over a set of grantors. Thread-safe; rounds
+// are serialized (one at a time).
+class LeaseClient {
+ public:
+  // `clock` must outlive this object.
+  LeaseClient(LeaseOptions opts, std::vector<std::unique_ptr<LeaseGrantor>> grantors,
+              const Clock* clock);
+  ~LeaseClient();
+  LeaseClient(const LeaseClient&) = delete;
+  LeaseClient& operator=(const LeaseClient&) = delete;
+
+  // One acquire-or-renew round (the journalnode call is the same). Returns the new
+  // deadline (CLOCK_MONOTONIC ns) when a majority granted. Otherwise returns
+  // Unavailable (refused: names the holder when known) or TimedOut, and the previous
+  // deadline, if any, stays in force. When the round fails and no lease is held, grants
+  // this round did obtain are released so that two contenders can't each sit on a
+  // minority until expiry.
+  Result<int64_t> AcquireOrRenew();
+
+  // Forgets the lease and asks every journalnode to drop it; waits up to the round
+  // timeout for the replies (best effort: unanswered grants simply expire).
+  // Call only after the namenode stopped acting on the lease.
+  void Release();
+
+  bool IsHeld() const;
+  // CLOCK_MONOTONIC ns, or 0 when never held / released.
+  int64_t deadline_nanos() const;
+  // Milliseconds until the deadline, 0 when not held.
+  int64_t RemainingMs() const;
+  // The other holder named in the last refused round ("" if none).
+  std::string last_other_holder() const;
+  const LeaseOptions& options() const { return opts_; }
+
+ private:
+  void ReleaseGrantors(const std::vector<int>& indexes, bool wait);
+
+  const LeaseOptions opts_;
+  const std::vector<std::unique_ptr<LeaseGrantor>> grantors_;
+  const Clock* const clock_;
+  std::mutex round_mu_;  // serializes rounds; taken before mu_
+  mutable std::mutex mu_;
+  int64_t deadline_nanos_ = 0;     // GUARDED_BY(mu_)
+  std::string last_other_holder_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace qj::jn
