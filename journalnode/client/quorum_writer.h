@@ -31,6 +31,7 @@
 #include "common/cluster_config.h"
 #include "common/edit_record.h"
 #include "common/status.h"
+#include "journalnode/client/journal_transport.h"
 
 namespace qj::jn {
 
@@ -60,6 +61,11 @@ struct QuorumOptions {
   // the latest edits promptly (0 disables; not recommended).
   int64_t heartbeat_interval_ms = 20;
   Clock* clock = RealClock::Get();
+  // Builds the transport to journalnode i; empty means Thrift over TCP with rpc_timeout_ms.
+  // Tests wrap it with NewFaultyTransport() to drop or delay requests and responses.
+  TransportFactory transport_factory;
+  // newEpoch races lost (StaleEpoch from a majority) before Open() gives up.
+  int max_epoch_attempts = 5;
 };
 
 // Figures for benchmarks and status pages.

@@ -1,0 +1,546 @@
+#include "journalnode/client/journal_channel.h"
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include <glog/logging.h>
+#include <thrift/TApplicationException.h>
+
+#include "JournalProtocol.h"
+#include "journal_types.h"
+
+namespace qj::jn {
+
+namespace {
+
+namespace t = qjournal::thrift;
+using Client = t::JournalProtocolClient;
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The one place where typed Thrift failures become a Status (the other direction is the
+// journalnode's handler).
+template <typename T>
+class TypedCall final : public ChannelCall {
+ public:
+  TypedCall(const char* name, size_t bytes, std::string peer,
+            std::function<void(Client*, int64_t serial)> send, std::function<T(Client*)> recv,
+            ReplyCallback<T> cb)
+      : name_(name),
+        bytes_(bytes),
+        peer_(std::move(peer)),
+        send_(std::move(send)),
+        recv_(std::move(recv)),
+        cb_(std::move(cb)) {}
+
+  const char* name() const override { return name_; }
+  size_t bytes() const override { return bytes_; }
+  void Send(Client* c) override { send_(c, serial_); }
+  void Recv(Client* c) override {
+    const std::string where = peer_ + " " + name_ + ": ";
+    try {
+      reply_.value = recv_(c);
+      reply_.status = Status::OK();
+    } catch (const t::StaleEpochException& e) {
+      reply_.status = Status::StaleEpoch(e.promisedEpoch, where + e.message);
+    } catch (const t::OutOfSyncException& e) {
+      reply_.status = Status::OutOfSync(where + e.message);
+      reply_.expected_txid = e.expectedTxId;
+    } catch (const t::NotFormattedException& e) {
+      reply_.status = Status::NotFormatted(where + e.message);
+    } catch (const t::JournalUnavailableException& e) {
+      reply_.status = Status::Unavailable(where + e.message);
+    } catch (const t::JournalIOException& e) {
+      reply_.status = Status::IOError(where + e.message);
+    } catch (const t::InvalidRequestException& e) {
+      reply_.status = Status::InvalidArgument(where + e.message);
+    } catch (const apache::thrift::TApplicationException& e) {
+      // The whole answer was read: the connection is still good.
+      reply_.status = Status::IOError(where + "application error: " + e.what());
+    }
+  }
+  void Fail(const Status& s) override { reply_.status = s; }
+  void Finish() override {
+    if (cb_) cb_(std::move(reply_));
+  }
+
+ private:
+  const char* name_;
+  const size_t bytes_;
+  const std::string peer_;
+  std::function<void(Client*, int64_t)> send_;
+  std::function<T(Client*)> recv_;
+  ReplyCallback<T> cb_;
+  Reply<T> reply_;
+};
+
+SegmentState FromThrift(const t::SegmentInfo& s) {
+  SegmentState out;
+  out.start_txid = s.startTxId;
+  out.end_txid = s.endTxId;
+  out.in_progress = s.isInProgress;
+  return out;
+}
+
+t::SegmentInfo ToThrift(const SegmentState& s) {
+  t::SegmentInfo out;
+  out.startTxId = s.start_txid;
+  out.endTxId = s.end_txid;
+  out.isInProgress = s.in_progress;
+  return out;
+}
+
+t::NamespaceInfo ToThrift(const NamespaceInfo& ns) {
+  t::NamespaceInfo out;
+  out.namespaceId = ns.namespace_id;
+  out.clusterId = ns.cluster_id;
+  out.layoutVersion = ns.layout_version;
+  return out;
+}
+
+JournalStateInfo FromThrift(const t::JournalState& s) {
+  JournalStateInfo out;
+  out.formatted = s.formatted;
+  out.promised_epoch = s.lastPromisedEpoch;
+  out.writer_epoch = s.lastWriterEpoch;
+  out.committed_txid = s.committedTxId;
+  out.last_written_txid = s.lastWrittenTxId;
+  out.current_segment_start = s.currentSegmentStartTxId;
+  for (const auto& seg : s.segments) out.segments.push_back(FromThrift(seg));
+  if (s.__isset.nsInfo) {
+    out.namespace_id = s.nsInfo.namespaceId;
+    out.cluster_id = s.nsInfo.clusterId;
+  }
+  if (s.__isset.unavailableReason) out.unavailable_reason = s.unavailableReason;
+  return out;
+}
+
+}  // namespace
+
+std::string SegmentState::ToString() const {
+  return std::string(in_progress ? "inprogress[" : "finalized[") + std::to_string(start_txid) +
+         ".." + std::to_string(end_txid) + "]";
+}
+
+JournalChannel::JournalChannel(int index, HostPort address, ChannelOptions opts,
+                               std::unique_ptr<JournalTransport> transport)
+    : index_(index),
+      address_(std::move(address)),
+      opts_(std::move(opts)),
+      who_(opts_.owner + " -> jn" + std::to_string(index) + " " + address_.ToString()),
+      transport_(std::move(transport)) {
+  sender_ = std::thread([this] { SenderLoop(); });
+  receiver_ = std::thread([this] { ReceiverLoop(); });
+}
+
+JournalChannel::~JournalChannel() { Stop(); }
+
+void JournalChannel::SetSentCallback(std::function<void()> cb) {
+  std::lock_guard<std::mutex> l(mu_);
+  sent_cb_ = std::move(cb);
+}
+
+size_t JournalChannel::queued_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return queue_.size();
+}
+
+void JournalChannel::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_ && !sender_.joinable()) return;
+    stopping_ = true;
+    transport_->Shutdown();
+  }
+  sender_cv_.notify_all();
+  receiver_cv_.notify_all();
+  if (sender_.joinable()) sender_.join();
+  if (receiver_.joinable()) receiver_.join();
+  std::deque<std::unique_ptr<ChannelCall>> left;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& c : inflight_) left.push_back(std::move(c));
+    for (auto& c : queue_) left.push_back(std::move(c));
+    inflight_.clear();
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
+  transport_->Close();
+  for (auto& c : left) {
+    c->Fail(Status::Unavailable(who_ + ": channel stopped"));
+    c->Finish();
+  }
+}
+
+void JournalChannel::Submit(std::unique_ptr<ChannelCall> call) {
+  Status fail;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) {
+      fail = Status::Unavailable(who_ + ": channel stopped");
+    } else if (!connected_ && NowNanos() < retry_at_ns_) {
+      fail = Status::NetworkError(who_ + ": unreachable, reconnecting in " +
+                                  std::to_string((retry_at_ns_ - NowNanos()) / 1000000) + " ms");
+    } else if (!queue_.empty() && queued_bytes_ + call->bytes() > opts_.max_queue_bytes) {
+      fail = Status::Unavailable(who_ + ": send queue full (" + std::to_string(queued_bytes_) +
+                                 " bytes)");
+    } else {
+      queued_bytes_ += call->bytes();
+      queue_.push_back(std::move(call));
+    }
+  }
+  if (!fail.ok()) {
+    call->Fail(fail);
+    call->Finish();
+    return;
+  }
+  sender_cv_.notify_one();
+}
+
+void JournalChannel::BreakLocked(const Status& why) {
+  if (broken_) return;
+  broken_ = true;
+  VLOG(1) << who_ << ": connection lost: " << why;
+  transport_->Shutdown();
+  receiver_cv_.notify_all();
+  sender_cv_.notify_all();
+}
+
+void JournalChannel::SenderLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  auto fail_queued = [&](const Status& s) {
+    std::deque<std::unique_ptr<ChannelCall>> failed;
+    failed.swap(queue_);
+    queued_bytes_ = 0;
+    auto cb = sent_cb_;
+    l.unlock();
+    for (auto& c : failed) {
+      c->Fail(s);
+      c->Finish();
+    }
+    if (cb) cb();
+    l.lock();
+  };
+  while (true) {
+    sender_cv_.wait(l, [&] { return stopping_ || (broken_ ? inflight_.empty() : !queue_.empty()); });
+    if (stopping_) break;
+    if (broken_) {
+      // The receiver has failed everything in flight; start over on a new connection.
+      l.unlock();
+      transport_->Close();
+      l.lock();
+      broken_ = false;
+      connected_ = false;
+      continue;
+    }
+    if (!connected_) {
+      const int64_t now = NowNanos();
+      if (now < retry_at_ns_) {
+        fail_queued(Status::NetworkError(who_ + ": unreachable, waiting to reconnect"));
+        continue;
+      }
+      l.unlock();
+      Status s = transport_->Connect();
+      l.lock();
+      if (!s.ok()) {
+        if (backoff_ms_ == 0) LOG(WARNING) << who_ << ": cannot connect: " << s;
+        backoff_ms_ = backoff_ms_ == 0 ? opts_.min_backoff_ms
+                                       : std::min(backoff_ms_ * 2, opts_.max_backoff_ms);
+        retry_at_ns_ = NowNanos() + backoff_ms_ * 1000000;
+        fail_queued(s);
+        continue;
+      }
+      if (backoff_ms_ != 0) LOG(INFO) << who_ << ": connected";
+      VLOG(1) << who_ << ": connected";
+      connected_ = true;
+      backoff_ms_ = 0;
+      continue;
+    }
+    std::unique_ptr<ChannelCall> call = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= call->bytes();
+    call->set_serial(next_serial_++);
+    auto cb = sent_cb_;
+    l.unlock();
+    Status s = transport_->Send(call.get());
+    l.lock();
+    if (s.ok() && !broken_ && !stopping_) {
+      inflight_.push_back(std::move(call));
+      receiver_cv_.notify_one();
+      l.unlock();
+    } else {
+      if (s.ok()) s = Status::NetworkError(who_ + ": connection lost while sending");
+      BreakLocked(s);
+      l.unlock();
+      call->Fail(s);
+      call->Finish();
+    }
+    if (cb) cb();
+    l.lock();
+  }
+}
+
+void JournalChannel::ReceiverLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    receiver_cv_.wait(l, [&] { return stopping_ || !inflight_.empty(); });
+    if (stopping_) break;
+    ChannelCall* call = inflight_.front().get();
+    const bool was_broken = broken_;
+    l.unlock();
+    Status s = was_broken ? Status::NetworkError(who_ + ": connection lost")
+                          : transport_->Recv(call);
+    l.lock();
+    if (stopping_) break;  // Stop() fails what is left
+    std::vector<std::unique_ptr<ChannelCall>> done;
+    done.push_back(std::move(inflight_.front()));
+    inflight_.pop_front();
+    if (!s.ok()) {
+      BreakLocked(s);
+      done.back()->Fail(s);
+      for (auto& c : inflight_) {
+        c->Fail(s);
+        done.push_back(std::move(c));
+      }
+      inflight_.clear();
+    }
+    if (inflight_.empty()) sender_cv_.notify_all();
+    l.unlock();
+    for (auto& c : done) c->Finish();
+    l.lock();
+  }
+}
+
+// --- Calls. Each lambda pair writes one request and reads its answer. ---
+
+#define QJ_HEADER(h)                   \
+  t::RequestInfo ri;                   \
+  ri.journalId = journal_id;           \
+  ri.epoch = (h).epoch;                \
+  ri.ipcSerialNumber = serial;         \
+  ri.committedTxId = (h).committed_txid
+
+void JournalChannel::GetJournalState(ReplyCallback<JournalStateInfo> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<JournalStateInfo>>(
+      "getJournalState", 64, address_.ToString(),
+      [journal_id](Client* c, int64_t) { c->send_getJournalState(journal_id); },
+      [](Client* c) {
+        t::JournalState s;
+        c->recv_getJournalState(s);
+        return FromThrift(s);
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::IsFormatted(ReplyCallback<bool> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<bool>>(
+      "isFormatted", 64, address_.ToString(),
+      [journal_id](Client* c, int64_t) { c->send_isFormatted(journal_id); },
+      [](Client* c) { return c->recv_isFormatted(); }, std::move(cb)));
+}
+
+void JournalChannel::Format(const NamespaceInfo& ns, bool force, ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  t::NamespaceInfo tns = ToThrift(ns);
+  Submit(std::make_unique<TypedCall<Void>>(
+      "format", 128, address_.ToString(),
+      [journal_id, tns, force](Client* c, int64_t) { c->send_format(journal_id, tns, force); },
+      [](Client* c) {
+        c->recv_format();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::NewEpoch(const NamespaceInfo& ns, int64_t epoch, ReplyCallback<int64_t> cb) {
+  const std::string journal_id = opts_.journal_id;
+  t::NamespaceInfo tns = ToThrift(ns);
+  Submit(std::make_unique<TypedCall<int64_t>>(
+      "newEpoch", 128, address_.ToString(),
+      [journal_id, tns, epoch](Client* c, int64_t) { c->send_newEpoch(journal_id, tns, epoch); },
+      [](Client* c) {
+        t::NewEpochResponse r;
+        c->recv_newEpoch(r);
+        return r.lastSegmentTxId;
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::Heartbeat(const WriterHeader& h, ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<Void>>(
+      "heartbeat", 64, address_.ToString(),
+      [journal_id, h](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_heartbeat(ri);
+      },
+      [](Client* c) {
+        c->recv_heartbeat();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::StartLogSegment(const WriterHeader& h, int64_t txid, int32_t layout_version,
+                                     ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<Void>>(
+      "startLogSegment", 64, address_.ToString(),
+      [journal_id, h, txid, layout_version](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_startLogSegment(ri, txid, layout_version);
+      },
+      [](Client* c) {
+        c->recv_startLogSegment();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::Journal(const WriterHeader& h, int64_t segment_txid, int64_t first_txid,
+                             int32_t num_txns, std::shared_ptr<const std::string> records,
+                             ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  const size_t bytes = records->size() + 64;
+  Submit(std::make_unique<TypedCall<Void>>(
+      "journal", bytes, address_.ToString(),
+      [journal_id, h, segment_txid, first_txid, num_txns, records](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_journal(ri, segment_txid, first_txid, num_txns, *records);
+      },
+      [](Client* c) {
+        c->recv_journal();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::FinalizeLogSegment(const WriterHeader& h, int64_t start_txid,
+                                        int64_t end_txid, ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<Void>>(
+      "finalizeLogSegment", 64, address_.ToString(),
+      [journal_id, h, start_txid, end_txid](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_finalizeLogSegment(ri, start_txid, end_txid);
+      },
+      [](Client* c) {
+        c->recv_finalizeLogSegment();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::PurgeLogs(const WriterHeader& h, int64_t min_txid_to_keep,
+                               ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<Void>>(
+      "purgeLogs", 64, address_.ToString(),
+      [journal_id, h, min_txid_to_keep](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_purgeLogs(ri, min_txid_to_keep);
+      },
+      [](Client* c) {
+        c->recv_purgeLogs();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::PrepareRecovery(const WriterHeader& h, int64_t segment_txid,
+                                     ReplyCallback<PrepareAnswer> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<PrepareAnswer>>(
+      "prepareRecovery", 64, address_.ToString(),
+      [journal_id, h, segment_txid](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_prepareRecovery(ri, segment_txid);
+      },
+      [](Client* c) {
+        t::PrepareRecoveryResponse r;
+        c->recv_prepareRecovery(r);
+        PrepareAnswer a;
+        if (r.__isset.segmentState) a.segment = FromThrift(r.segmentState);
+        if (r.__isset.acceptedInEpoch) a.accepted_in_epoch = r.acceptedInEpoch;
+        a.last_writer_epoch = r.lastWriterEpoch;
+        a.last_committed_txid = r.lastCommittedTxId;
+        return a;
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentState& state,
+                                    const std::string& from_peer, ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  t::SegmentInfo seg = ToThrift(state);
+  Submit(std::make_unique<TypedCall<Void>>(
+      "acceptRecovery", 128, address_.ToString(),
+      [journal_id, h, seg, from_peer](Client* c, int64_t serial) {
+        QJ_HEADER(h);
+        c->send_acceptRecovery(ri, seg, from_peer);
+      },
+      [](Client* c) {
+        c->recv_acceptRecovery();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,
+                                       ReplyCallback<JournaledEditsInfo> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<JournaledEditsInfo>>(
+      "getJournaledEdits", 64, address_.ToString(),
+      [journal_id, since_txid, max_txns](Client* c, int64_t) {
+        c->send_getJournaledEdits(journal_id, since_txid, max_txns);
+      },
+      [](Client* c) {
+        t::JournaledEdits r;
+        c->recv_getJournaledEdits(r);
+        JournaledEditsInfo out;
+        out.first_txid = r.firstTxId;
+        out.num_txns = r.numTxns;
+        out.records = std::move(r.records);
+        out.committed_txid = r.committedTxId;
+        return out;
+      },
+      std::move(cb)));
+}
+
+#undef QJ_HEADER
+
+std::vector<std::unique_ptr<JournalChannel>> MakeChannels(const QuorumOptions& opts) {
+  std::vector<std::unique_ptr<JournalChannel>> out;
+  ChannelOptions copts;
+  copts.journal_id = opts.journal_id;
+  copts.owner = opts.name;
+  copts.max_queue_bytes = opts.max_queue_bytes;
+  TransportOptions topts;
+  topts.connect_timeout_ms = opts.rpc_timeout_ms;
+  topts.send_timeout_ms = opts.rpc_timeout_ms;
+  topts.recv_timeout_ms = opts.rpc_timeout_ms;
+  for (size_t i = 0; i < opts.journalnodes.size(); ++i) {
+    const HostPort& hp = opts.journalnodes[i];
+    std::unique_ptr<JournalTransport> t = opts.transport_factory
+                                              ? opts.transport_factory(static_cast<int>(i), hp)
+                                              : NewThriftTransport(hp, topts);
+    out.push_back(std::make_unique<JournalChannel>(static_cast<int>(i), hp, copts, std::move(t)));
+  }
+  return out;
+}
+
+std::vector<JournalChannel*> ChannelPointers(
+    const std::vector<std::unique_ptr<JournalChannel>>& channels) {
+  std::vector<JournalChannel*> out;
+  for (const auto& c : channels) out.push_back(c.get());
+  return out;
+}
+
+}  // namespace qj::jn

@@ -1,0 +1,137 @@
+// JournalChannel: the writer's (and readers') connection to one journalnode.
+//
+// Every call is asynchronous: it is queued, written by the channel's sender thread and its
+// response read by the receiver thread, in order, on one connection — so journal() batches
+// are pipelined (batch k+1 is sent before the answer to batch k arrives; the journalnode
+// answers in order). A slow or dead journalnode only fills its own channel: the queue is
+// bounded in bytes and a call that does not fit fails at once; while the journalnode is
+// unreachable the channel reconnects with exponential backoff and fails calls immediately
+// in between, so quorum waits never hang on one node.
+//
+// Failure behaviour: a broken connection (or a timeout) fails every call in flight with
+// NetworkError/TimedOut — their outcome on the journalnode is unknown — and the next call
+// reconnects. Typed journalnode errors arrive as the call's Status (StaleEpoch names the
+// promised epoch; OutOfSync carries expected_txid).
+//
+// Thread-safety: all methods are thread-safe. Callbacks run on the channel's threads (or
+// on the caller's thread when a call fails at submission), with no channel lock held; they
+// must not block for long.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/cluster_config.h"
+#include "common/status.h"
+#include "journalnode/client/client_types.h"
+#include "journalnode/client/journal_transport.h"
+#include "journalnode/client/quorum_writer.h"
+
+namespace qj::jn {
+
+// A call's outcome: status, the value when OK, and for OutOfSync the txid the journalnode
+// expects next (-1 if it has no open segment or did not say).
+template <typename T>
+struct Reply {
+  Status status;
+  T value{};
+  int64_t expected_txid = -1;
+  bool ok() const { return status.ok(); }
+};
+
+template <typename T>
+using ReplyCallback = std::function<void(Reply<T>)>;
+
+struct ChannelOptions {
+  std::string journal_id;
+  // Who speaks in log lines ("nn1").
+  std::string owner = "client";
+  size_t max_queue_bytes = 64u << 20;
+  int64_t min_backoff_ms = 20;
+  int64_t max_backoff_ms = 1000;
+};
+
+class JournalChannel {
+ public:
+  JournalChannel(int index, HostPort address, ChannelOptions opts,
+                 std::unique_ptr<JournalTransport> transport);
+  ~JournalChannel();
+  JournalChannel(const JournalChannel&) = delete;
+  JournalChannel& operator=(const JournalChannel&) = delete;
+
+  int index() const { return index_; }
+  const HostPort& address() const { return address_; }
+  // Called (on the sender thread) after each request has been written or failed, so an
+  // owner can form its next batch. Set before issuing calls.
+  void SetSentCallback(std::function<void()> cb);
+  // Calls queued but not yet written.
+  size_t queued_calls() const;
+  // Fails everything queued or in flight with Unavailable and joins the threads.
+  void Stop();
+
+  void GetJournalState(ReplyCallback<JournalStateInfo> cb);
+  void IsFormatted(ReplyCallback<bool> cb);
+  void Format(const NamespaceInfo& ns, bool force, ReplyCallback<Void> cb);
+  // Value: start txid of this journalnode's newest segment (-1 if none).
+  void NewEpoch(const NamespaceInfo& ns, int64_t epoch, ReplyCallback<int64_t> cb);
+  void Heartbeat(const WriterHeader& h, ReplyCallback<Void> cb);
+  void StartLogSegment(const WriterHeader& h, int64_t txid, int32_t layout_version,
+                       ReplyCallback<Void> cb);
+  void Journal(const WriterHeader& h, int64_t segment_txid, int64_t first_txid, int32_t num_txns,
+               std::shared_ptr<const std::string> records, ReplyCallback<Void> cb);
+  void FinalizeLogSegment(const WriterHeader& h, int64_t start_txid, int64_t end_txid,
+                          ReplyCallback<Void> cb);
+  void PurgeLogs(const WriterHeader& h, int64_t min_txid_to_keep, ReplyCallback<Void> cb);
+  void PrepareRecovery(const WriterHeader& h, int64_t segment_txid,
+                       ReplyCallback<PrepareAnswer> cb);
+  void AcceptRecovery(const WriterHeader& h, const SegmentState& state,
+                      const std::string& from_peer, ReplyCallback<Void> cb);
+  void GetJournaledEdits(int64_t since_txid, int32_t max_txns,
+                         ReplyCallback<JournaledEditsInfo> cb);
+
+ private:
+  void Submit(std::unique_ptr<ChannelCall> call);
+  void SenderLoop();
+  void ReceiverLoop();
+  // Marks the connection broken and unblocks the other thread. REQUIRES mu_.
+  void BreakLocked(const Status& why);
+
+  const int index_;
+  const HostPort address_;
+  const ChannelOptions opts_;
+  const std::string who_;  // "nn1 -> 127.0.0.1:8485"
+  std::unique_ptr<JournalTransport> transport_;
+
+  mutable std::mutex mu_;
+  // Notified by Submit (new call), the receiver (in-flight drained), Stop.
+  std::condition_variable sender_cv_;
+  // Notified by the sender (call in flight), Stop.
+  std::condition_variable receiver_cv_;
+  std::deque<std::unique_ptr<ChannelCall>> queue_;     // GUARDED_BY(mu_)
+  size_t queued_bytes_ = 0;                            // GUARDED_BY(mu_)
+  std::deque<std::unique_ptr<ChannelCall>> inflight_;  // GUARDED_BY(mu_)
+  bool connected_ = false;                             // GUARDED_BY(mu_)
+  bool broken_ = false;                                // GUARDED_BY(mu_)
+  bool stopping_ = false;                              // GUARDED_BY(mu_)
+  int64_t retry_at_ns_ = 0;                            // GUARDED_BY(mu_)
+  int64_t backoff_ms_ = 0;                             // GUARDED_BY(mu_)
+  int64_t next_serial_ = 1;                            // sender thread only
+  std::function<void()> sent_cb_;
+  std::thread sender_;
+  std::thread receiver_;
+};
+
+// One channel per journalnode of opts (transport from opts.transport_factory, else Thrift
+// with opts.rpc_timeout_ms), logging as opts.name.
+std::vector<std::unique_ptr<JournalChannel>> MakeChannels(const QuorumOptions& opts);
+std::vector<JournalChannel*> ChannelPointers(
+    const std::vector<std::unique_ptr<JournalChannel>>& channels);
+
+}  // namespace qj::jn

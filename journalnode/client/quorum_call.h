@@ -1,0 +1,103 @@
+// Quorum calls: issue one call to every journalnode and wait for enough successes.
+//
+// CallQuorum() issues the call on every channel and returns as soon as `need` calls have
+// succeeded (OK), as soon as a decisive failure arrives (StaleEpoch: a newer writer exists,
+// waiting longer cannot help), as soon as so many have failed that `need` successes are
+// impossible (Unavailable, naming every node's failure), or at the timeout (TimedOut).
+// The replies that arrived are returned in every case; late replies are dropped.
+//
+// Thread-safety: the function blocks the caller only; replies are collected under the
+// result's own mutex. Must be called with no lock held that a channel callback takes.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "journalnode/client/journal_channel.h"
+
+namespace qj::jn {
+
+template <typename T>
+struct QuorumResult {
+  Status status;
+  // replies[i] is journalnode i's reply if it arrived before the call returned.
+  std::vector<std::optional<Reply<T>>> replies;
+  int successes() const {
+    int n = 0;
+    for (const auto& r : replies) n += (r && r->ok()) ? 1 : 0;
+    return n;
+  }
+};
+
+inline int MajorityOf(size_t n) { return static_cast<int>(n / 2 + 1); }
+
+// issue(channel, callback) starts the call on one channel.
+template <typename T, typename IssueFn>
+QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int need,
+                           int64_t timeout_ms, const std::string& what, IssueFn issue) {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;  // notified by every reply callback
+    std::vector<std::optional<Reply<T>>> replies;
+  };
+  auto st = std::make_shared<State>();
+  st->replies.resize(channels.size());
+  for (size_t i = 0; i < channels.size(); ++i) {
+    issue(*channels[i], [st, i](Reply<T> r) {
+      std::lock_guard<std::mutex> l(st->mu);
+      st->replies[i] = std::move(r);
+      st->cv.notify_all();
+    });
+  }
+  QuorumResult<T> out;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock<std::mutex> l(st->mu);
+  while (true) {
+    int ok = 0, failed = 0;
+    const Status* decisive = nullptr;
+    for (const auto& r : st->replies) {
+      if (!r) continue;
+      if (r->ok()) {
+        ++ok;
+      } else {
+        ++failed;
+        if (r->status.IsStaleEpoch() && decisive == nullptr) decisive = &r->status;
+      }
+    }
+    const int total = static_cast<int>(channels.size());
+    if (ok >= need) {
+      out.status = Status::OK();
+      break;
+    }
+    if (decisive != nullptr) {
+      out.status = decisive->Prepend(what);
+      break;
+    }
+    const bool timed_out = std::chrono::steady_clock::now() >= deadline;
+    if (total - failed < need || timed_out) {
+      std::string detail;
+      for (size_t i = 0; i < st->replies.size(); ++i) {
+        detail += "; " + channels[i]->address().ToString() + ": ";
+        detail += !st->replies[i] ? std::string("no answer")
+                                  : st->replies[i]->ok() ? std::string("ok")
+                                                         : st->replies[i]->status.ToString();
+      }
+      std::string msg = what + ": " + std::to_string(ok) + " of " + std::to_string(total) +
+                        " succeeded, need " + std::to_string(need) + detail;
+      out.status = timed_out && total - failed >= need
+                       ? Status::TimedOut(msg + " (after " + std::to_string(timeout_ms) + " ms)")
+                       : Status::Unavailable(msg);
+      break;
+    }
+    st->cv.wait_until(l, deadline);
+  }
+  out.replies = st->replies;
+  return out;
+}
+
+}  // namespace qj::jn

@@ -1,0 +1,635 @@
+// The quorum writer: becoming writer, recovery (see recovery.h for the choice) and the
+// pipelined, group-committed write path. Contract in quorum_writer.h.
+//
+// Threads: the caller's threads (Append, WaitCommitted, StartSegment, ...), one batching
+// thread ("qj-writer") that forms batches and heartbeats, and each channel's sender and
+// receiver threads, which run the reply callbacks. One mutex (mu_) guards all writer
+// state; it is never held while calling into a channel (a channel may run a callback,
+// which takes mu_, on the calling thread).
+#include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <glog/logging.h>
+
+#include "journalnode/client/journal_channel.h"
+#include "journalnode/client/quorum_call.h"
+#include "journalnode/client/quorum_writer.h"
+#include "journalnode/client/recovery.h"
+
+namespace qj::jn {
+
+namespace {
+
+constexpr int64_t kRetryBackoffMs = 50;
+
+class QuorumWriterImpl final : public QuorumWriter {
+ public:
+  QuorumWriterImpl(QuorumOptions opts, NamespaceInfo ns)
+      : opts_(std::move(opts)), ns_(std::move(ns)), channels_(MakeChannels(opts_)) {
+    nodes_.resize(channels_.size());
+    stats_.acked_txid.assign(channels_.size(), -1);
+    stats_.in_pipeline.assign(channels_.size(), false);
+    for (auto& c : channels_) {
+      c->SetSentCallback([this] { loop_cv_.notify_all(); });
+    }
+  }
+  ~QuorumWriterImpl() override { Close(); }
+
+  Status BecomeWriterAndRecover();
+  void StartLoop() { loop_ = std::thread([this] { BatchLoop(); }); }
+
+  int64_t epoch() const override { return epoch_; }
+  int64_t last_txid() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return last_txid_;
+  }
+  int64_t committed_txid() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return committed_txid_;
+  }
+  Status health() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return health_;
+  }
+  Status StartSegment(int64_t first_txid) override;
+  Status Append(int64_t txid, uint16_t op, std::string_view payload) override;
+  Status WaitCommitted(int64_t txid, int64_t timeout_ms) override;
+  Status FinalizeSegment() override;
+  Status Purge(int64_t min_txid_to_keep) override;
+  WriterStats stats() const override;
+  void Close() override;
+
+ private:
+  struct Entry {
+    int64_t txid;
+    std::string bytes;  // the encoded record
+    int64_t append_ns;
+  };
+  // The writer's view of one journalnode in the current segment.
+  struct Node {
+    int64_t acked = -1;          // highest txid durable on it (this segment)
+    int64_t sent = -1;           // highest txid handed to its channel (this generation)
+    bool in_pipeline = false;    // takes part in the current segment
+    int64_t generation = 0;      // bumped on failure: replies of older batches are ignored
+    int inflight = 0;            // journal calls of this generation not answered yet
+    bool probing = false;        // after a failure: one batch at a time until it answers
+    int64_t retry_at_ns = 0;     // no batch before this (after a failure)
+    int64_t last_call_ns = 0;    // for idle heartbeats
+  };
+  struct Batch {
+    int node;
+    int64_t generation;
+    int64_t first;
+    int64_t last;
+    std::shared_ptr<const std::string> records;
+  };
+
+  int64_t NowNs() const { return opts_.clock->MonotonicNanos(); }
+  std::string Who() const {
+    return opts_.name + " " + opts_.journal_id + " epoch=" + std::to_string(epoch_);
+  }
+  WriterHeader HeaderLocked() const { return WriterHeader{epoch_, committed_txid_}; }
+  WriterHeader Header() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return HeaderLocked();
+  }
+  std::vector<JournalChannel*> Channels() const { return ChannelPointers(channels_); }
+  // Fails the writer for good. REQUIRES mu_.
+  void FailLocked(const Status& s);
+  void Fail(const Status& s) {
+    std::lock_guard<std::mutex> l(mu_);
+    FailLocked(s);
+  }
+  void BatchLoop();
+  // Picks the batches and heartbeats to send now. REQUIRES mu_.
+  void CollectWorkLocked(std::vector<Batch>* batches, std::vector<int>* heartbeats);
+  void OnJournalReply(const Batch& b, const Reply<Void>& r);
+  void OnHeartbeatReply(int node, const Reply<Void>& r);
+  // Recomputes the committed txid from the nodes' acks and trims the buffer. REQUIRES mu_.
+  void AdvanceCommitLocked();
+  void TrimBufferLocked();
+  int64_t BufferFrontTxid() const { return buffer_.empty() ? last_txid_ + 1 : buffer_[0].txid; }
+
+  const QuorumOptions opts_;
+  const NamespaceInfo ns_;
+  std::vector<std::unique_ptr<JournalChannel>> channels_;
+  int64_t epoch_ = 0;  // set once by BecomeWriterAndRecover, read-only after
+
+  mutable std::mutex mu_;
+  // Notified by Append, replies, channel sends, failure, Close.
+  std::condition_variable loop_cv_;
+  // Notified when committed_txid_ advances, the buffer shrinks, or the writer fails.
+  std::condition_variable commit_cv_;
+  Status health_;                     // GUARDED_BY(mu_)
+  bool closing_ = false;              // GUARDED_BY(mu_)
+  int64_t last_txid_ = 0;             // GUARDED_BY(mu_)
+  int64_t committed_txid_ = 0;        // GUARDED_BY(mu_)
+  int64_t segment_start_ = -1;        // GUARDED_BY(mu_), -1 when no segment is open
+  std::deque<Entry> buffer_;          // GUARDED_BY(mu_): not yet acked by every node
+  size_t buffer_bytes_ = 0;           // GUARDED_BY(mu_)
+  std::vector<Node> nodes_;           // GUARDED_BY(mu_)
+  WriterStats stats_;                 // GUARDED_BY(mu_)
+  std::thread loop_;
+};
+
+void QuorumWriterImpl::FailLocked(const Status& s) {
+  if (!health_.ok()) return;
+  health_ = s.ok() ? Status::IllegalState("writer failed") : s;
+  LOG(WARNING) << Who() << ": writer failed: " << health_;
+  loop_cv_.notify_all();
+  commit_cv_.notify_all();
+}
+
+// --- Becoming writer and recovery (DESIGN §4). ---
+
+Status QuorumWriterImpl::BecomeWriterAndRecover() {
+  const auto chans = Channels();
+  const int majority = MajorityOf(chans.size());
+  const int64_t timeout = opts_.recovery_timeout_ms;
+  const std::string who = opts_.name + " " + opts_.journal_id;
+
+  // 1. Journal states from a majority: the highest promise and what is committed.
+  auto states = CallQuorum<JournalStateInfo>(
+      chans, majority, timeout, who + ": getJournalState",
+      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); });
+  if (!states.status.ok()) {
+    int not_formatted = 0;
+    for (const auto& r : states.replies) {
+      if (r && r->status.code() == StatusCode::kNotFormatted) ++not_formatted;
+    }
+    if (not_formatted >= majority) {
+      return Status::NotFormatted(who + ": journal is not formatted on a majority");
+    }
+    return states.status;
+  }
+  int64_t max_promised = 0, known_committed = -1;
+  for (const auto& r : states.replies) {
+    if (!r || !r->ok()) continue;
+    max_promised = std::max(max_promised, r->value.promised_epoch);
+    known_committed = std::max(known_committed, r->value.committed_txid);
+  }
+
+  // 2. A new epoch on a majority; on a lost race retry higher, a bounded number of times.
+  QuorumResult<int64_t> epochs;
+  for (int attempt = 1;; ++attempt) {
+    const int64_t proposal = max_promised + 1;
+    epochs = CallQuorum<int64_t>(chans, majority, timeout,
+                                 who + ": newEpoch " + std::to_string(proposal),
+                                 [&](JournalChannel& c, ReplyCallback<int64_t> cb) {
+                                   c.NewEpoch(ns_, proposal, cb);
+                                 });
+    if (epochs.status.ok()) {
+      epoch_ = proposal;
+      break;
+    }
+    if (!epochs.status.IsStaleEpoch() || attempt >= opts_.max_epoch_attempts) {
+      return epochs.status;
+    }
+    for (const auto& r : epochs.replies) {
+      if (r && r->status.IsStaleEpoch()) {
+        max_promised = std::max(max_promised, r->status.promised_epoch());
+      }
+    }
+    max_promised = std::max(max_promised, proposal);
+    LOG(INFO) << who << ": lost the race for epoch " << proposal << ", retrying";
+  }
+  int64_t last_segment = -1;
+  for (const auto& r : epochs.replies) {
+    if (r && r->ok()) last_segment = std::max(last_segment, r->value);
+  }
+  LOG(INFO) << Who() << ": became writer; newest segment starts at " << last_segment;
+
+  // 3. Recover the newest segment: prepare on a majority, choose, accept on a majority,
+  //    finalize.
+  int64_t end = 0;
+  if (last_segment < 0) {
+    if (known_committed > 0) {
+      return Status::IllegalState(Who() + ": no segments on a majority, but txid " +
+                                  std::to_string(known_committed) + " was reported committed");
+    }
+  } else {
+    WriterHeader h{epoch_, known_committed};
+    auto prep = CallQuorum<PrepareAnswer>(
+        chans, majority, timeout, Who() + ": prepareRecovery " + std::to_string(last_segment),
+        [&](JournalChannel& c, ReplyCallback<PrepareAnswer> cb) {
+          c.PrepareRecovery(h, last_segment, cb);
+        });
+    QJ_RETURN_IF_ERROR(prep.status);
+    std::vector<std::optional<PrepareAnswer>> answers(chans.size());
+    for (size_t i = 0; i < chans.size(); ++i) {
+      if (prep.replies[i] && prep.replies[i]->ok()) answers[i] = prep.replies[i]->value;
+    }
+    auto choice = ChooseRecovery(last_segment, answers, known_committed);
+    if (!choice.ok()) return choice.status().Prepend(Who());
+    LOG(INFO) << Who() << ": recovery of segment " << last_segment << " chose "
+              << choice->ToString();
+    end = choice->end_txid;
+    if (choice->node >= 0) {
+      const std::string from = chans[choice->node]->address().ToString();
+      const SegmentState seg = choice->segment;
+      auto acc = CallQuorum<Void>(chans, majority, timeout, Who() + ": acceptRecovery",
+                                  [&](JournalChannel& c, ReplyCallback<Void> cb) {
+                                    c.AcceptRecovery(h, seg, from, cb);
+                                  });
+      QJ_RETURN_IF_ERROR(acc.status);
+      WriterHeader fh{epoch_, end};
+      auto fin = CallQuorum<Void>(chans, majority, timeout, Who() + ": finalizeLogSegment",
+                                  [&](JournalChannel& c, ReplyCallback<Void> cb) {
+                                    c.FinalizeLogSegment(fh, seg.start_txid, end, cb);
+                                  });
+      QJ_RETURN_IF_ERROR(fin.status);
+    }
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  last_txid_ = end;
+  committed_txid_ = end;
+  LOG(INFO) << Who() << ": recovered; log ends at txid " << end;
+  return Status::OK();
+}
+
+// --- Segments. ---
+
+Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
+  WriterHeader h;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    QJ_RETURN_IF_ERROR(health_);
+    if (segment_start_ >= 0) {
+      return Status::IllegalState(Who() + ": segment " + std::to_string(segment_start_) +
+                                  " is still open");
+    }
+    if (first_txid != last_txid_ + 1) {
+      return Status::InvalidArgument(Who() + ": segment must start at " +
+                                     std::to_string(last_txid_ + 1) + ", not " +
+                                     std::to_string(first_txid));
+    }
+    h = HeaderLocked();
+  }
+  const auto chans = Channels();
+  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.write_timeout_ms,
+                            Who() + ": startLogSegment " + std::to_string(first_txid),
+                            [&](JournalChannel& c, ReplyCallback<Void> cb) {
+                              c.StartLogSegment(h, first_txid, ns_.layout_version, cb);
+                            });
+  std::lock_guard<std::mutex> l(mu_);
+  if (r.successes() < MajorityOf(chans.size())) {
+    FailLocked(r.status);
+    return health_;
+  }
+  segment_start_ = first_txid;
+  buffer_.clear();
+  buffer_bytes_ = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    const bool ok = r.replies[i] && r.replies[i]->ok();
+    n.in_pipeline = ok;
+    n.acked = n.sent = first_txid - 1;
+    n.generation++;
+    n.inflight = 0;
+    n.probing = false;
+    if (!ok) {
+      LOG(WARNING) << Who() << ": jn" << i << " " << chans[i]->address().ToString()
+                   << " left out of segment " << first_txid << ": "
+                   << (r.replies[i] ? r.replies[i]->status.ToString() : "no answer");
+    }
+  }
+  VLOG(1) << Who() << ": started segment " << first_txid;
+  return Status::OK();
+}
+
+Status QuorumWriterImpl::FinalizeSegment() {
+  int64_t start, end;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    QJ_RETURN_IF_ERROR(health_);
+    if (segment_start_ < 0) return Status::IllegalState(Who() + ": no segment open");
+    start = segment_start_;
+    end = last_txid_;
+  }
+  QJ_RETURN_IF_ERROR(WaitCommitted(end, opts_.write_timeout_ms));
+  WriterHeader h;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    segment_start_ = -1;  // no more batches for this segment
+    h = HeaderLocked();
+  }
+  const auto chans = Channels();
+  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.write_timeout_ms,
+                            Who() + ": finalizeLogSegment " + std::to_string(start) + "-" +
+                                std::to_string(end),
+                            [&](JournalChannel& c, ReplyCallback<Void> cb) {
+                              c.FinalizeLogSegment(h, start, end, cb);
+                            });
+  std::lock_guard<std::mutex> l(mu_);
+  if (r.successes() < MajorityOf(chans.size())) {
+    FailLocked(r.status);
+    return health_;
+  }
+  buffer_.clear();
+  buffer_bytes_ = 0;
+  for (auto& n : nodes_) {
+    n.in_pipeline = false;
+    n.generation++;
+    n.inflight = 0;
+  }
+  commit_cv_.notify_all();
+  VLOG(1) << Who() << ": finalized segment " << start << "-" << end;
+  return Status::OK();
+}
+
+Status QuorumWriterImpl::Purge(int64_t min_txid_to_keep) {
+  QJ_RETURN_IF_ERROR(health());
+  const WriterHeader h = Header();
+  const auto chans = Channels();
+  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.write_timeout_ms,
+                            Who() + ": purgeLogs " + std::to_string(min_txid_to_keep),
+                            [&](JournalChannel& c, ReplyCallback<Void> cb) {
+                              c.PurgeLogs(h, min_txid_to_keep, cb);
+                            });
+  if (r.status.IsStaleEpoch()) Fail(r.status);
+  if (r.successes() >= MajorityOf(chans.size())) return Status::OK();
+  return r.status;
+}
+
+// --- The write path. ---
+
+Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payload) {
+  if (payload.size() > kMaxPayloadSize) {
+    return Status::InvalidArgument(Who() + ": payload of txid " + std::to_string(txid) + " is " +
+                                   std::to_string(payload.size()) + " bytes, above the limit");
+  }
+  std::unique_lock<std::mutex> l(mu_);
+  QJ_RETURN_IF_ERROR(health_);
+  if (segment_start_ < 0) return Status::IllegalState(Who() + ": Append with no segment open");
+  if (txid != last_txid_ + 1) {
+    return Status::InvalidArgument(Who() + ": Append of txid " + std::to_string(txid) +
+                                   ", expected " + std::to_string(last_txid_ + 1));
+  }
+  // Back-pressure: wait while the unacknowledged buffer is full.
+  commit_cv_.wait(l, [&] {
+    return !health_.ok() || closing_ || buffer_bytes_ + payload.size() <= opts_.max_queue_bytes ||
+           buffer_.empty();
+  });
+  QJ_RETURN_IF_ERROR(health_);
+  if (closing_) return Status::IllegalState(Who() + ": writer closed");
+  Entry e{txid, std::string(), NowNs()};
+  AppendRecord(&e.bytes, txid, op, payload);
+  buffer_bytes_ += e.bytes.size();
+  buffer_.push_back(std::move(e));
+  last_txid_ = txid;
+  loop_cv_.notify_all();
+  return Status::OK();
+}
+
+Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> l(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    if (committed_txid_ >= txid) return Status::OK();
+    QJ_RETURN_IF_ERROR(health_);
+    if (closing_) return Status::IllegalState(Who() + ": writer closed");
+    if (txid > last_txid_) {
+      return Status::InvalidArgument(Who() + ": WaitCommitted(" + std::to_string(txid) +
+                                     ") past the last appended txid " +
+                                     std::to_string(last_txid_));
+    }
+    if (commit_cv_.wait_until(l, deadline) == std::cv_status::timeout &&
+        committed_txid_ < txid) {
+      QJ_RETURN_IF_ERROR(health_);
+      return Status::TimedOut(Who() + ": txid " + std::to_string(txid) + " not committed after " +
+                              std::to_string(timeout_ms) + " ms (committed " +
+                              std::to_string(committed_txid_) + ")");
+    }
+  }
+}
+
+void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
+                                         std::vector<int>* heartbeats) {
+  const int64_t now = NowNs();
+  const int64_t hb_ns = opts_.heartbeat_interval_ms * kNanosPerMilli;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    const bool idle_channel = channels_[i]->queued_calls() == 0;
+    if (segment_start_ >= 0 && n.in_pipeline && n.sent < last_txid_ && idle_channel &&
+        now >= n.retry_at_ns && !(n.probing && n.inflight > 0)) {
+      if (n.sent + 1 < BufferFrontTxid()) {
+        LOG(WARNING) << Who() << ": jn" << i << " " << channels_[i]->address().ToString()
+                     << " needs txid " << n.sent + 1 << ", no longer buffered (buffer starts at "
+                     << BufferFrontTxid() << "); out until the next segment";
+        n.in_pipeline = false;
+        continue;
+      }
+      auto records = std::make_shared<std::string>();
+      size_t idx = static_cast<size_t>(n.sent + 1 - BufferFrontTxid());
+      const int64_t first = n.sent + 1;
+      while (idx < buffer_.size() &&
+             (records->empty() || records->size() + buffer_[idx].bytes.size() <=
+                                      opts_.max_batch_bytes)) {
+        records->append(buffer_[idx].bytes);
+        ++idx;
+      }
+      const int64_t last = first + static_cast<int64_t>(idx) -
+                           static_cast<int64_t>(n.sent + 1 - BufferFrontTxid()) - 1;
+      batches->push_back(Batch{static_cast<int>(i), n.generation, first, last, records});
+      n.sent = last;
+      n.inflight++;
+      n.last_call_ns = now;
+    } else if (hb_ns > 0 && idle_channel && n.inflight == 0 && now - n.last_call_ns >= hb_ns) {
+      heartbeats->push_back(static_cast<int>(i));
+      n.last_call_ns = now;
+    }
+  }
+}
+
+void QuorumWriterImpl::BatchLoop() {
+  pthread_setname_np(pthread_self(), "qj-writer");
+  std::unique_lock<std::mutex> l(mu_);
+  while (!closing_) {
+    if (!health_.ok()) {
+      loop_cv_.wait(l, [&] { return closing_; });
+      break;
+    }
+    // A majority that does not ack the oldest uncommitted edit in time fails the writer.
+    if (committed_txid_ < last_txid_ && !buffer_.empty()) {
+      const int64_t idx = committed_txid_ + 1 - BufferFrontTxid();
+      if (idx >= 0 && idx < static_cast<int64_t>(buffer_.size()) &&
+          NowNs() - buffer_[idx].append_ns > opts_.write_timeout_ms * kNanosPerMilli) {
+        FailLocked(Status::TimedOut(Who() + ": txid " + std::to_string(committed_txid_ + 1) +
+                                    " not acknowledged by a majority within " +
+                                    std::to_string(opts_.write_timeout_ms) + " ms"));
+        continue;
+      }
+    }
+    std::vector<Batch> batches;
+    std::vector<int> heartbeats;
+    CollectWorkLocked(&batches, &heartbeats);
+    const WriterHeader h = HeaderLocked();
+    const int64_t seg = segment_start_;
+    if (!batches.empty() || !heartbeats.empty()) {
+      l.unlock();
+      for (const Batch& b : batches) {
+        channels_[b.node]->Journal(h, seg, b.first, static_cast<int32_t>(b.last - b.first + 1),
+                                   b.records, [this, b](Reply<Void> r) { OnJournalReply(b, r); });
+      }
+      for (int i : heartbeats) {
+        channels_[i]->Heartbeat(h, [this, i](Reply<Void> r) { OnHeartbeatReply(i, r); });
+      }
+      l.lock();
+      continue;
+    }
+    const int64_t wait_ms = opts_.heartbeat_interval_ms > 0
+                                ? std::min<int64_t>(opts_.heartbeat_interval_ms, kRetryBackoffMs)
+                                : kRetryBackoffMs;
+    loop_cv_.wait_for(l, std::chrono::milliseconds(wait_ms));
+  }
+}
+
+void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (r.status.IsStaleEpoch()) {
+    FailLocked(r.status.Prepend(Who() + ": fenced by a newer writer"));
+    return;
+  }
+  Node& n = nodes_[b.node];
+  if (b.generation != n.generation) return;  // a batch from before a failure or segment
+  n.inflight--;
+  if (r.ok()) {
+    n.acked = std::max(n.acked, b.last);
+    if (n.probing) {
+      LOG(INFO) << Who() << ": jn" << b.node << " caught up to txid " << b.last;
+    }
+    n.probing = false;
+    AdvanceCommitLocked();
+  } else {
+    // Every later batch in flight will fail too: start a new generation from what the
+    // journalnode says it expects, or from its last ack.
+    n.generation++;
+    n.inflight = 0;
+    n.probing = true;
+    const int64_t expected = r.expected_txid;
+    if (r.status.IsOutOfSync() && expected > 0 && expected <= last_txid_ + 1 &&
+        expected >= BufferFrontTxid() && expected >= segment_start_) {
+      n.sent = expected - 1;
+      VLOG(1) << Who() << ": jn" << b.node << " expects txid " << expected << ", resending";
+    } else if (r.status.IsOutOfSync() && expected > 0 && expected < BufferFrontTxid()) {
+      LOG(WARNING) << Who() << ": jn" << b.node << " expects txid " << expected
+                   << ", no longer buffered; out until the next segment";
+      n.in_pipeline = false;
+    } else if (r.status.IsOutOfSync()) {
+      LOG(WARNING) << Who() << ": jn" << b.node << " out of sync, out until the next segment: "
+                   << r.status;
+      n.in_pipeline = false;
+    } else {
+      n.sent = n.acked;
+      n.retry_at_ns = NowNs() + kRetryBackoffMs * kNanosPerMilli;
+      VLOG(1) << Who() << ": jn" << b.node << " batch " << b.first << "-" << b.last
+              << " failed: " << r.status;
+    }
+  }
+  loop_cv_.notify_all();
+}
+
+void QuorumWriterImpl::OnHeartbeatReply(int node, const Reply<Void>& r) {
+  if (r.status.IsStaleEpoch()) {
+    Fail(r.status.Prepend(Who() + ": fenced by a newer writer"));
+  } else if (!r.ok()) {
+    VLOG(1) << Who() << ": heartbeat to jn" << node << " failed: " << r.status;
+  }
+}
+
+void QuorumWriterImpl::AdvanceCommitLocked() {
+  std::vector<int64_t> acked;
+  for (const Node& n : nodes_) acked.push_back(n.in_pipeline ? n.acked : -1);
+  std::sort(acked.begin(), acked.end(), std::greater<int64_t>());
+  const int64_t candidate = acked[MajorityOf(acked.size()) - 1];
+  if (candidate > committed_txid_) {
+    const int64_t edits = candidate - committed_txid_;
+    stats_.batches++;
+    stats_.edits += edits;
+    int bucket = 0;
+    while ((int64_t{2} << bucket) <= edits) ++bucket;
+    if (stats_.batch_size_log2_histogram.size() <= static_cast<size_t>(bucket)) {
+      stats_.batch_size_log2_histogram.resize(bucket + 1);
+    }
+    stats_.batch_size_log2_histogram[bucket]++;
+    for (const Entry& e : buffer_) {
+      if (e.txid > committed_txid_ && e.txid <= candidate) stats_.bytes += e.bytes.size();
+    }
+    committed_txid_ = candidate;
+    commit_cv_.notify_all();
+  }
+  TrimBufferLocked();
+}
+
+void QuorumWriterImpl::TrimBufferLocked() {
+  // Keep what some node in the pipeline still lacks; never drop uncommitted edits.
+  int64_t keep_after = committed_txid_;
+  for (const Node& n : nodes_) {
+    if (n.in_pipeline) keep_after = std::min(keep_after, n.acked);
+  }
+  if (buffer_bytes_ > opts_.max_queue_bytes) {
+    // Over the bound: nodes that lag behind the commit point leave the pipeline.
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].in_pipeline && nodes_[i].acked < committed_txid_) {
+        LOG(WARNING) << Who() << ": jn" << i << " lags at txid " << nodes_[i].acked
+                     << " (committed " << committed_txid_
+                     << "), buffer full; out until the next segment";
+        nodes_[i].in_pipeline = false;
+      }
+    }
+    keep_after = committed_txid_;
+  }
+  bool trimmed = false;
+  while (!buffer_.empty() && buffer_.front().txid <= keep_after) {
+    buffer_bytes_ -= buffer_.front().bytes.size();
+    buffer_.pop_front();
+    trimmed = true;
+  }
+  if (trimmed) commit_cv_.notify_all();
+}
+
+WriterStats QuorumWriterImpl::stats() const {
+  std::lock_guard<std::mutex> l(mu_);
+  WriterStats s = stats_;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    s.acked_txid[i] = nodes_[i].acked;
+    s.in_pipeline[i] = nodes_[i].in_pipeline;
+  }
+  return s;
+}
+
+void QuorumWriterImpl::Close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    closing_ = true;
+    loop_cv_.notify_all();
+    commit_cv_.notify_all();
+  }
+  if (loop_.joinable()) loop_.join();
+  for (auto& c : channels_) c->Stop();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<QuorumWriter>> QuorumWriter::Open(const QuorumOptions& opts,
+                                                         const NamespaceInfo& ns) {
+  if (opts.journalnodes.empty() || opts.journal_id.empty()) {
+    return Status::InvalidArgument("QuorumWriter::Open: no journalnodes or no journal id");
+  }
+  auto w = std::make_unique<QuorumWriterImpl>(opts, ns);
+  Status s = w->BecomeWriterAndRecover();
+  if (!s.ok()) {
+    w->Close();
+    return s;
+  }
+  w->StartLoop();
+  return std::unique_ptr<QuorumWriter>(std::move(w));
+}
+
+}  // namespace qj::jn
