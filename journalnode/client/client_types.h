@@ -14,7 +14,7 @@ namespace qj::jn {
 struct Void {};
 
 // A segment as a journalnode reports it.
-struct SegmentState {
+struct SegmentDesc {
   int64_t start_txid = -1;
   // Last txid; for an in-progress segment the last durable txid (start - 1 when empty).
   int64_t end_txid = -1;
@@ -22,7 +22,7 @@ struct SegmentState {
 
   bool empty() const { return end_txid < start_txid; }
   std::string ToString() const;
-  bool operator==(const SegmentState& o) const {
+  bool operator==(const SegmentDesc& o) const {
     return start_txid == o.start_txid && end_txid == o.end_txid && in_progress == o.in_progress;
   }
 };
@@ -35,7 +35,7 @@ struct JournalStateInfo {
   int64_t committed_txid = -1;
   int64_t last_written_txid = -1;
   int64_t current_segment_start = -1;
-  std::vector<SegmentState> segments;
+  std::vector<SegmentDesc> segments;
   int64_t namespace_id = 0;
   std::string cluster_id;
   std::string unavailable_reason;
@@ -43,7 +43,7 @@ struct JournalStateInfo {
 
 // The answer of prepareRecovery.
 struct PrepareAnswer {
-  std::optional<SegmentState> segment;
+  std::optional<SegmentDesc> segment;
   std::optional<int64_t> accepted_in_epoch;
   int64_t last_writer_epoch = 0;
   int64_t last_committed_txid = -1;

@@ -79,15 +79,15 @@ class TypedCall final : public ChannelCall {
   Reply<T> reply_;
 };
 
-SegmentState FromThrift(const t::SegmentInfo& s) {
-  SegmentState out;
+SegmentDesc FromThrift(const t::SegmentInfo& s) {
+  SegmentDesc out;
   out.start_txid = s.startTxId;
   out.end_txid = s.endTxId;
   out.in_progress = s.isInProgress;
   return out;
 }
 
-t::SegmentInfo ToThrift(const SegmentState& s) {
+t::SegmentInfo ToThrift(const SegmentDesc& s) {
   t::SegmentInfo out;
   out.startTxId = s.start_txid;
   out.endTxId = s.end_txid;
@@ -122,7 +122,7 @@ JournalStateInfo FromThrift(const t::JournalState& s) {
 
 }  // namespace
 
-std::string SegmentState::ToString() const {
+std::string SegmentDesc::ToString() const {
   return std::string(in_progress ? "inprogress[" : "finalized[") + std::to_string(start_txid) +
          ".." + std::to_string(end_txid) + "]";
 }
@@ -476,7 +476,7 @@ void JournalChannel::PrepareRecovery(const WriterHeader& h, int64_t segment_txid
       std::move(cb)));
 }
 
-void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentState& state,
+void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentDesc& state,
                                     const std::string& from_peer, ReplyCallback<Void> cb) {
   const std::string journal_id = opts_.journal_id;
   t::SegmentInfo seg = ToThrift(state);

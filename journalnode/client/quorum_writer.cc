@@ -232,7 +232,7 @@ Status QuorumWriterImpl::BecomeWriterAndRecover() {
     end = choice->end_txid;
     if (choice->node >= 0) {
       const std::string from = chans[choice->node]->address().ToString();
-      const SegmentState seg = choice->segment;
+      const SegmentDesc seg = choice->segment;
       auto acc = CallQuorum<Void>(chans, majority, timeout, Who() + ": acceptRecovery",
                                   [&](JournalChannel& c, ReplyCallback<Void> cb) {
                                     c.AcceptRecovery(h, seg, from, cb);

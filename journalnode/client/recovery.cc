@@ -55,7 +55,7 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
     if (!answers[i] || best < 0 || !HasSegment(*answers[i]) || answers[i]->segment->in_progress) {
       continue;
     }
-    const SegmentState& b = *answers[best]->segment;
+    const SegmentDesc& b = *answers[best]->segment;
     if (!b.in_progress && answers[i]->segment->end_txid != b.end_txid) {
       return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) +
                                   ": finalized copies disagree: jn" + std::to_string(best) + " " +

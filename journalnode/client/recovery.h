@@ -26,7 +26,7 @@ struct RecoveryChoice {
   // Index of a journalnode holding the chosen copy, -1 when no one has the segment.
   int node = -1;
   // The chosen copy (valid when node >= 0).
-  SegmentState segment;
+  SegmentDesc segment;
   // End of the log after recovery: segment.end_txid, or segment_txid - 1 if none.
   int64_t end_txid = 0;
   std::string ToString() const;
