@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include <glog/logging.h>
 #include <thrift/Thrift.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
@@ -158,6 +159,12 @@ class FaultyTransport final : public JournalTransport {
 
 std::unique_ptr<JournalTransport> NewThriftTransport(const HostPort& hp,
                                                      const TransportOptions& opts) {
+  // Thrift prints connection errors to stderr itself; ours carry them in a Status.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    apache::thrift::GlobalOutput.setOutputFunction(
+        [](const char* msg) { VLOG(1) << "thrift: " << msg; });
+  });
   return std::make_unique<ThriftTransport>(hp, opts);
 }
 

@@ -5,6 +5,8 @@
 // waiting longer cannot help), as soon as so many have failed that `need` successes are
 // impossible (Unavailable, naming every node's failure), or at the timeout (TimedOut).
 // The replies that arrived are returned in every case; late replies are dropped.
+// With wait_all, it waits for every reply (or the timeout) before judging, for callers
+// that want the whole picture (status tables, format).
 //
 // Thread-safety: the function blocks the caller only; replies are collected under the
 // result's own mutex. Must be called with no lock held that a channel callback takes.
@@ -39,7 +41,8 @@ inline int MajorityOf(size_t n) { return static_cast<int>(n / 2 + 1); }
 // issue(channel, callback) starts the call on one channel.
 template <typename T, typename IssueFn>
 QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int need,
-                           int64_t timeout_ms, const std::string& what, IssueFn issue) {
+                           int64_t timeout_ms, const std::string& what, IssueFn issue,
+                           bool wait_all = false) {
   struct State {
     std::mutex mu;
     std::condition_variable cv;  // notified by every reply callback
@@ -70,6 +73,11 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       }
     }
     const int total = static_cast<int>(channels.size());
+    const bool timed_out = std::chrono::steady_clock::now() >= deadline;
+    if (wait_all && ok + failed < total && !timed_out) {
+      st->cv.wait_until(l, deadline);
+      continue;
+    }
     if (ok >= need) {
       out.status = Status::OK();
       break;
@@ -78,7 +86,6 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       out.status = decisive->Prepend(what);
       break;
     }
-    const bool timed_out = std::chrono::steady_clock::now() >= deadline;
     if (total - failed < need || timed_out) {
       std::string detail;
       for (size_t i = 0; i < st->replies.size(); ++i) {

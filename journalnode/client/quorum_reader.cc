@@ -37,7 +37,8 @@ Status QuorumReaderImpl::Refresh() {
   auto r = CallQuorum<JournalStateInfo>(
       chans, static_cast<int>(chans.size()), opts_.rpc_timeout_ms,
       opts_.name + " " + opts_.journal_id + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); });
+      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); },
+      /*wait_all=*/true);
   for (size_t i = 0; i < chans.size(); ++i) {
     if (r.replies[i] && r.replies[i]->ok()) {
       known_committed_[i] = r.replies[i]->value.committed_txid;
@@ -130,7 +131,8 @@ Status FormatJournal(const QuorumOptions& opts, const NamespaceInfo& ns, bool fo
                             opts.name + " " + opts.journal_id + ": format",
                             [&](JournalChannel& c, ReplyCallback<Void> cb) {
                               c.Format(ns, force, cb);
-                            });
+                            },
+                            /*wait_all=*/true);
   if (r.status.ok()) {
     LOG(INFO) << opts.name << " " << opts.journal_id << ": formatted on " << chans.size()
               << " journalnodes (namespace " << ns.namespace_id << ", cluster " << ns.cluster_id
@@ -145,7 +147,8 @@ Result<bool> IsJournalFormatted(const QuorumOptions& opts) {
   const int majority = MajorityOf(chans.size());
   auto r = CallQuorum<bool>(chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms,
                             opts.name + " " + opts.journal_id + ": isFormatted",
-                            [](JournalChannel& c, ReplyCallback<bool> cb) { c.IsFormatted(cb); });
+                            [](JournalChannel& c, ReplyCallback<bool> cb) { c.IsFormatted(cb); },
+                            /*wait_all=*/true);
   if (r.successes() < majority) return r.status;
   int yes = 0;
   for (const auto& rep : r.replies) yes += (rep && rep->ok() && rep->value) ? 1 : 0;

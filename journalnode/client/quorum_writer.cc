@@ -272,7 +272,9 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
     h = HeaderLocked();
   }
   const auto chans = Channels();
-  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.write_timeout_ms,
+  // A majority is enough; a node that has not answered yet stays in the pipeline (its
+  // channel delivers startLogSegment before any batch, and a failure shows up there).
+  auto r = CallQuorum<Void>(chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
                             Who() + ": startLogSegment " + std::to_string(first_txid),
                             [&](JournalChannel& c, ReplyCallback<Void> cb) {
                               c.StartLogSegment(h, first_txid, ns_.layout_version, cb);
@@ -287,7 +289,7 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
   buffer_bytes_ = 0;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
-    const bool ok = r.replies[i] && r.replies[i]->ok();
+    const bool ok = !r.replies[i] || r.replies[i]->ok();
     n.in_pipeline = ok;
     n.acked = n.sent = first_txid - 1;
     n.generation++;
@@ -320,7 +322,7 @@ Status QuorumWriterImpl::FinalizeSegment() {
     h = HeaderLocked();
   }
   const auto chans = Channels();
-  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.write_timeout_ms,
+  auto r = CallQuorum<Void>(chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
                             Who() + ": finalizeLogSegment " + std::to_string(start) + "-" +
                                 std::to_string(end),
                             [&](JournalChannel& c, ReplyCallback<Void> cb) {
@@ -347,7 +349,7 @@ Status QuorumWriterImpl::Purge(int64_t min_txid_to_keep) {
   QJ_RETURN_IF_ERROR(health());
   const WriterHeader h = Header();
   const auto chans = Channels();
-  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.write_timeout_ms,
+  auto r = CallQuorum<Void>(chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
                             Who() + ": purgeLogs " + std::to_string(min_txid_to_keep),
                             [&](JournalChannel& c, ReplyCallback<Void> cb) {
                               c.PurgeLogs(h, min_txid_to_keep, cb);

@@ -1,0 +1,159 @@
+// qjournal: operator CLI for a journal quorum. See Usage() below.
+// Exit codes: 0 success, 1 unreachable quorum / failed operation, 2 bad arguments.
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <glog/logging.h>
+
+#include "common/cluster_config.h"
+#include "journalnode/client/qjournal_tool.h"
+
+namespace {
+
+constexpr int kBadArgs = 2;
+
+const char* kUsage = R"(usage: qjournal [--journal_uri=qjournal://h:p;h:p;h:p/ns1 | --cluster_conf=FILE] <command>
+
+commands:
+  format [--force] [--namespace_id=N --cluster_id=S]
+                  format the journal on every journalnode (refuses to clobber a
+                  formatted journal unless --force; the ids default to the cluster file's)
+  status          a table per journalnode: reachable, formatted, promised and writer
+                  epochs, committed txid, last written txid, lag, segments
+  append --count=N [--size=B]
+                  become writer with a new epoch, recover, write N test edits of B
+                  payload bytes (default 32) in a new segment, finalize it
+  dump [--from=TXID] [--max=N]
+                  print committed edits ("txid op len payload-prefix") and a summary
+
+options:
+  --journal_uri=URI     the quorum (default: journal.uri of --cluster_conf)
+  --cluster_conf=FILE   cluster file (conf/cluster.conf)
+  --rpc_timeout_ms=MS   per-call timeout (default 2000)
+  --verbose             log client internals to stderr
+  --help                this text
+)";
+
+int BadArgs(const std::string& msg) {
+  std::cerr << "qjournal: " << msg << "\n\n" << kUsage;
+  return kBadArgs;
+}
+
+bool ParseInt(const std::string& s, int64_t* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  long long v = strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = 2;  // errors only, unless --verbose
+
+  // 1. Split arguments into --key[=value] options and positional words.
+  std::map<std::string, std::string> flags;
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      const size_t eq = a.find('=');
+      flags[a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2)] =
+          eq == std::string::npos ? std::string("\x01") : a.substr(eq + 1);
+    } else {
+      words.push_back(a);
+    }
+  }
+  if (flags.count("help") || (!words.empty() && words[0] == "help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (flags.count("verbose")) FLAGS_minloglevel = 0;
+  const std::map<std::string, std::vector<std::string>> kCommandFlags = {
+      {"format", {"force", "namespace_id", "cluster_id"}},
+      {"status", {}},
+      {"append", {"count", "size", "namespace_id", "cluster_id"}},
+      {"dump", {"from", "max"}},
+  };
+  if (words.empty()) return BadArgs("missing command");
+  if (words.size() > 1) return BadArgs("unexpected argument '" + words[1] + "'");
+  const std::string cmd = words[0];
+  auto cmd_it = kCommandFlags.find(cmd);
+  if (cmd_it == kCommandFlags.end()) return BadArgs("unknown command '" + cmd + "'");
+  const std::vector<std::string> common = {"journal_uri", "cluster_conf", "rpc_timeout_ms",
+                                           "verbose"};
+  for (const auto& [k, v] : flags) {
+    bool known = false;
+    for (const auto& c : common) known |= k == c;
+    for (const auto& c : cmd_it->second) known |= k == c;
+    if (!known) return BadArgs("unknown option --" + k + " for '" + cmd + "'");
+    const bool boolean = k == "force" || k == "verbose";
+    if (boolean && v != "\x01" && v != "true") return BadArgs("--" + k + " takes no value");
+    if (!boolean && v == "\x01") return BadArgs("--" + k + " needs a value (--" + k + "=...)");
+  }
+
+  // 2. The quorum and namespace identity.
+  qj::jn::ToolOptions o;
+  o.quorum.name = "qjournal";
+  if (flags.count("cluster_conf")) {
+    auto conf = qj::LoadClusterConfig(flags["cluster_conf"]);
+    if (!conf.ok()) return BadArgs(conf.status().ToString());
+    o.quorum.journalnodes = conf->journal.journalnodes;
+    o.quorum.journal_id = conf->journal.journal_id;
+    o.ns.namespace_id = conf->namespace_id;
+    o.ns.cluster_id = conf->cluster_id;
+    o.has_ns = true;
+  }
+  if (flags.count("journal_uri")) {
+    auto uri = qj::ParseJournalUri(flags["journal_uri"]);
+    if (!uri.ok()) return BadArgs(uri.status().ToString());
+    o.quorum.journalnodes = uri->journalnodes;
+    o.quorum.journal_id = uri->journal_id;
+  }
+  if (o.quorum.journalnodes.empty()) return BadArgs("need --journal_uri or --cluster_conf");
+  auto get_int = [&](const char* name, int64_t min, int64_t* dst) -> bool {
+    if (!flags.count(name)) return true;
+    return ParseInt(flags[name], dst) && *dst >= min;
+  };
+  int64_t ns_id = o.ns.namespace_id;
+  if (!get_int("namespace_id", 1, &ns_id)) return BadArgs("--namespace_id must be a number >= 1");
+  if (flags.count("namespace_id") != flags.count("cluster_id") && !o.has_ns) {
+    return BadArgs("--namespace_id and --cluster_id go together");
+  }
+  if (flags.count("namespace_id")) {
+    o.ns.namespace_id = ns_id;
+    o.ns.cluster_id = flags["cluster_id"];
+    if (o.ns.cluster_id.empty()) return BadArgs("--cluster_id must not be empty");
+    o.has_ns = true;
+  }
+  o.force = flags.count("force") > 0;
+  if (!get_int("rpc_timeout_ms", 1, &o.quorum.rpc_timeout_ms)) {
+    return BadArgs("--rpc_timeout_ms must be a number >= 1");
+  }
+  if (!get_int("count", 1, &o.count)) return BadArgs("--count must be a number >= 1");
+  if (!get_int("size", 0, &o.size) || o.size > (1 << 20)) {
+    return BadArgs("--size must be a number in [0, 1048576]");
+  }
+  if (!get_int("from", 1, &o.from)) return BadArgs("--from must be a txid >= 1");
+  if (!get_int("max", 0, &o.max)) return BadArgs("--max must be a number >= 0");
+
+  // 3. Run.
+  if (cmd == "format") {
+    if (!o.has_ns) return BadArgs("format needs --namespace_id and --cluster_id (or --cluster_conf)");
+    return qj::jn::RunFormat(o, std::cout, std::cerr);
+  }
+  if (cmd == "append") {
+    if (!flags.count("count")) return BadArgs("append needs --count=N");
+    return qj::jn::RunAppend(o, std::cout, std::cerr);
+  }
+  if (cmd == "dump") return qj::jn::RunDump(o, std::cout, std::cerr);
+  return qj::jn::RunStatus(o, std::cout, std::cerr);
+}
