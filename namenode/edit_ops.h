@@ -62,8 +62,8 @@ struct NoopEdit {
 // mkdirs: the last new_inode_ids.size() components of `path` are created (each a
 // directory, ids in path order); every earlier component must exist as a directory. The
 // leaf gets `permission`, implicitly created parents get `parent_permission` (= permission
-// | u+wx). All get owner/group and mtime=atime=mtime_ms; the pre-existing parent of the
-// first created directory gets mtime_ms as its mtime.
+// | u+wx). All get owner/group, mtime = mtime_ms and atime 0 (as HDFS directories); the
+// pre-existing parent of the first created directory gets mtime_ms as its mtime.
 struct MkdirEdit {
   static constexpr EditOp kOp = EditOp::kMkdir;
   std::string path;

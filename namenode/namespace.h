@@ -75,6 +75,8 @@ struct NamespaceOptions {
   int16_t max_replication = 512;
   // Block sizes must be a positive multiple of this (HDFS's bytes-per-checksum).
   int64_t block_size_multiple = 512;
+  // addBlock fails (kInvalidArgument) on a file that already has this many blocks.
+  int64_t max_blocks_per_file = 100000;
   // A fresh namespace's root directory: owned by superuser:supergroup with these bits.
   uint16_t root_permission = 0755;
 };
