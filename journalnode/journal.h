@@ -1,0 +1,254 @@
+// Journal: one journal (one namespace) on one journalnode — its durable state, the epoch
+// rules of DESIGN §3, the write path, the reads, recovery (prepare / accept) and the
+// background catch-up from peers. No Thrift types: journal_service.cc maps these calls
+// and their Status codes to the RPC surface in one place.
+//
+// Durable layout and persistence order: journalnode/FORMAT.md.
+//
+// Thread-safety: all public methods are thread-safe. Two mutexes, lock order io_mu_ then
+// mu_:
+//   io_mu_  serializes every change of durable state (one writer drives a journal). It is
+//           held across disk I/O by design, never across an RPC, and never taken by
+//           readers (GetJournaledEdits, GetEditLogManifest, GetSegmentChunk, GetState),
+//           so reads never wait behind an fdatasync.
+//   mu_     guards the in-memory state below; held only for short, I/O-free sections.
+//
+// Failure behaviour: calls return StaleEpoch (naming the promised epoch), OutOfSync,
+// NotFormatted, InvalidArgument (bad request / records), AlreadyExists (format without
+// force), IOError (a read failed; the journal goes on) or Unavailable. Corruption found
+// at start-up or while reading, or any failed write / fsync of journal state, stops the
+// journal for good (Unavailable with the reason, naming file and offset) until it is
+// reformatted; the process keeps serving its other journals.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "journalnode/edits_cache.h"
+#include "journalnode/file_ops.h"
+#include "journalnode/segment.h"
+
+namespace qj::jn {
+
+// The header every writer call carries.
+struct RequestHeader {
+  std::string journal_id;
+  int64_t epoch = 0;
+  int64_t serial = 0;
+  int64_t committed_txid = -1;
+};
+
+// What `format` stores in VERSION.
+struct StorageInfo {
+  int64_t namespace_id = 0;
+  std::string cluster_id;
+  int32_t layout_version = 1;
+};
+
+struct JournalSnapshot {
+  bool formatted = false;
+  int64_t promised_epoch = 0;
+  int64_t writer_epoch = 0;
+  int64_t committed_txid = -1;
+  int64_t last_written_txid = -1;      // highest durable txid, -1 when none
+  int64_t open_segment_start = -1;     // the writer's open segment, -1 when none
+  std::vector<SegmentState> segments;  // by start txid
+  std::optional<StorageInfo> storage;
+  std::string unavailable_reason;  // empty while serving
+};
+
+struct PrepareResult {
+  std::optional<SegmentState> segment;
+  std::optional<int64_t> accepted_in_epoch;
+  int64_t last_writer_epoch = 0;
+  int64_t committed_txid = -1;
+};
+
+struct EditsBatch {
+  int64_t first_txid = 0;
+  int32_t num_txns = 0;
+  std::string records;
+  int64_t committed_txid = -1;
+};
+
+struct SegmentChunkData {
+  int64_t offset = 0;
+  std::string data;  // whole records
+  bool eof = false;
+};
+
+struct Manifest {
+  std::vector<SegmentState> segments;
+  int64_t committed_txid = -1;
+};
+
+// How a journal reaches its peers (recovery copies, catch-up). The daemon's
+// implementation speaks Thrift (peer_client.h); tests may wire journals in-process.
+class PeerClient {
+ public:
+  virtual ~PeerClient() = default;
+  virtual Result<SegmentChunkData> GetSegmentChunk(const std::string& peer,
+                                                   const std::string& journal_id,
+                                                   int64_t start_txid, int64_t end_txid,
+                                                   int64_t offset, int32_t max_bytes) = 0;
+  virtual Result<Manifest> GetManifest(const std::string& peer, const std::string& journal_id) = 0;
+};
+
+struct JournalOptions {
+  std::string node_name = "jn";  // for log lines and error messages
+  std::string journal_id;
+  std::string dir;  // <edits_dir>/<journal id>
+  FileOps* file_ops = FileOps::Posix();
+  Clock* clock = RealClock::Get();
+  PeerClient* peers = nullptr;  // null: no recovery copies or catch-up
+  // This node's "host:port" as peers name it (acceptRecovery from self copies nothing).
+  std::string self_address;
+  size_t cache_bytes = 32u << 20;
+  int64_t committed_persist_interval_ms = 1000;
+  uint64_t preallocate_bytes = 1u << 20;
+  // Upper bound on the records returned by one read call.
+  size_t max_read_bytes = 4u << 20;
+  int32_t max_read_txns = 10000;
+  int32_t transfer_chunk_bytes = 1 << 20;
+};
+
+class Journal {
+ public:
+  // Loads the journal (a missing directory is an unformatted journal). Never fails: a
+  // load error (corruption, unreadable files) leaves the journal Unavailable with it.
+  static std::unique_ptr<Journal> Open(const JournalOptions& opts);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // --- Administrative. ---
+  bool IsFormatted() const;
+  // AlreadyExists if formatted and !force. force also clears a stopped journal.
+  Status Format(const StorageInfo& info, bool force);
+  Result<JournalSnapshot> GetState() const;
+
+  // --- Writer fencing and lifecycle. ---
+  // Returns the start txid of the newest segment, -1 when none.
+  Result<int64_t> NewEpoch(const StorageInfo& info, int64_t epoch);
+  Status Heartbeat(const RequestHeader& h);
+  Status StartLogSegment(const RequestHeader& h, int64_t txid, int32_t layout_version);
+  // Returns after the records are fdatasync'ed.
+  Status JournalEdits(const RequestHeader& h, int64_t segment_txid, int64_t first_txid,
+                      int32_t num_txns, std::string_view records);
+  Status FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, int64_t end_txid);
+  Status PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep);
+
+  // --- Readers. ---
+  Result<Manifest> GetEditLogManifest(int64_t since_txid, bool in_progress_ok) const;
+  // Committed edits only (txid <= the committed txid this node heard of).
+  Result<EditsBatch> GetJournaledEdits(int64_t since_txid, int32_t max_txns);
+  Result<SegmentChunkData> GetSegmentChunk(int64_t start_txid, int64_t end_txid, int64_t offset,
+                                           int32_t max_bytes);
+
+  // --- Recovery (DESIGN §4). ---
+  Result<PrepareResult> PrepareRecovery(const RequestHeader& h, int64_t segment_txid);
+  Status AcceptRecovery(const RequestHeader& h, const SegmentState& state,
+                        const std::string& from_peer);
+
+  // --- Background. ---
+  // Downloads finalized segments this node lacks from `peer` (those ending at or below
+  // the committed txid), verified before install. Returns how many were installed.
+  Result<int> CatchUpFrom(const std::string& peer);
+  // Persists the committed txid if it changed (called periodically and at shutdown).
+  Status FlushCommittedTxId();
+
+  // The next txid journal() expects, -1 when no segment is open (for OutOfSync answers).
+  int64_t NextExpectedTxId() const;
+  // "jn1 ns1" — the prefix of every message about this journal.
+  const std::string& who() const { return who_; }
+
+ private:
+  struct SegmentEntry {
+    SegmentState state;
+    uint64_t data_length = 0;  // in-progress only: bytes of verified records
+    bool verified = false;     // every record's CRC checked since start-up
+  };
+
+  explicit Journal(const JournalOptions& opts);
+  std::string CurrentDir() const { return opts_.dir + "/current"; }
+  std::string PaxosDir() const { return opts_.dir + "/current/paxos"; }
+  std::string SegPath(const SegmentState& s) const { return CurrentDir() + "/" + SegmentName(s); }
+
+  // Load and metadata (journal.cc).
+  Status Load();
+  Status LoadSegments();
+  Status CompleteInterruptedRecovery(const std::vector<std::string>& names);
+  Status ReadInt(const std::string& name, int64_t dflt, int64_t* out);
+  Status WriteInt(const std::string& name, int64_t v);
+
+  // Checks shared by the calls. Require mu_ held.
+  Status CheckServing() const;
+  Status CheckFormattedServing() const;
+  // Epoch and serial checks for writer calls; persists a higher epoch first.
+  // Requires io_mu_ held (not mu_).
+  Status CheckRequest(const RequestHeader& h);
+  Status PersistPromise(int64_t epoch);
+  // Records the header's committed txid (mu_ held).
+  void NoteCommitted(const RequestHeader& h);
+  // Persists the committed txid when due (io_mu_ held).
+  Status MaybePersistCommitted(bool force);
+  // Stops the journal for good; returns the Unavailable status to answer with.
+  Status Fail(const Status& cause);
+  Status ErrorLocked(Status s) const { return s.Prepend(who_); }
+  // Closes the writer's open segment, if any (io_mu_ held).
+  void AbortOpenSegment(const char* why);
+  // Opens (reopens) the newest in-progress segment for appends in the writer epoch.
+  Status ReopenForAppend(int64_t segment_txid);
+  int64_t LastWrittenTxIdLocked() const;
+
+  // Reads (journal_read.cc).
+  // Reads records [since, up_to] from one segment file, verifying them; appends to *out.
+  Result<int64_t> ReadFromSegment(const SegmentEntry& seg, int64_t since, int64_t up_to,
+                                  size_t max_bytes, std::string* out);
+  Status NoteReadCorruption(const Status& s);
+
+  // Recovery and transfer (journal_recovery.cc).
+  Status DownloadSegment(const std::string& peer, const SegmentState& want,
+                         const std::string& tmp_path);
+  Status InstallCopy(const std::string& tmp_path, const SegmentState& state);
+  Status ReadAccepted(int64_t segment_txid, std::optional<SegmentState>* state,
+                      int64_t* accepted_epoch);
+
+  const JournalOptions opts_;
+  const std::string who_;
+  FileOps* const ops_;
+
+  std::mutex io_mu_;
+  // Guarded by io_mu_.
+  std::unique_ptr<SegmentWriter> writer_;
+  int64_t persisted_committed_ = -1;
+  int64_t last_committed_persist_nanos_ = 0;
+
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  bool formatted_ = false;
+  StorageInfo storage_;
+  int64_t promised_epoch_ = 0;
+  int64_t writer_epoch_ = 0;
+  int64_t committed_txid_ = -1;
+  int64_t committed_epoch_ = -1;  // epoch of the call that last raised committed_txid_
+  int64_t serial_epoch_ = -1;
+  int64_t last_serial_ = -1;
+  int64_t open_segment_ = -1;  // start of the writer's open segment, -1 when none
+  std::map<int64_t, SegmentEntry> segments_;
+  EditsCache cache_;
+  Status unavailable_;
+  // Where the last file read stopped (segment start, next txid, byte offset), so a
+  // tailer reading a segment front to back does not rescan it each call.
+  int64_t hint_segment_ = -1, hint_txid_ = -1;
+  uint64_t hint_offset_ = 0;
+};
+
+}  // namespace qj::jn

@@ -1,0 +1,355 @@
+#include "journalnode/journal_service.h"
+
+#include <thrift/TConfiguration.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/server/TThreadedServer.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TServerSocket.h>
+
+#include "JournalProtocol.h"
+
+namespace qj::jn {
+namespace {
+
+namespace at = apache::thrift;
+namespace tt = qjournal::thrift;
+
+// Which typed exceptions a method declares (journal.thrift).
+enum : unsigned {
+  kStale = 1,
+  kOutOfSync = 2,
+  kNotFormatted = 4,
+  kUnavailable = 8,
+  kIO = 16,
+  kInvalid = 32,
+};
+
+// THE mapping from Status to the typed Thrift exceptions. `allowed` is what the method
+// declares; a code whose exception the method lacks falls back to a declared one.
+[[noreturn]] void ThrowAsThrift(const Status& s, unsigned allowed, const std::string& who,
+                                Journal* j) {
+  std::string msg = s.message();
+  if (msg.compare(0, who.size(), who) != 0) msg = who + ": " + msg;
+  unsigned want;
+  switch (s.code()) {
+    case StatusCode::kStaleEpoch:
+      want = kStale;
+      break;
+    case StatusCode::kOutOfSync:
+      want = kOutOfSync;
+      break;
+    case StatusCode::kNotFormatted:
+      want = kNotFormatted;
+      break;
+    case StatusCode::kUnavailable:
+    case StatusCode::kCorruption:
+      want = kUnavailable;
+      break;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kNotFound:
+      want = kInvalid;
+      break;
+    default:
+      want = kIO;
+      break;
+  }
+  if ((allowed & want) == 0) {
+    for (unsigned fallback : {kIO, kInvalid, kUnavailable, kNotFormatted}) {
+      if (allowed & fallback) {
+        want = fallback;
+        break;
+      }
+    }
+  }
+  switch (want) {
+    case kStale: {
+      tt::StaleEpochException e;
+      e.message = msg;
+      e.promisedEpoch = s.promised_epoch();
+      throw e;
+    }
+    case kOutOfSync: {
+      tt::OutOfSyncException e;
+      e.message = msg;
+      e.expectedTxId = j ? j->NextExpectedTxId() : -1;
+      throw e;
+    }
+    case kNotFormatted: {
+      tt::NotFormattedException e;
+      e.message = msg;
+      throw e;
+    }
+    case kUnavailable: {
+      tt::JournalUnavailableException e;
+      e.message = msg;
+      throw e;
+    }
+    case kInvalid: {
+      tt::InvalidRequestException e;
+      e.message = msg;
+      throw e;
+    }
+    default: {
+      tt::JournalIOException e;
+      e.message = msg;
+      throw e;
+    }
+  }
+}
+
+constexpr unsigned kWriterCall = kStale | kNotFormatted | kUnavailable | kIO | kOutOfSync;
+
+RequestHeader FromThrift(const tt::RequestInfo& r) {
+  return RequestHeader{r.journalId, r.epoch, r.ipcSerialNumber, r.committedTxId};
+}
+StorageInfo FromThrift(const tt::NamespaceInfo& n) {
+  return StorageInfo{n.namespaceId, n.clusterId, n.layoutVersion};
+}
+tt::SegmentInfo ToThrift(const SegmentState& s) {
+  tt::SegmentInfo out;
+  out.startTxId = s.start_txid;
+  out.endTxId = s.end_txid;
+  out.isInProgress = s.in_progress;
+  return out;
+}
+
+class Handler final : public tt::JournalProtocolIf {
+ public:
+  explicit Handler(JournalNode* node) : node_(node) {}
+
+  void format(const std::string& journalId, const tt::NamespaceInfo& nsInfo,
+              const bool force) override {
+    const unsigned allowed = kUnavailable | kIO | kInvalid;
+    Journal* j = Lookup(journalId, true, allowed);
+    Check(j->Format(FromThrift(nsInfo), force), allowed, journalId, j);
+  }
+
+  bool isFormatted(const std::string& journalId) override {
+    auto j = node_->Get(journalId, false);
+    if (!j.ok()) {
+      if (j.status().code() == StatusCode::kNotFormatted) return false;
+      Fail(j.status(), kUnavailable, journalId, nullptr);
+    }
+    return (*j)->IsFormatted();
+  }
+
+  void getJournalState(tt::JournalState& out, const std::string& journalId) override {
+    const unsigned allowed = kNotFormatted | kUnavailable;
+    Journal* j = Lookup(journalId, false, allowed);
+    auto snap = j->GetState();
+    if (!snap.ok()) Fail(snap.status(), allowed, journalId, j);
+    out.formatted = snap->formatted;
+    out.lastPromisedEpoch = snap->promised_epoch;
+    out.lastWriterEpoch = snap->writer_epoch;
+    out.committedTxId = snap->committed_txid;
+    out.lastWrittenTxId = snap->last_written_txid;
+    out.currentSegmentStartTxId = snap->open_segment_start;
+    for (const auto& s : snap->segments) out.segments.push_back(ToThrift(s));
+    if (snap->storage) {
+      out.__isset.nsInfo = true;
+      out.nsInfo.namespaceId = snap->storage->namespace_id;
+      out.nsInfo.clusterId = snap->storage->cluster_id;
+      out.nsInfo.layoutVersion = snap->storage->layout_version;
+    }
+    if (!snap->unavailable_reason.empty()) {
+      out.__isset.unavailableReason = true;
+      out.unavailableReason = snap->unavailable_reason;
+    }
+  }
+
+  void newEpoch(tt::NewEpochResponse& out, const std::string& journalId,
+                const tt::NamespaceInfo& nsInfo, const int64_t epoch) override {
+    const unsigned allowed = kStale | kNotFormatted | kUnavailable | kIO | kInvalid;
+    Journal* j = Lookup(journalId, false, allowed);
+    auto r = j->NewEpoch(FromThrift(nsInfo), epoch);
+    if (!r.ok()) Fail(r.status(), allowed, journalId, j);
+    out.lastSegmentTxId = *r;
+  }
+
+  void heartbeat(const tt::RequestInfo& req) override {
+    Journal* j = Lookup(req.journalId, false, kWriterCall);
+    Check(j->Heartbeat(FromThrift(req)), kWriterCall, req.journalId, j);
+  }
+
+  void startLogSegment(const tt::RequestInfo& req, const int64_t txid,
+                       const int32_t layoutVersion) override {
+    Journal* j = Lookup(req.journalId, false, kWriterCall);
+    Check(j->StartLogSegment(FromThrift(req), txid, layoutVersion), kWriterCall, req.journalId, j);
+  }
+
+  void journal(const tt::RequestInfo& req, const int64_t segmentTxId, const int64_t firstTxId,
+               const int32_t numTxns, const std::string& records) override {
+    const unsigned allowed = kWriterCall | kInvalid;
+    Journal* j = Lookup(req.journalId, false, allowed);
+    Check(j->JournalEdits(FromThrift(req), segmentTxId, firstTxId, numTxns, records), allowed,
+          req.journalId, j);
+  }
+
+  void finalizeLogSegment(const tt::RequestInfo& req, const int64_t startTxId,
+                          const int64_t endTxId) override {
+    Journal* j = Lookup(req.journalId, false, kWriterCall);
+    Check(j->FinalizeLogSegment(FromThrift(req), startTxId, endTxId), kWriterCall, req.journalId,
+          j);
+  }
+
+  void purgeLogs(const tt::RequestInfo& req, const int64_t minTxIdToKeep) override {
+    const unsigned allowed = kStale | kNotFormatted | kUnavailable | kIO;
+    Journal* j = Lookup(req.journalId, false, allowed);
+    Check(j->PurgeLogs(FromThrift(req), minTxIdToKeep), allowed, req.journalId, j);
+  }
+
+  void getEditLogManifest(tt::EditLogManifest& out, const std::string& journalId,
+                          const int64_t sinceTxId, const bool inProgressOk) override {
+    const unsigned allowed = kNotFormatted | kUnavailable | kIO;
+    Journal* j = Lookup(journalId, false, allowed);
+    auto m = j->GetEditLogManifest(sinceTxId, inProgressOk);
+    if (!m.ok()) Fail(m.status(), allowed, journalId, j);
+    for (const auto& s : m->segments) out.segments.push_back(ToThrift(s));
+    out.committedTxId = m->committed_txid;
+  }
+
+  void getJournaledEdits(tt::JournaledEdits& out, const std::string& journalId,
+                         const int64_t sinceTxId, const int32_t maxTxns) override {
+    const unsigned allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
+    Journal* j = Lookup(journalId, false, allowed);
+    auto r = j->GetJournaledEdits(sinceTxId, maxTxns);
+    if (!r.ok()) Fail(r.status(), allowed, journalId, j);
+    out.firstTxId = r->first_txid;
+    out.numTxns = r->num_txns;
+    out.records = std::move(r->records);
+    out.committedTxId = r->committed_txid;
+  }
+
+  void prepareRecovery(tt::PrepareRecoveryResponse& out, const tt::RequestInfo& req,
+                       const int64_t segmentTxId) override {
+    const unsigned allowed = kStale | kNotFormatted | kUnavailable | kIO;
+    Journal* j = Lookup(req.journalId, false, allowed);
+    auto r = j->PrepareRecovery(FromThrift(req), segmentTxId);
+    if (!r.ok()) Fail(r.status(), allowed, req.journalId, j);
+    if (r->segment) {
+      out.__isset.segmentState = true;
+      out.segmentState = ToThrift(*r->segment);
+    }
+    if (r->accepted_in_epoch) {
+      out.__isset.acceptedInEpoch = true;
+      out.acceptedInEpoch = *r->accepted_in_epoch;
+    }
+    out.lastWriterEpoch = r->last_writer_epoch;
+    out.lastCommittedTxId = r->committed_txid;
+  }
+
+  void acceptRecovery(const tt::RequestInfo& req, const tt::SegmentInfo& state,
+                      const std::string& fromPeer) override {
+    const unsigned allowed = kWriterCall | kInvalid;
+    Journal* j = Lookup(req.journalId, false, allowed);
+    Check(j->AcceptRecovery(FromThrift(req),
+                            SegmentState{state.startTxId, state.endTxId, state.isInProgress},
+                            fromPeer),
+          allowed, req.journalId, j);
+  }
+
+  void getSegmentChunk(tt::SegmentChunk& out, const std::string& journalId, const int64_t startTxId,
+                       const int64_t endTxId, const int64_t offset,
+                       const int32_t maxBytes) override {
+    const unsigned allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
+    Journal* j = Lookup(journalId, false, allowed);
+    auto r = j->GetSegmentChunk(startTxId, endTxId, offset, std::min(maxBytes, 8 << 20));
+    if (!r.ok()) Fail(r.status(), allowed, journalId, j);
+    out.startTxId = startTxId;
+    out.endTxId = endTxId;
+    out.offset = r->offset;
+    out.data = std::move(r->data);
+    out.eof = r->eof;
+  }
+
+  void acquireLease(tt::LeaseResponse& out, const std::string& journalId,
+                    const std::string& holderId, const int64_t durationMs) override {
+    Status v = ValidateJournalId(journalId);
+    if (!v.ok()) Fail(v, kInvalid, journalId, nullptr);
+    auto g = node_->leases()->Acquire(journalId, holderId, durationMs);
+    if (!g.ok()) Fail(g.status(), kInvalid, journalId, nullptr);
+    out.granted = g->granted;
+    out.holder = g->holder;
+    out.remainingMs = g->remaining_ms;
+  }
+
+  void releaseLease(const std::string& journalId, const std::string& holderId) override {
+    Status v = ValidateJournalId(journalId);
+    if (!v.ok()) Fail(v, kInvalid, journalId, nullptr);
+    Check(node_->leases()->Release(journalId, holderId), kInvalid, journalId, nullptr);
+  }
+
+ private:
+  [[noreturn]] void Fail(const Status& s, unsigned allowed, const std::string& journal_id,
+                         Journal* j) {
+    VLOG(1) << node_->name() << " " << journal_id << ": call failed: " << s;
+    ThrowAsThrift(s, allowed, node_->name() + " " + journal_id, j);
+  }
+  void Check(const Status& s, unsigned allowed, const std::string& journal_id, Journal* j) {
+    if (!s.ok()) Fail(s, allowed, journal_id, j);
+  }
+  Journal* Lookup(const std::string& journal_id, bool create, unsigned allowed) {
+    auto j = node_->Get(journal_id, create);
+    if (!j.ok()) Fail(j.status(), allowed, journal_id, nullptr);
+    return *j;
+  }
+
+  JournalNode* const node_;
+};
+
+// Framed transport whose frames are bounded by the configuration.
+class BoundedFramedTransportFactory final : public at::transport::TTransportFactory {
+ public:
+  explicit BoundedFramedTransportFactory(std::shared_ptr<at::TConfiguration> config)
+      : config_(std::move(config)) {}
+  std::shared_ptr<at::transport::TTransport> getTransport(
+      std::shared_ptr<at::transport::TTransport> trans) override {
+    return std::make_shared<at::transport::TFramedTransport>(trans, config_);
+  }
+
+ private:
+  std::shared_ptr<at::TConfiguration> config_;
+};
+
+}  // namespace
+
+JournalServer::JournalServer(JournalNode* node, const ServerOptions& opts)
+    : node_(node), opts_(opts) {}
+
+JournalServer::~JournalServer() { Stop(); }
+
+Status JournalServer::Serve() {
+  std::shared_ptr<at::server::TServer> server;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return Status::OK();
+    auto config =
+        std::make_shared<at::TConfiguration>(opts_.max_frame_bytes + 4096, opts_.max_frame_bytes);
+    auto socket = std::make_shared<at::transport::TServerSocket>(opts_.bind_host, opts_.port);
+    auto processor =
+        std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node_));
+    auto protocols = std::make_shared<at::protocol::TBinaryProtocolFactory>(
+        opts_.max_frame_bytes, opts_.max_container_elements, false, true);
+    server_ = std::make_shared<at::server::TThreadedServer>(
+        processor, socket, std::make_shared<BoundedFramedTransportFactory>(config), protocols);
+    server = server_;
+  }
+  LOG(INFO) << node_->name() << ": serving JournalProtocol on " << opts_.bind_host << ":"
+            << opts_.port;
+  try {
+    server->serve();
+  } catch (const at::TException& e) {
+    return Status::NetworkError(node_->name() + ": cannot serve on " + opts_.bind_host + ":" +
+                                std::to_string(opts_.port) + ": " + e.what());
+  }
+  return Status::OK();
+}
+
+void JournalServer::Stop() {
+  std::lock_guard<std::mutex> l(mu_);
+  stopped_ = true;
+  if (server_) server_->stop();
+}
+
+}  // namespace qj::jn

@@ -1,0 +1,84 @@
+#include "journalnode/peer_client.h"
+
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+#include "JournalProtocol.h"
+#include "common/cluster_config.h"
+
+namespace qj::jn {
+namespace {
+
+namespace at = apache::thrift;
+namespace tt = qjournal::thrift;
+
+// Runs fn with a connected client; maps every failure to a Status naming the peer.
+template <typename Fn>
+Status WithClient(const std::string& peer, int64_t timeout_ms, Fn fn) {
+  auto hp = ParseHostPort(peer);
+  if (!hp.ok()) return Status::InvalidArgument("bad peer address '" + peer + "'");
+  try {
+    auto sock = std::make_shared<at::transport::TSocket>(hp->host, hp->port);
+    sock->setConnTimeout(static_cast<int>(timeout_ms));
+    sock->setRecvTimeout(static_cast<int>(timeout_ms));
+    sock->setSendTimeout(static_cast<int>(timeout_ms));
+    auto transport = std::make_shared<at::transport::TFramedTransport>(
+        sock, std::make_shared<at::TConfiguration>(64 << 20, 64 << 20));
+    auto proto = std::make_shared<at::protocol::TBinaryProtocol>(transport);
+    tt::JournalProtocolClient client(proto);
+    transport->open();
+    Status s = fn(client);
+    transport->close();
+    return s;
+  } catch (const tt::JournalUnavailableException& e) {
+    return Status::Unavailable("peer " + peer + ": " + e.message);
+  } catch (const tt::NotFormattedException& e) {
+    return Status::NotFormatted("peer " + peer + ": " + e.message);
+  } catch (const tt::JournalIOException& e) {
+    return Status::IOError("peer " + peer + ": " + e.message);
+  } catch (const tt::InvalidRequestException& e) {
+    return Status::InvalidArgument("peer " + peer + ": " + e.message);
+  } catch (const at::TException& e) {
+    return Status::NetworkError("peer " + peer + ": " + e.what());
+  }
+}
+
+SegmentState FromThrift(const tt::SegmentInfo& s) {
+  return SegmentState{s.startTxId, s.endTxId, s.isInProgress};
+}
+
+}  // namespace
+
+Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& peer,
+                                                           const std::string& journal_id,
+                                                           int64_t start_txid, int64_t end_txid,
+                                                           int64_t offset, int32_t max_bytes) {
+  SegmentChunkData out;
+  Status s = WithClient(peer, timeout_ms_, [&](tt::JournalProtocolClient& c) {
+    tt::SegmentChunk chunk;
+    c.getSegmentChunk(chunk, journal_id, start_txid, end_txid, offset, max_bytes);
+    out.offset = chunk.offset;
+    out.data = std::move(chunk.data);
+    out.eof = chunk.eof;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<Manifest> ThriftPeerClient::GetManifest(const std::string& peer,
+                                               const std::string& journal_id) {
+  Manifest out;
+  Status s = WithClient(peer, timeout_ms_, [&](tt::JournalProtocolClient& c) {
+    tt::EditLogManifest m;
+    c.getEditLogManifest(m, journal_id, 1, false);
+    for (const auto& seg : m.segments) out.segments.push_back(FromThrift(seg));
+    out.committed_txid = m.committedTxId;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace qj::jn

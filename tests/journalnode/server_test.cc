@@ -1,0 +1,169 @@
+// The real journalnode binary on 127.0.0.1, driven by a Thrift client: the writer path,
+// committed-only reads, typed errors, the storage lock, SIGTERM shutdown.
+#include <gtest/gtest.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+#include "JournalProtocol.h"
+#include "common/edit_record.h"
+#include "tests/support/process.h"
+
+namespace qj::jn {
+namespace {
+
+namespace at = apache::thrift;
+namespace tt = qjournal::thrift;
+using qj::testing::BinaryPath;
+using qj::testing::PickFreePorts;
+using qj::testing::Process;
+using qj::testing::RunCommand;
+using qj::testing::TempDir;
+using qj::testing::WaitForPort;
+
+struct Client {
+  explicit Client(int port) {
+    auto sock = std::make_shared<at::transport::TSocket>("127.0.0.1", port);
+    sock->setRecvTimeout(10000);
+    transport = std::make_shared<at::transport::TFramedTransport>(sock);
+    client = std::make_unique<tt::JournalProtocolClient>(
+        std::make_shared<at::protocol::TBinaryProtocol>(transport));
+    transport->open();
+  }
+  std::shared_ptr<at::transport::TTransport> transport;
+  std::unique_ptr<tt::JournalProtocolClient> client;
+};
+
+tt::RequestInfo Req(int64_t epoch, int64_t serial, int64_t committed) {
+  tt::RequestInfo r;
+  r.journalId = "ns1";
+  r.epoch = epoch;
+  r.ipcSerialNumber = serial;
+  r.committedTxId = committed;
+  return r;
+}
+
+std::string Records(int64_t first, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) AppendRecord(&out, first + i, 7, "edit-" + std::to_string(first + i));
+  return out;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartNode() {
+    jn_.Start(
+        {BinaryPath("journalnode/journalnode"), "--journalnode_edits_dir=" + dir_.path() + "/jn",
+         "--journalnode_rpc_port=" + std::to_string(port_), "--journalnode_name=jn1"},
+        dir_.path() + "/jn1.log");
+    ASSERT_TRUE(WaitForPort(port_, 20000)) << "journalnode did not start";
+  }
+  TempDir dir_;
+  int port_ = PickFreePorts(1)[0];
+  Process jn_;
+};
+
+TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
+  StartNode();
+  Client c(port_);
+  tt::NamespaceInfo ns;
+  ns.namespaceId = 42;
+  ns.clusterId = "c1";
+  ns.layoutVersion = 1;
+  EXPECT_FALSE(c.client->isFormatted("ns1"));
+  c.client->format("ns1", ns, false);
+  EXPECT_TRUE(c.client->isFormatted("ns1"));
+  EXPECT_THROW(c.client->format("ns1", ns, false), tt::InvalidRequestException);
+
+  tt::NewEpochResponse ne;
+  c.client->newEpoch(ne, "ns1", ns, 3);
+  EXPECT_EQ(ne.lastSegmentTxId, -1);
+  c.client->startLogSegment(Req(3, 1, -1), 1, 1);
+  c.client->journal(Req(3, 2, -1), 1, 1, 5, Records(1, 5));
+  c.client->journal(Req(3, 3, 3), 1, 6, 5, Records(6, 5));  // committed: 3
+
+  tt::JournaledEdits edits;
+  c.client->getJournaledEdits(edits, "ns1", 1, 100);
+  EXPECT_EQ(edits.numTxns, 3);
+  EXPECT_EQ(edits.committedTxId, 3);
+  std::vector<EditRecord> recs;
+  ASSERT_TRUE(DecodeAll(edits.records, &recs).ok());
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[2].txid, 3);
+  EXPECT_EQ(recs[2].payload, "edit-3");
+
+  c.client->heartbeat(Req(3, 4, 10));
+  c.client->finalizeLogSegment(Req(3, 5, 10), 1, 10);
+  c.client->getJournaledEdits(edits, "ns1", 4, 100);
+  EXPECT_EQ(edits.firstTxId, 4);
+  EXPECT_EQ(edits.numTxns, 7);
+
+  tt::JournalState st;
+  c.client->getJournalState(st, "ns1");
+  EXPECT_EQ(st.lastPromisedEpoch, 3);
+  EXPECT_EQ(st.lastWriterEpoch, 3);
+  EXPECT_EQ(st.lastWrittenTxId, 10);
+  ASSERT_EQ(st.segments.size(), 1u);
+  EXPECT_FALSE(st.segments[0].isInProgress);
+
+  // A newer writer fences the old one; the error is typed and names the promised epoch.
+  c.client->newEpoch(ne, "ns1", ns, 5);
+  EXPECT_EQ(ne.lastSegmentTxId, 1);
+  try {
+    c.client->startLogSegment(Req(3, 6, 10), 11, 1);
+    FAIL() << "stale epoch accepted";
+  } catch (const tt::StaleEpochException& e) {
+    EXPECT_EQ(e.promisedEpoch, 5);
+    EXPECT_NE(e.message.find("jn1 ns1"), std::string::npos) << e.message;
+  }
+  // Out of sync: a gap in txids, with the expected txid.
+  c.client->startLogSegment(Req(5, 1, 10), 11, 1);
+  try {
+    c.client->journal(Req(5, 2, 10), 11, 13, 1, Records(13, 1));
+    FAIL() << "gap accepted";
+  } catch (const tt::OutOfSyncException& e) {
+    EXPECT_EQ(e.expectedTxId, 11);
+  }
+  // Bad records are InvalidRequest.
+  std::string bad = Records(11, 2);
+  bad[30] ^= 1;
+  EXPECT_THROW(c.client->journal(Req(5, 3, 10), 11, 11, 2, bad), tt::InvalidRequestException);
+  EXPECT_THROW(c.client->getJournalState(st, "../x"), tt::JournalUnavailableException);
+  EXPECT_THROW(c.client->getJournalState(st, "other"), tt::NotFormattedException);
+
+  // SIGTERM: clean exit 0, and the state is there after a restart.
+  jn_.Terminate();
+  StartNode();
+  Client c2(port_);
+  c2.client->getJournalState(st, "ns1");
+  EXPECT_EQ(st.lastPromisedEpoch, 5);
+  EXPECT_EQ(st.committedTxId, 10);
+  EXPECT_EQ(st.segments.size(), 2u);
+}
+
+TEST_F(ServerTest, SecondProcessOnSameDir_ExitsNonZeroWithClearMessage) {
+  StartNode();
+  std::string out;
+  int port2 = PickFreePorts(1)[0];
+  int rc = RunCommand(
+      {BinaryPath("journalnode/journalnode"), "--journalnode_edits_dir=" + dir_.path() + "/jn",
+       "--journalnode_rpc_port=" + std::to_string(port2)},
+      &out, 20000);
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(out.find("in use by another journalnode"), std::string::npos) << out;
+}
+
+TEST_F(ServerTest, BadFlags_ExitTwo) {
+  std::string out;
+  EXPECT_EQ(RunCommand({BinaryPath("journalnode/journalnode")}, &out, 20000), 2);
+  EXPECT_NE(out.find("--journalnode_edits_dir is required"), std::string::npos) << out;
+  EXPECT_EQ(
+      RunCommand({BinaryPath("journalnode/journalnode"), "--journalnode_edits_dir=/tmp/x",
+                  "--journalnode_lease_grace_ms=10", "--journalnode_lease_max_duration_ms=100"},
+                 &out, 20000),
+      2);
+  EXPECT_NE(out.find("lease_grace_ms"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace qj::jn
