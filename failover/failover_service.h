@@ -1,0 +1,35 @@
+// Serves thrift/failover.thrift (FailoverController) for one Controller: the one place
+// where controller Status turns into FailoverException.
+//
+// Thread-safe (the controller is). Serve() blocks until Shutdown() is called from
+// another thread (e.g. a signal watcher).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "failover/controller.h"
+
+namespace apache::thrift::server {
+class TServer;
+}
+
+namespace qj::fo {
+
+class FailoverServer {
+ public:
+  // Listens on host:port (the namenode's host: failoverd runs beside it).
+  FailoverServer(Controller* controller, std::string host, int port);
+  ~FailoverServer();
+  // Binds and serves; returns after Shutdown(). Fails if the port cannot be bound.
+  Status Serve();
+  void Shutdown();
+
+ private:
+  Controller* const controller_;
+  const std::string host_;
+  const int port_;
+  std::shared_ptr<apache::thrift::server::TServer> server_;
+};
+
+}  // namespace qj::fo

@@ -1,0 +1,137 @@
+// failoverd: the automatic failover daemon, one beside each namenode (DESIGN §6).
+//
+//   failoverd --cluster_conf=conf/cluster.conf --namenode_id=nn1 [--flagfile=conf/failoverd.flags]
+//
+// Lease and health timings come from the cluster file (lease.*, health.*); the flags
+// below cover what is local to this daemon. Stops on SIGTERM / SIGINT without demoting
+// its namenode: a restarted failoverd re-acquires the same lease (same holder id), and
+// otherwise the namenode stops serving at its lease deadline.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/cluster_config.h"
+#include "failover/controller.h"
+#include "failover/failover_service.h"
+#include "failover/jn_lease_grantor.h"
+
+DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
+DEFINE_string(namenode_id, "", "Id of the namenode this failoverd watches (required).");
+DEFINE_int32(failoverd_port, 0, "RPC port; 0 = namenode.<id>.failoverd_port of the cluster file.");
+DEFINE_int64(failoverd_renew_interval_ms, 0,
+             "Lease renewal interval; 0 = lease.renew_interval_ms of the cluster file, else "
+             "duration/6.");
+DEFINE_int64(failoverd_acquire_interval_ms, 0,
+             "How often a standby's failoverd tries to take the lease; 0 = "
+             "lease.acquire_interval_ms of the cluster file, else 100.");
+DEFINE_int64(failoverd_cede_ms, 10000,
+             "How long a namenode that handed over gracefully stays out of the contest.");
+DEFINE_int64(failoverd_rpc_timeout_ms, 1000,
+             "Timeout of renewLease / transitionToStandby / peer calls and of one journalnode "
+             "lease call.");
+DEFINE_int64(failoverd_transition_timeout_ms, 30000, "Timeout of transitionToActive.");
+
+namespace {
+
+int64_t ConfInt(const qj::ClusterConfig& conf, const std::string& key, int64_t flag_value,
+                int64_t fallback) {
+  if (flag_value > 0) return flag_value;
+  auto it = conf.extra.find(key);
+  if (it == conf.extra.end()) return fallback;
+  char* end = nullptr;
+  const long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (end == it->second.c_str() || *end != '\0' || v <= 0) {
+    LOG(FATAL) << "failoverd: " << key << " = '" << it->second << "' is not a positive integer";
+  }
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("failoverd --cluster_conf=FILE --namenode_id=ID");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+
+  // 1. Configuration.
+  auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
+  if (!conf.ok()) {
+    std::cerr << "failoverd: " << conf.status() << "\n";
+    return 2;
+  }
+  const qj::NamenodeInfo* self = conf->FindNamenode(FLAGS_namenode_id);
+  if (self == nullptr) {
+    std::cerr << "failoverd: --namenode_id='" << FLAGS_namenode_id << "' is not in "
+              << FLAGS_cluster_conf << "\n";
+    return 2;
+  }
+  const int port = FLAGS_failoverd_port > 0 ? FLAGS_failoverd_port : self->failoverd_port;
+  if (port <= 0) {
+    std::cerr << "failoverd: no port: set namenode." << self->id << ".failoverd_port\n";
+    return 2;
+  }
+
+  qj::jn::LeaseOptions lease;
+  lease.journal_id = conf->journal.journal_id;
+  lease.holder_id = self->id;
+  lease.duration_ms = conf->lease_duration_ms;
+  lease.drift = conf->lease_drift;
+  lease.margin_ms = conf->lease_margin_ms;
+  lease.round_timeout_ms = FLAGS_failoverd_rpc_timeout_ms;
+
+  qj::fo::ControllerOptions opts;
+  opts.namenode_id = self->id;
+  opts.automatic = conf->automatic_failover;
+  opts.health.interval_ms = conf->health_interval_ms;
+  opts.health.timeout_ms = conf->health_timeout_ms;
+  opts.renew_interval_ms = ConfInt(*conf, "lease.renew_interval_ms",
+                                   FLAGS_failoverd_renew_interval_ms, lease.duration_ms / 6);
+  opts.acquire_interval_ms =
+      ConfInt(*conf, "lease.acquire_interval_ms", FLAGS_failoverd_acquire_interval_ms, 100);
+  opts.demote_guard_ms = opts.renew_interval_ms;
+  opts.cede_ms = FLAGS_failoverd_cede_ms;
+  opts.rpc_timeout_ms = FLAGS_failoverd_rpc_timeout_ms;
+  opts.transition_timeout_ms = FLAGS_failoverd_transition_timeout_ms;
+  opts.graceful_acquire_timeout_ms = lease.duration_ms + 1000;
+
+  // 2. Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // 3. Controller and server.
+  auto lease_client = std::make_unique<qj::jn::LeaseClient>(
+      lease,
+      qj::fo::MakeJnLeaseGrantors(conf->journal.journalnodes, FLAGS_failoverd_rpc_timeout_ms),
+      qj::RealClock::Get());
+  qj::fo::Controller controller(opts, *conf, std::move(lease_client), qj::RealClock::Get());
+  qj::fo::FailoverServer server(&controller, self->host, port);
+  std::thread signal_waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    LOG(INFO) << self->id << " failoverd: signal " << sig << ", stopping";
+    server.Shutdown();
+  });
+  controller.Start();
+  LOG(INFO) << self->id << " failoverd: serving on " << self->host << ":" << port;
+  qj::Status st = server.Serve();
+
+  // 4. Shutdown order: server (done), controller loop, then the lease grantors.
+  if (!st.ok()) {
+    LOG(ERROR) << st;
+    controller.Stop();
+    std::_Exit(1);  // the signal waiter is still blocked in sigwait
+  }
+  signal_waiter.join();
+  controller.Stop();
+  LOG(INFO) << self->id << " failoverd: stopped";
+  return 0;
+}

@@ -1,0 +1,83 @@
+#include "failover/namenode_target.h"
+
+namespace qj::fo {
+
+namespace th = qjournal::thrift;
+
+NamenodeTarget::NamenodeTarget(NamenodeInfo nn, int64_t timeout_ms)
+    : nn_(nn), conn_(nn.rpc(), timeout_ms) {
+  QuietThriftLogging();
+}
+
+template <typename Fn>
+Status NamenodeTarget::Invoke(const char* what, Fn&& fn) {
+  auto client = conn_.Get(&last_refused_);
+  if (!client.ok()) return client.status().Prepend(nn_.id + " " + what);
+  try {
+    fn(**client);
+    return Status::OK();
+  } catch (const th::HealthCheckFailedException& e) {
+    return Status::Unavailable(nn_.id + " " + what + ": unhealthy: " + e.message);
+  } catch (const th::ServiceFailedException& e) {
+    return Status::IllegalState(nn_.id + " " + what + ": " + e.message);
+  } catch (const apache::thrift::TException& e) {
+    conn_.Reset();
+    return Status::NetworkError(nn_.id + " " + what + " (" + nn_.rpc().ToString() +
+                                "): " + e.what());
+  }
+}
+
+Result<NamenodeStatus> NamenodeTarget::GetServiceStatus() {
+  th::HAServiceStatus s;
+  QJ_RETURN_IF_ERROR(
+      Invoke("getServiceStatus", [&](th::HAServiceProtocolClient& c) { c.getServiceStatus(s); }));
+  NamenodeStatus out;
+  switch (s.state) {
+    case th::HAServiceState::ACTIVE:
+      out.state = "active";
+      break;
+    case th::HAServiceState::STANDBY:
+      out.state = "standby";
+      break;
+    case th::HAServiceState::INITIALIZING:
+      out.state = "initializing";
+      break;
+    case th::HAServiceState::STOPPING:
+      out.state = "stopping";
+      break;
+  }
+  out.ready_to_become_active = s.readyToBecomeActive;
+  out.not_ready_reason = s.notReadyReason;
+  out.last_applied_txid = s.lastAppliedTxId;
+  out.epoch = s.epoch;
+  out.pid = s.pid;
+  out.active_namenode_id = s.activeNamenodeId;
+  return out;
+}
+
+Status NamenodeTarget::MonitorHealth() {
+  return Invoke("monitorHealth", [&](th::HAServiceProtocolClient& c) { c.monitorHealth(); });
+}
+
+Status NamenodeTarget::TransitionToActive(th::RequestSource::type source,
+                                          int64_t lease_deadline_nanos) {
+  th::HAStateChangeRequest req;
+  req.source = source;
+  if (lease_deadline_nanos != 0) req.__set_leaseDeadlineMonoNs(lease_deadline_nanos);
+  return Invoke("transitionToActive",
+                [&](th::HAServiceProtocolClient& c) { c.transitionToActive(req); });
+}
+
+Status NamenodeTarget::TransitionToStandby(th::RequestSource::type source) {
+  th::HAStateChangeRequest req;
+  req.source = source;
+  return Invoke("transitionToStandby",
+                [&](th::HAServiceProtocolClient& c) { c.transitionToStandby(req); });
+}
+
+Status NamenodeTarget::RenewLease(int64_t lease_deadline_nanos) {
+  return Invoke("renewLease",
+                [&](th::HAServiceProtocolClient& c) { c.renewLease(lease_deadline_nanos); });
+}
+
+}  // namespace qj::fo
