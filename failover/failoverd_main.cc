@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  qj::jn::LeaseOptions lease;
+  qj::jn::LeaseClientOptions lease;
   lease.journal_id = conf->journal.journal_id;
   lease.holder_id = self->id;
   lease.duration_ms = conf->lease_duration_ms;

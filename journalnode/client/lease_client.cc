@@ -8,7 +8,7 @@
 
 namespace qj::jn {
 
-int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseOptions& opts) {
+int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseClientOptions& opts) {
   const double valid_ms = static_cast<double>(opts.duration_ms) * (1.0 - opts.drift) -
                           static_cast<double>(opts.margin_ms);
   // Truncation rounds the deadline down, towards safety.
@@ -54,8 +54,8 @@ struct ReleaseState {
 
 }  // namespace
 
-LeaseClient::LeaseClient(LeaseOptions opts, std::vector<std::unique_ptr<LeaseGrantor>> grantors,
-                         const Clock* clock)
+LeaseClient::LeaseClient(LeaseClientOptions opts,
+                         std::vector<std::unique_ptr<LeaseGrantor>> grantors, const Clock* clock)
     : opts_(std::move(opts)), grantors_(std::move(grantors)), clock_(clock) {
   CHECK(!grantors_.empty());
   CHECK_GT(opts_.duration_ms, 0);

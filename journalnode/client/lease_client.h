@@ -35,7 +35,7 @@
 
 namespace qj::jn {
 
-struct LeaseOptions {
+struct LeaseClientOptions {
   std::string journal_id;
   // Unique per contender, e.g. "nn1@failoverd".
   std::string holder_id;
@@ -50,7 +50,7 @@ struct LeaseOptions {
 };
 
 // The holder's deadline for a round started at t0_nanos (its monotonic clock).
-int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseOptions& opts);
+int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseClientOptions& opts);
 
 // One journalnode's answer to an acquire (or renew) call.
 struct GrantReply {
@@ -108,7 +108,7 @@ class LeaseGrantor {
 class LeaseClient {
  public:
   // `clock` must outlive this object.
-  LeaseClient(LeaseOptions opts, std::vector<std::unique_ptr<LeaseGrantor>> grantors,
+  LeaseClient(LeaseClientOptions opts, std::vector<std::unique_ptr<LeaseGrantor>> grantors,
               const Clock* clock);
   ~LeaseClient();
   LeaseClient(const LeaseClient&) = delete;
@@ -134,12 +134,12 @@ class LeaseClient {
   int64_t RemainingMs() const;
   // The other holder named in the last refused round ("" if none).
   std::string last_other_holder() const;
-  const LeaseOptions& options() const { return opts_; }
+  const LeaseClientOptions& options() const { return opts_; }
 
  private:
   void ReleaseGrantors(const std::vector<int>& indexes, bool wait);
 
-  const LeaseOptions opts_;
+  const LeaseClientOptions opts_;
   const std::vector<std::unique_ptr<LeaseGrantor>> grantors_;
   const Clock* const clock_;
   std::mutex round_mu_;  // serializes rounds; taken before mu_

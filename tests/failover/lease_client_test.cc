@@ -126,8 +126,8 @@ class SimGrantor : public LeaseGrantor {
   std::string name_;
 };
 
-LeaseOptions Opts(const std::string& holder) {
-  LeaseOptions o;
+LeaseClientOptions Opts(const std::string& holder) {
+  LeaseClientOptions o;
   o.journal_id = "ns1";
   o.holder_id = holder;
   o.duration_ms = 3000;
@@ -144,7 +144,7 @@ struct Sim {
       jns.push_back(std::make_unique<SimJournalnode>(world.NewClock(rate), 3000));
     }
   }
-  std::unique_ptr<LeaseClient> NewClient(const LeaseOptions& o, double rate = 1.0,
+  std::unique_ptr<LeaseClient> NewClient(const LeaseClientOptions& o, double rate = 1.0,
                                          FakeClock** clock_out = nullptr) {
     FakeClock* clock = world.NewClock(rate);
     if (clock_out) *clock_out = clock;
@@ -163,7 +163,7 @@ struct Sim {
 };
 
 TEST(LeaseDeadline, CountsFromT0WithDriftAndMargin) {
-  LeaseOptions o = Opts("a");
+  LeaseClientOptions o = Opts("a");
   EXPECT_EQ(LeaseDeadlineNanos(0, o), (3000 * 95 / 100 - 200) * kMs);
   o.drift = 0;
   o.margin_ms = 0;
@@ -330,7 +330,7 @@ int RunRandomContest(uint32_t seed, double max_rate_spread, int64_t margin_ms, d
   };
   std::vector<Contender> cs(2);
   for (int i = 0; i < 2; ++i) {
-    LeaseOptions o = Opts(i == 0 ? "a" : "b");
+    LeaseClientOptions o = Opts(i == 0 ? "a" : "b");
     o.margin_ms = margin_ms;
     o.drift = drift;
     cs[i].client = sim.NewClient(o, rate_dist(rng), &cs[i].clock);
