@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
+#include <thrift/TOutput.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
 #include <thrift/transport/TTransportException.h>
 
-namespace qj::nn {
+namespace qj {
 
 namespace th = qjournal::thrift;
 using apache::thrift::TException;
@@ -64,6 +66,12 @@ Status StatusFromFsException(const th::FsException& e) {
 }
 
 FailoverProxy::FailoverProxy(FailoverProxyOptions opts) : opts_(std::move(opts)) {
+  // Thrift prints every failed connect to stderr; the proxy reports failures itself.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    apache::thrift::GlobalOutput.setOutputFunction(
+        [](const char* msg) { VLOG(1) << "thrift: " << msg; });
+  });
   conns_.resize(opts_.namenodes.size());
 }
 
@@ -245,4 +253,4 @@ Status FailoverProxy::GetContentSummary(const th::UserInfo& ugi, const std::stri
               [&](Client& c) { c.getContentSummary(*out, ugi, path); });
 }
 
-}  // namespace qj::nn
+}  // namespace qj

@@ -34,7 +34,7 @@
 #include "common/status.h"
 #include "namenode_types.h"
 
-namespace qj::nn {
+namespace qj {
 
 struct FailoverProxyOptions {
   std::vector<NamenodeInfo> namenodes;
@@ -119,4 +119,4 @@ class FailoverProxy {
 // DIRECTORY_NOT_EMPTY -> IllegalState. The message keeps the server's text.
 Status StatusFromFsException(const qjournal::thrift::FsException& e);
 
-}  // namespace qj::nn
+}  // namespace qj

@@ -31,7 +31,7 @@ namespace {
 
 namespace th = qjournal::thrift;
 using qj::Status;
-using qj::nn::FailoverProxy;
+using qj::FailoverProxy;
 
 constexpr const char* kUsage =
     "Usage: qjfs [--cluster_conf=FILE] [--user=U] [--groups=g1,g2] COMMAND\n"
@@ -127,14 +127,16 @@ class Shell {
     NeedPaths(args, "-mkdir");
     int rc = 0;
     for (const auto& p : args) {
-      bool created = false;
-      Status st = proxy_->Mkdirs(ugi_, p, 0755, parents, &created);
-      if (!st.ok()) {
-        rc = Fail("mkdir", p, st);
-      } else if (!created && !parents) {
+      // Without -p an existing path is an error (the RPC itself succeeds on a directory).
+      th::FileStatus f;
+      if (!parents && proxy_->GetFileInfo(ugi_, p, &f).ok()) {
         std::cerr << "mkdir: `" << p << "': File exists\n";
         rc = 1;
+        continue;
       }
+      bool created = false;
+      Status st = proxy_->Mkdirs(ugi_, p, 0755, parents, &created);
+      if (!st.ok()) rc = Fail("mkdir", p, st);
     }
     return rc;
   }
@@ -411,7 +413,7 @@ int main(int argc, char** argv) {
     std::cerr << "qjfs: " << conf.status() << "\n";
     return 2;
   }
-  qj::nn::FailoverProxyOptions opts = qj::nn::FailoverProxyOptionsFromConfig(*conf);
+  qj::FailoverProxyOptions opts = qj::FailoverProxyOptionsFromConfig(*conf);
   opts.name = "qjfs";
   opts.total_budget_ms = FLAGS_qjfs_failover_budget_ms;
   opts.rpc_timeout_ms = FLAGS_qjfs_rpc_timeout_ms;

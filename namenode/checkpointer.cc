@@ -1,0 +1,219 @@
+// The checkpoint thread of NamenodeServer, and image transfer between namenodes.
+#include "namenode/checkpointer.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <glog/logging.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+#include "ClientProtocol.h"
+#include "common/file_util.h"
+#include "namenode/image.h"
+#include "namenode/namenode_server.h"
+
+namespace qj {
+
+namespace th = qjournal::thrift;
+
+namespace {
+
+constexpr int32_t kChunkBytes = 4 << 20;
+
+// One short-lived connection to a peer namenode.
+class PeerConn {
+ public:
+  PeerConn(const HostPort& peer, int64_t timeout_ms) {
+    socket_ = std::make_shared<apache::thrift::transport::TSocket>(peer.host, peer.port);
+    socket_->setConnTimeout(static_cast<int>(timeout_ms));
+    socket_->setRecvTimeout(static_cast<int>(timeout_ms));
+    socket_->setSendTimeout(static_cast<int>(timeout_ms));
+    transport_ = std::make_shared<apache::thrift::transport::TFramedTransport>(socket_);
+    client_ = std::make_unique<th::ClientProtocolClient>(
+        std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport_));
+  }
+  ~PeerConn() {
+    try {
+      transport_->close();
+    } catch (const apache::thrift::TException&) {
+    }
+  }
+  th::ClientProtocolClient* Open() {
+    transport_->open();
+    return client_.get();
+  }
+
+ private:
+  std::shared_ptr<apache::thrift::transport::TSocket> socket_;
+  std::shared_ptr<apache::thrift::transport::TFramedTransport> transport_;
+  std::unique_ptr<th::ClientProtocolClient> client_;
+};
+
+}  // namespace
+
+Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms) {
+  try {
+    PeerConn c(peer, timeout_ms);
+    return c.Open()->latestImageTxId();
+  } catch (const th::FsException& e) {
+    return Status::IOError(peer.ToString() + ": latestImageTxId: " + e.message);
+  } catch (const apache::thrift::TException& e) {
+    return Status::NetworkError(peer.ToString() + ": latestImageTxId: " + e.what());
+  }
+}
+
+Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
+                     int64_t timeout_ms) {
+  QJ_RETURN_IF_ERROR(CreateDirs(dir));
+  const std::string final_path = dir + "/" + ImageFileName(txid);
+  const std::string tmp = final_path + ".download.tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("open", tmp, errno);
+  auto fail = [&](Status st) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return st;
+  };
+  try {
+    PeerConn c(peer, timeout_ms);
+    th::ClientProtocolClient* client = c.Open();
+    int64_t offset = 0;
+    while (true) {
+      std::string chunk;
+      client->fetchImage(chunk, txid, offset, kChunkBytes);
+      if (chunk.empty()) break;
+      size_t done = 0;
+      while (done < chunk.size()) {
+        ssize_t w = ::write(fd, chunk.data() + done, chunk.size() - done);
+        if (w < 0) return fail(ErrnoStatus("write", tmp, errno));
+        done += static_cast<size_t>(w);
+      }
+      offset += static_cast<int64_t>(chunk.size());
+    }
+  } catch (const th::FsException& e) {
+    return fail(Status::IOError(peer.ToString() + ": fetchImage " + std::to_string(txid) +
+                                ": " + e.message));
+  } catch (const apache::thrift::TException& e) {
+    return fail(Status::NetworkError(peer.ToString() + ": fetchImage " + std::to_string(txid) +
+                                     ": " + e.what()));
+  }
+  if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
+  ::close(fd);
+  auto info = VerifyImageFile(tmp);
+  if (!info.ok() || info->txid != txid) {
+    ::unlink(tmp.c_str());
+    if (!info.ok()) return info.status().Prepend("image fetched from " + peer.ToString());
+    return Status::Corruption("image fetched from " + peer.ToString() + " is at txid " +
+                              std::to_string(info->txid) + ", asked for " +
+                              std::to_string(txid));
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    Status st = ErrnoStatus("rename", tmp, errno);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return FsyncDir(dir);
+}
+
+// ---------------------------------------------------------------------------------------
+// NamenodeServer's checkpoint thread.
+
+void NamenodeServer::CheckpointLoop() {
+  pthread_setname_np(pthread_self(), "nn-checkpoint");
+  while (true) {
+    {
+      std::unique_lock<std::mutex> l(cp_mu_);
+      cp_cv_.wait_for(l, std::chrono::milliseconds(opts_.checkpoint_check_interval_ms),
+                      [this] { return cp_stop_; });
+      if (cp_stop_) return;
+    }
+    HaRole role = ha_.role();
+    if (role == HaRole::kStandby) {
+      PollPeerRole();
+      StandbyCheckpointStep();
+    } else if (role == HaRole::kActive) {
+      ActivePullAndPurgeStep();
+    }
+  }
+}
+
+void NamenodeServer::PollPeerRole() {
+  for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
+    if (nn.id == id_) continue;
+    try {
+      PeerConn c(nn.rpc(), 500);
+      th::HAServiceStatus s;
+      c.Open()->getServiceStatus(s);
+      if (s.state == th::HAServiceState::ACTIVE) {
+        ha_.set_active_hint(nn.id);
+        return;
+      }
+    } catch (const apache::thrift::TException&) {
+      // Unreachable peer: no hint from it.
+    }
+  }
+  ha_.set_active_hint("");
+}
+
+void NamenodeServer::StandbyCheckpointStep() {
+  int64_t applied;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    applied = last_applied_txid_;
+  }
+  const int64_t now_ms = opts_.clock->MonotonicNanos() / kNanosPerMilli;
+  const int64_t behind = applied - last_image_txid_.load();
+  if (behind <= 0) return;
+  if (behind < opts_.checkpoint_txns && now_ms - last_checkpoint_ms_ < opts_.checkpoint_period_s * 1000) {
+    return;
+  }
+  Status st = SaveCheckpoint();
+  last_checkpoint_ms_ = now_ms;
+  if (!st.ok()) {
+    LOG(WARNING) << id_ << ": checkpoint failed: " << st;
+    return;
+  }
+  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained);
+  if (!oldest.ok()) LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
+}
+
+void NamenodeServer::ActivePullAndPurgeStep() {
+  // 1. Pull a newer image from a peer (the standby takes the checkpoints).
+  int64_t mine = LatestImageTxId();
+  for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
+    if (nn.id == id_) continue;
+    auto theirs = PeerLatestImageTxId(nn.rpc(), 2000);
+    if (!theirs.ok() || *theirs <= mine) continue;
+    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000);
+    if (!st.ok()) {
+      LOG(WARNING) << id_ << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
+      continue;
+    }
+    LOG(INFO) << id_ << ": fetched image at txid " << *theirs << " from " << nn.id;
+    mine = *theirs;
+    last_image_txid_ = mine;
+  }
+  // 2. Keep the newest images; purge journal segments the oldest of them does not need.
+  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained);
+  if (!oldest.ok()) {
+    LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
+    return;
+  }
+  const int64_t min_keep = *oldest - opts_.extra_edits_retained;
+  if (*oldest < 0 || min_keep <= 1) return;
+  std::shared_ptr<EditLog> log;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    log = edit_log_;
+  }
+  if (log == nullptr) return;
+  Status st = log->Purge(min_keep);
+  if (!st.ok()) LOG(WARNING) << id_ << ": purging edits below txid " << min_keep << ": " << st;
+}
+
+}  // namespace qj

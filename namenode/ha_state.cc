@@ -1,0 +1,91 @@
+#include "namenode/ha_state.h"
+
+#include <glog/logging.h>
+
+namespace qj {
+
+const char* HaRoleName(HaRole role) {
+  switch (role) {
+    case HaRole::kInitializing:
+      return "initializing";
+    case HaRole::kStandby:
+      return "standby";
+    case HaRole::kActive:
+      return "active";
+    case HaRole::kStopping:
+      return "stopping";
+  }
+  return "unknown";
+}
+
+HaRole HaState::role() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return role_;
+}
+
+void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (role != role_) LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(role);
+  role_ = role;
+  if (role == HaRole::kActive) {
+    fenced_ = Status::OK();
+    lease_deadline_ns_ = lease_deadline_mono_ns;
+    active_hint_ = id_;
+  } else {
+    lease_deadline_ns_ = 0;
+    if (active_hint_ == id_) active_hint_.clear();
+  }
+}
+
+Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (role_ != HaRole::kActive) {
+    return Status::IllegalState(id_ + " is " + HaRoleName(role_) + ", not active: no lease to renew");
+  }
+  if (!fenced_.ok()) return Status::IllegalState(id_ + " is fenced: " + fenced_.ToString());
+  lease_deadline_ns_ = lease_deadline_mono_ns;
+  return Status::OK();
+}
+
+int64_t HaState::lease_deadline() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return lease_deadline_ns_;
+}
+
+void HaState::Fence(const Status& why) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!fenced_.ok()) return;
+  LOG(ERROR) << id_ << ": stops serving (fenced): " << why;
+  fenced_ = why.ok() ? Status::IllegalState("fenced") : why;
+}
+
+Status HaState::fence_status() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return fenced_;
+}
+
+void HaState::set_active_hint(const std::string& id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (role_ != HaRole::kActive) active_hint_ = id;
+}
+
+std::string HaState::active_hint() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return active_hint_;
+}
+
+Status HaState::CheckServing() const {
+  std::lock_guard<std::mutex> l(mu_);
+  if (role_ != HaRole::kActive) {
+    return Status::NotActive(id_ + " is " + HaRoleName(role_));
+  }
+  if (!fenced_.ok()) {
+    return Status::NotActive(id_ + " stopped serving: " + fenced_.ToString());
+  }
+  if (lease_deadline_ns_ != 0 && clock_->MonotonicNanos() >= lease_deadline_ns_) {
+    return Status::NotActive(id_ + " stopped serving: its lease deadline passed");
+  }
+  return Status::OK();
+}
+
+}  // namespace qj

@@ -1,0 +1,61 @@
+// HaState: the namenode's role and whether it may serve a client call right now.
+//
+// A client call is served only while all of these hold:
+//   * the role is ACTIVE;
+//   * the namenode is not fenced (its journal writer has not failed since it became
+//     active: a newer epoch, a lost majority, a write timeout);
+//   * if a lease deadline is set (failoverd's lease, on this host's CLOCK_MONOTONIC), the
+//     clock has not reached it.
+// The service checks when a call arrives (CheckServing) and again just before it answers.
+//
+// Thread-safety: thread-safe (one internal mutex, never held while calling out).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace qj {
+
+enum class HaRole { kInitializing, kStandby, kActive, kStopping };
+
+const char* HaRoleName(HaRole role);
+
+class HaState {
+ public:
+  HaState(std::string namenode_id, Clock* clock) : id_(std::move(namenode_id)), clock_(clock) {}
+
+  HaRole role() const;
+  // Sets the role; entering ACTIVE clears the fence and sets the lease deadline
+  // (0 = none); leaving ACTIVE clears the deadline.
+  void SetRole(HaRole role, int64_t lease_deadline_mono_ns = 0);
+  // Extends the lease. IllegalState unless ACTIVE and not fenced.
+  Status RenewLease(int64_t lease_deadline_mono_ns);
+  int64_t lease_deadline() const;
+
+  // Stops serving at once; the first reason sticks until the next SetRole(kActive).
+  void Fence(const Status& why);
+  // OK when not fenced, else the reason.
+  Status fence_status() const;
+
+  // The namenode believed active (for NOT_ACTIVE answers); "" if unknown.
+  void set_active_hint(const std::string& id);
+  std::string active_hint() const;
+
+  // OK if a client call may be served now; NotActive naming the reason otherwise.
+  Status CheckServing() const;
+
+ private:
+  const std::string id_;
+  Clock* const clock_;
+  mutable std::mutex mu_;
+  HaRole role_ = HaRole::kInitializing;  // guarded by mu_
+  int64_t lease_deadline_ns_ = 0;        // guarded by mu_; 0 = no lease (manual mode)
+  Status fenced_;                        // guarded by mu_
+  std::string active_hint_;              // guarded by mu_
+};
+
+}  // namespace qj

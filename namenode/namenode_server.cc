@@ -1,0 +1,439 @@
+#include "namenode/namenode_server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <glog/logging.h>
+
+#include "common/file_util.h"
+#include "namenode/image.h"
+
+namespace qj {
+
+NamenodeServer::NamenodeServer(NamenodeOptions opts)
+    : opts_(std::move(opts)), id_(opts_.namenode_id), ha_(opts_.namenode_id, opts_.clock) {}
+
+NamenodeServer::~NamenodeServer() { Stop(); }
+
+Status NamenodeServer::Start() {
+  std::lock_guard<std::mutex> t(transition_mu_);
+  auto loaded = LoadNewestValidImage(opts_.name_dir, opts_.ns_options);
+  if (!loaded.ok()) {
+    if (loaded.status().IsNotFound()) {
+      return Status::NotFound(id_ + ": no image in " + opts_.name_dir +
+                              ": run `namenode --format` (first namenode) or "
+                              "`namenode --bootstrap_standby` (the other)");
+    }
+    return loaded.status().Prepend(id_ + ": loading an image from " + opts_.name_dir);
+  }
+  LOG(INFO) << id_ << ": loaded image at txid " << loaded->txid << " ("
+            << loaded->ns->inode_count() << " inodes)";
+  {
+    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    ns_ = std::move(loaded->ns);
+    last_applied_txid_ = loaded->txid;
+  }
+  last_image_txid_ = loaded->txid;
+  last_checkpoint_ms_ = opts_.clock->MonotonicNanos() / kNanosPerMilli;
+  ha_.SetRole(HaRole::kStandby);
+  StartTailing();
+  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+  return Status::OK();
+}
+
+void NamenodeServer::Stop() {
+  {
+    std::lock_guard<std::mutex> t(transition_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    const bool was_active = ha_.role() == HaRole::kActive;
+    ha_.SetRole(HaRole::kStopping);
+    std::shared_ptr<EditLog> log;
+    {
+      std::unique_lock<std::shared_mutex> l(ns_mu_);
+      log = std::move(edit_log_);
+    }
+    if (log != nullptr) {
+      Status st = log->Finalize();
+      if (!st.ok()) LOG(WARNING) << id_ << ": finalizing the segment at shutdown: " << st;
+      log->Close();
+    }
+    if (tailer_ != nullptr) tailer_->Stop();
+    LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
+  }
+  {
+    std::lock_guard<std::mutex> l(cp_mu_);
+    cp_stop_ = true;
+  }
+  cp_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+}
+
+// ---------------------------------------------------------------------------------------
+// HA
+
+NamenodeStatus NamenodeServer::GetStatus() const {
+  NamenodeStatus s;
+  s.role = ha_.role();
+  s.namenode_id = id_;
+  Status health = CheckHealth();
+  s.ready_to_become_active = health.ok() && s.role != HaRole::kStopping;
+  if (!health.ok()) s.not_ready_reason = health.ToString();
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    s.last_applied_txid = last_applied_txid_;
+  }
+  s.epoch = epoch_.load();
+  s.active_hint = ha_.active_hint();
+  s.lease_deadline_mono_ns = ha_.lease_deadline();
+  return s;
+}
+
+Status NamenodeServer::CheckHealth() const {
+  HaRole role = ha_.role();
+  if (role == HaRole::kStopping) return Status::Unavailable(id_ + " is stopping");
+  if (role == HaRole::kInitializing) return Status::Unavailable(id_ + " is initializing");
+  QJ_RETURN_IF_ERROR(ha_.fence_status());
+  if (ns_stale_.load()) {
+    return Status::IllegalState(id_ + ": namespace must be reloaded after a journal failure");
+  }
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    if (edit_log_ != nullptr) QJ_RETURN_IF_ERROR(edit_log_->health());
+  }
+  return Status::OK();
+}
+
+Status NamenodeServer::TransitionToActive(int64_t lease_deadline_mono_ns) {
+  std::lock_guard<std::mutex> t(transition_mu_);
+  if (stopped_) return Status::Unavailable(id_ + " is stopping");
+  if (ha_.role() == HaRole::kActive) {
+    if (ha_.fence_status().ok() && !ns_stale_.load()) {
+      // Already active: only the lease changes.
+      return ha_.RenewLease(lease_deadline_mono_ns);
+    }
+    LOG(WARNING) << id_ << ": transitionToActive while fenced: stepping down first";
+    BecomeStandbyLocked();
+  }
+  return BecomeActiveLocked(lease_deadline_mono_ns);
+}
+
+Status NamenodeServer::TransitionToStandby() {
+  std::lock_guard<std::mutex> t(transition_mu_);
+  if (stopped_) return Status::Unavailable(id_ + " is stopping");
+  if (ha_.role() == HaRole::kStandby && !ns_stale_.load()) return Status::OK();
+  BecomeStandbyLocked();
+  return Status::OK();
+}
+
+Status NamenodeServer::BecomeActiveLocked(int64_t lease_deadline_mono_ns) {
+  LOG(INFO) << id_ << ": becoming active";
+  // 1. Stop tailing; everything it applied is committed.
+  bool tail_failed = false;
+  if (tailer_ != nullptr) {
+    tailer_->Stop();
+    tail_failed = !tailer_->health().ok();
+  }
+  // 2. A namespace that may hold uncommitted edits (or that a bad edit stopped) is
+  //    rebuilt from the newest image.
+  if (ns_stale_.load() || tail_failed) {
+    Status st = ReloadFromImage();
+    if (!st.ok()) {
+      StartTailing();
+      return st;
+    }
+  }
+  // 3. Become the writer: new epoch, recovery of the last segment.
+  jn::NamespaceInfo nsinfo;
+  nsinfo.namespace_id = opts_.cluster.namespace_id;
+  nsinfo.cluster_id = opts_.cluster.cluster_id;
+  auto opened = EditLog::Open(opts_.quorum, nsinfo, opts_.segment_txns);
+  if (!opened.ok()) {
+    LOG(WARNING) << id_ << ": cannot become the journal writer: " << opened.status();
+    StartTailing();
+    return opened.status().Prepend(id_ + ": becoming the journal writer");
+  }
+  std::shared_ptr<EditLog> log(std::move(opened).value());
+  const int64_t recovered_end = log->last_txid();
+  int64_t applied;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    applied = last_applied_txid_;
+  }
+  auto fail = [&](const Status& st) {
+    LOG(WARNING) << id_ << ": becoming active failed: " << st;
+    log->Close();
+    StartTailing();
+    return st;
+  };
+  if (applied > recovered_end) {
+    return fail(Status::Corruption(id_ + ": namespace is at txid " + std::to_string(applied) +
+                                   " but the recovered journal ends at " +
+                                   std::to_string(recovered_end)));
+  }
+  // 4. Open the new segment (its first record, a NOOP, also tells the journalnodes the
+  //    recovered log is committed), then apply every committed edit we had not tailed.
+  Status st = log->StartSegment();
+  if (!st.ok()) return fail(st);
+  std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_.quorum);
+  st = Tailer::CatchUp(
+      reader.get(), applied + 1, recovered_end,
+      [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); },
+      opts_.quorum.recovery_timeout_ms);
+  if (!st.ok()) return fail(st);
+  // 5. Serve.
+  {
+    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    last_applied_txid_ = log->last_txid();
+    edit_log_ = log;
+    epoch_ = log->epoch();
+    ha_.SetRole(HaRole::kActive, lease_deadline_mono_ns);
+  }
+  LOG(INFO) << id_ << " epoch=" << log->epoch() << ": active at txid " << log->last_txid()
+            << (lease_deadline_mono_ns ? " (lease deadline set)" : " (manual mode, no lease)");
+  return Status::OK();
+}
+
+void NamenodeServer::BecomeStandbyLocked() {
+  LOG(INFO) << id_ << ": becoming standby";
+  // 1. Stop serving: new calls are refused from here on.
+  ha_.SetRole(HaRole::kStandby);
+  // 2. Take the writer away from handlers (waits for appends in progress), then let
+  //    every appended edit commit and close the segment.
+  std::shared_ptr<EditLog> log;
+  {
+    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    log = std::move(edit_log_);
+  }
+  if (log != nullptr) {
+    Status st = log->Finalize();
+    if (!st.ok()) {
+      LOG(WARNING) << id_ << ": could not finalize the segment (" << st
+                   << "); the namespace will be reloaded";
+      ns_stale_ = true;
+    }
+    log->Close();
+  }
+  // 3. A namespace that may hold uncommitted edits is rebuilt from the newest image.
+  if (ns_stale_.load()) {
+    Status st = ReloadFromImage();
+    if (!st.ok()) LOG(ERROR) << id_ << ": reloading the namespace: " << st;
+  }
+  // 4. Tail again.
+  StartTailing();
+}
+
+void NamenodeServer::StartTailing() {
+  if (ns_stale_.load()) return;  // nothing sane to tail onto; health() says why
+  int64_t from;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    from = last_applied_txid_ + 1;
+  }
+  jn::QuorumOptions q = opts_.quorum;
+  q.name = id_ + " tailer";
+  tailer_ = std::make_unique<Tailer>(
+      q, [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); });
+  tailer_->Start(from);
+}
+
+Status NamenodeServer::ReloadFromImage() {
+  QJ_ASSIGN_OR_RETURN(LoadedImage img, LoadNewestValidImage(opts_.name_dir, opts_.ns_options));
+  std::unique_lock<std::shared_mutex> l(ns_mu_);
+  LOG(INFO) << id_ << ": namespace reloaded from the image at txid " << img.txid
+            << " (was at txid " << last_applied_txid_ << ")";
+  ns_ = std::move(img.ns);
+  last_applied_txid_ = img.txid;
+  ns_stale_ = false;
+  return Status::OK();
+}
+
+Status NamenodeServer::ApplyRecords(const std::vector<EditRecord>& batch) {
+  std::unique_lock<std::shared_mutex> l(ns_mu_);
+  for (const EditRecord& r : batch) {
+    if (r.txid <= last_applied_txid_) continue;  // already applied (overlapping reads)
+    if (r.txid != last_applied_txid_ + 1) {
+      return Status::Corruption(id_ + ": gap in the edit log: expected txid " +
+                                std::to_string(last_applied_txid_ + 1) + ", got " +
+                                std::to_string(r.txid));
+    }
+    QJ_ASSIGN_OR_RETURN(Edit edit, DecodeEdit(r.op, r.payload));
+    VLOG(2) << id_ << ": apply txid " << r.txid << " " << DescribeEdit(edit);
+    QJ_RETURN_IF_ERROR(ns_->Apply(edit, r.txid));
+    last_applied_txid_ = r.txid;
+  }
+  return Status::OK();
+}
+
+void NamenodeServer::OnJournalFailure(const Status& why) {
+  ns_stale_ = true;
+  ha_.Fence(why);
+}
+
+// ---------------------------------------------------------------------------------------
+// Client calls
+
+CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
+                                  const AnswerFn& answer) {
+  // 1. Refuse unless serving.
+  Status st = ha_.CheckServing();
+  if (!st.ok()) return CallStatus::Server(st);
+  std::shared_ptr<EditLog> log;
+  int64_t wait_txid = 0;
+  FsStatus result;
+  {
+    // 2. Prepare, apply, append, answer, under the exclusive lock.
+    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    st = ha_.CheckServing();
+    if (!st.ok()) return CallStatus::Server(st);
+    log = edit_log_;
+    if (log == nullptr) return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
+    auto prepared = prepare(*ns_, opts_.clock->WallMillis());
+    wait_txid = last_applied_txid_;
+    if (!prepared.ok()) {
+      result = prepared.status();
+    } else {
+      if (prepared->has_value()) {
+        const Edit& edit = **prepared;
+        Status applied = ns_->Apply(edit, log->last_txid() + 1);
+        if (!applied.ok()) {
+          // Prepare accepted what Apply refuses: a namespace bug. Nothing changed.
+          LOG(ERROR) << id_ << ": " << what << ": Apply refused a prepared edit: " << applied;
+          return CallStatus::Server(applied);
+        }
+        auto txid = log->Append(EncodeEdit(edit));
+        if (!txid.ok()) {
+          l.unlock();
+          OnJournalFailure(txid.status());
+          return CallStatus::Server(Status::IOError(std::string(what) +
+                                                    ": the journal failed: " +
+                                                    txid.status().ToString()));
+        }
+        VLOG(2) << id_ << ": txid " << *txid << " " << DescribeEdit(edit);
+        last_applied_txid_ = log->last_txid();
+        wait_txid = *txid;
+      }
+      if (answer) result = answer(*ns_);
+    }
+  }
+  // 3. Wait until the edit (or, for a failure or no-op, the state it saw) is committed.
+  st = log->WaitCommitted(wait_txid, opts_.commit_timeout_ms);
+  if (!st.ok()) {
+    Status health = log->health();
+    if (!health.ok()) OnJournalFailure(health);
+    return CallStatus::Server(Status::IOError(std::string(what) + ": txid " +
+                                              std::to_string(wait_txid) +
+                                              " not confirmed committed (outcome unknown): " +
+                                              st.ToString()));
+  }
+  // 4. The lease must still hold when we answer. The edit is durable either way; the
+  //    caller is told the outcome is unknown rather than NOT_ACTIVE (no blind retry).
+  st = ha_.CheckServing();
+  if (!st.ok() && ha_.role() == HaRole::kActive && ha_.fence_status().ok()) {
+    return CallStatus::Server(Status::IOError(std::string(what) +
+                                              ": not answered, the lease expired: " +
+                                              st.message() + " (outcome unknown)"));
+  }
+  return CallStatus::Fs(std::move(result));
+}
+
+CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
+  Status st = ha_.CheckServing();
+  if (!st.ok()) return CallStatus::Server(st);
+  std::shared_ptr<EditLog> log;
+  int64_t seen = 0;
+  FsStatus result;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    st = ha_.CheckServing();
+    if (!st.ok()) return CallStatus::Server(st);
+    log = edit_log_;
+    if (log == nullptr) return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
+    result = read(*ns_);
+    seen = last_applied_txid_;
+  }
+  // Never reveal an edit that is not committed.
+  st = log->WaitCommitted(seen, opts_.commit_timeout_ms);
+  if (st.ok() && opts_.read_barrier && ha_.lease_deadline() == 0) st = ReadBarrier(log, seen);
+  if (!st.ok()) {
+    Status health = log->health();
+    if (!health.ok()) OnJournalFailure(health);
+    return CallStatus::Server(Status::NotActive(id_ + ": " + what + ": " + st.ToString()));
+  }
+  st = ha_.CheckServing();
+  if (!st.ok()) return CallStatus::Server(st);
+  return CallStatus::Fs(std::move(result));
+}
+
+Status NamenodeServer::ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t seen) {
+  int64_t barrier;
+  {
+    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    if (edit_log_ != log) return Status::NotActive(id_ + " stopped being active");
+    if (last_applied_txid_ > seen) {
+      // An edit appended after the read already serves as its barrier.
+      barrier = last_applied_txid_;
+    } else {
+      auto txid = log->Append(EncodeEdit(NoopEdit{}));
+      if (!txid.ok()) {
+        l.unlock();
+        OnJournalFailure(txid.status());
+        return txid.status();
+      }
+      last_applied_txid_ = log->last_txid();
+      barrier = *txid;
+    }
+  }
+  return log->WaitCommitted(barrier, opts_.commit_timeout_ms);
+}
+
+// ---------------------------------------------------------------------------------------
+// Images
+
+int64_t NamenodeServer::LatestImageTxId() const {
+  auto images = FindImages(opts_.name_dir);
+  if (!images.ok() || images->empty()) return -1;
+  return images->back().txid;
+}
+
+Status NamenodeServer::ReadImageChunk(int64_t txid, int64_t offset, int32_t max_bytes,
+                                      std::string* out) const {
+  out->clear();
+  if (offset < 0 || max_bytes <= 0) {
+    return Status::InvalidArgument("fetchImage: offset and maxBytes must be positive");
+  }
+  const size_t n = static_cast<size_t>(std::min<int32_t>(max_bytes, 8 << 20));
+  const std::string path = opts_.name_dir + "/" + ImageFileName(txid);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound("no image at txid " + std::to_string(txid));
+    return ErrnoStatus("open", path, errno);
+  }
+  out->resize(n);
+  ssize_t got = ::pread(fd, out->data(), n, offset);
+  int err = errno;
+  ::close(fd);
+  if (got < 0) return ErrnoStatus("pread", path, err);
+  out->resize(static_cast<size_t>(got));
+  return Status::OK();
+}
+
+Status NamenodeServer::SaveCheckpoint() {
+  int64_t txid;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    // Only a namespace made of committed edits may become an image.
+    if (edit_log_ != nullptr || ns_stale_.load()) {
+      return Status::IllegalState(id_ + ": checkpoints are taken by the standby");
+    }
+    txid = last_applied_txid_;
+    if (txid <= last_image_txid_.load()) return Status::OK();
+    // The shared lock holds the tailer back while the image is written.
+    QJ_RETURN_IF_ERROR(SaveImage(*ns_, txid, opts_.name_dir));
+  }
+  last_image_txid_ = txid;
+  LOG(INFO) << id_ << ": checkpoint saved at txid " << txid;
+  return Status::OK();
+}
+
+}  // namespace qj

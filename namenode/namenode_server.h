@@ -1,0 +1,194 @@
+// NamenodeServer: the namenode's core, without RPC. It owns the namespace, the journal
+// writer (while active), the tailer (while standby), the image directory and the
+// checkpoint thread, and decides what may be served.
+//
+// Write path (Mutate), group-committed:
+//   1. refuse unless serving (HaState::CheckServing: active, not fenced, lease valid);
+//   2. under the exclusive namespace lock: Prepare (validate, resolve) -> Apply ->
+//      EditLog::Append (txid = next) -> build the answer;
+//   3. release the lock; WaitCommitted(txid) (concurrent handlers share journal batches);
+//   4. check serving again and answer. A failure after step 2 is reported as IO_ERROR
+//      ("outcome unknown"), never as NOT_ACTIVE (clients retry NOT_ACTIVE elsewhere).
+// A failed Prepare still waits for the last applied txid to commit before answering, so
+// that an error never reveals an uncommitted change.
+//
+// Read path (Read): under the shared lock run the read and note the last applied txid;
+// release; WaitCommitted(that txid); then, in manual mode (no lease deadline) and with
+// options.read_barrier, also commit a journal barrier (a NOOP edit, shared by concurrent
+// readers) appended after the read: if a newer active exists, a majority has promised it
+// a newer epoch and the barrier fails, so a deposed active never answers from stale
+// state. With a lease, the lease deadline gives the same guarantee. Check serving again,
+// answer.
+//
+// Journal failure: the writer fails (fenced by a newer epoch, majority lost) -> HaState
+// is fenced at once (every call refused, monitorHealth fails) and the in-memory namespace,
+// which may hold applied-but-uncommitted edits, is marked stale: the next transition
+// reloads it from the newest image plus committed edits.
+//
+// Roles: Start() loads the newest valid image and becomes STANDBY (tailing).
+// TransitionToActive: stop tailing, open the writer (new epoch + recovery), open a
+// segment, apply the remaining committed edits, serve. TransitionToStandby: stop serving,
+// finalize the segment, close the writer, tail again.
+//
+// Thread-safety: thread-safe. Lock order: transition_mu_ -> ns_mu_ -> HaState's mutex.
+// No lock is held across a journal wait (WaitCommitted) except the rare segment roll.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/cluster_config.h"
+#include "common/status.h"
+#include "journalnode/client/quorum_writer.h"
+#include "namenode/edit_log.h"
+#include "namenode/fs_status.h"
+#include "namenode/ha_state.h"
+#include "namenode/namespace.h"
+#include "namenode/tailer.h"
+
+namespace qj {
+
+struct NamenodeOptions {
+  std::string namenode_id;  // "nn1"
+  ClusterConfig cluster;
+  std::string name_dir;
+  NamespaceOptions ns_options;  // superuser, namespace id, ...
+  // Journal client settings (journalnodes and journal id filled from the cluster file).
+  jn::QuorumOptions quorum;
+  int64_t segment_txns = 100000;
+  int64_t checkpoint_txns = 100000;
+  int64_t checkpoint_period_s = 600;
+  int images_retained = 2;
+  int64_t extra_edits_retained = 1000000;
+  // How often the checkpoint thread looks at its work (and the active asks the standby
+  // for new images).
+  int64_t checkpoint_check_interval_ms = 1000;
+  bool read_barrier = true;
+  // How long a client call waits for its edit to commit before answering IO_ERROR.
+  int64_t commit_timeout_ms = 30000;
+  Clock* clock = RealClock::Get();
+};
+
+// The outcome of a client call: a namespace failure (fs) or a server failure (server:
+// NotActive, IOError, TimedOut, ...). At most one is not OK.
+struct CallStatus {
+  FsStatus fs;
+  Status server;
+  bool ok() const { return fs.ok() && server.ok(); }
+  static CallStatus Server(Status s) { return CallStatus{FsStatus::OK(), std::move(s)}; }
+  static CallStatus Fs(FsStatus s) { return CallStatus{std::move(s), Status::OK()}; }
+};
+
+struct NamenodeStatus {
+  HaRole role = HaRole::kInitializing;
+  std::string namenode_id;
+  bool ready_to_become_active = false;
+  std::string not_ready_reason;
+  int64_t last_applied_txid = 0;
+  int64_t epoch = 0;
+  std::string active_hint;
+  int64_t lease_deadline_mono_ns = 0;
+};
+
+class NamenodeServer {
+ public:
+  explicit NamenodeServer(NamenodeOptions opts);
+  ~NamenodeServer();
+  NamenodeServer(const NamenodeServer&) = delete;
+  NamenodeServer& operator=(const NamenodeServer&) = delete;
+
+  // Loads the newest valid image (NotFound: the name dir has none: format or bootstrap
+  // first), starts tailing as STANDBY and the checkpoint thread.
+  Status Start();
+  // Stops serving; if active, finalizes the open segment; stops every thread. Idempotent.
+  void Stop();
+
+  // ---- HA ----
+  NamenodeStatus GetStatus() const;
+  // OK when healthy; the reason otherwise (fenced, tailer failed, stopping).
+  Status CheckHealth() const;
+  Status TransitionToActive(int64_t lease_deadline_mono_ns);
+  Status TransitionToStandby();
+  Status RenewLease(int64_t lease_deadline_mono_ns) { return ha_.RenewLease(lease_deadline_mono_ns); }
+
+  // ---- Client calls ----
+  // prepare: validates and resolves against the namespace (no change).
+  // answer: runs under the lock after the edit (if any) was applied, to build the reply.
+  using PrepareFn =
+      std::function<FsResult<std::optional<Edit>>(const FsNamespace& ns, int64_t now_ms)>;
+  using AnswerFn = std::function<FsStatus(const FsNamespace& ns)>;
+  using ReadFn = std::function<FsStatus(const FsNamespace& ns)>;
+  CallStatus Mutate(const char* what, const PrepareFn& prepare, const AnswerFn& answer);
+  CallStatus Read(const char* what, const ReadFn& read);
+
+  // ---- Images (served to the peer and to bootstrap) ----
+  // Txid of the newest image in the name dir, -1 if none.
+  int64_t LatestImageTxId() const;
+  // Up to max_bytes of image `txid` from offset; empty at the end. NotFound if missing.
+  Status ReadImageChunk(int64_t txid, int64_t offset, int32_t max_bytes, std::string* out) const;
+  // Saves an image of the current namespace at the last applied txid (standby or
+  // stopped roles only: the active's namespace may hold uncommitted edits).
+  Status SaveCheckpoint();
+
+  const NamenodeOptions& options() const { return opts_; }
+  Clock* clock() const { return opts_.clock; }
+
+ private:
+  // Applies committed records (tailer, catch-up) under the exclusive lock.
+  Status ApplyRecords(const std::vector<EditRecord>& batch);
+  // Replaces the namespace with the newest valid image. Requires transition_mu_, no tailer.
+  Status ReloadFromImage();
+  // Fences this namenode because the journal failed.
+  void OnJournalFailure(const Status& why);
+  // Commits a barrier after a read that saw txid `seen` (see the header comment).
+  Status ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t seen);
+  void StartTailing();
+  Status BecomeActiveLocked(int64_t lease_deadline_mono_ns);
+  void BecomeStandbyLocked();
+
+  // Checkpoint thread (checkpointer.cc).
+  void CheckpointLoop();
+  void StandbyCheckpointStep();
+  void ActivePullAndPurgeStep();
+  Status FetchImageFromPeer(const NamenodeInfo& peer, int64_t txid);
+  void PollPeerRole();
+
+  const NamenodeOptions opts_;
+  const std::string id_;
+  HaState ha_;
+
+  // Serializes transitions, Start/Stop, image installs.
+  std::mutex transition_mu_;
+  std::unique_ptr<Tailer> tailer_;  // guarded by transition_mu_
+
+  // Guards ns_, last_applied_txid_ and appends to edit_log_.
+  mutable std::shared_mutex ns_mu_;
+  std::unique_ptr<FsNamespace> ns_;
+  int64_t last_applied_txid_ = 0;
+  // The writer while active; handlers keep a copy across their commit wait.
+  std::shared_ptr<EditLog> edit_log_;  // guarded by ns_mu_
+  // True when ns_ may hold edits that were never committed (the journal failed).
+  std::atomic<bool> ns_stale_{false};
+  std::atomic<int64_t> epoch_{0};
+
+  // Checkpoint thread state.
+  std::thread checkpoint_thread_;
+  std::mutex cp_mu_;
+  // Notified by Stop() to end the checkpoint thread's sleep.
+  std::condition_variable cp_cv_;
+  bool cp_stop_ = false;                 // guarded by cp_mu_
+  std::atomic<int64_t> last_image_txid_{-1};
+  int64_t last_checkpoint_ms_ = 0;       // checkpoint thread only
+  bool stopped_ = false;                 // guarded by transition_mu_
+};
+
+}  // namespace qj

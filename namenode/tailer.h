@@ -1,0 +1,69 @@
+// Tailer: the standby's thread that reads committed edits from the journalnodes
+// (QuorumReader, including the in-progress segment) and hands each to an apply callback,
+// in txid order with no gaps.
+//
+// The callback applies one record (under the namenode's lock) and returns its status; a
+// failure (undecodable or inapplicable edit: divergence) stops the tailer, and health()
+// then reports it. Read errors (journalnodes unreachable) are retried with a short
+// backoff and logged, not fatal.
+//
+// Thread-safety: Start/Stop from one controlling thread; health() and next_txid() from
+// any thread. The callback runs on the tailer thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/edit_record.h"
+#include "common/status.h"
+#include "journalnode/client/quorum_writer.h"
+
+namespace qj {
+
+class Tailer {
+ public:
+  using ApplyFn = std::function<Status(const std::vector<EditRecord>& batch)>;
+
+  Tailer(jn::QuorumOptions opts, ApplyFn apply, int64_t poll_interval_ms = 10);
+  ~Tailer();
+
+  // Starts tailing at from_txid (the first txid not yet applied).
+  void Start(int64_t from_txid);
+  // Stops the thread and waits for it; the last applied batch is complete.
+  void Stop();
+  bool running() const { return thread_.joinable(); }
+
+  // OK, or why tailing stopped.
+  Status health() const;
+  // The next txid the tailer will ask for.
+  int64_t next_txid() const { return next_txid_.load(); }
+
+  // Reads and applies committed edits [from_txid, to_txid] with `reader`, retrying empty
+  // or failed reads until timeout_ms (TimedOut naming the txid reached). Used by
+  // transitionToActive to apply what the standby had not tailed yet.
+  static Status CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_txid,
+                        const ApplyFn& apply, int64_t timeout_ms);
+
+ private:
+  void Run();
+
+  const jn::QuorumOptions opts_;
+  const ApplyFn apply_;
+  const int64_t poll_interval_ms_;
+  std::thread thread_;
+  std::atomic<int64_t> next_txid_{1};
+  mutable std::mutex mu_;
+  // Notified by Stop() to end a poll sleep early.
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  Status health_;      // guarded by mu_
+};
+
+}  // namespace qj
