@@ -1,0 +1,144 @@
+// The floor figures: what the disk and the loopback network allow, measured in the same run.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/bench/bench_phases.h"
+#include "tests/bench/bench_util.h"
+
+namespace qj::bench {
+namespace {
+
+Status Errno(const std::string& what) {
+  return Status::IOError("bench: " + what + ": " + std::strerror(errno));
+}
+
+// Median latency of one 4 KiB pwrite + fdatasync into a preallocated (written and synced)
+// file: what a journalnode's batch costs at least when its segment file is preallocated.
+Status DiskFloor(const BenchOptions& o, const std::string& dir) {
+  const std::string path = dir + "/disk-floor.tmp";
+  constexpr size_t kBlock = 4096, kFile = 4u << 20;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("open " + path);
+  std::string zeros(kFile, '\0');
+  if (::pwrite(fd, zeros.data(), zeros.size(), 0) != static_cast<ssize_t>(zeros.size()) ||
+      ::fsync(fd) != 0) {
+    Status s = Errno("preallocate " + path);
+    ::close(fd);
+    return s;
+  }
+  std::string block(kBlock, 'd');
+  std::vector<double> lat;
+  double cpu0 = SelfCpuUs();
+  for (int64_t i = 0; i < o.floor_ops; i++) {
+    off_t off = static_cast<off_t>((i * kBlock) % kFile);
+    double t0 = NowUs();
+    if (::pwrite(fd, block.data(), kBlock, off) != static_cast<ssize_t>(kBlock) ||
+        ::fdatasync(fd) != 0) {
+      Status s = Errno("write+fdatasync " + path);
+      ::close(fd);
+      return s;
+    }
+    lat.push_back(NowUs() - t0);
+  }
+  double cpu_us = SelfCpuUs() - cpu0;
+  ::close(fd);
+  ::unlink(path.c_str());
+  double p50 = Percentile(&lat, 0.5), p99 = Percentile(&lat, 0.99);
+  BenchLine("disk_floor")
+      .Add("payload", kBlock)
+      .Add("nodes", 0)
+      .Add("cores", Cores())
+      .Add("ops", o.floor_ops)
+      .AddFixed("value", p50, 0)
+      .Add("unit", "us")
+      .AddFixed("p50_us", p50, 0)
+      .AddFixed("p99_us", p99, 0)
+      .AddFixed("cpu_us_per_op", cpu_us / static_cast<double>(o.floor_ops), 2)
+      .Print();
+  return Status::OK();
+}
+
+// Median round trip of one byte over loopback TCP (TCP_NODELAY both ways).
+Status LoopbackRtt(const BenchOptions& o) {
+  int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (ls < 0) return Errno("socket");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(ls, 1) != 0 ||
+      ::getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    Status s = Errno("bind/listen on 127.0.0.1");
+    ::close(ls);
+    return s;
+  }
+  const int64_t n = o.rtt_ops;
+  std::thread echo([ls, n] {
+    int c = ::accept(ls, nullptr, nullptr);
+    if (c < 0) return;
+    int one = 1;
+    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char b;
+    for (int64_t i = 0; i < n; i++) {
+      if (::read(c, &b, 1) != 1 || ::write(c, &b, 1) != 1) break;
+    }
+    ::close(c);
+  });
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  Status st;
+  std::vector<double> lat;
+  double cpu0 = SelfCpuUs();
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    st = Errno("connect to the echo thread");
+  } else {
+    char b = 'x';
+    for (int64_t i = 0; i < n; i++) {
+      double t0 = NowUs();
+      if (::write(fd, &b, 1) != 1 || ::read(fd, &b, 1) != 1) {
+        st = Errno("echo round trip");
+        break;
+      }
+      lat.push_back(NowUs() - t0);
+    }
+  }
+  double cpu_us = SelfCpuUs() - cpu0;  // both ends: the echo thread is ours
+  if (fd >= 0) ::close(fd);
+  ::shutdown(ls, SHUT_RDWR);
+  echo.join();
+  ::close(ls);
+  QJ_RETURN_IF_ERROR(st);
+  double p50 = Percentile(&lat, 0.5), p99 = Percentile(&lat, 0.99);
+  BenchLine("loopback_rtt")
+      .Add("payload", 1)
+      .Add("nodes", 0)
+      .Add("cores", Cores())
+      .Add("ops", n)
+      .AddFixed("value", p50, 0)
+      .Add("unit", "us")
+      .AddFixed("p50_us", p50, 0)
+      .AddFixed("p99_us", p99, 0)
+      .AddFixed("cpu_us_per_op", cpu_us / static_cast<double>(n), 2)
+      .Print();
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RunFloorFigures(const BenchOptions& o, const std::string& dir) {
+  QJ_RETURN_IF_ERROR(DiskFloor(o, dir));
+  return LoopbackRtt(o);
+}
+
+}  // namespace qj::bench
