@@ -120,6 +120,9 @@ class FaultyTransport final : public JournalTransport {
   void Close() override { inner_->Close(); }
 
   Status Send(ChannelCall* call) override {
+    if (opts_.drop_request_if && opts_.drop_request_if(call->name())) {
+      return Status::NetworkError(std::string("injected: request blocked: ") + call->name());
+    }
     if (Roll(opts_.drop_request)) {
       return Status::NetworkError(std::string("injected: request dropped: ") + call->name());
     }

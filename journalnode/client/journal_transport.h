@@ -86,6 +86,9 @@ struct FaultOptions {
   // Probability of delaying a request by up to max_delay_ms before sending it.
   double delay = 0;
   int64_t max_delay_ms = 20;
+  // Scripted faults: a request for which this returns true (given the call's name,
+  // e.g. "journal") is dropped before it is sent, like drop_request.
+  std::function<bool(const char* call)> drop_request_if;
   // Faults are injected only while this is true (tests switch them off to check results).
   std::shared_ptr<std::atomic<bool>> enabled = std::make_shared<std::atomic<bool>>(true);
 };

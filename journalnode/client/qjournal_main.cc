@@ -76,7 +76,10 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  if (flags.count("verbose")) FLAGS_minloglevel = 0;
+  if (flags.count("verbose")) {
+    FLAGS_minloglevel = 0;
+    FLAGS_v = 1;
+  }
   const std::map<std::string, std::vector<std::string>> kCommandFlags = {
       {"format", {"force", "namespace_id", "cluster_id"}},
       {"status", {}},

@@ -31,14 +31,14 @@ std::string Printable(const std::string& s, size_t max) {
   return out;
 }
 
-QuorumResult<JournalStateInfo> GetStates(const QuorumOptions& q) {
+// all: wait for every node (or the timeout) so a table is complete; else the first answer.
+QuorumResult<JournalStateInfo> GetStates(const QuorumOptions& q, bool all) {
   auto channels = MakeChannels(q);
   const auto chans = ChannelPointers(channels);
-  // Wait for every node (or the timeout) so the table is complete.
   return CallQuorum<JournalStateInfo>(
-      chans, static_cast<int>(chans.size()), q.rpc_timeout_ms, q.name + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); },
-      /*wait_all=*/true);
+      chans, all ? static_cast<int>(chans.size()) : 1, q.rpc_timeout_ms,
+      q.name + ": getJournalState",
+      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); }, all);
 }
 
 }  // namespace
@@ -56,7 +56,7 @@ int RunFormat(const ToolOptions& o, std::ostream& out, std::ostream& err) {
 }
 
 int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
-  auto r = GetStates(o.quorum);
+  auto r = GetStates(o.quorum, true);
   int64_t max_written = -1;
   int reachable = 0;
   for (const auto& rep : r.replies) {
@@ -107,7 +107,7 @@ int RunAppend(const ToolOptions& o, std::ostream& out, std::ostream& err) {
   NamespaceInfo ns = o.ns;
   if (!o.has_ns) {
     // Take the namespace identity from the journalnodes themselves.
-    auto r = GetStates(o.quorum);
+    auto r = GetStates(o.quorum, false);
     bool found = false;
     for (const auto& rep : r.replies) {
       if (rep && rep->ok() && rep->value.formatted) {

@@ -607,6 +607,21 @@ WriterStats QuorumWriterImpl::stats() const {
 }
 
 void QuorumWriterImpl::Close() {
+  bool flush = false;
+  WriterHeader h;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    flush = !closing_ && health_.ok() && epoch_ > 0;
+    h = HeaderLocked();
+  }
+  if (flush) {
+    // Best effort: hand the last commit point to the journalnodes so that readers can
+    // see every committed edit without waiting for the next writer.
+    const auto chans = Channels();
+    (void)CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts_.rpc_timeout_ms,
+                           Who() + ": final heartbeat",
+                           [&](JournalChannel& c, ReplyCallback<Void> cb) { c.Heartbeat(h, cb); });
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     closing_ = true;

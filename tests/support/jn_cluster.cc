@@ -27,12 +27,12 @@ void JnNode::Stop() { proc_.Stop(); }
 void JnNode::Continue() { proc_.Continue(); }
 
 JnCluster::JnCluster(int num_nodes) : JnCluster([num_nodes] {
-    Options o;
+    Config o;
     o.num_nodes = num_nodes;
     return o;
   }()) {}
 
-JnCluster::JnCluster(const Options& opts) : opts_(opts), dir_("qj_jncluster") {
+JnCluster::JnCluster(const Config& config) : opts_(config), dir_("qj_jncluster") {
   const std::vector<int> ports = PickFreePorts(opts_.num_nodes);
   for (int i = 0; i < opts_.num_nodes; ++i) {
     std::string peers;

@@ -52,7 +52,7 @@ class JnNode {
 
 class JnCluster {
  public:
-  struct Options {
+  struct Config {
     int num_nodes = 3;
     std::string journal_id = "ns1";
     int64_t namespace_id = 42;
@@ -61,7 +61,7 @@ class JnCluster {
     std::vector<std::string> extra_flags;
   };
   explicit JnCluster(int num_nodes);
-  explicit JnCluster(const Options& opts);
+  explicit JnCluster(const Config& config);
   ~JnCluster();
   JnCluster(const JnCluster&) = delete;
   JnCluster& operator=(const JnCluster&) = delete;
@@ -82,7 +82,7 @@ class JnCluster {
   Status Format() const;
 
  private:
-  const Options opts_;
+  const Config opts_;
   TempDir dir_;
   std::vector<std::unique_ptr<JnNode>> nodes_;
 };

@@ -1,0 +1,102 @@
+// Helpers shared by the journal client tests (header-only).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "journalnode/client/journal_transport.h"
+#include "journalnode/client/quorum_writer.h"
+#include "tests/support/jn_cluster.h"
+
+#define ASSERT_OK(expr)                          \
+  do {                                           \
+    ::qj::Status _s = (expr);                    \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s; \
+  } while (0)
+#define EXPECT_OK(expr)                          \
+  do {                                           \
+    ::qj::Status _s = (expr);                    \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s; \
+  } while (0)
+
+namespace qj::testing {
+
+// The payload a test writer uses for txid: names the writer so a test can tell versions.
+inline std::string TestPayload(const std::string& writer, int64_t txid) {
+  return writer + "/" + std::to_string(txid);
+}
+
+// Every committed edit from txid 1 on, read through a QuorumReader on `opts`.
+inline Result<std::vector<EditRecord>> ReadAll(const jn::QuorumOptions& opts) {
+  auto reader = jn::QuorumReader::Create(opts);
+  std::vector<EditRecord> all;
+  while (true) {
+    auto r = reader->ReadCommitted(static_cast<int64_t>(all.size()) + 1, 500);
+    if (!r.ok()) return r.status();
+    if (r->empty()) return all;
+    for (auto& e : *r) all.push_back(std::move(e));
+  }
+}
+
+// What journalnode i alone serves as committed (a reader over that node only).
+inline Result<std::vector<EditRecord>> ReadNode(const JnCluster& c, int i) {
+  jn::QuorumOptions o = c.Options("reader-jn" + std::to_string(i));
+  o.journalnodes = {o.journalnodes[i]};
+  return ReadAll(o);
+}
+
+// Polls cond every 10 ms until it holds or timeout_ms passes.
+inline bool WaitFor(const std::function<bool()>& cond, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+// A scripted network partition between one client and the journalnodes: calls named in
+// blocked(i) are dropped before they reach node i (all calls when "*" is in it).
+class Partition {
+ public:
+  explicit Partition(int n) : blocked_(n) {}
+  void Block(int node, const std::string& call = "*") {
+    std::lock_guard<std::mutex> l(mu_);
+    blocked_[node].insert(call);
+  }
+  void Heal() {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& b : blocked_) b.clear();
+  }
+  bool Blocked(int node, const char* call) {
+    std::lock_guard<std::mutex> l(mu_);
+    return blocked_[node].count("*") > 0 || blocked_[node].count(call) > 0;
+  }
+  // Installs this partition (plus optional random faults) into opts.
+  void Install(jn::QuorumOptions* opts, jn::FaultOptions faults = {}) {
+    const int64_t timeout = opts->rpc_timeout_ms;
+    opts->transport_factory = [this, faults, timeout](int i, const HostPort& hp) {
+      jn::TransportOptions t;
+      t.connect_timeout_ms = t.send_timeout_ms = t.recv_timeout_ms = timeout;
+      jn::FaultOptions f = faults;
+      f.seed = faults.seed * 31 + static_cast<uint64_t>(i);
+      f.drop_request_if = [this, i](const char* call) { return Blocked(i, call); };
+      return jn::NewFaultyTransport(jn::NewThriftTransport(hp, t), f);
+    };
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::set<std::string>> blocked_;
+};
+
+}  // namespace qj::testing

@@ -1,0 +1,202 @@
+// The quorum writer and reader against real journalnode processes (3 and 5 nodes):
+// minority down or paused, a node killed mid-stream catching up, competing writers.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/journalnode/client/client_test_util.h"
+
+namespace qj::testing {
+namespace {
+
+using jn::QuorumWriter;
+
+// Appends txids [from, to] with TestPayload(tag, txid).
+Status AppendRange(QuorumWriter* w, const std::string& tag, int64_t from, int64_t to) {
+  for (int64_t t = from; t <= to; ++t) QJ_RETURN_IF_ERROR(w->Append(t, 1, TestPayload(tag, t)));
+  return Status::OK();
+}
+
+void ExpectLog(const std::vector<EditRecord>& log, int64_t n,
+               const std::function<std::string(int64_t)>& payload) {
+  ASSERT_EQ(static_cast<int64_t>(log.size()), n);
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(log[i].txid, i + 1);
+    ASSERT_EQ(log[i].payload, payload(i + 1)) << "txid " << i + 1;
+  }
+}
+
+class MinorityDownTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(MinorityDownTest, WritesGoOnWithAMinorityKilled) {
+  const int n = GetParam();
+  JnCluster cluster(n);
+  ASSERT_OK(cluster.Format());
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_EQ((*w)->last_txid(), 0);
+  ASSERT_OK((*w)->StartSegment(1));
+  ASSERT_OK(AppendRange(w->get(), "a", 1, 200));
+  ASSERT_OK((*w)->WaitCommitted(200, 10000));
+  // Kill a minority mid-segment; writing goes on.
+  for (int i = 0; i < n / 2; ++i) cluster.node(i).Kill();
+  ASSERT_OK(AppendRange(w->get(), "a", 201, 600));
+  ASSERT_OK((*w)->WaitCommitted(600, 10000));
+  ASSERT_OK((*w)->health());
+  ASSERT_OK((*w)->FinalizeSegment());
+  ASSERT_OK((*w)->StartSegment(601));
+  ASSERT_OK(AppendRange(w->get(), "a", 601, 700));
+  ASSERT_OK((*w)->WaitCommitted(700, 10000));
+  (*w)->Close();
+  auto log = ReadAll(cluster.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ExpectLog(*log, 700, [](int64_t t) { return TestPayload("a", t); });
+  // A new writer recovers the open segment from the majority that is left.
+  auto w2 = QuorumWriter::Open(cluster.Options("nn2"), cluster.ns());
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  EXPECT_EQ((*w2)->last_txid(), 700);
+  // Losing one more node loses the quorum: the writer cannot commit and fails.
+  cluster.node(n / 2).Kill();
+  ASSERT_OK((*w2)->StartSegment(701).ok() ? Status::IllegalState("started without quorum")
+                                          : Status::OK());
+  EXPECT_FALSE((*w2)->health().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Nodes, MinorityDownTest, ::testing::Values(3, 5));
+
+TEST(QuorumTest, WritesGoOnWithAMinorityPaused_AndThePausedNodeCatchesUp) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_OK((*w)->StartSegment(1));
+  ASSERT_OK(AppendRange(w->get(), "p", 1, 100));
+  ASSERT_OK((*w)->WaitCommitted(100, 10000));
+  cluster.node(2).Stop();  // SIGSTOP: connections stay open, nothing answers
+  const auto t0 = std::chrono::steady_clock::now();
+  // Many small commits, each waited for: a paused node must not hold them up.
+  for (int64_t t = 101; t <= 1100; t += 10) {
+    ASSERT_OK(AppendRange(w->get(), "p", t, t + 9));
+    ASSERT_OK((*w)->WaitCommitted(t + 9, 10000));
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  printf("with jn2 paused: 100 commits of 10 edits in %.2f s\n", secs);
+  ASSERT_OK((*w)->health());
+  // Resumed, it is caught up within the segment from the writer's buffer.
+  cluster.node(2).Continue();
+  ASSERT_TRUE(WaitFor([&] { return (*w)->stats().acked_txid[2] == 1100; }, 20000))
+      << "jn2 acked only " << (*w)->stats().acked_txid[2];
+  ASSERT_OK((*w)->FinalizeSegment());
+  (*w)->Close();
+  auto log = ReadNode(cluster, 2);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ExpectLog(*log, 1100, [](int64_t t) { return TestPayload("p", t); });
+}
+
+TEST(QuorumTest, NodeKilledMidStreamAndRestartedCatchesUpWithinTheSegment) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_OK((*w)->StartSegment(1));
+  std::atomic<bool> done{false};
+  Status writer_status;
+  std::thread writer([&] {
+    for (int64_t t = 1; t <= 3000 && writer_status.ok(); ++t) {
+      writer_status = (*w)->Append(t, 1, TestPayload("k", t));
+      if (writer_status.ok() && t % 50 == 0) writer_status = (*w)->WaitCommitted(t, 10000);
+    }
+    done = true;
+  });
+  ASSERT_TRUE(WaitFor([&] { return (*w)->committed_txid() >= 500 || done; }, 30000));
+  cluster.node(1).Kill();  // SIGKILL mid-stream
+  ASSERT_TRUE(WaitFor([&] { return (*w)->committed_txid() >= 1500 || done; }, 30000));
+  cluster.node(1).Restart();
+  writer.join();
+  ASSERT_OK(writer_status);
+  ASSERT_OK((*w)->WaitCommitted(3000, 10000));
+  // The restarted node rejoins the same segment and ends with every edit.
+  ASSERT_TRUE(WaitFor([&] { return (*w)->stats().acked_txid[1] == 3000; }, 20000))
+      << "jn1 acked only " << (*w)->stats().acked_txid[1];
+  EXPECT_TRUE((*w)->stats().in_pipeline[1]);
+  ASSERT_OK((*w)->FinalizeSegment());
+  (*w)->Close();
+  for (int i = 0; i < 3; ++i) {
+    auto log = ReadNode(cluster, i);
+    ASSERT_TRUE(log.ok()) << "jn" << i << ": " << log.status();
+    ExpectLog(*log, 3000, [](int64_t t) { return TestPayload("k", t); });
+  }
+}
+
+TEST(QuorumTest, TwoWritersCompete_OlderIsFencedAndItsLaterEditsAreNeverCommitted) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  auto w1 = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w1.ok()) << w1.status();
+  ASSERT_OK((*w1)->StartSegment(1));
+  ASSERT_OK(AppendRange(w1->get(), "w1", 1, 50));
+  ASSERT_OK((*w1)->WaitCommitted(50, 10000));
+
+  auto w2 = QuorumWriter::Open(cluster.Options("nn2"), cluster.ns());
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  EXPECT_GT((*w2)->epoch(), (*w1)->epoch());
+  EXPECT_EQ((*w2)->last_txid(), 50);
+
+  // The old writer is fenced at its next call: nothing it writes now commits.
+  Status s = AppendRange(w1->get(), "w1", 51, 60);
+  if (s.ok()) s = (*w1)->WaitCommitted(60, 10000);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.IsStaleEpoch()) << s;
+  EXPECT_TRUE((*w1)->health().IsStaleEpoch()) << (*w1)->health();
+  EXPECT_LT((*w1)->committed_txid(), 51);
+  EXPECT_FALSE((*w1)->Append(61, 1, "x").ok());
+
+  ASSERT_OK((*w2)->StartSegment(51));
+  ASSERT_OK(AppendRange(w2->get(), "w2", 51, 80));
+  ASSERT_OK((*w2)->WaitCommitted(80, 10000));
+  ASSERT_OK((*w2)->FinalizeSegment());
+  (*w1)->Close();
+  (*w2)->Close();
+  auto log = ReadAll(cluster.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ExpectLog(*log, 80, [](int64_t t) { return TestPayload(t <= 50 ? "w1" : "w2", t); });
+  for (int i = 0; i < 3; ++i) {
+    auto node_log = ReadNode(cluster, i);
+    ASSERT_TRUE(node_log.ok()) << node_log.status();
+    for (const auto& e : *node_log) {
+      ASSERT_EQ(e.payload, TestPayload(e.txid <= 50 ? "w1" : "w2", e.txid));
+    }
+  }
+}
+
+TEST(QuorumTest, ReaderSeesOnlyCommittedEditsAndFollowsHeartbeats) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  auto reader = jn::QuorumReader::Create(cluster.Options("tailer"));
+  auto empty = reader->ReadCommitted(1, 10);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_OK((*w)->StartSegment(1));
+  ASSERT_OK(AppendRange(w->get(), "r", 1, 30));
+  ASSERT_OK((*w)->WaitCommitted(30, 10000));
+  // With no further writes, the heartbeat carries the commit point to the journalnodes.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto c = reader->CommittedTxId();
+        return c.ok() && *c == 30;
+      },
+      10000));
+  auto edits = reader->ReadCommitted(11, 100);
+  ASSERT_TRUE(edits.ok()) << edits.status();
+  ASSERT_EQ(edits->size(), 20u);
+  EXPECT_EQ(edits->front().txid, 11);
+  EXPECT_EQ(edits->back().payload, TestPayload("r", 30));
+  (*w)->Close();
+}
+
+}  // namespace
+}  // namespace qj::testing
