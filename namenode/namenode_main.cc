@@ -1,0 +1,286 @@
+// The namenode daemon.
+//
+//   namenode --cluster_conf=conf/cluster.conf --namenode_id=nn1 --namenode_name_dir=DIR
+//            [--format [--force] | --bootstrap_standby [--force]]
+//
+// Modes:
+//   --format             creates an empty namespace image at txid 0 in the name dir and
+//                        formats the journal on every journalnode; refuses when the name
+//                        dir holds images or the journal is formatted, unless --force.
+//   --bootstrap_standby  copies the newest image of the other namenode(s) into the name
+//                        dir (verified), then exits; refuses to overwrite images unless
+//                        --force.
+//   (default)            loads the newest valid image, starts as STANDBY (tailing the
+//                        journal) and serves RPCs until SIGTERM/SIGINT; becomes active
+//                        on transitionToActive (haadmin or failoverd).
+// Exit status: 0 success (and clean shutdown), 1 failure, 2 bad flags or configuration.
+// Shutdown order on SIGTERM: stop serving, finalize the open segment if active, stop the
+// tailer and checkpoint threads, close the RPC port.
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include "common/cluster_config.h"
+#include "common/file_util.h"
+#include "journalnode/client/quorum_writer.h"
+#include "namenode/checkpointer.h"
+#include "namenode/image.h"
+#include "namenode/namenode_server.h"
+#include "namenode/service_handler.h"
+
+DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
+DEFINE_string(namenode_id, "", "This namenode's id in the cluster file (e.g. nn1).");
+DEFINE_string(namenode_name_dir, "", "Directory holding this namenode's images.");
+DEFINE_bool(format, false, "Format a new namespace (image at txid 0 + the journal), then exit.");
+DEFINE_bool(force, false, "With --format / --bootstrap_standby: overwrite existing data.");
+DEFINE_bool(bootstrap_standby, false,
+            "Copy the other namenode's newest image into the name dir, then exit.");
+DEFINE_string(namenode_superuser, "",
+              "User that bypasses permission checks (HDFS: the namenode process's user). "
+              "Empty = the user running this process.");
+DEFINE_string(namenode_supergroup, "supergroup", "Members of this group are superusers too.");
+DEFINE_bool(namenode_permissions_enabled, true, "Check HDFS permission bits.");
+DEFINE_int64(namenode_segment_txns, 100000, "Edits per journal segment before rolling.");
+DEFINE_int64(namenode_checkpoint_txns, 100000, "Standby checkpoints after this many txids.");
+DEFINE_int64(namenode_checkpoint_period_s, 600, "... or after this many seconds.");
+DEFINE_int64(namenode_checkpoint_check_interval_ms, 1000,
+             "How often the checkpoint thread looks for work (and pulls the peer's images).");
+DEFINE_int32(namenode_images_retained, 2, "Images kept in the name dir.");
+DEFINE_int64(namenode_extra_edits_retained, 1000000,
+             "Journal txids kept below the oldest retained image.");
+DEFINE_bool(namenode_read_barrier, true,
+            "Without a lease (manual mode), confirm every read with a journal barrier so a "
+            "deposed active never answers from stale state.");
+DEFINE_int64(namenode_commit_timeout_ms, 30000,
+             "How long a client call waits for its edit to commit.");
+DEFINE_int64(namenode_journal_rpc_timeout_ms, 2000, "Per-call timeout to one journalnode.");
+DEFINE_int64(namenode_journal_write_timeout_ms, 10000,
+             "A batch not acked by a majority within this time fails the writer.");
+DEFINE_int64(namenode_journal_recovery_timeout_ms, 20000,
+             "Time allowed for the epoch/recovery phases of becoming active.");
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+std::string ProcessUser() {
+  struct passwd* pw = getpwuid(geteuid());
+  return pw != nullptr ? pw->pw_name : "root";
+}
+
+// Rejects unknown flags with exit 2 (gflags alone would exit 1).
+bool CheckFlagsKnown(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("-", 0) != 0) {
+      std::cerr << "namenode: unexpected argument '" << a << "'\n";
+      return false;
+    }
+    a = a.substr(a.rfind("--", 0) == 0 ? 2 : 1);
+    std::string name = a.substr(0, a.find('='));
+    gflags::CommandLineFlagInfo info;
+    if (gflags::GetCommandLineFlagInfo(name.c_str(), &info)) continue;
+    if (name.rfind("no", 0) == 0 &&
+        gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) && info.type == "bool") {
+      continue;
+    }
+    std::cerr << "namenode: unknown flag --" << name << " (see --help)\n";
+    return false;
+  }
+  return true;
+}
+
+bool HasImages(const std::string& dir) {
+  auto images = qj::FindImages(dir);
+  return images.ok() && !images->empty();
+}
+
+int Format(const qj::NamenodeOptions& o) {
+  const std::string& id = o.namenode_id;
+  if (HasImages(o.name_dir) && !FLAGS_force) {
+    LOG(ERROR) << id << ": refusing to format: " << o.name_dir
+               << " already holds images (use --force to destroy them)";
+    return kExitFailure;
+  }
+  auto formatted = qj::jn::IsJournalFormatted(o.quorum);
+  if (!formatted.ok()) {
+    LOG(ERROR) << id << ": cannot tell whether the journal is formatted: " << formatted.status();
+    return kExitFailure;
+  }
+  if (*formatted && !FLAGS_force) {
+    LOG(ERROR) << id << ": refusing to format: journal " << o.quorum.journal_id
+               << " is already formatted (use --force to destroy it)";
+    return kExitFailure;
+  }
+  qj::jn::NamespaceInfo ns;
+  ns.namespace_id = o.cluster.namespace_id;
+  ns.cluster_id = o.cluster.cluster_id;
+  qj::Status st = qj::jn::FormatJournal(o.quorum, ns, FLAGS_force);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": formatting the journal: " << st;
+    return kExitFailure;
+  }
+  st = qj::CreateDirs(o.name_dir);
+  if (st.ok() && FLAGS_force) {
+    auto images = qj::FindImages(o.name_dir);
+    if (images.ok()) {
+      for (const auto& img : *images) std::filesystem::remove(img.path);
+    }
+  }
+  qj::FsNamespace empty(o.ns_options);
+  if (st.ok()) st = qj::SaveImage(empty, 0, o.name_dir);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": writing the initial image: " << st;
+    return kExitFailure;
+  }
+  LOG(INFO) << id << ": formatted namespace " << ns.namespace_id << " (cluster "
+            << ns.cluster_id << "): journal " << o.quorum.journal_id << ", image at txid 0 in "
+            << o.name_dir;
+  return kExitOk;
+}
+
+int BootstrapStandby(const qj::NamenodeOptions& o) {
+  const std::string& id = o.namenode_id;
+  if (HasImages(o.name_dir) && !FLAGS_force) {
+    LOG(ERROR) << id << ": refusing to bootstrap: " << o.name_dir
+               << " already holds images (use --force)";
+    return kExitFailure;
+  }
+  const qj::NamenodeInfo* best = nullptr;
+  int64_t best_txid = -1;
+  for (const qj::NamenodeInfo& nn : o.cluster.namenodes) {
+    if (nn.id == id) continue;
+    auto txid = qj::PeerLatestImageTxId(nn.rpc(), 5000);
+    if (!txid.ok()) {
+      LOG(WARNING) << id << ": " << nn.id << ": " << txid.status();
+      continue;
+    }
+    if (*txid > best_txid) {
+      best_txid = *txid;
+      best = &nn;
+    }
+  }
+  if (best == nullptr || best_txid < 0) {
+    LOG(ERROR) << id << ": no other namenode has an image to bootstrap from";
+    return kExitFailure;
+  }
+  qj::Status st = qj::DownloadImage(best->rpc(), best_txid, o.name_dir, 60000);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": bootstrapping from " << best->id << ": " << st;
+    return kExitFailure;
+  }
+  LOG(INFO) << id << ": bootstrapped: image at txid " << best_txid << " copied from "
+            << best->id << " into " << o.name_dir;
+  return kExitOk;
+}
+
+int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  qj::NamenodeServer server(o);
+  qj::Status st = server.Start();
+  if (!st.ok()) {
+    LOG(ERROR) << st;
+    return kExitFailure;
+  }
+  qj::RpcServerOptions ro;
+  ro.bind_host = me.host;
+  ro.port = me.rpc_port;
+  qj::NamenodeRpcServer rpc(&server, ro);
+  st = rpc.Start();
+  if (!st.ok()) {
+    LOG(ERROR) << o.namenode_id << ": " << st;
+    server.Stop();
+    return kExitFailure;
+  }
+  LOG(INFO) << o.namenode_id << ": serving on " << me.rpc().ToString() << " as standby";
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  LOG(INFO) << o.namenode_id << ": signal " << sig << ": shutting down";
+  server.Stop();
+  rpc.Stop();
+  LOG(INFO) << o.namenode_id << ": bye";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(
+      "namenode --cluster_conf=FILE --namenode_id=ID --namenode_name_dir=DIR "
+      "[--format [--force] | --bootstrap_standby]");
+  if (!CheckFlagsKnown(argc, argv)) return kExitUsage;
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+
+  if (FLAGS_namenode_id.empty() || FLAGS_namenode_name_dir.empty()) {
+    std::cerr << "namenode: --namenode_id and --namenode_name_dir are required\n";
+    return kExitUsage;
+  }
+  if (FLAGS_format && FLAGS_bootstrap_standby) {
+    std::cerr << "namenode: --format and --bootstrap_standby exclude each other\n";
+    return kExitUsage;
+  }
+  if (FLAGS_namenode_segment_txns < 1 || FLAGS_namenode_images_retained < 1 ||
+      FLAGS_namenode_checkpoint_txns < 1 || FLAGS_namenode_checkpoint_period_s < 1 ||
+      FLAGS_namenode_extra_edits_retained < 0) {
+    std::cerr << "namenode: segment/checkpoint/retention flags must be positive\n";
+    return kExitUsage;
+  }
+  auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
+  if (!conf.ok()) {
+    std::cerr << "namenode: " << conf.status() << "\n";
+    return kExitUsage;
+  }
+  const qj::NamenodeInfo* me = conf->FindNamenode(FLAGS_namenode_id);
+  if (me == nullptr) {
+    std::cerr << "namenode: no namenode '" << FLAGS_namenode_id << "' in " << FLAGS_cluster_conf
+              << "\n";
+    return kExitUsage;
+  }
+
+  qj::NamenodeOptions o;
+  o.namenode_id = FLAGS_namenode_id;
+  o.cluster = *conf;
+  o.name_dir = FLAGS_namenode_name_dir;
+  o.ns_options.namespace_id = conf->namespace_id;
+  o.ns_options.superuser =
+      FLAGS_namenode_superuser.empty() ? ProcessUser() : FLAGS_namenode_superuser;
+  o.ns_options.supergroup = FLAGS_namenode_supergroup;
+  o.ns_options.permissions_enabled = FLAGS_namenode_permissions_enabled;
+  o.quorum.journalnodes = conf->journal.journalnodes;
+  o.quorum.journal_id = conf->journal.journal_id;
+  o.quorum.name = FLAGS_namenode_id;
+  o.quorum.rpc_timeout_ms = FLAGS_namenode_journal_rpc_timeout_ms;
+  o.quorum.write_timeout_ms = FLAGS_namenode_journal_write_timeout_ms;
+  o.quorum.recovery_timeout_ms = FLAGS_namenode_journal_recovery_timeout_ms;
+  o.segment_txns = FLAGS_namenode_segment_txns;
+  o.checkpoint_txns = FLAGS_namenode_checkpoint_txns;
+  o.checkpoint_period_s = FLAGS_namenode_checkpoint_period_s;
+  o.checkpoint_check_interval_ms = FLAGS_namenode_checkpoint_check_interval_ms;
+  o.images_retained = FLAGS_namenode_images_retained;
+  o.extra_edits_retained = FLAGS_namenode_extra_edits_retained;
+  o.read_barrier = FLAGS_namenode_read_barrier;
+  o.commit_timeout_ms = FLAGS_namenode_commit_timeout_ms;
+
+  if (FLAGS_format) return Format(o);
+  if (FLAGS_bootstrap_standby) return BootstrapStandby(o);
+  return Run(o, *me);
+}
