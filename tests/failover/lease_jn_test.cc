@@ -1,0 +1,90 @@
+// LeaseClient over real journalnode processes (thrift grantors): grant, deny, release,
+// majority with a dead and with a paused journalnode, and the restart grace period.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "failover/jn_lease_grantor.h"
+#include "journalnode/client/lease_client.h"
+#include "tests/support/jn_cluster.h"
+
+namespace qj::fo {
+namespace {
+
+using qj::testing::JnCluster;
+
+JnCluster::Options ShortGrace() {
+  JnCluster::Options o;
+  o.extra_flags = {"--journalnode_lease_grace_ms=1500", "--journalnode_lease_max_duration_ms=1500"};
+  return o;
+}
+
+std::unique_ptr<jn::LeaseClient> Client(const JnCluster& c, const std::string& holder) {
+  jn::LeaseClientOptions o;
+  o.journal_id = c.journal_id();
+  o.holder_id = holder;
+  o.duration_ms = 1500;
+  o.margin_ms = 100;
+  o.round_timeout_ms = 500;
+  return std::make_unique<jn::LeaseClient>(o, MakeJnLeaseGrantors(c.addresses(), 500),
+                                           RealClock::Get());
+}
+
+// Polls until the journalnodes' start-up grace is over (a grant succeeds).
+Result<int64_t> AcquireWithin(jn::LeaseClient* c, int timeout_ms) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto r = c->AcquireOrRenew();
+    if (r.ok() || std::chrono::steady_clock::now() > give_up) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+TEST(LeaseOverJournalnodes, GrantDenyReleaseAndMajority) {
+  JnCluster cluster(ShortGrace());
+  ASSERT_TRUE(cluster.Format().ok());
+  auto a = Client(cluster, "nn1");
+  auto b = Client(cluster, "nn2");
+  // Nothing is granted during the grace period after start-up.
+  ASSERT_TRUE(AcquireWithin(a.get(), 10000).ok());
+  EXPECT_TRUE(a->IsHeld());
+  auto rb = b->AcquireOrRenew();
+  ASSERT_FALSE(rb.ok());
+  EXPECT_EQ(b->last_other_holder(), "nn1");
+  // Renewal with one journalnode dead: still a majority.
+  cluster.node(0).Kill();
+  ASSERT_TRUE(a->AcquireOrRenew().ok());
+  // A paused journalnode must not stall the round (its call times out in the background).
+  cluster.node(1).Stop();
+  auto r = a->AcquireOrRenew();
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(a->IsHeld());  // the earlier deadline still stands
+  cluster.node(1).Continue();
+  ASSERT_TRUE(AcquireWithin(a.get(), 5000).ok());
+  // Release: the other side wins at once.
+  a->Release();
+  EXPECT_FALSE(a->IsHeld());
+  ASSERT_TRUE(AcquireWithin(b.get(), 2000).ok());
+  EXPECT_FALSE(a->AcquireOrRenew().ok());
+}
+
+TEST(LeaseOverJournalnodes, RestartedJournalnodesForgetNothingUnsafe) {
+  JnCluster cluster(ShortGrace());
+  ASSERT_TRUE(cluster.Format().ok());
+  auto a = Client(cluster, "nn1");
+  auto b = Client(cluster, "nn2");
+  ASSERT_TRUE(AcquireWithin(a.get(), 10000).ok());
+  // Two journalnodes restart and forget a's grant: during their grace b gets nothing.
+  cluster.node(0).Kill();
+  cluster.node(1).Kill();
+  cluster.node(0).Start();
+  cluster.node(1).Start();
+  auto rb = b->AcquireOrRenew();
+  EXPECT_FALSE(rb.ok());
+  // After the grace (and a's lease) ran out, b wins.
+  ASSERT_TRUE(AcquireWithin(b.get(), 10000).ok());
+}
+
+}  // namespace
+}  // namespace qj::fo
