@@ -342,9 +342,14 @@ Status Journal::FlushCommittedTxId() {
 }
 
 int64_t Journal::LastWrittenTxIdLocked() const {
+  // Finalized segments and the newest segment; an older in-progress segment is a stale
+  // leftover of an earlier writer and does not count.
   int64_t last = -1;
   for (const auto& [start, e] : segments_) {
-    if (e.state.end_txid >= e.state.start_txid) last = std::max(last, e.state.end_txid);
+    const bool newest = start == segments_.rbegin()->first;
+    if ((newest || !e.state.in_progress) && e.state.end_txid >= e.state.start_txid) {
+      last = std::max(last, e.state.end_txid);
+    }
   }
   return last;
 }
@@ -615,7 +620,10 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
           Status::OutOfSync("finalize: no segment starts at txid " + std::to_string(start_txid)));
     }
     e = it->second;
-    open = open_segment_ == start_txid && writer_epoch_ == h.epoch;
+    // The newest in-progress segment in the writer's own epoch was written by that
+    // writer (even if this node restarted since and did not reopen it).
+    open = writer_epoch_ == h.epoch &&
+           (open_segment_ == start_txid || segments_.rbegin()->first == start_txid);
   }
   if (!e.state.in_progress) {
     if (e.state.end_txid == end_txid) return Status::OK();  // already finalized

@@ -138,7 +138,7 @@ Result<SegmentReader::Step> SegmentReader::Next(RecordView* rec, std::string* de
     }
     case DecodeOutcome::kIncomplete:
       *detail = "record cut short by the end of the file";
-      return Step::kTornTail;
+      break;
     case DecodeOutcome::kBadLength:
       extent += kRecordHeaderSize;
       *detail = "bad record length " + std::to_string(len) + " or reserved bits";
@@ -148,8 +148,30 @@ Result<SegmentReader::Step> SegmentReader::Next(RecordView* rec, std::string* de
       *detail = "record fails its CRC32C";
       break;
   }
-  QJ_ASSIGN_OR_RETURN(bool zeros_after, ZerosFrom(std::min(extent, file_size_)));
-  return zeros_after ? Step::kTornTail : Step::kCorrupt;
+  if (outcome == DecodeOutcome::kIncomplete) extent = file_size_;
+  extent = std::min(extent, file_size_);
+  QJ_ASSIGN_OR_RETURN(bool zeros_after, ZerosFrom(extent));
+  if (!zeros_after) return Step::kCorrupt;
+  // A damaged length can make a middle record look like the last one: if any whole,
+  // valid record starts inside the bad record's extent, this was not a torn write.
+  QJ_ASSIGN_OR_RETURN(bool hidden, RecordWithin(offset_ + 1, extent));
+  if (hidden) {
+    *detail += "; a valid record follows it";
+    return Step::kCorrupt;
+  }
+  return Step::kTornTail;
+}
+
+Result<bool> SegmentReader::RecordWithin(uint64_t from, uint64_t to) {
+  if (to <= from) return false;
+  std::string bytes;
+  QJ_RETURN_IF_ERROR(file_->ReadAt(from, static_cast<size_t>(to - from), &bytes));
+  std::string_view view(bytes);
+  for (size_t i = 0; i + kRecordHeaderSize <= view.size(); ++i) {
+    RecordView rec;
+    if (DecodeRecord(view.substr(i), &rec) == DecodeOutcome::kOk) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ class SegmentReader {
   Status Fill(size_t n);
   // True if every byte in [from, file_size_) is zero.
   Result<bool> ZerosFrom(uint64_t from);
+  // True if a whole record with a valid CRC starts anywhere in [from, to).
+  Result<bool> RecordWithin(uint64_t from, uint64_t to);
 
   SegmentFile* const file_;
   const uint64_t file_size_;
