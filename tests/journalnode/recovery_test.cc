@@ -1,0 +1,263 @@
+// Recovery on the journal class: prepareRecovery / acceptRecovery answers, durability of
+// the accepted proposal, crashes between the steps of an accept (simulated by leaving
+// the files a crash would leave and reopening), and background catch-up. Journals copy
+// from each other through their real GetSegmentChunk, in-process.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "journalnode/journal.h"
+#include "tests/journalnode/journal_test_util.h"
+#include "tests/support/process.h"
+
+namespace qj::jn {
+namespace {
+
+using namespace qj::jn::testutil;  // NOLINT(build/namespaces)
+using qj::testing::TempDir;
+
+#define ASSERT_OK(expr)                          \
+  do {                                           \
+    ::qj::Status _s = (expr);                    \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s; \
+  } while (0)
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Journal> Open(const std::string& node) {
+    JournalOptions o;
+    o.node_name = node;
+    o.journal_id = "ns1";
+    o.dir = dir_.path() + "/" + node + "/ns1";
+    o.peers = &peers_;
+    o.self_address = node;
+    o.preallocate_bytes = 4096;
+    o.transfer_chunk_bytes = 100;  // several chunks per segment
+    auto j = Journal::Open(o);
+    peers_.Add(node, j.get());
+    return j;
+  }
+  // A formatted journal that took epoch 1 and wrote txids 1..n into in-progress segment 1.
+  std::unique_ptr<Journal> WithEdits(const std::string& node, int n) {
+    auto j = Open(node);
+    EXPECT_TRUE(j->Format(Ns(), false).ok());
+    EXPECT_TRUE(j->NewEpoch(Ns(), 1).ok());
+    EXPECT_TRUE(j->StartLogSegment(Hdr(1, 1), 1, 1).ok());
+    if (n > 0) {
+      EXPECT_TRUE(j->JournalEdits(Hdr(1, 2), 1, 1, n, Records(1, n)).ok());
+    }
+    return j;
+  }
+  std::string Cur(const std::string& node) { return dir_.path() + "/" + node + "/ns1/current"; }
+
+  TempDir dir_;
+  LocalPeers peers_;
+};
+
+TEST_F(RecoveryTest, Prepare_ReportsSegmentAcceptedEpochWriterEpochCommitted) {
+  auto a = WithEdits("a", 5);
+  ASSERT_OK(a->Heartbeat(Hdr(1, 3, 3)));
+  ASSERT_TRUE(a->NewEpoch(Ns(), 2).ok());
+  auto p = a->PrepareRecovery(Hdr(2, 1), 1);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(p->segment.has_value());
+  EXPECT_EQ(*p->segment, (SegmentState{1, 5, true}));
+  EXPECT_FALSE(p->accepted_in_epoch.has_value());
+  EXPECT_EQ(p->last_writer_epoch, 1);
+  EXPECT_EQ(p->committed_txid, 3);
+  // No segment at that txid; an empty in-progress segment also counts as none.
+  auto none = a->PrepareRecovery(Hdr(2, 2), 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->segment.has_value());
+  auto b = WithEdits("b", 0);
+  ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
+  auto empty = b->PrepareRecovery(Hdr(2, 1), 1);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->segment.has_value());
+  // Prepare closes the writer's segment: the old writer cannot append any more.
+  EXPECT_TRUE(a->JournalEdits(Hdr(1, 9), 1, 6, 1, Records(6, 1)).IsStaleEpoch());
+}
+
+TEST_F(RecoveryTest, Accept_CopiesLongerSegmentFromPeer_PersistsProposal_ThenFinalize) {
+  auto a = WithEdits("a", 20);
+  auto b = WithEdits("b", 7);  // missed txids 8..20
+  for (Journal* j : {a.get(), b.get()}) {
+    ASSERT_TRUE(j->NewEpoch(Ns(), 2).ok());
+    ASSERT_TRUE(j->PrepareRecovery(Hdr(2, 1), 1).ok());
+  }
+  const SegmentState chosen{1, 20, true};
+  ASSERT_OK(b->AcceptRecovery(Hdr(2, 2), chosen, "a"));
+  ASSERT_OK(a->AcceptRecovery(Hdr(2, 2), chosen, "a"));  // its own copy: nothing to copy
+  b.reset();
+  b = Open("b");  // the acceptance is durable
+  auto p = b->PrepareRecovery(Hdr(2, 3), 1);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(*p->segment, chosen);
+  ASSERT_TRUE(p->accepted_in_epoch.has_value());
+  EXPECT_EQ(*p->accepted_in_epoch, 2);
+  // Finalize in the recovering epoch, then the data is served.
+  ASSERT_OK(b->FinalizeLogSegment(Hdr(2, 4, 20), 1, 20));
+  auto e = b->GetJournaledEdits(1, 100);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->num_txns, 20);
+  std::vector<EditRecord> recs;
+  ASSERT_OK(DecodeAll(e->records, &recs));
+  EXPECT_EQ(recs[19].payload, "op-20");
+  // The proposal is dropped once finalized; prepare now reports the finalized segment.
+  p = b->PrepareRecovery(Hdr(2, 5), 1);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p->segment, (SegmentState{1, 20, false}));
+  EXPECT_FALSE(p->accepted_in_epoch.has_value());
+}
+
+TEST_F(RecoveryTest, Accept_ShorterChoice_ReplacesLongerUncommittedCopy) {
+  auto a = WithEdits("a", 10);
+  auto b = WithEdits("b", 6);
+  ASSERT_TRUE(a->NewEpoch(Ns(), 2).ok());
+  ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
+  ASSERT_OK(a->AcceptRecovery(Hdr(2, 1), SegmentState{1, 6, true}, "b"));
+  auto st = a->GetState();
+  EXPECT_EQ(st->last_written_txid, 6);
+  auto p = a->PrepareRecovery(Hdr(2, 2), 1);
+  EXPECT_EQ(*p->segment, (SegmentState{1, 6, true}));
+}
+
+TEST_F(RecoveryTest, Accept_RefusesToDropCommittedTxids) {
+  auto a = WithEdits("a", 10);
+  auto b = WithEdits("b", 6);
+  ASSERT_OK(a->Heartbeat(Hdr(1, 3, 9)));  // a heard txid 9 is committed
+  ASSERT_TRUE(a->NewEpoch(Ns(), 2).ok());
+  Status s = a->AcceptRecovery(Hdr(2, 1), SegmentState{1, 6, true}, "b");
+  ASSERT_TRUE(s.IsOutOfSync()) << s;
+  EXPECT_NE(s.message().find("committed"), std::string::npos) << s;
+  EXPECT_EQ(a->GetState()->last_written_txid, 10);
+}
+
+// The copy was downloaded (and verified) but the node crashed before persisting the
+// proposal: on restart the download is discarded and prepare answers the old state.
+TEST_F(RecoveryTest, CrashBetweenCopyAndPersistingProposal_PrepareAnswersOldState) {
+  auto a = WithEdits("a", 12);
+  auto b = WithEdits("b", 4);
+  ASSERT_TRUE(a->NewEpoch(Ns(), 2).ok());
+  ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
+  // What step 2 of acceptRecovery leaves on b's disk: the verified temp copy.
+  std::string seg;
+  ASSERT_OK(ReadFileToString(Cur("a") + "/" + InProgressName(1), &seg));
+  seg.resize(Records(1, 12).size());
+  ASSERT_OK(AtomicWriteFile(
+      Cur("b") + "/edits_recovery_0000000000000000001-0000000000000000012.tmp", seg));
+  b.reset();  // crash
+  b = Open("b");
+  auto p = b->PrepareRecovery(Hdr(2, 1), 1);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(*p->segment, (SegmentState{1, 4, true}));
+  EXPECT_FALSE(p->accepted_in_epoch.has_value());
+  EXPECT_FALSE(std::filesystem::exists(
+      Cur("b") + "/edits_recovery_0000000000000000001-0000000000000000012.tmp"));
+  // A later accept of the same proposal works from scratch.
+  ASSERT_OK(b->AcceptRecovery(Hdr(2, 2), SegmentState{1, 12, true}, "a"));
+  EXPECT_EQ(b->GetState()->last_written_txid, 12);
+}
+
+// The proposal was persisted but the node crashed before renaming the copy into place:
+// start-up completes the install, so prepare answers the accepted state consistently.
+TEST_F(RecoveryTest, CrashAfterPersistingProposalBeforeInstall_StartupCompletesIt) {
+  auto a = WithEdits("a", 12);
+  auto b = WithEdits("b", 4);
+  ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
+  std::string seg;
+  ASSERT_OK(ReadFileToString(Cur("a") + "/" + InProgressName(1), &seg));
+  seg.resize(Records(1, 12).size());
+  ASSERT_OK(AtomicWriteFile(
+      Cur("b") + "/edits_recovery_0000000000000000001-0000000000000000012.tmp", seg));
+  ASSERT_OK(AtomicWriteFile(Cur("b") + "/paxos/1",
+                            "startTxId=1\nendTxId=12\ninProgress=1\nacceptedInEpoch=2\n"));
+  b.reset();
+  b = Open("b");
+  auto p = b->PrepareRecovery(Hdr(2, 1), 1);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(*p->segment, (SegmentState{1, 12, true}));
+  ASSERT_TRUE(p->accepted_in_epoch.has_value());
+  EXPECT_EQ(*p->accepted_in_epoch, 2);
+  ASSERT_OK(b->FinalizeLogSegment(Hdr(2, 2, 12), 1, 12));
+}
+
+// A first accept failed half-way (the source vanished mid-copy); a later accept, even
+// of another proposal in a higher epoch, starts over cleanly.
+TEST_F(RecoveryTest, AcceptAfterEarlierPartialAccept) {
+  auto a = WithEdits("a", 15);
+  auto b = WithEdits("b", 3);
+  auto c = WithEdits("c", 15);
+  ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
+  peers_.Remove("a");
+  Status failed = b->AcceptRecovery(Hdr(2, 1), SegmentState{1, 15, true}, "a");
+  EXPECT_FALSE(failed.ok());
+  auto p = b->PrepareRecovery(Hdr(2, 2), 1);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p->segment, (SegmentState{1, 3, true}));
+  EXPECT_FALSE(p->accepted_in_epoch.has_value());
+  ASSERT_TRUE(b->NewEpoch(Ns(), 3).ok());
+  ASSERT_OK(b->AcceptRecovery(Hdr(3, 1), SegmentState{1, 15, true}, "c"));
+  ASSERT_OK(b->AcceptRecovery(Hdr(3, 2), SegmentState{1, 15, false}, "c"));  // re-accept
+  p = b->PrepareRecovery(Hdr(3, 3), 1);
+  EXPECT_EQ(*p->segment, (SegmentState{1, 15, false}));
+  auto e = b->GetJournaledEdits(1, 100);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->num_txns, 0);  // committed txid not yet heard
+  ASSERT_OK(b->Heartbeat(Hdr(3, 4, 15)));
+  EXPECT_EQ(b->GetJournaledEdits(1, 100)->num_txns, 15);
+}
+
+TEST_F(RecoveryTest, AcceptFromCorruptPeer_FailsVerification_NothingPersisted) {
+  auto a = WithEdits("a", 8);
+  auto b = WithEdits("b", 2);
+  ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
+  // The peer claims more than it holds durably.
+  Status s = b->AcceptRecovery(Hdr(2, 1), SegmentState{1, 9, true}, "a");
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(std::filesystem::exists(Cur("b") + "/paxos/1"));
+  EXPECT_EQ(b->GetState()->last_written_txid, 2);
+}
+
+TEST_F(RecoveryTest, Finalize_OnlyForCopiesThisEpochVouchesFor) {
+  auto a = WithEdits("a", 5);
+  ASSERT_TRUE(a->NewEpoch(Ns(), 2).ok());
+  // Epoch 2 neither wrote nor accepted segment 1 here.
+  Status s = a->FinalizeLogSegment(Hdr(2, 1, 5), 1, 5);
+  EXPECT_TRUE(s.IsOutOfSync()) << s;
+  ASSERT_OK(a->AcceptRecovery(Hdr(2, 2), SegmentState{1, 5, true}, "a"));
+  ASSERT_OK(a->FinalizeLogSegment(Hdr(2, 3, 5), 1, 5));
+  ASSERT_OK(a->FinalizeLogSegment(Hdr(2, 4, 5), 1, 5));  // idempotent
+}
+
+TEST_F(RecoveryTest, CatchUp_DownloadsMissingFinalizedSegmentsUpToCommitted) {
+  auto a = WithEdits("a", 10);
+  ASSERT_OK(a->FinalizeLogSegment(Hdr(1, 3, 10), 1, 10));
+  ASSERT_OK(a->StartLogSegment(Hdr(1, 4, 10), 11, 1));
+  ASSERT_OK(a->JournalEdits(Hdr(1, 5, 10), 11, 11, 10, Records(11, 10)));
+  ASSERT_OK(a->FinalizeLogSegment(Hdr(1, 6, 15), 11, 20));  // committed only up to 15
+  ASSERT_OK(a->StartLogSegment(Hdr(1, 7, 15), 21, 1));
+  auto b = Open("b");  // was down all along
+  ASSERT_OK(b->Format(Ns(), false));
+  auto n = b->CatchUpFrom("a");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 1);  // [1,10]; [11,20] ends above the committed txid 15
+  auto m = b->GetEditLogManifest(1, true);
+  ASSERT_EQ(m->segments.size(), 1u);
+  EXPECT_EQ(m->segments[0], (SegmentState{1, 10, false}));
+  ASSERT_OK(a->Heartbeat(Hdr(1, 8, 20)));
+  n = b->CatchUpFrom("a");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(*b->CatchUpFrom("a"), 0);  // nothing more to fetch
+  b.reset();
+  b = Open("b");
+  m = b->GetEditLogManifest(1, true);
+  ASSERT_EQ(m->segments.size(), 2u);
+  EXPECT_EQ(m->segments[1], (SegmentState{11, 20, false}));
+  EXPECT_EQ(b->GetJournaledEdits(1, 100)->num_txns, 0);  // b's own committed txid: none
+}
+
+}  // namespace
+}  // namespace qj::jn
