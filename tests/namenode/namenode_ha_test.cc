@@ -1,0 +1,375 @@
+// Integration tests of the namenode with real processes on 127.0.0.1: 3 journalnodes and
+// 2 namenodes in manual HA mode (tests/support/nn_cluster.h).
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "namenode/image.h"
+#include "tests/support/nn_cluster.h"
+
+namespace qj::testing {
+namespace {
+
+namespace th = qjournal::thrift;
+
+#define ASSERT_OK(expr)                          \
+  do {                                           \
+    ::qj::Status _st = (expr);                   \
+    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st; \
+  } while (0)
+
+th::UserInfo Super() {
+  th::UserInfo u;
+  u.user = "nnsuper";
+  u.groups = {"supergroup"};
+  return u;
+}
+
+std::vector<std::string> FindImagesForTest(const std::string& dir) {
+  std::vector<std::string> out;
+  auto images = FindImages(dir);
+  if (images.ok()) {
+    for (const auto& i : *images) out.push_back(i.path);
+  }
+  return out;
+}
+
+void FlipByteInMiddle(const std::string& path) {
+  FILE* f = fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr) << path;
+  fseek(f, 0, SEEK_END);
+  long mid = ftell(f) / 2;
+  fseek(f, mid, SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, mid, SEEK_SET);
+  fputc(c ^ 0x5a, f);
+  fclose(f);
+}
+
+int64_t MonoNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Polls cond every 20 ms until it holds or timeout_ms passes.
+template <typename Cond>
+bool WaitFor(Cond cond, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+// Runs `threads` writers, each creating dirs /<prefix>/t<i>/d<j> through its own HA
+// client, until `stop` is set or `per_thread` are done. Records every acknowledged path.
+class Workload {
+ public:
+  Workload(const NnCluster& c, std::string prefix, int threads, int per_thread)
+      : prefix_(std::move(prefix)) {
+    for (int t = 0; t < threads; ++t) {
+      threads_.emplace_back([this, &c, t, per_thread] {
+        auto proxy = c.NewProxy(30000);
+        bool created = false;
+        std::string dir = "/" + prefix_ + "/t" + std::to_string(t);
+        if (!proxy->Mkdirs(Super(), dir, 0755, true, &created).ok()) return;
+        for (int j = 0; j < per_thread && !stop_.load(); ++j) {
+          std::string p = dir + "/d" + std::to_string(j);
+          Status st = proxy->Mkdirs(Super(), p, 0755, false, &created);
+          std::lock_guard<std::mutex> l(mu_);
+          if (st.ok()) {
+            acked_.insert(p);
+          } else {
+            ++failures_;
+          }
+        }
+      });
+    }
+  }
+  ~Workload() { Join(); }
+  void Stop() { stop_ = true; }
+  void Join() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  size_t acked_count() {
+    std::lock_guard<std::mutex> l(mu_);
+    return acked_.size();
+  }
+  std::set<std::string> acked() {
+    std::lock_guard<std::mutex> l(mu_);
+    return acked_;
+  }
+  int failures() {
+    std::lock_guard<std::mutex> l(mu_);
+    return failures_;
+  }
+
+ private:
+  const std::string prefix_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::set<std::string> acked_;
+  int failures_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+// Every acknowledged path exists, read through `client`.
+void ExpectAllExist(FailoverProxy* client, const std::set<std::string>& paths) {
+  int missing = 0;
+  for (const auto& p : paths) {
+    th::FileStatus f;
+    Status st = client->GetFileInfo(Super(), p, &f);
+    if (!st.ok()) {
+      if (++missing < 5) ADD_FAILURE() << "acknowledged " << p << " is lost: " << st;
+    }
+  }
+  EXPECT_EQ(missing, 0) << "of " << paths.size() << " acknowledged mkdirs";
+}
+
+TEST(NamenodeHaTest, Shell_ActiveServesEveryCommand) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  std::string out;
+  const std::vector<std::string> su = {"--user=nnsuper", "--groups=supergroup"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), su.begin(), su.end());
+    out.clear();
+    return c.Qjfs(args, &out);
+  };
+  ASSERT_EQ(run({"-mkdir", "-p", "/user/alice/docs"}), 0) << out;
+  ASSERT_EQ(run({"-touch", "/user/alice/a.txt"}), 0) << out;
+  ASSERT_EQ(run({"-ls", "/user/alice"}), 0) << out;
+  EXPECT_NE(out.find("Found 2 items"), std::string::npos) << out;
+  EXPECT_NE(out.find("nnsuper"), std::string::npos) << out;
+  EXPECT_NE(out.find("/user/alice/a.txt"), std::string::npos) << out;
+  EXPECT_NE(out.find("drwxr-xr-x"), std::string::npos) << out;
+  ASSERT_EQ(run({"-stat", "%n %F %u", "/user/alice/a.txt"}), 0) << out;
+  EXPECT_EQ(out, "a.txt regular empty file nnsuper\n");
+  ASSERT_EQ(run({"-chmod", "700", "/user/alice/docs"}), 0) << out;
+  ASSERT_EQ(run({"-chown", "alice:staff", "/user/alice"}), 0) << out;
+  ASSERT_EQ(run({"-ls", "-R", "/user"}), 0) << out;
+  EXPECT_NE(out.find("drwx------"), std::string::npos) << out;
+  EXPECT_NE(out.find("alice    staff"), std::string::npos) << out;
+  ASSERT_EQ(run({"-mv", "/user/alice/a.txt", "/user/alice/docs"}), 0) << out;
+  ASSERT_EQ(run({"-stat", "%n", "/user/alice/docs/a.txt"}), 0) << out;
+  ASSERT_EQ(run({"-count", "/user"}), 0) << out;
+  // 3 directories (user, alice, docs), 1 file, 0 bytes.
+  EXPECT_NE(out.find("           3            1                  0 /user"), std::string::npos)
+      << out;
+  ASSERT_EQ(run({"-du", "/user/alice"}), 0) << out;
+  EXPECT_NE(out.find("/user/alice/docs"), std::string::npos) << out;
+  // Errors: exit 1 with an HDFS-like reason; usage errors exit 2.
+  EXPECT_EQ(run({"-mkdir", "/user/alice"}), 1) << out;
+  EXPECT_NE(out.find("File exists"), std::string::npos) << out;
+  EXPECT_EQ(run({"-ls", "/nope"}), 1) << out;
+  EXPECT_NE(out.find("No such file or directory"), std::string::npos) << out;
+  EXPECT_EQ(run({"-rm", "/user/alice"}), 1) << out;
+  EXPECT_NE(out.find("Is a directory"), std::string::npos) << out;
+  EXPECT_EQ(run({"-bogus"}), 2) << out;
+  EXPECT_EQ(run({"-chmod", "9z", "/user"}), 2) << out;
+  // Permission checks use the caller's identity.
+  out.clear();
+  EXPECT_EQ(c.Qjfs({"--user=mallory", "-mkdir", "/user/alice/docs/x"}, &out), 1) << out;
+  EXPECT_NE(out.find("Permission denied"), std::string::npos) << out;
+  ASSERT_EQ(run({"-rm", "-r", "/user/alice"}), 0) << out;
+  EXPECT_NE(out.find("Deleted /user/alice"), std::string::npos) << out;
+  EXPECT_EQ(run({"-ls", "/user/alice"}), 1) << out;
+  // The standby refuses; the shell fails over to whichever namenode is active.
+  ASSERT_OK(c.TransitionToStandby(0));
+  ASSERT_OK(c.TransitionToActive(1));
+  ASSERT_EQ(run({"-ls", "/user"}), 0) << out;
+  EXPECT_NE(out.find("Found 0 items"), std::string::npos) << out;
+  // No active namenode: a clear message after the failover budget.
+  ASSERT_OK(c.TransitionToStandby(1));
+  out.clear();
+  EXPECT_EQ(c.Qjfs({"--qjfs_failover_budget_ms=300", "-ls", "/"}, &out), 1) << out;
+  EXPECT_NE(out.find("no namenode is active (nn1: "), std::string::npos) << out;
+}
+
+TEST(NamenodeHaTest, StandbyTailsBurst_ThenManualSwapLosesNothing) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  // 2000 mkdirs from 16 threads.
+  Workload w(c, "burst", 16, 125);
+  w.Join();
+  ASSERT_EQ(w.acked_count(), 2000u);
+  ASSERT_EQ(w.failures(), 0);
+  auto active = c.GetStatus(0);
+  ASSERT_TRUE(active.ok()) << active.status();
+  // The standby catches up with every committed edit while nn1 stays active.
+  ASSERT_TRUE(c.WaitForAppliedTxId(1, active->lastAppliedTxId - 1, 30000));
+  auto client = c.NewProxy();
+  auto before = DumpTree(client.get());
+  ASSERT_TRUE(before.ok()) << before.status();
+  // Swap roles by hand; the new active serves the same namespace.
+  ASSERT_OK(c.TransitionToStandby(0));
+  ASSERT_OK(c.TransitionToActive(1));
+  auto after = DumpTree(client.get());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(client->active_id(), "nn2");
+  EXPECT_EQ(*before, *after);
+  ExpectAllExist(client.get(), w.acked());
+  // And back: nn1 tails what nn2 wrote.
+  bool created = false;
+  ASSERT_OK(client->Mkdirs(Super(), "/after-swap", 0755, false, &created));
+  ASSERT_OK(c.TransitionToStandby(1));
+  ASSERT_OK(c.TransitionToActive(0));
+  th::FileStatus f;
+  ASSERT_OK(client->GetFileInfo(Super(), "/after-swap", &f));
+  EXPECT_EQ(client->active_id(), "nn1");
+}
+
+TEST(NamenodeHaTest, KillActive_StandbyTakesOver_NoAcknowledgedOpLost) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  Workload w(c, "kill", 8, 1000000);
+  ASSERT_TRUE(WaitFor([&] { return w.acked_count() >= 300; }, 60000));
+  c.namenode(0).Kill();
+  ASSERT_OK(c.TransitionToActive(1));
+  const size_t at_failover = w.acked_count();
+  ASSERT_TRUE(WaitFor([&] { return w.acked_count() >= at_failover + 300; }, 60000))
+      << "writers did not resume on nn2";
+  w.Stop();
+  w.Join();
+  auto client = c.NewProxy();
+  ExpectAllExist(client.get(), w.acked());
+  // The killed namenode comes back as a standby and catches up.
+  ASSERT_OK(c.RestartNamenode(0));
+  auto st = c.GetStatus(1);
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(c.WaitForAppliedTxId(0, st->lastAppliedTxId, 30000));
+}
+
+TEST(NamenodeHaTest, FencedOldActive_AnswersNothingAfterResume) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  auto client = c.NewProxy();
+  bool created = false;
+  ASSERT_OK(client->Mkdirs(Super(), "/before", 0755, false, &created));
+  // Pause nn1, make nn2 active (a newer epoch), change the namespace through nn2.
+  c.namenode(0).Stop();
+  ASSERT_OK(c.TransitionToActive(1));
+  auto nn2_client = c.NewDirectClient(1);
+  ASSERT_OK(nn2_client->Mkdirs(Super(), "/after", 0755, false, &created));
+  c.namenode(0).Continue();
+  // The old active must not answer from its stale namespace (which lacks /after) and
+  // must acknowledge nothing.
+  auto old = c.NewDirectClient(0);
+  th::FileStatus f;
+  Status read = old->GetFileInfo(Super(), "/after", &f);
+  EXPECT_FALSE(read.ok());
+  EXPECT_NE(old->last_fs_error(), th::FsErrorCode::FILE_NOT_FOUND) << read;
+  Status read2 = old->GetFileInfo(Super(), "/before", &f);
+  EXPECT_FALSE(read2.ok()) << "stale read answered";
+  Status write = old->Mkdirs(Super(), "/from-old", 0755, false, &created);
+  EXPECT_FALSE(write.ok()) << "stale write acknowledged";
+  th::FileStatus g;
+  EXPECT_FALSE(nn2_client->GetFileInfo(Super(), "/from-old", &g).ok());
+  EXPECT_EQ(nn2_client->last_fs_error(), th::FsErrorCode::FILE_NOT_FOUND);
+  // It reports itself unhealthy, and becomes a sane standby when told to.
+  auto st = c.GetStatus(0);
+  ASSERT_TRUE(st.ok());
+  EXPECT_FALSE(st->readyToBecomeActive);
+  ASSERT_OK(c.TransitionToStandby(0));
+  auto nn2 = c.GetStatus(1);
+  ASSERT_TRUE(nn2.ok());
+  EXPECT_TRUE(c.WaitForAppliedTxId(0, nn2->lastAppliedTxId, 30000));
+}
+
+TEST(NamenodeHaTest, LeaseDeadline_PausedActiveRefusesAfterResume) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  // nn1 active under a lease that ends 1.5 s from now (failoverd's role, done by hand).
+  const int64_t deadline = MonoNowNs() + 1500 * int64_t{1000000};
+  ASSERT_OK(c.TransitionToActive(0, deadline));
+  auto old = c.NewDirectClient(0);
+  bool created = false;
+  ASSERT_OK(old->Mkdirs(Super(), "/leased", 0755, false, &created));
+  auto st = c.GetStatus(0);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->leaseDeadlineMonoNs, deadline);
+  c.namenode(0).Stop();
+  ASSERT_TRUE(WaitFor([&] { return MonoNowNs() > deadline; }, 5000));
+  ASSERT_OK(c.TransitionToActive(1));
+  c.namenode(0).Continue();
+  th::FileStatus f;
+  Status read = old->GetFileInfo(Super(), "/leased", &f);
+  EXPECT_FALSE(read.ok());
+  EXPECT_EQ(old->last_fs_error(), 0) << read;  // NOT_ACTIVE, which the client retries
+  EXPECT_EQ(read.code(), StatusCode::kNotActive) << read;
+  // The HA client finds the new active.
+  auto client = c.NewProxy();
+  ASSERT_OK(client->GetFileInfo(Super(), "/leased", &f));
+  EXPECT_EQ(client->active_id(), "nn2");
+}
+
+TEST(NamenodeHaTest, RestartFromImageAndEdits_CorruptNewestImageFallsBack) {
+  NnClusterOptions o;
+  o.nn_flags = {"--namenode_checkpoint_txns=100", "--namenode_checkpoint_period_s=1",
+                "--namenode_checkpoint_check_interval_ms=100", "--namenode_segment_txns=150"};
+  NnCluster c(o);
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  auto client = c.NewProxy();
+  auto image_txid = [&](int i) -> int64_t {
+    auto direct = c.NewDirectClient(i);
+    int64_t txid = -1;
+    Status st = direct->Call("latestImageTxId", true,
+                             [&](FailoverProxy::Client& cl) { txid = cl.latestImageTxId(); });
+    return st.ok() ? txid : -2;
+  };
+  // Two rounds of writes, each followed by a standby checkpoint.
+  Workload w1(c, "img1", 4, 60);
+  w1.Join();
+  ASSERT_TRUE(WaitFor([&] { return image_txid(1) >= 200; }, 30000)) << image_txid(1);
+  const int64_t first_image = image_txid(1);
+  Workload w2(c, "img2", 4, 60);
+  w2.Join();
+  ASSERT_TRUE(WaitFor([&] { return image_txid(1) > first_image + 100; }, 30000));
+  // The active pulls the standby's images.
+  ASSERT_TRUE(WaitFor([&] { return image_txid(0) > first_image; }, 30000)) << image_txid(0);
+  // Some edits after the last checkpoint, then stop both namenodes.
+  bool created = false;
+  ASSERT_OK(client->Mkdirs(Super(), "/tail", 0755, false, &created));
+  auto before = DumpTree(client.get());
+  ASSERT_TRUE(before.ok()) << before.status();
+  c.namenode(0).Terminate();
+  c.namenode(1).Kill();
+  // Corrupt nn2's newest image (flip a byte in the middle): it must fall back.
+  auto images = FindImagesForTest(c.name_dir(1));
+  ASSERT_GE(images.size(), 2u);
+  FlipByteInMiddle(images.back());
+  ASSERT_OK(c.RestartNamenode(0));
+  ASSERT_OK(c.RestartNamenode(1));
+  // Restart from image + edits: nn1 active again.
+  ASSERT_OK(c.TransitionToActive(0));
+  auto restarted = DumpTree(client.get());
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_EQ(*before, *restarted);
+  // nn2 loaded the previous image, replayed the journal, and serves the same namespace.
+  ASSERT_OK(c.TransitionToStandby(0));
+  ASSERT_OK(c.TransitionToActive(1));
+  auto from_fallback = DumpTree(client.get());
+  ASSERT_TRUE(from_fallback.ok()) << from_fallback.status();
+  EXPECT_EQ(*before, *from_fallback);
+  EXPECT_EQ(client->active_id(), "nn2");
+}
+
+}  // namespace
+}  // namespace qj::testing
