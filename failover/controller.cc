@@ -140,24 +140,15 @@ void Controller::StepStandby(const HealthSnapshot& snap) {
     release_at_deadline_ = false;
   }
   const bool contending = Contending(snap) && !release_at_deadline_;
-  // 2. The namenode says it is active but we do not hold the lease for it: adopt it when
-  // the lease can be had (a restarted failoverd), else demote it.
+  // 2. The namenode says it is active but we do not hold the lease for it (it woke up
+  // from a pause, or this failoverd restarted). It is never adopted as it is: it may have
+  // been superseded by a newer epoch and would serve stale reads under a renewed lease.
+  // Demote it; it is promoted again the proper way (new epoch, catch-up) if it wins.
   if (snap.ha_state == "active") {
-    if (contending) {
-      auto r = lease_->AcquireOrRenew();
-      if (r.ok() && quick_target_.RenewLease(*r).ok()) {
-        LOG(INFO) << self_.id << " failoverd: adopted the active namenode under the lease";
-        next_renew_nanos_ = now + opts_.renew_interval_ms * kNanosPerMilli;
-        SetActive(true);
-        return;
-      }
-    }
     Status s = quick_target_.TransitionToStandby(th::RequestSource::REQUEST_BY_FAILOVERD);
-    LOG(INFO) << self_.id << " failoverd: namenode was active without our lease; demoted: " << s;
-    monitor_.Poke();
-    if (lease_->deadline_nanos() != 0 && !release_at_deadline_) {
-      if (s.ok()) lease_->Release();
-    }
+    LOG(INFO) << self_.id << " failoverd: namenode was active without our lease; demoting: "
+              << (s.ok() ? "done" : s.ToString());
+    monitor_.ForgetHaState();
     return;
   }
   // 3. Contend for the lease.
@@ -204,7 +195,7 @@ Status Controller::BecomeActive(int64_t deadline) {
   }
   cv.notify_all();
   keeper.join();
-  monitor_.Poke();
+  monitor_.ForgetHaState();
   if (s.ok()) {
     LOG(INFO) << self_.id << " failoverd: namenode is active";
     SetActive(true);

@@ -13,8 +13,8 @@
 //    passed — the namenode stops serving at that deadline by itself — and releases then;
 //    when the namenode's process is certainly gone, it releases at once.
 //  * A namenode that reports itself active while this controller does not hold the lease
-//    for it (a paused active that woke up, a restarted failoverd) is adopted if the lease
-//    can be renewed for it, otherwise demoted.
+//    for it (a paused active that woke up, a restarted failoverd) is demoted, never
+//    adopted: it may have been superseded and would serve stale reads under a new lease.
 //  * cedeActive: demote, release, stay out for the given time. gracefulFailover: ask the
 //    peer's controller to cede, then take the lease at once (retrying for a while).
 //

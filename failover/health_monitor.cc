@@ -55,6 +55,15 @@ void HealthMonitor::Poke() {
   cv_.notify_all();
 }
 
+void HealthMonitor::ForgetHaState() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    snap_.ha_state.clear();
+    ++ha_state_gen_;
+  }
+  Poke();
+}
+
 void HealthMonitor::Run() {
   pthread_setname_np(pthread_self(), "health-mon");
   NamenodeTarget target(nn_, opts_.timeout_ms);
@@ -62,6 +71,11 @@ void HealthMonitor::Run() {
   while (true) {
     // 1. Learn the pid while we can (it changes when the namenode restarts).
     HealthSnapshot next;
+    uint64_t gen;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      gen = ha_state_gen_;
+    }
     Status st = target.MonitorHealth();
     if (st.ok() || st.code() == StatusCode::kUnavailable) {
       auto status = target.GetServiceStatus();
@@ -87,6 +101,8 @@ void HealthMonitor::Run() {
     {
       std::lock_guard<std::mutex> l(mu_);
       changed = next.state != snap_.state || next.process_gone != snap_.process_gone;
+      // A transition happened while we asked: what we heard may predate it.
+      if (gen != ha_state_gen_) next.ha_state.clear();
       snap_ = next;
     }
     if (changed) {

@@ -57,6 +57,8 @@ class HealthMonitor {
   HealthSnapshot snapshot() const;
   // Runs a check now (wakes the thread); used after a state transition.
   void Poke();
+  // Clears the remembered HA state (it is stale after a transition) and runs a check now.
+  void ForgetHaState();
 
  private:
   void Run();
@@ -69,6 +71,7 @@ class HealthMonitor {
   HealthSnapshot snap_;         // GUARDED_BY(mu_)
   bool stop_ = false;           // GUARDED_BY(mu_)
   bool poked_ = false;          // GUARDED_BY(mu_)
+  uint64_t ha_state_gen_ = 0;   // GUARDED_BY(mu_): bumped by ForgetHaState()
   std::thread thread_;
 };
 
