@@ -205,7 +205,7 @@ void NamenodeServer::ActivePullAndPurgeStep() {
     return;
   }
   const int64_t min_keep = *oldest - opts_.extra_edits_retained;
-  if (*oldest < 0 || min_keep <= 1) return;
+  if (*oldest < 0 || min_keep <= 1 || min_keep <= last_purge_txid_) return;
   std::shared_ptr<EditLog> log;
   {
     std::shared_lock<std::shared_mutex> l(ns_mu_);
@@ -213,7 +213,12 @@ void NamenodeServer::ActivePullAndPurgeStep() {
   }
   if (log == nullptr) return;
   Status st = log->Purge(min_keep);
-  if (!st.ok()) LOG(WARNING) << id_ << ": purging edits below txid " << min_keep << ": " << st;
+  if (!st.ok()) {
+    LOG(WARNING) << id_ << ": purging edits below txid " << min_keep << ": " << st;
+    return;
+  }
+  last_purge_txid_ = min_keep;
+  LOG(INFO) << id_ << ": purged journal segments ending below txid " << min_keep;
 }
 
 }  // namespace qj

@@ -94,6 +94,10 @@ Status NamenodeServer::CheckHealth() const {
   if (role == HaRole::kStopping) return Status::Unavailable(id_ + " is stopping");
   if (role == HaRole::kInitializing) return Status::Unavailable(id_ + " is initializing");
   QJ_RETURN_IF_ERROR(ha_.fence_status());
+  {
+    std::lock_guard<std::mutex> l(health_mu_);
+    if (!tail_error_.ok()) return tail_error_.Prepend(id_ + ": tailing stopped");
+  }
   if (ns_stale_.load()) {
     return Status::IllegalState(id_ + ": namespace must be reloaded after a journal failure");
   }
@@ -232,8 +236,18 @@ void NamenodeServer::StartTailing() {
   }
   jn::QuorumOptions q = opts_.quorum;
   q.name = id_ + " tailer";
-  tailer_ = std::make_unique<Tailer>(
-      q, [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); });
+  {
+    std::lock_guard<std::mutex> l(health_mu_);
+    tail_error_ = Status::OK();
+  }
+  tailer_ = std::make_unique<Tailer>(q, [this](const std::vector<EditRecord>& b) {
+    Status st = ApplyRecords(b);
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> l(health_mu_);
+      tail_error_ = st;
+    }
+    return st;
+  });
   tailer_->Start(from);
 }
 

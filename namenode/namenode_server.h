@@ -180,6 +180,10 @@ class NamenodeServer {
   std::atomic<bool> ns_stale_{false};
   std::atomic<int64_t> epoch_{0};
 
+  // Why the last tailer stopped (an edit that does not decode or apply); OK otherwise.
+  mutable std::mutex health_mu_;
+  Status tail_error_;  // guarded by health_mu_
+
   // Checkpoint thread state.
   std::thread checkpoint_thread_;
   std::mutex cp_mu_;
@@ -188,6 +192,7 @@ class NamenodeServer {
   bool cp_stop_ = false;                 // guarded by cp_mu_
   std::atomic<int64_t> last_image_txid_{-1};
   int64_t last_checkpoint_ms_ = 0;       // checkpoint thread only
+  int64_t last_purge_txid_ = 0;          // checkpoint thread only
   bool stopped_ = false;                 // guarded by transition_mu_
 };
 

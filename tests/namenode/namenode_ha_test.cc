@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -52,6 +53,17 @@ void FlipByteInMiddle(const std::string& path) {
   fseek(f, mid, SEEK_SET);
   fputc(c ^ 0x5a, f);
   fclose(f);
+}
+
+// True if some journal under an edits dir still holds the segment that starts at txid 1.
+bool HasFirstSegment(const std::string& edits_dir) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(edits_dir, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->path().filename().string().rfind("edits_0000000000000000001", 0) == 0) return true;
+  }
+  return false;
 }
 
 int64_t MonoNowNs() {
@@ -322,7 +334,8 @@ TEST(NamenodeHaTest, LeaseDeadline_PausedActiveRefusesAfterResume) {
 TEST(NamenodeHaTest, RestartFromImageAndEdits_CorruptNewestImageFallsBack) {
   NnClusterOptions o;
   o.nn_flags = {"--namenode_checkpoint_txns=100", "--namenode_checkpoint_period_s=1",
-                "--namenode_checkpoint_check_interval_ms=100", "--namenode_segment_txns=150"};
+                "--namenode_checkpoint_check_interval_ms=100", "--namenode_segment_txns=150",
+                "--namenode_extra_edits_retained=50"};
   NnCluster c(o);
   ASSERT_OK(c.Start());
   ASSERT_OK(c.TransitionToActive(0));
@@ -342,8 +355,18 @@ TEST(NamenodeHaTest, RestartFromImageAndEdits_CorruptNewestImageFallsBack) {
   Workload w2(c, "img2", 4, 60);
   w2.Join();
   ASSERT_TRUE(WaitFor([&] { return image_txid(1) > first_image + 100; }, 30000));
-  // The active pulls the standby's images.
+  // The active pulls the standby's images, and purges journal segments that no retained
+  // image needs (the first segment starts at txid 1).
   ASSERT_TRUE(WaitFor([&] { return image_txid(0) > first_image; }, 30000)) << image_txid(0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (int j = 0; j < 3; ++j) {
+          if (HasFirstSegment(c.journalnodes().node(j).edits_dir())) return false;
+        }
+        return true;
+      },
+      30000))
+      << "the first journal segment was not purged";
   // Some edits after the last checkpoint, then stop both namenodes.
   bool created = false;
   ASSERT_OK(client->Mkdirs(Super(), "/tail", 0755, false, &created));
@@ -369,6 +392,45 @@ TEST(NamenodeHaTest, RestartFromImageAndEdits_CorruptNewestImageFallsBack) {
   ASSERT_TRUE(from_fallback.ok()) << from_fallback.status();
   EXPECT_EQ(*before, *from_fallback);
   EXPECT_EQ(client->active_id(), "nn2");
+}
+
+TEST(NamenodeHaTest, Lifecycle_FormatRefusesToClobber_BadFlagsExit2_SigtermExits0) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  std::string out;
+  // A second --format finds the images (and the formatted journal) and refuses.
+  std::vector<std::string> fmt = c.NamenodeArgv(0);
+  fmt.push_back("--format");
+  EXPECT_EQ(RunCommand(fmt, &out), 1) << out;
+  EXPECT_NE(out.find("refusing to format"), std::string::npos) << out;
+  // Even with an empty name dir, the formatted journal is not clobbered without --force.
+  std::vector<std::string> fresh = {BinaryPath("namenode/namenode"),
+                                    "--cluster_conf=" + c.conf_path(), "--namenode_id=nn1",
+                                    "--namenode_name_dir=" + c.dir() + "/fresh", "--format"};
+  EXPECT_EQ(RunCommand(fresh, &out), 1) << out;
+  EXPECT_NE(out.find("already formatted"), std::string::npos) << out;
+  std::vector<std::string> boot = c.NamenodeArgv(1);
+  boot.push_back("--bootstrap_standby");
+  EXPECT_EQ(RunCommand(boot, &out), 1) << out;
+  // Bad flags and configuration: exit 2 with a reason.
+  EXPECT_EQ(RunCommand({BinaryPath("namenode/namenode"), "--no_such_flag=1"}, &out), 2) << out;
+  EXPECT_NE(out.find("unknown flag --no_such_flag"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand({BinaryPath("namenode/namenode"), "--cluster_conf=" + c.conf_path(),
+                        "--namenode_id=nn9", "--namenode_name_dir=/tmp/x"},
+                       &out),
+            2)
+      << out;
+  // SIGTERM on the active: it finalizes its segment and exits 0; the other takes over
+  // with every acknowledged edit.
+  ASSERT_OK(c.TransitionToActive(0));
+  auto client = c.NewProxy();
+  bool created = false;
+  ASSERT_OK(client->Mkdirs(Super(), "/x/y", 0755, true, &created));
+  ASSERT_EQ(kill(c.namenode(0).pid(), SIGTERM), 0);
+  EXPECT_EQ(c.namenode(0).Wait(15000), 0);
+  ASSERT_OK(c.TransitionToActive(1));
+  th::FileStatus f;
+  ASSERT_OK(client->GetFileInfo(Super(), "/x/y", &f));
 }
 
 }  // namespace

@@ -71,8 +71,10 @@ class NnCluster {
   // Runs build/namenode/qjfs --cluster_conf=<conf> args...; returns its exit code.
   int Qjfs(const std::vector<std::string>& args, std::string* output) const;
 
- private:
+  // The command line namenode i runs with (binary first).
   std::vector<std::string> NamenodeArgv(int i) const;
+
+ private:
 
   const NnClusterOptions opts_;
   std::unique_ptr<JnCluster> jns_;
