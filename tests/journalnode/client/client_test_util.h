@@ -54,6 +54,25 @@ inline Result<std::vector<EditRecord>> ReadNode(const JnCluster& c, int i) {
   return ReadAll(o);
 }
 
+// Every node's committed log must be a prefix of `log` (nodes never diverge).
+inline void ExpectNodesAgree(const JnCluster& cluster, const std::vector<EditRecord>& log) {
+  for (int i = 0; i < cluster.size(); ++i) {
+    auto node_log = ReadNode(cluster, i);
+    ASSERT_TRUE(node_log.ok()) << "jn" << i << ": " << node_log.status();
+    ASSERT_LE(node_log->size(), log.size()) << "jn" << i;
+    for (size_t k = 0; k < node_log->size(); ++k) {
+      ASSERT_EQ((*node_log)[k].txid, log[k].txid) << "jn" << i;
+      ASSERT_EQ((*node_log)[k].payload, log[k].payload) << "jn" << i << " txid " << log[k].txid;
+    }
+  }
+}
+
+// Appends txids [from, to] with TestPayload(tag, txid).
+inline Status AppendRange(jn::QuorumWriter* w, const std::string& tag, int64_t from, int64_t to) {
+  for (int64_t t = from; t <= to; ++t) QJ_RETURN_IF_ERROR(w->Append(t, 1, TestPayload(tag, t)));
+  return Status::OK();
+}
+
 // Polls cond every 10 ms until it holds or timeout_ms passes.
 inline bool WaitFor(const std::function<bool()>& cond, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

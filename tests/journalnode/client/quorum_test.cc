@@ -13,10 +13,6 @@ namespace {
 using jn::QuorumWriter;
 
 // Appends txids [from, to] with TestPayload(tag, txid).
-Status AppendRange(QuorumWriter* w, const std::string& tag, int64_t from, int64_t to) {
-  for (int64_t t = from; t <= to; ++t) QJ_RETURN_IF_ERROR(w->Append(t, 1, TestPayload(tag, t)));
-  return Status::OK();
-}
 
 void ExpectLog(const std::vector<EditRecord>& log, int64_t n,
                const std::function<std::string(int64_t)>& payload) {

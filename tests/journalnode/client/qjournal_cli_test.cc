@@ -1,0 +1,116 @@
+// The qjournal CLI against a 3-node mini cluster: format, append, dump, status, and the
+// exit codes for bad arguments (2) and an unreachable quorum (1).
+#include <gtest/gtest.h>
+
+#include "tests/journalnode/client/client_test_util.h"
+
+namespace qj::testing {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+};
+
+CliRun Qjournal(std::vector<std::string> args) {
+  args.insert(args.begin(), BinaryPath("journalnode/client/qjournal"));
+  CliRun r;
+  r.code = RunCommand(args, &r.out, 60000);
+  return r;
+}
+
+bool Contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST(QjournalCliTest, FormatAppendDumpStatus) {
+  JnCluster cluster(3);
+  const std::string uri = "--journal_uri=" + cluster.uri();
+  CliRun r = Qjournal({uri, "format", "--namespace_id=42", "--cluster_id=test-cluster"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  // A second format without --force refuses to clobber the journal.
+  r = Qjournal({uri, "format", "--namespace_id=42", "--cluster_id=test-cluster"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  // A writer of another namespace is refused.
+  r = Qjournal({uri, "append", "--count=1", "--namespace_id=7", "--cluster_id=other"});
+  EXPECT_EQ(r.code, 1) << r.out;
+
+  r = Qjournal({uri, "append", "--count=25", "--size=64"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "appended txids 1..25, committed")) << r.out;
+  r = Qjournal({uri, "append", "--count=5"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "appended txids 26..30, committed")) << r.out;
+
+  r = Qjournal({uri, "dump"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "30 edits, txids 1..30, no gaps")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "\n26 ")) << r.out;
+  r = Qjournal({uri, "dump", "--from=11", "--max=5"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "5 edits, txids 11..15, no gaps")) << r.out;
+
+  r = Qjournal({uri, "status"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(Contains(r.out, cluster.node(i).address().ToString())) << r.out;
+  }
+  EXPECT_TRUE(Contains(r.out, "3 of 3 journalnodes reachable")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "finalized[26..30]")) << r.out;
+
+  // The cluster file works the same way.
+  r = Qjournal({"--cluster_conf=" + cluster.WriteClusterConf(), "append", "--count=1"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "appended txids 31..31, committed")) << r.out;
+
+  // A minority down: still a quorum.
+  cluster.node(0).Kill();
+  r = Qjournal({uri, "append", "--count=3"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = Qjournal({uri, "status"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "2 of 3 journalnodes reachable")) << r.out;
+  // A majority down: exit 1 with a clear message.
+  cluster.node(1).Kill();
+  r = Qjournal({uri, "status", "--rpc_timeout_ms=500"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "NO QUORUM")) << r.out;
+  r = Qjournal({uri, "append", "--count=1", "--rpc_timeout_ms=500"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  r = Qjournal({uri, "format", "--force", "--namespace_id=7", "--cluster_id=cli"});
+  EXPECT_EQ(r.code, 1) << r.out;
+}
+
+TEST(QjournalCliTest, BadArgumentsExitTwo) {
+  const std::string uri = "--journal_uri=qjournal://127.0.0.1:1;127.0.0.1:2;127.0.0.1:3/ns1";
+  const std::vector<std::vector<std::string>> bad = {
+      {},                                              // no command, no quorum
+      {uri},                                           // no command
+      {uri, "frobnicate"},                             // unknown command
+      {uri, "append"},                                 // missing --count
+      {uri, "append", "--count=abc"},                  // not a number
+      {uri, "append", "--count=0"},                    // out of range
+      {uri, "dump", "--from=0"},                       // txids start at 1
+      {uri, "dump", "--bogus=1"},                      // unknown option
+      {uri, "status", "--count=3"},                    // option of another command
+      {uri, "format"},                                 // no namespace identity
+      {uri, "format", "--namespace_id=1"},             // half of it
+      {uri, "status", "extra"},                        // stray argument
+      {"--journal_uri=qjournal://nohost/ns1", "status"},  // malformed URI
+      {"--cluster_conf=/nonexistent/cluster.conf", "status"},
+      {"status"},                                      // no quorum given
+  };
+  for (const auto& args : bad) {
+    CliRun r = Qjournal(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.code, 2) << joined << "\n" << r.out;
+    EXPECT_TRUE(Contains(r.out, "usage: qjournal")) << joined << "\n" << r.out;
+  }
+  CliRun help = Qjournal({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_TRUE(Contains(help.out, "usage: qjournal"));
+}
+
+}  // namespace
+}  // namespace qj::testing

@@ -1,0 +1,178 @@
+// Recovery end to end (DESIGN §4) with real journalnodes and scripted partitions: a newer
+// version of a segment wins, recovery after a recovery that stopped half-way, and no
+// committed edit is ever dropped.
+#include <gtest/gtest.h>
+
+#include "tests/journalnode/client/client_test_util.h"
+
+namespace qj::testing {
+namespace {
+
+using jn::QuorumWriter;
+
+
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  RecoveryTest() : cluster_(3) {}
+  void SetUp() override { ASSERT_OK(cluster_.Format()); }
+
+  jn::QuorumOptions Opts(const std::string& name, Partition* p) {
+    jn::QuorumOptions o = cluster_.Options(name);
+    o.recovery_timeout_ms = 3000;
+    p->Install(&o);
+    return o;
+  }
+
+  // Writer "w1" (epoch 1): txids 1..10 committed on every node, then 11..15 reach jn0 only.
+  // The writer then dies. jn0: inprogress[1..15]; jn1, jn2: inprogress[1..10].
+  void WriteDivergentSegment() {
+    Partition p(3);
+    auto w1 = QuorumWriter::Open(Opts("w1", &p), cluster_.ns());
+    ASSERT_TRUE(w1.ok()) << w1.status();
+    ASSERT_OK((*w1)->StartSegment(1));
+    ASSERT_OK(AppendRange(w1->get(), "w1", 1, 10));
+    ASSERT_OK((*w1)->WaitCommitted(10, 10000));
+    ASSERT_TRUE(WaitFor([&] {
+      auto s = (*w1)->stats();
+      return s.acked_txid[0] == 10 && s.acked_txid[1] == 10 && s.acked_txid[2] == 10;
+    }, 10000));
+    p.Block(1, "journal");
+    p.Block(2, "journal");
+    ASSERT_OK(AppendRange(w1->get(), "w1", 11, 15));
+    ASSERT_TRUE(WaitFor([&] { return (*w1)->stats().acked_txid[0] == 15; }, 10000));
+    EXPECT_EQ((*w1)->committed_txid(), 10);
+    (*w1)->Close();
+  }
+
+  JnCluster cluster_;
+};
+
+TEST_F(RecoveryTest, NewerVersionOfSegmentWins_LongerFromOlderEpochLoses) {
+  WriteDivergentSegment();
+  // w2 (epoch 2) recovers without jn0 and dies before finalizing: jn1 and jn2 hold
+  // [1..10] accepted in epoch 2.
+  {
+    Partition p(3);
+    p.Block(0);
+    p.Block(1, "finalizeLogSegment");
+    p.Block(2, "finalizeLogSegment");
+    auto w2 = QuorumWriter::Open(Opts("w2", &p), cluster_.ns());
+    ASSERT_FALSE(w2.ok());
+  }
+  // w3 (epoch 3) hears from jn0 ([1..15] written in epoch 1) and jn1 ([1..10] accepted in
+  // epoch 2): the newer version wins although it is shorter.
+  Partition p(3);
+  p.Block(2);
+  auto w3 = QuorumWriter::Open(Opts("w3", &p), cluster_.ns());
+  ASSERT_TRUE(w3.ok()) << w3.status();
+  EXPECT_EQ((*w3)->last_txid(), 10);
+  p.Heal();
+  ASSERT_OK((*w3)->StartSegment(11));
+  ASSERT_OK(AppendRange(w3->get(), "w3", 11, 20));
+  ASSERT_OK((*w3)->WaitCommitted(20, 10000));
+  ASSERT_OK((*w3)->FinalizeSegment());
+  (*w3)->Close();
+  auto log = ReadAll(cluster_.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 20u);
+  for (int64_t t = 1; t <= 20; ++t) {
+    EXPECT_EQ((*log)[t - 1].payload, TestPayload(t <= 10 ? "w1" : "w3", t));
+  }
+  ExpectNodesAgree(cluster_, *log);
+}
+
+TEST_F(RecoveryTest, AfterRecoveryStoppedHalfWay_AcceptedProposalWins) {
+  WriteDivergentSegment();
+  // w2 (epoch 2) prepares on jn0 and jn1, chooses jn0's longer [1..15], and dies after
+  // acceptRecovery reached jn0 only.
+  {
+    Partition p(3);
+    p.Block(2, "prepareRecovery");
+    p.Block(1, "acceptRecovery");
+    p.Block(2, "acceptRecovery");
+    auto w2 = QuorumWriter::Open(Opts("w2", &p), cluster_.ns());
+    ASSERT_FALSE(w2.ok());
+  }
+  // w3 hears jn0 ([1..15] accepted in epoch 2) and jn1 ([1..10] from epoch 1): it must
+  // carry on with the proposal already accepted.
+  Partition p(3);
+  p.Block(2, "prepareRecovery");
+  auto w3 = QuorumWriter::Open(Opts("w3", &p), cluster_.ns());
+  ASSERT_TRUE(w3.ok()) << w3.status();
+  EXPECT_EQ((*w3)->last_txid(), 15);
+  (*w3)->Close();
+  auto log = ReadAll(cluster_.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 15u);
+  for (int64_t t = 1; t <= 15; ++t) EXPECT_EQ((*log)[t - 1].payload, TestPayload("w1", t));
+  ExpectNodesAgree(cluster_, *log);
+}
+
+TEST_F(RecoveryTest, AfterRecoveryStoppedHalfWay_AProposalOnOneNodeDoesNotBind) {
+  WriteDivergentSegment();
+  {
+    Partition p(3);
+    p.Block(2, "prepareRecovery");
+    p.Block(1, "acceptRecovery");
+    p.Block(2, "acceptRecovery");
+    ASSERT_FALSE(QuorumWriter::Open(Opts("w2", &p), cluster_.ns()).ok());
+  }
+  // w3 recovers without jn0: [1..10] (11..15 were never committed) and finalizes it.
+  {
+    Partition p(3);
+    p.Block(0);
+    auto w3 = QuorumWriter::Open(Opts("w3", &p), cluster_.ns());
+    ASSERT_TRUE(w3.ok()) << w3.status();
+    EXPECT_EQ((*w3)->last_txid(), 10);
+    (*w3)->Close();
+  }
+  // w4 hears everyone: the finalized [1..10] beats jn0's accepted in-progress [1..15].
+  Partition p(3);
+  auto w4 = QuorumWriter::Open(Opts("w4", &p), cluster_.ns());
+  ASSERT_TRUE(w4.ok()) << w4.status();
+  EXPECT_EQ((*w4)->last_txid(), 10);
+  ASSERT_OK((*w4)->StartSegment(11));
+  ASSERT_OK(AppendRange(w4->get(), "w4", 11, 12));
+  ASSERT_OK((*w4)->WaitCommitted(12, 10000));
+  (*w4)->Close();
+  auto log = ReadAll(cluster_.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 12u);
+  for (int64_t t = 1; t <= 12; ++t) {
+    EXPECT_EQ((*log)[t - 1].payload, TestPayload(t <= 10 ? "w1" : "w4", t));
+  }
+  ExpectNodesAgree(cluster_, *log);
+}
+
+TEST_F(RecoveryTest, NeverDropsACommittedEdit) {
+  // w1 commits 1..20 on jn0 and jn1; jn2 never gets a batch.
+  {
+    Partition p(3);
+    p.Block(2, "journal");
+    auto w1 = QuorumWriter::Open(Opts("w1", &p), cluster_.ns());
+    ASSERT_TRUE(w1.ok()) << w1.status();
+    ASSERT_OK((*w1)->StartSegment(1));
+    ASSERT_OK(AppendRange(w1->get(), "w1", 1, 20));
+    ASSERT_OK((*w1)->WaitCommitted(20, 10000));
+    (*w1)->Close();
+  }
+  // w2 recovers from jn1 (1..20) and jn2 (nothing): the committed edits survive, and jn2
+  // gets them through acceptRecovery (copied from a peer).
+  Partition p(3);
+  p.Block(0);
+  auto w2 = QuorumWriter::Open(Opts("w2", &p), cluster_.ns());
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  EXPECT_EQ((*w2)->last_txid(), 20);
+  (*w2)->Close();
+  auto log = ReadAll(cluster_.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 20u);
+  auto jn2 = ReadNode(cluster_, 2);
+  ASSERT_TRUE(jn2.ok()) << jn2.status();
+  EXPECT_EQ(jn2->size(), 20u);
+  ExpectNodesAgree(cluster_, *log);
+}
+
+}  // namespace
+}  // namespace qj::testing
