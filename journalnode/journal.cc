@@ -52,6 +52,8 @@ Journal::Journal(const JournalOptions& opts)
       cache_(opts.cache_bytes) {}
 
 Journal::~Journal() {
+  Status s = FlushCommittedTxId();
+  if (!s.ok()) LOG(WARNING) << who_ << ": persisting committed txid on close: " << s;
   std::lock_guard<std::mutex> io(io_mu_);
   writer_.reset();
 }
@@ -314,6 +316,7 @@ void Journal::NoteCommitted(const RequestHeader& h) {
 }
 
 Status Journal::MaybePersistCommitted(bool force) {
+  std::lock_guard<std::mutex> p(persist_mu_);
   int64_t value;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -333,7 +336,6 @@ Status Journal::MaybePersistCommitted(bool force) {
 }
 
 Status Journal::FlushCommittedTxId() {
-  std::lock_guard<std::mutex> io(io_mu_);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!formatted_ || !unavailable_.ok()) return Status::OK();
@@ -380,6 +382,7 @@ bool Journal::IsFormatted() const {
 
 Status Journal::Format(const StorageInfo& info, bool force) {
   std::lock_guard<std::mutex> io(io_mu_);
+  std::lock_guard<std::mutex> p(persist_mu_);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (formatted_ && !force) {
@@ -475,7 +478,7 @@ Result<int64_t> Journal::NewEpoch(const StorageInfo& info, int64_t epoch) {
 Status Journal::Heartbeat(const RequestHeader& h) {
   std::lock_guard<std::mutex> io(io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
-  return MaybePersistCommitted(false);
+  return Status::OK();  // committed-txid is persisted by the background flush
 }
 
 Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t layout_version) {
@@ -534,7 +537,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     if (cache_.last_txid() + 1 != txid) cache_.Clear();
     LOG(INFO) << who_ << " epoch=" << h.epoch << ": started segment " << txid;
   }
-  return MaybePersistCommitted(false);
+  return Status::OK();  // committed-txid is persisted by the background flush
 }
 
 Status Journal::ReopenForAppend(int64_t segment_txid) {
@@ -602,7 +605,7 @@ Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64
   }
   VLOG(2) << who_ << " epoch=" << h.epoch << ": journaled " << first_txid << ".."
           << first_txid + num_txns - 1;
-  return MaybePersistCommitted(false);
+  return Status::OK();  // committed-txid is persisted by the background flush
 }
 
 Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, int64_t end_txid) {
@@ -695,7 +698,7 @@ Status Journal::PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep) {
     LOG(INFO) << who_ << ": purged " << doomed.size() << " segments ending below "
               << min_txid_to_keep;
   }
-  return MaybePersistCommitted(false);
+  return Status::OK();  // committed-txid is persisted by the background flush
 }
 
 }  // namespace qj::jn

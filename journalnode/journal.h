@@ -5,12 +5,14 @@
 //
 // Durable layout and persistence order: journalnode/FORMAT.md.
 //
-// Thread-safety: all public methods are thread-safe. Two mutexes, lock order io_mu_ then
-// mu_:
+// Thread-safety: all public methods are thread-safe. Mutexes, in lock order
+// io_mu_ -> persist_mu_ -> mu_:
 //   io_mu_  serializes every change of durable state (one writer drives a journal). It is
 //           held across disk I/O by design, never across an RPC, and never taken by
 //           readers (GetJournaledEdits, GetEditLogManifest, GetSegmentChunk, GetState),
 //           so reads never wait behind an fdatasync.
+//   persist_mu_ serializes writes of committed-txid (by the background flush, finalize
+//           and format), so that the hint's fsyncs never stall the write path.
 //   mu_     guards the in-memory state below; held only for short, I/O-free sections.
 //
 // Failure behaviour: calls return StaleEpoch (naming the promised epoch), OutOfSync,
@@ -197,7 +199,7 @@ class Journal {
   Status PersistPromise(int64_t epoch);
   // Records the header's committed txid (mu_ held).
   void NoteCommitted(const RequestHeader& h);
-  // Persists the committed txid when due (io_mu_ held).
+  // Persists the committed txid when due (takes persist_mu_; mu_ not held).
   Status MaybePersistCommitted(bool force);
   // Stops the journal for good; returns the Unavailable status to answer with.
   Status Fail(const Status& cause);
@@ -228,6 +230,9 @@ class Journal {
   std::mutex io_mu_;
   // Guarded by io_mu_.
   std::unique_ptr<SegmentWriter> writer_;
+
+  std::mutex persist_mu_;
+  // Guarded by persist_mu_.
   int64_t persisted_committed_ = -1;
   int64_t last_committed_persist_nanos_ = 0;
 

@@ -108,7 +108,10 @@ Result<EditsBatch> Journal::GetJournaledEdits(int64_t since_txid, int32_t max_tx
     // The open segment's edits are served only when the committed txid came from the
     // writer that wrote them: an older writer's tail may differ from the committed log.
     const bool open_ok = open_segment_ >= 0 && committed_epoch_ == writer_epoch_;
-    if (open_ok) {
+    // The cache holds only edits of the promised epoch's writer (a higher promise clears
+    // it), so it serves whenever the committed txid came from that same writer.
+    const bool cache_ok = committed_epoch_ == promised_epoch_ && writer_epoch_ == promised_epoch_;
+    if (cache_ok) {
       int64_t n = cache_.Read(since_txid, up_to, opts_.max_read_bytes, &batch.records);
       if (n > 0) {
         batch.num_txns = static_cast<int32_t>(n);

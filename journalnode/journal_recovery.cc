@@ -188,7 +188,7 @@ Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state
   }
   LOG(INFO) << who_ << " epoch=" << h.epoch << ": accepted " << state.ToString()
             << (download ? " (copied from " + from_peer + ")" : std::string(" (own copy)"));
-  return MaybePersistCommitted(false);
+  return Status::OK();
 }
 
 Result<int> Journal::CatchUpFrom(const std::string& peer) {
