@@ -9,6 +9,9 @@
 #   --quick      smaller counts (100k/1M edits for start-up)
 #   --peers F    a results file of scripts/peers/run.sh --out F: print qjournal/peer ratios
 #   --run-peers  run scripts/peers/run.sh first (same preset) and use its results
+#   --profile    profile the 256-byte commit-rate run (3 journalnodes) with perf (cpu-clock
+#                sampling, DWARF call graphs; the VM has no hardware counters) and print
+#                where the time goes, by process and function (needs linux-perf)
 # Output: BENCH lines (one per figure), then RATIO and TARGET lines.
 set -euo pipefail
 
@@ -18,6 +21,7 @@ MODE=full
 OUT=""
 PEERS=""
 RUN_PEERS=0
+PROFILE=0
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -27,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT="$2"; shift ;;
     --peers) PEERS="$2"; shift ;;
     --run-peers) RUN_PEERS=1 ;;
+    --profile) PROFILE=1 ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -74,6 +79,24 @@ case "$MODE" in
                --bench_tail_seconds=2 --bench_startup_edits=100000,1000000 --bench_nn_ops=5000) ;;
   full) ARGS=() ;;
 esac
+
+if [[ $PROFILE == 1 ]]; then
+  command -v perf >/dev/null || { echo "bench: --profile needs perf (apt-get install -y linux-perf)" >&2; exit 1; }
+  PERF_DATA="${OUT:-$WORK/perf}.data"
+  perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -o "$PERF_DATA" -- \
+    "$BENCH_BIN" --bench_figures=journal --bench_nodes=3 --bench_payloads=256 \
+    --bench_commit_ops=300000 --bench_latency_ops=10 --bench_tail_seconds=0.1 \
+    --bench_work_dir="$WORK" --bench_pid_file="$PIDFILE" "${EXTRA[@]}" 2>/dev/null | grep commit_rate
+  echo "== share of all samples, by process (comm) =="
+  perf report -i "$PERF_DATA" --no-children --sort comm -g none --stdio 2>/dev/null | grep -E '^ +[0-9]'
+  echo "== inclusive share by function (top 60) =="
+  perf report -i "$PERF_DATA" --children --sort comm,sym -g none --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | grep -vE 'clone3|start_thread|_M_run|threadMain|0x0000|_invoke|invoke_r|\(inlined\)' | head -60
+  echo "== self time by function (top 30) =="
+  perf report -i "$PERF_DATA" --no-children --sort comm,sym -g none --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | head -30
+  exit 0
+fi
 
 RESULTS="$WORK/results"
 if [[ $RUN_PEERS == 1 ]]; then

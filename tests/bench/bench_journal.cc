@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "journalnode/client/quorum_writer.h"
 #include "tests/bench/bench_phases.h"
@@ -107,6 +108,60 @@ Status Latency(Run* r, int64_t ops) {
       .AddFixed("p99_us", p99, 0)
       .AddFixed("p999_us", p999, 0)
       .AddFixed("cpu_us_per_op", cpu_us / static_cast<double>(ops), 2)
+      .Print();
+  return Status::OK();
+}
+
+// What the namenode does per mutation, without the namenode: `clients` threads, each
+// appending one edit under a shared lock (txid order) and then waiting for its commit.
+// Shows how well the writer and journalnodes group-commit concurrent synchronous callers.
+Status GroupCommit(Run* r, int clients, int64_t ops) {
+  const int64_t per = std::max<int64_t>(1, ops / clients);
+  const std::string data(128, 'c');
+  std::mutex append_mu;
+  std::atomic<bool> failed{false};
+  std::mutex fail_mu;
+  Status failure;  // GUARDED_BY(fail_mu)
+  jn::WriterStats s0 = r->w->stats();
+  CpuMeter cpu(r->jns->pids());
+  cpu.Start();
+  double t0 = NowUs();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; c++) {
+    threads.emplace_back([&] {
+      for (int64_t i = 0; i < per && !failed; i++) {
+        int64_t txid;
+        Status s;
+        {
+          std::lock_guard<std::mutex> l(append_mu);
+          txid = ++r->txid;
+          s = r->w->Append(txid, kBenchOp, data);
+        }
+        if (s.ok()) s = r->w->WaitCommitted(txid, kWaitMs);
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> l(fail_mu);
+          failure = s;
+          failed = true;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double us = NowUs() - t0;
+  if (failed) {
+    std::lock_guard<std::mutex> l(fail_mu);
+    return failure;
+  }
+  jn::WriterStats s1 = r->w->stats();
+  const int64_t n = per * clients;
+  const int64_t batches = s1.batches - s0.batches;
+  Line(*r, "group_commit", 128, n)
+      .AddFixed("value", static_cast<double>(n) / (us / 1e6), 0)
+      .Add("unit", "edits/s")
+      .Add("clients", clients)
+      .AddFixed("edits_per_batch", batches ? static_cast<double>(s1.edits - s0.edits) / batches : 0,
+                1)
+      .AddFixed("cpu_us_per_op", cpu.Elapsed() / static_cast<double>(n), 2)
       .Print();
   return Status::OK();
 }
@@ -260,6 +315,10 @@ Status RunJournalFigures(const BenchOptions& o, int nodes) {
   }
   QJ_RETURN_IF_ERROR(Roll(&r));
   QJ_RETURN_IF_ERROR(Latency(&r, o.latency_ops));
+  for (int clients : o.nn_clients) {
+    QJ_RETURN_IF_ERROR(Roll(&r));
+    QJ_RETURN_IF_ERROR(GroupCommit(&r, clients, o.nn_ops));
+  }
   QJ_RETURN_IF_ERROR(Roll(&r));
   QJ_RETURN_IF_ERROR(TailLag(&r, peak256 / 2));
   QJ_RETURN_IF_ERROR(w->FinalizeSegment());
