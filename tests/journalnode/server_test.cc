@@ -5,6 +5,9 @@
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
 
+#include <chrono>
+#include <thread>
+
 #include "JournalProtocol.h"
 #include "common/edit_record.h"
 #include "tests/support/process.h"
@@ -163,6 +166,113 @@ TEST_F(ServerTest, BadFlags_ExitTwo) {
                  &out, 20000),
       2);
   EXPECT_NE(out.find("lease_grace_ms"), std::string::npos) << out;
+}
+
+// Two real journalnodes: jn2 was down while jn1 took two finalized segments; started with
+// --journalnode_peers it catches them up in the background (Thrift getEditLogManifest /
+// getSegmentChunk), and acceptRecovery copies an in-progress segment from jn1.
+TEST_F(ServerTest, PeerCatchUpAndAcceptRecoveryCopyOverThrift) {
+  StartNode();
+  const int port2 = PickFreePorts(1)[0];
+  Client c(port_);
+  tt::NamespaceInfo ns;
+  ns.namespaceId = 42;
+  ns.clusterId = "c1";
+  ns.layoutVersion = 1;
+  c.client->format("ns1", ns, false);
+  tt::NewEpochResponse ne;
+  c.client->newEpoch(ne, "ns1", ns, 1);
+  c.client->startLogSegment(Req(1, 1, -1), 1, 1);
+  c.client->journal(Req(1, 2, -1), 1, 1, 50, Records(1, 50));
+  c.client->finalizeLogSegment(Req(1, 3, 50), 1, 50);
+  c.client->startLogSegment(Req(1, 4, 50), 51, 1);
+  c.client->journal(Req(1, 5, 50), 51, 51, 30, Records(51, 30));
+  c.client->finalizeLogSegment(Req(1, 6, 80), 51, 80);
+  c.client->startLogSegment(Req(1, 7, 80), 81, 1);
+  c.client->journal(Req(1, 8, 80), 81, 81, 5, Records(81, 5));
+
+  tt::SegmentChunk chunk;
+  c.client->getSegmentChunk(chunk, "ns1", 1, 50, 0, 100);
+  EXPECT_FALSE(chunk.eof);
+  EXPECT_GT(chunk.data.size(), 0u);
+  EXPECT_LE(chunk.data.size(), 100u);
+  std::vector<EditRecord> whole;
+  ASSERT_TRUE(DecodeAll(chunk.data, &whole).ok());  // whole records only
+  ASSERT_FALSE(whole.empty());
+  EXPECT_EQ(whole[0].txid, 1);
+
+  Process jn2;
+  jn2.Start(
+      {BinaryPath("journalnode/journalnode"), "--journalnode_edits_dir=" + dir_.path() + "/jn2",
+       "--journalnode_rpc_port=" + std::to_string(port2), "--journalnode_name=jn2",
+       "--journalnode_catchup_interval_ms=100",
+       "--journalnode_peers=127.0.0.1:" + std::to_string(port_) +
+           ",127.0.0.1:" + std::to_string(port2)},
+      dir_.path() + "/jn2.log");
+  ASSERT_TRUE(WaitForPort(port2, 20000));
+  Client c2(port2);
+  c2.client->format("ns1", ns, false);
+  tt::EditLogManifest m;
+  for (int i = 0; i < 400; ++i) {  // poll (up to ~20 s) for the background catch-up
+    c2.client->getEditLogManifest(m, "ns1", 1, true);
+    if (m.segments.size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(m.segments.size(), 2u);
+  EXPECT_EQ(m.segments[1].endTxId, 80);
+  EXPECT_FALSE(m.segments[1].isInProgress);
+
+  // Recovery of the open segment 81: jn2 lacks it and copies it from jn1.
+  c2.client->newEpoch(ne, "ns1", ns, 2);
+  c.client->newEpoch(ne, "ns1", ns, 2);
+  tt::PrepareRecoveryResponse p;
+  c.client->prepareRecovery(p, Req(2, 1, 80), 81);
+  ASSERT_TRUE(p.__isset.segmentState);
+  EXPECT_EQ(p.segmentState.endTxId, 85);
+  tt::PrepareRecoveryResponse p2;  // fresh: Thrift leaves absent optionals untouched
+  c2.client->prepareRecovery(p2, Req(2, 1, 80), 81);
+  EXPECT_FALSE(p2.__isset.segmentState);
+  tt::SegmentInfo chosen;
+  chosen.startTxId = 81;
+  chosen.endTxId = 85;
+  chosen.isInProgress = true;
+  c2.client->acceptRecovery(Req(2, 2, 80), chosen, "127.0.0.1:" + std::to_string(port_));
+  c2.client->finalizeLogSegment(Req(2, 3, 85), 81, 85);
+  tt::JournaledEdits edits;
+  c2.client->getJournaledEdits(edits, "ns1", 1, 1000);
+  EXPECT_EQ(edits.numTxns, 85);
+  std::vector<EditRecord> recs;
+  ASSERT_TRUE(DecodeAll(edits.records, &recs).ok());
+  ASSERT_EQ(recs.size(), 85u);
+  EXPECT_EQ(recs[84].payload, "edit-85");
+}
+
+TEST_F(ServerTest, LeasesOverThrift_GraceThenGrantDenyRelease) {
+  jn_.Start(
+      {BinaryPath("journalnode/journalnode"), "--journalnode_edits_dir=" + dir_.path() + "/jn",
+       "--journalnode_rpc_port=" + std::to_string(port_), "--journalnode_name=jn1",
+       "--journalnode_lease_max_duration_ms=1000", "--journalnode_lease_grace_ms=1000"},
+      dir_.path() + "/jn1.log");
+  ASSERT_TRUE(WaitForPort(port_, 20000));
+  Client c(port_);
+  tt::LeaseResponse r;
+  c.client->acquireLease(r, "ns1", "fo1", 1000);
+  EXPECT_FALSE(r.granted);  // restart grace
+  EXPECT_EQ(r.holder, "");
+  EXPECT_GT(r.remainingMs, 0);
+  EXPECT_THROW(c.client->acquireLease(r, "ns1", "fo1", 1001), tt::InvalidRequestException);
+  for (int i = 0; i < 200 && !r.granted; ++i) {  // until the grace period ends (~1 s)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    c.client->acquireLease(r, "ns1", "fo1", 1000);
+  }
+  ASSERT_TRUE(r.granted);
+  c.client->acquireLease(r, "ns1", "fo2", 1000);
+  EXPECT_FALSE(r.granted);
+  EXPECT_EQ(r.holder, "fo1");
+  EXPECT_THROW(c.client->releaseLease("ns1", "fo2"), tt::InvalidRequestException);
+  c.client->releaseLease("ns1", "fo1");
+  c.client->acquireLease(r, "ns1", "fo2", 1000);
+  EXPECT_TRUE(r.granted);
 }
 
 }  // namespace
