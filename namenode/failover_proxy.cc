@@ -1,6 +1,10 @@
 #include "namenode/failover_proxy.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -27,6 +31,18 @@ struct FailoverProxy::Conn {
 };
 
 namespace {
+
+// True if the peer closed an idle connection (EOF or error pending). A request sent on
+// such a connection would fail after the fact and leave its outcome unknown, so the proxy
+// reconnects first.
+bool PeerClosed(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLERR | POLLHUP | POLLRDHUP)) return true;
+  char c;
+  ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -82,6 +98,7 @@ FailoverProxy::~FailoverProxy() {
 std::string FailoverProxy::active_id() const { return active_id_; }
 
 Status FailoverProxy::Connect(size_t i) {
+  if (conns_[i] != nullptr && PeerClosed(conns_[i]->socket->getSocketFD())) Drop(i);
   if (conns_[i] != nullptr) return Status::OK();
   const NamenodeInfo& nn = opts_.namenodes[i];
   auto c = std::make_unique<Conn>();

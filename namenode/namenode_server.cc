@@ -302,6 +302,12 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
     if (!st.ok()) return CallStatus::Server(st);
     log = edit_log_;
     if (log == nullptr) return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
+    Status health = log->health();
+    if (!health.ok()) {
+      l.unlock();
+      OnJournalFailure(health);
+      return CallStatus::Server(Status::NotActive(id_ + " stopped serving: " + health.ToString()));
+    }
     auto prepared = prepare(*ns_, opts_.clock->WallMillis());
     wait_txid = last_applied_txid_;
     if (!prepared.ok()) {
@@ -363,6 +369,12 @@ CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
     if (!st.ok()) return CallStatus::Server(st);
     log = edit_log_;
     if (log == nullptr) return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
+    Status health = log->health();
+    if (!health.ok()) {
+      l.unlock();
+      OnJournalFailure(health);
+      return CallStatus::Server(Status::NotActive(id_ + " stopped serving: " + health.ToString()));
+    }
     result = read(*ns_);
     seen = last_applied_txid_;
   }
