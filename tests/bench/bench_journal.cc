@@ -320,7 +320,7 @@ Status RunJournalFigures(const BenchOptions& o, int nodes) {
     QJ_RETURN_IF_ERROR(GroupCommit(&r, clients, o.nn_ops));
   }
   QJ_RETURN_IF_ERROR(Roll(&r));
-  QJ_RETURN_IF_ERROR(TailLag(&r, peak256 / 2));
+  QJ_RETURN_IF_ERROR(TailLag(&r, peak256 * o.tail_fraction));
   QJ_RETURN_IF_ERROR(w->FinalizeSegment());
   w->Close();
   jns.Stop();

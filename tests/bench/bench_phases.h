@@ -24,6 +24,7 @@ struct BenchOptions {
   int64_t latency_ops = 5000;   // sequential single edits
   double tail_seconds = 5;      // tailing-lag run
   int64_t tail_poll_us = 1000;  // reader's sleep when nothing new is committed
+  double tail_fraction = 0.5;   // load of the tailing run, a fraction of the 256-byte peak
   std::vector<int64_t> startup_edits = {1000000, 10000000};
   int startup_payload = 64;
   int64_t floor_ops = 1000;  // 4 KiB write + fdatasync samples

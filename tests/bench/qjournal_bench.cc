@@ -25,6 +25,7 @@ DEFINE_int64(bench_commit_ops, 200000, "Edits per payload size for the commit ra
 DEFINE_int64(bench_latency_ops, 5000, "Sequential single edits for the latency figure.");
 DEFINE_double(bench_tail_seconds, 5, "Duration of the tailing-lag run in seconds.");
 DEFINE_int64(bench_tail_poll_us, 1000, "Tailer's sleep when nothing new is committed (us).");
+DEFINE_double(bench_tail_fraction, 0.5, "Tailing-lag load as a fraction of the 256-byte peak.");
 DEFINE_string(bench_startup_edits, "1000000,10000000",
               "Edits on disk for the journalnode start-up figures (comma list).");
 DEFINE_int32(bench_startup_payload, 64, "Payload bytes of the generated start-up edits.");
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   o.latency_ops = FLAGS_bench_latency_ops;
   o.tail_seconds = FLAGS_bench_tail_seconds;
   o.tail_poll_us = FLAGS_bench_tail_poll_us;
+  o.tail_fraction = FLAGS_bench_tail_fraction;
   o.startup_edits = ParseList<int64_t>(FLAGS_bench_startup_edits);
   o.startup_payload = FLAGS_bench_startup_payload;
   o.floor_ops = FLAGS_bench_floor_ops;
