@@ -46,6 +46,7 @@ if [[ ! -x "$BENCH_BIN" || ! -x "$BUILD/journalnode/journalnode" ]]; then
   make -C "$BUILD" -j"${QJ_JOBS:-2}" namenode >&2 2>/dev/null || true
 fi
 
+BUILD="$(cd "$BUILD" && pwd)"  # absolute: the cleanup matches it against /proc/<pid>/cmdline
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/qj-bench.XXXXXX")"
 PIDFILE="$WORK/daemons.pid"
 cleanup() {
