@@ -7,7 +7,7 @@
 //      ids and generation stamps are taken from the namespace's counters, timestamps from
 //      now_ms. Prepare never changes the namespace. It returns std::nullopt (and no error)
 //      when the request succeeds without a change: mkdirs of an existing directory,
-//      rename of a path onto itself, complete of an already complete file whose last
+//      rename of a file onto itself, complete of an already complete file whose last
 //      block length matches.
 //   2. Apply(edit) applies it (and advances the counters past every id in the edit).
 //      Apply must succeed on every edit Prepare produced against the same state; it is
@@ -169,7 +169,7 @@ class FsNamespace {
   // HDFS rename: if dst is an existing directory the source moves inside it (as
   // dst/basename(src)); an existing file at the final destination: kAlreadyExists; a
   // missing dst parent: kNotFound; moving a directory into its own subtree or renaming
-  // the root: kInvalidArgument; src == final dst: nullopt.
+  // the root: kInvalidArgument; a file renamed onto itself: nullopt.
   FsResult<std::optional<Edit>> PrepareRename(const Caller& caller, std::string_view src,
                                               std::string_view dst, int64_t now_ms) const;
   FsResult<std::optional<Edit>> PrepareSetPermission(const Caller& caller,

@@ -249,7 +249,8 @@ Prepared FsNamespace::PrepareRename(const Caller& caller, std::string_view src,
   std::string dst_final;
   if (wd.exists()) {
     const Inode* d = wd.target();
-    if (d == node) return std::optional<Edit>();  // onto itself
+    // A file onto itself is a no-op; a directory onto itself means "into itself" (HDFS).
+    if (d == node && !d->is_dir) return std::optional<Edit>();
     if (!d->is_dir) {
       return FsStatus(FsError::kAlreadyExists,
                       "rename: destination '" + NormalizePath(dst) + "' already exists");
