@@ -500,11 +500,15 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
       const SegmentState& s = e.state;
       if (start == txid && s.in_progress) {
         if (s.end_txid < s.start_txid) continue;  // empty: recreated below
-        if (s.start_txid <= committed_txid_) {
+        // Edits this writer already sent (and may have counted as acknowledged), or
+        // edits known committed, are never thrown away. An older writer's edits past
+        // the committed txid were not chosen by recovery: they were never committed.
+        if (s.start_txid <= committed_txid_ || writer_epoch_ == h.epoch) {
           return ErrorLocked(Status::OutOfSync(
               "cannot start segment " + std::to_string(txid) + ": " + SegmentName(s) +
-              " holds txids up to " + std::to_string(s.end_txid) + " and committed txid is " +
-              std::to_string(committed_txid_)));
+              " already holds txids up to " + std::to_string(s.end_txid) + " (writer epoch " +
+              std::to_string(writer_epoch_) + ", committed txid " +
+              std::to_string(committed_txid_) + ")"));
         }
         stale = s;
       } else if (start >= txid || (!s.in_progress && s.end_txid >= txid)) {

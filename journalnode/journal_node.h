@@ -30,7 +30,7 @@ struct JournalNodeOptions {
   std::vector<std::string> peers;  // other journalnodes, "host:port"
   int64_t catchup_interval_ms = 2000;
   int64_t committed_persist_interval_ms = 1000;
-  int64_t peer_timeout_ms = 5000;
+  int64_t peer_timeout_ms = 3000;
   size_t cache_bytes = 32u << 20;
   LeaseOptions lease;
   FileOps* file_ops = FileOps::Posix();

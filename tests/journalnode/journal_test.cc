@@ -355,6 +355,12 @@ TEST_F(JournalTest, StartSegment_OverUncommittedLeftover_MovesItAside_OverCommit
   ASSERT_OK(j->StartLogSegment(Hdr(2, 1, -1), 1, 1));
   ASSERT_OK(j->JournalEdits(Hdr(2, 2, 1), 1, 1, 1, Records(1, 1)));
   EXPECT_TRUE(std::ifstream(SegPath(InProgressName(1) + ".discarded")).good());
+  // The same writer restarting its own segment keeps the edits it sent.
+  ASSERT_OK(j->JournalEdits(Hdr(2, 3, 1), 1, 2, 2, Records(2, 2)));
+  EXPECT_TRUE(j->StartLogSegment(Hdr(2, 4, 1), 1, 1).IsOutOfSync());
+  Status resend = j->JournalEdits(Hdr(2, 5, 1), 1, 2, 1, Records(2, 1));
+  ASSERT_TRUE(resend.IsOutOfSync());
+  EXPECT_EQ(j->NextExpectedTxId(), 4);
   // Now txid 1 is committed: a new writer may not start over it.
   ASSERT_TRUE(j->NewEpoch(Ns(), 3).ok());
   EXPECT_TRUE(j->StartLogSegment(Hdr(3, 1, 1), 1, 1).IsOutOfSync());
