@@ -421,6 +421,7 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   open_segment_ = -1;
   segments_.clear();
   cache_.Clear();
+  hint_segment_ = -1;
   unavailable_ = Status::OK();
   persisted_committed_ = -1;
   LOG(INFO) << who_ << ": formatted (namespace " << info.namespace_id << ", cluster "
@@ -538,6 +539,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     writer_epoch_ = h.epoch;
     open_segment_ = txid;
     segments_[txid] = SegmentEntry{SegmentState{txid, txid - 1, true}, 0, true};
+    if (hint_segment_ == txid) hint_segment_ = -1;  // a new file under that start
     if (cache_.last_txid() + 1 != txid) cache_.Clear();
     LOG(INFO) << who_ << " epoch=" << h.epoch << ": started segment " << txid;
   }

@@ -211,6 +211,7 @@ class Journal {
   int64_t LastWrittenTxIdLocked() const;
 
   // Reads (journal_read.cc).
+  Result<EditsBatch> ReadCommitted(int64_t since_txid, int32_t max_txns);
   // Reads records [since, up_to] from one segment file, verifying them; appends to *out.
   Result<int64_t> ReadFromSegment(const SegmentEntry& seg, int64_t since, int64_t up_to,
                                   size_t max_bytes, std::string* out);

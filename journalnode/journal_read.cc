@@ -88,6 +88,15 @@ Result<int64_t> Journal::ReadFromSegment(const SegmentEntry& seg, int64_t since,
 }
 
 Result<EditsBatch> Journal::GetJournaledEdits(int64_t since_txid, int32_t max_txns) {
+  // A segment finalized or purged between listing and reading makes one attempt fail
+  // with an IOError; the next sees the new state.
+  for (int attempt = 1;; ++attempt) {
+    auto r = ReadCommitted(since_txid, max_txns);
+    if (r.ok() || r.status().code() != StatusCode::kIOError || attempt == 3) return r;
+  }
+}
+
+Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) {
   if (since_txid < 1 || max_txns < 1) {
     return Status::InvalidArgument(who_ +
                                    ": getJournaledEdits needs sinceTxId >= 1 and "

@@ -1,11 +1,11 @@
 #include "journalnode/client/journal_channel.h"
 
+#include <glog/logging.h>
+#include <thrift/TApplicationException.h>
+
 #include <chrono>
 #include <utility>
 #include <vector>
-
-#include <glog/logging.h>
-#include <thrift/TApplicationException.h>
 
 #include "JournalProtocol.h"
 #include "journal_types.h"
@@ -227,7 +227,8 @@ void JournalChannel::SenderLoop() {
     l.lock();
   };
   while (true) {
-    sender_cv_.wait(l, [&] { return stopping_ || (broken_ ? inflight_.empty() : !queue_.empty()); });
+    sender_cv_.wait(l,
+                    [&] { return stopping_ || (broken_ ? inflight_.empty() : !queue_.empty()); });
     if (stopping_) break;
     if (broken_) {
       // The receiver has failed everything in flight; start over on a new connection.
@@ -293,8 +294,8 @@ void JournalChannel::ReceiverLoop() {
     ChannelCall* call = inflight_.front().get();
     const bool was_broken = broken_;
     l.unlock();
-    Status s = was_broken ? Status::NetworkError(who_ + ": connection lost")
-                          : transport_->Recv(call);
+    Status s =
+        was_broken ? Status::NetworkError(who_ + ": connection lost") : transport_->Recv(call);
     l.lock();
     if (stopping_) break;  // Stop() fails what is left
     std::vector<std::unique_ptr<ChannelCall>> done;
@@ -318,11 +319,11 @@ void JournalChannel::ReceiverLoop() {
 
 // --- Calls. Each lambda pair writes one request and reads its answer. ---
 
-#define QJ_HEADER(h)                   \
-  t::RequestInfo ri;                   \
-  ri.journalId = journal_id;           \
-  ri.epoch = (h).epoch;                \
-  ri.ipcSerialNumber = serial;         \
+#define QJ_HEADER(h)           \
+  t::RequestInfo ri;           \
+  ri.journalId = journal_id;   \
+  ri.epoch = (h).epoch;        \
+  ri.ipcSerialNumber = serial; \
   ri.committedTxId = (h).committed_txid
 
 void JournalChannel::GetJournalState(ReplyCallback<JournalStateInfo> cb) {
@@ -422,8 +423,8 @@ void JournalChannel::Journal(const WriterHeader& h, int64_t segment_txid, int64_
       std::move(cb)));
 }
 
-void JournalChannel::FinalizeLogSegment(const WriterHeader& h, int64_t start_txid,
-                                        int64_t end_txid, ReplyCallback<Void> cb) {
+void JournalChannel::FinalizeLogSegment(const WriterHeader& h, int64_t start_txid, int64_t end_txid,
+                                        ReplyCallback<Void> cb) {
   const std::string journal_id = opts_.journal_id;
   Submit(std::make_unique<TypedCall<Void>>(
       "finalizeLogSegment", 64, address_.ToString(),

@@ -91,8 +91,8 @@ class JournalChannel {
   void PurgeLogs(const WriterHeader& h, int64_t min_txid_to_keep, ReplyCallback<Void> cb);
   void PrepareRecovery(const WriterHeader& h, int64_t segment_txid,
                        ReplyCallback<PrepareAnswer> cb);
-  void AcceptRecovery(const WriterHeader& h, const SegmentDesc& state,
-                      const std::string& from_peer, ReplyCallback<Void> cb);
+  void AcceptRecovery(const WriterHeader& h, const SegmentDesc& state, const std::string& from_peer,
+                      ReplyCallback<Void> cb);
   void GetJournaledEdits(int64_t since_txid, int32_t max_txns,
                          ReplyCallback<JournaledEditsInfo> cb);
 

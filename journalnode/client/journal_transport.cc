@@ -1,15 +1,14 @@
 #include "journalnode/client/journal_transport.h"
 
-#include <sys/socket.h>
-
-#include <chrono>
-#include <thread>
-
 #include <glog/logging.h>
+#include <sys/socket.h>
 #include <thrift/Thrift.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
+
+#include <chrono>
+#include <thread>
 
 #include "JournalProtocol.h"
 

@@ -1,12 +1,12 @@
 // qjournal: operator CLI for a journal quorum. See Usage() below.
 // Exit codes: 0 success, 1 unreachable quorum / failed operation, 2 bad arguments.
+#include <glog/logging.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <glog/logging.h>
 
 #include "common/cluster_config.h"
 #include "journalnode/client/qjournal_tool.h"
@@ -15,7 +15,8 @@ namespace {
 
 constexpr int kBadArgs = 2;
 
-const char* kUsage = R"(usage: qjournal [--journal_uri=qjournal://h:p;h:p;h:p/ns1 | --cluster_conf=FILE] <command>
+const char* kUsage =
+    R"(usage: qjournal [--journal_uri=qjournal://h:p;h:p;h:p/ns1 | --cluster_conf=FILE] <command>
 
 commands:
   format [--force] [--namespace_id=N --cluster_id=S]
@@ -150,7 +151,8 @@ int main(int argc, char** argv) {
 
   // 3. Run.
   if (cmd == "format") {
-    if (!o.has_ns) return BadArgs("format needs --namespace_id and --cluster_id (or --cluster_conf)");
+    if (!o.has_ns)
+      return BadArgs("format needs --namespace_id and --cluster_id (or --cluster_conf)");
     return qj::jn::RunFormat(o, std::cout, std::cerr);
   }
   if (cmd == "append") {

@@ -72,12 +72,13 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
     const auto& rep = r.replies[i];
     out << std::setw(23) << o.quorum.journalnodes[i].ToString();
     if (!rep || (!rep->ok() && rep->status.code() != StatusCode::kNotFormatted)) {
-      out << std::setw(10) << "no" << "("
-          << (rep ? rep->status.ToString() : std::string("no answer")) << ")\n";
+      out << std::setw(10) << "no"
+          << "(" << (rep ? rep->status.ToString() : std::string("no answer")) << ")\n";
       continue;
     }
     if (!rep->ok()) {
-      out << std::setw(10) << "yes" << std::setw(10) << "no" << "\n";
+      out << std::setw(10) << "yes" << std::setw(10) << "no"
+          << "\n";
       continue;
     }
     const JournalStateInfo& s = rep->value;
@@ -85,9 +86,9 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
     for (const auto& seg : s.segments) segs += (segs.empty() ? "" : " ") + seg.ToString();
     if (segs.empty()) segs = "-";
     if (!s.unavailable_reason.empty()) segs += "  UNAVAILABLE: " + s.unavailable_reason;
-    out << std::setw(10) << "yes" << std::setw(10) << (s.formatted ? "yes" : "no")
-        << std::setw(9) << s.promised_epoch << std::setw(7) << s.writer_epoch << std::setw(11)
-        << s.committed_txid << std::setw(14) << s.last_written_txid << std::setw(6)
+    out << std::setw(10) << "yes" << std::setw(10) << (s.formatted ? "yes" : "no") << std::setw(9)
+        << s.promised_epoch << std::setw(7) << s.writer_epoch << std::setw(11) << s.committed_txid
+        << std::setw(14) << s.last_written_txid << std::setw(6)
         << (max_written - std::max<int64_t>(s.last_written_txid, 0) < 0
                 ? 0
                 : max_written - std::max<int64_t>(s.last_written_txid, 0))

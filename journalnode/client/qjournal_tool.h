@@ -17,11 +17,11 @@ struct ToolOptions {
   // Namespace identity (from the cluster file or flags); has_ns false when unknown.
   bool has_ns = false;
   NamespaceInfo ns;
-  bool force = false;    // format
-  int64_t count = 0;     // append
-  int64_t size = 32;     // append: payload bytes per edit
-  int64_t from = 1;      // dump
-  int64_t max = -1;      // dump: -1 = all
+  bool force = false;  // format
+  int64_t count = 0;   // append
+  int64_t size = 32;   // append: payload bytes per edit
+  int64_t from = 1;    // dump
+  int64_t max = -1;    // dump: -1 = all
 };
 
 int RunFormat(const ToolOptions& o, std::ostream& out, std::ostream& err);

@@ -90,9 +90,9 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       std::string detail;
       for (size_t i = 0; i < st->replies.size(); ++i) {
         detail += "; " + channels[i]->address().ToString() + ": ";
-        detail += !st->replies[i] ? std::string("no answer")
-                                  : st->replies[i]->ok() ? std::string("ok")
-                                                         : st->replies[i]->status.ToString();
+        detail += !st->replies[i]        ? std::string("no answer")
+                  : st->replies[i]->ok() ? std::string("ok")
+                                         : st->replies[i]->status.ToString();
       }
       std::string msg = what + ": " + std::to_string(ok) + " of " + std::to_string(total) +
                         " succeeded, need " + std::to_string(need) + detail;

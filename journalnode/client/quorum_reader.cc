@@ -1,8 +1,8 @@
 // The quorum reader and the administrative calls (format, isFormatted). Contract in
 // quorum_writer.h.
-#include <algorithm>
-
 #include <glog/logging.h>
+
+#include <algorithm>
 
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
@@ -70,8 +70,7 @@ Result<std::vector<EditRecord>> QuorumReaderImpl::ReadFrom(size_t node, int64_t 
   if (e.first_txid != from_txid || e.num_txns < 0 || e.num_txns > max_txns) {
     return Status::Corruption(where + ": asked for " + std::to_string(max_txns) +
                               " edits from txid " + std::to_string(from_txid) + ", got " +
-                              std::to_string(e.num_txns) + " from " +
-                              std::to_string(e.first_txid));
+                              std::to_string(e.num_txns) + " from " + std::to_string(e.first_txid));
   }
   Status s = ValidateRecords(e.records, from_txid, e.num_txns);
   if (!s.ok()) return s.Prepend(where + " getJournaledEdits");
@@ -127,12 +126,11 @@ std::unique_ptr<QuorumReader> QuorumReader::Create(const QuorumOptions& opts) {
 Status FormatJournal(const QuorumOptions& opts, const NamespaceInfo& ns, bool force) {
   auto channels = MakeChannels(opts);
   const auto chans = ChannelPointers(channels);
-  auto r = CallQuorum<Void>(chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms * 2,
-                            opts.name + " " + opts.journal_id + ": format",
-                            [&](JournalChannel& c, ReplyCallback<Void> cb) {
-                              c.Format(ns, force, cb);
-                            },
-                            /*wait_all=*/true);
+  auto r = CallQuorum<Void>(
+      chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms * 2,
+      opts.name + " " + opts.journal_id + ": format",
+      [&](JournalChannel& c, ReplyCallback<Void> cb) { c.Format(ns, force, cb); },
+      /*wait_all=*/true);
   if (r.status.ok()) {
     LOG(INFO) << opts.name << " " << opts.journal_id << ": formatted on " << chans.size()
               << " journalnodes (namespace " << ns.namespace_id << ", cluster " << ns.cluster_id
@@ -145,10 +143,11 @@ Result<bool> IsJournalFormatted(const QuorumOptions& opts) {
   auto channels = MakeChannels(opts);
   const auto chans = ChannelPointers(channels);
   const int majority = MajorityOf(chans.size());
-  auto r = CallQuorum<bool>(chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms,
-                            opts.name + " " + opts.journal_id + ": isFormatted",
-                            [](JournalChannel& c, ReplyCallback<bool> cb) { c.IsFormatted(cb); },
-                            /*wait_all=*/true);
+  auto r = CallQuorum<bool>(
+      chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms,
+      opts.name + " " + opts.journal_id + ": isFormatted",
+      [](JournalChannel& c, ReplyCallback<bool> cb) { c.IsFormatted(cb); },
+      /*wait_all=*/true);
   if (r.successes() < majority) return r.status;
   int yes = 0;
   for (const auto& rep : r.replies) yes += (rep && rep->ok() && rep->value) ? 1 : 0;

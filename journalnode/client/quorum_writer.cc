@@ -6,6 +6,9 @@
 // receiver threads, which run the reply callbacks. One mutex (mu_) guards all writer
 // state; it is never held while calling into a channel (a channel may run a callback,
 // which takes mu_, on the calling thread).
+#include "journalnode/client/quorum_writer.h"
+
+#include <glog/logging.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -15,11 +18,8 @@
 #include <mutex>
 #include <thread>
 
-#include <glog/logging.h>
-
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
-#include "journalnode/client/quorum_writer.h"
 #include "journalnode/client/recovery.h"
 
 namespace qj::jn {
@@ -42,7 +42,9 @@ class QuorumWriterImpl final : public QuorumWriter {
   ~QuorumWriterImpl() override { Close(); }
 
   Status BecomeWriterAndRecover();
-  void StartLoop() { loop_ = std::thread([this] { BatchLoop(); }); }
+  void StartLoop() {
+    loop_ = std::thread([this] { BatchLoop(); });
+  }
 
   int64_t epoch() const override { return epoch_; }
   int64_t last_txid() const override {
@@ -73,14 +75,14 @@ class QuorumWriterImpl final : public QuorumWriter {
   };
   // The writer's view of one journalnode in the current segment.
   struct Node {
-    int64_t acked = -1;          // highest txid durable on it (this segment)
-    int64_t sent = -1;           // highest txid handed to its channel (this generation)
-    bool in_pipeline = false;    // takes part in the current segment
-    int64_t generation = 0;      // bumped on failure: replies of older batches are ignored
-    int inflight = 0;            // journal calls of this generation not answered yet
-    bool probing = false;        // after a failure: one batch at a time until it answers
-    int64_t retry_at_ns = 0;     // no batch before this (after a failure)
-    int64_t last_call_ns = 0;    // for idle heartbeats
+    int64_t acked = -1;        // highest txid durable on it (this segment)
+    int64_t sent = -1;         // highest txid handed to its channel (this generation)
+    bool in_pipeline = false;  // takes part in the current segment
+    int64_t generation = 0;    // bumped on failure: replies of older batches are ignored
+    int inflight = 0;          // journal calls of this generation not answered yet
+    bool probing = false;      // after a failure: one batch at a time until it answers
+    int64_t retry_at_ns = 0;   // no batch before this (after a failure)
+    int64_t last_call_ns = 0;  // for idle heartbeats
   };
   struct Batch {
     int node;
@@ -126,15 +128,15 @@ class QuorumWriterImpl final : public QuorumWriter {
   std::condition_variable loop_cv_;
   // Notified when committed_txid_ advances, the buffer shrinks, or the writer fails.
   std::condition_variable commit_cv_;
-  Status health_;                     // GUARDED_BY(mu_)
-  bool closing_ = false;              // GUARDED_BY(mu_)
-  int64_t last_txid_ = 0;             // GUARDED_BY(mu_)
-  int64_t committed_txid_ = 0;        // GUARDED_BY(mu_)
-  int64_t segment_start_ = -1;        // GUARDED_BY(mu_), -1 when no segment is open
-  std::deque<Entry> buffer_;          // GUARDED_BY(mu_): not yet acked by every node
-  size_t buffer_bytes_ = 0;           // GUARDED_BY(mu_)
-  std::vector<Node> nodes_;           // GUARDED_BY(mu_)
-  WriterStats stats_;                 // GUARDED_BY(mu_)
+  Status health_;               // GUARDED_BY(mu_)
+  bool closing_ = false;        // GUARDED_BY(mu_)
+  int64_t last_txid_ = 0;       // GUARDED_BY(mu_)
+  int64_t committed_txid_ = 0;  // GUARDED_BY(mu_)
+  int64_t segment_start_ = -1;  // GUARDED_BY(mu_), -1 when no segment is open
+  std::deque<Entry> buffer_;    // GUARDED_BY(mu_): not yet acked by every node
+  size_t buffer_bytes_ = 0;     // GUARDED_BY(mu_)
+  std::vector<Node> nodes_;     // GUARDED_BY(mu_)
+  WriterStats stats_;           // GUARDED_BY(mu_)
   std::thread loop_;
 };
 
@@ -179,11 +181,9 @@ Status QuorumWriterImpl::BecomeWriterAndRecover() {
   QuorumResult<int64_t> epochs;
   for (int attempt = 1;; ++attempt) {
     const int64_t proposal = max_promised + 1;
-    epochs = CallQuorum<int64_t>(chans, majority, timeout,
-                                 who + ": newEpoch " + std::to_string(proposal),
-                                 [&](JournalChannel& c, ReplyCallback<int64_t> cb) {
-                                   c.NewEpoch(ns_, proposal, cb);
-                                 });
+    epochs = CallQuorum<int64_t>(
+        chans, majority, timeout, who + ": newEpoch " + std::to_string(proposal),
+        [&](JournalChannel& c, ReplyCallback<int64_t> cb) { c.NewEpoch(ns_, proposal, cb); });
     if (epochs.status.ok()) {
       epoch_ = proposal;
       break;
@@ -233,10 +233,9 @@ Status QuorumWriterImpl::BecomeWriterAndRecover() {
     if (choice->node >= 0) {
       const std::string from = chans[choice->node]->address().ToString();
       const SegmentDesc seg = choice->segment;
-      auto acc = CallQuorum<Void>(chans, majority, timeout, Who() + ": acceptRecovery",
-                                  [&](JournalChannel& c, ReplyCallback<Void> cb) {
-                                    c.AcceptRecovery(h, seg, from, cb);
-                                  });
+      auto acc = CallQuorum<Void>(
+          chans, majority, timeout, Who() + ": acceptRecovery",
+          [&](JournalChannel& c, ReplyCallback<Void> cb) { c.AcceptRecovery(h, seg, from, cb); });
       QJ_RETURN_IF_ERROR(acc.status);
       WriterHeader fh{epoch_, end};
       auto fin = CallQuorum<Void>(chans, majority, timeout, Who() + ": finalizeLogSegment",
@@ -322,12 +321,10 @@ Status QuorumWriterImpl::FinalizeSegment() {
     h = HeaderLocked();
   }
   const auto chans = Channels();
-  auto r = CallQuorum<Void>(chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
-                            Who() + ": finalizeLogSegment " + std::to_string(start) + "-" +
-                                std::to_string(end),
-                            [&](JournalChannel& c, ReplyCallback<Void> cb) {
-                              c.FinalizeLogSegment(h, start, end, cb);
-                            });
+  auto r = CallQuorum<Void>(
+      chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
+      Who() + ": finalizeLogSegment " + std::to_string(start) + "-" + std::to_string(end),
+      [&](JournalChannel& c, ReplyCallback<Void> cb) { c.FinalizeLogSegment(h, start, end, cb); });
   std::lock_guard<std::mutex> l(mu_);
   if (r.successes() < MajorityOf(chans.size())) {
     FailLocked(r.status);
@@ -349,11 +346,10 @@ Status QuorumWriterImpl::Purge(int64_t min_txid_to_keep) {
   QJ_RETURN_IF_ERROR(health());
   const WriterHeader h = Header();
   const auto chans = Channels();
-  auto r = CallQuorum<Void>(chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
-                            Who() + ": purgeLogs " + std::to_string(min_txid_to_keep),
-                            [&](JournalChannel& c, ReplyCallback<Void> cb) {
-                              c.PurgeLogs(h, min_txid_to_keep, cb);
-                            });
+  auto r = CallQuorum<Void>(
+      chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
+      Who() + ": purgeLogs " + std::to_string(min_txid_to_keep),
+      [&](JournalChannel& c, ReplyCallback<Void> cb) { c.PurgeLogs(h, min_txid_to_keep, cb); });
   if (r.status.IsStaleEpoch()) Fail(r.status);
   if (r.successes() >= MajorityOf(chans.size())) return Status::OK();
   return r.status;
@@ -398,11 +394,9 @@ Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
     if (closing_) return Status::IllegalState(Who() + ": writer closed");
     if (txid > last_txid_) {
       return Status::InvalidArgument(Who() + ": WaitCommitted(" + std::to_string(txid) +
-                                     ") past the last appended txid " +
-                                     std::to_string(last_txid_));
+                                     ") past the last appended txid " + std::to_string(last_txid_));
     }
-    if (commit_cv_.wait_until(l, deadline) == std::cv_status::timeout &&
-        committed_txid_ < txid) {
+    if (commit_cv_.wait_until(l, deadline) == std::cv_status::timeout && committed_txid_ < txid) {
       QJ_RETURN_IF_ERROR(health_);
       return Status::TimedOut(Who() + ": txid " + std::to_string(txid) + " not committed after " +
                               std::to_string(timeout_ms) + " ms (committed " +
@@ -431,8 +425,8 @@ void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
       size_t idx = static_cast<size_t>(n.sent + 1 - BufferFrontTxid());
       const int64_t first = n.sent + 1;
       while (idx < buffer_.size() &&
-             (records->empty() || records->size() + buffer_[idx].bytes.size() <=
-                                      opts_.max_batch_bytes)) {
+             (records->empty() ||
+              records->size() + buffer_[idx].bytes.size() <= opts_.max_batch_bytes)) {
         records->append(buffer_[idx].bytes);
         ++idx;
       }
@@ -524,8 +518,8 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
                    << ", no longer buffered; out until the next segment";
       n.in_pipeline = false;
     } else if (r.status.IsOutOfSync()) {
-      LOG(WARNING) << Who() << ": jn" << b.node << " out of sync, out until the next segment: "
-                   << r.status;
+      LOG(WARNING) << Who() << ": jn" << b.node
+                   << " out of sync, out until the next segment: " << r.status;
       n.in_pipeline = false;
     } else {
       n.sent = n.acked;

@@ -44,8 +44,8 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
     const PrepareAnswer& a = *answers[i];
     max_committed = std::max(max_committed, a.last_committed_txid);
     if (HasSegment(a) && a.segment->start_txid != segment_txid) {
-      return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) +
-                                  ": jn" + std::to_string(i) + " answered with segment " +
+      return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) + ": jn" +
+                                  std::to_string(i) + " answered with segment " +
                                   a.segment->ToString());
     }
     if (best < 0 || CompareRecoveryAnswers(a, *answers[best]) > 0) best = static_cast<int>(i);
@@ -72,10 +72,10 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
     choice.end_txid = segment_txid - 1;
   }
   if (choice.end_txid < max_committed) {
-    return Status::IllegalState(
-        "recovery of segment " + std::to_string(segment_txid) + ": best choice " +
-        choice.ToString() + " ends below committed txid " + std::to_string(max_committed) +
-        " reported by a journalnode; refusing to drop committed edits");
+    return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) +
+                                ": best choice " + choice.ToString() +
+                                " ends below committed txid " + std::to_string(max_committed) +
+                                " reported by a journalnode; refusing to drop committed edits");
   }
   return choice;
 }
