@@ -151,7 +151,18 @@ void Controller::StepStandby(const HealthSnapshot& snap) {
     monitor_.ForgetHaState();
     return;
   }
-  // 3. Contend for the lease.
+  // 3. A namenode that is unhealthy while not active under our lease (typically fenced by
+  // a newer epoch after a pause) recovers through a transition to standby (it reloads its
+  // namespace and tails again). Making it standby is always safe: it holds no lease.
+  if (snap.state == HealthState::kUnhealthy && now >= next_recover_nanos_) {
+    next_recover_nanos_ = now + 1000 * kNanosPerMilli;
+    Status s = quick_target_.TransitionToStandby(th::RequestSource::REQUEST_BY_FAILOVERD);
+    LOG(INFO) << self_.id << " failoverd: namenode unhealthy (" << snap.reason
+              << "); transitionToStandby to recover: " << (s.ok() ? "done" : s.ToString());
+    monitor_.ForgetHaState();
+    return;
+  }
+  // 4. Contend for the lease.
   if (!contending || now < next_try_nanos_) return;
   const int64_t jitter =
       std::uniform_int_distribution<int64_t>(0, opts_.acquire_interval_ms / 4)(rng_);

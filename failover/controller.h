@@ -15,6 +15,8 @@
 //  * A namenode that reports itself active while this controller does not hold the lease
 //    for it (a paused active that woke up, a restarted failoverd) is demoted, never
 //    adopted: it may have been superseded and would serve stale reads under a new lease.
+//  * A namenode that is UNHEALTHY while not active under our lease (fenced after a pause)
+//    is sent transitionToStandby at most once a second: that is how it reloads and rejoins.
 //  * cedeActive: demote, release, stay out for the given time. gracefulFailover: ask the
 //    peer's controller to cede, then take the lease at once (retrying for a while).
 //
@@ -114,6 +116,7 @@ class Controller {
   NamenodeTarget quick_target_;       // GUARDED_BY(op_mu_), rpc timeout
   int64_t next_renew_nanos_ = 0;      // GUARDED_BY(op_mu_)
   int64_t next_try_nanos_ = 0;        // GUARDED_BY(op_mu_)
+  int64_t next_recover_nanos_ = 0;    // GUARDED_BY(op_mu_)
   bool release_at_deadline_ = false;  // GUARDED_BY(op_mu_)
   std::mt19937 rng_;                  // GUARDED_BY(op_mu_)
 

@@ -11,19 +11,33 @@ NamenodeTarget::NamenodeTarget(NamenodeInfo nn, int64_t timeout_ms)
 
 template <typename Fn>
 Status NamenodeTarget::Invoke(const char* what, Fn&& fn) {
-  auto client = conn_.Get(&last_refused_);
-  if (!client.ok()) return client.status().Prepend(nn_.id + " " + what);
-  try {
-    fn(**client);
-    return Status::OK();
-  } catch (const th::HealthCheckFailedException& e) {
-    return Status::Unavailable(nn_.id + " " + what + ": unhealthy: " + e.message);
-  } catch (const th::ServiceFailedException& e) {
-    return Status::IllegalState(nn_.id + " " + what + ": " + e.message);
-  } catch (const apache::thrift::TException& e) {
-    conn_.Reset();
-    return Status::NetworkError(nn_.id + " " + what + " (" + nn_.rpc().ToString() +
-                                "): " + e.what());
+  // A cached connection may belong to a namenode process that has since died (and maybe
+  // restarted): if it breaks without a timeout, try once more on a fresh connection.
+  // Every HA call is safe to repeat (transitions and renewals are idempotent in effect).
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = conn_.connected();
+    auto client = conn_.Get(&last_refused_);
+    if (!client.ok()) return client.status().Prepend(nn_.id + " " + what);
+    try {
+      fn(**client);
+      return Status::OK();
+    } catch (const th::HealthCheckFailedException& e) {
+      return Status::Unavailable(nn_.id + " " + what + ": unhealthy: " + e.message);
+    } catch (const th::ServiceFailedException& e) {
+      return Status::IllegalState(nn_.id + " " + what + ": " + e.message);
+    } catch (const apache::thrift::transport::TTransportException& e) {
+      conn_.Reset();
+      if (reused && attempt == 0 &&
+          e.getType() != apache::thrift::transport::TTransportException::TIMED_OUT) {
+        continue;
+      }
+      return Status::NetworkError(nn_.id + " " + what + " (" + nn_.rpc().ToString() +
+                                  "): " + e.what());
+    } catch (const apache::thrift::TException& e) {
+      conn_.Reset();
+      return Status::NetworkError(nn_.id + " " + what + " (" + nn_.rpc().ToString() +
+                                  "): " + e.what());
+    }
   }
 }
 

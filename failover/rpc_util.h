@@ -69,6 +69,7 @@ class ThriftConn {
     }
   }
   const HostPort& peer() const { return peer_; }
+  bool connected() const { return client_ != nullptr; }
 
  private:
   const HostPort peer_;

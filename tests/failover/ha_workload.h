@@ -45,7 +45,7 @@ struct ThreadLog {
 struct WorkloadOptions {
   int writers = 2;
   bool probers = true;
-  int64_t rpc_timeout_ms = 5000;
+  int64_t rpc_timeout_ms = 2000;
   // An op that finds no active namenode for this long is given up (counted as failed).
   int64_t op_budget_ms = 30000;
   int64_t backoff_ms = 5;

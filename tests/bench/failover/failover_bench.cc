@@ -1,0 +1,260 @@
+// Failover time benchmark (issue 4): time from a fault to the first operation
+// acknowledged by the new active namenode, p50 / p99 / max over N trials per scenario,
+// on a real 3-journalnode, 2-namenode, 2-failoverd cluster (tests/support/ha_cluster.h)
+// with the default timings of conf/cluster.conf unless flags say otherwise.
+//
+// Scenarios:
+//   kill_nn    SIGKILL the active namenode (its failoverd alive)   target p99 <= 1 s
+//   kill_host  SIGKILL the active namenode and its failoverd       target p99 <= lease + 1 s
+//   stop_nn    SIGSTOP the active namenode (a hang)                target p99 <= health
+//                                                                   timeout + lease + 1 s
+//   graceful   haadmin -failover ACTIVE OTHER                      target p99 <= 300 ms and
+//                                                                   no client op fails
+// A single client thread runs mkdirs back to back (retrying on the other namenode on
+// NOT_ACTIVE / refused connections); between trials the faulted daemons are restarted (or
+// resumed) and the cluster settles (both failoverds see a healthy namenode).
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "FailoverController.h"
+#include "failover/rpc_util.h"
+#include "failover_types.h"
+#include "tests/failover/ha_workload.h"
+#include "tests/support/ha_cluster.h"
+
+DEFINE_int32(trials, 20, "Trials per scenario.");
+DEFINE_string(scenarios, "kill_nn,kill_host,stop_nn,graceful", "Comma list of scenarios.");
+DEFINE_int64(lease_duration_ms, 3000, "lease.duration_ms");
+DEFINE_double(lease_drift, 0.05, "lease.drift");
+DEFINE_int64(lease_margin_ms, 200, "lease.margin_ms");
+DEFINE_int64(renew_interval_ms, 500, "lease.renew_interval_ms");
+DEFINE_int64(acquire_interval_ms, 100, "lease.acquire_interval_ms");
+DEFINE_int64(health_interval_ms, 200, "health.interval_ms");
+DEFINE_int64(health_timeout_ms, 1000, "health.timeout_ms");
+DEFINE_bool(print_samples, true, "Print every trial's figure, sorted.");
+DEFINE_int64(client_rpc_timeout_ms, 1000,
+             "Client call timeout: how long it waits on a silent namenode before trying the "
+             "other one.");
+
+namespace qj::testing {
+namespace {
+
+namespace th = qjournal::thrift;
+
+int64_t MonoNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool WaitUntil(const std::function<bool()>& pred, int timeout_ms) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// The failoverd of namenode i reports a healthy namenode.
+bool FailoverdSeesHealthy(const HaCluster& c, int i) {
+  fo::ThriftConn<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), 500);
+  auto cl = conn.Get();
+  if (!cl.ok()) return false;
+  try {
+    th::FailoverStatus st;
+    (*cl)->getStatus(st);
+    return st.health == "HEALTHY";
+  } catch (const apache::thrift::TException&) {
+    return false;
+  }
+}
+
+struct Trial {
+  double ms = -1;          // fault -> first ack by the new active; -1 = failed
+  int64_t failed_ops = 0;  // client ops that got a non-retriable error or gave up
+};
+
+class Bench {
+ public:
+  explicit Bench(HaCluster* c) : c_(*c) {}
+
+  // Runs one trial of `scenario`; leaves the cluster healthy with one active namenode.
+  Trial Run(const std::string& scenario) {
+    Trial t;
+    const int a = c_.WaitForActive(30000);
+    if (a < 0) return t;
+    const int b = 1 - a;
+    WorkloadOptions wo;
+    wo.writers = 1;
+    wo.probers = false;
+    wo.backoff_ms = 1;
+    // A client gives up on a silent namenode after this long and tries the other one.
+    wo.rpc_timeout_ms = FLAGS_client_rpc_timeout_ms;
+    HaWorkload w(c_.conf().namenodes, wo);
+    w.Start();
+    if (!WaitUntil([&] { return w.acked_count() >= 20; }, 20000)) return t;
+    // 1. The fault.
+    const int64_t t_fault = MonoNs();
+    std::string out;
+    if (scenario == "kill_nn") {
+      c_.namenode(a).Kill();
+    } else if (scenario == "kill_host") {
+      c_.failoverd(a).Kill();
+      c_.namenode(a).Kill();
+    } else if (scenario == "stop_nn") {
+      c_.namenode(a).Stop();
+    } else if (scenario == "graceful") {
+      if (c_.Haadmin({"-failover", c_.nn_id(a), c_.nn_id(b)}, &out) != 0) {
+        LOG(ERROR) << "haadmin -failover: " << out;
+      }
+    }
+    // 2. Wait for the first acknowledgement by the new active.
+    const bool ok = WaitUntil([&] { return w.last_ack_ns(b) > t_fault; }, 60000);
+    w.Stop();
+    if (ok) {
+      for (const auto& l : w.logs()) {
+        for (const auto& call : l.calls) {
+          if (call.nn == b && call.result == CallResult::kOk && call.recv_ns > t_fault) {
+            t.ms = static_cast<double>(call.recv_ns - t_fault) / 1e6;
+            break;
+          }
+        }
+      }
+    }
+    for (const auto& l : w.logs()) {
+      t.failed_ops += l.failed_ops;
+      for (const auto& call : l.calls) {
+        if (call.result == CallResult::kError) ++t.failed_ops;
+      }
+    }
+    // 3. Repair: restart or resume what the fault took down; wait until both failoverds
+    // see a healthy namenode again.
+    if (scenario == "kill_nn" || scenario == "kill_host") {
+      Status s = c_.StartNamenode(a);
+      if (!s.ok()) LOG(ERROR) << s;
+      if (scenario == "kill_host") {
+        s = c_.StartFailoverd(a);
+        if (!s.ok()) LOG(ERROR) << s;
+      }
+    } else if (scenario == "stop_nn") {
+      c_.namenode(a).Continue();
+    }
+    if (!c_.WaitForState(a, "standby", 60000) ||
+        !WaitUntil([&] { return FailoverdSeesHealthy(c_, a) && FailoverdSeesHealthy(c_, b); },
+                   30000)) {
+      LOG(ERROR) << "cluster did not settle after " << scenario << "; logs in " << c_.dir();
+    }
+    return t;
+  }
+
+ private:
+  HaCluster& c_;
+};
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+int Main() {
+  HaClusterOptions o;
+  o.lease_duration_ms = FLAGS_lease_duration_ms;
+  o.lease_drift = FLAGS_lease_drift;
+  o.lease_margin_ms = FLAGS_lease_margin_ms;
+  o.renew_interval_ms = FLAGS_renew_interval_ms;
+  o.acquire_interval_ms = FLAGS_acquire_interval_ms;
+  o.health_interval_ms = FLAGS_health_interval_ms;
+  o.health_timeout_ms = FLAGS_health_timeout_ms;
+  HaCluster c(o);
+  Status s = c.Start();
+  if (!s.ok()) {
+    std::fprintf(stderr, "failover_bench: cluster did not start: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (c.WaitForActive(30000) < 0) {
+    std::fprintf(stderr, "failover_bench: no active namenode; logs in %s\n", c.dir().c_str());
+    return 1;
+  }
+  std::printf(
+      "settings: lease.duration_ms=%lld lease.drift=%.3f lease.margin_ms=%lld "
+      "lease.renew_interval_ms=%lld lease.acquire_interval_ms=%lld health.interval_ms=%lld "
+      "health.timeout_ms=%lld; trials=%d; 1 client thread (mkdirs, call timeout %lld ms); 3 JN + "
+      "2 NN + 2 failoverd on 127.0.0.1\n",
+      static_cast<long long>(o.lease_duration_ms), o.lease_drift,
+      static_cast<long long>(o.lease_margin_ms), static_cast<long long>(o.renew_interval_ms),
+      static_cast<long long>(o.acquire_interval_ms), static_cast<long long>(o.health_interval_ms),
+      static_cast<long long>(o.health_timeout_ms), FLAGS_trials,
+      static_cast<long long>(FLAGS_client_rpc_timeout_ms));
+  std::printf("%-10s %8s %8s %8s %8s  %-28s %s\n", "scenario", "p50_ms", "p99_ms", "max_ms",
+              "failed", "target", "client_ops_failed");
+  std::fflush(stdout);
+  Bench bench(&c);
+  std::stringstream ss(FLAGS_scenarios);
+  std::string scenario;
+  int rc = 0;
+  while (std::getline(ss, scenario, ',')) {
+    std::vector<double> ms;
+    int failed_trials = 0;
+    int64_t failed_ops = 0;
+    for (int i = 0; i < FLAGS_trials; ++i) {
+      Trial t = bench.Run(scenario);
+      if (t.ms < 0) {
+        ++failed_trials;
+      } else {
+        ms.push_back(t.ms);
+      }
+      failed_ops += t.failed_ops;
+    }
+    std::string target;
+    if (scenario == "kill_nn") target = "p99 <= 1000";
+    if (scenario == "kill_host") target = "p99 <= " + std::to_string(o.lease_duration_ms + 1000);
+    if (scenario == "stop_nn") {
+      target = "p99 <= " + std::to_string(o.health_timeout_ms + o.lease_duration_ms + 1000);
+    }
+    if (scenario == "graceful") target = "p99 <= 300, 0 client failures";
+    if (ms.empty()) {
+      std::printf("%-10s %8s %8s %8s %8d  %-28s %lld\n", scenario.c_str(), "-", "-", "-",
+                  failed_trials, target.c_str(), static_cast<long long>(failed_ops));
+      rc = 1;
+    } else {
+      std::printf("%-10s %8.0f %8.0f %8.0f %8d  %-28s %lld\n", scenario.c_str(),
+                  Percentile(ms, 0.5), Percentile(ms, 0.99),
+                  *std::max_element(ms.begin(), ms.end()), failed_trials, target.c_str(),
+                  static_cast<long long>(failed_ops));
+    }
+    if (FLAGS_print_samples) {
+      std::sort(ms.begin(), ms.end());
+      std::printf("  %s samples (ms):", scenario.c_str());
+      for (double x : ms) std::printf(" %.0f", x);
+      std::printf("\n");
+    }
+    std::fflush(stdout);
+    if (failed_trials > 0) rc = 1;
+  }
+  return rc;
+}
+
+}  // namespace
+}  // namespace qj::testing
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(
+      "failover_bench [--trials=20] [--scenarios=kill_nn,kill_host,stop_nn,graceful]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  return qj::testing::Main();
+}
