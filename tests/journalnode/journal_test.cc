@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "common/file_util.h"
 #include "tests/journalnode/journal_test_util.h"
@@ -364,6 +365,47 @@ TEST_F(JournalTest, StartSegment_OverUncommittedLeftover_MovesItAside_OverCommit
   // Now txid 1 is committed: a new writer may not start over it.
   ASSERT_TRUE(j->NewEpoch(Ns(), 3).ok());
   EXPECT_TRUE(j->StartLogSegment(Hdr(3, 1, 1), 1, 1).IsOutOfSync());
+}
+
+// Reads and state queries never wait behind a batch's fdatasync.
+TEST_F(JournalTest, ReadsDoNotWaitBehindAnFdatasync) {
+  auto j = Writing();
+  ASSERT_OK(j->JournalEdits(Hdr(1, 2, -1), 1, 1, 5, Records(1, 5)));
+  ASSERT_OK(j->Heartbeat(Hdr(1, 3, 5)));
+  ops_.block_syncs = true;
+  std::thread writer(
+      [&] { EXPECT_TRUE(j->JournalEdits(Hdr(1, 4, 5), 1, 6, 1, Records(6, 1)).ok()); });
+  while (ops_.blocked.load() == 0) std::this_thread::yield();  // the writer is in fdatasync
+  auto e = j->GetJournaledEdits(1, 100);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->num_txns, 5);
+  EXPECT_TRUE(j->GetState().ok());
+  EXPECT_TRUE(j->GetEditLogManifest(1, true).ok());
+  EXPECT_EQ(j->GetState()->last_written_txid, 5);  // 6 is not durable yet
+  ops_.Unblock();
+  writer.join();
+  EXPECT_EQ(j->GetState()->last_written_txid, 6);
+}
+
+// Start-up trusts finalized names: it opens only the in-progress segment.
+TEST_F(JournalTest, StartupDoesNotReadFinalizedSegments) {
+  {
+    auto j = Writing();
+    int64_t txid = 1;
+    for (int seg = 0; seg < 20; ++seg) {
+      if (seg > 0) ASSERT_OK(j->StartLogSegment(Hdr(1, 100 + 3 * seg, txid - 1), txid, 1));
+      ASSERT_OK(j->JournalEdits(Hdr(1, 101 + 3 * seg, txid - 1), txid, txid, 3, Records(txid, 3)));
+      ASSERT_OK(j->FinalizeLogSegment(Hdr(1, 102 + 3 * seg, txid + 2), txid, txid + 2));
+      txid += 3;
+    }
+    ASSERT_OK(j->StartLogSegment(Hdr(1, 200, 60), 61, 1));
+  }
+  const int before = ops_.opens_of("/edits_0");
+  auto j = Open();
+  EXPECT_EQ(ops_.opens_of("/edits_0"), before);
+  EXPECT_EQ(j->GetState()->segments.size(), 21u);
+  EXPECT_EQ(j->GetJournaledEdits(1, 1000)->num_txns, 60);  // read (and verified) on demand
+  EXPECT_GT(ops_.opens_of("/edits_0"), before);
 }
 
 }  // namespace

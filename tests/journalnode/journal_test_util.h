@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/edit_record.h"
@@ -50,11 +52,33 @@ class LocalPeers final : public PeerClient {
 };
 
 // POSIX files whose DataSync / FullSync fail while fail_syncs is set.
+// While block_syncs is set, DataSync waits until Unblock() (counting the waiters).
+// Counts opens of each file name.
 class FaultyFileOps final : public PosixFileOps {
  public:
   std::atomic<bool> fail_syncs{false};
+  std::atomic<bool> block_syncs{false};
+  std::atomic<int> blocked{0};
+
+  void Unblock() {
+    std::lock_guard<std::mutex> l(mu_);
+    block_syncs = false;
+    cv_.notify_all();
+  }
+  int opens_of(const std::string& name_part) {
+    std::lock_guard<std::mutex> l(mu_);
+    int n = 0;
+    for (const auto& [path, count] : opens_) {
+      if (path.find(name_part) != std::string::npos) n += count;
+    }
+    return n;
+  }
 
   Result<std::unique_ptr<SegmentFile>> Open(const std::string& path, Mode mode) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++opens_[path];
+    }
     auto f = PosixFileOps::Open(path, mode);
     if (!f.ok()) return f.status();
     return std::unique_ptr<SegmentFile>(new File(std::move(f).value(), this));
@@ -72,6 +96,11 @@ class FaultyFileOps final : public PosixFileOps {
     Status ReadAt(uint64_t o, size_t n, std::string* out) override { return f_->ReadAt(o, n, out); }
     Status DataSync() override {
       if (ops_->fail_syncs) return Status::IOError("injected: fdatasync " + path() + " failed");
+      if (ops_->block_syncs) {
+        std::unique_lock<std::mutex> l(ops_->mu_);
+        ++ops_->blocked;
+        ops_->cv_.wait(l, [this] { return !ops_->block_syncs; });
+      }
       return f_->DataSync();
     }
     Status FullSync() override {
@@ -86,6 +115,10 @@ class FaultyFileOps final : public PosixFileOps {
     std::unique_ptr<SegmentFile> f_;
     FaultyFileOps* ops_;
   };
+
+  std::mutex mu_;
+  std::condition_variable cv_;  // notified by Unblock()
+  std::map<std::string, int> opens_;
 };
 
 }  // namespace qj::jn::testutil
