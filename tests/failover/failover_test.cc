@@ -149,8 +149,16 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   ASSERT_TRUE(c.WaitForState(b, "active", 20000)) << "logs in " << c.dir();
   ASSERT_TRUE(WaitForAcks(w, 50));
   c.namenode(a).Continue();
-  // It wakes up past its lease deadline: demoted by its failoverd, it rejoins as standby.
+  // It wakes up past its lease deadline: demoted by its failoverd, it rejoins as a healthy
+  // standby.
   EXPECT_TRUE(c.WaitForState(a, "standby", 20000));
+  std::string out;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return c.Haadmin({"-checkHealth", c.nn_id(a)}, &out) == 0;
+      },
+      20000))
+      << out;
   ASSERT_TRUE(WaitForAcks(w, 50));
   w.Stop();
   // Nothing sent to the old active after it was paused was answered as active.

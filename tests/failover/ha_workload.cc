@@ -155,6 +155,13 @@ std::vector<std::string> HaWorkload::AllAcked() const {
 }
 
 std::vector<std::string> HaWorkload::FindDualActivity() const {
+  std::vector<std::string> ids;
+  for (const auto& nn : nns_) ids.push_back(nn.id);
+  return FindDualActivity(logs_, ids);
+}
+
+std::vector<std::string> HaWorkload::FindDualActivity(const std::vector<ThreadLog>& logs_,
+                                                      const std::vector<std::string>& ids) {
   struct Run {
     int nn;
     int64_t from, to;  // certainly active throughout [from, to]
@@ -186,8 +193,8 @@ std::vector<std::string> HaWorkload::FindDualActivity() const {
     for (const CallRecord* c : oks) {
       if (c->nn != run.nn && c->send_ns >= run.from && c->recv_ns <= run.to) {
         std::ostringstream m;
-        m << nns_[run.nn].id << " was active throughout [" << run.from << ", " << run.to << "] ("
-          << run.who << ") while " << nns_[c->nn].id << " answered as active in [" << c->send_ns
+        m << ids[run.nn] << " was active throughout [" << run.from << ", " << run.to << "] ("
+          << run.who << ") while " << ids[c->nn] << " answered as active in [" << c->send_ns
           << ", " << c->recv_ns << "]";
         proofs.push_back(m.str());
         if (proofs.size() >= 10) return proofs;

@@ -75,6 +75,9 @@ class HaWorkload {
   // contiguous, and runs are back to back). Another namenode's call answered as active
   // whose whole [send, recv] lies inside that interval proves dual activity.
   std::vector<std::string> FindDualActivity() const;
+  // The same check over any records (unit-testable); nn_ids names the namenodes.
+  static std::vector<std::string> FindDualActivity(const std::vector<ThreadLog>& logs,
+                                                   const std::vector<std::string>& nn_ids);
 
  private:
   void Writer(int t);
