@@ -14,8 +14,8 @@ namespace {
 
 using qj::testing::JnCluster;
 
-JnCluster::Options ShortGrace() {
-  JnCluster::Options o;
+JnCluster::Config ShortGrace() {
+  JnCluster::Config o;
   o.extra_flags = {"--journalnode_lease_grace_ms=1500", "--journalnode_lease_max_duration_ms=1500"};
   return o;
 }
