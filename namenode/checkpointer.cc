@@ -2,15 +2,14 @@
 #include "namenode/checkpointer.h"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <unistd.h>
-
-#include <cstdio>
-
 #include <glog/logging.h>
+#include <pthread.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "ClientProtocol.h"
 #include "common/file_util.h"
@@ -96,8 +95,8 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
       offset += static_cast<int64_t>(chunk.size());
     }
   } catch (const th::FsException& e) {
-    return fail(Status::IOError(peer.ToString() + ": fetchImage " + std::to_string(txid) +
-                                ": " + e.message));
+    return fail(Status::IOError(peer.ToString() + ": fetchImage " + std::to_string(txid) + ": " +
+                                e.message));
   } catch (const apache::thrift::TException& e) {
     return fail(Status::NetworkError(peer.ToString() + ": fetchImage " + std::to_string(txid) +
                                      ": " + e.what()));
@@ -109,8 +108,7 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
     ::unlink(tmp.c_str());
     if (!info.ok()) return info.status().Prepend("image fetched from " + peer.ToString());
     return Status::Corruption("image fetched from " + peer.ToString() + " is at txid " +
-                              std::to_string(info->txid) + ", asked for " +
-                              std::to_string(txid));
+                              std::to_string(info->txid) + ", asked for " + std::to_string(txid));
   }
   if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
     Status st = ErrnoStatus("rename", tmp, errno);
@@ -169,7 +167,8 @@ void NamenodeServer::StandbyCheckpointStep() {
   const int64_t now_ms = opts_.clock->MonotonicNanos() / kNanosPerMilli;
   const int64_t behind = applied - last_image_txid_.load();
   if (behind <= 0) return;
-  if (behind < opts_.checkpoint_txns && now_ms - last_checkpoint_ms_ < opts_.checkpoint_period_s * 1000) {
+  if (behind < opts_.checkpoint_txns &&
+      now_ms - last_checkpoint_ms_ < opts_.checkpoint_period_s * 1000) {
     return;
   }
   Status st = SaveCheckpoint();

@@ -5,8 +5,7 @@
 namespace qj {
 
 Result<std::unique_ptr<EditLog>> EditLog::Open(const jn::QuorumOptions& opts,
-                                               const jn::NamespaceInfo& ns,
-                                               int64_t segment_txns) {
+                                               const jn::NamespaceInfo& ns, int64_t segment_txns) {
   QJ_ASSIGN_OR_RETURN(std::unique_ptr<jn::QuorumWriter> w, jn::QuorumWriter::Open(opts, ns));
   LOG(INFO) << opts.name << " " << opts.journal_id << " epoch=" << w->epoch()
             << ": writer open, recovered log ends at txid " << w->last_txid();

@@ -33,8 +33,7 @@ namespace qj {
 class EditLog {
  public:
   static Result<std::unique_ptr<EditLog>> Open(const jn::QuorumOptions& opts,
-                                               const jn::NamespaceInfo& ns,
-                                               int64_t segment_txns);
+                                               const jn::NamespaceInfo& ns, int64_t segment_txns);
   ~EditLog();
 
   int64_t epoch() const { return writer_->epoch(); }

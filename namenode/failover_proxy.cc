@@ -2,18 +2,17 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <thrift/TOutput.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+#include <thrift/transport/TTransportException.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <thread>
-
-#include <thrift/TOutput.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
-#include <thrift/transport/TTransportException.h>
 
 namespace qj {
 
@@ -195,15 +194,15 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
   return Status::NotActive(msg + ")");
 }
 
-Status FailoverProxy::Mkdirs(const th::UserInfo& ugi, const std::string& path,
-                             int16_t permission, bool create_parent, bool* created) {
+Status FailoverProxy::Mkdirs(const th::UserInfo& ugi, const std::string& path, int16_t permission,
+                             bool create_parent, bool* created) {
   return Call("mkdirs", false,
               [&](Client& c) { *created = c.mkdirs(ugi, path, permission, create_parent); });
 }
 
-Status FailoverProxy::Create(const th::UserInfo& ugi, const std::string& path,
-                             int16_t permission, bool overwrite, int16_t replication,
-                             int64_t block_size, th::FileStatus* out) {
+Status FailoverProxy::Create(const th::UserInfo& ugi, const std::string& path, int16_t permission,
+                             bool overwrite, int16_t replication, int64_t block_size,
+                             th::FileStatus* out) {
   return Call("create", false, [&](Client& c) {
     c.create(*out, ugi, path, permission, overwrite, replication, block_size);
   });
@@ -217,8 +216,7 @@ Status FailoverProxy::Complete(const th::UserInfo& ugi, const std::string& path,
 
 Status FailoverProxy::Delete(const th::UserInfo& ugi, const std::string& path, bool recursive,
                              bool* deleted) {
-  return Call("delete", false,
-              [&](Client& c) { *deleted = c.deletePath(ugi, path, recursive); });
+  return Call("delete", false, [&](Client& c) { *deleted = c.deletePath(ugi, path, recursive); });
 }
 
 Status FailoverProxy::Rename(const th::UserInfo& ugi, const std::string& src,
@@ -229,8 +227,7 @@ Status FailoverProxy::Rename(const th::UserInfo& ugi, const std::string& src,
 Status FailoverProxy::SetPermission(const th::UserInfo& ugi, const std::string& path,
                                     int16_t permission) {
   // Setting the same bits twice gives the same result: safe to retry.
-  return Call("setPermission", true,
-              [&](Client& c) { c.setPermission(ugi, path, permission); });
+  return Call("setPermission", true, [&](Client& c) { c.setPermission(ugi, path, permission); });
 }
 
 Status FailoverProxy::SetOwner(const th::UserInfo& ugi, const std::string& path,
@@ -254,9 +251,8 @@ Status FailoverProxy::ListAll(const th::UserInfo& ugi, const std::string& path,
   std::string start_after;
   while (true) {
     th::DirectoryListing page;
-    QJ_RETURN_IF_ERROR(Call("listStatus", true, [&](Client& c) {
-      c.listStatus(page, ugi, path, start_after, 1000);
-    }));
+    QJ_RETURN_IF_ERROR(Call("listStatus", true,
+                            [&](Client& c) { c.listStatus(page, ugi, path, start_after, 1000); }));
     for (auto& e : page.entries) out->push_back(std::move(e));
     if (page.remainingEntries <= 0 || page.entries.empty()) return Status::OK();
     const std::string& last = out->back().path;
@@ -266,8 +262,7 @@ Status FailoverProxy::ListAll(const th::UserInfo& ugi, const std::string& path,
 
 Status FailoverProxy::GetContentSummary(const th::UserInfo& ugi, const std::string& path,
                                         th::ContentSummary* out) {
-  return Call("getContentSummary", true,
-              [&](Client& c) { c.getContentSummary(*out, ugi, path); });
+  return Call("getContentSummary", true, [&](Client& c) { c.getContentSummary(*out, ugi, path); });
 }
 
 }  // namespace qj

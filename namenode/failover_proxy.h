@@ -74,10 +74,10 @@ class FailoverProxy {
   std::string active_id() const;
 
   // Typed helpers over Call.
-  Status Mkdirs(const qjournal::thrift::UserInfo& ugi, const std::string& path,
-                int16_t permission, bool create_parent, bool* created);
-  Status Create(const qjournal::thrift::UserInfo& ugi, const std::string& path,
-                int16_t permission, bool overwrite, int16_t replication, int64_t block_size,
+  Status Mkdirs(const qjournal::thrift::UserInfo& ugi, const std::string& path, int16_t permission,
+                bool create_parent, bool* created);
+  Status Create(const qjournal::thrift::UserInfo& ugi, const std::string& path, int16_t permission,
+                bool overwrite, int16_t replication, int64_t block_size,
                 qjournal::thrift::FileStatus* out);
   Status Complete(const qjournal::thrift::UserInfo& ugi, const std::string& path,
                   int64_t last_block_length, bool* done);

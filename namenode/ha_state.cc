@@ -25,7 +25,8 @@ HaRole HaState::role() const {
 
 void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
   std::lock_guard<std::mutex> l(mu_);
-  if (role != role_) LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(role);
+  if (role != role_)
+    LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(role);
   role_ = role;
   if (role == HaRole::kActive) {
     fenced_ = Status::OK();
@@ -40,7 +41,8 @@ void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
 Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
   std::lock_guard<std::mutex> l(mu_);
   if (role_ != HaRole::kActive) {
-    return Status::IllegalState(id_ + " is " + HaRoleName(role_) + ", not active: no lease to renew");
+    return Status::IllegalState(id_ + " is " + HaRoleName(role_) +
+                                ", not active: no lease to renew");
   }
   if (!fenced_.ok()) return Status::IllegalState(id_ + " is fenced: " + fenced_.ToString());
   lease_deadline_ns_ = lease_deadline_mono_ns;

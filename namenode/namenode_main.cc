@@ -16,6 +16,8 @@
 // Exit status: 0 success (and clean shutdown), 1 failure, 2 bad flags or configuration.
 // Shutdown order on SIGTERM: stop serving, finalize the open segment if active, stop the
 // tailer and checkpoint threads, close the RPC port.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -24,9 +26,6 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
-
-#include <gflags/gflags.h>
-#include <glog/logging.h>
 
 #include "common/cluster_config.h"
 #include "common/file_util.h"
@@ -90,8 +89,8 @@ bool CheckFlagsKnown(int argc, char** argv) {
     std::string name = a.substr(0, a.find('='));
     gflags::CommandLineFlagInfo info;
     if (gflags::GetCommandLineFlagInfo(name.c_str(), &info)) continue;
-    if (name.rfind("no", 0) == 0 &&
-        gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) && info.type == "bool") {
+    if (name.rfind("no", 0) == 0 && gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) &&
+        info.type == "bool") {
       continue;
     }
     std::cerr << "namenode: unknown flag --" << name << " (see --help)\n";
@@ -143,9 +142,8 @@ int Format(const qj::NamenodeOptions& o) {
     LOG(ERROR) << id << ": writing the initial image: " << st;
     return kExitFailure;
   }
-  LOG(INFO) << id << ": formatted namespace " << ns.namespace_id << " (cluster "
-            << ns.cluster_id << "): journal " << o.quorum.journal_id << ", image at txid 0 in "
-            << o.name_dir;
+  LOG(INFO) << id << ": formatted namespace " << ns.namespace_id << " (cluster " << ns.cluster_id
+            << "): journal " << o.quorum.journal_id << ", image at txid 0 in " << o.name_dir;
   return kExitOk;
 }
 
@@ -179,8 +177,8 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
     LOG(ERROR) << id << ": bootstrapping from " << best->id << ": " << st;
     return kExitFailure;
   }
-  LOG(INFO) << id << ": bootstrapped: image at txid " << best_txid << " copied from "
-            << best->id << " into " << o.name_dir;
+  LOG(INFO) << id << ": bootstrapped: image at txid " << best_txid << " copied from " << best->id
+            << " into " << o.name_dir;
   return kExitOk;
 }
 

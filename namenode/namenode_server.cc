@@ -1,9 +1,8 @@
 #include "namenode/namenode_server.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <glog/logging.h>
+#include <unistd.h>
 
 #include "common/file_util.h"
 #include "namenode/image.h"
@@ -26,8 +25,8 @@ Status NamenodeServer::Start() {
     }
     return loaded.status().Prepend(id_ + ": loading an image from " + opts_.name_dir);
   }
-  LOG(INFO) << id_ << ": loaded image at txid " << loaded->txid << " ("
-            << loaded->ns->inode_count() << " inodes)";
+  LOG(INFO) << id_ << ": loaded image at txid " << loaded->txid << " (" << loaded->ns->inode_count()
+            << " inodes)";
   {
     std::unique_lock<std::shared_mutex> l(ns_mu_);
     ns_ = std::move(loaded->ns);
@@ -254,8 +253,8 @@ void NamenodeServer::StartTailing() {
 Status NamenodeServer::ReloadFromImage() {
   QJ_ASSIGN_OR_RETURN(LoadedImage img, LoadNewestValidImage(opts_.name_dir, opts_.ns_options));
   std::unique_lock<std::shared_mutex> l(ns_mu_);
-  LOG(INFO) << id_ << ": namespace reloaded from the image at txid " << img.txid
-            << " (was at txid " << last_applied_txid_ << ")";
+  LOG(INFO) << id_ << ": namespace reloaded from the image at txid " << img.txid << " (was at txid "
+            << last_applied_txid_ << ")";
   ns_ = std::move(img.ns);
   last_applied_txid_ = img.txid;
   ns_stale_ = false;
@@ -301,7 +300,8 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
     st = ha_.CheckServing();
     if (!st.ok()) return CallStatus::Server(st);
     log = edit_log_;
-    if (log == nullptr) return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
+    if (log == nullptr)
+      return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
     Status health = log->health();
     if (!health.ok()) {
       l.unlock();
@@ -325,9 +325,8 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
         if (!txid.ok()) {
           l.unlock();
           OnJournalFailure(txid.status());
-          return CallStatus::Server(Status::IOError(std::string(what) +
-                                                    ": the journal failed: " +
-                                                    txid.status().ToString()));
+          return CallStatus::Server(Status::IOError(
+              std::string(what) + ": the journal failed: " + txid.status().ToString()));
         }
         VLOG(2) << id_ << ": txid " << *txid << " " << DescribeEdit(edit);
         last_applied_txid_ = log->last_txid();
@@ -341,18 +340,17 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
   if (!st.ok()) {
     Status health = log->health();
     if (!health.ok()) OnJournalFailure(health);
-    return CallStatus::Server(Status::IOError(std::string(what) + ": txid " +
-                                              std::to_string(wait_txid) +
-                                              " not confirmed committed (outcome unknown): " +
-                                              st.ToString()));
+    return CallStatus::Server(
+        Status::IOError(std::string(what) + ": txid " + std::to_string(wait_txid) +
+                        " not confirmed committed (outcome unknown): " + st.ToString()));
   }
   // 4. The lease must still hold when we answer. The edit is durable either way; the
   //    caller is told the outcome is unknown rather than NOT_ACTIVE (no blind retry).
   st = ha_.CheckServing();
   if (!st.ok() && ha_.role() == HaRole::kActive && ha_.fence_status().ok()) {
     return CallStatus::Server(Status::IOError(std::string(what) +
-                                              ": not answered, the lease expired: " +
-                                              st.message() + " (outcome unknown)"));
+                                              ": not answered, the lease expired: " + st.message() +
+                                              " (outcome unknown)"));
   }
   return CallStatus::Fs(std::move(result));
 }
@@ -368,7 +366,8 @@ CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
     st = ha_.CheckServing();
     if (!st.ok()) return CallStatus::Server(st);
     log = edit_log_;
-    if (log == nullptr) return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
+    if (log == nullptr)
+      return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
     Status health = log->health();
     if (!health.ok()) {
       l.unlock();

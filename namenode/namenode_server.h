@@ -118,7 +118,9 @@ class NamenodeServer {
   Status CheckHealth() const;
   Status TransitionToActive(int64_t lease_deadline_mono_ns);
   Status TransitionToStandby();
-  Status RenewLease(int64_t lease_deadline_mono_ns) { return ha_.RenewLease(lease_deadline_mono_ns); }
+  Status RenewLease(int64_t lease_deadline_mono_ns) {
+    return ha_.RenewLease(lease_deadline_mono_ns);
+  }
 
   // ---- Client calls ----
   // prepare: validates and resolves against the namespace (no change).
@@ -189,11 +191,11 @@ class NamenodeServer {
   std::mutex cp_mu_;
   // Notified by Stop() to end the checkpoint thread's sleep.
   std::condition_variable cp_cv_;
-  bool cp_stop_ = false;                 // guarded by cp_mu_
+  bool cp_stop_ = false;  // guarded by cp_mu_
   std::atomic<int64_t> last_image_txid_{-1};
-  int64_t last_checkpoint_ms_ = 0;       // checkpoint thread only
-  int64_t last_purge_txid_ = 0;          // checkpoint thread only
-  bool stopped_ = false;                 // guarded by transition_mu_
+  int64_t last_checkpoint_ms_ = 0;  // checkpoint thread only
+  int64_t last_purge_txid_ = 0;     // checkpoint thread only
+  bool stopped_ = false;            // guarded by transition_mu_
 };
 
 }  // namespace qj

@@ -6,6 +6,8 @@
 // -mv SRC DST, -stat [FORMAT] PATH..., -chmod MODE PATH..., -chown OWNER[:GROUP] PATH...,
 // -du PATH..., -count PATH...
 // Exit status: 0 on success, 1 if any operation failed, 2 on a usage error.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,9 +16,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gflags/gflags.h>
-#include <glog/logging.h>
 
 #include "namenode/failover_proxy.h"
 
@@ -30,8 +29,8 @@ DEFINE_int64(qjfs_rpc_timeout_ms, 30000, "Timeout of one call to a namenode.");
 namespace {
 
 namespace th = qjournal::thrift;
-using qj::Status;
 using qj::FailoverProxy;
+using qj::Status;
 
 constexpr const char* kUsage =
     "Usage: qjfs [--cluster_conf=FILE] [--user=U] [--groups=g1,g2] COMMAND\n"
@@ -145,8 +144,7 @@ class Shell {
     char line[1024];
     std::string repl = f.isDir ? "-" : std::to_string(f.replication);
     snprintf(line, sizeof(line), "%s %3s %-8s %-10s %10lld %s %s", PermString(f).c_str(),
-             repl.c_str(), f.owner.c_str(), f.group.c_str(),
-             static_cast<long long>(f.length),
+             repl.c_str(), f.owner.c_str(), f.group.c_str(), static_cast<long long>(f.length),
              FormatTime(f.modificationTime, "%Y-%m-%d %H:%M").c_str(), f.path.c_str());
     std::cout << line << "\n";
   }
@@ -249,20 +247,47 @@ class Shell {
       char c = fmt[++i];
       std::string name = f.path.substr(f.path.rfind('/') + 1);
       switch (c) {
-        case 'n': out << (name.empty() ? "/" : name); break;
-        case 'F': out << (f.isDir ? "directory" : (f.length == 0 ? "regular empty file" : "regular file")); break;
-        case 'b': out << f.length; break;
-        case 'o': out << f.blockSize; break;
-        case 'r': out << f.replication; break;
-        case 'u': out << f.owner; break;
-        case 'g': out << f.group; break;
-        case 'a': out << std::oct << f.permission << std::dec; break;
-        case 'A': out << PermString(f).substr(1); break;
-        case 'y': out << FormatTime(f.modificationTime, "%Y-%m-%d %H:%M:%S"); break;
-        case 'Y': out << f.modificationTime; break;
-        case 'x': out << FormatTime(f.accessTime, "%Y-%m-%d %H:%M:%S"); break;
-        case 'X': out << f.accessTime; break;
-        default: out << '%' << c;
+        case 'n':
+          out << (name.empty() ? "/" : name);
+          break;
+        case 'F':
+          out << (f.isDir ? "directory" : (f.length == 0 ? "regular empty file" : "regular file"));
+          break;
+        case 'b':
+          out << f.length;
+          break;
+        case 'o':
+          out << f.blockSize;
+          break;
+        case 'r':
+          out << f.replication;
+          break;
+        case 'u':
+          out << f.owner;
+          break;
+        case 'g':
+          out << f.group;
+          break;
+        case 'a':
+          out << std::oct << f.permission << std::dec;
+          break;
+        case 'A':
+          out << PermString(f).substr(1);
+          break;
+        case 'y':
+          out << FormatTime(f.modificationTime, "%Y-%m-%d %H:%M:%S");
+          break;
+        case 'Y':
+          out << f.modificationTime;
+          break;
+        case 'x':
+          out << FormatTime(f.accessTime, "%Y-%m-%d %H:%M:%S");
+          break;
+        case 'X':
+          out << f.accessTime;
+          break;
+        default:
+          out << '%' << c;
       }
     }
     return out.str();

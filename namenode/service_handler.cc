@@ -1,16 +1,15 @@
 #include "namenode/service_handler.h"
 
-#include <pthread.h>
-#include <unistd.h>
-
-#include <future>
-
 #include <glog/logging.h>
+#include <pthread.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/server/TServer.h>
 #include <thrift/server/TThreadedServer.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TServerSocket.h>
+#include <unistd.h>
+
+#include <future>
 
 #include "ClientProtocol.h"
 
@@ -205,8 +204,7 @@ class Handler : public th::ClientProtocolIf {
     return true;
   }
 
-  bool deletePath(const th::UserInfo& ugi, const std::string& path,
-                  const bool recursive) override {
+  bool deletePath(const th::UserInfo& ugi, const std::string& path, const bool recursive) override {
     CallStatus cs = s_->Mutate(
         "delete",
         [&](const FsNamespace& ns, int64_t now) {
@@ -378,8 +376,8 @@ Status NamenodeRpcServer::Start() {
     } catch (const TException& e) {
       LOG(ERROR) << "namenode rpc " << where << ": server loop ended: " << e.what();
       try {
-        listening->set_value(Status::IOError("namenode rpc: cannot serve on " + where + ": " +
-                                             e.what()));
+        listening->set_value(
+            Status::IOError("namenode rpc: cannot serve on " + where + ": " + e.what()));
       } catch (const std::future_error&) {
         // Already listening: the failure came later and is logged above.
       }

@@ -1,10 +1,9 @@
 #include "namenode/tailer.h"
 
+#include <glog/logging.h>
 #include <pthread.h>
 
 #include <chrono>
-
-#include <glog/logging.h>
 
 namespace qj {
 

@@ -1,5 +1,6 @@
 // Integration tests of the namenode with real processes on 127.0.0.1: 3 journalnodes and
 // 2 namenodes in manual HA mode (tests/support/nn_cluster.h).
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
@@ -11,8 +12,6 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "namenode/image.h"
 #include "tests/support/nn_cluster.h"
 
@@ -21,9 +20,9 @@ namespace {
 
 namespace th = qjournal::thrift;
 
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    ::qj::Status _st = (expr);                   \
+#define ASSERT_OK(expr)                            \
+  do {                                             \
+    ::qj::Status _st = (expr);                     \
     ASSERT_TRUE(_st.ok()) << #expr << ": " << _st; \
   } while (0)
 

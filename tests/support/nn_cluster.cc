@@ -1,15 +1,15 @@
 #include "tests/support/nn_cluster.h"
 
+#include <glog/logging.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
-
-#include <glog/logging.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
 
 namespace qj::testing {
 

@@ -75,7 +75,6 @@ class NnCluster {
   std::vector<std::string> NamenodeArgv(int i) const;
 
  private:
-
   const NnClusterOptions opts_;
   std::unique_ptr<JnCluster> jns_;
   std::string conf_path_;
