@@ -187,9 +187,9 @@ bool DecodeBody(Decoder& d, MkdirEdit* e) {
 
 bool DecodeBody(Decoder& d, CreateEdit* e) {
   return d.Path(&e->path) && d.Id(&e->inode_id) && d.Name(false, &e->owner) &&
-         d.Name(false, &e->group) && d.Perm(&e->permission) &&
-         d.Replication(&e->replication) && d.Id(&e->block_size) && d.Time(&e->mtime_ms) &&
-         d.r().GetBool(&e->overwrite) && d.OptionalId(&e->replaced_inode_id);
+         d.Name(false, &e->group) && d.Perm(&e->permission) && d.Replication(&e->replication) &&
+         d.Id(&e->block_size) && d.Time(&e->mtime_ms) && d.r().GetBool(&e->overwrite) &&
+         d.OptionalId(&e->replaced_inode_id);
 }
 
 bool DecodeBody(Decoder& d, AddBlockEdit* e) {
@@ -249,13 +249,12 @@ Result<Edit> DecodeAs(uint16_t op, std::string_view payload) {
   }
   T body;
   if (!DecodeBody(d, &body)) {
-    return Status::Corruption(EditOpName(op) + " payload of " +
-                              std::to_string(payload.size()) + " bytes: " + d.r().error() +
-                              " at offset " + std::to_string(d.r().offset()));
+    return Status::Corruption(EditOpName(op) + " payload of " + std::to_string(payload.size()) +
+                              " bytes: " + d.r().error() + " at offset " +
+                              std::to_string(d.r().offset()));
   }
   if (d.r().remaining() != 0) {
-    return Status::Corruption(EditOpName(op) + " payload: " +
-                              std::to_string(d.r().remaining()) +
+    return Status::Corruption(EditOpName(op) + " payload: " + std::to_string(d.r().remaining()) +
                               " trailing bytes at offset " + std::to_string(d.r().offset()));
   }
   return Edit(std::move(body));
@@ -281,17 +280,28 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string EditOpName(uint16_t op) {
   switch (static_cast<EditOp>(op)) {
-    case EditOp::kNoop: return "NOOP";
-    case EditOp::kMkdir: return "MKDIR";
-    case EditOp::kCreate: return "CREATE";
-    case EditOp::kAddBlock: return "ADD_BLOCK";
-    case EditOp::kComplete: return "COMPLETE";
-    case EditOp::kDelete: return "DELETE";
-    case EditOp::kRename: return "RENAME";
-    case EditOp::kSetPermission: return "SET_PERMISSION";
-    case EditOp::kSetOwner: return "SET_OWNER";
-    case EditOp::kSetTimes: return "SET_TIMES";
-    case EditOp::kSetReplication: return "SET_REPLICATION";
+    case EditOp::kNoop:
+      return "NOOP";
+    case EditOp::kMkdir:
+      return "MKDIR";
+    case EditOp::kCreate:
+      return "CREATE";
+    case EditOp::kAddBlock:
+      return "ADD_BLOCK";
+    case EditOp::kComplete:
+      return "COMPLETE";
+    case EditOp::kDelete:
+      return "DELETE";
+    case EditOp::kRename:
+      return "RENAME";
+    case EditOp::kSetPermission:
+      return "SET_PERMISSION";
+    case EditOp::kSetOwner:
+      return "SET_OWNER";
+    case EditOp::kSetTimes:
+      return "SET_TIMES";
+    case EditOp::kSetReplication:
+      return "SET_REPLICATION";
   }
   return "UNKNOWN(" + std::to_string(op) + ")";
 }
@@ -310,17 +320,28 @@ EncodedEdit EncodeEdit(const Edit& edit) {
 
 Result<Edit> DecodeEdit(uint16_t op, std::string_view payload) {
   switch (static_cast<EditOp>(op)) {
-    case EditOp::kNoop: return DecodeAs<NoopEdit>(op, payload);
-    case EditOp::kMkdir: return DecodeAs<MkdirEdit>(op, payload);
-    case EditOp::kCreate: return DecodeAs<CreateEdit>(op, payload);
-    case EditOp::kAddBlock: return DecodeAs<AddBlockEdit>(op, payload);
-    case EditOp::kComplete: return DecodeAs<CompleteEdit>(op, payload);
-    case EditOp::kDelete: return DecodeAs<DeleteEdit>(op, payload);
-    case EditOp::kRename: return DecodeAs<RenameEdit>(op, payload);
-    case EditOp::kSetPermission: return DecodeAs<SetPermissionEdit>(op, payload);
-    case EditOp::kSetOwner: return DecodeAs<SetOwnerEdit>(op, payload);
-    case EditOp::kSetTimes: return DecodeAs<SetTimesEdit>(op, payload);
-    case EditOp::kSetReplication: return DecodeAs<SetReplicationEdit>(op, payload);
+    case EditOp::kNoop:
+      return DecodeAs<NoopEdit>(op, payload);
+    case EditOp::kMkdir:
+      return DecodeAs<MkdirEdit>(op, payload);
+    case EditOp::kCreate:
+      return DecodeAs<CreateEdit>(op, payload);
+    case EditOp::kAddBlock:
+      return DecodeAs<AddBlockEdit>(op, payload);
+    case EditOp::kComplete:
+      return DecodeAs<CompleteEdit>(op, payload);
+    case EditOp::kDelete:
+      return DecodeAs<DeleteEdit>(op, payload);
+    case EditOp::kRename:
+      return DecodeAs<RenameEdit>(op, payload);
+    case EditOp::kSetPermission:
+      return DecodeAs<SetPermissionEdit>(op, payload);
+    case EditOp::kSetOwner:
+      return DecodeAs<SetOwnerEdit>(op, payload);
+    case EditOp::kSetTimes:
+      return DecodeAs<SetTimesEdit>(op, payload);
+    case EditOp::kSetReplication:
+      return DecodeAs<SetReplicationEdit>(op, payload);
   }
   return Status::Corruption("unknown edit op code " + std::to_string(op));
 }
@@ -331,26 +352,22 @@ std::string DescribeEdit(const Edit& edit) {
           [](const NoopEdit&) { return std::string("NOOP"); },
           [](const MkdirEdit& e) {
             return "MKDIR " + e.path + " ids=" + IdList(e.new_inode_ids) +
-                   " perm=" + Octal(e.permission) + " parent_perm=" +
-                   Octal(e.parent_permission) + " owner=" + e.owner + ":" + e.group +
-                   " mtime=" + std::to_string(e.mtime_ms);
+                   " perm=" + Octal(e.permission) + " parent_perm=" + Octal(e.parent_permission) +
+                   " owner=" + e.owner + ":" + e.group + " mtime=" + std::to_string(e.mtime_ms);
           },
           [](const CreateEdit& e) {
             return "CREATE " + e.path + " id=" + std::to_string(e.inode_id) +
                    " perm=" + Octal(e.permission) + " owner=" + e.owner + ":" + e.group +
                    " repl=" + std::to_string(e.replication) +
                    " bsize=" + std::to_string(e.block_size) +
-                   " mtime=" + std::to_string(e.mtime_ms) +
-                   (e.overwrite ? " overwrite" : "") +
-                   (e.replaced_inode_id != 0
-                        ? " replaces=" + std::to_string(e.replaced_inode_id)
-                        : std::string());
+                   " mtime=" + std::to_string(e.mtime_ms) + (e.overwrite ? " overwrite" : "") +
+                   (e.replaced_inode_id != 0 ? " replaces=" + std::to_string(e.replaced_inode_id)
+                                             : std::string());
           },
           [](const AddBlockEdit& e) {
             return "ADD_BLOCK " + e.path + " id=" + std::to_string(e.inode_id) +
                    " prev_len=" + std::to_string(e.previous_block_length) +
-                   " block=" + std::to_string(e.block.id) + "@" +
-                   std::to_string(e.block.gen_stamp);
+                   " block=" + std::to_string(e.block.id) + "@" + std::to_string(e.block.gen_stamp);
           },
           [](const CompleteEdit& e) {
             return "COMPLETE " + e.path + " id=" + std::to_string(e.inode_id) +
@@ -375,8 +392,7 @@ std::string DescribeEdit(const Edit& edit) {
           },
           [](const SetTimesEdit& e) {
             return "SET_TIMES " + e.path + " id=" + std::to_string(e.inode_id) +
-                   " mtime=" + std::to_string(e.mtime_ms) +
-                   " atime=" + std::to_string(e.atime_ms);
+                   " mtime=" + std::to_string(e.mtime_ms) + " atime=" + std::to_string(e.atime_ms);
           },
           [](const SetReplicationEdit& e) {
             return "SET_REPLICATION " + e.path + " id=" + std::to_string(e.inode_id) +

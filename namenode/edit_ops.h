@@ -166,9 +166,9 @@ struct SetReplicationEdit {
   int16_t replication = 0;
 };
 
-using Edit = std::variant<NoopEdit, MkdirEdit, CreateEdit, AddBlockEdit, CompleteEdit,
-                          DeleteEdit, RenameEdit, SetPermissionEdit, SetOwnerEdit,
-                          SetTimesEdit, SetReplicationEdit>;
+using Edit =
+    std::variant<NoopEdit, MkdirEdit, CreateEdit, AddBlockEdit, CompleteEdit, DeleteEdit,
+                 RenameEdit, SetPermissionEdit, SetOwnerEdit, SetTimesEdit, SetReplicationEdit>;
 
 EditOp OpOf(const Edit& edit);
 

@@ -17,12 +17,12 @@
 // Value types; thread-compatible.
 #pragma once
 
+#include <glog/logging.h>
+
 #include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
-
-#include <glog/logging.h>
 
 #include "common/status.h"
 
@@ -67,15 +67,13 @@ class [[nodiscard]] FsStatus {
   std::string msg_;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const FsStatus& s) {
-  return os << s.ToString();
-}
+inline std::ostream& operator<<(std::ostream& os, const FsStatus& s) { return os << s.ToString(); }
 
 // A value or the FsStatus that explains why there is none.
 template <typename T>
 class [[nodiscard]] FsResult {
  public:
-  FsResult(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  FsResult(T value) : value_(std::move(value)) {}           // NOLINT(runtime/explicit)
   FsResult(FsStatus status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
     DCHECK(!status_.ok()) << "FsResult built from an OK status without a value";
   }

@@ -1,6 +1,7 @@
 #include "namenode/image.h"
 
 #include <fcntl.h>
+#include <glog/logging.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +13,6 @@
 #include <limits>
 #include <unordered_map>
 #include <utility>
-
-#include <glog/logging.h>
 
 #include "common/crc32c.h"
 #include "common/file_util.h"
@@ -29,7 +28,7 @@ constexpr char kMagic[8] = {'Q', 'J', 'F', 'S', 'I', 'M', 'G', '\n'};
 constexpr uint32_t kImageVersion = 1;
 constexpr size_t kHeaderSize = 40;
 constexpr size_t kFrameHeaderSize = 8;
-constexpr size_t kFrameTarget = 256 * 1024;              // writer flushes past this
+constexpr size_t kFrameTarget = 256 * 1024;               // writer flushes past this
 constexpr uint32_t kMaxFramePayload = 64u * 1024 * 1024;  // reader rejects above this
 constexpr uint8_t kTagCounters = 'H';
 constexpr uint8_t kTagString = 'S';
@@ -279,8 +278,8 @@ class FrameReader {
         return ErrnoStatus("read", path_, errno);
       }
       if (r == 0) {
-        return Bad(what, offset_ + got, "truncated (file ends after " +
-                                            std::to_string(offset_ + got) + " bytes)");
+        return Bad(what, offset_ + got,
+                   "truncated (file ends after " + std::to_string(offset_ + got) + " bytes)");
       }
       got += static_cast<size_t>(r);
     }
@@ -307,7 +306,8 @@ class ImageParser {
     while (true) {
       QJ_RETURN_IF_ERROR(frames_->Next(&payload, &end));
       if (end) break;
-      if (done_) return frames_->Bad("trailer", frames_->frame_offset(), "frame after the end record");
+      if (done_)
+        return frames_->Bad("trailer", frames_->frame_offset(), "frame after the end record");
       codec::Reader r(payload);
       while (r.remaining() > 0) {
         record_offset_ = r.offset();
@@ -436,8 +436,7 @@ class ImageParser {
     uint64_t repl, bsize, nblocks;
     bool uc;
     if (!r->GetBounded(1, 32767, &repl, "replication out of range") ||
-        !r->GetBounded(1, kMaxInt64, &bsize, "block size out of range") ||
-        !r->GetBool(&uc) ||
+        !r->GetBounded(1, kMaxInt64, &bsize, "block size out of range") || !r->GetBool(&uc) ||
         !r->GetBounded(0, r->remaining() / 3, &nblocks, "block count above the bytes left")) {
       return Bad(r->error());
     }
@@ -618,8 +617,7 @@ Result<std::vector<ImageInfo>> FindImages(const std::string& dir) {
   return out;
 }
 
-Result<LoadedImage> LoadNewestValidImage(const std::string& dir,
-                                         const NamespaceOptions& options) {
+Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options) {
   QJ_ASSIGN_OR_RETURN(std::vector<ImageInfo> images, FindImages(dir));
   if (images.empty()) return Status::NotFound("no image in " + dir);
   std::string failures;

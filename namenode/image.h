@@ -63,8 +63,7 @@ Result<std::vector<ImageInfo>> FindImages(const std::string& dir);
 // Loads the newest image that loads cleanly. A corrupt newer image is skipped with a
 // WARNING naming it and the error, then the previous one is tried. NotFound if there is
 // no image; Corruption (listing every failure) if none loads.
-Result<LoadedImage> LoadNewestValidImage(const std::string& dir,
-                                         const NamespaceOptions& options);
+Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options);
 
 // Deletes all but the newest `retain_count` (>= 1) images, and leftover "*.tmp" images.
 // Returns the txid of the oldest image kept (-1 if none), so the caller can purge edits

@@ -27,8 +27,8 @@ namespace qj {
 struct Inode;
 
 using ChildMap =
-    __gnu_pbds::tree<std::string_view, Inode*, std::less<std::string_view>,
-                     __gnu_pbds::rb_tree_tag, __gnu_pbds::tree_order_statistics_node_update>;
+    __gnu_pbds::tree<std::string_view, Inode*, std::less<std::string_view>, __gnu_pbds::rb_tree_tag,
+                     __gnu_pbds::tree_order_statistics_node_update>;
 
 struct Inode {
   int64_t id = 0;
@@ -37,13 +37,13 @@ struct Inode {
   bool is_dir = false;
   bool under_construction = false;  // files
   uint16_t permission = 0;
-  int16_t replication = 0;  // files
+  int16_t replication = 0;             // files
   const std::string* owner = nullptr;  // interned (StringPool), never null
   const std::string* group = nullptr;
   int64_t mtime = 0;
   int64_t atime = 0;
-  int64_t block_size = 0;          // files
-  std::vector<BlockInfo> blocks;   // files
+  int64_t block_size = 0;              // files
+  std::vector<BlockInfo> blocks;       // files
   std::unique_ptr<ChildMap> children;  // directories (always non-null for them); owns
                                        // the child inodes (freed by FreeTree)
 

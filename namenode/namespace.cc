@@ -77,8 +77,7 @@ FsStatus ValidateUserName(std::string_view name, const char* what) {
   if (name.empty() || name.size() > kMaxUserNameLength ||
       name.find('\0') != std::string_view::npos) {
     return InvalidArgument(std::string("invalid ") + what + " name '" +
-                           std::string(name.substr(0, 64)) +
-                           "': must be 1..255 bytes without NUL");
+                           std::string(name.substr(0, 64)) + "': must be 1..255 bytes without NUL");
   }
   return FsStatus::OK();
 }
@@ -101,18 +100,25 @@ std::string ModeString(const Inode* inode) {
 
 const char* ActionName(uint16_t mode) {
   switch (mode) {
-    case kRead: return "READ";
-    case kWrite: return "WRITE";
-    case kExecute: return "EXECUTE";
-    case kRead | kExecute: return "READ_EXECUTE";
-    case kWrite | kExecute: return "WRITE_EXECUTE";
-    case kRead | kWrite: return "READ_WRITE";
-    default: return "ALL";
+    case kRead:
+      return "READ";
+    case kWrite:
+      return "WRITE";
+    case kExecute:
+      return "EXECUTE";
+    case kRead | kExecute:
+      return "READ_EXECUTE";
+    case kWrite | kExecute:
+      return "WRITE_EXECUTE";
+    case kRead | kWrite:
+      return "READ_WRITE";
+    default:
+      return "ALL";
   }
 }
 
-FsStatus Denied(const Access& access, const char* op, std::string_view action,
-                const Inode* inode, const std::string& inode_path) {
+FsStatus Denied(const Access& access, const char* op, std::string_view action, const Inode* inode,
+                const std::string& inode_path) {
   return FsStatus(FsError::kPermissionDenied,
                   std::string(op) + ": permission denied: user=" + access.caller->user +
                       ", access=" + std::string(action) + ", inode=\"" + inode_path +
@@ -128,8 +134,8 @@ Access FsNamespace::Impl::AccessFor(const FsNamespace& ns, const Caller* caller)
   return a;
 }
 
-FsStatus FsNamespace::Impl::Walk(const FsNamespace& ns, std::string_view path,
-                                 const Access& access, PathWalk* w) {
+FsStatus FsNamespace::Impl::Walk(const FsNamespace& ns, std::string_view path, const Access& access,
+                                 PathWalk* w) {
   w->path = path;
   w->inodes.clear();
   QJ_FS_RETURN_IF_ERROR(SplitPath(path, &w->comps));
@@ -138,8 +144,8 @@ FsStatus FsNamespace::Impl::Walk(const FsNamespace& ns, std::string_view path,
   w->inodes.push_back(cur);
   for (size_t i = 0; i < w->comps.size(); ++i) {
     if (!cur->is_dir) {
-      return FsStatus(FsError::kNotADirectory, "'" + w->Prefix(i) + "' is not a directory (in '" +
-                                                   std::string(path) + "')");
+      return FsStatus(FsError::kNotADirectory,
+                      "'" + w->Prefix(i) + "' is not a directory (in '" + std::string(path) + "')");
     }
     if (access.check && !Permits(access, cur, kExecute)) {
       return Denied(access, "traverse", "EXECUTE", cur, w->Prefix(i));
@@ -170,8 +176,8 @@ bool FsNamespace::Impl::Permits(const Access& access, const Inode* inode, uint16
   return (granted & mode) == mode;
 }
 
-FsStatus FsNamespace::Impl::CheckAccess(const Access& access, const Inode* inode,
-                                        uint16_t mode, std::string_view path, const char* op) {
+FsStatus FsNamespace::Impl::CheckAccess(const Access& access, const Inode* inode, uint16_t mode,
+                                        std::string_view path, const char* op) {
   if (Permits(access, inode, mode)) return FsStatus::OK();
   return Denied(access, op, ActionName(mode), inode, std::string(path));
 }
@@ -179,15 +185,14 @@ FsStatus FsNamespace::Impl::CheckAccess(const Access& access, const Inode* inode
 FsStatus FsNamespace::Impl::CheckOwner(const Access& access, const Inode* inode,
                                        std::string_view path, const char* op) {
   if (!access.check || access.caller->user == *inode->owner) return FsStatus::OK();
-  return FsStatus(FsError::kPermissionDenied, std::string(op) + ": permission denied: user=" +
-                                                  access.caller->user + " is not the owner of '" +
-                                                  std::string(path) + "' (owner " +
-                                                  *inode->owner + ")");
+  return FsStatus(FsError::kPermissionDenied,
+                  std::string(op) + ": permission denied: user=" + access.caller->user +
+                      " is not the owner of '" + std::string(path) + "' (owner " + *inode->owner +
+                      ")");
 }
 
 FsStatus FsNamespace::Impl::CheckSticky(const Access& access, const Inode* parent,
-                                        const Inode* inode, std::string_view path,
-                                        const char* op) {
+                                        const Inode* inode, std::string_view path, const char* op) {
   if (!access.check || (parent->permission & kStickyBit) == 0) return FsStatus::OK();
   const std::string& user = access.caller->user;
   if (user == *parent->owner || user == *inode->owner) return FsStatus::OK();
@@ -197,9 +202,8 @@ FsStatus FsNamespace::Impl::CheckSticky(const Access& access, const Inode* paren
                       InodePath(parent) + "\":" + *parent->owner + ":" + ModeString(parent));
 }
 
-FsStatus FsNamespace::Impl::CheckSubtree(const Access& access, const Inode* root,
-                                         uint16_t mode, bool skip_empty, std::string_view path,
-                                         const char* op) {
+FsStatus FsNamespace::Impl::CheckSubtree(const Access& access, const Inode* root, uint16_t mode,
+                                         bool skip_empty, std::string_view path, const char* op) {
   if (!access.check || !root->is_dir) return FsStatus::OK();
   std::vector<const Inode*> stack{root};
   while (!stack.empty()) {
@@ -207,8 +211,7 @@ FsStatus FsNamespace::Impl::CheckSubtree(const Access& access, const Inode* root
     stack.pop_back();
     if (skip_empty && n->NumChildren() == 0) continue;
     if (!Permits(access, n, mode)) {
-      return Denied(access, op, ActionName(mode), n,
-                    n == root ? std::string(path) : InodePath(n));
+      return Denied(access, op, ActionName(mode), n, n == root ? std::string(path) : InodePath(n));
     }
     for (const auto& kv : *n->children) {
       if (kv.second->is_dir) stack.push_back(kv.second);
@@ -236,9 +239,9 @@ FileInfo FsNamespace::Impl::MakeInfo(const Inode* n, std::string path) {
   return info;
 }
 
-Inode* FsNamespace::Impl::NewInode(FsNamespace* ns, int64_t id, std::string_view name,
-                                   bool is_dir, std::string_view owner, std::string_view group,
-                                   uint16_t perm, int64_t mtime) {
+Inode* FsNamespace::Impl::NewInode(FsNamespace* ns, int64_t id, std::string_view name, bool is_dir,
+                                   std::string_view owner, std::string_view group, uint16_t perm,
+                                   int64_t mtime) {
   auto* n = new Inode;
   n->id = id;
   n->name.assign(name.data(), name.size());
@@ -291,7 +294,8 @@ FsResult<DirectoryListing> FsNamespace::ListStatus(const Caller& caller, std::st
   if (limit <= 0) limit = 1000;
   const ChildMap& children = *dir->children;
   auto it = start_after.empty() ? children.begin() : children.upper_bound(start_after);
-  const size_t start_rank = it == children.end() ? children.size() : children.order_of_key(it->first);
+  const size_t start_rank =
+      it == children.end() ? children.size() : children.order_of_key(it->first);
   const size_t n = std::min(static_cast<size_t>(limit), children.size() - start_rank);
   listing.entries.reserve(n);
   for (size_t i = 0; i < n; ++i, ++it) {

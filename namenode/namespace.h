@@ -89,7 +89,7 @@ struct Caller {
 struct FileInfo {
   std::string path;  // full path
   bool is_dir = false;
-  int64_t length = 0;  // sum of block lengths; 0 for directories
+  int64_t length = 0;       // sum of block lengths; 0 for directories
   int16_t replication = 0;  // 0 for directories
   int64_t block_size = 0;   // 0 for directories
   int64_t mtime_ms = 0;
@@ -160,8 +160,7 @@ class FsNamespace {
                                                 int64_t previous_block_length) const;
   // Closes an under-construction file; last_block_length as for addBlock.
   FsResult<std::optional<Edit>> PrepareComplete(const Caller& caller, std::string_view path,
-                                                int64_t last_block_length,
-                                                int64_t now_ms) const;
+                                                int64_t last_block_length, int64_t now_ms) const;
   // Missing: kNotFound; the root: kInvalidArgument; a non-empty directory without
   // recursive: kDirectoryNotEmpty.
   FsResult<std::optional<Edit>> PrepareDelete(const Caller& caller, std::string_view path,
@@ -172,8 +171,7 @@ class FsNamespace {
   // the root: kInvalidArgument; a file renamed onto itself: nullopt.
   FsResult<std::optional<Edit>> PrepareRename(const Caller& caller, std::string_view src,
                                               std::string_view dst, int64_t now_ms) const;
-  FsResult<std::optional<Edit>> PrepareSetPermission(const Caller& caller,
-                                                     std::string_view path,
+  FsResult<std::optional<Edit>> PrepareSetPermission(const Caller& caller, std::string_view path,
                                                      uint16_t permission) const;
   // Empty owner / group = unchanged; both empty: kInvalidArgument.
   FsResult<std::optional<Edit>> PrepareSetOwner(const Caller& caller, std::string_view path,
@@ -183,8 +181,7 @@ class FsNamespace {
   FsResult<std::optional<Edit>> PrepareSetTimes(const Caller& caller, std::string_view path,
                                                 int64_t mtime_ms, int64_t atime_ms) const;
   // Files only (a directory: kIsADirectory).
-  FsResult<std::optional<Edit>> PrepareSetReplication(const Caller& caller,
-                                                      std::string_view path,
+  FsResult<std::optional<Edit>> PrepareSetReplication(const Caller& caller, std::string_view path,
                                                       int16_t replication) const;
 
   // ---- Mutations, step 2. ----
@@ -199,8 +196,7 @@ class FsNamespace {
   // 1000). A file: a listing of just that file. Cost O(log n + limit) per page.
   FsResult<DirectoryListing> ListStatus(const Caller& caller, std::string_view path,
                                         std::string_view start_after, int32_t limit) const;
-  FsResult<ContentSummary> GetContentSummary(const Caller& caller,
-                                             std::string_view path) const;
+  FsResult<ContentSummary> GetContentSummary(const Caller& caller, std::string_view path) const;
   // GetFileInfo without permission checks, for the server after a mutation it already
   // authorized (e.g. to answer create with the new FileStatus).
   FsResult<FileInfo> StatPath(std::string_view path) const;

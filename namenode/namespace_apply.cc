@@ -35,8 +35,7 @@ Inode* Lookup(Inode* root, std::string_view path, std::string* why) {
 
 // Resolves the parent directory of `path` (which must not be the root); *name is the
 // last component (a view into path).
-Inode* LookupParent(Inode* root, std::string_view path, std::string_view* name,
-                    std::string* why) {
+Inode* LookupParent(Inode* root, std::string_view path, std::string_view* name, std::string* why) {
   std::vector<std::string_view> comps;
   if (!SplitPath(path, &comps).ok() || comps.empty()) {
     *why = "invalid path or the root";
@@ -94,8 +93,8 @@ Status FsNamespace::Apply(const Edit& edit, int64_t txid) {
       },
       edit);
   if (why.empty()) return Status::OK();
-  return Status::Corruption("cannot apply txid " + std::to_string(txid) + " " +
-                            DescribeEdit(edit) + ": " + why);
+  return Status::Corruption("cannot apply txid " + std::to_string(txid) + " " + DescribeEdit(edit) +
+                            ": " + why);
 }
 
 std::string FsNamespace::Impl::ApplyMkdir(FsNamespace* ns, const MkdirEdit& e) {
@@ -103,7 +102,8 @@ std::string FsNamespace::Impl::ApplyMkdir(FsNamespace* ns, const MkdirEdit& e) {
   if (!SplitPath(e.path, &comps).ok()) return "invalid path";
   const size_t k = e.new_inode_ids.size();
   const size_t n = comps.size();
-  if (k == 0 || k > n) return "creates " + std::to_string(k) + " of " + std::to_string(n) + " components";
+  if (k == 0 || k > n)
+    return "creates " + std::to_string(k) + " of " + std::to_string(n) + " components";
   std::string why;
   Inode* parent = Lookup(ns->root_, JoinPath(comps, n - k), &why);
   if (parent == nullptr) return why;
@@ -151,8 +151,8 @@ std::string FsNamespace::Impl::ApplyCreate(FsNamespace* ns, const CreateEdit& e)
     parent->RemoveChild(existing);
     ns->inode_count_ -= FreeTree(existing);
   }
-  Inode* f = NewInode(ns, e.inode_id, name, /*is_dir=*/false, e.owner, e.group, e.permission,
-                      e.mtime_ms);
+  Inode* f =
+      NewInode(ns, e.inode_id, name, /*is_dir=*/false, e.owner, e.group, e.permission, e.mtime_ms);
   f->atime = e.mtime_ms;
   f->replication = e.replication;
   f->block_size = e.block_size;
@@ -264,8 +264,7 @@ std::string FsNamespace::Impl::ApplySetTimes(FsNamespace* ns, const SetTimesEdit
   return "";
 }
 
-std::string FsNamespace::Impl::ApplySetReplication(FsNamespace* ns,
-                                                   const SetReplicationEdit& e) {
+std::string FsNamespace::Impl::ApplySetReplication(FsNamespace* ns, const SetReplicationEdit& e) {
   std::string why;
   Inode* n = LookupId(ns->root_, e.path, e.inode_id, &why);
   if (n == nullptr) return why;

@@ -33,8 +33,7 @@ struct PathWalk {
   Inode* deepest() const { return inodes.back(); }
   // The parent directory of the target when it exists (the path has >= 1 component).
   Inode* parent() const {
-    return inodes.size() >= comps.size() && !comps.empty() ? inodes[comps.size() - 1]
-                                                           : nullptr;
+    return inodes.size() >= comps.size() && !comps.empty() ? inodes[comps.size() - 1] : nullptr;
   }
   std::string Prefix(size_t n) const { return JoinPath(comps, n); }
 };

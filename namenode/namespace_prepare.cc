@@ -39,8 +39,7 @@ FsStatus RequireExists(const PathWalk& w, const char* op) {
 }  // namespace
 
 Prepared FsNamespace::PrepareMkdirs(const Caller& caller, std::string_view path,
-                                    uint16_t permission, bool create_parent,
-                                    int64_t now_ms) const {
+                                    uint16_t permission, bool create_parent, int64_t now_ms) const {
   QJ_FS_RETURN_IF_ERROR(CheckPermissionBits(permission));
   const Access access = Impl::AccessFor(*this, &caller);
   PathWalk w;
@@ -54,13 +53,11 @@ Prepared FsNamespace::PrepareMkdirs(const Caller& caller, std::string_view path,
   const size_t missing = w.comps.size() - existing;
   if (missing > 1 && !create_parent) {
     return FsStatus(FsError::kNotFound, "mkdirs: parent directory '" +
-                                            w.Prefix(w.comps.size() - 1) +
-                                            "' does not exist");
+                                            w.Prefix(w.comps.size() - 1) + "' does not exist");
   }
   Inode* ancestor = w.deepest();
   QJ_FS_RETURN_IF_ERROR(ValidateUserName(caller.user, "user"));
-  QJ_FS_RETURN_IF_ERROR(
-      Impl::CheckAccess(access, ancestor, kWrite, w.Prefix(existing), "mkdirs"));
+  QJ_FS_RETURN_IF_ERROR(Impl::CheckAccess(access, ancestor, kWrite, w.Prefix(existing), "mkdirs"));
   MkdirEdit e;
   e.path = NormalizePath(path);
   e.new_inode_ids.reserve(missing);
@@ -94,8 +91,7 @@ Prepared FsNamespace::PrepareCreate(const Caller& caller, std::string_view path,
   Inode* parent = w.parent();
   if (parent == nullptr) {
     return FsStatus(FsError::kNotFound, "create: parent directory '" +
-                                            w.Prefix(w.comps.size() - 1) +
-                                            "' does not exist");
+                                            w.Prefix(w.comps.size() - 1) + "' does not exist");
   }
   const std::string norm = NormalizePath(path);
   int64_t replaced = 0;
@@ -185,8 +181,8 @@ Prepared FsNamespace::PrepareComplete(const Caller& caller, std::string_view pat
     }
   } else if (last_block_length < 0 || last_block_length > f->block_size) {
     return InvalidArgument("complete: last block length " + std::to_string(last_block_length) +
-                           " is not in [0, " + std::to_string(f->block_size) + "] for '" +
-                           norm + "'");
+                           " is not in [0, " + std::to_string(f->block_size) + "] for '" + norm +
+                           "'");
   }
   if (!f->under_construction) {
     // A retried complete (e.g. after a failover) succeeds if it asks for the same end.
@@ -269,8 +265,7 @@ Prepared FsNamespace::PrepareRename(const Caller& caller, std::string_view src,
     dst_parent = wd.parent();
     if (dst_parent == nullptr) {
       return FsStatus(FsError::kNotFound, "rename: destination parent '" +
-                                              wd.Prefix(wd.comps.size() - 1) +
-                                              "' does not exist");
+                                              wd.Prefix(wd.comps.size() - 1) + "' does not exist");
     }
     dst_final = NormalizePath(dst);
   }
@@ -282,8 +277,8 @@ Prepared FsNamespace::PrepareRename(const Caller& caller, std::string_view src,
     }
   }
   // 3. Permissions: w on both parents, sticky bit on the source's.
-  QJ_FS_RETURN_IF_ERROR(Impl::CheckAccess(access, src_parent, kWrite,
-                                          ws.Prefix(ws.comps.size() - 1), "rename"));
+  QJ_FS_RETURN_IF_ERROR(
+      Impl::CheckAccess(access, src_parent, kWrite, ws.Prefix(ws.comps.size() - 1), "rename"));
   QJ_FS_RETURN_IF_ERROR(Impl::CheckSticky(access, src_parent, node, src_norm, "rename"));
   QJ_FS_RETURN_IF_ERROR(
       Impl::CheckAccess(access, dst_parent, kWrite, InodePath(dst_parent), "rename"));
@@ -334,9 +329,9 @@ Prepared FsNamespace::PrepareSetOwner(const Caller& caller, std::string_view pat
       bool member = false;
       for (const std::string& g : caller.groups) member = member || g == group;
       if (!member) {
-        return FsStatus(FsError::kPermissionDenied, "setOwner: permission denied: user=" +
-                                                        caller.user + " does not belong to " +
-                                                        std::string(group));
+        return FsStatus(FsError::kPermissionDenied,
+                        "setOwner: permission denied: user=" + caller.user +
+                            " does not belong to " + std::string(group));
       }
     }
   }
@@ -348,8 +343,8 @@ Prepared FsNamespace::PrepareSetOwner(const Caller& caller, std::string_view pat
   return std::optional<Edit>(std::move(e));
 }
 
-Prepared FsNamespace::PrepareSetTimes(const Caller& caller, std::string_view path,
-                                      int64_t mtime_ms, int64_t atime_ms) const {
+Prepared FsNamespace::PrepareSetTimes(const Caller& caller, std::string_view path, int64_t mtime_ms,
+                                      int64_t atime_ms) const {
   if (mtime_ms < -1 || atime_ms < -1) {
     return InvalidArgument("setTimes: times must be >= 0, or -1 for unchanged");
   }

@@ -41,16 +41,15 @@ FsStatus SplitPath(std::string_view path, std::vector<std::string_view>* compone
   size_t start = 0;
   while (true) {
     size_t slash = rest.find('/', start);
-    std::string_view comp =
-        rest.substr(start, slash == std::string_view::npos ? std::string_view::npos
-                                                           : slash - start);
+    std::string_view comp = rest.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (comp.empty()) return Invalid(path, "empty component ('//')");
     if (comp == "." || comp == "..") {
       return Invalid(path, "component '" + std::string(comp) + "' is not allowed");
     }
     if (comp.size() > kMaxComponentLength) {
-      return Invalid(path, "a component is longer than " +
-                               std::to_string(kMaxComponentLength) + " bytes");
+      return Invalid(
+          path, "a component is longer than " + std::to_string(kMaxComponentLength) + " bytes");
     }
     if (comp.find('\0') != std::string_view::npos) return Invalid(path, "contains a NUL byte");
     if (components->size() >= kMaxPathDepth) {

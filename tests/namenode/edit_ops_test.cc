@@ -204,9 +204,15 @@ TEST(EditOpsTest, RandomBytesNeverCrash) {
       for (int k = 0; k < edits && !payload.empty(); ++k) {
         const size_t pos = rng() % payload.size();
         switch (rng() % 3) {
-          case 0: payload[pos] = static_cast<char>(rng()); break;
-          case 1: payload.insert(pos, 1, static_cast<char>(rng())); break;
-          case 2: payload.erase(pos, 1); break;
+          case 0:
+            payload[pos] = static_cast<char>(rng());
+            break;
+          case 1:
+            payload.insert(pos, 1, static_cast<char>(rng()));
+            break;
+          case 2:
+            payload.erase(pos, 1);
+            break;
         }
       }
     } else {

@@ -140,8 +140,8 @@ TEST(ImageTest, LargeTree_RoundTripAndPaging) {
   EXPECT_EQ(info->inode_count, ns.inode_count());
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   std::printf("image: %lld inodes, build %.2f s, save %.2f s, load %.2f s, %lld bytes\n",
-              static_cast<long long>(ns.inode_count()), secs(t0, t1), secs(t1, t2),
-              secs(t2, t3), static_cast<long long>(info->file_size));
+              static_cast<long long>(ns.inode_count()), secs(t0, t1), secs(t1, t2), secs(t2, t3),
+              static_cast<long long>(info->file_size));
 
   // Page through the 100k-entry directory of the loaded namespace.
   std::string after;
@@ -196,8 +196,8 @@ TEST_F(ImageCorruptionTest, FlippedByteAnywhereIsDetected) {
   const size_t n = good_.size();
   // Header fields, the header CRC, the first frame's length/CRC/payload, the last payload
   // byte, the end frame's length and stream CRC.
-  const std::vector<size_t> offsets = {0, 7, 8, 16, 24, 33, 36, 39, 40, 43, 44, 47, 48, 60,
-                                       n / 3, n - 9, n - 8, n - 5, n - 1};
+  const std::vector<size_t> offsets = {0,  7,  8,  16, 24,    33,    36,    39,    40,   43,
+                                       44, 47, 48, 60, n / 3, n - 9, n - 8, n - 5, n - 1};
   for (size_t off : offsets) {
     for (uint8_t mask : {0x01, 0x80}) {
       std::string bad = good_;
@@ -216,8 +216,8 @@ TEST_F(ImageCorruptionTest, FlippedByteAnywhereIsDetected) {
 
 TEST_F(ImageCorruptionTest, TruncationAndTrailingBytesAreDetected) {
   const size_t n = good_.size();
-  for (size_t len : {size_t{0}, size_t{5}, size_t{39}, size_t{40}, size_t{44}, size_t{47},
-                     n / 2, n - 8, n - 1}) {
+  for (size_t len : {size_t{0}, size_t{5}, size_t{39}, size_t{40}, size_t{44}, size_t{47}, n / 2,
+                     n - 8, n - 1}) {
     ExpectCorrupt(good_.substr(0, len), "truncated to " + std::to_string(len));
   }
   ExpectCorrupt(good_ + std::string(1, '\0'), "one trailing zero");

@@ -99,7 +99,7 @@ TEST_F(NamespaceTest, Mkdirs_CreatesWithParents) {
   EXPECT_EQ(h_.Stat("/a").children_num, 1);
   EXPECT_EQ(h_.ns().inode_count(), 4);
   EXPECT_EQ(h_.Stat("/").mtime_ms, c.mtime_ms);  // the pre-existing parent's mtime
-  EXPECT_EQ(h_.log().size(), 1u);                 // one edit for the whole call
+  EXPECT_EQ(h_.log().size(), 1u);                // one edit for the whole call
 }
 
 TEST_F(NamespaceTest, Mkdirs_ExistingDirectoryIsNoopWithoutEdit) {

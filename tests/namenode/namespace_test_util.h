@@ -104,7 +104,6 @@ class NsHarness {
   int64_t now_ = 1'700'000'000'000;
 };
 
-
 // Runs `ops` random operations (every kind, four users, colliding paths so that errors of
 // every kind happen too) against h. Returns how many succeeded.
 inline int RandomWorkload(NsHarness* h, uint64_t seed, int ops) {
@@ -127,17 +126,37 @@ inline int RandomWorkload(NsHarness* h, uint64_t seed, int ops) {
     FsStatus s;
     switch (pick(12)) {
       case 0:
-      case 1: s = h->Mkdirs(u, path(), perms[pick(8)], pick(4) != 0); break;
+      case 1:
+        s = h->Mkdirs(u, path(), perms[pick(8)], pick(4) != 0);
+        break;
       case 2:
-      case 3: s = h->Create(u, path(), perms[pick(8)], pick(3) == 0, 1 + pick(3), 1024); break;
-      case 4: s = h->AddBlock(u, path(), pick(3) == 0 ? -1 : pick(1025)); break;
-      case 5: s = h->Complete(u, path(), pick(2) ? 0 : pick(1025)); break;
-      case 6: s = h->Delete(u, path(), pick(2) == 0); break;
-      case 7: s = h->Rename(u, path(), path()); break;
-      case 8: s = h->Chmod(u, path(), perms[pick(8)]); break;
-      case 9: s = h->Chown(u, path(), pick(2) ? "alice" : "", pick(2) ? "staff" : "bob"); break;
-      case 10: s = h->SetTimes(u, path(), pick(2) ? -1 : pick(100000), pick(100000)); break;
-      case 11: s = h->SetRepl(u, path(), 1 + pick(5)); break;
+      case 3:
+        s = h->Create(u, path(), perms[pick(8)], pick(3) == 0, 1 + pick(3), 1024);
+        break;
+      case 4:
+        s = h->AddBlock(u, path(), pick(3) == 0 ? -1 : pick(1025));
+        break;
+      case 5:
+        s = h->Complete(u, path(), pick(2) ? 0 : pick(1025));
+        break;
+      case 6:
+        s = h->Delete(u, path(), pick(2) == 0);
+        break;
+      case 7:
+        s = h->Rename(u, path(), path());
+        break;
+      case 8:
+        s = h->Chmod(u, path(), perms[pick(8)]);
+        break;
+      case 9:
+        s = h->Chown(u, path(), pick(2) ? "alice" : "", pick(2) ? "staff" : "bob");
+        break;
+      case 10:
+        s = h->SetTimes(u, path(), pick(2) ? -1 : pick(100000), pick(100000));
+        break;
+      case 11:
+        s = h->SetRepl(u, path(), 1 + pick(5));
+        break;
     }
     if (s.ok()) ++ok;
   }
@@ -146,21 +165,21 @@ inline int RandomWorkload(NsHarness* h, uint64_t seed, int ops) {
 
 }  // namespace qj::testing_util
 
-#define EXPECT_FS_OK(expr)                   \
-  do {                                       \
-    ::qj::FsStatus _s = (expr);              \
-    EXPECT_TRUE(_s.ok()) << _s.ToString();   \
+#define EXPECT_FS_OK(expr)                 \
+  do {                                     \
+    ::qj::FsStatus _s = (expr);            \
+    EXPECT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
-#define ASSERT_FS_OK(expr)                   \
-  do {                                       \
-    ::qj::FsStatus _s = (expr);              \
-    ASSERT_TRUE(_s.ok()) << _s.ToString();   \
+#define ASSERT_FS_OK(expr)                 \
+  do {                                     \
+    ::qj::FsStatus _s = (expr);            \
+    ASSERT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
-#define EXPECT_FS_ERR(expr, err)                                                  \
-  do {                                                                            \
-    ::qj::FsStatus _s = (expr);                                                   \
-    EXPECT_FALSE(_s.ok()) << "expected " << ::qj::FsErrorName(err);               \
-    if (!_s.ok()) {                                                               \
-      EXPECT_EQ(_s.code(), err) << _s.ToString();                                 \
-    }                                                                             \
+#define EXPECT_FS_ERR(expr, err)                                    \
+  do {                                                              \
+    ::qj::FsStatus _s = (expr);                                     \
+    EXPECT_FALSE(_s.ok()) << "expected " << ::qj::FsErrorName(err); \
+    if (!_s.ok()) {                                                 \
+      EXPECT_EQ(_s.code(), err) << _s.ToString();                   \
+    }                                                               \
   } while (0)

@@ -41,16 +41,15 @@ class PermissionTest : public ::testing::Test {
 
 TEST_F(PermissionTest, Traverse_NeedsExecuteOnEveryAncestor) {
   EXPECT_TRUE(h_.ns().GetFileInfo(bob_, "/private").ok());  // x on / suffices
-  EXPECT_EQ(h_.ns().GetFileInfo(bob_, "/private/f").status().code(),
-            FsError::kPermissionDenied);
+  EXPECT_EQ(h_.ns().GetFileInfo(bob_, "/private/f").status().code(), FsError::kPermissionDenied);
   // What is below a denied directory stays hidden: denied, not "not found".
-  EXPECT_EQ(h_.ns().GetFileInfo(bob_, "/private/nope").status().code(),
-            FsError::kPermissionDenied);
+  EXPECT_EQ(h_.ns().GetFileInfo(bob_, "/private/nope").status().code(), FsError::kPermissionDenied);
   EXPECT_FS_ERR(h_.Mkdirs(bob_, "/private/x"), FsError::kPermissionDenied);
   EXPECT_TRUE(h_.ns().GetFileInfo(alice_, "/private/f").ok());
   auto s = h_.ns().GetFileInfo(bob_, "/private/f").status();
-  EXPECT_NE(s.message().find("user=bob, access=EXECUTE, inode=\"/private\":alice:supergroup:drwx------"),
-            std::string::npos)
+  EXPECT_NE(
+      s.message().find("user=bob, access=EXECUTE, inode=\"/private\":alice:supergroup:drwx------"),
+      std::string::npos)
       << s;
 }
 
@@ -118,8 +117,7 @@ TEST_F(PermissionTest, Reads_ListNeedsReadExecute_SummaryNeedsSubtree) {
             FsError::kPermissionDenied);
   EXPECT_TRUE(h_.ns().ListStatus(alice_, "/shared/noread", "", 10).ok());
   EXPECT_TRUE(h_.ns().GetFileInfo(bob_, "/shared/noread/f").ok());  // x is enough
-  EXPECT_EQ(h_.ns().GetContentSummary(bob_, "/shared").status().code(),
-            FsError::kPermissionDenied);
+  EXPECT_EQ(h_.ns().GetContentSummary(bob_, "/shared").status().code(), FsError::kPermissionDenied);
   EXPECT_EQ(h_.ns().GetContentSummary(bob_, "/").status().code(), FsError::kPermissionDenied);
   EXPECT_TRUE(h_.ns().GetContentSummary(bob_, "/pub").ok());
   EXPECT_TRUE(h_.ns().ListStatus(bob_, "/", "", 10).ok());

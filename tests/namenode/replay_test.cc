@@ -33,8 +33,8 @@ TEST(ReplayTest, RandomWorkload_EveryOpKindAppears) {
   std::set<EditOp> kinds;
   for (const Edit& e : h.log()) kinds.insert(OpOf(e));
   for (EditOp op : {EditOp::kMkdir, EditOp::kCreate, EditOp::kAddBlock, EditOp::kComplete,
-                    EditOp::kDelete, EditOp::kRename, EditOp::kSetPermission,
-                    EditOp::kSetOwner, EditOp::kSetTimes, EditOp::kSetReplication}) {
+                    EditOp::kDelete, EditOp::kRename, EditOp::kSetPermission, EditOp::kSetOwner,
+                    EditOp::kSetTimes, EditOp::kSetReplication}) {
     EXPECT_TRUE(kinds.count(op)) << EditOpName(op);
   }
 }
