@@ -1,8 +1,8 @@
 #include "tests/support/jn_cluster.h"
 
-#include <fstream>
-
 #include <glog/logging.h>
+
+#include <fstream>
 
 namespace qj::testing {
 
@@ -12,8 +12,8 @@ JnNode::JnNode(int index, int port, std::string dir, std::vector<std::string> ar
 void JnNode::Start() {
   CHECK(!proc_.running()) << "jn" << index_ << " already running";
   proc_.Start(argv_, log_path());
-  CHECK(WaitForPort(port_, 20000)) << "jn" << index_ << " did not listen on port " << port_
-                                   << "; see " << log_path();
+  CHECK(WaitForPort(port_, 20000))
+      << "jn" << index_ << " did not listen on port " << port_ << "; see " << log_path();
 }
 
 void JnNode::Restart() {
@@ -26,11 +26,12 @@ void JnNode::Terminate() { proc_.Terminate(); }
 void JnNode::Stop() { proc_.Stop(); }
 void JnNode::Continue() { proc_.Continue(); }
 
-JnCluster::JnCluster(int num_nodes) : JnCluster([num_nodes] {
-    Config o;
-    o.num_nodes = num_nodes;
-    return o;
-  }()) {}
+JnCluster::JnCluster(int num_nodes)
+    : JnCluster([num_nodes] {
+        Config o;
+        o.num_nodes = num_nodes;
+        return o;
+      }()) {}
 
 JnCluster::JnCluster(const Config& config) : opts_(config), dir_("qj_jncluster") {
   const std::vector<int> ports = PickFreePorts(opts_.num_nodes);
@@ -43,12 +44,9 @@ JnCluster::JnCluster(const Config& config) : opts_(config), dir_("qj_jncluster")
     }
     const std::string node_dir = dir_.path() + "/jn" + std::to_string(i);
     std::vector<std::string> argv = {
-        BinaryPath("journalnode/journalnode"),
-        "--journalnode_rpc_port=" + std::to_string(ports[i]),
-        "--journalnode_edits_dir=" + node_dir,
-        "--journalnode_name=jn" + std::to_string(i),
-        "--journalnode_peers=" + peers,
-        "--logtostderr=1",
+        BinaryPath("journalnode/journalnode"), "--journalnode_rpc_port=" + std::to_string(ports[i]),
+        "--journalnode_edits_dir=" + node_dir, "--journalnode_name=jn" + std::to_string(i),
+        "--journalnode_peers=" + peers,        "--logtostderr=1",
     };
     for (const auto& f : opts_.extra_flags) argv.push_back(f);
     nodes_.push_back(std::make_unique<JnNode>(i, ports[i], node_dir, std::move(argv)));

@@ -1,6 +1,8 @@
 // Helpers shared by the journal client tests (header-only).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -10,8 +12,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "journalnode/client/journal_transport.h"
 #include "journalnode/client/quorum_writer.h"

@@ -4,11 +4,11 @@
 // in order, without gaps; all journalnodes agree up to what they serve as committed.
 //
 // QJ_SOAK_SEEDS=N runs N seeds instead of the default.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <map>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "tests/journalnode/client/client_test_util.h"
 

@@ -84,21 +84,21 @@ TEST(QjournalCliTest, FormatAppendDumpStatus) {
 TEST(QjournalCliTest, BadArgumentsExitTwo) {
   const std::string uri = "--journal_uri=qjournal://127.0.0.1:1;127.0.0.1:2;127.0.0.1:3/ns1";
   const std::vector<std::vector<std::string>> bad = {
-      {},                                              // no command, no quorum
-      {uri},                                           // no command
-      {uri, "frobnicate"},                             // unknown command
-      {uri, "append"},                                 // missing --count
-      {uri, "append", "--count=abc"},                  // not a number
-      {uri, "append", "--count=0"},                    // out of range
-      {uri, "dump", "--from=0"},                       // txids start at 1
-      {uri, "dump", "--bogus=1"},                      // unknown option
-      {uri, "status", "--count=3"},                    // option of another command
-      {uri, "format"},                                 // no namespace identity
-      {uri, "format", "--namespace_id=1"},             // half of it
-      {uri, "status", "extra"},                        // stray argument
+      {},                                                 // no command, no quorum
+      {uri},                                              // no command
+      {uri, "frobnicate"},                                // unknown command
+      {uri, "append"},                                    // missing --count
+      {uri, "append", "--count=abc"},                     // not a number
+      {uri, "append", "--count=0"},                       // out of range
+      {uri, "dump", "--from=0"},                          // txids start at 1
+      {uri, "dump", "--bogus=1"},                         // unknown option
+      {uri, "status", "--count=3"},                       // option of another command
+      {uri, "format"},                                    // no namespace identity
+      {uri, "format", "--namespace_id=1"},                // half of it
+      {uri, "status", "extra"},                           // stray argument
       {"--journal_uri=qjournal://nohost/ns1", "status"},  // malformed URI
       {"--cluster_conf=/nonexistent/cluster.conf", "status"},
-      {"status"},                                      // no quorum given
+      {"status"},  // no quorum given
   };
   for (const auto& args : bad) {
     CliRun r = Qjournal(args);

@@ -1,9 +1,9 @@
 // The quorum writer and reader against real journalnode processes (3 and 5 nodes):
 // minority down or paused, a node killed mid-stream catching up, competing writers.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/journalnode/client/client_test_util.h"
 
@@ -76,8 +76,7 @@ TEST(QuorumTest, WritesGoOnWithAMinorityPaused_AndThePausedNodeCatchesUp) {
     ASSERT_OK(AppendRange(w->get(), "p", t, t + 9));
     ASSERT_OK((*w)->WaitCommitted(t + 9, 10000));
   }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   printf("with jn2 paused: 100 commits of 10 edits in %.2f s\n", secs);
   ASSERT_OK((*w)->health());
   // Resumed, it is caught up within the segment from the writer's buffer.

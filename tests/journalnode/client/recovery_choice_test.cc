@@ -1,7 +1,7 @@
 // Every rule of the recovery choice (DESIGN §4), on the pure function.
-#include "journalnode/client/recovery.h"
-
 #include <gtest/gtest.h>
+
+#include "journalnode/client/recovery.h"
 
 namespace qj::jn {
 namespace {
@@ -85,8 +85,8 @@ TEST(RecoveryChoice, HigherWriterEpochBeatsLowerAcceptedEpoch) {
 }
 
 TEST(RecoveryChoice, SameEpochLongerWins) {
-  auto c = ChooseRecovery(1, {InProgress(1, 20, 3), InProgress(1, 25, 3), InProgress(1, 22, 3)},
-                          -1);
+  auto c =
+      ChooseRecovery(1, {InProgress(1, 20, 3), InProgress(1, 25, 3), InProgress(1, 22, 3)}, -1);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->node, 1);
   EXPECT_EQ(c->end_txid, 25);

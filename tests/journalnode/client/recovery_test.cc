@@ -10,8 +10,6 @@ namespace {
 
 using jn::QuorumWriter;
 
-
-
 class RecoveryTest : public ::testing::Test {
  protected:
   RecoveryTest() : cluster_(3) {}
@@ -33,10 +31,12 @@ class RecoveryTest : public ::testing::Test {
     ASSERT_OK((*w1)->StartSegment(1));
     ASSERT_OK(AppendRange(w1->get(), "w1", 1, 10));
     ASSERT_OK((*w1)->WaitCommitted(10, 10000));
-    ASSERT_TRUE(WaitFor([&] {
-      auto s = (*w1)->stats();
-      return s.acked_txid[0] == 10 && s.acked_txid[1] == 10 && s.acked_txid[2] == 10;
-    }, 10000));
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto s = (*w1)->stats();
+          return s.acked_txid[0] == 10 && s.acked_txid[1] == 10 && s.acked_txid[2] == 10;
+        },
+        10000));
     p.Block(1, "journal");
     p.Block(2, "journal");
     ASSERT_OK(AppendRange(w1->get(), "w1", 11, 15));
