@@ -509,8 +509,10 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
     n.inflight = 0;
     n.probing = true;
     const int64_t expected = r.expected_txid;
-    if (r.status.IsOutOfSync() && expected > 0 && expected <= last_txid_ + 1 &&
-        expected >= BufferFrontTxid() && expected >= segment_start_) {
+    // (A node that refuses exactly the txid it asked for is not going to take it.)
+    if (r.status.IsOutOfSync() && expected > 0 && expected != b.first &&
+        expected <= last_txid_ + 1 && expected >= BufferFrontTxid() &&
+        expected >= segment_start_) {
       n.sent = expected - 1;
       VLOG(1) << Who() << ": jn" << b.node << " expects txid " << expected << ", resending";
     } else if (r.status.IsOutOfSync() && expected > 0 && expected < BufferFrontTxid()) {
@@ -526,6 +528,14 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
       n.retry_at_ns = NowNs() + kRetryBackoffMs * kNanosPerMilli;
       VLOG(1) << Who() << ": jn" << b.node << " batch " << b.first << "-" << b.last
               << " failed: " << r.status;
+    }
+    int in_pipeline = 0;
+    for (const Node& x : nodes_) in_pipeline += x.in_pipeline ? 1 : 0;
+    if (in_pipeline < MajorityOf(nodes_.size())) {
+      FailLocked(Status::OutOfSync(Who() + ": only " + std::to_string(in_pipeline) + " of " +
+                                   std::to_string(nodes_.size()) +
+                                   " journalnodes remain in the segment; last: jn" +
+                                   std::to_string(b.node) + ": " + r.status.ToString()));
     }
   }
   loop_cv_.notify_all();

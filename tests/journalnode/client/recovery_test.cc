@@ -176,3 +176,39 @@ TEST_F(RecoveryTest, NeverDropsACommittedEdit) {
 
 }  // namespace
 }  // namespace qj::testing
+
+namespace qj::testing {
+namespace {
+
+// jn0 keeps a stale in-progress copy ([1..15], 11..15 never committed) while a new writer
+// recovers and commits 11..20 without it, yet its heartbeats (carrying committed txid 20)
+// reach jn0. jn0 must never serve its stale 11..15 as committed.
+TEST_F(RecoveryTest, StaleCopyIsNeverServedAsCommitted) {
+  WriteDivergentSegment();
+  Partition p(3);
+  for (const char* call : {"prepareRecovery", "acceptRecovery", "finalizeLogSegment",
+                           "startLogSegment", "journal"}) {
+    p.Block(0, call);
+  }
+  auto w2 = QuorumWriter::Open(Opts("w2", &p), cluster_.ns());
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  ASSERT_EQ((*w2)->last_txid(), 10);
+  ASSERT_OK((*w2)->StartSegment(11));
+  ASSERT_OK(AppendRange(w2->get(), "w2", 11, 20));
+  ASSERT_OK((*w2)->WaitCommitted(20, 10000));
+  // Let heartbeats carry the commit point everywhere.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = jn::QuorumReader::Create(cluster_.Options("probe"))->CommittedTxId();
+        return r.ok() && *r >= 20;
+      },
+      10000));
+  auto log = ReadAll(cluster_.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 20u);
+  ExpectNodesAgree(cluster_, *log);
+  (*w2)->Close();
+}
+
+}  // namespace
+}  // namespace qj::testing
