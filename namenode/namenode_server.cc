@@ -4,10 +4,25 @@
 #include <glog/logging.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "common/file_util.h"
 #include "namenode/image.h"
 
 namespace qj {
+
+namespace {
+
+// "1234 edits in 321 batches (3.8 per batch)", for the logs when a writer closes.
+std::string DescribeWriterStats(const jn::WriterStats& w) {
+  char buf[128];
+  snprintf(buf, sizeof(buf), "%lld edits in %lld batches (%.1f per batch)",
+           static_cast<long long>(w.edits), static_cast<long long>(w.batches),
+           w.batches > 0 ? static_cast<double>(w.edits) / static_cast<double>(w.batches) : 0.0);
+  return buf;
+}
+
+}  // namespace
 
 NamenodeServer::NamenodeServer(NamenodeOptions opts)
     : opts_(std::move(opts)), id_(opts_.namenode_id), ha_(opts_.namenode_id, opts_.clock) {}
@@ -56,6 +71,7 @@ void NamenodeServer::Stop() {
       Status st = log->Finalize();
       if (!st.ok()) LOG(WARNING) << id_ << ": finalizing the segment at shutdown: " << st;
       log->Close();
+      LOG(INFO) << id_ << ": journal writer closed: " << DescribeWriterStats(log->stats());
     }
     if (tailer_ != nullptr) tailer_->Stop();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
@@ -216,6 +232,7 @@ void NamenodeServer::BecomeStandbyLocked() {
       ns_stale_ = true;
     }
     log->Close();
+    LOG(INFO) << id_ << ": journal writer closed: " << DescribeWriterStats(log->stats());
   }
   // 3. A namespace that may hold uncommitted edits is rebuilt from the newest image.
   if (ns_stale_.load()) {
