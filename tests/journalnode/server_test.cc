@@ -1,6 +1,7 @@
 // The real journalnode binary on 127.0.0.1, driven by a Thrift client: the writer path,
 // committed-only reads, typed errors, the storage lock, SIGTERM shutdown.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
@@ -134,13 +135,19 @@ TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
   EXPECT_THROW(c.client->getJournalState(st, "../x"), tt::JournalUnavailableException);
   EXPECT_THROW(c.client->getJournalState(st, "other"), tt::NotFormattedException);
 
-  // SIGTERM: clean exit 0, and the state is there after a restart.
-  jn_.Terminate();
+  c.client->journal(Req(5, 4, 10), 11, 11, 2, Records(11, 2));
+  c.client->heartbeat(Req(5, 5, 12));
+
+  // SIGTERM: clean exit 0, the committed txid is persisted at shutdown, and the state
+  // is there after a restart.
+  ASSERT_EQ(::kill(jn_.pid(), SIGTERM), 0);
+  EXPECT_EQ(jn_.Wait(20000), 0);
   StartNode();
   Client c2(port_);
   c2.client->getJournalState(st, "ns1");
   EXPECT_EQ(st.lastPromisedEpoch, 5);
-  EXPECT_EQ(st.committedTxId, 10);
+  EXPECT_EQ(st.committedTxId, 12);
+  EXPECT_EQ(st.lastWrittenTxId, 12);
   EXPECT_EQ(st.segments.size(), 2u);
 }
 
