@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 #include <thrift/TApplicationException.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -150,6 +151,11 @@ size_t JournalChannel::queued_calls() const {
   return queue_.size();
 }
 
+size_t JournalChannel::max_inflight() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return max_inflight_;
+}
+
 void JournalChannel::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -272,6 +278,7 @@ void JournalChannel::SenderLoop() {
     l.lock();
     if (s.ok() && !broken_ && !stopping_) {
       inflight_.push_back(std::move(call));
+      max_inflight_ = std::max(max_inflight_, inflight_.size());
       receiver_cv_.notify_one();
       l.unlock();
     } else {

@@ -73,6 +73,8 @@ class JournalChannel {
   void SetSentCallback(std::function<void()> cb);
   // Calls queued but not yet written.
   size_t queued_calls() const;
+  // The most calls that were ever written but not yet answered at once (pipelining depth).
+  size_t max_inflight() const;
   // Fails everything queued or in flight with Unavailable and joins the threads.
   void Stop();
 
@@ -117,6 +119,7 @@ class JournalChannel {
   std::deque<std::unique_ptr<ChannelCall>> queue_;     // GUARDED_BY(mu_)
   size_t queued_bytes_ = 0;                            // GUARDED_BY(mu_)
   std::deque<std::unique_ptr<ChannelCall>> inflight_;  // GUARDED_BY(mu_)
+  size_t max_inflight_ = 0;                            // GUARDED_BY(mu_)
   bool connected_ = false;                             // GUARDED_BY(mu_)
   bool broken_ = false;                                // GUARDED_BY(mu_)
   bool stopping_ = false;                              // GUARDED_BY(mu_)

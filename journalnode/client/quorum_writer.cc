@@ -511,8 +511,7 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
     const int64_t expected = r.expected_txid;
     // (A node that refuses exactly the txid it asked for is not going to take it.)
     if (r.status.IsOutOfSync() && expected > 0 && expected != b.first &&
-        expected <= last_txid_ + 1 && expected >= BufferFrontTxid() &&
-        expected >= segment_start_) {
+        expected <= last_txid_ + 1 && expected >= BufferFrontTxid() && expected >= segment_start_) {
       n.sent = expected - 1;
       VLOG(1) << Who() << ": jn" << b.node << " expects txid " << expected << ", resending";
     } else if (r.status.IsOutOfSync() && expected > 0 && expected < BufferFrontTxid()) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "journalnode/client/journal_channel.h"
+#include "journalnode/client/quorum_call.h"
 #include "tests/journalnode/client/client_test_util.h"
 
 namespace qj::testing {
@@ -191,6 +193,91 @@ TEST(QuorumTest, ReaderSeesOnlyCommittedEditsAndFollowsHeartbeats) {
   EXPECT_EQ(edits->front().txid, 11);
   EXPECT_EQ(edits->back().payload, TestPayload("r", 30));
   (*w)->Close();
+}
+
+TEST(QuorumTest, FormatAndIsFormatted) {
+  JnCluster cluster(3);
+  auto before = jn::IsJournalFormatted(cluster.Options());
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(*before);
+  // Becoming writer on an unformatted journal is a clear NotFormatted.
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), StatusCode::kNotFormatted) << w.status();
+  ASSERT_OK(cluster.Format());
+  auto after = jn::IsJournalFormatted(cluster.Options());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(*after);
+  EXPECT_FALSE(jn::FormatJournal(cluster.Options(), cluster.ns(), /*force=*/false).ok());
+  EXPECT_OK(jn::FormatJournal(cluster.Options(), cluster.ns(), /*force=*/true));
+}
+
+TEST(QuorumTest, PurgeDeletesOldFinalizedSegmentsEverywhere) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w.ok()) << w.status();
+  for (int64_t seg = 1; seg <= 31; seg += 10) {
+    ASSERT_OK((*w)->StartSegment(seg));
+    ASSERT_OK(AppendRange(w->get(), "g", seg, seg + 9));
+    ASSERT_OK((*w)->FinalizeSegment());
+  }
+  ASSERT_OK((*w)->Purge(21));
+  (*w)->Close();
+  auto channels = jn::MakeChannels(cluster.Options("probe"));
+  auto r = jn::CallQuorum<jn::JournalStateInfo>(
+      jn::ChannelPointers(channels), 3, 5000, "getJournalState",
+      [](jn::JournalChannel& c, jn::ReplyCallback<jn::JournalStateInfo> cb) {
+        c.GetJournalState(cb);
+      });
+  ASSERT_OK(r.status);
+  for (const auto& rep : r.replies) {
+    std::vector<int64_t> starts;
+    for (const auto& seg : rep->value.segments) starts.push_back(seg.start_txid);
+    EXPECT_EQ(starts, (std::vector<int64_t>{21, 31}));
+  }
+}
+
+TEST(QuorumTest, ConcurrentOpens_EpochsAreUniqueAndOnlyTheNewestWrites) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  std::vector<std::unique_ptr<QuorumWriter>> writers(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto w = QuorumWriter::Open(cluster.Options("nn" + std::to_string(i)), cluster.ns());
+      if (w.ok()) writers[i] = std::move(w).value();
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> epochs;
+  QuorumWriter* newest = nullptr;
+  int opened = 0;
+  for (auto& w : writers) {
+    if (!w) continue;
+    ++opened;
+    EXPECT_TRUE(epochs.insert(w->epoch()).second) << "epoch " << w->epoch() << " twice";
+    if (newest == nullptr || w->epoch() > newest->epoch()) newest = w.get();
+  }
+  ASSERT_GE(opened, 1);
+  for (auto& w : writers) {
+    if (!w) continue;
+    Status s = w->StartSegment(1);
+    if (s.ok()) s = AppendRange(w.get(), "e" + std::to_string(w->epoch()), 1, 5);
+    if (s.ok()) s = w->WaitCommitted(5, 10000);
+    if (w.get() == newest) {
+      EXPECT_OK(s);
+    } else {
+      EXPECT_FALSE(s.ok()) << "writer of epoch " << w->epoch() << " wrote after a newer one";
+    }
+  }
+  for (auto& w : writers) {
+    if (w) w->Close();
+  }
+  auto log = ReadAll(cluster.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 5u);
+  EXPECT_EQ((*log)[0].payload, TestPayload("e" + std::to_string(newest->epoch()), 1));
 }
 
 }  // namespace
