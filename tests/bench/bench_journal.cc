@@ -112,6 +112,38 @@ Status Latency(Run* r, int64_t ops) {
   return Status::OK();
 }
 
+// How fast one QuorumReader reads back committed edits (the tailer's ceiling): the last
+// `ops` edits, in reads of up to 10000, as a standby catching up would.
+Status ReadRate(Run* r, int64_t ops, int payload) {
+  jn::QuorumOptions qo;
+  qo.journalnodes = r->jns->hostports();
+  qo.journal_id = "bench";
+  qo.name = "bench-reader";
+  std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(qo);
+  const int64_t first = std::max<int64_t>(1, r->txid - ops + 1);
+  CpuMeter cpu(r->jns->pids());
+  cpu.Start();
+  double t0 = NowUs();
+  int64_t from = first;
+  while (from <= r->txid) {
+    Result<std::vector<EditRecord>> got = reader->ReadCommitted(from, 10000);
+    QJ_RETURN_IF_ERROR(got.status());
+    if (got->empty()) {
+      return Status::IllegalState("bench: reader found nothing at committed txid " +
+                                  std::to_string(from));
+    }
+    from += static_cast<int64_t>(got->size());
+  }
+  double us = NowUs() - t0;
+  const int64_t n = r->txid - first + 1;
+  Line(*r, "read_rate", payload, n)
+      .AddFixed("value", static_cast<double>(n) / (us / 1e6), 0)
+      .Add("unit", "edits/s")
+      .AddFixed("cpu_us_per_op", cpu.Elapsed() / static_cast<double>(n), 2)
+      .Print();
+  return Status::OK();
+}
+
 // What the namenode does per mutation, without the namenode: `clients` threads, each
 // appending one edit under a shared lock (txid order) and then waiting for its commit.
 // Shows how well the writer and journalnodes group-commit concurrent synchronous callers.
@@ -313,6 +345,8 @@ Status RunJournalFigures(const BenchOptions& o, int nodes) {
   if (peak256 == 0) {
     QJ_RETURN_IF_ERROR(CommitRate(&r, 256, o.commit_ops, false, &peak256));
   }
+  QJ_RETURN_IF_ERROR(r.w->WaitCommitted(r.txid, kWaitMs));
+  QJ_RETURN_IF_ERROR(ReadRate(&r, o.commit_ops, o.payloads.empty() ? 256 : o.payloads.back()));
   QJ_RETURN_IF_ERROR(Roll(&r));
   QJ_RETURN_IF_ERROR(Latency(&r, o.latency_ops));
   for (int clients : o.nn_clients) {
