@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     stubs.push_back(etcdserverpb::KV::NewStub(ch));
   }
   long failed = 0;
-  RunAsync(stubs, ops / 5 > 1000 ? ops / 5 : 1000, window, 256, &failed);  // warm up
+  RunAsync(stubs, ops / 5 > 10000 ? ops / 5 : 10000, window, 256, &failed);  // warm up
 
   for (const char* p = payloads_arg.c_str(); p && *p;) {
     int payload = atoi(p);

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  run_async(zh, ops / 5 > 1000 ? ops / 5 : 1000, window, 256); /* warm up the JIT */
+  run_async(zh, ops / 5 > 10000 ? ops / 5 : 10000, window, 256); /* warm up the JIT */
 
   const char* p = payloads_arg;
   while (p && *p) {
