@@ -136,6 +136,7 @@ cat "$RESULTS" ${PEERS:+"$PEERS"} | awk '
     if (name == "standby_apply_lag") sb99 = kv($0, "p99_ms")
     if (name == "nn_mkdirs" && kv($0, "clients") == 64) mk64 = kv($0, "value")
     if (name == "jn_startup") { st[kv($0, "ops")] = kv($0, "value") }
+    if (name == "jn_rss") { rss[kv($0, "ops")] = kv($0, "value") }
   }
   END {
     for (p in pay) {
@@ -161,5 +162,7 @@ cat "$RESULTS" ${PEERS:+"$PEERS"} | awk '
     if (tail99 != "") printf "TARGET name=tail_lag_p99 want=<50ms got=%sms (quorum reader) %s\n", tail99, (tail99 + 0 < 50 ? "MET" : "MISSED")
     if (sb99 != "") printf "TARGET name=standby_apply_lag_p99 want=<50ms got=%sms %s\n", sb99, (sb99 + 0 < 50 ? "MET" : "MISSED")
     if (mk64 != "") printf "TARGET name=nn_mkdirs_64_clients want=>=30000/s got=%s/s %s\n", mk64, (mk64 + 0 >= 30000 ? "MET" : "MISSED")
+    base = ""; for (e in rss) if (base == "" || e + 0 < base + 0) base = e
+    for (e in rss) if (e != base) printf "TARGET name=jn_rss_growth edits=%s want=flat got=%s_KiB_vs_%s_KiB_at_%s_edits (%+.1f%%)\n", e, rss[e], rss[base], base, 100 * (rss[e] - rss[base]) / rss[base]
     for (e in st) if (e + 0 >= 10000000) printf "TARGET name=jn_startup_10M want=<1000ms got=%sms %s\n", st[e], (st[e] + 0 < 1000 ? "MET" : "MISSED")
   }' | tee -a "${OUT:-/dev/null}"
