@@ -7,6 +7,7 @@
 #include <thrift/transport/TSocket.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "JournalProtocol.h"
@@ -280,6 +281,56 @@ TEST_F(ServerTest, LeasesOverThrift_GraceThenGrantDenyRelease) {
   c.client->releaseLease("ns1", "fo1");
   c.client->acquireLease(r, "ns1", "fo2", 1000);
   EXPECT_TRUE(r.granted);
+}
+
+// Corruption found at start-up stops that journal only: its calls fail with
+// JournalUnavailableException naming file and offset, another journal goes on.
+TEST_F(ServerTest, CorruptJournalStopsAloneWithFileAndOffset) {
+  StartNode();
+  {
+    Client c(port_);
+    tt::NamespaceInfo ns;
+    ns.namespaceId = 42;
+    ns.clusterId = "c1";
+    ns.layoutVersion = 1;
+    tt::NewEpochResponse ne;
+    for (const char* id : {"ns1", "ns2"}) {
+      c.client->format(id, ns, false);
+      c.client->newEpoch(ne, id, ns, 1);
+      tt::RequestInfo r = Req(1, 1, -1);
+      r.journalId = id;
+      c.client->startLogSegment(r, 1, 1);
+      r.ipcSerialNumber = 2;
+      c.client->journal(r, 1, 1, 5, Records(1, 5));
+    }
+  }
+  jn_.Terminate();
+  const std::string seg = dir_.path() + "/jn/ns1/current/edits_inprogress_0000000000000000001";
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(Records(1, 1).size() + 3);  // inside txid 2
+    f.put('\x33');
+  }
+  StartNode();
+  Client c(port_);
+  try {
+    c.client->heartbeat(Req(1, 3, -1));
+    FAIL() << "a corrupt journal served a call";
+  } catch (const tt::JournalUnavailableException& e) {
+    EXPECT_NE(e.message.find(seg + " offset " + std::to_string(Records(1, 1).size())),
+              std::string::npos)
+        << e.message;
+    EXPECT_EQ(e.message.find("jn1 ns1"), 0u) << e.message;
+  }
+  tt::JournalState st;
+  c.client->getJournalState(st, "ns1");
+  EXPECT_TRUE(st.__isset.unavailableReason);
+  tt::RequestInfo r = Req(1, 3, 5);
+  r.journalId = "ns2";
+  c.client->journal(r, 1, 6, 1, Records(6, 1));
+  tt::JournaledEdits edits;
+  c.client->getJournaledEdits(edits, "ns2", 1, 100);
+  EXPECT_EQ(edits.numTxns, 5);
 }
 
 }  // namespace
