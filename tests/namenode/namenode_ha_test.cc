@@ -393,6 +393,32 @@ TEST(NamenodeHaTest, RestartFromImageAndEdits_CorruptNewestImageFallsBack) {
   EXPECT_EQ(client->active_id(), "nn2");
 }
 
+TEST(NamenodeHaTest, Proxy_RetriesReadsButNotMutationsWithUnknownOutcome) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  FailoverProxyOptions po = FailoverProxyOptionsFromConfig(c.conf());
+  po.rpc_timeout_ms = 700;
+  FailoverProxy proxy(po);
+  bool created = false;
+  ASSERT_OK(proxy.Mkdirs(Super(), "/p", 0755, false, &created));
+  ASSERT_EQ(proxy.active_id(), "nn1");
+  // nn1 hangs after accepting the request: the outcome of a mutation is unknown, so the
+  // proxy must not send it again to nn2 (no retry cache on the namenode).
+  c.namenode(0).Stop();
+  ASSERT_OK(c.TransitionToActive(1));
+  Status st = proxy.Mkdirs(Super(), "/q", 0755, false, &created);
+  EXPECT_EQ(st.code(), StatusCode::kNetworkError) << st;
+  EXPECT_NE(st.message().find("outcome unknown"), std::string::npos) << st;
+  // A read is idempotent: it moves on to nn2.
+  th::FileStatus f;
+  ASSERT_OK(proxy.GetFileInfo(Super(), "/p", &f));
+  EXPECT_EQ(proxy.active_id(), "nn2");
+  // nn2 never saw /q; the caller decides whether to send it again.
+  EXPECT_EQ(proxy.GetFileInfo(Super(), "/q", &f).code(), StatusCode::kNotFound);
+  c.namenode(0).Continue();
+}
+
 TEST(NamenodeHaTest, LostJournalMajority_StopsServing_ServesAgainAfterTransitions) {
   NnCluster c;
   ASSERT_OK(c.Start());

@@ -1,0 +1,88 @@
+// HaState: when a namenode may serve a client call (role, fence, lease deadline).
+#include "namenode/ha_state.h"
+
+#include <gtest/gtest.h>
+
+namespace qj {
+namespace {
+
+constexpr int64_t kSec = 1'000'000'000;
+
+TEST(HaStateTest, OnlyActiveServes) {
+  FakeClock clock;
+  HaState ha("nn1", &clock);
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);
+  ha.SetRole(HaRole::kStandby);
+  Status st = ha.CheckServing();
+  EXPECT_EQ(st.code(), StatusCode::kNotActive);
+  EXPECT_NE(st.message().find("nn1 is standby"), std::string::npos) << st;
+  ha.SetRole(HaRole::kActive);
+  EXPECT_TRUE(ha.CheckServing().ok());
+  EXPECT_EQ(ha.active_hint(), "nn1");
+  ha.SetRole(HaRole::kStopping);
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);
+  EXPECT_EQ(ha.active_hint(), "");
+}
+
+TEST(HaStateTest, LeaseDeadline_RefusesAtAndPastIt_UntilRenewed) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kActive, 102 * kSec);
+  EXPECT_EQ(ha.lease_deadline(), 102 * kSec);
+  EXPECT_TRUE(ha.CheckServing().ok());
+  clock.Advance(2 * kSec - 1);
+  EXPECT_TRUE(ha.CheckServing().ok());
+  clock.Advance(1);  // exactly at the deadline
+  Status st = ha.CheckServing();
+  EXPECT_EQ(st.code(), StatusCode::kNotActive);
+  EXPECT_NE(st.message().find("lease"), std::string::npos) << st;
+  ASSERT_TRUE(ha.RenewLease(105 * kSec).ok());
+  EXPECT_TRUE(ha.CheckServing().ok());
+  // 0 = manual mode: no deadline at all.
+  ASSERT_TRUE(ha.RenewLease(0).ok());
+  clock.Advance(1000 * kSec);
+  EXPECT_TRUE(ha.CheckServing().ok());
+}
+
+TEST(HaStateTest, RenewLease_RefusedUnlessActiveAndUnfenced) {
+  FakeClock clock;
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  EXPECT_FALSE(ha.RenewLease(clock.MonotonicNanos() + kSec).ok());
+  ha.SetRole(HaRole::kActive, clock.MonotonicNanos() + kSec);
+  ha.Fence(Status::StaleEpoch(7, "fenced by epoch 7"));
+  EXPECT_FALSE(ha.RenewLease(clock.MonotonicNanos() + 2 * kSec).ok());
+  // Leaving the active role drops the deadline.
+  ha.SetRole(HaRole::kStandby);
+  EXPECT_EQ(ha.lease_deadline(), 0);
+}
+
+TEST(HaStateTest, Fence_StopsServingAndSticksUntilActiveAgain) {
+  FakeClock clock;
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kActive);
+  ha.Fence(Status::StaleEpoch(3, "newer writer"));
+  ha.Fence(Status::IOError("second reason is ignored"));
+  Status st = ha.CheckServing();
+  EXPECT_EQ(st.code(), StatusCode::kNotActive);
+  EXPECT_NE(st.message().find("newer writer"), std::string::npos) << st;
+  EXPECT_TRUE(ha.fence_status().IsStaleEpoch());
+  ha.SetRole(HaRole::kStandby);
+  ha.SetRole(HaRole::kActive);
+  EXPECT_TRUE(ha.fence_status().ok());
+  EXPECT_TRUE(ha.CheckServing().ok());
+}
+
+TEST(HaStateTest, ActiveHint_OnlyWhileNotActive) {
+  FakeClock clock;
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  ha.set_active_hint("nn2");
+  EXPECT_EQ(ha.active_hint(), "nn2");
+  ha.SetRole(HaRole::kActive);
+  ha.set_active_hint("nn2");
+  EXPECT_EQ(ha.active_hint(), "nn1");
+}
+
+}  // namespace
+}  // namespace qj
