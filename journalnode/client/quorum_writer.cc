@@ -28,6 +28,12 @@ namespace {
 
 constexpr int64_t kRetryBackoffMs = 50;
 
+// Failures that say nothing about the journalnode's state (it may not have seen the call).
+bool IsTransient(const Status& s) {
+  return s.code() == StatusCode::kNetworkError || s.code() == StatusCode::kTimedOut ||
+         s.code() == StatusCode::kUnavailable;
+}
+
 class QuorumWriterImpl final : public QuorumWriter {
  public:
   QuorumWriterImpl(QuorumOptions opts, NamespaceInfo ns)
@@ -83,13 +89,15 @@ class QuorumWriterImpl final : public QuorumWriter {
     bool probing = false;      // after a failure: one batch at a time until it answers
     int64_t retry_at_ns = 0;   // no batch before this (after a failure)
     int64_t last_call_ns = 0;  // for idle heartbeats
+    // Missed startLogSegment for a transient reason (network): retried before batches.
+    bool needs_start = false;
   };
   struct Batch {
     int node;
     int64_t generation;
     int64_t first;
     int64_t last;
-    std::shared_ptr<const std::string> records;
+    std::shared_ptr<const std::string> records;  // null: a startLogSegment retry
   };
 
   int64_t NowNs() const { return opts_.clock->MonotonicNanos(); }
@@ -112,10 +120,12 @@ class QuorumWriterImpl final : public QuorumWriter {
   // Picks the batches and heartbeats to send now. REQUIRES mu_.
   void CollectWorkLocked(std::vector<Batch>* batches, std::vector<int>* heartbeats);
   void OnJournalReply(const Batch& b, const Reply<Void>& r);
+  void OnStartReply(const Batch& b, const Reply<Void>& r);
   void OnHeartbeatReply(int node, const Reply<Void>& r);
   // Recomputes the committed txid from the nodes' acks and trims the buffer. REQUIRES mu_.
   void AdvanceCommitLocked();
   void TrimBufferLocked();
+  void MakeRoomLocked();
   int64_t BufferFrontTxid() const { return buffer_.empty() ? last_txid_ + 1 : buffer_[0].txid; }
 
   const QuorumOptions opts_;
@@ -289,12 +299,18 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     const bool ok = !r.replies[i] || r.replies[i]->ok();
-    n.in_pipeline = ok;
+    const bool transient = !ok && IsTransient(r.replies[i]->status);
+    n.in_pipeline = ok || transient;
+    n.needs_start = transient;
+    n.retry_at_ns = transient ? NowNs() + kRetryBackoffMs * kNanosPerMilli : 0;
     n.acked = n.sent = first_txid - 1;
     n.generation++;
     n.inflight = 0;
     n.probing = false;
-    if (!ok) {
+    if (transient) {
+      VLOG(1) << Who() << ": jn" << i << " missed startLogSegment " << first_txid
+              << ", will retry: " << r.replies[i]->status;
+    } else if (!ok) {
       LOG(WARNING) << Who() << ": jn" << i << " " << chans[i]->address().ToString()
                    << " left out of segment " << first_txid << ": "
                    << (r.replies[i] ? r.replies[i]->status.ToString() : "no answer");
@@ -369,13 +385,16 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
     return Status::InvalidArgument(Who() + ": Append of txid " + std::to_string(txid) +
                                    ", expected " + std::to_string(last_txid_ + 1));
   }
-  // Back-pressure: wait while the unacknowledged buffer is full.
-  commit_cv_.wait(l, [&] {
-    return !health_.ok() || closing_ || buffer_bytes_ + payload.size() <= opts_.max_queue_bytes ||
-           buffer_.empty();
-  });
-  QJ_RETURN_IF_ERROR(health_);
-  if (closing_) return Status::IllegalState(Who() + ": writer closed");
+  // Back-pressure: while the buffer is full, drop lagging nodes to make room, else wait
+  // for the majority to commit.
+  while (true) {
+    QJ_RETURN_IF_ERROR(health_);
+    if (closing_) return Status::IllegalState(Who() + ": writer closed");
+    if (buffer_.empty() || buffer_bytes_ + payload.size() <= opts_.max_queue_bytes) break;
+    MakeRoomLocked();
+    if (buffer_.empty() || buffer_bytes_ + payload.size() <= opts_.max_queue_bytes) break;
+    commit_cv_.wait(l);
+  }
   Entry e{txid, std::string(), NowNs()};
   AppendRecord(&e.bytes, txid, op, payload);
   buffer_bytes_ += e.bytes.size();
@@ -412,6 +431,15 @@ void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     const bool idle_channel = channels_[i]->queued_calls() == 0;
+    if (segment_start_ >= 0 && n.in_pipeline && n.needs_start) {
+      if (idle_channel && n.inflight == 0 && now >= n.retry_at_ns) {
+        batches->push_back(
+            Batch{static_cast<int>(i), n.generation, segment_start_, segment_start_ - 1, nullptr});
+        n.inflight++;
+        n.last_call_ns = now;
+      }
+      continue;
+    }
     if (segment_start_ >= 0 && n.in_pipeline && n.sent < last_txid_ && idle_channel &&
         now >= n.retry_at_ns && !(n.probing && n.inflight > 0)) {
       if (n.sent + 1 < BufferFrontTxid()) {
@@ -470,6 +498,11 @@ void QuorumWriterImpl::BatchLoop() {
     if (!batches.empty() || !heartbeats.empty()) {
       l.unlock();
       for (const Batch& b : batches) {
+        if (b.records == nullptr) {
+          channels_[b.node]->StartLogSegment(h, seg, ns_.layout_version,
+                                             [this, b](Reply<Void> r) { OnStartReply(b, r); });
+          continue;
+        }
         channels_[b.node]->Journal(h, seg, b.first, static_cast<int32_t>(b.last - b.first + 1),
                                    b.records, [this, b](Reply<Void> r) { OnJournalReply(b, r); });
       }
@@ -518,6 +551,13 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
       LOG(WARNING) << Who() << ": jn" << b.node << " expects txid " << expected
                    << ", no longer buffered; out until the next segment";
       n.in_pipeline = false;
+    } else if (r.status.IsOutOfSync() && expected < 0 && n.acked < segment_start_ &&
+               segment_start_ >= 0) {
+      // It never got startLogSegment (e.g. the request was lost): open it there first.
+      n.needs_start = true;
+      n.sent = n.acked;
+      n.probing = false;
+      VLOG(1) << Who() << ": jn" << b.node << " has no open segment, retrying startLogSegment";
     } else if (r.status.IsOutOfSync()) {
       LOG(WARNING) << Who() << ": jn" << b.node
                    << " out of sync, out until the next segment: " << r.status;
@@ -536,6 +576,29 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
                                    " journalnodes remain in the segment; last: jn" +
                                    std::to_string(b.node) + ": " + r.status.ToString()));
     }
+  }
+  loop_cv_.notify_all();
+}
+
+void QuorumWriterImpl::OnStartReply(const Batch& b, const Reply<Void>& r) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (r.status.IsStaleEpoch()) {
+    FailLocked(r.status.Prepend(Who() + ": fenced by a newer writer"));
+    return;
+  }
+  Node& n = nodes_[b.node];
+  if (b.generation != n.generation) return;
+  n.inflight--;
+  if (r.ok()) {
+    n.needs_start = false;
+    LOG(INFO) << Who() << ": jn" << b.node << " joined segment " << b.first << " late";
+  } else if (IsTransient(r.status)) {
+    n.retry_at_ns = NowNs() + kRetryBackoffMs * kNanosPerMilli;
+  } else {
+    LOG(WARNING) << Who() << ": jn" << b.node << " refused segment " << b.first
+                 << ", out until the next segment: " << r.status;
+    n.in_pipeline = false;
+    n.needs_start = false;
   }
   loop_cv_.notify_all();
 }
@@ -563,8 +626,10 @@ void QuorumWriterImpl::AdvanceCommitLocked() {
       stats_.batch_size_log2_histogram.resize(bucket + 1);
     }
     stats_.batch_size_log2_histogram[bucket]++;
-    for (const Entry& e : buffer_) {
-      if (e.txid > committed_txid_ && e.txid <= candidate) stats_.bytes += e.bytes.size();
+    for (int64_t t = std::max(committed_txid_ + 1, BufferFrontTxid()); t <= candidate; ++t) {
+      const size_t idx = static_cast<size_t>(t - BufferFrontTxid());
+      if (idx >= buffer_.size()) break;
+      stats_.bytes += buffer_[idx].bytes.size();
     }
     committed_txid_ = candidate;
     commit_cv_.notify_all();
@@ -578,18 +643,6 @@ void QuorumWriterImpl::TrimBufferLocked() {
   for (const Node& n : nodes_) {
     if (n.in_pipeline) keep_after = std::min(keep_after, n.acked);
   }
-  if (buffer_bytes_ > opts_.max_queue_bytes) {
-    // Over the bound: nodes that lag behind the commit point leave the pipeline.
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].in_pipeline && nodes_[i].acked < committed_txid_) {
-        LOG(WARNING) << Who() << ": jn" << i << " lags at txid " << nodes_[i].acked
-                     << " (committed " << committed_txid_
-                     << "), buffer full; out until the next segment";
-        nodes_[i].in_pipeline = false;
-      }
-    }
-    keep_after = committed_txid_;
-  }
   bool trimmed = false;
   while (!buffer_.empty() && buffer_.front().txid <= keep_after) {
     buffer_bytes_ -= buffer_.front().bytes.size();
@@ -597,6 +650,22 @@ void QuorumWriterImpl::TrimBufferLocked() {
     trimmed = true;
   }
   if (trimmed) commit_cv_.notify_all();
+}
+
+void QuorumWriterImpl::MakeRoomLocked() {
+  // The buffer is full: nodes that lag behind the commit point leave the pipeline (the
+  // majority goes on; they rejoin at the next segment), and what they held is dropped.
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].in_pipeline && nodes_[i].acked < committed_txid_) {
+      LOG(WARNING) << Who() << ": jn" << i << " lags at txid " << nodes_[i].acked << " (committed "
+                   << committed_txid_ << "), buffer of " << buffer_bytes_
+                   << " bytes full; out until the next segment";
+      nodes_[i].in_pipeline = false;
+      nodes_[i].generation++;
+      nodes_[i].inflight = 0;
+    }
+  }
+  TrimBufferLocked();
 }
 
 WriterStats QuorumWriterImpl::stats() const {
