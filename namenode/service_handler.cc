@@ -9,6 +9,7 @@
 #include <thrift/transport/TServerSocket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 
 #include "ClientProtocol.h"
@@ -18,6 +19,8 @@ namespace qj {
 namespace th = qjournal::thrift;
 
 namespace {
+
+constexpr int32_t kMaxListingPage = 5000;
 
 // ---- The one place where failures become Thrift exceptions. ----
 
@@ -281,7 +284,9 @@ class Handler : public th::ClientProtocolIf {
   void listStatus(th::DirectoryListing& r, const th::UserInfo& ugi, const std::string& path,
                   const std::string& start_after, const int32_t limit) override {
     Check(s_->Read("listStatus", [&](const FsNamespace& ns) {
-      auto listing = ns.ListStatus(ToCaller(ugi), path, start_after, limit);
+      // Pages stay small whatever the client asks: a reply must fit one frame.
+      auto listing = ns.ListStatus(ToCaller(ugi), path, start_after,
+                                   std::min<int32_t>(limit, kMaxListingPage));
       if (!listing.ok()) return listing.status();
       r.entries.clear();
       r.entries.reserve(listing->entries.size());
