@@ -375,8 +375,9 @@ void Journal::AbortOpenSegment(const char* why) {
 // ---------------------------------------------------------------------------------------
 // Administrative calls.
 
-bool Journal::IsFormatted() const {
+Result<bool> Journal::IsFormatted() const {
   std::lock_guard<std::mutex> l(mu_);
+  QJ_RETURN_IF_ERROR(CheckServing());
   return formatted_;
 }
 
@@ -385,6 +386,9 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   std::lock_guard<std::mutex> p(persist_mu_);
   {
     std::lock_guard<std::mutex> l(mu_);
+    if (!unavailable_.ok() && !force) {
+      return Status::Unavailable(unavailable_.message() + " (format with force to wipe it)");
+    }
     if (formatted_ && !force) {
       return ErrorLocked(Status::AlreadyExists("journal is already formatted (namespace " +
                                                std::to_string(storage_.namespace_id) +

@@ -131,8 +131,10 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   // --- Administrative. ---
-  bool IsFormatted() const;
-  // AlreadyExists if formatted and !force. force also clears a stopped journal.
+  // Unavailable (with the reason) if the journal is stopped.
+  Result<bool> IsFormatted() const;
+  // AlreadyExists if formatted and !force; Unavailable if the journal is stopped (a
+  // corrupt VERSION must not look unformatted) unless force, which also clears it.
   Status Format(const StorageInfo& info, bool force);
   Result<JournalSnapshot> GetState() const;
 

@@ -131,7 +131,9 @@ class Handler final : public tt::JournalProtocolIf {
       if (j.status().code() == StatusCode::kNotFormatted) return false;
       Fail(j.status(), kUnavailable, journalId, nullptr);
     }
-    return (*j)->IsFormatted();
+    auto formatted = (*j)->IsFormatted();
+    if (!formatted.ok()) Fail(formatted.status(), kUnavailable, journalId, *j);
+    return *formatted;
   }
 
   void getJournalState(tt::JournalState& out, const std::string& journalId) override {

@@ -50,11 +50,11 @@ class JournalTest : public ::testing::Test {
 
 TEST_F(JournalTest, Unformatted_RefusesCalls_FormatTwiceNeedsForce) {
   auto j = Open();
-  EXPECT_FALSE(j->IsFormatted());
+  EXPECT_FALSE(*j->IsFormatted());
   EXPECT_EQ(j->NewEpoch(Ns(), 1).status().code(), StatusCode::kNotFormatted);
   EXPECT_EQ(j->Heartbeat(Hdr(1, 1)).code(), StatusCode::kNotFormatted);
   ASSERT_OK(j->Format(Ns(), false));
-  EXPECT_TRUE(j->IsFormatted());
+  EXPECT_TRUE(*j->IsFormatted());
   Status again = j->Format(Ns(), false);
   EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
   EXPECT_NE(again.message().find("jn1 ns1"), std::string::npos) << again;
@@ -64,6 +64,23 @@ TEST_F(JournalTest, Unformatted_RefusesCalls_FormatTwiceNeedsForce) {
   EXPECT_EQ(st->storage->namespace_id, 7);
   // newEpoch for another namespace is refused.
   EXPECT_EQ(j->NewEpoch(Ns(), 1).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(JournalTest, CorruptVersionFile_IsNotUnformatted_FormatNeedsForce) {
+  {
+    auto j = Writing();
+    ASSERT_OK(j->JournalEdits(Hdr(1, 2), 1, 1, 2, Records(1, 2)));
+  }
+  ASSERT_OK(AtomicWriteFile(SegPath("VERSION"), "garbage"));
+  auto j = Open();
+  auto f = j->IsFormatted();
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(f.status().message().find("VERSION"), std::string::npos) << f.status();
+  EXPECT_EQ(j->Format(Ns(), false).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(std::ifstream(SegPath(InProgressName(1))).good());  // nothing wiped
+  ASSERT_OK(j->Format(Ns(), true));
+  EXPECT_TRUE(*j->IsFormatted());
 }
 
 // Rule 1: newEpoch needs e > promised, durable before the reply.
