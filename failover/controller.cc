@@ -98,6 +98,13 @@ void Controller::Step() {
 }
 
 void Controller::StepActive(const HealthSnapshot& snap) {
+  // 0. The lease ran out under us (renewals failed past the guard, or a long transition):
+  // someone else may have been active since, so the namenode must not serve again under
+  // a renewed lease without a fresh epoch.
+  if (!lease_->IsHeld()) {
+    Demote("the lease lapsed", snap.process_gone);
+    return;
+  }
   // 1. The namenode is not healthy: demote before the deadline, release after.
   if (snap.state != HealthState::kHealthy) {
     Demote(std::string("namenode ") + HealthStateName(snap.state) + ": " + snap.reason,
@@ -226,7 +233,9 @@ void Controller::Demote(const std::string& reason, bool process_gone) {
                  ? Status::OK()
                  : quick_target_.TransitionToStandby(th::RequestSource::REQUEST_BY_FAILOVERD);
   monitor_.Poke();
-  if (s.ok() || process_gone || ProcessIsGone(monitor_.snapshot().pid)) {
+  const bool gone =
+      process_gone || (IsLocalHost(self_.host) && ProcessIsGone(monitor_.snapshot().pid));
+  if (s.ok() || gone) {
     lease_->Release();
     release_at_deadline_ = false;
     LOG(INFO) << self_.id << " failoverd: lease released"

@@ -68,6 +68,13 @@ void HealthMonitor::Run() {
   pthread_setname_np(pthread_self(), "health-mon");
   NamenodeTarget target(nn_, opts_.timeout_ms);
   pid_t pid = -1;
+  // failoverd runs beside its namenode; if the cluster file says otherwise, never trust a
+  // pid to prove anything.
+  const bool local = IsLocalHost(nn_.host);
+  if (!local) {
+    LOG(WARNING) << nn_.id << " health-mon: namenode host " << nn_.host
+                 << " is not this machine: a crash will wait for the lease to expire";
+  }
   while (true) {
     // 1. Learn the pid while we can (it changes when the namenode restarts).
     HealthSnapshot next;
@@ -94,7 +101,7 @@ void HealthMonitor::Run() {
     } else {
       next.state = HealthState::kUnresponsive;
       next.reason = st.message();
-      next.process_gone = target.last_refused() && ProcessIsGone(pid);
+      next.process_gone = local && target.last_refused() && ProcessIsGone(pid);
     }
     // 3. Publish; tell the controller about changes.
     bool changed;

@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 #include <signal.h>
 #include <thrift/TOutput.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <mutex>
@@ -20,6 +21,13 @@ void QuietThriftLogging() {
 bool ProcessIsGone(pid_t pid) {
   if (pid <= 0) return false;
   return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+bool IsLocalHost(const std::string& host) {
+  if (host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1") return true;
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0) return false;
+  return host == name;
 }
 
 }  // namespace qj::fo

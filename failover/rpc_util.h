@@ -82,4 +82,8 @@ class ThriftConn {
 // with ESRCH). False for pid <= 0 (unknown) and for any other answer.
 bool ProcessIsGone(pid_t pid);
 
+// Whether `host` names this machine (loopback, "localhost", or this host's name): only
+// then does a pid reported by the namenode mean anything to ProcessIsGone().
+bool IsLocalHost(const std::string& host);
+
 }  // namespace qj::fo

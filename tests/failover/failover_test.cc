@@ -158,6 +158,8 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
         return c.Haadmin({"-checkHealth", c.nn_id(a)}, &out) == 0;
       },
       20000))
+      << "the woken namenode must become a healthy standby (a fence set by the newer epoch "
+         "must not outlive its reload as standby): "
       << out;
   ASSERT_TRUE(WaitForAcks(w, 50));
   w.Stop();

@@ -194,8 +194,8 @@ std::vector<std::string> HaWorkload::FindDualActivity(const std::vector<ThreadLo
       if (c->nn != run.nn && c->send_ns >= run.from && c->recv_ns <= run.to) {
         std::ostringstream m;
         m << ids[run.nn] << " was active throughout [" << run.from << ", " << run.to << "] ("
-          << run.who << ") while " << ids[c->nn] << " answered as active in [" << c->send_ns
-          << ", " << c->recv_ns << "]";
+          << run.who << ") while " << ids[c->nn] << " answered as active in [" << c->send_ns << ", "
+          << c->recv_ns << "]";
         proofs.push_back(m.str());
         if (proofs.size() >= 10) return proofs;
       }
