@@ -1,12 +1,14 @@
 #include "journalnode/client/journal_channel.h"
 
-#include <glog/logging.h>
-#include <thrift/TApplicationException.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
+
+#include <glog/logging.h>
+#include <thrift/TApplicationException.h>
 
 #include "JournalProtocol.h"
 #include "journal_types.h"
@@ -218,6 +220,7 @@ void JournalChannel::BreakLocked(const Status& why) {
 }
 
 void JournalChannel::SenderLoop() {
+  pthread_setname_np(pthread_self(), ("qj-jn" + std::to_string(index_) + "-send").c_str());
   std::unique_lock<std::mutex> l(mu_);
   auto fail_queued = [&](const Status& s) {
     std::deque<std::unique_ptr<ChannelCall>> failed;
@@ -294,6 +297,7 @@ void JournalChannel::SenderLoop() {
 }
 
 void JournalChannel::ReceiverLoop() {
+  pthread_setname_np(pthread_self(), ("qj-jn" + std::to_string(index_) + "-recv").c_str());
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
     receiver_cv_.wait(l, [&] { return stopping_ || !inflight_.empty(); });

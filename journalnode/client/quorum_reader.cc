@@ -34,11 +34,12 @@ class QuorumReaderImpl final : public QuorumReader {
 
 Status QuorumReaderImpl::Refresh() {
   const auto chans = ChannelPointers(channels_);
+  // A majority is enough (the writer's heartbeats carry the commit point to every live
+  // node), and a paused node must not stall a tailer.
   auto r = CallQuorum<JournalStateInfo>(
-      chans, static_cast<int>(chans.size()), opts_.rpc_timeout_ms,
+      chans, MajorityOf(chans.size()), opts_.rpc_timeout_ms,
       opts_.name + " " + opts_.journal_id + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); },
-      /*wait_all=*/true);
+      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); });
   for (size_t i = 0; i < chans.size(); ++i) {
     if (r.replies[i] && r.replies[i]->ok()) {
       known_committed_[i] = r.replies[i]->value.committed_txid;
@@ -108,6 +109,7 @@ Result<std::vector<EditRecord>> QuorumReaderImpl::ReadCommitted(int64_t from_txi
       if (!others_ahead) return r;
       continue;
     }
+    known_committed_[node] = -1;  // try the others first next time
     VLOG(1) << opts_.name << ": read from " << channels_[node]->address().ToString()
             << " failed: " << r.status();
     failures += "; " + r.status().ToString();
