@@ -90,13 +90,13 @@ if [[ $PROFILE == 1 ]]; then
     --bench_nn_clients=1 --bench_nn_ops=10 \
     --bench_work_dir="$WORK" --bench_pid_file="$PIDFILE" "${EXTRA[@]}" 2>/dev/null | grep commit_rate
   echo "== share of all samples, by process (comm) =="
-  perf report -i "$PERF_DATA" --no-children --sort comm -g none --stdio 2>/dev/null | grep -E '^ +[0-9]'
+  perf report -i "$PERF_DATA" --no-children --sort comm -g none --stdio 2>/dev/null | grep -E '^ +[0-9]' || true
   echo "== inclusive share by function (top 60) =="
   perf report -i "$PERF_DATA" --children --sort comm,sym -g none --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | grep -vE 'clone3|start_thread|_M_run|threadMain|0x0000|_invoke|invoke_r|\(inlined\)' | head -60
+    grep -E '^ +[0-9]' | grep -vE 'clone3|start_thread|_M_run|threadMain|0x0000|_invoke|invoke_r|\(inlined\)' | head -60 || true
   echo "== self time by function (top 30) =="
   perf report -i "$PERF_DATA" --no-children --sort comm,sym -g none --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | head -30
+    grep -E '^ +[0-9]' | head -30 || true
   exit 0
 fi
 
