@@ -114,9 +114,14 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
     batch.committed_txid = committed_txid_;
     if (since_txid > committed_txid_) return batch;
     up_to = std::min(committed_txid_, since_txid + max_txns - 1);
-    // The open segment's edits are served only when the committed txid came from the
-    // writer that wrote them: an older writer's tail may differ from the committed log.
-    const bool open_ok = open_segment_ >= 0 && committed_epoch_ == writer_epoch_;
+    // The writer's segment (open, or the newest in-progress one, which only the writer
+    // of writer_epoch_ wrote) is served only when the committed txid came from that
+    // writer: an older writer's tail may differ from the committed log.
+    int64_t writer_segment = open_segment_;
+    if (writer_segment < 0 && !segments_.empty() && segments_.rbegin()->second.state.in_progress) {
+      writer_segment = segments_.rbegin()->first;
+    }
+    const bool open_ok = writer_segment >= 0 && committed_epoch_ == writer_epoch_;
     // The cache holds only edits of the promised epoch's writer (a higher promise clears
     // it), so it serves whenever the committed txid came from that same writer.
     const bool cache_ok = committed_epoch_ == promised_epoch_ && writer_epoch_ == promised_epoch_;
@@ -129,7 +134,7 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
     }
     for (const auto& [start, e] : segments_) {
       if (e.state.end_txid < since_txid || start > up_to) continue;
-      if (e.state.in_progress && !(open_ok && start == open_segment_)) continue;
+      if (e.state.in_progress && !(open_ok && start == writer_segment)) continue;
       segs.push_back(e);
     }
   }
