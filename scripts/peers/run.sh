@@ -185,7 +185,10 @@ CFG
   log "zookeeper: leader serves 127.0.0.1:$leader; driving it"
   "$BIN/zk_driver" --server "127.0.0.1:$leader" --pids "$(IFS=,; echo "${pids[*]}")" \
     --ops "$OPS" --outstanding "$OUTSTANDING" --latency_ops "$LATENCY_OPS" --nodes 3 | emit
+  local drc=${PIPESTATUS[0]}
   stop_pids "${pids[@]}"
+  [[ $drc == 0 ]] || log "driver failed (exit $drc)"
+  return "$drc"
 }
 
 # ---- etcd ------------------------------------------------------------------------------
@@ -234,7 +237,10 @@ run_etcd() {
   log "etcd: leader serves $leader; driving it"
   "$BIN/etcd_driver" --server "$leader" --pids "$(IFS=,; echo "${pids[*]}")" \
     --ops "$OPS" --outstanding "$OUTSTANDING" --latency_ops "$LATENCY_OPS" --nodes 3 | emit
+  local drc=${PIPESTATUS[0]}
   stop_pids "${pids[@]}"
+  [[ $drc == 0 ]] || log "driver failed (exit $drc)"
+  return "$drc"
 }
 
 [[ -n "$OUT" ]] && : >"$OUT"
