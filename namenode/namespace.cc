@@ -53,8 +53,28 @@ std::string InodePath(const Inode* inode) {
 
 // ---- FsNamespace. ----
 
+Status ValidateNamespaceOptions(const NamespaceOptions& o) {
+  for (const std::string* name : {&o.superuser, &o.supergroup}) {
+    if (!ValidateUserName(*name, "superuser/supergroup").ok()) {
+      return Status::InvalidArgument("namespace options: superuser and supergroup must be " +
+                                     std::string("1..255 bytes without NUL, got '") +
+                                     name->substr(0, 64) + "'");
+    }
+  }
+  if (o.root_permission > 07777) {
+    return Status::InvalidArgument("namespace options: root permission above 07777");
+  }
+  if (o.max_replication < 1 || o.block_size_multiple < 1 || o.max_blocks_per_file < 1) {
+    return Status::InvalidArgument(
+        "namespace options: max_replication, block_size_multiple and max_blocks_per_file must "
+        "be >= 1");
+  }
+  return Status::OK();
+}
+
 FsNamespace::FsNamespace(NamespaceOptions options)
     : options_(std::move(options)), strings_(std::make_unique<StringPool>()) {
+  DCHECK(ValidateNamespaceOptions(options_).ok()) << ValidateNamespaceOptions(options_);
   root_ = Impl::NewInode(this, kRootInodeId, "", /*is_dir=*/true, options_.superuser,
                          options_.supergroup, options_.root_permission, /*mtime=*/0);
 }

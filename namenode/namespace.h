@@ -81,6 +81,12 @@ struct NamespaceOptions {
   uint16_t root_permission = 0755;
 };
 
+// InvalidArgument unless the options can be stored in edits and images: superuser and
+// supergroup 1..255 bytes without NUL, root_permission <= 07777, max_replication >= 1,
+// block_size_multiple >= 1, max_blocks_per_file >= 1. Call it on configured options
+// before building a namespace (the constructor only DCHECKs them).
+Status ValidateNamespaceOptions(const NamespaceOptions& options);
+
 struct Caller {
   std::string user;
   std::vector<std::string> groups;

@@ -75,6 +75,22 @@ TEST(PathTest, ValidAndInvalidPaths) {
   EXPECT_EQ(ChildPath("/a", "x"), "/a/x");
 }
 
+TEST(NamespaceOptionsTest, Validation) {
+  NamespaceOptions o;
+  EXPECT_TRUE(ValidateNamespaceOptions(o).ok());
+  o.superuser = std::string(256, 's');
+  EXPECT_FALSE(ValidateNamespaceOptions(o).ok());
+  o = NamespaceOptions();
+  o.supergroup = "";
+  EXPECT_FALSE(ValidateNamespaceOptions(o).ok());
+  o = NamespaceOptions();
+  o.root_permission = 010000;
+  EXPECT_FALSE(ValidateNamespaceOptions(o).ok());
+  o = NamespaceOptions();
+  o.max_replication = 0;
+  EXPECT_FALSE(ValidateNamespaceOptions(o).ok());
+}
+
 TEST(FsStatusTest, MapsOntoStatus) {
   EXPECT_TRUE(FsStatus(FsError::kNotFound, "x").ToStatus().IsNotFound());
   EXPECT_EQ(FsStatus(FsError::kPermissionDenied, "x").ToStatus().code(),
