@@ -6,10 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +96,99 @@ Status DiskFloor(const BenchOptions& o, const std::string& dir, bool spinner) {
   return Status::OK();
 }
 
+// The floor of a quorum write on this machine: `n` files (one per journalnode, all on the
+// same disk here), each written 4 KiB + fdatasync'ed by its own thread at the same moment;
+// a round ends for the quorum when the majority-th thread is done. With a spinner (the
+// device's floor, as disk_floor_busy). Shows what a 3-node quorum on one shared disk costs
+// at least, before any RPC.
+Status QuorumDiskFloor(const BenchOptions& o, const std::string& dir, int n) {
+  constexpr size_t kBlock = 4096, kFile = 4u << 20;
+  std::vector<int> fds;
+  std::string zeros(kFile, '\0');
+  Status st;
+  for (int i = 0; i < n && st.ok(); i++) {
+    const std::string path = dir + "/disk-floor-q" + std::to_string(i) + ".tmp";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      st = Errno("open " + path);
+      break;
+    }
+    fds.push_back(fd);
+    ::unlink(path.c_str());
+    if (::pwrite(fd, zeros.data(), zeros.size(), 0) != static_cast<ssize_t>(zeros.size()) ||
+        ::fsync(fd) != 0) {
+      st = Errno("preallocate " + path);
+    }
+  }
+  std::mutex mu;
+  std::condition_variable cv;  // notified by the main thread (new round) and workers (done)
+  int64_t round = -1;          // GUARDED_BY(mu)
+  std::vector<double> done_at(static_cast<size_t>(n), 0);  // GUARDED_BY(mu)
+  int done = 0;                                            // GUARDED_BY(mu)
+  bool io_failed = false;                                  // GUARDED_BY(mu)
+  std::atomic<bool> spin{true};
+  std::thread spinner([&spin] {
+    while (spin.load(std::memory_order_relaxed)) {
+    }
+  });
+  std::vector<std::thread> workers;
+  const std::string block(kBlock, 'q');
+  for (int i = 0; i < n && st.ok(); i++) {
+    workers.emplace_back([&, i] {
+      for (int64_t r = 0; r < o.floor_ops; r++) {
+        {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return round >= r; });
+        }
+        off_t off = static_cast<off_t>((r * kBlock) % kFile);
+        bool ok = ::pwrite(fds[i], block.data(), kBlock, off) == static_cast<ssize_t>(kBlock) &&
+                  ::fdatasync(fds[i]) == 0;
+        std::lock_guard<std::mutex> l(mu);
+        done_at[i] = NowUs();
+        io_failed |= !ok;
+        done++;
+        cv.notify_all();
+      }
+    });
+  }
+  std::vector<double> lat;
+  for (int64_t r = 0; r < o.floor_ops && st.ok(); r++) {
+    double t0;
+    std::unique_lock<std::mutex> l(mu);
+    done = 0;
+    t0 = NowUs();
+    round = r;
+    cv.notify_all();
+    cv.wait(l, [&] { return done == n; });
+    if (io_failed) {
+      st = Status::IOError("bench: quorum disk floor: a write or fdatasync failed");
+      break;
+    }
+    std::vector<double> t = done_at;
+    std::sort(t.begin(), t.end());
+    lat.push_back(t[static_cast<size_t>(n / 2)] - t0);
+  }
+  for (auto& w : workers) w.join();
+  spin = false;
+  spinner.join();
+  for (int fd : fds) ::close(fd);
+  QJ_RETURN_IF_ERROR(st);
+  double p50 = Percentile(&lat, 0.5), p99 = Percentile(&lat, 0.99);
+  BenchLine("disk_floor_quorum")
+      .Add("payload", kBlock)
+      .Add("nodes", n)
+      .Add("cores", Cores())
+      .Add("ops", o.floor_ops)
+      .AddFixed("value", p50, 0)
+      .Add("unit", "us")
+      .AddFixed("p50_us", p50, 0)
+      .AddFixed("p99_us", p99, 0)
+      .Add("cpu_us_per_op", 0)
+      .Add("spinner", 1)
+      .Print();
+  return Status::OK();
+}
+
 // Median round trip of one byte over loopback TCP (TCP_NODELAY both ways).
 Status LoopbackRtt(const BenchOptions& o) {
   int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -164,6 +260,7 @@ Status LoopbackRtt(const BenchOptions& o) {
 Status RunFloorFigures(const BenchOptions& o, const std::string& dir) {
   QJ_RETURN_IF_ERROR(DiskFloor(o, dir, /*spinner=*/false));
   QJ_RETURN_IF_ERROR(DiskFloor(o, dir, /*spinner=*/true));
+  QJ_RETURN_IF_ERROR(QuorumDiskFloor(o, dir, 3));
   return LoopbackRtt(o);
 }
 
