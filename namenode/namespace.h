@@ -191,9 +191,10 @@ class FsNamespace {
                                                       int16_t replication) const;
 
   // ---- Mutations, step 2. ----
-  // Applies an edit. On failure returns Corruption "txid <txid> <OP> <path>: <why>" and the
-  // namespace is unchanged (every check happens before the first change). `txid` is only
-  // used in messages (-1: unknown).
+  // Applies an edit. On failure returns Corruption "cannot apply txid <txid> <DescribeEdit>:
+  // <why>" and the namespace is unchanged (every check happens before the first change).
+  // `txid` is only used in messages (-1: unknown). Cost: one path lookup per path in the
+  // edit, plus the subtree size for DELETE and an overwritten file for CREATE.
   Status Apply(const Edit& edit, int64_t txid = -1);
 
   // ---- Reads. ----
