@@ -114,7 +114,14 @@ void Controller::StepActive(const HealthSnapshot& snap) {
   // 2. Renew on schedule and hand the new deadline to the namenode.
   const int64_t now = NowNanos();
   if (now < next_renew_nanos_) return;
+  const int64_t old_deadline = lease_->deadline_nanos();
   auto r = lease_->AcquireOrRenew();
+  if (r.ok() && NowNanos() >= old_deadline) {
+    // The round ended after the old deadline: a grantor may have served someone else in
+    // between, so this is a new lease, not a renewal. Never revive the namenode with it.
+    Demote("the lease lapsed during its renewal", false);
+    return;
+  }
   if (r.ok()) {
     next_renew_nanos_ = now + opts_.renew_interval_ms * kNanosPerMilli;
     Status s = quick_target_.RenewLease(*r);
@@ -193,16 +200,21 @@ Status Controller::BecomeActive(int64_t deadline) {
   std::mutex m;
   std::condition_variable cv;  // notified when the transition returns
   bool done = false;
+  bool lapsed = false;  // a renewal ended after the deadline it was meant to extend
   std::thread keeper([&] {
     pthread_setname_np(pthread_self(), "lease-keeper");
     std::unique_lock<std::mutex> l(m);
     while (
         !cv.wait_for(l, std::chrono::milliseconds(opts_.renew_interval_ms), [&] { return done; })) {
       l.unlock();
+      const int64_t old_deadline = lease_->deadline_nanos();
       auto r = lease_->AcquireOrRenew();
-      if (!r.ok())
+      const bool late = NowNanos() >= old_deadline;
+      if (!r.ok()) {
         LOG(WARNING) << self_.id << " failoverd: renewal during transition: " << r.status();
+      }
       l.lock();
+      if (late) lapsed = true;
     }
   });
   Status s =
@@ -214,6 +226,9 @@ Status Controller::BecomeActive(int64_t deadline) {
   cv.notify_all();
   keeper.join();
   monitor_.ForgetHaState();
+  if (s.ok() && (lapsed || !lease_->IsHeld())) {
+    s = Status::TimedOut("the lease lapsed while the namenode became active");
+  }
   if (s.ok()) {
     LOG(INFO) << self_.id << " failoverd: namenode is active";
     SetActive(true);
