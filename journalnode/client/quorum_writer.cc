@@ -91,6 +91,7 @@ class QuorumWriterImpl final : public QuorumWriter {
     int64_t last_call_ns = 0;  // for idle heartbeats
     // Missed startLogSegment for a transient reason (network): retried before batches.
     bool needs_start = false;
+    int64_t max_sent = -1;  // highest txid ever handed to its channel (this segment)
   };
   struct Batch {
     int node;
@@ -303,7 +304,7 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
     n.in_pipeline = ok || transient;
     n.needs_start = transient;
     n.retry_at_ns = transient ? NowNs() + kRetryBackoffMs * kNanosPerMilli : 0;
-    n.acked = n.sent = first_txid - 1;
+    n.acked = n.sent = n.max_sent = first_txid - 1;
     n.generation++;
     n.inflight = 0;
     n.probing = false;
@@ -462,6 +463,7 @@ void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
                            static_cast<int64_t>(n.sent + 1 - BufferFrontTxid()) - 1;
       batches->push_back(Batch{static_cast<int>(i), n.generation, first, last, records});
       n.sent = last;
+      n.max_sent = std::max(n.max_sent, last);
       n.inflight++;
       n.last_call_ns = now;
     } else if (hb_ns > 0 && idle_channel && n.inflight == 0 && now - n.last_call_ns >= hb_ns) {
@@ -542,6 +544,14 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
     n.inflight = 0;
     n.probing = true;
     const int64_t expected = r.expected_txid;
+    // Its segment was opened by us and holds only what we sent, and the journalnode
+    // expects txid E only once E-1 is fdatasync'ed: E-1 is durable there (the answer
+    // that said so may have been lost).
+    if (r.status.IsOutOfSync() && !n.needs_start && expected - 1 > n.acked &&
+        expected - 1 <= n.max_sent && expected - 1 >= segment_start_) {
+      n.acked = expected - 1;
+      AdvanceCommitLocked();
+    }
     // (A node that refuses exactly the txid it asked for is not going to take it.)
     if (r.status.IsOutOfSync() && expected > 0 && expected != b.first &&
         expected <= last_txid_ + 1 && expected >= BufferFrontTxid() && expected >= segment_start_) {

@@ -1,7 +1,8 @@
 // Randomized faults: for many seeds, writers write while the injectable transport drops
 // requests and responses and delays calls, and journalnodes are SIGKILLed and restarted at
-// random points; then a clean writer recovers. Checks: every acknowledged edit is present,
-// in order, without gaps; all journalnodes agree up to what they serve as committed.
+// random points, or SIGSTOPped for a while; then a clean writer recovers. Checks: every
+// acknowledged edit is present, in order, without gaps; all journalnodes agree up to what they
+// serve as committed.
 //
 // QJ_SOAK_SEEDS=N runs N seeds instead of the default.
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@ using jn::QuorumWriter;
 
 int NumSeeds() {
   const char* env = getenv("QJ_SOAK_SEEDS");
-  return env != nullptr && atoi(env) > 0 ? atoi(env) : 6;
+  return env != nullptr && atoi(env) > 0 ? atoi(env) : 30;
 }
 
 struct SeedResult {
@@ -46,14 +47,24 @@ class FaultRun {
   }
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
-  // Kills a random node (at most one down at a time) or restarts the one that is down.
+  // Kills (SIGKILL) or pauses (SIGSTOP) a random node, at most one at a time, or brings
+  // back the one that is down.
   void MaybeCrashOrRestart() {
     if (down_ >= 0) {
-      cluster_.node(down_).Restart();
+      if (paused_) {
+        cluster_.node(down_).Continue();
+      } else {
+        cluster_.node(down_).Restart();
+      }
       down_ = -1;
     } else {
       down_ = static_cast<int>(Uniform(0, cluster_.size() - 1));
-      cluster_.node(down_).Kill();
+      paused_ = Chance(0.3);
+      if (paused_) {
+        cluster_.node(down_).Stop();
+      } else {
+        cluster_.node(down_).Kill();
+      }
     }
   }
 
@@ -110,8 +121,7 @@ class FaultRun {
   }
 
   void CheckAfterCleanRecovery(SeedResult* result) {
-    if (down_ >= 0) cluster_.node(down_).Restart();
-    down_ = -1;
+    if (down_ >= 0) MaybeCrashOrRestart();
     std::unique_ptr<QuorumWriter> w;
     Status last;
     for (int attempt = 0; attempt < 5 && !w; ++attempt) {
@@ -142,6 +152,7 @@ class FaultRun {
   JnCluster cluster_;
   Partition partition_{3};
   int down_ = -1;
+  bool paused_ = false;
   std::map<int64_t, std::string> acked_;
   int64_t max_acked_ = 0;
 };
@@ -152,10 +163,13 @@ TEST(FaultTest, RandomDropsDelaysAndCrashes_EveryAcknowledgedEditSurvives) {
   int rounds_ok = 0;
   for (int s = 1; s <= seeds; ++s) {
     SeedResult r;
+    const auto t0 = std::chrono::steady_clock::now();
     FaultRun run(static_cast<uint64_t>(s));
     ASSERT_NO_FATAL_FAILURE(run.Run(&r)) << "seed " << s;
-    printf("seed %d: %lld acknowledged edits, log of %lld, %d clean rounds\n", s,
-           static_cast<long long>(r.acked), static_cast<long long>(r.log_length), r.rounds_ok);
+    printf("seed %d: %lld acknowledged edits, log of %lld, %d clean rounds, %.1f s\n", s,
+           static_cast<long long>(r.acked), static_cast<long long>(r.log_length), r.rounds_ok,
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    fflush(stdout);
     acked += r.acked;
     rounds_ok += r.rounds_ok;
   }
