@@ -6,6 +6,17 @@
 // receiver threads, which run the reply callbacks. One mutex (mu_) guards all writer
 // state; it is never held while calling into a channel (a channel may run a callback,
 // which takes mu_, on the calling thread).
+//
+// Write path. Appended edits sit in buffer_ (encoded) until every node in the segment has
+// acknowledged them. For each node the batching thread keeps `sent` (last txid handed to
+// its channel) and `acked` (last txid it fdatasync'ed); whenever the node's channel has
+// nothing queued it gets the next batch [sent+1, ...] up to max_batch_bytes, so batches
+// are pipelined and whatever arrived meanwhile forms the next one (group commit). The
+// committed txid is the majority-th highest `acked`. A failed batch starts a new
+// generation for that node (answers to older batches are ignored) and resends from what
+// the node says it expects (OutOfSync.expectedTxId), or from `acked` after a network
+// error; a node that needs txids no longer buffered, or refuses the segment, leaves the
+// pipeline until the next segment. StaleEpoch anywhere fences the writer.
 #include "journalnode/client/quorum_writer.h"
 
 #include <glog/logging.h>
