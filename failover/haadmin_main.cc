@@ -101,9 +101,11 @@ int Transition(const ClusterConfig& conf, const NamenodeInfo& nn, bool to_active
           "failoverds decide); use -failover, or --forcemanual if you really must");
     }
     std::cerr << "haadmin: WARNING: --forcemanual: changing " << nn.id
-              << "'s state behind the failoverds' back; without a lease the namenode serves "
-                 "until told otherwise, and two active namenodes are fenced only by the "
-                 "journal epoch\n";
+              << "'s state behind the failoverds' back; they may undo it. "
+              << (to_active ? "A namenode made active by hand has no lease and serves until told "
+                              "otherwise: a second active is stopped only by the journal epoch."
+                            : "")
+              << "\n";
     source = th::RequestSource::REQUEST_BY_USER_FORCED;
   }
   qj::fo::NamenodeTarget t(nn, FLAGS_haadmin_failover_timeout_ms);
