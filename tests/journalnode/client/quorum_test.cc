@@ -63,34 +63,42 @@ TEST_P(MinorityDownTest, WritesGoOnWithAMinorityKilled) {
 
 INSTANTIATE_TEST_SUITE_P(Nodes, MinorityDownTest, ::testing::Values(3, 5));
 
-TEST(QuorumTest, WritesGoOnWithAMinorityPaused_AndThePausedNodeCatchesUp) {
-  JnCluster cluster(3);
+class MinorityPausedTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(MinorityPausedTest, WritesGoOnWithAMinorityPaused_AndPausedNodesCatchUp) {
+  const int n = GetParam();
+  JnCluster cluster(n);
   ASSERT_OK(cluster.Format());
   auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
   ASSERT_TRUE(w.ok()) << w.status();
   ASSERT_OK((*w)->StartSegment(1));
   ASSERT_OK(AppendRange(w->get(), "p", 1, 100));
   ASSERT_OK((*w)->WaitCommitted(100, 10000));
-  cluster.node(2).Stop();  // SIGSTOP: connections stay open, nothing answers
+  // SIGSTOP: connections stay open, nothing answers.
+  for (int i = n - n / 2; i < n; ++i) cluster.node(i).Stop();
   const auto t0 = std::chrono::steady_clock::now();
-  // Many small commits, each waited for: a paused node must not hold them up.
+  // Many small commits, each waited for: paused nodes must not hold them up.
   for (int64_t t = 101; t <= 1100; t += 10) {
     ASSERT_OK(AppendRange(w->get(), "p", t, t + 9));
     ASSERT_OK((*w)->WaitCommitted(t + 9, 10000));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  printf("with jn2 paused: 100 commits of 10 edits in %.2f s\n", secs);
+  printf("%d nodes, %d paused: 100 commits of 10 edits in %.2f s\n", n, n / 2, secs);
   ASSERT_OK((*w)->health());
-  // Resumed, it is caught up within the segment from the writer's buffer.
-  cluster.node(2).Continue();
-  ASSERT_TRUE(WaitFor([&] { return (*w)->stats().acked_txid[2] == 1100; }, 20000))
-      << "jn2 acked only " << (*w)->stats().acked_txid[2];
+  // Resumed, they are caught up within the segment from the writer's buffer.
+  for (int i = n - n / 2; i < n; ++i) {
+    cluster.node(i).Continue();
+    ASSERT_TRUE(WaitFor([&] { return (*w)->stats().acked_txid[i] == 1100; }, 20000))
+        << "jn" << i << " acked only " << (*w)->stats().acked_txid[i];
+  }
   ASSERT_OK((*w)->FinalizeSegment());
   (*w)->Close();
-  auto log = ReadNode(cluster, 2);
+  auto log = ReadNode(cluster, n - 1);
   ASSERT_TRUE(log.ok()) << log.status();
   ExpectLog(*log, 1100, [](int64_t t) { return TestPayload("p", t); });
 }
+
+INSTANTIATE_TEST_SUITE_P(Nodes, MinorityPausedTest, ::testing::Values(3, 5));
 
 TEST(QuorumTest, NodeKilledMidStreamAndRestartedCatchesUpWithinTheSegment) {
   JnCluster cluster(3);
