@@ -516,6 +516,8 @@ bool ParseImageFileName(const std::string& name, int64_t* txid) {
 }
 
 Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir) {
+  if (txid < 0)
+    return Status::InvalidArgument("image txid must be >= 0, got " + std::to_string(txid));
   const std::string path = JoinDir(dir, ImageFileName(txid));
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

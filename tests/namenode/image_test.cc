@@ -74,6 +74,8 @@ TEST(ImageTest, RoundTrip_RandomWorkload) {
 TEST(ImageTest, RoundTrip_FreshNamespace) {
   testing::TempDir dir;
   FsNamespace ns(Opts());
+  EXPECT_EQ(SaveImage(ns, -1, dir.path()).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SaveImage(ns, 0, dir.path() + "/missing").code(), StatusCode::kIOError);
   ASSERT_TRUE(SaveImage(ns, 0, dir.path()).ok());
   Result<LoadedImage> loaded = LoadImage(dir.path() + "/" + ImageFileName(0), Opts());
   ASSERT_TRUE(loaded.ok()) << loaded.status();
