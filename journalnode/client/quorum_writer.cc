@@ -17,150 +17,16 @@
 // the node says it expects (OutOfSync.expectedTxId), or from `acked` after a network
 // error; a node that needs txids no longer buffered, or refuses the segment, leaves the
 // pipeline until the next segment. StaleEpoch anywhere fences the writer.
-#include "journalnode/client/quorum_writer.h"
-
 #include <glog/logging.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
 
-#include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
-#include "journalnode/client/recovery.h"
+#include "journalnode/client/quorum_writer_impl.h"
 
-namespace qj::jn {
-
-namespace {
-
-constexpr int64_t kRetryBackoffMs = 50;
-
-// Failures that say nothing about the journalnode's state (it may not have seen the call).
-bool IsTransient(const Status& s) {
-  return s.code() == StatusCode::kNetworkError || s.code() == StatusCode::kTimedOut ||
-         s.code() == StatusCode::kUnavailable;
-}
-
-class QuorumWriterImpl final : public QuorumWriter {
- public:
-  QuorumWriterImpl(QuorumOptions opts, NamespaceInfo ns)
-      : opts_(std::move(opts)), ns_(std::move(ns)), channels_(MakeChannels(opts_)) {
-    nodes_.resize(channels_.size());
-    stats_.acked_txid.assign(channels_.size(), -1);
-    stats_.in_pipeline.assign(channels_.size(), false);
-    for (auto& c : channels_) {
-      c->SetSentCallback([this] { loop_cv_.notify_all(); });
-    }
-  }
-  ~QuorumWriterImpl() override { Close(); }
-
-  Status BecomeWriterAndRecover();
-  void StartLoop() {
-    loop_ = std::thread([this] { BatchLoop(); });
-  }
-
-  int64_t epoch() const override { return epoch_; }
-  int64_t last_txid() const override {
-    std::lock_guard<std::mutex> l(mu_);
-    return last_txid_;
-  }
-  int64_t committed_txid() const override {
-    std::lock_guard<std::mutex> l(mu_);
-    return committed_txid_;
-  }
-  Status health() const override {
-    std::lock_guard<std::mutex> l(mu_);
-    return health_;
-  }
-  Status StartSegment(int64_t first_txid) override;
-  Status Append(int64_t txid, uint16_t op, std::string_view payload) override;
-  Status WaitCommitted(int64_t txid, int64_t timeout_ms) override;
-  Status FinalizeSegment() override;
-  Status Purge(int64_t min_txid_to_keep) override;
-  WriterStats stats() const override;
-  void Close() override;
-
- private:
-  struct Entry {
-    int64_t txid;
-    std::string bytes;  // the encoded record
-    int64_t append_ns;
-  };
-  // The writer's view of one journalnode in the current segment.
-  struct Node {
-    int64_t acked = -1;        // highest txid durable on it (this segment)
-    int64_t sent = -1;         // highest txid handed to its channel (this generation)
-    bool in_pipeline = false;  // takes part in the current segment
-    int64_t generation = 0;    // bumped on failure: replies of older batches are ignored
-    int inflight = 0;          // journal calls of this generation not answered yet
-    bool probing = false;      // after a failure: one batch at a time until it answers
-    int64_t retry_at_ns = 0;   // no batch before this (after a failure)
-    int64_t last_call_ns = 0;  // for idle heartbeats
-    // Missed startLogSegment for a transient reason (network): retried before batches.
-    bool needs_start = false;
-    int64_t max_sent = -1;  // highest txid ever handed to its channel (this segment)
-  };
-  struct Batch {
-    int node;
-    int64_t generation;
-    int64_t first;
-    int64_t last;
-    std::shared_ptr<const std::string> records;  // null: a startLogSegment retry
-  };
-
-  int64_t NowNs() const { return opts_.clock->MonotonicNanos(); }
-  std::string Who() const {
-    return opts_.name + " " + opts_.journal_id + " epoch=" + std::to_string(epoch_);
-  }
-  WriterHeader HeaderLocked() const { return WriterHeader{epoch_, committed_txid_}; }
-  WriterHeader Header() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return HeaderLocked();
-  }
-  std::vector<JournalChannel*> Channels() const { return ChannelPointers(channels_); }
-  // Fails the writer for good. REQUIRES mu_.
-  void FailLocked(const Status& s);
-  void Fail(const Status& s) {
-    std::lock_guard<std::mutex> l(mu_);
-    FailLocked(s);
-  }
-  void BatchLoop();
-  // Picks the batches and heartbeats to send now. REQUIRES mu_.
-  void CollectWorkLocked(std::vector<Batch>* batches, std::vector<int>* heartbeats);
-  void OnJournalReply(const Batch& b, const Reply<Void>& r);
-  void OnStartReply(const Batch& b, const Reply<Void>& r);
-  void OnHeartbeatReply(int node, const Reply<Void>& r);
-  // Recomputes the committed txid from the nodes' acks and trims the buffer. REQUIRES mu_.
-  void AdvanceCommitLocked();
-  void TrimBufferLocked();
-  void MakeRoomLocked();
-  int64_t BufferFrontTxid() const { return buffer_.empty() ? last_txid_ + 1 : buffer_[0].txid; }
-
-  const QuorumOptions opts_;
-  const NamespaceInfo ns_;
-  std::vector<std::unique_ptr<JournalChannel>> channels_;
-  int64_t epoch_ = 0;  // set once by BecomeWriterAndRecover, read-only after
-
-  mutable std::mutex mu_;
-  // Notified by Append, replies, channel sends, failure, Close.
-  std::condition_variable loop_cv_;
-  // Notified when committed_txid_ advances, the buffer shrinks, or the writer fails.
-  std::condition_variable commit_cv_;
-  Status health_;               // GUARDED_BY(mu_)
-  bool closing_ = false;        // GUARDED_BY(mu_)
-  int64_t last_txid_ = 0;       // GUARDED_BY(mu_)
-  int64_t committed_txid_ = 0;  // GUARDED_BY(mu_)
-  int64_t segment_start_ = -1;  // GUARDED_BY(mu_), -1 when no segment is open
-  std::deque<Entry> buffer_;    // GUARDED_BY(mu_): not yet acked by every node
-  size_t buffer_bytes_ = 0;     // GUARDED_BY(mu_)
-  std::vector<Node> nodes_;     // GUARDED_BY(mu_)
-  WriterStats stats_;           // GUARDED_BY(mu_)
-  std::thread loop_;
-};
+namespace qj::jn::internal {
 
 void QuorumWriterImpl::FailLocked(const Status& s) {
   if (!health_.ok()) return;
@@ -168,110 +34,6 @@ void QuorumWriterImpl::FailLocked(const Status& s) {
   LOG(WARNING) << Who() << ": writer failed: " << health_;
   loop_cv_.notify_all();
   commit_cv_.notify_all();
-}
-
-// --- Becoming writer and recovery (DESIGN §4). ---
-
-Status QuorumWriterImpl::BecomeWriterAndRecover() {
-  const auto chans = Channels();
-  const int majority = MajorityOf(chans.size());
-  const int64_t timeout = opts_.recovery_timeout_ms;
-  const std::string who = opts_.name + " " + opts_.journal_id;
-
-  // 1. Journal states from a majority: the highest promise and what is committed.
-  auto states = CallQuorum<JournalStateInfo>(
-      chans, majority, timeout, who + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); });
-  if (!states.status.ok()) {
-    int not_formatted = 0;
-    for (const auto& r : states.replies) {
-      if (r && r->status.code() == StatusCode::kNotFormatted) ++not_formatted;
-    }
-    if (not_formatted >= majority) {
-      return Status::NotFormatted(who + ": journal is not formatted on a majority");
-    }
-    return states.status;
-  }
-  int64_t max_promised = 0, known_committed = -1;
-  for (const auto& r : states.replies) {
-    if (!r || !r->ok()) continue;
-    max_promised = std::max(max_promised, r->value.promised_epoch);
-    known_committed = std::max(known_committed, r->value.committed_txid);
-  }
-
-  // 2. A new epoch on a majority; on a lost race retry higher, a bounded number of times.
-  QuorumResult<int64_t> epochs;
-  for (int attempt = 1;; ++attempt) {
-    const int64_t proposal = max_promised + 1;
-    epochs = CallQuorum<int64_t>(
-        chans, majority, timeout, who + ": newEpoch " + std::to_string(proposal),
-        [&](JournalChannel& c, ReplyCallback<int64_t> cb) { c.NewEpoch(ns_, proposal, cb); });
-    if (epochs.status.ok()) {
-      epoch_ = proposal;
-      break;
-    }
-    if (!epochs.status.IsStaleEpoch() || attempt >= opts_.max_epoch_attempts) {
-      return epochs.status;
-    }
-    for (const auto& r : epochs.replies) {
-      if (r && r->status.IsStaleEpoch()) {
-        max_promised = std::max(max_promised, r->status.promised_epoch());
-      }
-    }
-    max_promised = std::max(max_promised, proposal);
-    LOG(INFO) << who << ": lost the race for epoch " << proposal << ", retrying";
-  }
-  int64_t last_segment = -1;
-  for (const auto& r : epochs.replies) {
-    if (r && r->ok()) last_segment = std::max(last_segment, r->value);
-  }
-  LOG(INFO) << Who() << ": became writer; newest segment starts at " << last_segment;
-
-  // 3. Recover the newest segment: prepare on a majority, choose, accept on a majority,
-  //    finalize.
-  int64_t end = 0;
-  if (last_segment < 0) {
-    if (known_committed > 0) {
-      return Status::IllegalState(Who() + ": no segments on a majority, but txid " +
-                                  std::to_string(known_committed) + " was reported committed");
-    }
-  } else {
-    WriterHeader h{epoch_, known_committed};
-    auto prep = CallQuorum<PrepareAnswer>(
-        chans, majority, timeout, Who() + ": prepareRecovery " + std::to_string(last_segment),
-        [&](JournalChannel& c, ReplyCallback<PrepareAnswer> cb) {
-          c.PrepareRecovery(h, last_segment, cb);
-        });
-    QJ_RETURN_IF_ERROR(prep.status);
-    std::vector<std::optional<PrepareAnswer>> answers(chans.size());
-    for (size_t i = 0; i < chans.size(); ++i) {
-      if (prep.replies[i] && prep.replies[i]->ok()) answers[i] = prep.replies[i]->value;
-    }
-    auto choice = ChooseRecovery(last_segment, answers, known_committed);
-    if (!choice.ok()) return choice.status().Prepend(Who());
-    LOG(INFO) << Who() << ": recovery of segment " << last_segment << " chose "
-              << choice->ToString();
-    end = choice->end_txid;
-    if (choice->node >= 0) {
-      const std::string from = chans[choice->node]->address().ToString();
-      const SegmentDesc seg = choice->segment;
-      auto acc = CallQuorum<Void>(
-          chans, majority, timeout, Who() + ": acceptRecovery",
-          [&](JournalChannel& c, ReplyCallback<Void> cb) { c.AcceptRecovery(h, seg, from, cb); });
-      QJ_RETURN_IF_ERROR(acc.status);
-      WriterHeader fh{epoch_, end};
-      auto fin = CallQuorum<Void>(chans, majority, timeout, Who() + ": finalizeLogSegment",
-                                  [&](JournalChannel& c, ReplyCallback<Void> cb) {
-                                    c.FinalizeLogSegment(fh, seg.start_txid, end, cb);
-                                  });
-      QJ_RETURN_IF_ERROR(fin.status);
-    }
-  }
-  std::lock_guard<std::mutex> l(mu_);
-  last_txid_ = end;
-  committed_txid_ = end;
-  LOG(INFO) << Who() << ": recovered; log ends at txid " << end;
-  return Status::OK();
 }
 
 // --- Segments. ---
@@ -298,7 +60,12 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
   auto r = CallQuorum<Void>(chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
                             Who() + ": startLogSegment " + std::to_string(first_txid),
                             [&](JournalChannel& c, ReplyCallback<Void> cb) {
-                              c.StartLogSegment(h, first_txid, ns_.layout_version, cb);
+                              const int i = c.index();
+                              c.StartLogSegment(h, first_txid, ns_.layout_version,
+                                                [this, cb, i, first_txid](Reply<Void> rep) {
+                                                  OnSegmentStartAnswer(i, first_txid, rep.status);
+                                                  cb(std::move(rep));
+                                                });
                             });
   std::lock_guard<std::mutex> l(mu_);
   if (r.successes() < MajorityOf(chans.size())) {
@@ -310,26 +77,66 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
   buffer_bytes_ = 0;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
-    const bool ok = !r.replies[i] || r.replies[i]->ok();
-    const bool transient = !ok && IsTransient(r.replies[i]->status);
-    n.in_pipeline = ok || transient;
-    n.needs_start = transient;
-    n.retry_at_ns = transient ? NowNs() + kRetryBackoffMs * kNanosPerMilli : 0;
+    // A node that has not answered yet stays in: its channel delivers startLogSegment
+    // before any batch, and its answer is applied when it comes.
+    n.in_pipeline = true;
+    n.started = false;
+    n.needs_start = false;
+    n.retry_at_ns = 0;
     n.acked = n.sent = n.max_sent = first_txid - 1;
     n.generation++;
     n.inflight = 0;
     n.probing = false;
-    if (transient) {
-      VLOG(1) << Who() << ": jn" << i << " missed startLogSegment " << first_txid
-              << ", will retry: " << r.replies[i]->status;
-    } else if (!ok) {
-      LOG(WARNING) << Who() << ": jn" << i << " " << chans[i]->address().ToString()
-                   << " left out of segment " << first_txid << ": "
-                   << (r.replies[i] ? r.replies[i]->status.ToString() : "no answer");
-    }
+    if (n.start_answer_txid == first_txid) ApplyStartAnswerLocked(static_cast<int>(i));
   }
   VLOG(1) << Who() << ": started segment " << first_txid;
-  return Status::OK();
+  return health_;
+}
+
+void QuorumWriterImpl::OnSegmentStartAnswer(int i, int64_t txid, const Status& s) {
+  std::lock_guard<std::mutex> l(mu_);
+  nodes_[i].start_answer_txid = txid;
+  nodes_[i].start_answer = s;
+  if (segment_start_ == txid) ApplyStartAnswerLocked(i);
+}
+
+void QuorumWriterImpl::ApplyStartAnswerLocked(int i) {
+  Node& n = nodes_[i];
+  if (!n.in_pipeline || n.started) return;
+  const Status& s = n.start_answer;
+  if (s.ok()) {
+    n.started = true;
+    return;
+  }
+  if (s.IsStaleEpoch()) {
+    FailLocked(s.Prepend(Who() + ": fenced by a newer writer"));
+    return;
+  }
+  // Batches sent behind it will fail too; start over once it has the segment.
+  n.generation++;
+  n.inflight = 0;
+  n.sent = n.acked;
+  if (IsTransient(s)) {
+    n.needs_start = true;
+    n.retry_at_ns = NowNs() + kRetryBackoffMs * kNanosPerMilli;
+    VLOG(1) << Who() << ": jn" << i << " missed startLogSegment " << segment_start_
+            << ", will retry: " << s;
+  } else {
+    LOG(WARNING) << Who() << ": jn" << i << " " << channels_[i]->address().ToString()
+                 << " left out of segment " << segment_start_ << ": " << s;
+    n.in_pipeline = false;
+    CheckPipelineMajorityLocked("jn" + std::to_string(i) + ": " + s.ToString());
+  }
+}
+
+void QuorumWriterImpl::CheckPipelineMajorityLocked(const std::string& why) {
+  int in_pipeline = 0;
+  for (const Node& x : nodes_) in_pipeline += x.in_pipeline ? 1 : 0;
+  if (in_pipeline < MajorityOf(nodes_.size())) {
+    FailLocked(Status::OutOfSync(Who() + ": only " + std::to_string(in_pipeline) + " of " +
+                                 std::to_string(nodes_.size()) +
+                                 " journalnodes remain in the segment; last: " + why));
+  }
 }
 
 Status QuorumWriterImpl::FinalizeSegment() {
@@ -558,7 +365,7 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
     // Its segment was opened by us and holds only what we sent, and the journalnode
     // expects txid E only once E-1 is fdatasync'ed: E-1 is durable there (the answer
     // that said so may have been lost).
-    if (r.status.IsOutOfSync() && !n.needs_start && expected - 1 > n.acked &&
+    if (r.status.IsOutOfSync() && n.started && expected - 1 > n.acked &&
         expected - 1 <= n.max_sent && expected - 1 >= segment_start_) {
       n.acked = expected - 1;
       AdvanceCommitLocked();
@@ -576,6 +383,7 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
                segment_start_ >= 0) {
       // It never got startLogSegment (e.g. the request was lost): open it there first.
       n.needs_start = true;
+      n.started = false;
       n.sent = n.acked;
       n.probing = false;
       VLOG(1) << Who() << ": jn" << b.node << " has no open segment, retrying startLogSegment";
@@ -589,14 +397,7 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
       VLOG(1) << Who() << ": jn" << b.node << " batch " << b.first << "-" << b.last
               << " failed: " << r.status;
     }
-    int in_pipeline = 0;
-    for (const Node& x : nodes_) in_pipeline += x.in_pipeline ? 1 : 0;
-    if (in_pipeline < MajorityOf(nodes_.size())) {
-      FailLocked(Status::OutOfSync(Who() + ": only " + std::to_string(in_pipeline) + " of " +
-                                   std::to_string(nodes_.size()) +
-                                   " journalnodes remain in the segment; last: jn" +
-                                   std::to_string(b.node) + ": " + r.status.ToString()));
-    }
+    CheckPipelineMajorityLocked("jn" + std::to_string(b.node) + ": " + r.status.ToString());
   }
   loop_cv_.notify_all();
 }
@@ -612,6 +413,7 @@ void QuorumWriterImpl::OnStartReply(const Batch& b, const Reply<Void>& r) {
   n.inflight--;
   if (r.ok()) {
     n.needs_start = false;
+    n.started = true;
     LOG(INFO) << Who() << ": jn" << b.node << " joined segment " << b.first << " late";
   } else if (IsTransient(r.status)) {
     n.retry_at_ns = NowNs() + kRetryBackoffMs * kNanosPerMilli;
@@ -725,21 +527,4 @@ void QuorumWriterImpl::Close() {
   for (auto& c : channels_) c->Stop();
 }
 
-}  // namespace
-
-Result<std::unique_ptr<QuorumWriter>> QuorumWriter::Open(const QuorumOptions& opts,
-                                                         const NamespaceInfo& ns) {
-  if (opts.journalnodes.empty() || opts.journal_id.empty()) {
-    return Status::InvalidArgument("QuorumWriter::Open: no journalnodes or no journal id");
-  }
-  auto w = std::make_unique<QuorumWriterImpl>(opts, ns);
-  Status s = w->BecomeWriterAndRecover();
-  if (!s.ok()) {
-    w->Close();
-    return s;
-  }
-  w->StartLoop();
-  return std::unique_ptr<QuorumWriter>(std::move(w));
-}
-
-}  // namespace qj::jn
+}  // namespace qj::jn::internal
