@@ -45,6 +45,9 @@ Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
                                 ", not active: no lease to renew");
   }
   if (!fenced_.ok()) return Status::IllegalState(id_ + " is fenced: " + fenced_.ToString());
+  if (lease_deadline_ns_ != 0 && clock_->MonotonicNanos() >= lease_deadline_ns_) {
+    return Status::IllegalState(id_ + ": lease deadline already passed; refusing to renew");
+  }
   lease_deadline_ns_ = lease_deadline_mono_ns;
   return Status::OK();
 }
@@ -59,6 +62,12 @@ void HaState::Fence(const Status& why) {
   if (!fenced_.ok()) return;
   LOG(ERROR) << id_ << ": stops serving (fenced): " << why;
   fenced_ = why.ok() ? Status::IllegalState("fenced") : why;
+}
+
+void HaState::ClearFence() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!fenced_.ok()) LOG(INFO) << id_ << ": fence cleared (state reloaded): was " << fenced_;
+  fenced_ = Status::OK();
 }
 
 Status HaState::fence_status() const {

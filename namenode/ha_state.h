@@ -32,12 +32,18 @@ class HaState {
   // Sets the role; entering ACTIVE clears the fence and sets the lease deadline
   // (0 = none); leaving ACTIVE clears the deadline.
   void SetRole(HaRole role, int64_t lease_deadline_mono_ns = 0);
-  // Extends the lease. IllegalState unless ACTIVE and not fenced.
+  // Extends the lease. IllegalState unless ACTIVE, not fenced, and the current deadline
+  // has not passed (a namenode whose lease lapsed may have been superseded: it must be
+  // demoted and promoted again with a new epoch, never revived by a late renewal).
   Status RenewLease(int64_t lease_deadline_mono_ns);
   int64_t lease_deadline() const;
 
-  // Stops serving at once; the first reason sticks until the next SetRole(kActive).
+  // Stops serving at once; the first reason sticks until the next SetRole(kActive) or
+  // ClearFence().
   void Fence(const Status& why);
+  // Called once a fenced namenode has discarded its possibly-uncommitted state (reloaded
+  // as standby): it is healthy again.
+  void ClearFence();
   // OK when not fenced, else the reason.
   Status fence_status() const;
 

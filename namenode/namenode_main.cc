@@ -263,6 +263,10 @@ int main(int argc, char** argv) {
       FLAGS_namenode_superuser.empty() ? ProcessUser() : FLAGS_namenode_superuser;
   o.ns_options.supergroup = FLAGS_namenode_supergroup;
   o.ns_options.permissions_enabled = FLAGS_namenode_permissions_enabled;
+  if (qj::Status st = qj::ValidateNamespaceOptions(o.ns_options); !st.ok()) {
+    std::cerr << "namenode: " << st.ToString() << "\n";
+    return 2;
+  }
   o.quorum.journalnodes = conf->journal.journalnodes;
   o.quorum.journal_id = conf->journal.journal_id;
   o.quorum.name = FLAGS_namenode_id;

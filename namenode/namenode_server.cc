@@ -239,7 +239,10 @@ void NamenodeServer::BecomeStandbyLocked() {
     Status st = ReloadFromImage();
     if (!st.ok()) LOG(ERROR) << id_ << ": reloading the namespace: " << st;
   }
-  // 4. Tail again.
+  // 4. A fence is about the state we just discarded: once reloaded, we are a healthy
+  //    standby again (failoverd may promote us later with a new epoch).
+  if (!ns_stale_.load()) ha_.ClearFence();
+  // 5. Tail again.
   StartTailing();
 }
 

@@ -36,7 +36,18 @@ TEST(HaStateTest, LeaseDeadline_RefusesAtAndPastIt_UntilRenewed) {
   Status st = ha.CheckServing();
   EXPECT_EQ(st.code(), StatusCode::kNotActive);
   EXPECT_NE(st.message().find("lease"), std::string::npos) << st;
+  // A lapsed lease is never revived by a late renewal: someone else may be active.
+  EXPECT_FALSE(ha.RenewLease(105 * kSec).ok());
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);
+}
+
+TEST(HaStateTest, RenewLease_BeforeDeadlineExtends_ZeroMeansManualMode) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kActive, 102 * kSec);
+  clock.Advance(kSec);
   ASSERT_TRUE(ha.RenewLease(105 * kSec).ok());
+  clock.Advance(3 * kSec);  // past the first deadline, before the renewed one
   EXPECT_TRUE(ha.CheckServing().ok());
   // 0 = manual mode: no deadline at all.
   ASSERT_TRUE(ha.RenewLease(0).ok());
@@ -82,6 +93,18 @@ TEST(HaStateTest, ActiveHint_OnlyWhileNotActive) {
   ha.SetRole(HaRole::kActive);
   ha.set_active_hint("nn2");
   EXPECT_EQ(ha.active_hint(), "nn1");
+}
+
+TEST(HaStateTest, ClearFence_AfterReloadAsStandby_IsHealthyAgain) {
+  FakeClock clock;
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kActive);
+  ha.Fence(Status::StaleEpoch(3, "newer writer"));
+  ha.SetRole(HaRole::kStandby);
+  EXPECT_FALSE(ha.fence_status().ok());  // standby, but its state is not reloaded yet
+  ha.ClearFence();
+  EXPECT_TRUE(ha.fence_status().ok());
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);  // still a standby
 }
 
 }  // namespace
