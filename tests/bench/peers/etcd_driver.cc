@@ -33,8 +33,8 @@ struct Call {
 std::string Key(long i) { return "qjbench/k" + std::to_string(i % kKeys); }
 
 // Issues `ops` asynchronous puts with at most `window` outstanding; returns microseconds.
-double RunAsync(std::vector<std::unique_ptr<etcdserverpb::KV::Stub>>& stubs, long ops,
-                long window, int payload, long* failed) {
+double RunAsync(std::vector<std::unique_ptr<etcdserverpb::KV::Stub>>& stubs, long ops, long window,
+                int payload, long* failed) {
   grpc::CompletionQueue cq;
   etcdserverpb::PutRequest req;
   req.set_value(std::string(static_cast<size_t>(payload), 'v'));
@@ -77,14 +77,22 @@ int main(int argc, char** argv) {
   int nodes = 3, conns = 4;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
-    if (f == "--server") server = v;
-    else if (f == "--pids") pids_arg = v;
-    else if (f == "--payloads") payloads_arg = v;
-    else if (f == "--ops") ops = atol(v.c_str());
-    else if (f == "--outstanding") window = atol(v.c_str());
-    else if (f == "--latency_ops") latency_ops = atol(v.c_str());
-    else if (f == "--nodes") nodes = atoi(v.c_str());
-    else if (f == "--conns") conns = atoi(v.c_str());
+    if (f == "--server")
+      server = v;
+    else if (f == "--pids")
+      pids_arg = v;
+    else if (f == "--payloads")
+      payloads_arg = v;
+    else if (f == "--ops")
+      ops = atol(v.c_str());
+    else if (f == "--outstanding")
+      window = atol(v.c_str());
+    else if (f == "--latency_ops")
+      latency_ops = atol(v.c_str());
+    else if (f == "--nodes")
+      nodes = atoi(v.c_str());
+    else if (f == "--conns")
+      conns = atoi(v.c_str());
     else {
       fprintf(stderr, "etcd_driver: unknown flag %s\n", f.c_str());
       return 2;
@@ -114,11 +122,12 @@ int main(int argc, char** argv) {
     double s0 = peer_servers_cpu_us(&pids), c0 = peer_self_cpu_us();
     double us = RunAsync(stubs, ops, window, payload, &failed);
     double s1 = peer_servers_cpu_us(&pids), c1 = peer_self_cpu_us();
-    printf("BENCH name=commit_rate system=etcd payload=%d nodes=%d cores=%d ops=%ld "
-           "outstanding=%ld value=%.0f unit=writes/s cpu_us_per_op=%.2f "
-           "server_cpu_us_per_op=%.2f client_cpu_us_per_op=%.2f\n",
-           payload, nodes, peer_cores(), ops, window, ops / (us / 1e6),
-           (s1 - s0 + c1 - c0) / ops, (s1 - s0) / ops, (c1 - c0) / ops);
+    printf(
+        "BENCH name=commit_rate system=etcd payload=%d nodes=%d cores=%d ops=%ld "
+        "outstanding=%ld value=%.0f unit=writes/s cpu_us_per_op=%.2f "
+        "server_cpu_us_per_op=%.2f client_cpu_us_per_op=%.2f\n",
+        payload, nodes, peer_cores(), ops, window, ops / (us / 1e6), (s1 - s0 + c1 - c0) / ops,
+        (s1 - s0) / ops, (c1 - c0) / ops);
     fflush(stdout);
     p = strchr(p, ',');
     if (p) p++;
@@ -143,9 +152,10 @@ int main(int argc, char** argv) {
   double s1 = peer_servers_cpu_us(&pids), c1 = peer_self_cpu_us();
   double p50 = peer_percentile(lat.data(), static_cast<int>(latency_ops), 0.50);
   double p99 = peer_percentile(lat.data(), static_cast<int>(latency_ops), 0.99);
-  printf("BENCH name=write_latency system=etcd payload=256 nodes=%d cores=%d ops=%ld "
-         "p50_us=%.0f p99_us=%.0f value=%.0f unit=us cpu_us_per_op=%.2f\n",
-         nodes, peer_cores(), latency_ops, p50, p99, p50, (s1 - s0 + c1 - c0) / latency_ops);
+  printf(
+      "BENCH name=write_latency system=etcd payload=256 nodes=%d cores=%d ops=%ld "
+      "p50_us=%.0f p99_us=%.0f value=%.0f unit=us cpu_us_per_op=%.2f\n",
+      nodes, peer_cores(), latency_ops, p50, p99, p50, (s1 - s0 + c1 - c0) / latency_ops);
   if (failed) {
     fprintf(stderr, "etcd_driver: %ld puts failed\n", failed);
     return 1;
