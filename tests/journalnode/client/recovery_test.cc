@@ -186,8 +186,8 @@ namespace {
 TEST_F(RecoveryTest, StaleCopyIsNeverServedAsCommitted) {
   WriteDivergentSegment();
   Partition p(3);
-  for (const char* call : {"prepareRecovery", "acceptRecovery", "finalizeLogSegment",
-                           "startLogSegment", "journal"}) {
+  for (const char* call :
+       {"prepareRecovery", "acceptRecovery", "finalizeLogSegment", "startLogSegment", "journal"}) {
     p.Block(0, call);
   }
   auto w2 = QuorumWriter::Open(Opts("w2", &p), cluster_.ns());
@@ -208,6 +208,44 @@ TEST_F(RecoveryTest, StaleCopyIsNeverServedAsCommitted) {
   ASSERT_EQ(log->size(), 20u);
   ExpectNodesAgree(cluster_, *log);
   (*w2)->Close();
+}
+
+}  // namespace
+}  // namespace qj::testing
+
+namespace qj::testing {
+namespace {
+
+// jn0 keeps a stale in-progress [1..15] (11..15 never committed); a new writer recovers
+// [1..10] without it, then opens segment 11 on every node, jn0 included. jn0 must not end up
+// serving its stale 11..15 next to the new 11..20.
+TEST_F(RecoveryTest, NodeWithStaleInProgressSegmentJoinsTheNextSegmentSafely) {
+  WriteDivergentSegment();
+  Partition p(3);
+  p.Block(0);
+  auto w2 = QuorumWriter::Open(Opts("w2", &p), cluster_.ns());
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  ASSERT_EQ((*w2)->last_txid(), 10);
+  p.Heal();
+  ASSERT_OK((*w2)->StartSegment(11));
+  ASSERT_OK(AppendRange(w2->get(), "w2", 11, 20));
+  ASSERT_OK((*w2)->WaitCommitted(20, 10000));
+  ASSERT_OK((*w2)->FinalizeSegment());
+  (*w2)->Close();
+  auto log = ReadAll(cluster_.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 20u);
+  for (int64_t t = 1; t <= 20; ++t) {
+    EXPECT_EQ((*log)[t - 1].payload, TestPayload(t <= 10 ? "w1" : "w2", t));
+  }
+  ExpectNodesAgree(cluster_, *log);
+  // And after a restart of jn0 (it reloads whatever it kept on disk).
+  cluster_.node(0).Restart();
+  ExpectNodesAgree(cluster_, *log);
+  auto again = QuorumWriter::Open(cluster_.Options("w3"), cluster_.ns());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->last_txid(), 20);
+  (*again)->Close();
 }
 
 }  // namespace
