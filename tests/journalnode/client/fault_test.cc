@@ -77,8 +77,8 @@ class FaultRun {
     f.seed = seed_ * 1000 + static_cast<uint64_t>(Uniform(0, 999));
     f.drop_request = 0.01;
     f.drop_response = 0.01;
-    f.delay = 0.05;
-    f.max_delay_ms = 5;
+    f.delay = 0.2;
+    f.max_delay_ms = 10;
     partition_.Install(&o, f);
     return o;
   }
@@ -86,10 +86,14 @@ class FaultRun {
   void Round(int round, SeedResult* result) {
     const std::string tag = "s" + std::to_string(seed_) + "r" + std::to_string(round);
     std::unique_ptr<QuorumWriter> w;
+    // Half the time one node is cut off while the new writer recovers, so recovery must
+    // work from the other majority (an edit acknowledged without a majority would be lost).
+    if (Chance(0.5)) partition_.Block(static_cast<int>(Uniform(0, cluster_.size() - 1)));
     for (int attempt = 0; attempt < 5 && !w; ++attempt) {
       auto r = QuorumWriter::Open(FaultyOptions(tag), cluster_.ns());
       if (r.ok()) w = std::move(r).value();
     }
+    partition_.Heal();
     if (!w) return;  // faults won this round; the next one tries again
     // Recovery must keep every acknowledged edit.
     ASSERT_GE(w->last_txid(), max_acked_) << tag;
@@ -102,7 +106,7 @@ class FaultRun {
       const std::string payload = TestPayload(tag, txid);
       if (!w->Append(txid, 1, payload).ok()) break;
       pending[txid] = payload;
-      if (Chance(0.01)) MaybeCrashOrRestart();
+      if (Chance(0.02)) MaybeCrashOrRestart();
       if (txid == next_wait || i == n - 1) {
         if (!w->WaitCommitted(txid, 3000).ok()) break;
         // Acknowledged: committed on a majority.
@@ -124,8 +128,13 @@ class FaultRun {
     if (down_ >= 0) MaybeCrashOrRestart();
     std::unique_ptr<QuorumWriter> w;
     Status last;
+    // Recover from a random majority (no other faults).
+    Partition cut(cluster_.size());
+    cut.Block(static_cast<int>(Uniform(0, cluster_.size() - 1)));
+    jn::QuorumOptions final_opts = cluster_.Options("final");
+    cut.Install(&final_opts);
     for (int attempt = 0; attempt < 5 && !w; ++attempt) {
-      auto r = QuorumWriter::Open(cluster_.Options("final"), cluster_.ns());
+      auto r = QuorumWriter::Open(final_opts, cluster_.ns());
       if (r.ok()) {
         w = std::move(r).value();
       } else {
