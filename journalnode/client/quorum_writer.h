@@ -64,7 +64,8 @@ struct QuorumOptions {
   // Builds the transport to journalnode i; empty means Thrift over TCP with rpc_timeout_ms.
   // Tests wrap it with NewFaultyTransport() to drop or delay requests and responses.
   TransportFactory transport_factory;
-  // newEpoch races lost (StaleEpoch from a majority) before Open() gives up.
+  // newEpoch attempts (each lost race to a competing writer retries higher) before Open()
+  // gives up.
   int max_epoch_attempts = 5;
 };
 
