@@ -225,9 +225,17 @@ Result<int> Journal::CatchUpFrom(const std::string& peer) {
     }
     std::lock_guard<std::mutex> io(io_mu_);
     {
-      // Re-check: the writer may have opened this segment meanwhile.
+      // Re-check: the writer may have opened this segment, or a recovery installed a
+      // finalized copy, meanwhile.
       std::lock_guard<std::mutex> l(mu_);
-      if (open_segment_ == s.start_txid || !unavailable_.ok()) {
+      bool still_lacks = open_segment_ != s.start_txid && unavailable_.ok();
+      for (const auto& [start, e] : segments_) {
+        if (!e.state.in_progress && e.state.start_txid <= s.end_txid &&
+            e.state.end_txid >= s.start_txid) {
+          still_lacks = false;
+        }
+      }
+      if (!still_lacks) {
         (void)ops_->Unlink(tmp);
         continue;
       }
