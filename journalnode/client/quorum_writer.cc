@@ -284,8 +284,10 @@ void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
       n.max_sent = std::max(n.max_sent, last);
       n.inflight++;
       n.last_call_ns = now;
-    } else if (hb_ns > 0 && idle_channel && n.inflight == 0 && now - n.last_call_ns >= hb_ns) {
+    } else if (hb_ns > 0 && idle_channel && n.inflight == 0 && !n.heartbeat_inflight &&
+               now - n.last_call_ns >= hb_ns) {
       heartbeats->push_back(static_cast<int>(i));
+      n.heartbeat_inflight = true;
       n.last_call_ns = now;
     }
   }
@@ -427,8 +429,10 @@ void QuorumWriterImpl::OnStartReply(const Batch& b, const Reply<Void>& r) {
 }
 
 void QuorumWriterImpl::OnHeartbeatReply(int node, const Reply<Void>& r) {
+  std::lock_guard<std::mutex> l(mu_);
+  nodes_[node].heartbeat_inflight = false;
   if (r.status.IsStaleEpoch()) {
-    Fail(r.status.Prepend(Who() + ": fenced by a newer writer"));
+    FailLocked(r.status.Prepend(Who() + ": fenced by a newer writer"));
   } else if (!r.ok()) {
     VLOG(1) << Who() << ": heartbeat to jn" << node << " failed: " << r.status;
   }

@@ -90,6 +90,7 @@ class QuorumWriterImpl final : public QuorumWriter {
     // The latest startLogSegment answer (possibly arriving after StartSegment returned).
     int64_t start_answer_txid = -1;
     Status start_answer;
+    bool heartbeat_inflight = false;  // at most one unanswered heartbeat per node
   };
   struct Batch {
     int node;
