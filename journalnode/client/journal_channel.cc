@@ -1,14 +1,13 @@
 #include "journalnode/client/journal_channel.h"
 
+#include <glog/logging.h>
 #include <pthread.h>
+#include <thrift/TApplicationException.h>
 
 #include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
-
-#include <glog/logging.h>
-#include <thrift/TApplicationException.h>
 
 #include "JournalProtocol.h"
 #include "journal_types.h"
