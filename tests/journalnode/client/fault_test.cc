@@ -4,9 +4,10 @@
 // acknowledged edit is present, in order, without gaps; all journalnodes agree up to what they
 // serve as committed.
 //
-// QJ_SOAK_SEEDS=N runs N seeds instead of the default.
+// QJ_SOAK_SEEDS=N runs N seeds on 3 nodes and N/3 on 5 nodes instead of the defaults.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -20,7 +21,7 @@ using jn::QuorumWriter;
 
 int NumSeeds() {
   const char* env = getenv("QJ_SOAK_SEEDS");
-  return env != nullptr && atoi(env) > 0 ? atoi(env) : 30;
+  return env != nullptr && atoi(env) > 0 ? atoi(env) : 24;
 }
 
 struct SeedResult {
@@ -31,7 +32,8 @@ struct SeedResult {
 
 class FaultRun {
  public:
-  explicit FaultRun(uint64_t seed) : seed_(seed), rng_(seed), cluster_(3) {}
+  FaultRun(uint64_t seed, int nodes)
+      : seed_(seed), rng_(seed), cluster_(nodes), partition_(nodes) {}
 
   void Run(SeedResult* result) {
     ASSERT_OK(cluster_.Format());
@@ -159,32 +161,40 @@ class FaultRun {
   const uint64_t seed_;
   std::mt19937_64 rng_;
   JnCluster cluster_;
-  Partition partition_{3};
+  Partition partition_;
   int down_ = -1;
   bool paused_ = false;
   std::map<int64_t, std::string> acked_;
   int64_t max_acked_ = 0;
 };
 
-TEST(FaultTest, RandomDropsDelaysAndCrashes_EveryAcknowledgedEditSurvives) {
-  const int seeds = NumSeeds();
+// Runs `seeds` seeds on clusters of `nodes` journalnodes; prints what it checked.
+void RunSeeds(int nodes, int seeds) {
   int64_t acked = 0;
-  int rounds_ok = 0;
   for (int s = 1; s <= seeds; ++s) {
     SeedResult r;
     const auto t0 = std::chrono::steady_clock::now();
-    FaultRun run(static_cast<uint64_t>(s));
-    ASSERT_NO_FATAL_FAILURE(run.Run(&r)) << "seed " << s;
-    printf("seed %d: %lld acknowledged edits, log of %lld, %d clean rounds, %.1f s\n", s,
-           static_cast<long long>(r.acked), static_cast<long long>(r.log_length), r.rounds_ok,
+    FaultRun run(static_cast<uint64_t>(s), nodes);
+    ASSERT_NO_FATAL_FAILURE(run.Run(&r)) << nodes << " nodes, seed " << s;
+    printf("%d nodes, seed %d: %lld acknowledged edits, log of %lld, %d clean rounds, %.1f s\n",
+           nodes, s, static_cast<long long>(r.acked), static_cast<long long>(r.log_length),
+           r.rounds_ok,
            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     fflush(stdout);
     acked += r.acked;
-    rounds_ok += r.rounds_ok;
   }
-  printf("checked %d seeds, %lld acknowledged edits\n", seeds, static_cast<long long>(acked));
+  printf("%d nodes: checked %d seeds, %lld acknowledged edits\n", nodes, seeds,
+         static_cast<long long>(acked));
   // The faults must leave room for progress, or the test checks nothing.
   EXPECT_GT(acked, 0);
+}
+
+TEST(FaultTest, RandomDropsDelaysAndCrashes_EveryAcknowledgedEditSurvives) {
+  RunSeeds(3, NumSeeds());
+}
+
+TEST(FaultTest, FiveNodes_RandomDropsDelaysAndCrashes_EveryAcknowledgedEditSurvives) {
+  RunSeeds(5, std::max(1, NumSeeds() / 3));
 }
 
 }  // namespace
