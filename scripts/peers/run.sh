@@ -139,10 +139,14 @@ zk_mode() {  # prints "leader"/"follower" for a client port
   exec 9<&-
   sed -n 's/^Mode: //p' <<<"$out"
 }
-zk_has_leader() {
-  local p
-  for p in "${ZK_CLIENT[@]}"; do [[ "$(zk_mode "$p" 2>/dev/null)" == leader ]] && return 0; done
-  return 1
+zk_has_leader() {  # a leader and two followers, all serving
+  local p leaders=0 followers=0 mode
+  for p in "${ZK_CLIENT[@]}"; do
+    mode="$(zk_mode "$p" 2>/dev/null)"
+    [[ "$mode" == leader ]] && leaders=$((leaders + 1))
+    [[ "$mode" == follower ]] && followers=$((followers + 1))
+  done
+  [[ $leaders == 1 && $followers == 2 ]]
 }
 
 run_zookeeper() {

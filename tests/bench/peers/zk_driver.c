@@ -119,16 +119,18 @@ int main(int argc, char** argv) {
     fprintf(stderr, "zk_driver: no session with %s within 30 s\n", server);
     return 1;
   }
-  int rc = zoo_create(zh, "/qjbench", "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
-  if (rc != ZOK && rc != ZNODEEXISTS) {
-    fprintf(stderr, "zk_driver: create /qjbench: %s\n", zerror(rc));
-    return 1;
-  }
+  /* Setup: the parent and NKEYS znodes. A fresh ensemble may drop the first connection;
+   * the session reconnects by itself, so retry a lost or timed-out create for up to 60 s. */
   char path[64];
-  for (long i = 0; i < NKEYS; i++) {
-    rc = zoo_create(zh, key_path(i, path), "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+  int rc = ZOK;
+  double setup_deadline = peer_now_us() + 60e6;
+  for (long i = -1; i < NKEYS; i++) {
+    const char* p = i < 0 ? "/qjbench" : key_path(i, path);
+    do {
+      rc = zoo_create(zh, p, "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+    } while ((rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT) && peer_now_us() < setup_deadline);
     if (rc != ZOK && rc != ZNODEEXISTS) {
-      fprintf(stderr, "zk_driver: create %s: %s\n", path, zerror(rc));
+      fprintf(stderr, "zk_driver: create %s: %s\n", p, zerror(rc));
       return 1;
     }
   }
