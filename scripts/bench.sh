@@ -86,7 +86,7 @@ if [[ $PROFILE == 1 ]]; then
   PERF_DATA="${OUT:-$WORK/perf}.data"
   perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -o "$PERF_DATA" -- \
     "$BENCH_BIN" --bench_figures=journal --bench_nodes=3 --bench_payloads=256 \
-    --bench_commit_ops=300000 --bench_latency_ops=10 --bench_tail_seconds=0.1 \
+    --bench_commit_ops=1000000 --bench_latency_ops=10 --bench_tail_seconds=0.1 \
     --bench_nn_clients=1 --bench_nn_ops=10 \
     --bench_work_dir="$WORK" --bench_pid_file="$PIDFILE" "${EXTRA[@]}" 2>/dev/null | grep commit_rate
   echo "== share of all samples, by process (comm) =="
