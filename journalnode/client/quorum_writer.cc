@@ -10,8 +10,9 @@
 // Write path. Appended edits sit in buffer_ (encoded) until every node in the segment has
 // acknowledged them. For each node the batching thread keeps `sent` (last txid handed to
 // its channel) and `acked` (last txid it fdatasync'ed); whenever the node's channel has
-// nothing queued it gets the next batch [sent+1, ...] up to max_batch_bytes, so batches
-// are pipelined and whatever arrived meanwhile forms the next one (group commit). The
+// nothing queued and fewer than max_inflight_batches calls are unanswered, it gets the
+// next batch [sent+1, ...] up to max_batch_bytes, so batches are pipelined and whatever
+// arrived meanwhile forms the next one (group commit). The
 // committed txid is the majority-th highest `acked`. A failed batch starts a new
 // generation for that node (answers to older batches are ignored) and resends from what
 // the node says it expects (OutOfSync.expectedTxId), or from `acked` after a network
@@ -33,7 +34,12 @@ void QuorumWriterImpl::FailLocked(const Status& s) {
   health_ = s.ok() ? Status::IllegalState("writer failed") : s;
   LOG(WARNING) << Who() << ": writer failed: " << health_;
   loop_cv_.notify_all();
+  WakeAllWaitersLocked();
+}
+
+void QuorumWriterImpl::WakeAllWaitersLocked() {
   commit_cv_.notify_all();
+  for (auto& [txid, cv] : commit_waiters_) cv->notify_one();
 }
 
 // --- Segments. ---
@@ -172,7 +178,7 @@ Status QuorumWriterImpl::FinalizeSegment() {
     n.generation++;
     n.inflight = 0;
   }
-  commit_cv_.notify_all();
+  WakeAllWaitersLocked();
   VLOG(1) << Who() << ": finalized segment " << start << "-" << end;
   return Status::OK();
 }
@@ -234,7 +240,11 @@ Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
       return Status::InvalidArgument(Who() + ": WaitCommitted(" + std::to_string(txid) +
                                      ") past the last appended txid " + std::to_string(last_txid_));
     }
-    if (commit_cv_.wait_until(l, deadline) == std::cv_status::timeout && committed_txid_ < txid) {
+    std::condition_variable cv;
+    auto it = commit_waiters_.emplace(txid, &cv);
+    const std::cv_status woke = cv.wait_until(l, deadline);
+    commit_waiters_.erase(it);
+    if (woke == std::cv_status::timeout && committed_txid_ < txid) {
       QJ_RETURN_IF_ERROR(health_);
       return Status::TimedOut(Who() + ": txid " + std::to_string(txid) + " not committed after " +
                               std::to_string(timeout_ms) + " ms (committed " +
@@ -260,7 +270,8 @@ void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
       continue;
     }
     if (segment_start_ >= 0 && n.in_pipeline && n.sent < last_txid_ && idle_channel &&
-        now >= n.retry_at_ns && !(n.probing && n.inflight > 0)) {
+        now >= n.retry_at_ns && !(n.probing && n.inflight > 0) &&
+        n.inflight < std::max(1, opts_.max_inflight_batches)) {
       if (n.sent + 1 < BufferFrontTxid()) {
         LOG(WARNING) << Who() << ": jn" << i << " " << channels_[i]->address().ToString()
                      << " needs txid " << n.sent + 1 << ", no longer buffered (buffer starts at "
@@ -460,6 +471,10 @@ void QuorumWriterImpl::AdvanceCommitLocked() {
     }
     committed_txid_ = candidate;
     commit_cv_.notify_all();
+    for (auto it = commit_waiters_.begin();
+         it != commit_waiters_.end() && it->first <= committed_txid_; ++it) {
+      it->second->notify_one();
+    }
   }
   TrimBufferLocked();
 }
@@ -525,7 +540,7 @@ void QuorumWriterImpl::Close() {
     std::lock_guard<std::mutex> l(mu_);
     closing_ = true;
     loop_cv_.notify_all();
-    commit_cv_.notify_all();
+    WakeAllWaitersLocked();
   }
   if (loop_.joinable()) loop_.join();
   for (auto& c : channels_) c->Stop();

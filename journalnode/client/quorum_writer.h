@@ -57,6 +57,11 @@ struct QuorumOptions {
   size_t max_queue_bytes = 64u << 20;
   // Upper bound on one journal() call.
   size_t max_batch_bytes = 1u << 20;
+  // journal() calls in flight per journalnode. Each call costs the journalnode one
+  // fdatasync, so edits that arrive while this many are in flight wait and form the next,
+  // larger batch (group commit); 2 keeps the network busy while the disk syncs. Unbounded
+  // pipelining would send every edit alone and cap throughput at one edit per fdatasync.
+  int max_inflight_batches = 2;
   // When idle, send a heartbeat this often, carrying the committed txid so readers see
   // the latest edits promptly (0 disables; not recommended).
   int64_t heartbeat_interval_ms = 20;

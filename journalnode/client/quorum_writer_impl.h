@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -142,7 +143,15 @@ class QuorumWriterImpl final : public QuorumWriter {
   // Notified by Append, replies, channel sends, failure, Close.
   std::condition_variable loop_cv_;
   // Notified when committed_txid_ advances, the buffer shrinks, or the writer fails.
+  // Waited on by Append's back-pressure and the segment calls.
   std::condition_variable commit_cv_;
+  // WaitCommitted callers, by the txid each waits for, each with its own condition
+  // variable: a commit wakes only the callers it satisfies (with many concurrent clients,
+  // one shared condition variable woke every waiter on every commit). Notified by
+  // AdvanceCommitLocked (the satisfied ones) and WakeAllWaitersLocked (failure, Close,
+  // finalize).
+  std::multimap<int64_t, std::condition_variable*> commit_waiters_;  // GUARDED_BY(mu_)
+  void WakeAllWaitersLocked();
   Status health_;               // GUARDED_BY(mu_)
   bool closing_ = false;        // GUARDED_BY(mu_)
   int64_t last_txid_ = 0;       // GUARDED_BY(mu_)
