@@ -19,6 +19,7 @@
 #include "failover/controller.h"
 #include "failover/failover_service.h"
 #include "failover/jn_lease_grantor.h"
+#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "Id of the namenode this failoverd watches (required).");
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage("failoverd --cluster_conf=FILE --namenode_id=ID");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
   FLAGS_logtostderr = true;
 
   // 1. Configuration.

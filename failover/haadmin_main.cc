@@ -25,6 +25,7 @@
 #include "failover/namenode_target.h"
 #include "failover/rpc_util.h"
 #include "failover_types.h"
+#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_bool(forcemanual, false,
@@ -166,6 +167,7 @@ int main(int argc, char** argv) {
   char** fargv = flag_args.data();
   gflags::ParseCommandLineFlags(&fargc, &fargv, false);
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 1;  // a command-line tool: warnings and errors only
   qj::fo::QuietThriftLogging();

@@ -15,6 +15,7 @@
 #include "common/cluster_config.h"
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
+#include "common/thrift_log.h"
 
 DEFINE_int32(journalnode_rpc_port, 8485, "TCP port for JournalProtocol");
 DEFINE_string(journalnode_bind_host, "127.0.0.1", "Address to listen on");
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage("journalnode --journalnode_edits_dir=DIR [--journalnode_rpc_port=N]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
   if (argc > 1) {
     std::fprintf(stderr, "journalnode: unexpected argument '%s'\n", argv[1]);
     return 2;

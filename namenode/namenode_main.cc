@@ -34,6 +34,7 @@
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 #include "namenode/service_handler.h"
+#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "This namenode's id in the cluster file (e.g. nn1).");
@@ -227,6 +228,7 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
 
   if (FLAGS_namenode_id.empty() || FLAGS_namenode_name_dir.empty()) {
     std::cerr << "namenode: --namenode_id and --namenode_name_dir are required\n";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "namenode/failover_proxy.h"
+#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file naming the namenodes.");
 DEFINE_string(user, "", "Caller's user name (default: $USER, else the login name).");
@@ -426,6 +427,7 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
   if (i >= argc) {
     std::cerr << kUsage;
     return 2;

@@ -31,10 +31,10 @@ start() {  # name, then argv
 wait_port() {  # port, name
   for _ in $(seq 1 200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    if ! alive "$2"; then echo "$2 exited: see $RUN/logs/$2.log"; tail -n 20 "$RUN/logs/$2.log"; exit 1; fi
+    if ! alive "$2"; then echo "$2 exited: see $RUN/logs/$2.log" >&2; tail -n 20 "$RUN/logs/$2.log" >&2; exit 1; fi
     sleep 0.05
   done
-  echo "$2 did not open port $1: see $RUN/logs/$2.log"; exit 1
+  echo "$2 did not open port $1: see $RUN/logs/$2.log" >&2; exit 1
 }
 
 URI=$(conf journal.uri)
@@ -66,10 +66,10 @@ if [ -x "$BUILD/namenode/namenode" ] && [ -n "$NN_IDS" ]; then
     if [ ! -d "$RUN/$id" ]; then
       if [ -z "$first" ]; then
         "$BUILD/namenode/namenode" "${args[@]}" --format >>"$RUN/logs/$id.log" 2>&1 ||
-          { echo "formatting $id failed: see $RUN/logs/$id.log"; exit 1; }
+          { echo "formatting $id failed: see $RUN/logs/$id.log" >&2; exit 1; }
       else
         "$BUILD/namenode/namenode" "${args[@]}" --bootstrap_standby >>"$RUN/logs/$id.log" 2>&1 ||
-          { echo "bootstrapping $id failed: see $RUN/logs/$id.log"; exit 1; }
+          { echo "bootstrapping $id failed: see $RUN/logs/$id.log" >&2; exit 1; }
       fi
     fi
     start "$id" "$BUILD/namenode/namenode" "${args[@]}"

@@ -10,6 +10,7 @@
 
 #include "common/cluster_config.h"
 #include "journalnode/client/qjournal_tool.h"
+#include "common/thrift_log.h"
 
 namespace {
 
@@ -57,6 +58,7 @@ bool ParseInt(const std::string& s, int64_t* out) {
 
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 2;  // errors only, unless --verbose
 

@@ -16,6 +16,7 @@
 #include "tests/bench/bench_phases.h"
 #include "tests/bench/bench_util.h"
 #include "tests/support/process.h"
+#include "common/thrift_log.h"
 
 DEFINE_string(bench_figures, "floor,journal,startup,namenode",
               "Comma list of figure groups to run: floor, journal, startup, namenode.");
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
 
   std::unique_ptr<qj::testing::TempDir> tmp;
   std::string work = FLAGS_bench_work_dir;
