@@ -121,6 +121,18 @@ Status ReadRate(Run* r, int64_t ops, int payload) {
   qo.name = "bench-reader";
   std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(qo);
   const int64_t first = std::max<int64_t>(1, r->txid - ops + 1);
+  // Journalnodes learn the last commit point from the writer's next call or idle
+  // heartbeat (heartbeat_interval_ms): wait for it before timing the reads.
+  const double wait_until = NowUs() + 5e6;
+  while (true) {
+    Result<int64_t> committed = reader->CommittedTxId();
+    if (committed.ok() && *committed >= r->txid) break;
+    if (NowUs() > wait_until) {
+      return Status::TimedOut("bench: journalnodes did not learn commit point " +
+                              std::to_string(r->txid) + " within 5 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   CpuMeter cpu(r->jns->pids());
   cpu.Start();
   double t0 = NowUs();
