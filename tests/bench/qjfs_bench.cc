@@ -1,0 +1,129 @@
+// qjfs-bench: namespace operations per second through the shell's client library
+// (FailoverProxy, the HA client `qjfs` uses) against a running cluster, e.g. the one
+// scripts/start-cluster.sh starts:
+//
+//   build/tests/bench/qjfs-bench --cluster_conf=conf/cluster.conf --clients=1,16 --ops=20000
+//
+// Each client thread has its own proxy (its own connection to the active namenode) and
+// does mkdirs, then creates, under /bench-<pid>/<clients>/<thread>/; every call is
+// answered only once its edit is committed on a majority of journalnodes. Prints one
+// BENCH line per figure. Leaves the created tree behind (delete it with qjfs -rm -r).
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/cluster_config.h"
+#include "common/thrift_log.h"
+#include "namenode/failover_proxy.h"
+
+DEFINE_string(cluster_conf, "conf/cluster.conf", "Cluster file naming the namenodes.");
+DEFINE_string(clients, "1,16", "Concurrent client counts (comma list).");
+DEFINE_int64(ops, 20000, "Operations per kind and client count (split across clients).");
+DEFINE_string(user, "root", "Caller's user name (trusted, as with simple auth).");
+
+namespace {
+
+namespace th = qjournal::thrift;
+
+double NowSec() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs `ops` calls of one kind spread over `clients` threads; returns ops/s or -1.
+double RunKind(const qj::ClusterConfig& conf, const std::string& kind, int clients, int64_t ops,
+               const std::string& base) {
+  std::atomic<int64_t> failures{0};
+  std::string first_error;
+  std::mutex err_mu;
+  const int64_t per_client = ops / clients;
+  std::vector<std::thread> threads;
+  const double t0 = NowSec();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      qj::FailoverProxy proxy(qj::FailoverProxyOptionsFromConfig(conf));
+      th::UserInfo ugi;
+      ugi.user = FLAGS_user;
+      const std::string dir = base + "/" + std::to_string(c);
+      bool created = false;
+      qj::Status st = proxy.Mkdirs(ugi, dir, 0755, true, &created);
+      for (int64_t i = 0; st.ok() && i < per_client; ++i) {
+        const std::string path = dir + "/" + kind + std::to_string(i);
+        if (kind == "mkdir") {
+          st = proxy.Mkdirs(ugi, path, 0755, false, &created);
+        } else {
+          th::FileStatus fs;
+          st = proxy.Create(ugi, path, 0644, false, 3, 128 << 20, &fs);
+        }
+      }
+      if (!st.ok()) {
+        failures++;
+        std::lock_guard<std::mutex> l(err_mu);
+        if (first_error.empty()) first_error = st.ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double secs = NowSec() - t0;
+  if (failures > 0) {
+    std::fprintf(stderr, "qjfs-bench: %lld client(s) failed: %s\n",
+                 static_cast<long long>(failures.load()), first_error.c_str());
+    return -1;
+  }
+  return static_cast<double>(per_client * clients) / secs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("qjfs-bench --cluster_conf=FILE [--clients=1,16] [--ops=N]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+  qj::RouteThriftLogsToGlog();
+  auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
+  if (!conf.ok()) {
+    std::fprintf(stderr, "qjfs-bench: %s\n", conf.status().ToString().c_str());
+    return 2;
+  }
+  std::vector<int> counts;
+  std::stringstream ss(FLAGS_clients);
+  for (std::string item; std::getline(ss, item, ',');) {
+    int n = std::atoi(item.c_str());
+    if (n <= 0) {
+      std::fprintf(stderr, "qjfs-bench: bad --clients entry '%s'\n", item.c_str());
+      return 2;
+    }
+    counts.push_back(n);
+  }
+  if (FLAGS_ops <= 0) {
+    std::fprintf(stderr, "qjfs-bench: --ops must be positive\n");
+    return 2;
+  }
+  const unsigned cores = std::thread::hardware_concurrency();
+  const std::string root = "/bench-" + std::to_string(getpid());
+  for (const char* kind : {"mkdir", "create"}) {
+    for (int clients : counts) {
+      const std::string base = root + "/" + kind + "-" + std::to_string(clients);
+      double rate = RunKind(*conf, kind, clients, FLAGS_ops, base);
+      if (rate < 0) return 1;
+      std::printf(
+          "BENCH name=qjfs_%s system=qjournal via=failover_proxy nodes=%zu cores=%u clients=%d "
+          "ops=%lld value=%.0f unit=ops/s\n",
+          kind, conf->journal.journalnodes.size(), cores, clients,
+          static_cast<long long>(FLAGS_ops / clients * clients), rate);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
