@@ -279,17 +279,30 @@ void QuorumWriterImpl::CollectWorkLocked(std::vector<Batch>* batches,
         n.in_pipeline = false;
         continue;
       }
-      auto records = std::make_shared<std::string>();
-      size_t idx = static_cast<size_t>(n.sent + 1 - BufferFrontTxid());
       const int64_t first = n.sent + 1;
-      while (idx < buffer_.size() &&
-             (records->empty() ||
-              records->size() + buffer_[idx].bytes.size() <= opts_.max_batch_bytes)) {
-        records->append(buffer_[idx].bytes);
-        ++idx;
+      // Nodes in step need the same batch: build it once and share the bytes.
+      std::shared_ptr<const std::string> records;
+      int64_t last = 0;
+      for (const Batch& b : *batches) {
+        if (b.records != nullptr && b.first == first) {
+          records = b.records;
+          last = b.last;
+          break;
+        }
       }
-      const int64_t last = first + static_cast<int64_t>(idx) -
-                           static_cast<int64_t>(n.sent + 1 - BufferFrontTxid()) - 1;
+      if (records == nullptr) {
+        auto built = std::make_shared<std::string>();
+        size_t idx = static_cast<size_t>(first - BufferFrontTxid());
+        while (idx < buffer_.size() &&
+               (built->empty() ||
+                built->size() + buffer_[idx].bytes.size() <= opts_.max_batch_bytes)) {
+          built->append(buffer_[idx].bytes);
+          ++idx;
+        }
+        last = first + static_cast<int64_t>(idx) -
+               static_cast<int64_t>(first - BufferFrontTxid()) - 1;
+        records = std::move(built);
+      }
       batches->push_back(Batch{static_cast<int>(i), n.generation, first, last, records});
       n.sent = last;
       n.max_sent = std::max(n.max_sent, last);
