@@ -48,15 +48,15 @@ int Fail(const std::string& reason) {
   return kFailed;
 }
 
-int Usage() {
-  std::cerr << "Usage: haadmin [--cluster_conf=FILE] [--forcemanual]\n"
+int Usage(std::ostream& out = std::cerr, int rc = kUsageError) {
+  out << "Usage: haadmin [--cluster_conf=FILE] [--forcemanual]\n"
                "    [-getServiceState <id>]\n"
                "    [-getAllServiceState]\n"
                "    [-checkHealth <id>]\n"
                "    [-transitionToActive <id>]\n"
                "    [-transitionToStandby <id>]\n"
                "    [-failover <from id> <to id>]\n";
-  return kUsageError;
+  return rc;
 }
 
 const NamenodeInfo* Find(const ClusterConfig& conf, const std::string& id) {
@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> cmd;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-help" || a == "-h") return Usage(std::cout, 0);
     if (a.rfind("--", 0) == 0) {
       flag_args.push_back(argv[i]);
     } else {
