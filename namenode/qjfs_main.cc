@@ -418,6 +418,10 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
     if (a.rfind("--", 0) != 0) break;
     flag_argv.push_back(argv[i]);
   }
