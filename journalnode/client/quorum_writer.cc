@@ -90,6 +90,7 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
     n.needs_start = false;
     n.retry_at_ns = 0;
     n.acked = n.sent = n.max_sent = first_txid - 1;
+    n.last_progress_ns = NowNs();
     n.generation++;
     n.inflight = 0;
     n.probing = false;
@@ -218,7 +219,8 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
     if (buffer_.empty() || buffer_bytes_ + payload.size() <= opts_.max_queue_bytes) break;
     MakeRoomLocked();
     if (buffer_.empty() || buffer_bytes_ + payload.size() <= opts_.max_queue_bytes) break;
-    commit_cv_.wait(l);
+    // Woken by commits and acks; the timeout lets MakeRoomLocked see a stall ripen.
+    commit_cv_.wait_for(l, std::chrono::milliseconds(10));
   }
   Entry e{txid, std::string(), NowNs()};
   AppendRecord(&e.bytes, txid, op, payload);
@@ -375,6 +377,7 @@ void QuorumWriterImpl::OnJournalReply(const Batch& b, const Reply<Void>& r) {
   if (b.generation != n.generation) return;  // a batch from before a failure or segment
   n.inflight--;
   if (r.ok()) {
+    if (b.last > n.acked) n.last_progress_ns = NowNs();
     n.acked = std::max(n.acked, b.last);
     if (n.probing) {
       LOG(INFO) << Who() << ": jn" << b.node << " caught up to txid " << b.last;
@@ -508,10 +511,16 @@ void QuorumWriterImpl::TrimBufferLocked() {
 }
 
 void QuorumWriterImpl::MakeRoomLocked() {
-  // The buffer is full: nodes that lag behind the commit point leave the pipeline (the
-  // majority goes on; they rejoin at the next segment), and what they held is dropped.
+  // The buffer is full: nodes that lag behind the commit point and have not advanced for
+  // kStallMs leave the pipeline (the majority goes on; they rejoin at the next segment),
+  // and what they held is dropped. A node that merely has a batch in flight is not
+  // dropped: with a minority paused, dropping a slow-but-live node would stall the
+  // majority. Append waits (and retries this) meanwhile.
+  constexpr int64_t kStallMs = 100;
+  const int64_t now = NowNs();
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].in_pipeline && nodes_[i].acked < committed_txid_) {
+    if (nodes_[i].in_pipeline && nodes_[i].acked < committed_txid_ &&
+        now - nodes_[i].last_progress_ns >= kStallMs * kNanosPerMilli) {
       LOG(WARNING) << Who() << ": jn" << i << " lags at txid " << nodes_[i].acked << " (committed "
                    << committed_txid_ << "), buffer of " << buffer_bytes_
                    << " bytes full; out until the next segment";

@@ -82,6 +82,9 @@ class QuorumWriterImpl final : public QuorumWriter {
     bool probing = false;      // after a failure: one batch at a time until it answers
     int64_t retry_at_ns = 0;   // no batch before this (after a failure)
     int64_t last_call_ns = 0;  // for idle heartbeats
+    // When its acknowledged txid last advanced (or it joined the segment): a full buffer
+    // drops only nodes that lag the commit point AND have made no progress for a while.
+    int64_t last_progress_ns = 0;
     // Missed startLogSegment for a transient reason (network): retried before batches.
     bool needs_start = false;
     int64_t max_sent = -1;  // highest txid ever handed to its channel (this segment)
