@@ -306,6 +306,18 @@ void NamenodeServer::OnJournalFailure(const Status& why) {
 // ---------------------------------------------------------------------------------------
 // Client calls
 
+Result<std::shared_ptr<EditLog>> NamenodeServer::ServingLogLocked() {
+  QJ_RETURN_IF_ERROR(ha_.CheckServing());
+  std::shared_ptr<EditLog> log = edit_log_;
+  if (log == nullptr) return Status::NotActive(id_ + " has no journal writer");
+  Status health = log->health();
+  if (!health.ok()) {
+    OnJournalFailure(health);  // takes only HaState's own lock
+    return Status::NotActive(id_ + " stopped serving: " + health.ToString());
+  }
+  return log;
+}
+
 CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
                                   const AnswerFn& answer) {
   // 1. Refuse unless serving.
@@ -317,17 +329,9 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
   {
     // 2. Prepare, apply, append, answer, under the exclusive lock.
     std::unique_lock<std::shared_mutex> l(ns_mu_);
-    st = ha_.CheckServing();
-    if (!st.ok()) return CallStatus::Server(st);
-    log = edit_log_;
-    if (log == nullptr)
-      return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
-    Status health = log->health();
-    if (!health.ok()) {
-      l.unlock();
-      OnJournalFailure(health);
-      return CallStatus::Server(Status::NotActive(id_ + " stopped serving: " + health.ToString()));
-    }
+    auto serving = ServingLogLocked();
+    if (!serving.ok()) return CallStatus::Server(serving.status());
+    log = std::move(serving).value();
     auto prepared = prepare(*ns_, opts_.clock->WallMillis());
     wait_txid = last_applied_txid_;
     if (!prepared.ok()) {
@@ -383,17 +387,9 @@ CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
   FsStatus result;
   {
     std::shared_lock<std::shared_mutex> l(ns_mu_);
-    st = ha_.CheckServing();
-    if (!st.ok()) return CallStatus::Server(st);
-    log = edit_log_;
-    if (log == nullptr)
-      return CallStatus::Server(Status::NotActive(id_ + " has no journal writer"));
-    Status health = log->health();
-    if (!health.ok()) {
-      l.unlock();
-      OnJournalFailure(health);
-      return CallStatus::Server(Status::NotActive(id_ + " stopped serving: " + health.ToString()));
-    }
+    auto serving = ServingLogLocked();
+    if (!serving.ok()) return CallStatus::Server(serving.status());
+    log = std::move(serving).value();
     result = read(*ns_);
     seen = last_applied_txid_;
   }

@@ -153,6 +153,10 @@ class NamenodeServer {
   void OnJournalFailure(const Status& why);
   // Commits a barrier after a read that saw txid `seen` (see the header comment).
   Status ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t seen);
+  // REQUIRES ns_mu_ (shared or exclusive). The writer to serve with, or NotActive: the
+  // role or lease forbids serving, there is no writer, or it failed (then recorded via
+  // OnJournalFailure).
+  Result<std::shared_ptr<EditLog>> ServingLogLocked();
   void StartTailing();
   Status BecomeActiveLocked(int64_t lease_deadline_mono_ns);
   void BecomeStandbyLocked();
