@@ -90,17 +90,18 @@ class [[nodiscard]] Status {
 
 inline std::ostream& operator<<(std::ostream& os, const Status& s) { return os << s.ToString(); }
 
-// A value or the Status that explains why there is none.
-template <typename T>
-class [[nodiscard]] Result {
+// A value or the status that explains why there is none. S is Status, or another status
+// type with ok() and operator<< (the namenode's FsStatus: see namenode/fs_status.h).
+template <typename T, typename S = Status>
+class [[nodiscard]] BasicResult {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
-  Result(Status status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
+  BasicResult(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  BasicResult(S status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
     DCHECK(!status_.ok()) << "Result built from an OK status without a value";
   }
 
   bool ok() const { return status_.ok(); }
-  const Status& status() const { return status_; }
+  const S& status() const { return status_; }
   const T& value() const& {
     CHECK(ok()) << status_;
     return *value_;
@@ -119,9 +120,12 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
 
  private:
-  Status status_;
+  S status_;
   std::optional<T> value_;
 };
+
+template <typename T>
+using Result = BasicResult<T, Status>;
 
 }  // namespace qj
 

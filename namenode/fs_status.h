@@ -71,36 +71,7 @@ inline std::ostream& operator<<(std::ostream& os, const FsStatus& s) { return os
 
 // A value or the FsStatus that explains why there is none.
 template <typename T>
-class [[nodiscard]] FsResult {
- public:
-  FsResult(T value) : value_(std::move(value)) {}           // NOLINT(runtime/explicit)
-  FsResult(FsStatus status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
-    DCHECK(!status_.ok()) << "FsResult built from an OK status without a value";
-  }
-
-  bool ok() const { return status_.ok(); }
-  const FsStatus& status() const { return status_; }
-  const T& value() const& {
-    CHECK(ok()) << status_;
-    return *value_;
-  }
-  T& value() & {
-    CHECK(ok()) << status_;
-    return *value_;
-  }
-  T&& value() && {
-    CHECK(ok()) << status_;
-    return std::move(*value_);
-  }
-  const T& operator*() const& { return value(); }
-  T& operator*() & { return value(); }
-  const T* operator->() const { return &value(); }
-  T* operator->() { return &value(); }
-
- private:
-  FsStatus status_;
-  std::optional<T> value_;
-};
+using FsResult = BasicResult<T, FsStatus>;
 
 }  // namespace qj
 
