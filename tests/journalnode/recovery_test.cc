@@ -10,6 +10,7 @@
 #include "journalnode/journal.h"
 #include "tests/journalnode/journal_test_util.h"
 #include "tests/support/process.h"
+#include "tests/support/status_macros.h"
 
 namespace qj::jn {
 namespace {
@@ -17,11 +18,6 @@ namespace {
 using namespace qj::jn::testutil;  // NOLINT(build/namespaces)
 using qj::testing::TempDir;
 
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    ::qj::Status _s = (expr);                    \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s; \
-  } while (0)
 
 class RecoveryTest : public ::testing::Test {
  protected:

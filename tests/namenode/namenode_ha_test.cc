@@ -14,17 +14,13 @@
 
 #include "namenode/image.h"
 #include "tests/support/nn_cluster.h"
+#include "tests/support/status_macros.h"
 
 namespace qj::testing {
 namespace {
 
 namespace th = qjournal::thrift;
 
-#define ASSERT_OK(expr)                            \
-  do {                                             \
-    ::qj::Status _st = (expr);                     \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st; \
-  } while (0)
 
 th::UserInfo Super() {
   th::UserInfo u;

@@ -16,17 +16,8 @@
 #include "journalnode/client/journal_transport.h"
 #include "journalnode/client/quorum_writer.h"
 #include "tests/support/jn_cluster.h"
+#include "tests/support/status_macros.h"
 
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    ::qj::Status _s = (expr);                    \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s; \
-  } while (0)
-#define EXPECT_OK(expr)                          \
-  do {                                           \
-    ::qj::Status _s = (expr);                    \
-    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s; \
-  } while (0)
 
 namespace qj::testing {
 
