@@ -27,19 +27,10 @@ int64_t MonoNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-bool WaitUntil(const std::function<bool()>& pred, int timeout_ms) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 // Waits for `more` acknowledgements beyond the current count.
 bool WaitForAcks(const HaWorkload& w, int64_t more, int timeout_ms = 20000) {
   const int64_t target = w.acked_count() + more;
-  return WaitUntil([&] { return w.acked_count() >= target; }, timeout_ms);
+  return WaitFor([&] { return w.acked_count() >= target; }, timeout_ms);
 }
 
 // Every acknowledged directory exists on the active namenode `active`.
@@ -153,7 +144,7 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   // standby.
   EXPECT_TRUE(c.WaitForState(a, "standby", 20000));
   std::string out;
-  EXPECT_TRUE(WaitUntil(
+  EXPECT_TRUE(WaitFor(
       [&] {
         return c.Haadmin({"-checkHealth", c.nn_id(a)}, &out) == 0;
       },
@@ -222,7 +213,7 @@ TEST(Failover, HaadminFailoverBothWays_UnderWorkload) {
     EXPECT_NE(out.find("successful"), std::string::npos) << out;
     EXPECT_EQ(c.ServiceState(to), "active");
     // Let the new active serve for a while before failing back.
-    ASSERT_TRUE(WaitUntil([&] { return w.probe_ok_count(to) >= probes + 20; }, 20000));
+    ASSERT_TRUE(WaitFor([&] { return w.probe_ok_count(to) >= probes + 20; }, 20000));
     ASSERT_TRUE(WaitForAcks(w, 20));
     active = to;
   }

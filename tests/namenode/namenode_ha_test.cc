@@ -67,17 +67,6 @@ int64_t MonoNowNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// Polls cond every 20 ms until it holds or timeout_ms passes.
-template <typename Cond>
-bool WaitFor(Cond cond, int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
-}
-
 // Runs `threads` writers, each creating dirs /<prefix>/t<i>/d<j> through its own HA
 // client, until `stop` is set or `per_thread` are done. Records every acknowledged path.
 class Workload {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ class Process {
   std::vector<std::string> argv_;
   std::string log_path_;
 };
+
+// Polls cond every 10 ms until it holds (true) or timeout_ms passes (then one last try).
+// The tests' way to wait for a condition instead of sleeping a fixed time.
+bool WaitFor(const std::function<bool()>& cond, int timeout_ms);
 
 // True once a TCP connect to 127.0.0.1:port succeeds, polling until timeout_ms.
 bool WaitForPort(int port, int timeout_ms);

@@ -58,15 +58,6 @@ int64_t MonoNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-bool WaitUntil(const std::function<bool()>& pred, int timeout_ms) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 // The failoverd of namenode i reports a healthy namenode.
 bool FailoverdSeesHealthy(const HaCluster& c, int i) {
   fo::ThriftConn<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), 500);
@@ -104,7 +95,7 @@ class Bench {
     wo.rpc_timeout_ms = FLAGS_client_rpc_timeout_ms;
     HaWorkload w(c_.conf().namenodes, wo);
     w.Start();
-    if (!WaitUntil([&] { return w.acked_count() >= 20; }, 20000)) return t;
+    if (!WaitFor([&] { return w.acked_count() >= 20; }, 20000)) return t;
     // 1. The fault.
     const int64_t t_fault = MonoNs();
     std::string out;
@@ -121,7 +112,7 @@ class Bench {
       }
     }
     // 2. Wait for the first acknowledgement by the new active.
-    const bool ok = WaitUntil([&] { return w.last_ack_ns(b) > t_fault; }, 60000);
+    const bool ok = WaitFor([&] { return w.last_ack_ns(b) > t_fault; }, 60000);
     w.Stop();
     if (ok) {
       for (const auto& l : w.logs()) {
@@ -152,7 +143,7 @@ class Bench {
       c_.namenode(a).Continue();
     }
     if (!c_.WaitForState(a, "standby", 60000) ||
-        !WaitUntil([&] { return FailoverdSeesHealthy(c_, a) && FailoverdSeesHealthy(c_, b); },
+        !WaitFor([&] { return FailoverdSeesHealthy(c_, a) && FailoverdSeesHealthy(c_, b); },
                    30000)) {
       LOG(ERROR) << "cluster did not settle after " << scenario << "; logs in " << c_.dir();
     }

@@ -64,16 +64,6 @@ inline Status AppendRange(jn::QuorumWriter* w, const std::string& tag, int64_t f
   return Status::OK();
 }
 
-// Polls cond every 10 ms until it holds or timeout_ms passes.
-inline bool WaitFor(const std::function<bool()>& cond, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
-}
-
 // A scripted network partition between one client and the journalnodes: calls named in
 // blocked(i) are dropped before they reach node i (all calls when "*" is in it).
 class Partition {
