@@ -80,9 +80,26 @@ Status ReadFileToString(const std::string& path, std::string* out) {
 }
 
 Status CreateDirs(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError("create directory " + dir + ": " + ec.message());
+  // One level at a time, so that each new directory's entry is made durable in its
+  // parent (fsync the parent): a new journal must not vanish in a power loss after format.
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  std::filesystem::path sofar;
+  for (const auto& part : p) {
+    sofar /= part;
+    if (part.empty() || part == "/" || part == ".") continue;
+    const std::string path = sofar.string();
+    if (::mkdir(path.c_str(), 0755) == 0) {
+      std::string parent = sofar.parent_path().string();
+      QJ_RETURN_IF_ERROR(FsyncDir(parent.empty() ? "." : parent));
+    } else if (errno != EEXIST) {
+      return ErrnoStatus("create directory", path, errno);
+    } else {
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return Status::IOError("create directory " + path + ": exists and is not a directory");
+      }
+    }
+  }
   return Status::OK();
 }
 

@@ -19,7 +19,7 @@ Status ReadFileToString(const std::string& path, std::string* out);
 // fsyncs a directory (after creating, renaming or deleting entries in it).
 Status FsyncDir(const std::string& dir);
 
-// Creates dir and its parents if missing.
+// Creates dir and its parents if missing, fsyncing the parent of each one it creates.
 Status CreateDirs(const std::string& dir);
 
 // "<what> <path>: <strerror(errno)>" as an IOError.

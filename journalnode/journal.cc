@@ -28,9 +28,9 @@ std::string Trim(std::string s) {
   return s;
 }
 
-// Parses "key=value" lines into a map.
-std::map<std::string, std::string> ParseKeyValues(const std::string& text) {
-  std::map<std::string, std::string> kv;
+// Parses "key=value" lines into a map. False if a line has no '=' or a key repeats: a
+// file we wrote never does (values never hold control characters, see ValidateId).
+bool ParseKeyValues(const std::string& text, std::map<std::string, std::string>* kv) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
@@ -38,9 +38,24 @@ std::map<std::string, std::string> ParseKeyValues(const std::string& text) {
     std::string line = text.substr(pos, nl - pos);
     pos = nl + 1;
     size_t eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+    if (eq == std::string::npos || !kv->emplace(line.substr(0, eq), line.substr(eq + 1)).second) {
+      return false;
+    }
   }
-  return kv;
+  return true;
+}
+
+// Ids stored in VERSION: printable ASCII only, so that what is read is what was written.
+Status ValidateClusterId(const std::string& id) {
+  if (id.empty() || id.size() > 256) {
+    return Status::InvalidArgument("cluster id must be 1..256 characters");
+  }
+  for (unsigned char c : id) {
+    if (c < 0x21 || c > 0x7e) {
+      return Status::InvalidArgument("cluster id may hold only printable ASCII without spaces");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -102,9 +117,10 @@ Status Journal::Load() {
   Status s = ops_->ReadFile(version_path, &text);
   if (s.IsNotFound()) return Status::OK();  // not formatted
   QJ_RETURN_IF_ERROR(s);
-  auto kv = ParseKeyValues(text);
+  std::map<std::string, std::string> kv;
   int64_t ns_id = 0, layout = 0;
-  if (kv.count("clusterId") == 0 || !ParseInt64(kv["namespaceId"], &ns_id) ||
+  if (!ParseKeyValues(text, &kv) || kv.size() != 3 || kv.count("clusterId") == 0 ||
+      !ValidateClusterId(kv["clusterId"]).ok() || !ParseInt64(kv["namespaceId"], &ns_id) ||
       !ParseInt64(kv["layoutVersion"], &layout)) {
     return Status::Corruption(version_path +
                               ": missing or malformed namespaceId, clusterId or "
@@ -125,7 +141,18 @@ Status Journal::Load() {
     committed_txid_ = committed;
   }
   persisted_committed_ = committed;
-  return LoadSegments();
+  QJ_RETURN_IF_ERROR(LoadSegments());
+  // A committed txid above this node's own durable edits was never justified (an older
+  // version trusted any caller's hint): clamp it, so it can neither make this node serve
+  // what it does not hold nor wedge a recovery.
+  std::lock_guard<std::mutex> l(mu_);
+  const int64_t last = LastWrittenTxIdLocked();
+  if (committed_txid_ > last) {
+    LOG(WARNING) << who_ << ": committed txid " << committed_txid_
+                 << " is above the last durable txid " << last << "; lowering it";
+    committed_txid_ = last;
+  }
+  return Status::OK();
 }
 
 Status Journal::LoadSegments() {
@@ -162,8 +189,8 @@ Status Journal::LoadSegments() {
       QJ_RETURN_IF_ERROR(ops_->Unlink(path));
       continue;
     }
-    QJ_ASSIGN_OR_RETURN(ScanResult scan,
-                        ScanSegment(ops_, path, st.start_txid, std::nullopt, true));
+    QJ_ASSIGN_OR_RETURN(ScanResult scan, ScanSegment(ops_, path, st.start_txid, std::nullopt, true,
+                                                     opts_.max_batch_bytes));
     if (scan.torn_tail) {
       LOG(WARNING) << who_ << ": " << path << ": torn tail at offset " << scan.data_length << " ("
                    << scan.torn_detail << "): truncating " << scan.file_size << " -> "
@@ -235,11 +262,11 @@ Status Journal::ReadAccepted(int64_t segment_txid, std::optional<SegmentState>* 
   state->reset();
   if (s.IsNotFound()) return Status::OK();
   QJ_RETURN_IF_ERROR(s);
-  auto kv = ParseKeyValues(text);
+  std::map<std::string, std::string> kv;
   SegmentState st;
   int64_t in_progress = 0;
-  if (!ParseInt64(kv["startTxId"], &st.start_txid) || !ParseInt64(kv["endTxId"], &st.end_txid) ||
-      !ParseInt64(kv["inProgress"], &in_progress) ||
+  if (!ParseKeyValues(text, &kv) || !ParseInt64(kv["startTxId"], &st.start_txid) ||
+      !ParseInt64(kv["endTxId"], &st.end_txid) || !ParseInt64(kv["inProgress"], &in_progress) ||
       !ParseInt64(kv["acceptedInEpoch"], accepted_epoch) || st.start_txid != segment_txid) {
     return Status::Corruption(path + ": malformed accepted recovery proposal");
   }
@@ -267,7 +294,10 @@ Status Journal::CheckFormattedServing() const {
 Status Journal::Fail(const Status& cause) {
   std::lock_guard<std::mutex> l(mu_);
   if (unavailable_.ok()) {
-    unavailable_ = cause.Prepend(who_ + ": journal stopped");
+    // FORMAT.md: "Corruption: <path> offset <N>: <what>" reaches the caller as such.
+    unavailable_ =
+        (cause.IsCorruption() ? Status::Corruption("Corruption: " + cause.message()) : cause)
+            .Prepend(who_ + ": journal stopped");
     LOG(ERROR) << who_ << ": stopping the journal for good: " << cause;
   }
   return Status::Unavailable(unavailable_.message());
@@ -311,8 +341,13 @@ Status Journal::CheckRequest(const RequestHeader& h) {
 }
 
 void Journal::NoteCommitted(const RequestHeader& h) {
-  if (h.committed_txid > committed_txid_) committed_txid_ = h.committed_txid;
-  if (h.committed_txid >= 0) committed_epoch_ = h.epoch;
+  // Only the writer that started this node's newest segment can vouch for what of it is
+  // committed; a recovering writer's or anyone else's hint is ignored. And a node never
+  // believes more than it holds: the hint is clamped to its own last durable txid.
+  if (h.committed_txid < 0 || h.epoch != writer_epoch_) return;
+  const int64_t c = std::min(h.committed_txid, LastWrittenTxIdLocked());
+  if (c > committed_txid_) committed_txid_ = c;
+  committed_epoch_ = h.epoch;
 }
 
 Status Journal::MaybePersistCommitted(bool force) {
@@ -382,6 +417,7 @@ Result<bool> Journal::IsFormatted() const {
 }
 
 Status Journal::Format(const StorageInfo& info, bool force) {
+  QJ_RETURN_IF_ERROR(ValidateClusterId(info.cluster_id).Prepend(who_ + ": format"));
   std::lock_guard<std::mutex> io(io_mu_);
   std::lock_guard<std::mutex> p(persist_mu_);
   {
@@ -522,8 +558,21 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
       }
     }
   }
+  // Persistence order (FORMAT.md "startLogSegment persistence order"); a crash between
+  // any two steps leaves a state in which nothing is misattributed:
+  // 1. An accepted proposal for this start describes a copy that is about to be replaced:
+  //    drop it first, or a later prepareRecovery would vouch for the new writer's edits
+  //    under the old proposal's epoch.
+  const std::string paxos = PaxosDir() + "/" + std::to_string(txid);
+  if (ops_->Exists(paxos)) {
+    LOG(INFO) << who_ << ": dropping the accepted recovery proposal for segment " << txid
+              << ", which a new writer restarts";
+    Status s = ops_->Unlink(paxos);
+    if (s.ok() || s.IsNotFound()) s = ops_->SyncDir(PaxosDir());
+    if (!s.ok()) return Fail(s);
+  }
+  // 2. Uncommitted edits of an earlier writer that recovery did not choose: set aside.
   if (stale) {
-    // Uncommitted edits of an earlier writer that recovery did not choose: set aside.
     const std::string path = SegPath(*stale);
     LOG(WARNING) << who_ << ": moving aside " << path << " (txids " << stale->start_txid << ".."
                  << stale->end_txid << ", never committed) to start segment " << txid;
@@ -531,12 +580,17 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     if (s.ok()) s = ops_->SyncDir(CurrentDir());
     if (!s.ok()) return Fail(s);
   }
+  // 3. The new, empty segment file, durable (file and directory entry)...
+  auto w = SegmentWriter::Create(ops_, CurrentDir(), txid, opts_.preallocate_bytes);
+  if (!w.ok()) return Fail(w.status());
+  // 4. ...and only then the writer epoch that claims it: "the newest in-progress segment
+  //    belongs to last-writer-epoch" is never true of a file that does not exist yet. A
+  //    crash before this leaves an empty segment under the old writer epoch: it serves
+  //    nothing, and the new writer's journal() is refused (OutOfSync) until it restarts it.
   if (h.epoch != writer_epoch_) {
     Status s = WriteInt(kWriterFile, h.epoch);
     if (!s.ok()) return Fail(s);
   }
-  auto w = SegmentWriter::Create(ops_, CurrentDir(), txid, opts_.preallocate_bytes);
-  if (!w.ok()) return Fail(w.status());
   writer_ = std::move(w).value();
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -601,6 +655,11 @@ Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64
   }
   // 3. The records must be what they claim (they are stored as received).
   if (num_txns <= 0) return ErrorLocked(Status::InvalidArgument("numTxns must be >= 1"));
+  if (records.size() > opts_.max_batch_bytes) {
+    return ErrorLocked(Status::InvalidArgument("batch of " + std::to_string(records.size()) +
+                                               " bytes is above the limit of " +
+                                               std::to_string(opts_.max_batch_bytes)));
+  }
   Status v = ValidateRecords(records, first_txid, num_txns);
   if (!v.ok()) return ErrorLocked(Status::InvalidArgument("bad records: " + v.message()));
   // 4. Write and fdatasync; an error here stops the journal for good.
@@ -639,7 +698,11 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
            (open_segment_ == start_txid || segments_.rbegin()->first == start_txid);
   }
   if (!e.state.in_progress) {
-    if (e.state.end_txid == end_txid) return Status::OK();  // already finalized
+    if (e.state.end_txid == end_txid) {  // already finalized (accepted so, or caught up)
+      std::lock_guard<std::mutex> l(mu_);
+      committed_txid_ = std::max(committed_txid_, end_txid);
+      return Status::OK();
+    }
     return ErrorLocked(Status::OutOfSync("finalize [" + std::to_string(start_txid) + ", " +
                                          std::to_string(end_txid) + "] but " +
                                          SegmentName(e.state) + " is already finalized"));
@@ -677,6 +740,9 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
   if (!u.ok() && !u.IsNotFound()) return Fail(u);
   {
     std::lock_guard<std::mutex> l(mu_);
+    // A writer finalizes only what is committed (its own segment after the commit point
+    // passed its end, or a recovered one that a majority accepted in this epoch).
+    committed_txid_ = std::max(committed_txid_, end_txid);
     if (open_segment_ == start_txid) open_segment_ = -1;
     segments_[start_txid] = SegmentEntry{SegmentState{start_txid, end_txid, false}, 0, true};
     LOG(INFO) << who_ << " epoch=" << h.epoch << ": finalized segment [" << start_txid << ", "

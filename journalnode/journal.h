@@ -119,6 +119,9 @@ struct JournalOptions {
   size_t max_read_bytes = 4u << 20;
   int32_t max_read_txns = 10000;
   int32_t transfer_chunk_bytes = 1 << 20;
+  // Largest journal() batch accepted (the RPC frame bound). It also bounds the unsynced
+  // bytes a power loss can leave after the last synced batch (the hole rule, FORMAT.md).
+  uint64_t max_batch_bytes = 16u << 20;
 };
 
 class Journal {
@@ -199,7 +202,8 @@ class Journal {
   // Requires io_mu_ held (not mu_).
   Status CheckRequest(const RequestHeader& h);
   Status PersistPromise(int64_t epoch);
-  // Records the header's committed txid (mu_ held).
+  // Records the header's committed txid (mu_ held): only from the current writer's epoch,
+  // and never beyond this node's own last durable txid.
   void NoteCommitted(const RequestHeader& h);
   // Persists the committed txid when due (takes persist_mu_; mu_ not held).
   Status MaybePersistCommitted(bool force);

@@ -99,6 +99,7 @@ Journal* JournalNode::AddLocked(const std::string& id) {
   jo.peers = peer_client_;
   jo.self_address = opts_.self_address;
   jo.cache_bytes = opts_.cache_bytes;
+  jo.max_batch_bytes = opts_.max_batch_bytes;
   jo.committed_persist_interval_ms = opts_.committed_persist_interval_ms;
   Slot& slot = journals_[id];
   slot.journal = Journal::Open(jo);

@@ -32,6 +32,7 @@ struct JournalNodeOptions {
   int64_t committed_persist_interval_ms = 1000;
   int64_t peer_timeout_ms = 3000;
   size_t cache_bytes = 32u << 20;
+  uint64_t max_batch_bytes = 16u << 20;  // the largest journal() batch (RPC frame bound)
   LeaseOptions lease;
   FileOps* file_ops = FileOps::Posix();
   Clock* clock = RealClock::Get();

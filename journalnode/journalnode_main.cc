@@ -59,6 +59,7 @@ std::string ReadFlags(Options* o) {
   o->server.bind_host = FLAGS_journalnode_bind_host;
   o->server.port = FLAGS_journalnode_rpc_port;
   o->server.max_frame_bytes = FLAGS_journalnode_max_frame_bytes;
+  o->node.max_batch_bytes = static_cast<uint64_t>(FLAGS_journalnode_max_frame_bytes);
   o->node.name = FLAGS_journalnode_name.empty() ? "jn-" + std::to_string(FLAGS_journalnode_rpc_port)
                                                 : FLAGS_journalnode_name;
   o->node.edits_dir = FLAGS_journalnode_edits_dir;

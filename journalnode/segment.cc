@@ -134,7 +134,8 @@ Result<SegmentReader::Step> SegmentReader::Next(RecordView* rec, std::string* de
       QJ_ASSIGN_OR_RETURN(bool zeros, ZerosFrom(offset_));
       if (zeros) return Step::kEnd;
       *detail = "nonzero bytes after a zero record header";
-      return Step::kCorrupt;
+      QJ_ASSIGN_OR_RETURN(bool hole, TornByHole(offset_ + kRecordHeaderSize, detail));
+      return hole ? Step::kTornTail : Step::kCorrupt;
     }
     case DecodeOutcome::kIncomplete:
       *detail = "record cut short by the end of the file";
@@ -151,15 +152,67 @@ Result<SegmentReader::Step> SegmentReader::Next(RecordView* rec, std::string* de
   if (outcome == DecodeOutcome::kIncomplete) extent = file_size_;
   extent = std::min(extent, file_size_);
   QJ_ASSIGN_OR_RETURN(bool zeros_after, ZerosFrom(extent));
-  if (!zeros_after) return Step::kCorrupt;
-  // A damaged length can make a middle record look like the last one: if any whole,
-  // valid record starts inside the bad record's extent, this was not a torn write.
-  QJ_ASSIGN_OR_RETURN(bool hidden, RecordWithin(offset_ + 1, extent));
-  if (hidden) {
+  bool hidden = false;
+  if (zeros_after) {
+    // A damaged length can make a middle record look like the last one: if any whole,
+    // valid record starts inside the bad record's extent, this was not a torn write.
+    QJ_ASSIGN_OR_RETURN(hidden, RecordWithin(offset_ + 1, extent));
+    if (!hidden) return Step::kTornTail;
     *detail += "; a valid record follows it";
-    return Step::kCorrupt;
+  } else {
+    *detail += "; nonzero bytes follow it";
   }
-  return Step::kTornTail;
+  QJ_ASSIGN_OR_RETURN(bool hole, TornByHole(std::max(extent, offset_ + 1), detail));
+  return hole ? Step::kTornTail : Step::kCorrupt;
+}
+
+// The writer appends one batch, fdatasyncs it, and only then writes the next (a failed
+// sync stops the journal), so after a power loss at most the last batch is unsynced, and
+// the page cache may have written any subset of its pages: a lost page reads back as it
+// was last synced, i.e. zeros (preallocated) from where the batch began. So a bad record
+// is the torn tail of an unacknowledged batch when a page it covers is zero from the
+// record (or the page start) to the page end — a hole — and every nonzero byte after it
+// lies within one batch. Bit rot or a bad length byte leaves no such zero page.
+Result<bool> SegmentReader::TornByHole(uint64_t extent, std::string* detail) {
+  if (max_unsynced_bytes_ == 0) return false;
+  const uint64_t end = std::min(extent, file_size_);
+  uint64_t hole_at = UINT64_MAX;
+  for (uint64_t page = offset_ / kSegmentPageBytes * kSegmentPageBytes; page < end;
+       page += kSegmentPageBytes) {
+    const uint64_t from = std::max(page, offset_);
+    const uint64_t to = std::min(page + kSegmentPageBytes, file_size_);
+    if (from >= to) break;
+    std::string bytes;
+    QJ_RETURN_IF_ERROR(file_->ReadAt(from, static_cast<size_t>(to - from), &bytes));
+    if (bytes.size() == to - from &&
+        std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; })) {
+      hole_at = from;
+      break;
+    }
+  }
+  if (hole_at == UINT64_MAX) return false;
+  // The last nonzero byte of the file.
+  uint64_t last_nonzero = offset_;
+  for (uint64_t hi = file_size_; hi > offset_;) {
+    const uint64_t lo = hi - std::min<uint64_t>(kReadChunk, hi - offset_);
+    std::string chunk;
+    QJ_RETURN_IF_ERROR(file_->ReadAt(lo, static_cast<size_t>(hi - lo), &chunk));
+    size_t i = chunk.size();
+    while (i > 0 && chunk[i - 1] == 0) --i;
+    if (i > 0) {
+      last_nonzero = lo + i - 1;
+      break;
+    }
+    hi = lo;
+  }
+  if (last_nonzero - offset_ >= max_unsynced_bytes_) {
+    *detail += "; a hole at offset " + std::to_string(hole_at) + " but nonzero bytes up to " +
+               std::to_string(last_nonzero) + ", more than one batch";
+    return false;
+  }
+  *detail += "; a hole (lost unsynced pages) at offset " + std::to_string(hole_at) +
+             ", unsynced bytes up to offset " + std::to_string(last_nonzero);
+  return true;
 }
 
 Result<bool> SegmentReader::RecordWithin(uint64_t from, uint64_t to) {
@@ -178,13 +231,15 @@ Result<bool> SegmentReader::RecordWithin(uint64_t from, uint64_t to) {
 // ScanSegment
 
 Result<ScanResult> ScanSegment(FileOps* ops, const std::string& path, int64_t start_txid,
-                               std::optional<int64_t> expected_end, bool in_progress) {
+                               std::optional<int64_t> expected_end, bool in_progress,
+                               uint64_t max_unsynced_bytes) {
   QJ_ASSIGN_OR_RETURN(std::unique_ptr<SegmentFile> file, ops->Open(path, FileOps::Mode::kRead));
   QJ_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   ScanResult result;
   result.file_size = size;
   result.end_txid = start_txid - 1;
   SegmentReader reader(file.get(), size);
+  if (in_progress) reader.AllowHoles(max_unsynced_bytes);
   auto corrupt = [&](uint64_t offset, const std::string& what) {
     return Status::Corruption(path + " offset " + std::to_string(offset) + ": " + what);
   };

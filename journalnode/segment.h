@@ -49,6 +49,10 @@ class SegmentReader {
   };
   // Reads `file` from byte `offset`; file_size bounds the read.
   SegmentReader(SegmentFile* file, uint64_t file_size, uint64_t offset = 0);
+  // Also call a bad record a torn tail when the damage is a hole left by a power loss
+  // during the last, unsynced batch: see "Torn tail vs corruption" in FORMAT.md. Only
+  // for the in-progress segment at start-up; max_unsynced_bytes bounds one batch.
+  void AllowHoles(uint64_t max_unsynced_bytes) { max_unsynced_bytes_ = max_unsynced_bytes; }
   // On kTornTail / kCorrupt, offset() is where the bad record starts.
   Result<Step> Next(RecordView* rec, std::string* detail);
   // Byte offset of the next unread record.
@@ -61,13 +65,19 @@ class SegmentReader {
   Result<bool> ZerosFrom(uint64_t from);
   // True if a whole record with a valid CRC starts anywhere in [from, to).
   Result<bool> RecordWithin(uint64_t from, uint64_t to);
+  // The hole rule for a bad record at offset_ whose bytes claim [offset_, extent).
+  Result<bool> TornByHole(uint64_t extent, std::string* detail);
 
   SegmentFile* const file_;
   const uint64_t file_size_;
   uint64_t offset_;
   std::string buf_;  // bytes of the file starting at buf_offset_
   uint64_t buf_offset_;
+  uint64_t max_unsynced_bytes_ = 0;  // 0: holes are corruption
 };
+
+// Page size of the hole rule: a power loss keeps or loses whole pages of an unsynced write.
+inline constexpr uint64_t kSegmentPageBytes = 4096;
 
 // Outcome of a full verification of one segment file.
 struct ScanResult {
@@ -81,9 +91,12 @@ struct ScanResult {
 // Verifies every record of `path`: CRCs, txids dense from start_txid, and — for a
 // finalized segment — the end txid named by the file and no bytes after it. For an
 // in-progress segment a torn tail is reported (not an error); the caller truncates it.
-// Returns Corruption "<path> offset N: ..." for anything else.
+// Returns Corruption "<path> offset N: ..." for anything else. max_unsynced_bytes > 0
+// (in-progress segments at start-up only) also accepts a torn tail with a hole in it
+// (SegmentReader::AllowHoles).
 Result<ScanResult> ScanSegment(FileOps* ops, const std::string& path, int64_t start_txid,
-                               std::optional<int64_t> expected_end, bool in_progress);
+                               std::optional<int64_t> expected_end, bool in_progress,
+                               uint64_t max_unsynced_bytes = 0);
 
 // Appends batches of encoded records to an in-progress segment; preallocates zeros ahead
 // so that a batch's fdatasync rarely has to update the file size.

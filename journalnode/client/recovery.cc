@@ -1,5 +1,7 @@
 #include "journalnode/client/recovery.h"
 
+#include <glog/logging.h>
+
 #include <algorithm>
 
 namespace qj::jn {
@@ -38,11 +40,16 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
                                       const std::vector<std::optional<PrepareAnswer>>& answers,
                                       int64_t committed_txid) {
   int best = -1;
-  int64_t max_committed = committed_txid;
+  // Committed-txid hints count only as far as the answering node's own copy of this
+  // segment reaches (or up to the segment's start if it has none): a journalnode learns
+  // a committed txid only from the writer of its newest segment and never past what it
+  // holds, so a larger hint is unjustified and must not wedge every future recovery.
+  int64_t max_committed = -1;
   for (size_t i = 0; i < answers.size(); ++i) {
     if (!answers[i]) continue;
     const PrepareAnswer& a = *answers[i];
-    max_committed = std::max(max_committed, a.last_committed_txid);
+    const int64_t reach = HasSegment(a) ? a.segment->end_txid : segment_txid - 1;
+    max_committed = std::max(max_committed, std::min(a.last_committed_txid, reach));
     if (HasSegment(a) && a.segment->start_txid != segment_txid) {
       return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) + ": jn" +
                                   std::to_string(i) + " answered with segment " +
@@ -70,6 +77,11 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
     choice.end_txid = choice.segment.end_txid;
   } else {
     choice.end_txid = segment_txid - 1;
+  }
+  if (committed_txid > choice.end_txid && committed_txid > max_committed) {
+    LOG(WARNING) << "recovery of segment " << segment_txid << ": a journalnode reported committed "
+                 << "txid " << committed_txid << " beyond the best copy " << choice.ToString()
+                 << " and beyond what any answering node holds; ignoring that hint";
   }
   if (choice.end_txid < max_committed) {
     return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) +

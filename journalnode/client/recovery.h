@@ -7,9 +7,11 @@
 //   3. then the higher epoch: the epoch in which the copy was accepted by an earlier
 //      recovery if any, else the epoch of the writer that wrote it;
 //   4. then the longer (higher end txid).
-// The choice must never end below the highest committed txid any journalnode reported:
-// that would drop an acknowledged edit, so it is an error (IllegalState), never a silent
-// truncation.
+// The choice must never end below a committed txid that an answering journalnode can
+// justify (its hint, clamped to the end of its own copy of the segment): that would drop
+// an acknowledged edit, so it is an error (IllegalState), never a silent truncation. A
+// hint beyond every answering node's copy cannot be justified and is only logged, so one
+// node's bad hint cannot wedge recovery for good.
 #pragma once
 
 #include <cstdint>

@@ -201,7 +201,11 @@ TEST_F(RecoveryTest, AcceptAfterEarlierPartialAccept) {
   auto e = b->GetJournaledEdits(1, 100);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->num_txns, 0);  // committed txid not yet heard
+  // A recovering writer's hint is not enough (it has not started a segment here)...
   ASSERT_OK(b->Heartbeat(Hdr(3, 4, 15)));
+  EXPECT_EQ(b->GetJournaledEdits(1, 100)->num_txns, 0);
+  // ...its finalize of the recovered segment is: a writer finalizes only what is committed.
+  ASSERT_OK(b->FinalizeLogSegment(Hdr(3, 5, 15), 1, 15));
   EXPECT_EQ(b->GetJournaledEdits(1, 100)->num_txns, 15);
 }
 
@@ -232,20 +236,19 @@ TEST_F(RecoveryTest, CatchUp_DownloadsMissingFinalizedSegmentsUpToCommitted) {
   ASSERT_OK(a->FinalizeLogSegment(Hdr(1, 3, 10), 1, 10));
   ASSERT_OK(a->StartLogSegment(Hdr(1, 4, 10), 11, 1));
   ASSERT_OK(a->JournalEdits(Hdr(1, 5, 10), 11, 11, 10, Records(11, 10)));
-  ASSERT_OK(a->FinalizeLogSegment(Hdr(1, 6, 15), 11, 20));  // committed only up to 15
-  ASSERT_OK(a->StartLogSegment(Hdr(1, 7, 15), 21, 1));
+  // A writer finalizes only committed edits, so finalize raises the committed txid.
+  ASSERT_OK(a->FinalizeLogSegment(Hdr(1, 6, 15), 11, 20));
+  EXPECT_EQ(a->GetState()->committed_txid, 20);
+  ASSERT_OK(a->StartLogSegment(Hdr(1, 7, 20), 21, 1));
   auto b = Open("b");  // was down all along
   ASSERT_OK(b->Format(Ns(), false));
   auto n = b->CatchUpFrom("a");
   ASSERT_TRUE(n.ok()) << n.status();
-  EXPECT_EQ(*n, 1);  // [1,10]; [11,20] ends above the committed txid 15
+  EXPECT_EQ(*n, 2);  // [1,10] and [11,20]; never the open segment 21
   auto m = b->GetEditLogManifest(1, true);
-  ASSERT_EQ(m->segments.size(), 1u);
+  ASSERT_EQ(m->segments.size(), 2u);
   EXPECT_EQ(m->segments[0], (SegmentState{1, 10, false}));
-  ASSERT_OK(a->Heartbeat(Hdr(1, 8, 20)));
-  n = b->CatchUpFrom("a");
-  ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(m->segments[1], (SegmentState{11, 20, false}));
   EXPECT_EQ(*b->CatchUpFrom("a"), 0);  // nothing more to fetch
   b.reset();
   b = Open("b");

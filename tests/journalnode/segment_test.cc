@@ -151,5 +151,65 @@ TEST(SegmentScanTest, TxidGapOrWrongStart_IsCorruption) {
   EXPECT_TRUE(ScanSegment(FileOps::Posix(), path, 1, std::nullopt, true).status().IsCorruption());
 }
 
+// Issue 8 item 3: a power loss during the last, unsynced batch may keep a later page of it
+// and lose an earlier one. The hole (zeros where the lost page was) followed by the rest
+// of the batch is a torn tail at the first damaged record, not corruption.
+TEST(SegmentScanTest, HoleInTheLastUnsyncedBatch_IsATornTailAtEveryPage) {
+  TempDir dir;
+  const std::string path = dir.path() + "/" + InProgressName(1);
+  const std::string synced = Records(1, 7, 300);  // acknowledged before the crash
+  const std::string batch = Records(8, 40, 500);  // ~20 KiB: five pages
+  const std::string whole = synced + batch;
+  const size_t pages = (whole.size() + kSegmentPageBytes - 1) / kSegmentPageBytes;
+  int holes = 0;
+  for (size_t lost = synced.size() / kSegmentPageBytes; lost + 1 < pages; ++lost) {
+    // The page at `lost` reads back as zeros from the batch's start (or the page start).
+    std::string bytes = whole + std::string(8192, '\0');
+    const size_t from = std::max<size_t>(lost * kSegmentPageBytes, synced.size());
+    const size_t to = (lost + 1) * kSegmentPageBytes;
+    std::fill(bytes.begin() + static_cast<long>(from), bytes.begin() + static_cast<long>(to), '\0');
+    WriteRaw(path, bytes);
+    auto scan = ScanSegment(FileOps::Posix(), path, 1, std::nullopt, true, 1 << 20);
+    ASSERT_TRUE(scan.ok()) << "lost page " << lost << ": " << scan.status();
+    EXPECT_TRUE(scan->torn_tail) << lost;
+    EXPECT_GE(scan->end_txid, 7) << lost;  // nothing synced is cut
+    EXPECT_LE(scan->data_length, from) << lost;
+    EXPECT_NE(scan->torn_detail.find("hole"), std::string::npos) << scan->torn_detail;
+    // Without the allowance (finalized copies, downloads) the same bytes are corruption.
+    EXPECT_TRUE(ScanSegment(FileOps::Posix(), path, 1, std::nullopt, true).status().IsCorruption());
+    ++holes;
+  }
+  EXPECT_GE(holes, 3);
+}
+
+TEST(SegmentScanTest, HoleFollowedByMoreThanOneBatch_IsCorruption) {
+  TempDir dir;
+  const std::string path = dir.path() + "/" + InProgressName(1);
+  std::string bytes = Records(1, 7, 300);
+  const size_t hole_at = (bytes.size() / kSegmentPageBytes + 1) * kSegmentPageBytes;
+  bytes.resize(hole_at + kSegmentPageBytes, '\0');  // a whole zero page
+  bytes += Records(50, 30, 500);                    // nonzero bytes well after it
+  WriteRaw(path, bytes);
+  // Allowed unsynced bytes smaller than what follows the damage: not one torn batch.
+  auto scan = ScanSegment(FileOps::Posix(), path, 1, std::nullopt, true, 8192);
+  EXPECT_TRUE(scan.status().IsCorruption()) << scan.status();
+  EXPECT_NE(scan.status().message().find("more than one batch"), std::string::npos)
+      << scan.status();
+}
+
+TEST(SegmentScanTest, FlippedByteWithHoleAllowance_IsStillCorruption) {
+  // Bit rot leaves no zero page: the hole rule does not excuse it.
+  TempDir dir;
+  const std::string bytes = Records(1, 30, 400);
+  const std::string path = dir.path() + "/" + InProgressName(1);
+  for (size_t i : {size_t{5}, size_t{700}, size_t{4100}, bytes.size() / 2}) {
+    std::string bad = bytes;
+    bad[i] ^= 0x10;
+    WriteRaw(path, bad + std::string(100, '\0'));
+    auto scan = ScanSegment(FileOps::Posix(), path, 1, std::nullopt, true, 1 << 20);
+    EXPECT_TRUE(scan.status().IsCorruption()) << "flip at " << i << ": " << scan.status();
+  }
+}
+
 }  // namespace
 }  // namespace qj::jn

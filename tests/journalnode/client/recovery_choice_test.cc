@@ -108,18 +108,31 @@ TEST(RecoveryChoice, EndBelowReportedCommittedIsRefused) {
   EXPECT_NE(c.status().message().find("70"), std::string::npos) << c.status();
 }
 
-TEST(RecoveryChoice, EndBelowCommittedFromJournalStateIsRefused) {
-  auto c = ChooseRecovery(1, {InProgress(1, 60, 3), None(), None()}, 61);
-  ASSERT_FALSE(c.ok());
-  // At or above it is fine.
-  auto ok = ChooseRecovery(1, {InProgress(1, 60, 3), None(), None()}, 60);
-  ASSERT_TRUE(ok.ok()) << ok.status();
+TEST(RecoveryChoice, CommittedHintFromJournalStateBeyondEveryCopyDoesNotWedge) {
+  // getJournalState's hint is not tied to any copy here: it is logged, not obeyed.
+  auto c = ChooseRecovery(1, {InProgress(1, 60, 3), None(), None()}, int64_t{1} << 60);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->end_txid, 60);
 }
 
-TEST(RecoveryChoice, NoSegmentButCommittedInsideItIsRefused) {
+TEST(RecoveryChoice, HintBeyondTheNodesOwnCopyIsClampedToIt) {
+  // Issue 8 item 5: a node told "committed = 2^60" must not make every recovery refuse.
+  const int64_t huge = int64_t{1} << 60;
+  auto c = ChooseRecovery(1, {InProgress(1, 60, 3, std::nullopt, huge), None(3, huge), None()}, -1);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->end_txid, 60);
+  // Clamped, it still guards what that node holds: its own copy reaches 80, the choice 60.
+  Answers a = {InProgress(1, 80, 2, std::nullopt, huge), InProgress(1, 60, 3), std::nullopt};
+  auto r = ChooseRecovery(1, a, -1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("80"), std::string::npos) << r.status();
+}
+
+TEST(RecoveryChoice, NoSegmentAndAHintInsideItIsIgnored) {
+  // The node has no copy of segment 101, so it cannot justify txid 105.
   auto c = ChooseRecovery(101, {None(3, 105), None(), std::nullopt}, -1);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), StatusCode::kIllegalState);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->end_txid, 100);
 }
 
 TEST(RecoveryChoice, AnswerForAnotherSegmentIsRefused) {

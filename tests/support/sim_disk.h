@@ -1,0 +1,119 @@
+// SimDisk: an in-memory FileOps that knows which bytes and which directory entries are
+// durable, so that a test can crash a journalnode between any two durable steps and
+// restart it on what a power loss would leave behind.
+//
+// Model (what Linux + ext4 promise, no more):
+//   - File data: writes land in the page cache. DataSync / FullSync of a file make all of
+//     its data and its size durable. A crash keeps, for every 4 KiB page that differs
+//     from the durable copy, either the new page or the old one (the loss policy
+//     decides), and either the new or the old size; pages beyond the old data that are
+//     lost read back as zeros.
+//   - Directory entries: create, rename, unlink and mkdir are durable only once the
+//     directory holding them is synced (SyncDir). A crash keeps a prefix, in issue order,
+//     of the entry changes not yet synced (a journaling file system commits metadata in
+//     order).
+//   - Crash points: every mutating call (open for create/write, write, sync, truncate,
+//     rename, unlink, mkdir, directory sync; AtomicWrite is its five steps) counts as one
+//     step. CrashAtStep(n) lets steps 0..n-1 happen and fails step n and every call after
+//     it with IOError("simulated crash"), as if the process died there. Restart() applies
+//     the power loss and lets calls through again.
+//
+// Thread-safety: one mutex guards everything; SimFile handles share it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "journalnode/file_ops.h"
+
+namespace qj::sim {
+
+class SimDisk final : public jn::FileOps {
+ public:
+  static constexpr uint64_t kPage = 4096;
+
+  // What a crash keeps of the writes that were not synced.
+  enum class Loss {
+    kKeepAll,  // every unsynced page and entry change survived (a process crash)
+    kLoseAll,  // none survived (power loss right after the last sync)
+    kRandom,   // each unsynced page independently, a random prefix of entry changes
+    // Every entry change and the new size survived, and of the unsynced pages only the
+    // odd (even) numbered ones: holes inside a multi-page write, deterministically.
+    kKeepOddPages,
+    kKeepEvenPages,
+  };
+
+  SimDisk() : dirs_{"/"}, ddirs_{"/"} {}
+
+  // --- Crash control. ---
+  // Step n (0-based, counted over this disk's life) and every call after it fail.
+  void CrashAtStep(int64_t n);
+  // Crash at the first step whose description contains `what` (e.g. "create
+  // .../edits_inprogress_0000000000000000016"); descriptions: see Describe below.
+  void CrashAtStepMatching(const std::string& what);
+  bool crashed() const;
+  int64_t steps() const;
+  // The description of every step so far ("write <path>", "sync <path>", ...).
+  std::vector<std::string> history() const;
+  // Power loss: drops unsynced state as `loss` says (kRandom draws from rng), then lets
+  // calls through again. Open handles from before the crash keep failing.
+  void Restart(Loss loss, std::mt19937_64* rng);
+
+  // --- FileOps. ---
+  Result<std::unique_ptr<jn::SegmentFile>> Open(const std::string& path, Mode mode) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Unlink(const std::string& path) override;
+  Status SyncDir(const std::string& dir) override;
+  Status AtomicWrite(const std::string& path, const std::string& contents) override;
+  Status ReadFile(const std::string& path, std::string* out) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
+  Status CreateDirs(const std::string& dir) override;
+  bool Exists(const std::string& path) override;
+
+  // Test access to a file's current bytes (page cache view); NotFound if missing.
+  Status Peek(const std::string& path, std::string* out);
+  // Overwrites bytes durably (bit flips, planted damage); no step is counted.
+  Status Poke(const std::string& path, uint64_t offset, const std::string& bytes);
+
+ private:
+  class File;
+  struct Inode {
+    std::string data;     // what reads see
+    std::string durable;  // what survives a power loss
+    int64_t generation = 0;
+  };
+  struct EntryOp {
+    enum Kind { kLink, kUnlink, kRename, kMkdir } kind;
+    std::string path, to;
+    std::shared_ptr<Inode> inode;  // kLink
+  };
+
+  static std::string Parent(const std::string& path);
+  // Counts a step; fails if the disk has crashed or this step is the crash point.
+  Status Step(const std::string& what);
+  void ApplyEntryOp(const EntryOp& op, std::map<std::string, std::shared_ptr<Inode>>* files,
+                    std::set<std::string>* dirs);
+  bool AffectsDir(const EntryOp& op, const std::string& dir) const;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Inode>> files_;   // live names
+  std::set<std::string> dirs_;                            // live directories
+  std::map<std::string, std::shared_ptr<Inode>> dfiles_;  // durable names
+  std::set<std::string> ddirs_;                           // durable directories
+  std::vector<EntryOp> pending_;                          // entry changes not yet durable
+  int64_t steps_ = 0;
+  int64_t crash_at_ = -1;
+  std::string crash_match_;
+  bool crashed_ = false;
+  int64_t incarnation_ = 0;  // bumped by Restart: older handles fail
+  std::vector<std::string> history_;
+};
+
+}  // namespace qj::sim
