@@ -73,6 +73,39 @@ class GatedPeers final : public PeerClient {
   std::set<int> hold_, held_;
 };
 
+// POSIX files; once armed, the first open of a recovery download for reading (the
+// verification after the download) waits until released, holding the open file.
+class VerifyHookFileOps final : public PosixFileOps {
+ public:
+  void Arm() { armed_ = true; }
+  bool WaitHeld() {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(10), [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  Result<std::unique_ptr<SegmentFile>> Open(const std::string& path, Mode mode) override {
+    auto f = PosixFileOps::Open(path, mode);
+    if (mode == Mode::kRead && path.find("edits_recovery_") != std::string::npos &&
+        armed_.exchange(false)) {
+      std::unique_lock<std::mutex> l(mu_);
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(l, [&] { return released_; });
+    }
+    return f;
+  }
+
+ private:
+  std::atomic<bool> armed_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;  // notified when held and on Release
+  bool held_ = false, released_ = false;
+};
+
 class RecoveryTest : public ::testing::Test {
  protected:
   std::unique_ptr<Journal> Open(const std::string& node) {
@@ -81,6 +114,7 @@ class RecoveryTest : public ::testing::Test {
     o.journal_id = "ns1";
     o.dir = dir_.path() + "/" + node + "/ns1";
     o.peers = &gated_;
+    if (node == "b") o.file_ops = &b_ops_;
     o.self_address = node;
     o.preallocate_bytes = 4096;
     o.transfer_chunk_bytes = 100;  // several chunks per segment
@@ -104,6 +138,7 @@ class RecoveryTest : public ::testing::Test {
   TempDir dir_;
   LocalPeers peers_;
   GatedPeers gated_{&peers_};
+  VerifyHookFileOps b_ops_;  // node "b"'s files
 };
 
 TEST_F(RecoveryTest, Prepare_ReportsSegmentAcceptedEpochWriterEpochCommitted) {
@@ -347,22 +382,22 @@ TEST_F(RecoveryTest, ConcurrentAcceptsAtDifferentEpochs_DoNotSabotageEachOther) 
 }
 
 // Issue 8: format --force while an acceptRecovery is downloading. The download predates
-// the format and must never be installed over the new journal's segment.
+// the format and must never be installed over the new journal's segment (nor stop it).
 TEST_F(RecoveryTest, FormatDuringAccept_PreFormatDownloadIsNotInstalled) {
   auto a = WithEdits("a", 30);
   auto b = WithEdits("b", 2);
   ASSERT_TRUE(b->NewEpoch(Ns(), 5).ok());
-  gated_.Hold(2);
+  b_ops_.Arm();  // hold the accept after its download, while it verifies the copy
   Status s5;
   std::thread t([&] { s5 = b->AcceptRecovery(Hdr(5, 1), SegmentState{1, 30, true}, "a"); });
-  ASSERT_TRUE(gated_.WaitHeld(2));
+  ASSERT_TRUE(b_ops_.WaitHeld());
   ASSERT_OK(b->Format(Ns(), true));
   ASSERT_TRUE(b->NewEpoch(Ns(), 1).ok());
   ASSERT_OK(b->StartLogSegment(Hdr(1, 1), 1, 1));
   std::string fresh;
   for (int64_t t = 1; t <= 3; ++t) AppendRecord(&fresh, t, 4, "after-format-" + std::to_string(t));
   ASSERT_OK(b->JournalEdits(Hdr(1, 2), 1, 1, 3, fresh));
-  gated_.Release(2);
+  b_ops_.Release();
   t.join();
   EXPECT_FALSE(s5.ok());
   auto st = b->GetState();
