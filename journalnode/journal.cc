@@ -207,7 +207,7 @@ Status Journal::LoadSegments() {
   return Status::OK();
 }
 
-// acceptRecovery order (FORMAT.md): download to edits_recovery_<start>-<end>.tmp and
+// acceptRecovery order (FORMAT.md): download to edits_recovery_<start>-<end>.epoch<E>.tmp and
 // verify, persist paxos/<start>, rename the copy into place. A crash after the proposal
 // was persisted leaves a verified temp copy that this completes; any other temp copy is
 // an unaccepted download and is deleted.
@@ -221,15 +221,24 @@ Status Journal::CompleteInterruptedRecovery(const std::vector<std::string>& name
       continue;
     }
     if (name.rfind(kRecoveryTmpPrefix, 0) != 0) continue;
-    // edits_recovery_<start>-<end>.tmp
-    auto st =
-        ParseSegmentName("edits_" + name.substr(std::strlen(kRecoveryTmpPrefix),
-                                                name.size() - 4 - std::strlen(kRecoveryTmpPrefix)));
+    // edits_recovery_<start>-<end>.epoch<E>.tmp (or, written before the epoch was part of
+    // the name, edits_recovery_<start>-<end>.tmp).
+    std::string range = name.substr(std::strlen(kRecoveryTmpPrefix),
+                                    name.size() - 4 - std::strlen(kRecoveryTmpPrefix));
+    int64_t tmp_epoch = -1;
+    const size_t dot = range.find(".epoch");
+    if (dot != std::string::npos) {
+      if (!ParseInt64(range.substr(dot + 6), &tmp_epoch)) tmp_epoch = -2;  // unparsable
+      range.resize(dot);
+    }
+    auto st = ParseSegmentName("edits_" + range);
     std::optional<SegmentState> accepted;
     int64_t accepted_epoch = -1;
     if (st) QJ_RETURN_IF_ERROR(ReadAccepted(st->start_txid, &accepted, &accepted_epoch));
-    if (!st || !accepted || accepted->start_txid != st->start_txid ||
-        accepted->end_txid != st->end_txid) {
+    // Only the download of the accept whose proposal was persisted is completed; a
+    // concurrent accept's download (another epoch) is discarded.
+    if (!st || tmp_epoch == -2 || !accepted || accepted->start_txid != st->start_txid ||
+        accepted->end_txid != st->end_txid || (tmp_epoch >= 0 && tmp_epoch != accepted_epoch)) {
       LOG(WARNING) << who_ << ": deleting " << path
                    << ": a recovery download whose proposal was never persisted";
       QJ_RETURN_IF_ERROR(ops_->Unlink(path));
@@ -255,7 +264,8 @@ Status Journal::CompleteInterruptedRecovery(const std::vector<std::string>& name
 }
 
 Status Journal::ReadAccepted(int64_t segment_txid, std::optional<SegmentState>* state,
-                             int64_t* accepted_epoch) {
+                             int64_t* accepted_epoch, int64_t* writer_epoch) {
+  if (writer_epoch != nullptr) *writer_epoch = 0;
   const std::string path = PaxosDir() + "/" + std::to_string(segment_txid);
   std::string text;
   Status s = ops_->ReadFile(path, &text);
@@ -271,6 +281,12 @@ Status Journal::ReadAccepted(int64_t segment_txid, std::optional<SegmentState>* 
     return Status::Corruption(path + ": malformed accepted recovery proposal");
   }
   st.in_progress = in_progress != 0;
+  // writerEpoch= (the copy's origin epoch) is optional: older files lack it (unknown, 0).
+  int64_t origin = 0;
+  if (kv.count("writerEpoch") != 0 && !ParseInt64(kv["writerEpoch"], &origin)) {
+    return Status::Corruption(path + ": malformed writerEpoch in accepted recovery proposal");
+  }
+  if (writer_epoch != nullptr) *writer_epoch = origin;
   *state = st;
   return Status::OK();
 }
@@ -463,6 +479,7 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   cache_.Clear();
   hint_segment_ = -1;
   unavailable_ = Status::OK();
+  ++format_generation_;  // in-flight accepts of the old journal must not install
   persisted_committed_ = -1;
   LOG(INFO) << who_ << ": formatted (namespace " << info.namespace_id << ", cluster "
             << info.cluster_id << ")";

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,9 @@ struct JournalSnapshot {
 struct PrepareResult {
   std::optional<SegmentState> segment;
   std::optional<int64_t> accepted_in_epoch;
+  // Origin of `segment`: the epoch of the writer whose records it holds, 0 if unknown
+  // (FORMAT.md "Origin epoch").
+  int64_t origin_epoch = 0;
   int64_t last_writer_epoch = 0;
   int64_t committed_txid = -1;
 };
@@ -161,8 +165,13 @@ class Journal {
 
   // --- Recovery (DESIGN §4). ---
   Result<PrepareResult> PrepareRecovery(const RequestHeader& h, int64_t segment_txid);
+  // Makes this node's copy equal to `state`, copying from `from_peer` what it lacks.
+  // origin_epoch: the origin epoch from_peer reported for its copy (0 = unknown). When
+  // this node's in-progress copy has the same known origin and ends at or before
+  // state.end_txid, only the missing records are fetched. The download holds no lock and
+  // stops early once a higher epoch is promised or the journal is reformatted.
   Status AcceptRecovery(const RequestHeader& h, const SegmentState& state,
-                        const std::string& from_peer);
+                        const std::string& from_peer, int64_t origin_epoch = 0);
 
   // --- Background. ---
   // Downloads finalized segments this node lacks from `peer` (those ending at or below
@@ -224,11 +233,27 @@ class Journal {
   Status NoteReadCorruption(const Status& s);
 
   // Recovery and transfer (journal_recovery.cc).
+  // What a download may start from: this node's own copy of the same origin.
+  struct LocalPrefix {
+    std::string path;
+    uint64_t data_length = 0;
+    int64_t end_txid = 0;  // last txid in [0, data_length)
+  };
+  // Called between chunks; a non-OK status stops the download (superseded accept).
+  using StillWanted = std::function<Status()>;
   Status DownloadSegment(const std::string& peer, const SegmentState& want,
-                         const std::string& tmp_path);
+                         const std::string& tmp_path, const LocalPrefix* prefix = nullptr,
+                         const StillWanted& still_wanted = nullptr);
+  // Copies [0, prefix.data_length) of the local copy into tmp and fetches the rest from
+  // peer at the same offset. NotFound/InvalidArgument/Corruption: the copies do not line
+  // up (the caller falls back to a full download).
+  Status ResumeFromPrefix(SegmentFile* tmp, const std::string& peer, const SegmentState& want,
+                          const LocalPrefix& prefix, int64_t* offset, bool* eof);
   Status InstallCopy(const std::string& tmp_path, const SegmentState& state);
+  // writer_epoch (optional): the origin epoch recorded with the proposal, 0 if the file
+  // predates the field.
   Status ReadAccepted(int64_t segment_txid, std::optional<SegmentState>* state,
-                      int64_t* accepted_epoch);
+                      int64_t* accepted_epoch, int64_t* writer_epoch = nullptr);
 
   const JournalOptions opts_;
   const std::string who_;
@@ -254,6 +279,8 @@ class Journal {
   int64_t serial_epoch_ = -1;
   int64_t last_serial_ = -1;
   int64_t open_segment_ = -1;  // start of the writer's open segment, -1 when none
+  // Bumped by Format: an acceptRecovery that started before a format never installs.
+  int64_t format_generation_ = 0;
   std::map<int64_t, SegmentEntry> segments_;
   EditsCache cache_;
   Status unavailable_;

@@ -7,9 +7,11 @@
 namespace qj::jn {
 namespace {
 
-std::string RecoveryTmpName(const SegmentState& s) {
-  // edits_recovery_<start>-<end>.tmp
-  return "edits_recovery_" + FinalizedName(s.start_txid, s.end_txid).substr(6) + ".tmp";
+// edits_recovery_<start>-<end>.epoch<E>.tmp: one temp copy per accepting epoch, so that
+// overlapping accepts at different epochs never unlink or overwrite each other's download.
+std::string RecoveryTmpName(const SegmentState& s, int64_t epoch) {
+  return "edits_recovery_" + FinalizedName(s.start_txid, s.end_txid).substr(6) + ".epoch" +
+         std::to_string(epoch) + ".tmp";
 }
 
 std::string CatchupTmpName(const SegmentState& s) {
@@ -24,8 +26,8 @@ Result<PrepareResult> Journal::PrepareRecovery(const RequestHeader& h, int64_t s
   // The writer being recovered must not append behind the coordinator's back.
   AbortOpenSegment("recovery");
   std::optional<SegmentState> accepted;
-  int64_t accepted_epoch = -1;
-  Status s = ReadAccepted(segment_txid, &accepted, &accepted_epoch);
+  int64_t accepted_epoch = -1, accepted_origin = 0;
+  Status s = ReadAccepted(segment_txid, &accepted, &accepted_epoch, &accepted_origin);
   if (!s.ok()) return Fail(s);
   std::lock_guard<std::mutex> l(mu_);
   PrepareResult r;
@@ -44,26 +46,109 @@ Result<PrepareResult> Journal::PrepareRecovery(const RequestHeader& h, int64_t s
     }
     r.accepted_in_epoch = accepted_epoch;
     r.segment = *accepted;
+    r.origin_epoch = accepted_origin;
   } else {
     r.segment = copy;
+    // The newest in-progress segment holds the records of the last writer that started
+    // a segment here; an older or finalized copy's origin is not tracked (unknown).
+    if (copy && copy->in_progress && segment_txid == segments_.rbegin()->first) {
+      r.origin_epoch = writer_epoch_;
+    }
   }
   LOG(INFO) << who_ << " epoch=" << h.epoch << ": prepareRecovery(" << segment_txid
             << "): " << (r.segment ? r.segment->ToString() : "no segment")
             << (r.accepted_in_epoch ? ", accepted in epoch " + std::to_string(*r.accepted_in_epoch)
                                     : std::string())
-            << ", writer epoch " << r.last_writer_epoch << ", committed " << r.committed_txid;
+            << ", origin epoch " << r.origin_epoch << ", writer epoch " << r.last_writer_epoch
+            << ", committed " << r.committed_txid;
   return r;
 }
 
+Status Journal::ResumeFromPrefix(SegmentFile* tmp, const std::string& peer,
+                                 const SegmentState& want, const LocalPrefix& prefix,
+                                 int64_t* offset, bool* eof) {
+  *eof = false;
+  // 1. Copy the local prefix, re-verifying it, and keep its last record.
+  QJ_ASSIGN_OR_RETURN(auto src, ops_->Open(prefix.path, FileOps::Mode::kRead));
+  SegmentReader reader(src.get(), prefix.data_length, 0);
+  std::string buf, last;
+  uint64_t written = 0, last_offset = 0;
+  for (int64_t txid = want.start_txid; txid <= prefix.end_txid; ++txid) {
+    RecordView rec;
+    std::string detail;
+    const uint64_t at = reader.offset();
+    QJ_ASSIGN_OR_RETURN(SegmentReader::Step step, reader.Next(&rec, &detail));
+    if (step != SegmentReader::Step::kRecord || rec.txid != txid) {
+      return Status::Corruption(prefix.path + " offset " + std::to_string(at) +
+                                ": local copy does not hold txid " + std::to_string(txid));
+    }
+    last.clear();
+    AppendRecord(&last, rec.txid, rec.op, rec.payload);
+    last_offset = at;
+    buf += last;
+    if (buf.size() >= (4u << 20)) {
+      QJ_RETURN_IF_ERROR(tmp->WriteAt(written, buf));
+      written += buf.size();
+      buf.clear();
+    }
+  }
+  QJ_RETURN_IF_ERROR(tmp->WriteAt(written, buf));
+  written += buf.size();
+  if (written != prefix.data_length) {
+    return Status::Corruption(prefix.path + ": local copy length " + std::to_string(written) +
+                              " != " + std::to_string(prefix.data_length));
+  }
+  if (prefix.end_txid < want.start_txid) {
+    *offset = 0;
+    return Status::OK();
+  }
+  // 2. The peer's copy must hold the same last record at the same offset: same origin
+  //    means same bytes; this catches an origin that was recorded wrongly.
+  QJ_ASSIGN_OR_RETURN(
+      SegmentChunkData chunk,
+      opts_.peers->GetSegmentChunk(peer, opts_.journal_id, want.start_txid, want.end_txid,
+                                   static_cast<int64_t>(last_offset),
+                                   std::max<int32_t>(opts_.transfer_chunk_bytes,
+                                                     static_cast<int32_t>(last.size()))));
+  if (chunk.offset != static_cast<int64_t>(last_offset) ||
+      chunk.data.compare(0, last.size(), last) != 0) {
+    return Status::InvalidArgument("peer " + peer + "'s copy of " + want.ToString() +
+                                   " differs from this node's at txid " +
+                                   std::to_string(prefix.end_txid));
+  }
+  QJ_RETURN_IF_ERROR(tmp->WriteAt(written, std::string_view(chunk.data).substr(last.size())));
+  *offset = static_cast<int64_t>(last_offset + chunk.data.size());
+  *eof = chunk.eof;
+  return Status::OK();
+}
+
 Status Journal::DownloadSegment(const std::string& peer, const SegmentState& want,
-                                const std::string& tmp_path) {
+                                const std::string& tmp_path, const LocalPrefix* prefix,
+                                const StillWanted& still_wanted) {
   if (opts_.peers == nullptr) {
     return Status::IllegalState("no peer client configured to copy " + want.ToString() + " from " +
                                 peer);
   }
   QJ_ASSIGN_OR_RETURN(auto file, ops_->Open(tmp_path, FileOps::Mode::kCreate));
   int64_t offset = 0;
-  while (true) {
+  bool eof = false;
+  if (prefix != nullptr) {
+    Status s = ResumeFromPrefix(file.get(), peer, want, *prefix, &offset, &eof);
+    if (!s.ok()) {
+      const StatusCode c = s.code();
+      if (c != StatusCode::kInvalidArgument && c != StatusCode::kCorruption &&
+          c != StatusCode::kNotFound) {
+        return s;
+      }
+      LOG(WARNING) << who_ << ": cannot extend the local copy of " << want.ToString()
+                   << " from " << peer << " (" << s << "); copying all of it";
+      offset = 0;
+      eof = false;
+      QJ_RETURN_IF_ERROR(file->Truncate(0));
+    }
+  }
+  while (!eof) {
+    if (still_wanted) QJ_RETURN_IF_ERROR(still_wanted());
     QJ_ASSIGN_OR_RETURN(
         SegmentChunkData chunk,
         opts_.peers->GetSegmentChunk(peer, opts_.journal_id, want.start_txid, want.end_txid, offset,
@@ -74,7 +159,7 @@ Status Journal::DownloadSegment(const std::string& peer, const SegmentState& wan
     }
     QJ_RETURN_IF_ERROR(file->WriteAt(static_cast<uint64_t>(offset), chunk.data));
     offset += static_cast<int64_t>(chunk.data.size());
-    if (chunk.eof) break;
+    eof = chunk.eof;
   }
   QJ_RETURN_IF_ERROR(file->FullSync());
   file.reset();
@@ -119,19 +204,27 @@ Status Journal::InstallCopy(const std::string& tmp_path, const SegmentState& sta
 }
 
 Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state,
-                               const std::string& from_peer) {
+                               const std::string& from_peer, int64_t origin_epoch) {
   if (state.start_txid < 1 || state.end_txid < state.start_txid) {
     return Status::InvalidArgument(who_ + ": acceptRecovery of an empty or invalid " +
                                    state.ToString());
   }
+  const bool from_self = from_peer.empty() || from_peer == opts_.self_address;
   bool download = true;
+  std::optional<LocalPrefix> prefix;
+  int64_t generation;
   {
-    // 1. Epoch checks (a higher epoch is persisted first), then decide whether this
-    //    node's copy must be replaced.
+    // 1. Epoch checks (a higher epoch is persisted first), then decide what this node's
+    //    copy lacks.
     std::lock_guard<std::mutex> io(io_mu_);
     QJ_RETURN_IF_ERROR(CheckRequest(h));
     AbortOpenSegment("recovery");
+    std::optional<SegmentState> accepted;
+    int64_t accepted_epoch = -1, accepted_origin = 0;
+    Status rs = ReadAccepted(state.start_txid, &accepted, &accepted_epoch, &accepted_origin);
+    if (!rs.ok()) return Fail(rs);
     std::lock_guard<std::mutex> l(mu_);
+    generation = format_generation_;
     if (state.end_txid < committed_txid_) {
       return ErrorLocked(Status::OutOfSync("refusing to accept " + state.ToString() +
                                            ": it would drop txids up to the committed "
@@ -145,49 +238,76 @@ Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state
         return ErrorLocked(Status::OutOfSync("refusing to accept " + state.ToString() +
                                              ": this node has " + SegmentName(mine)));
       }
-      // A finalized copy of the same range is the agreed log. An in-progress copy of the
-      // same length may still hold another writer's edits, so it is copied anyway unless
-      // this node is itself the source.
-      if (mine.end_txid == state.end_txid &&
-          (!mine.in_progress || from_peer.empty() || from_peer == opts_.self_address)) {
+      // Origin of this node's copy, as prepareRecovery reports it.
+      int64_t my_origin = 0;
+      if (mine.in_progress) {
+        if (accepted && accepted->end_txid == mine.end_txid) {
+          my_origin = accepted_origin;
+        } else if (!accepted && state.start_txid == segments_.rbegin()->first) {
+          my_origin = writer_epoch_;
+        }
+      }
+      const bool same_origin = origin_epoch > 0 && my_origin == origin_epoch;
+      // A finalized copy of the same range is the agreed log; an in-progress copy of the
+      // same length is the same only if this node is the source or it holds the same
+      // writer's records (same origin). Otherwise it may hold another writer's edits.
+      if (mine.end_txid == state.end_txid && (!mine.in_progress || from_self || same_origin)) {
         download = false;
+      } else if (same_origin && mine.end_txid < state.end_txid) {
+        // Same writer, shorter: fetch only the records it lacks.
+        prefix = LocalPrefix{SegPath(mine), it->second.data_length, mine.end_txid};
       }
     }
   }
-  // 2. Copy and verify, with no lock held (an RPC).
-  const std::string tmp = CurrentDir() + "/" + RecoveryTmpName(state);
-  if (download) {
-    Status s = DownloadSegment(from_peer, state, tmp);
-    if (!s.ok()) {
-      (void)ops_->Unlink(tmp);
-      return s.Prepend(who_ + ": acceptRecovery");
-    }
-  }
-  // 3. Re-check the epoch, persist the accepted proposal, then install the copy.
-  std::lock_guard<std::mutex> io(io_mu_);
-  {
+  // 2. Copy and verify, with no lock held (RPCs). The temp name carries the epoch; the
+  //    download stops as soon as a higher epoch is promised or the journal reformatted.
+  const std::string tmp = CurrentDir() + "/" + RecoveryTmpName(state, h.epoch);
+  auto superseded = [&]() -> Status {
     std::lock_guard<std::mutex> l(mu_);
-    QJ_RETURN_IF_ERROR(CheckFormattedServing());
+    if (generation != format_generation_) {
+      return ErrorLocked(Status::IllegalState("journal reformatted during acceptRecovery of " +
+                                              state.ToString() + " in epoch " +
+                                              std::to_string(h.epoch)));
+    }
     if (h.epoch < promised_epoch_) {
-      (void)ops_->Unlink(tmp);
       return Status::StaleEpoch(promised_epoch_, who_ + ": epoch " + std::to_string(h.epoch) +
                                                      " is below the promised epoch " +
                                                      std::to_string(promised_epoch_) +
                                                      " (during acceptRecovery)");
     }
+    return CheckFormattedServing();
+  };
+  if (download) {
+    Status s = DownloadSegment(from_peer, state, tmp, prefix ? &*prefix : nullptr, superseded);
+    if (!s.ok()) {
+      (void)ops_->Unlink(tmp);
+      return s.Prepend(who_ + ": acceptRecovery");
+    }
+  }
+  // 3. Re-check the epoch and the format generation (format holds io_mu_ throughout),
+  //    persist the accepted proposal with the copy's origin, then install the copy.
+  std::lock_guard<std::mutex> io(io_mu_);
+  Status still = superseded();
+  if (!still.ok()) {
+    if (download) (void)ops_->Unlink(tmp);
+    return still;
   }
   Status s = ops_->AtomicWrite(PaxosDir() + "/" + std::to_string(state.start_txid),
                                "startTxId=" + std::to_string(state.start_txid) +
                                    "\nendTxId=" + std::to_string(state.end_txid) +
                                    "\ninProgress=" + (state.in_progress ? "1" : "0") +
-                                   "\nacceptedInEpoch=" + std::to_string(h.epoch) + "\n");
+                                   "\nacceptedInEpoch=" + std::to_string(h.epoch) +
+                                   "\nwriterEpoch=" + std::to_string(origin_epoch) + "\n");
   if (!s.ok()) return Fail(s);
   if (download) {
     s = InstallCopy(tmp, state);
     if (!s.ok()) return Fail(s);
   }
   LOG(INFO) << who_ << " epoch=" << h.epoch << ": accepted " << state.ToString()
-            << (download ? " (copied from " + from_peer + ")" : std::string(" (own copy)"));
+            << " (origin epoch " << origin_epoch << ", "
+            << (!download ? std::string("own copy")
+                          : (prefix ? "extended own copy from " : "copied from ") + from_peer)
+            << ")";
   return Status::OK();
 }
 

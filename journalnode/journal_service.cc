@@ -1,12 +1,14 @@
 #include "journalnode/journal_service.h"
 
-#include <thrift/TConfiguration.h>
+#include <algorithm>
+
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/server/TThreadedServer.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TServerSocket.h>
 
 #include "JournalProtocol.h"
+#include "common/thrift_transport.h"
 
 namespace qj::jn {
 namespace {
@@ -239,15 +241,19 @@ class Handler final : public tt::JournalProtocolIf {
     }
     out.lastWriterEpoch = r->last_writer_epoch;
     out.lastCommittedTxId = r->committed_txid;
+    if (r->segment && r->origin_epoch > 0) {
+      out.__isset.segmentWriterEpoch = true;
+      out.segmentWriterEpoch = r->origin_epoch;
+    }
   }
 
   void acceptRecovery(const tt::RequestInfo& req, const tt::SegmentInfo& state,
-                      const std::string& fromPeer) override {
+                      const std::string& fromPeer, const int64_t fromWriterEpoch) override {
     const unsigned allowed = kWriterCall | kInvalid;
     Journal* j = Lookup(req.journalId, false, allowed);
     Check(j->AcceptRecovery(FromThrift(req),
                             SegmentState{state.startTxId, state.endTxId, state.isInProgress},
-                            fromPeer),
+                            fromPeer, std::max<int64_t>(fromWriterEpoch, 0)),
           allowed, req.journalId, j);
   }
 
@@ -300,20 +306,6 @@ class Handler final : public tt::JournalProtocolIf {
   JournalNode* const node_;
 };
 
-// Framed transport whose frames are bounded by the configuration.
-class BoundedFramedTransportFactory final : public at::transport::TTransportFactory {
- public:
-  explicit BoundedFramedTransportFactory(std::shared_ptr<at::TConfiguration> config)
-      : config_(std::move(config)) {}
-  std::shared_ptr<at::transport::TTransport> getTransport(
-      std::shared_ptr<at::transport::TTransport> trans) override {
-    return std::make_shared<at::transport::TFramedTransport>(trans, config_);
-  }
-
- private:
-  std::shared_ptr<at::TConfiguration> config_;
-};
-
 }  // namespace
 
 JournalServer::JournalServer(JournalNode* node, const ServerOptions& opts)
@@ -326,15 +318,13 @@ Status JournalServer::Serve() {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Status::OK();
-    auto config =
-        std::make_shared<at::TConfiguration>(opts_.max_frame_bytes + 4096, opts_.max_frame_bytes);
     auto socket = std::make_shared<at::transport::TServerSocket>(opts_.bind_host, opts_.port);
     auto processor =
         std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node_));
     auto protocols = std::make_shared<at::protocol::TBinaryProtocolFactory>(
         opts_.max_frame_bytes, opts_.max_container_elements, false, true);
     server_ = std::make_shared<at::server::TThreadedServer>(
-        processor, socket, std::make_shared<BoundedFramedTransportFactory>(config), protocols);
+        processor, socket, NewFramedTransportFactory(opts_.max_frame_bytes), protocols);
     server = server_;
   }
   LOG(INFO) << node_->name() << ": serving JournalProtocol on " << opts_.bind_host << ":"

@@ -6,6 +6,7 @@
 
 #include "JournalProtocol.h"
 #include "common/cluster_config.h"
+#include "common/thrift_transport.h"
 
 namespace qj::jn {
 namespace {
@@ -23,8 +24,7 @@ Status WithClient(const std::string& peer, int64_t timeout_ms, Fn fn) {
     sock->setConnTimeout(static_cast<int>(timeout_ms));
     sock->setRecvTimeout(static_cast<int>(timeout_ms));
     sock->setSendTimeout(static_cast<int>(timeout_ms));
-    auto transport = std::make_shared<at::transport::TFramedTransport>(
-        sock, std::make_shared<at::TConfiguration>(64 << 20, 64 << 20));
+    auto transport = NewFramedTransport(sock, 64 << 20);
     auto proto = std::make_shared<at::protocol::TBinaryProtocol>(transport);
     tt::JournalProtocolClient client(proto);
     transport->open();

@@ -66,6 +66,9 @@ DEFINE_int64(namenode_journal_write_timeout_ms, 10000,
              "A batch not acked by a majority within this time fails the writer.");
 DEFINE_int64(namenode_journal_recovery_timeout_ms, 20000,
              "Time allowed for the epoch/recovery phases of becoming active.");
+DEFINE_int64(namenode_journal_accept_recovery_timeout_ms, 120000,
+             "Time allowed for acceptRecovery, during which a journalnode may copy the whole "
+             "last segment (HDFS dfs.qjournal.accept-recovery.timeout.ms).");
 
 namespace {
 
@@ -275,6 +278,7 @@ int main(int argc, char** argv) {
   o.quorum.rpc_timeout_ms = FLAGS_namenode_journal_rpc_timeout_ms;
   o.quorum.write_timeout_ms = FLAGS_namenode_journal_write_timeout_ms;
   o.quorum.recovery_timeout_ms = FLAGS_namenode_journal_recovery_timeout_ms;
+  o.quorum.accept_recovery_timeout_ms = FLAGS_namenode_journal_accept_recovery_timeout_ms;
   o.segment_txns = FLAGS_namenode_segment_txns;
   o.checkpoint_txns = FLAGS_namenode_checkpoint_txns;
   o.checkpoint_period_s = FLAGS_namenode_checkpoint_period_s;

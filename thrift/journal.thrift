@@ -97,6 +97,11 @@ struct PrepareRecoveryResponse {
   3: required i64 lastWriterEpoch,
   // The committed txid this journalnode has heard of (-1 if none).
   4: required i64 lastCommittedTxId,
+  // Origin of segmentState: the epoch of the writer whose records the copy holds (from
+  // paxos/<start> if this node accepted a proposal, else the writer epoch for the newest
+  // in-progress segment). Absent or 0 = unknown. Two copies with the same known origin
+  // agree on their common prefix, byte for byte.
+  5: optional i64 segmentWriterEpoch,
 }
 
 struct EditLogManifest {
@@ -189,9 +194,11 @@ service JournalProtocol {
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io),
   // Accept the proposal: make this journalnode's copy of the segment equal to
-  // stateToAccept, copying it from fromPeer ("host:port") when needed.
+  // stateToAccept, copying it from fromPeer ("host:port") when needed. fromWriterEpoch is
+  // the origin (segmentWriterEpoch) fromPeer reported for its copy, 0 if unknown: a copy
+  // here of the same known origin is completed by fetching only the records it lacks.
   void acceptRecovery(1: RequestInfo reqInfo, 2: SegmentInfo stateToAccept,
-                      3: string fromPeer)
+                      3: string fromPeer, 4: i64 fromWriterEpoch = 0)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
               5: OutOfSyncException outOfSync, 6: InvalidRequestException invalid),

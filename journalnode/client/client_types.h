@@ -47,6 +47,10 @@ struct PrepareAnswer {
   std::optional<int64_t> accepted_in_epoch;
   int64_t last_writer_epoch = 0;
   int64_t last_committed_txid = -1;
+  // Epoch of the writer whose records `segment` holds, 0 if unknown (journal.thrift
+  // segmentWriterEpoch). Passed back in acceptRecovery so that copies of the same origin
+  // fetch only what they lack.
+  int64_t origin_epoch = 0;
 };
 
 // Committed edits served to a reader.

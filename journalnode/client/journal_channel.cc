@@ -32,15 +32,17 @@ class TypedCall final : public ChannelCall {
  public:
   TypedCall(const char* name, size_t bytes, std::string peer,
             std::function<void(Client*, int64_t serial)> send, std::function<T(Client*)> recv,
-            ReplyCallback<T> cb)
+            ReplyCallback<T> cb, int64_t recv_timeout_ms = 0)
       : name_(name),
         bytes_(bytes),
         peer_(std::move(peer)),
         send_(std::move(send)),
         recv_(std::move(recv)),
-        cb_(std::move(cb)) {}
+        cb_(std::move(cb)),
+        recv_timeout_ms_(recv_timeout_ms) {}
 
   const char* name() const override { return name_; }
+  int64_t recv_timeout_ms() const override { return recv_timeout_ms_; }
   size_t bytes() const override { return bytes_; }
   void Send(Client* c) override { send_(c, serial_); }
   void Recv(Client* c) override {
@@ -78,6 +80,7 @@ class TypedCall final : public ChannelCall {
   std::function<void(Client*, int64_t)> send_;
   std::function<T(Client*)> recv_;
   ReplyCallback<T> cb_;
+  const int64_t recv_timeout_ms_;
   Reply<T> reply_;
 };
 
@@ -482,26 +485,28 @@ void JournalChannel::PrepareRecovery(const WriterHeader& h, int64_t segment_txid
         if (r.__isset.acceptedInEpoch) a.accepted_in_epoch = r.acceptedInEpoch;
         a.last_writer_epoch = r.lastWriterEpoch;
         a.last_committed_txid = r.lastCommittedTxId;
+        if (r.__isset.segmentWriterEpoch) a.origin_epoch = r.segmentWriterEpoch;
         return a;
       },
       std::move(cb)));
 }
 
 void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentDesc& state,
-                                    const std::string& from_peer, ReplyCallback<Void> cb) {
+                                    const std::string& from_peer, int64_t origin_epoch,
+                                    int64_t timeout_ms, ReplyCallback<Void> cb) {
   const std::string journal_id = opts_.journal_id;
   t::SegmentInfo seg = ToThrift(state);
   Submit(std::make_unique<TypedCall<Void>>(
       "acceptRecovery", 128, address_.ToString(),
-      [journal_id, h, seg, from_peer](Client* c, int64_t serial) {
+      [journal_id, h, seg, from_peer, origin_epoch](Client* c, int64_t serial) {
         QJ_HEADER(h);
-        c->send_acceptRecovery(ri, seg, from_peer);
+        c->send_acceptRecovery(ri, seg, from_peer, origin_epoch);
       },
       [](Client* c) {
         c->recv_acceptRecovery();
         return Void{};
       },
-      std::move(cb)));
+      std::move(cb), timeout_ms));
 }
 
 void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,

@@ -93,8 +93,11 @@ class JournalChannel {
   void PurgeLogs(const WriterHeader& h, int64_t min_txid_to_keep, ReplyCallback<Void> cb);
   void PrepareRecovery(const WriterHeader& h, int64_t segment_txid,
                        ReplyCallback<PrepareAnswer> cb);
+  // origin_epoch: the chosen copy's origin (PrepareAnswer::origin_epoch, 0 = unknown).
+  // timeout_ms: how long to wait for the answer (the journalnode may copy the segment
+  // first); 0 = the per-call timeout.
   void AcceptRecovery(const WriterHeader& h, const SegmentDesc& state, const std::string& from_peer,
-                      ReplyCallback<Void> cb);
+                      int64_t origin_epoch, int64_t timeout_ms, ReplyCallback<Void> cb);
   void GetJournaledEdits(int64_t since_txid, int32_t max_txns,
                          ReplyCallback<JournaledEditsInfo> cb);
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "JournalProtocol.h"
+#include "common/thrift_transport.h"
 
 namespace qj::jn {
 
@@ -18,7 +19,6 @@ namespace {
 
 using apache::thrift::TException;
 using apache::thrift::protocol::TBinaryProtocol;
-using apache::thrift::transport::TFramedTransport;
 using apache::thrift::transport::TSocket;
 using apache::thrift::transport::TTransportException;
 
@@ -48,8 +48,10 @@ class ThriftTransport final : public JournalTransport {
       sock->setNoDelay(true);
       sock->setLinger(false, 0);
       sock->open();
-      auto rtrans = std::make_shared<TFramedTransport>(sock);
-      auto wtrans = std::make_shared<TFramedTransport>(sock);
+      // Bounded per frame (common/thrift_transport.h): a plain TFramedTransport drops the
+      // connection after ~100 MiB of responses in total (e.g. a tailer's reads).
+      auto rtrans = NewFramedTransport(sock, opts_.max_frame_bytes);
+      auto wtrans = NewFramedTransport(sock, opts_.max_frame_bytes);
       auto iprot = std::make_shared<TBinaryProtocol>(rtrans);
       auto oprot = std::make_shared<TBinaryProtocol>(wtrans);
       client_ = std::make_unique<qjournal::thrift::JournalProtocolClient>(iprot, oprot);
@@ -93,8 +95,17 @@ class ThriftTransport final : public JournalTransport {
 
   Status Recv(ChannelCall* call) override {
     if (!client_) return Status::NetworkError(hp_.ToString() + ": not connected");
+    // A call with its own timeout (acceptRecovery) waits longer; the next call gets the
+    // usual one back. Only the receiver thread reads or changes the receive timeout.
+    std::shared_ptr<TSocket> sock;
+    if (call->recv_timeout_ms() > 0) {
+      std::lock_guard<std::mutex> l(fd_mu_);
+      sock = socket_;
+    }
     try {
+      if (sock) sock->setRecvTimeout(static_cast<int>(call->recv_timeout_ms()));
       call->Recv(client_.get());
+      if (sock) sock->setRecvTimeout(static_cast<int>(opts_.recv_timeout_ms));
       return Status::OK();
     } catch (const TException& e) {
       return FromTransportException(hp_, call->name(), e);

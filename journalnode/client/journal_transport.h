@@ -48,6 +48,11 @@ class ChannelCall {
   // lock held.
   virtual void Finish() = 0;
 
+  // How long Recv may wait for this call's answer; 0 = the transport's receive timeout.
+  // acceptRecovery waits longer than other calls: the journalnode may be copying a
+  // large segment before it answers.
+  virtual int64_t recv_timeout_ms() const { return 0; }
+
   // The request's serial number, stamped by the channel just before Send().
   void set_serial(int64_t serial) { serial_ = serial; }
 
@@ -70,6 +75,8 @@ struct TransportOptions {
   int64_t connect_timeout_ms = 2000;
   int64_t send_timeout_ms = 2000;
   int64_t recv_timeout_ms = 2000;
+  // Largest response frame accepted (bounded per frame, common/thrift_transport.h).
+  int32_t max_frame_bytes = 64 << 20;
 };
 
 // Thrift: TSocket (TCP_NODELAY, timeouts) + TFramedTransport + TBinaryProtocol.

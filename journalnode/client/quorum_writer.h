@@ -52,6 +52,10 @@ struct QuorumOptions {
   int64_t write_timeout_ms = 10000;
   // newEpoch / prepare / accept / finalize phases.
   int64_t recovery_timeout_ms = 20000;
+  // acceptRecovery only, per journalnode and for the phase: a journalnode that lacks the
+  // chosen copy downloads it before it answers, which for a large segment takes far longer
+  // than rpc_timeout_ms (HDFS: dfs.qjournal.accept-recovery.timeout.ms, 120 s).
+  int64_t accept_recovery_timeout_ms = 120000;
   // Bound on bytes queued but not yet acknowledged, per journalnode. A journalnode past
   // it is dropped from the pipeline and caught up later; the majority goes on.
   size_t max_queue_bytes = 64u << 20;

@@ -94,9 +94,16 @@ Status QuorumWriterImpl::BecomeWriterAndRecover() {
     if (choice->node >= 0) {
       const std::string from = chans[choice->node]->address().ToString();
       const SegmentDesc seg = choice->segment;
+      // The chosen copy's origin lets nodes holding the same writer's records fetch only
+      // what they lack. The call has its own, longer timeout: a node may copy the whole
+      // segment before it answers.
+      const int64_t origin = answers[choice->node] ? answers[choice->node]->origin_epoch : 0;
+      const int64_t accept_timeout = std::max(opts_.accept_recovery_timeout_ms, opts_.rpc_timeout_ms);
       auto acc = CallQuorum<Void>(
-          chans, majority, timeout, Who() + ": acceptRecovery",
-          [&](JournalChannel& c, ReplyCallback<Void> cb) { c.AcceptRecovery(h, seg, from, cb); });
+          chans, majority, std::max(timeout, accept_timeout), Who() + ": acceptRecovery",
+          [&](JournalChannel& c, ReplyCallback<Void> cb) {
+            c.AcceptRecovery(h, seg, from, origin, accept_timeout, cb);
+          });
       QJ_RETURN_IF_ERROR(acc.status);
       WriterHeader fh{epoch_, end};
       auto fin = CallQuorum<Void>(chans, majority, timeout, Who() + ": finalizeLogSegment",

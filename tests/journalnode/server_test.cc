@@ -68,6 +68,35 @@ class ServerTest : public ::testing::Test {
   Process jn_;
 };
 
+// Regression (issue 8): the frame bound was counted over the connection's life (Thrift
+// 0.17's max message size is consumed by every binary read and never reset), so the 17th
+// 1 MiB journal() call on one connection was dropped ("TSocket read 0 bytes").
+TEST_F(ServerTest, FortyOneMiBJournalCallsOnOneConnection_AllSucceed) {
+  StartNode();
+  Client c(port_);
+  tt::NamespaceInfo ns;
+  ns.namespaceId = 42;
+  ns.clusterId = "c1";
+  ns.layoutVersion = 1;
+  c.client->format("ns1", ns, false);
+  tt::NewEpochResponse ne;
+  c.client->newEpoch(ne, "ns1", ns, 1);
+  c.client->startLogSegment(Req(1, 1, -1), 1, 1);
+  constexpr int kPerCall = 16;  // 16 records of 64 KiB: 1 MiB per call
+  const std::string payload(64 << 10, 'x');
+  int64_t txid = 1;
+  for (int call = 0; call < 40; ++call) {
+    std::string recs;
+    for (int i = 0; i < kPerCall; ++i) AppendRecord(&recs, txid + i, 7, payload);
+    ASSERT_NO_THROW(c.client->journal(Req(1, 2 + call, txid - 1), 1, txid, kPerCall, recs))
+        << "call " << call + 1 << " (" << call * recs.size() / (1 << 20) << " MiB sent before)";
+    txid += kPerCall;
+  }
+  tt::JournalState st;
+  c.client->getJournalState(st, "ns1");
+  EXPECT_EQ(st.lastWrittenTxId, txid - 1);
+}
+
 TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
   StartNode();
   Client c(port_);
@@ -244,7 +273,7 @@ TEST_F(ServerTest, PeerCatchUpAndAcceptRecoveryCopyOverThrift) {
   chosen.startTxId = 81;
   chosen.endTxId = 85;
   chosen.isInProgress = true;
-  c2.client->acceptRecovery(Req(2, 2, 80), chosen, "127.0.0.1:" + std::to_string(port_));
+  c2.client->acceptRecovery(Req(2, 2, 80), chosen, "127.0.0.1:" + std::to_string(port_), 0);
   c2.client->finalizeLogSegment(Req(2, 3, 85), 81, 85);
   tt::JournaledEdits edits;
   c2.client->getJournaledEdits(edits, "ns1", 1, 1000);

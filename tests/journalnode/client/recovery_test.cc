@@ -3,6 +3,11 @@
 // committed edit is ever dropped.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
 #include "tests/journalnode/client/client_test_util.h"
 
 namespace qj::testing {
@@ -246,6 +251,116 @@ TEST_F(RecoveryTest, NodeWithStaleInProgressSegmentJoinsTheNextSegmentSafely) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)->last_txid(), 20);
   (*again)->Close();
+}
+
+// --- Issue 8 item 4: recovery of a segment that takes longer to copy than one call. ---
+
+// Bytes of the large in-progress segment (QJ_BIG_SEGMENT_MB overrides, for measuring).
+int64_t BigSegmentBytes() {
+  const char* env = std::getenv("QJ_BIG_SEGMENT_MB");
+  return (env != nullptr ? std::atoll(env) : 12) << 20;
+}
+
+constexpr size_t kBigPayload = 64 << 10;
+
+std::string BigPayload(int64_t txid) {
+  std::string p(kBigPayload, static_cast<char>('a' + txid % 26));
+  std::string tag = TestPayload("w1", txid);
+  p.replace(0, tag.size(), tag);
+  return p;
+}
+
+// w1 (epoch 1) writes a large in-progress segment 1 to `to` (the others get only the
+// empty segment) and dies. Returns its last txid.
+int64_t WriteBigSegment(JnCluster* cluster, const std::vector<int>& to) {
+  const int64_t n = BigSegmentBytes() / static_cast<int64_t>(kBigPayload);
+  Partition p(cluster->size());
+  jn::QuorumOptions o = cluster->Options("w1");
+  o.write_timeout_ms = 60000;
+  p.Install(&o);
+  auto w1 = QuorumWriter::Open(o, cluster->ns());
+  EXPECT_TRUE(w1.ok()) << w1.status();
+  if (!w1.ok()) return -1;
+  EXPECT_OK((*w1)->StartSegment(1));
+  for (int i = 0; i < cluster->size(); ++i) {
+    if (std::find(to.begin(), to.end(), i) == to.end()) p.Block(i, "journal");
+  }
+  for (int64_t t = 1; t <= n; ++t) EXPECT_OK((*w1)->Append(t, 1, BigPayload(t)));
+  EXPECT_OK((*w1)->WaitCommitted(n, 60000));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto s = (*w1)->stats();
+        for (int i : to) {
+          if (s.acked_txid[i] != n) return false;
+        }
+        return true;
+      },
+      60000));
+  (*w1)->Close();
+  return n;
+}
+
+// Options of a recovering writer whose per-call timeout is far below the time a copy of
+// the segment takes; acceptRecovery has its own (default) timeout.
+jn::QuorumOptions ShortCallOptions(const JnCluster& cluster, const std::string& name,
+                                   Partition* p) {
+  jn::QuorumOptions o = cluster.Options(name);
+  o.rpc_timeout_ms = 100;
+  o.recovery_timeout_ms = 60000;
+  p->Install(&o);
+  return o;
+}
+
+void ExpectBigLog(const JnCluster& cluster, int64_t n) {
+  auto log = ReadAll(cluster.Options("reader"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(static_cast<int64_t>(log->size()), n);
+  for (int64_t t = 1; t <= n; t += 37) EXPECT_EQ((*log)[t - 1].payload, BigPayload(t));
+  EXPECT_EQ(log->back().payload, BigPayload(n));
+}
+
+// Every node holds the same writer's segment at the same length: nothing needs copying,
+// and recovery must not copy it (the old code re-copied it from the chosen node on every
+// other node, inside the per-call timeout, and failed every attempt).
+TEST_F(RecoveryTest, BigSegment_SameLengthSameWriterEverywhere_RecoveryCopiesNothing) {
+  const int64_t n = WriteBigSegment(&cluster_, {0, 1, 2});
+  ASSERT_GT(n, 0);
+  Partition p(3);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto w2 = QuorumWriter::Open(ShortCallOptions(cluster_, "w2", &p), cluster_.ns());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  std::printf("recovery of a %lld MiB segment held by every node: %lld ms\n",
+              static_cast<long long>(BigSegmentBytes() >> 20), static_cast<long long>(ms));
+  EXPECT_EQ((*w2)->last_txid(), n);
+  (*w2)->Close();
+  ExpectBigLog(cluster_, n);
+}
+
+// The majority needs a node that lacks the segment: it must copy all of it, which takes
+// longer than the per-call timeout. acceptRecovery has its own timeout and completes.
+TEST_F(RecoveryTest, BigSegment_CopyTakesLongerThanPerCallTimeout_RecoveryCompletes) {
+  const int64_t n = WriteBigSegment(&cluster_, {0, 1});
+  ASSERT_GT(n, 0);
+  Partition p(3);
+  p.Block(1, "acceptRecovery");  // the majority is jn0 (the source) and jn2 (copies all)
+  const auto t0 = std::chrono::steady_clock::now();
+  auto w2 = QuorumWriter::Open(ShortCallOptions(cluster_, "w2", &p), cluster_.ns());
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  std::printf("recovery copying a %lld MiB segment to one node: %lld ms\n",
+              static_cast<long long>(BigSegmentBytes() >> 20), static_cast<long long>(ms));
+  EXPECT_EQ((*w2)->last_txid(), n);
+  (*w2)->Close();
+  p.Heal();
+  ExpectBigLog(cluster_, n);
+  auto jn2 = ReadNode(cluster_, 2);
+  ASSERT_TRUE(jn2.ok()) << jn2.status();
+  EXPECT_EQ(static_cast<int64_t>(jn2->size()), n);
 }
 
 }  // namespace
