@@ -237,6 +237,7 @@ class Writer {
         a.accepted_in_epoch = r->accepted_in_epoch;
         a.last_writer_epoch = r->last_writer_epoch;
         a.last_committed_txid = r->committed_txid;
+        a.origin_epoch = r->origin_epoch;
         answers[i] = a;
       }
       if (ok < kMajority) return Die("prepareRecovery: no majority");
@@ -252,7 +253,11 @@ class Writer {
         ok = 0;
         const std::vector<int>& to = accept_only.empty() ? reach_ : accept_only;
         for (int i : to) {
-          if (J(i)->AcceptRecovery(Hdr(known_committed), seg, Sim::Name(choice->node)).ok()) ++ok;
+          const int64_t origin = answers[choice->node]->origin_epoch;
+          if (J(i)->AcceptRecovery(Hdr(known_committed), seg, Sim::Name(choice->node), origin)
+                  .ok()) {
+            ++ok;
+          }
         }
         if (ok < kMajority) return Die("acceptRecovery: no majority");
         ok = 0;
