@@ -79,7 +79,7 @@ std::unique_ptr<Journal> Journal::Open(const JournalOptions& opts) {
   Status s = j->Load();
   std::lock_guard<std::mutex> l(j->mu_);
   if (!s.ok()) {
-    j->unavailable_ = s.Prepend(j->who_);
+    j->unavailable_ = j->StoppedStatus(s, "");
     LOG(ERROR) << j->who_ << ": journal stopped at start-up: " << s;
   } else if (j->formatted_) {
     LOG(INFO) << j->who_ << ": loaded: promised epoch " << j->promised_epoch_ << ", writer epoch "
@@ -202,6 +202,19 @@ Status Journal::LoadSegments() {
     st.end_txid = scan.end_txid;
     segs[st.start_txid] = SegmentEntry{st, scan.data_length, true};
   }
+  // An accepted proposal whose segment has no copy here: startLogSegment set the copy
+  // aside and crashed before dropping the proposal. It describes nothing; drop it.
+  QJ_ASSIGN_OR_RETURN(std::vector<std::string> proposals, ops_->ListDir(PaxosDir()));
+  bool dropped = false;
+  for (const std::string& name : proposals) {
+    int64_t start = 0;
+    if (!ParseInt64(name, &start) || segs.count(start) != 0) continue;
+    LOG(WARNING) << who_ << ": dropping " << PaxosDir() << "/" << name
+                 << ": no copy of that segment is left (set aside by a new writer)";
+    QJ_RETURN_IF_ERROR(ops_->Unlink(PaxosDir() + "/" + name));
+    dropped = true;
+  }
+  if (dropped) QJ_RETURN_IF_ERROR(ops_->SyncDir(PaxosDir()));
   std::lock_guard<std::mutex> l(mu_);
   segments_ = std::move(segs);
   return Status::OK();
@@ -307,13 +320,17 @@ Status Journal::CheckFormattedServing() const {
   return Status::OK();
 }
 
+Status Journal::StoppedStatus(const Status& cause, const std::string& what) const {
+  // FORMAT.md: "Corruption: <path> offset <N>: <what>" reaches the caller as such.
+  const Status c =
+      cause.IsCorruption() ? Status::Corruption("Corruption: " + cause.message()) : cause;
+  return c.Prepend(who_ + what);
+}
+
 Status Journal::Fail(const Status& cause) {
   std::lock_guard<std::mutex> l(mu_);
   if (unavailable_.ok()) {
-    // FORMAT.md: "Corruption: <path> offset <N>: <what>" reaches the caller as such.
-    unavailable_ =
-        (cause.IsCorruption() ? Status::Corruption("Corruption: " + cause.message()) : cause)
-            .Prepend(who_ + ": journal stopped");
+    unavailable_ = StoppedStatus(cause, ": journal stopped");
     LOG(ERROR) << who_ << ": stopping the journal for good: " << cause;
   }
   return Status::Unavailable(unavailable_.message());
@@ -577,24 +594,26 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   }
   // Persistence order (FORMAT.md "startLogSegment persistence order"); a crash between
   // any two steps leaves a state in which nothing is misattributed:
-  // 1. An accepted proposal for this start describes a copy that is about to be replaced:
-  //    drop it first, or a later prepareRecovery would vouch for the new writer's edits
-  //    under the old proposal's epoch.
-  const std::string paxos = PaxosDir() + "/" + std::to_string(txid);
-  if (ops_->Exists(paxos)) {
-    LOG(INFO) << who_ << ": dropping the accepted recovery proposal for segment " << txid
-              << ", which a new writer restarts";
-    Status s = ops_->Unlink(paxos);
-    if (s.ok() || s.IsNotFound()) s = ops_->SyncDir(PaxosDir());
-    if (!s.ok()) return Fail(s);
-  }
-  // 2. Uncommitted edits of an earlier writer that recovery did not choose: set aside.
+  // 1. Uncommitted edits of an earlier writer that recovery did not choose: set aside.
   if (stale) {
     const std::string path = SegPath(*stale);
     LOG(WARNING) << who_ << ": moving aside " << path << " (txids " << stale->start_txid << ".."
                  << stale->end_txid << ", never committed) to start segment " << txid;
     Status s = ops_->Rename(path, path + ".discarded");
     if (s.ok()) s = ops_->SyncDir(CurrentDir());
+    if (!s.ok()) return Fail(s);
+  }
+  // 2. An accepted proposal for this start described the copy just set aside: drop it, or
+  //    a later prepareRecovery would vouch for the new writer's edits under the old
+  //    proposal's epoch. (Dropped after the copy, never before: a copy left without its
+  //    proposal would be reported under the wrong origin. A proposal left without a copy
+  //    by a crash here is removed at start-up.)
+  const std::string paxos = PaxosDir() + "/" + std::to_string(txid);
+  if (ops_->Exists(paxos)) {
+    LOG(INFO) << who_ << ": dropping the accepted recovery proposal for segment " << txid
+              << ", which a new writer restarts";
+    Status s = ops_->Unlink(paxos);
+    if (s.ok() || s.IsNotFound()) s = ops_->SyncDir(PaxosDir());
     if (!s.ok()) return Fail(s);
   }
   // 3. The new, empty segment file, durable (file and directory entry)...

@@ -218,6 +218,8 @@ class Journal {
   Status MaybePersistCommitted(bool force);
   // Stops the journal for good; returns the Unavailable status to answer with.
   Status Fail(const Status& cause);
+  // The reason a stopped journal gives: "<who><what>: [Corruption: ]<cause>".
+  Status StoppedStatus(const Status& cause, const std::string& what) const;
   Status ErrorLocked(Status s) const { return s.Prepend(who_); }
   // Closes the writer's open segment, if any (io_mu_ held).
   void AbortOpenSegment(const char* why);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -17,7 +18,6 @@ namespace {
 
 using namespace qj::jn::testutil;  // NOLINT(build/namespaces)
 using qj::testing::TempDir;
-
 
 class JournalTest : public ::testing::Test {
  protected:
@@ -236,6 +236,9 @@ TEST_F(JournalTest, FlippedByteMidInProgressSegment_StopsOnlyThatJournal) {
   ASSERT_TRUE(st.ok());
   EXPECT_NE(st->unavailable_reason.find(path + " offset 24"), std::string::npos)
       << st->unavailable_reason;
+  // FORMAT.md's promise: the text callers get says "Corruption: <path> offset <N>".
+  EXPECT_NE(st->unavailable_reason.find("Corruption: " + path + " offset 24"), std::string::npos)
+      << st->unavailable_reason;
   Status s = j->Heartbeat(Hdr(1, 3));
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find(path), std::string::npos) << s;
@@ -419,6 +422,47 @@ TEST_F(JournalTest, StartupDoesNotReadFinalizedSegments) {
   EXPECT_EQ(j->GetState()->segments.size(), 21u);
   EXPECT_EQ(j->GetJournaledEdits(1, 1000)->num_txns, 60);  // read (and verified) on demand
   EXPECT_GT(ops_.opens_of("/edits_0"), before);
+}
+
+// Issue 8: a cluster id with a newline used to inject keys into VERSION (after a restart
+// the journal reported another namespace). Ids are printable ASCII, and VERSION is read
+// back strictly.
+TEST_F(JournalTest, ClusterIdWithControlCharacters_IsRefused_VersionReadBackStrictly) {
+  auto j = Open();
+  for (const std::string& bad :
+       {std::string("c\nnamespaceId=7"), std::string("c d"), std::string("c\x01"), std::string()}) {
+    Status s = j->Format(StorageInfo{42, bad, 1}, false);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  }
+  ASSERT_OK(j->Format(Ns(), false));
+  j.reset();
+  // A VERSION with a repeated key (what the injection produced) is corruption, not a
+  // silently different namespace.
+  ASSERT_OK(AtomicWriteFile(dir_.path() + "/ns1/current/VERSION",
+                            "namespaceId=42\nclusterId=c\nnamespaceId=7\nlayoutVersion=1\n"));
+  j = Open();
+  auto st = j->GetState();
+  ASSERT_TRUE(st.ok());
+  EXPECT_NE(st->unavailable_reason.find("VERSION"), std::string::npos) << st->unavailable_reason;
+}
+
+// startLogSegment sets an older writer's copy aside, then drops its accepted proposal; a
+// crash between the two leaves a proposal with no copy, which start-up removes (else
+// every prepareRecovery of that segment would fail: "does not match the copy on disk").
+TEST_F(JournalTest, AcceptedProposalWithNoCopyLeft_IsDroppedAtStartup) {
+  {
+    auto j = Writing();
+    ASSERT_OK(j->JournalEdits(Hdr(1, 2), 1, 1, 3, Records(1, 3)));
+    ASSERT_OK(j->FinalizeLogSegment(Hdr(1, 3, 3), 1, 3));
+  }
+  ASSERT_OK(AtomicWriteFile(dir_.path() + "/ns1/current/paxos/4",
+                            "startTxId=4\nendTxId=6\ninProgress=1\nacceptedInEpoch=2\n"));
+  auto j = Open();
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ns1/current/paxos/4"));
+  ASSERT_TRUE(j->NewEpoch(Ns(), 3).ok());
+  auto p = j->PrepareRecovery(Hdr(3, 1), 4);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_FALSE(p->segment.has_value());
 }
 
 }  // namespace
