@@ -196,13 +196,18 @@ void Controller::StepStandby(const HealthSnapshot& snap) {
 Status Controller::BecomeActive(int64_t deadline) {
   LOG(INFO) << self_.id << " failoverd: won the lease (" << (deadline - NowNanos()) / kNanosPerMilli
             << " ms); transitionToActive";
-  // Keep the lease fresh while the namenode takes its epoch and recovers.
+  // Keep the lease fresh while the namenode takes its epoch and recovers, and hand each
+  // new deadline over at once: the transition may outlast the lease it was won with, and
+  // the namenode installs the newest deadline it was given when it starts serving
+  // (docs/ARCHITECTURE.md, "Leases and failover"). Its own connection: the transition
+  // call holds the other one.
   std::mutex m;
   std::condition_variable cv;  // notified when the transition returns
   bool done = false;
   bool lapsed = false;  // a renewal ended after the deadline it was meant to extend
   std::thread keeper([&] {
     pthread_setname_np(pthread_self(), "lease-keeper");
+    NamenodeTarget renew_target(self_, opts_.rpc_timeout_ms);
     std::unique_lock<std::mutex> l(m);
     while (
         !cv.wait_for(l, std::chrono::milliseconds(opts_.renew_interval_ms), [&] { return done; })) {
@@ -212,6 +217,12 @@ Status Controller::BecomeActive(int64_t deadline) {
       const bool late = NowNanos() >= old_deadline;
       if (!r.ok()) {
         LOG(WARNING) << self_.id << " failoverd: renewal during transition: " << r.status();
+      } else if (!late) {
+        // A refusal is only logged: the namenode finished meanwhile and found its deadline
+        // passed, or it is older and knows no renewals before it is active. Either way the
+        // check after the transition decides.
+        Status s = renew_target.RenewLease(*r);
+        if (!s.ok()) VLOG(1) << self_.id << " failoverd: renewLease during transition: " << s;
       }
       l.lock();
       if (late) lapsed = true;

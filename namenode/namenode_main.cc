@@ -66,6 +66,9 @@ DEFINE_int64(namenode_journal_write_timeout_ms, 10000,
              "A batch not acked by a majority within this time fails the writer.");
 DEFINE_int64(namenode_journal_recovery_timeout_ms, 20000,
              "Time allowed for the epoch/recovery phases of becoming active.");
+DEFINE_int64(namenode_test_activation_delay_ms, 0,
+             "Test only: delay the end of every transition to active by this long (models a "
+             "slow catch-up). Never set in production.");
 
 namespace {
 
@@ -283,6 +286,7 @@ int main(int argc, char** argv) {
   o.extra_edits_retained = FLAGS_namenode_extra_edits_retained;
   o.read_barrier = FLAGS_namenode_read_barrier;
   o.commit_timeout_ms = FLAGS_namenode_commit_timeout_ms;
+  o.test_activation_delay_ms = FLAGS_namenode_test_activation_delay_ms;
 
   if (FLAGS_format) return Format(o);
   if (FLAGS_bootstrap_standby) return BootstrapStandby(o);

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iostream>
 #include <thread>
 
 #include "ClientProtocol.h"
+#include "failover/namenode_target.h"
 #include "failover/rpc_util.h"
 #include "namenode_types.h"
 #include "tests/failover/ha_workload.h"
@@ -222,6 +224,53 @@ TEST(Failover, HaadminFailoverBothWays_UnderWorkload) {
   ExpectNoDualActivity(w);
   ExpectAckedSurvived(c, active, w);
   std::cout << "graceful failover: longest client retry window " << MaxRetryWindowMs(w) << " ms\n";
+}
+
+// Samples namenode i's role and epoch every 100 ms for `ms`; false (with the reason) as
+// soon as it is not active or its epoch is not `epoch` (a demotion and a new promotion).
+bool StaysActive(const HaCluster& c, int i, int64_t epoch, int64_t ms, std::string* why) {
+  fo::NamenodeTarget t(c.nn_info(i), 1000);
+  const int64_t end = MonoNs() + ms * 1'000'000;
+  while (MonoNs() < end) {
+    auto st = t.GetServiceStatus();
+    if (!st.ok() || st->state != "active" || st->epoch != epoch) {
+      *why =
+          st.ok() ? st->state + " at epoch " + std::to_string(st->epoch) : st.status().ToString();
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+// A promotion that takes longer than one lease (a slow catch-up or journal; here a
+// test-only delay at the end of transitionToActive) must end active under the freshest
+// lease deadline: not demoted by the first renewal, and no demote-and-promote loop.
+TEST(Failover, TransitionToActiveLongerThanLease_EndsActiveAndStaysActive) {
+  HaClusterOptions o;
+  const int64_t delay_ms = 2 * o.lease_duration_ms;  // > 2 leases
+  o.nn_flags = {"--namenode_test_activation_delay_ms=" + std::to_string(delay_ms)};
+  Started s = StartCluster(o);
+  if (s.active < 0) return;
+  HaCluster& c = *s.cluster;
+  const int a = s.active;
+  fo::NamenodeTarget t(c.nn_info(a), 1000);
+  auto st = t.GetServiceStatus();
+  ASSERT_TRUE(st.ok()) << st.status();
+  // Three leases and more: a namenode whose deadline was left behind is demoted within
+  // one renewal interval, and re-promoted (new epoch) after another slow transition.
+  std::string why;
+  EXPECT_TRUE(StaysActive(c, a, st->epoch, 3 * o.lease_duration_ms + delay_ms, &why))
+      << c.nn_id(a) << " did not stay active at epoch " << st->epoch << ": " << why << "; logs in "
+      << c.dir();
+  // And it serves.
+  HaWorkload w(c.conf().namenodes, WorkloadOptions{});
+  w.Start();
+  EXPECT_TRUE(WaitForAcks(w, 50));
+  w.Stop();
+  EXPECT_EQ(FailedOps(w), 0);
+  EXPECT_EQ(c.ServiceState(a), "active");
+  ExpectAckedSurvived(c, a, w);
 }
 
 TEST(Failover, ManualMode_HaadminTransitionsAndFailover) {
