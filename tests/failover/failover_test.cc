@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "ClientProtocol.h"
+#include "FailoverController.h"
 #include "failover/namenode_target.h"
 #include "failover/rpc_util.h"
 #include "namenode_types.h"
@@ -271,6 +274,53 @@ TEST(Failover, TransitionToActiveLongerThanLease_EndsActiveAndStaysActive) {
   EXPECT_EQ(FailedOps(w), 0);
   EXPECT_EQ(c.ServiceState(a), "active");
   ExpectAckedSurvived(c, a, w);
+}
+
+// Asks failoverd i to cede (demote, release, stay out for `ms`) as a peer would.
+void Cede(const HaCluster& c, int i, int ms) {
+  fo::ThriftConn<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), 10000);
+  auto client = conn.Get();
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_NO_THROW((*client)->cedeActive(ms));
+}
+
+// haadmin -failover nn1 nn2 and -failover nn2 nn1 at the same time while no namenode is
+// active (both ceded): each failoverd runs its graceful failover and asks the other to
+// cede. They must not hold each other until the 30 s peer-call timeout: a cede asked of a
+// failoverd that is itself failing over is refused at once, with a clear error. (A
+// test-only delay makes the two failovers overlap for certain.)
+TEST(Failover, OppositeHaadminFailovers_FailFastWithClearError) {
+  HaClusterOptions o;
+  o.fo_flags = {"--failoverd_test_graceful_delay_ms=1000"};
+  Started s = StartCluster(o);
+  if (s.active < 0) return;
+  HaCluster& c = *s.cluster;
+  const int a = s.active, b = 1 - a;
+  Cede(c, b, 60000);
+  Cede(c, a, 60000);
+  ASSERT_TRUE(c.WaitForState(a, "standby", 10000));
+  ASSERT_EQ(c.ServiceState(b), "standby");
+  // Below the failoverd's 30 s peer-call timeout: a failover that waits for it fails here
+  // with a timeout instead of the refusal.
+  const std::string timeout = "--haadmin_failover_timeout_ms=20000";
+  std::string out_ab, out_ba;
+  auto ab = std::async(std::launch::async, [&] {
+    return c.Haadmin({timeout, "-failover", c.nn_id(a), c.nn_id(b)}, &out_ab);
+  });
+  auto ba = std::async(std::launch::async, [&] {
+    return c.Haadmin({timeout, "-failover", c.nn_id(b), c.nn_id(a)}, &out_ba);
+  });
+  const int rc_ab = ab.get(), rc_ba = ba.get();
+  // Each either succeeded or was refused because of the other; never a timeout.
+  for (const auto& [rc, out] : {std::pair{rc_ab, out_ab}, std::pair{rc_ba, out_ba}}) {
+    if (rc == 0) continue;
+    EXPECT_NE(out.find("in progress"), std::string::npos) << out;
+  }
+  // Nothing is left stuck: a single failover goes through.
+  std::string out;
+  ASSERT_EQ(c.Haadmin({"-failover", c.nn_id(a), c.nn_id(b)}, &out), 0) << out;
+  EXPECT_EQ(c.ServiceState(b), "active");
+  EXPECT_EQ(c.ServiceState(a), "standby");
 }
 
 TEST(Failover, ManualMode_HaadminTransitionsAndFailover) {
