@@ -47,7 +47,7 @@ class Process {
   // SIGSTOP; returns once every thread of the process is seen stopped (it keeps running
   // for a moment after kill() returns).
   void Stop();
-  void Continue();   // SIGCONT
+  void Continue();  // SIGCONT
   // Waits for exit up to timeout_ms; returns the exit code, or -1 on timeout / signal.
   int Wait(int timeout_ms);
   // Restarts with the argv and log of the last Start().
