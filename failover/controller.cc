@@ -196,13 +196,18 @@ void Controller::StepStandby(const HealthSnapshot& snap) {
 Status Controller::BecomeActive(int64_t deadline) {
   LOG(INFO) << self_.id << " failoverd: won the lease (" << (deadline - NowNanos()) / kNanosPerMilli
             << " ms); transitionToActive";
-  // Keep the lease fresh while the namenode takes its epoch and recovers.
+  // Keep the lease fresh while the namenode takes its epoch and recovers, and hand each
+  // new deadline over at once: the transition may outlast the lease it was won with, and
+  // the namenode installs the newest deadline it was given when it starts serving
+  // (docs/ARCHITECTURE.md, "Leases and failover"). Its own connection: the transition
+  // call holds the other one.
   std::mutex m;
   std::condition_variable cv;  // notified when the transition returns
   bool done = false;
   bool lapsed = false;  // a renewal ended after the deadline it was meant to extend
   std::thread keeper([&] {
     pthread_setname_np(pthread_self(), "lease-keeper");
+    NamenodeTarget renew_target(self_, opts_.rpc_timeout_ms);
     std::unique_lock<std::mutex> l(m);
     while (
         !cv.wait_for(l, std::chrono::milliseconds(opts_.renew_interval_ms), [&] { return done; })) {
@@ -212,6 +217,12 @@ Status Controller::BecomeActive(int64_t deadline) {
       const bool late = NowNanos() >= old_deadline;
       if (!r.ok()) {
         LOG(WARNING) << self_.id << " failoverd: renewal during transition: " << r.status();
+      } else if (!late) {
+        // A refusal is only logged: the namenode finished meanwhile and found its deadline
+        // passed, or it is older and knows no renewals before it is active. Either way the
+        // check after the transition decides.
+        Status s = renew_target.RenewLease(*r);
+        if (!s.ok()) VLOG(1) << self_.id << " failoverd: renewLease during transition: " << s;
       }
       l.lock();
       if (late) lapsed = true;
@@ -277,6 +288,24 @@ ControllerStatus Controller::GetStatus() const {
 }
 
 Status Controller::CedeActive(int64_t millis) {
+  // A cede and a graceful failover of this controller exclude each other without waiting:
+  // two opposite `haadmin -failover` would otherwise each hold their op_mu_ while asking
+  // the other to cede, and both wait for the RPC timeout.
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failing_over_) {
+      return Status::IllegalState(self_.id + " failoverd: a graceful failover to " + self_.id +
+                                  " is in progress (an opposite haadmin -failover?); not ceding");
+    }
+    ++cedes_in_progress_;
+  }
+  struct Done {
+    Controller* c;
+    ~Done() {
+      std::lock_guard<std::mutex> l(c->mu_);
+      --c->cedes_in_progress_;
+    }
+  } done{this};
   std::lock_guard<std::mutex> op(op_mu_);
   LOG(INFO) << self_.id << " failoverd: asked to cede for " << millis << " ms";
   {
@@ -299,7 +328,34 @@ Status Controller::CedeActive(int64_t millis) {
 }
 
 Status Controller::GracefulFailover() {
+  // 0. At most one graceful failover at a time, and none while this side is asked to cede
+  //    (see CedeActive): refuse at once rather than wait on the other side.
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failing_over_) {
+      return Status::IllegalState(self_.id + " failoverd: a graceful failover to " + self_.id +
+                                  " is already in progress");
+    }
+    if (cedes_in_progress_ > 0) {
+      return Status::IllegalState(self_.id + " failoverd: " + self_.id +
+                                  " is being asked to cede (a failover away from it is in "
+                                  "progress); not taking over");
+    }
+    failing_over_ = true;
+  }
+  struct Done {
+    Controller* c;
+    ~Done() {
+      std::lock_guard<std::mutex> l(c->mu_);
+      c->failing_over_ = false;
+    }
+  } done{this};
   std::lock_guard<std::mutex> op(op_mu_);
+  if (opts_.test_graceful_delay_ms > 0) {
+    LOG(WARNING) << self_.id << " failoverd: test only: graceful failover waits "
+                 << opts_.test_graceful_delay_ms << " ms before asking the peer to cede";
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.test_graceful_delay_ms));
+  }
   // 1. Only a healthy namenode may take over.
   const HealthSnapshot snap = monitor_.snapshot();
   if (snap.state != HealthState::kHealthy) {

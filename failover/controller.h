@@ -18,7 +18,11 @@
 //  * A namenode that is UNHEALTHY while not active under our lease (fenced after a pause)
 //    is sent transitionToStandby at most once a second: that is how it reloads and rejoins.
 //  * cedeActive: demote, release, stay out for the given time. gracefulFailover: ask the
-//    peer's controller to cede, then take the lease at once (retrying for a while).
+//    peer's controller to cede, then take the lease at once (retrying for a while). The
+//    two exclude each other without waiting: a cede asked of a controller that is itself
+//    running a graceful failover (two opposite `haadmin -failover`) is refused at once,
+//    and a graceful failover is refused while a cede is running, so opposite failovers
+//    fail fast instead of holding each other for the RPC timeout.
 //
 // Thread-safety: all public methods are thread-safe. One thread ("fo-ctl") runs the
 // loop; decisions and namenode transitions are serialized by op_mu_ (held across RPCs to
@@ -60,6 +64,9 @@ struct ControllerOptions {
   int64_t rpc_timeout_ms = 1000;
   // How long gracefulFailover keeps trying to take the lease after the peer ceded.
   int64_t graceful_acquire_timeout_ms = 5000;
+  // Test only: gracefulFailover waits this long (holding its turn) before asking the peer
+  // to cede, so that two opposite failovers overlap for certain. 0 in production.
+  int64_t test_graceful_delay_ms = 0;
 };
 
 struct ControllerStatus {
@@ -126,6 +133,8 @@ class Controller {
   bool wake_ = false;              // GUARDED_BY(mu_)
   bool active_ = false;            // GUARDED_BY(mu_): the namenode is active under our lease
   int64_t ceded_until_nanos_ = 0;  // GUARDED_BY(mu_)
+  bool failing_over_ = false;      // GUARDED_BY(mu_): a GracefulFailover is running
+  int cedes_in_progress_ = 0;      // GUARDED_BY(mu_): CedeActive calls running or waiting
   std::thread thread_;
 };
 

@@ -36,6 +36,9 @@ DEFINE_int64(failoverd_rpc_timeout_ms, 1000,
              "Timeout of renewLease / transitionToStandby / peer calls and of one journalnode "
              "lease call.");
 DEFINE_int64(failoverd_transition_timeout_ms, 30000, "Timeout of transitionToActive.");
+DEFINE_int64(failoverd_test_graceful_delay_ms, 0,
+             "Test only: gracefulFailover waits this long before asking the peer to cede. "
+             "Never set in production.");
 
 namespace {
 
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
   opts.rpc_timeout_ms = FLAGS_failoverd_rpc_timeout_ms;
   opts.transition_timeout_ms = FLAGS_failoverd_transition_timeout_ms;
   opts.graceful_acquire_timeout_ms = lease.duration_ms + 1000;
+  opts.test_graceful_delay_ms = FLAGS_failoverd_test_graceful_delay_ms;
 
   // 2. Block the stop signals in every thread; one thread waits for them.
   sigset_t stop_signals;

@@ -78,8 +78,9 @@ class ThriftConn {
   std::unique_ptr<Client> client_;
 };
 
-// True only when process `pid` certainly does not exist on this host (kill(pid, 0) fails
-// with ESRCH). False for pid <= 0 (unknown) and for any other answer.
+// True only when process `pid` certainly does not exist on this host: kill(pid, 0) fails
+// with ESRCH, or the process is a zombie (exited, not yet reaped by its parent; state 'Z'
+// in /proc/<pid>/stat). False for pid <= 0 (unknown) and for any other answer.
 bool ProcessIsGone(pid_t pid);
 
 // Whether `host` names this machine (loopback, "localhost", or this host's name): only

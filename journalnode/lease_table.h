@@ -1,7 +1,8 @@
 // Quorum leases, journalnode side (DESIGN §6): per journal, at most one unexpired
-// holder. A grant lasts `duration` on this node's monotonic clock from the moment the
-// request was received. After start-up nothing is granted for a grace period at least
-// as long as the longest lease, because the grants made before a restart are forgotten.
+// holder. A grant lasts `duration` on this node's lease clock (Clock: CLOCK_BOOTTIME, so
+// time suspended counts) from the moment the request was received. After start-up
+// nothing is granted for a grace period at least as long as the longest lease, because
+// the grants made before a restart are forgotten.
 //
 // In memory only (by design: the restart grace replaces persistence).
 // Thread-safe (one mutex). Failure: InvalidArgument for a bad holder or duration, or a

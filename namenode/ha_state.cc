@@ -28,6 +28,7 @@ void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
   if (role != role_)
     LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(role);
   role_ = role;
+  activating_ = false;
   if (role == HaRole::kActive) {
     fenced_ = Status::OK();
     lease_deadline_ns_ = lease_deadline_mono_ns;
@@ -40,6 +41,17 @@ void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
 
 Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
   std::lock_guard<std::mutex> l(mu_);
+  if (role_ != HaRole::kActive && activating_ && pending_deadline_ns_ != 0) {
+    // Nothing is served yet; the renewal only keeps the lease that is being taken fresh.
+    // Same rule as below: a lease that lapsed during the activation is never revived.
+    if (clock_->MonotonicNanos() >= pending_deadline_ns_) {
+      return Status::IllegalState(id_ +
+                                  ": lease deadline passed while becoming active; refusing "
+                                  "to renew");
+    }
+    if (lease_deadline_mono_ns != 0) pending_deadline_ns_ = lease_deadline_mono_ns;
+    return Status::OK();
+  }
   if (role_ != HaRole::kActive) {
     return Status::IllegalState(id_ + " is " + HaRoleName(role_) +
                                 ", not active: no lease to renew");
@@ -50,6 +62,35 @@ Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
   }
   lease_deadline_ns_ = lease_deadline_mono_ns;
   return Status::OK();
+}
+
+void HaState::BeginActivation(int64_t lease_deadline_mono_ns) {
+  std::lock_guard<std::mutex> l(mu_);
+  activating_ = true;
+  pending_deadline_ns_ = lease_deadline_mono_ns;
+}
+
+int64_t HaState::CompleteActivation() {
+  std::lock_guard<std::mutex> l(mu_);
+  DCHECK(activating_);
+  // The newest deadline given by BeginActivation or a renewal since, read under the same
+  // lock that enters ACTIVE: no renewal can fall between the two.
+  const int64_t deadline = activating_ ? pending_deadline_ns_ : 0;
+  if (role_ != HaRole::kActive) {
+    LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(HaRole::kActive);
+  }
+  role_ = HaRole::kActive;
+  activating_ = false;
+  fenced_ = Status::OK();
+  lease_deadline_ns_ = deadline;
+  active_hint_ = id_;
+  return deadline;
+}
+
+void HaState::CancelActivation() {
+  std::lock_guard<std::mutex> l(mu_);
+  activating_ = false;
+  pending_deadline_ns_ = 0;
 }
 
 int64_t HaState::lease_deadline() const {

@@ -4,8 +4,8 @@
 //   * the role is ACTIVE;
 //   * the namenode is not fenced (its journal writer has not failed since it became
 //     active: a newer epoch, a lost majority, a write timeout);
-//   * if a lease deadline is set (failoverd's lease, on this host's CLOCK_MONOTONIC), the
-//     clock has not reached it.
+//   * if a lease deadline is set (failoverd's lease, on this host's Clock: CLOCK_BOOTTIME),
+//     the clock has not reached it.
 // The service checks when a call arrives (CheckServing) and again just before it answers.
 //
 // Thread-safety: thread-safe (one internal mutex, never held while calling out).
@@ -30,13 +30,27 @@ class HaState {
 
   HaRole role() const;
   // Sets the role; entering ACTIVE clears the fence and sets the lease deadline
-  // (0 = none); leaving ACTIVE clears the deadline.
+  // (0 = none); leaving ACTIVE clears the deadline. Ends an activation (see below).
   void SetRole(HaRole role, int64_t lease_deadline_mono_ns = 0);
   // Extends the lease. IllegalState unless ACTIVE, not fenced, and the current deadline
   // has not passed (a namenode whose lease lapsed may have been superseded: it must be
   // demoted and promoted again with a new epoch, never revived by a late renewal).
+  // During an activation under a lease it extends the pending deadline instead, by the
+  // same rule: refused once the pending deadline has passed.
   Status RenewLease(int64_t lease_deadline_mono_ns);
   int64_t lease_deadline() const;
+
+  // An activation: a transition to ACTIVE that may take longer than one lease (new epoch,
+  // recovery, catch-up). BeginActivation records the deadline of the lease that was won;
+  // renewals that arrive meanwhile replace it (RenewLease); CompleteActivation enters
+  // ACTIVE with the newest deadline recorded — possibly one that has already passed, in
+  // which case nothing is served and every later renewal is refused. CancelActivation
+  // (or any SetRole) ends an activation that failed. Deadline 0 = manual mode (no lease;
+  // renewals are refused until ACTIVE, as before).
+  void BeginActivation(int64_t lease_deadline_mono_ns);
+  // Enters ACTIVE; returns the deadline installed (0 = none).
+  int64_t CompleteActivation();
+  void CancelActivation();
 
   // Stops serving at once; the first reason sticks until the next SetRole(kActive) or
   // ClearFence().
@@ -60,6 +74,8 @@ class HaState {
   mutable std::mutex mu_;
   HaRole role_ = HaRole::kInitializing;  // guarded by mu_
   int64_t lease_deadline_ns_ = 0;        // guarded by mu_; 0 = no lease (manual mode)
+  bool activating_ = false;              // guarded by mu_
+  int64_t pending_deadline_ns_ = 0;      // guarded by mu_; meaningful while activating_
   Status fenced_;                        // guarded by mu_
   std::string active_hint_;              // guarded by mu_
 };

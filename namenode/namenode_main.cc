@@ -69,6 +69,9 @@ DEFINE_int64(namenode_journal_recovery_timeout_ms, 20000,
 DEFINE_int64(namenode_journal_accept_recovery_timeout_ms, 120000,
              "Time allowed for acceptRecovery, during which a journalnode may copy the whole "
              "last segment (HDFS dfs.qjournal.accept-recovery.timeout.ms).");
+DEFINE_int64(namenode_test_activation_delay_ms, 0,
+             "Test only: delay the end of every transition to active by this long (models a "
+             "slow catch-up). Never set in production.");
 
 namespace {
 
@@ -287,6 +290,7 @@ int main(int argc, char** argv) {
   o.extra_edits_retained = FLAGS_namenode_extra_edits_retained;
   o.read_barrier = FLAGS_namenode_read_barrier;
   o.commit_timeout_ms = FLAGS_namenode_commit_timeout_ms;
+  o.test_activation_delay_ms = FLAGS_namenode_test_activation_delay_ms;
 
   if (FLAGS_format) return Format(o);
   if (FLAGS_bootstrap_standby) return BootstrapStandby(o);

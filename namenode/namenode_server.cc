@@ -4,7 +4,9 @@
 #include <glog/logging.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "common/file_util.h"
 #include "namenode/image.h"
@@ -134,7 +136,12 @@ Status NamenodeServer::TransitionToActive(int64_t lease_deadline_mono_ns) {
     LOG(WARNING) << id_ << ": transitionToActive while fenced: stepping down first";
     BecomeStandbyLocked();
   }
-  return BecomeActiveLocked(lease_deadline_mono_ns);
+  // The transition may outlast the lease it was won with: renewals that arrive meanwhile
+  // are recorded, and the newest one is installed when it completes (HaState).
+  ha_.BeginActivation(lease_deadline_mono_ns);
+  Status st = BecomeActiveLocked();
+  if (!st.ok()) ha_.CancelActivation();
+  return st;
 }
 
 Status NamenodeServer::TransitionToStandby() {
@@ -145,7 +152,7 @@ Status NamenodeServer::TransitionToStandby() {
   return Status::OK();
 }
 
-Status NamenodeServer::BecomeActiveLocked(int64_t lease_deadline_mono_ns) {
+Status NamenodeServer::BecomeActiveLocked() {
   LOG(INFO) << id_ << ": becoming active";
   // 1. Stop tailing; everything it applied is committed.
   bool tail_failed = false;
@@ -200,16 +207,28 @@ Status NamenodeServer::BecomeActiveLocked(int64_t lease_deadline_mono_ns) {
       [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); },
       opts_.quorum.recovery_timeout_ms);
   if (!st.ok()) return fail(st);
-  // 5. Serve.
+  if (opts_.test_activation_delay_ms > 0) {
+    LOG(WARNING) << id_ << ": test only: delaying the end of the transition by "
+                 << opts_.test_activation_delay_ms << " ms";
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.test_activation_delay_ms));
+  }
+  // 5. Serve, under the newest lease deadline handed over during the transition.
+  int64_t deadline;
   {
     std::unique_lock<std::shared_mutex> l(ns_mu_);
     last_applied_txid_ = log->last_txid();
     edit_log_ = log;
     epoch_ = log->epoch();
-    ha_.SetRole(HaRole::kActive, lease_deadline_mono_ns);
+    deadline = ha_.CompleteActivation();
+  }
+  const int64_t left_ms = (deadline - opts_.clock->MonotonicNanos()) / kNanosPerMilli;
+  if (deadline != 0 && left_ms <= 0) {
+    LOG(WARNING) << id_ << " epoch=" << log->epoch()
+                 << ": became active after its lease deadline passed; serving nothing";
   }
   LOG(INFO) << id_ << " epoch=" << log->epoch() << ": active at txid " << log->last_txid()
-            << (lease_deadline_mono_ns ? " (lease deadline set)" : " (manual mode, no lease)");
+            << (deadline != 0 ? " (lease deadline in " + std::to_string(left_ms) + " ms)"
+                              : " (manual mode, no lease)");
   return Status::OK();
 }
 

@@ -76,6 +76,9 @@ struct NamenodeOptions {
   // How long a client call waits for its edit to commit before answering IO_ERROR.
   int64_t commit_timeout_ms = 30000;
   Clock* clock = RealClock::Get();
+  // Test only: a transition to active waits this long before it starts serving (models a
+  // slow catch-up or journal). 0 in production.
+  int64_t test_activation_delay_ms = 0;
 };
 
 // The outcome of a client call: a namespace failure (fs) or a server failure (server:
@@ -158,7 +161,8 @@ class NamenodeServer {
   // OnJournalFailure).
   Result<std::shared_ptr<EditLog>> ServingLogLocked();
   void StartTailing();
-  Status BecomeActiveLocked(int64_t lease_deadline_mono_ns);
+  // REQUIRES transition_mu_ and an activation begun in HaState.
+  Status BecomeActiveLocked();
   void BecomeStandbyLocked();
 
   // Checkpoint thread (checkpointer.cc).

@@ -82,8 +82,9 @@ enum RequestSource {
 
 struct HAStateChangeRequest {
   1: required RequestSource source,
-  // Lease deadline on this host's CLOCK_MONOTONIC, in nanoseconds. 0 = no lease (manual
-  // mode): the namenode serves until told otherwise.
+  // Lease deadline on this host's lease clock, in nanoseconds: CLOCK_BOOTTIME (before
+  // the suspend fix: CLOCK_MONOTONIC; the name stays for compatibility). 0 = no lease
+  // (manual mode): the namenode serves until told otherwise.
   2: optional i64 leaseDeadlineMonoNs,
 }
 
@@ -114,6 +115,8 @@ service HAServiceProtocol {
   void transitionToActive(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed),
   void transitionToStandby(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed),
   // Extends the lease deadline while active (same semantics as in HAStateChangeRequest).
+  // During a transitionToActive under a lease it replaces the pending deadline, which the
+  // namenode serves under when the transition completes; refused once that has passed.
   void renewLease(1: i64 leaseDeadlineMonoNs) throws (1: ServiceFailedException failed),
 }
 

@@ -2,7 +2,8 @@
 //
 // A failoverd asks every journalnode for the lease of its journal. A journalnode grants
 // when it has no unexpired holder or the asker already holds it, and expires the grant
-// `duration` after it *received* the request, on its own monotonic clock. The asker:
+// `duration` after it *received* the request, on its own lease clock (Clock: monotonic,
+// counts suspended time; CLOCK_BOOTTIME for real). The asker:
 //
 //   t0       = its monotonic time before sending the round
 //   held     = a majority of the journalnodes granted in that round
@@ -115,7 +116,7 @@ class LeaseClient {
   LeaseClient& operator=(const LeaseClient&) = delete;
 
   // One acquire-or-renew round (the journalnode call is the same). Returns the new
-  // deadline (CLOCK_MONOTONIC ns) when a majority granted. Otherwise returns
+  // deadline (Clock ns: CLOCK_BOOTTIME) when a majority granted. Otherwise returns
   // Unavailable (refused: names the holder when known) or TimedOut, and the previous
   // deadline, if any, stays in force. When the round fails and no lease is held, grants
   // this round did obtain are released so that two contenders can't each sit on a
@@ -128,7 +129,7 @@ class LeaseClient {
   void Release();
 
   bool IsHeld() const;
-  // CLOCK_MONOTONIC ns, or 0 when never held / released.
+  // Clock ns (CLOCK_BOOTTIME), or 0 when never held / released.
   int64_t deadline_nanos() const;
   // Milliseconds until the deadline, 0 when not held.
   int64_t RemainingMs() const;

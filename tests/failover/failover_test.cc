@@ -8,9 +8,14 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <future>
+#include <iostream>
 #include <thread>
+#include <utility>
 
 #include "ClientProtocol.h"
+#include "FailoverController.h"
+#include "failover/namenode_target.h"
 #include "failover/rpc_util.h"
 #include "namenode_types.h"
 #include "tests/failover/ha_workload.h"
@@ -135,8 +140,12 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   HaWorkload w(c.conf().namenodes, WorkloadOptions{});
   w.Start();
   ASSERT_TRUE(WaitForAcks(w, 50));
-  const int64_t t_stop = MonoNs();
+  // The pause starts when every thread has stopped, not when SIGSTOP is sent: until then
+  // the namenode still runs under a valid lease and may legitimately answer calls sent
+  // after the signal (Process::Stop() returns once all threads are seen stopped).
+  const int64_t t_signal = MonoNs();
   c.namenode(a).Stop();
+  const int64_t t_stop = MonoNs();
   ASSERT_TRUE(c.WaitForState(b, "active", 20000)) << "logs in " << c.dir();
   ASSERT_TRUE(WaitForAcks(w, 50));
   c.namenode(a).Continue();
@@ -155,6 +164,10 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   ASSERT_TRUE(WaitForAcks(w, 50));
   w.Stop();
   // Nothing sent to the old active after it was paused was answered as active.
+  std::cout << "answered as active after SIGSTOP was sent, before the pause took effect ("
+            << (t_stop - t_signal) / 1000
+            << " us): " << OkAnswersSentAfter(w, a, t_signal) - OkAnswersSentAfter(w, a, t_stop)
+            << "\n";
   EXPECT_EQ(OkAnswersSentAfter(w, a, t_stop), 0);
   EXPECT_EQ(FailedOps(w), 0);
   ExpectNoDualActivity(w);
@@ -222,6 +235,100 @@ TEST(Failover, HaadminFailoverBothWays_UnderWorkload) {
   ExpectNoDualActivity(w);
   ExpectAckedSurvived(c, active, w);
   std::cout << "graceful failover: longest client retry window " << MaxRetryWindowMs(w) << " ms\n";
+}
+
+// Samples namenode i's role and epoch every 100 ms for `ms`; false (with the reason) as
+// soon as it is not active or its epoch is not `epoch` (a demotion and a new promotion).
+bool StaysActive(const HaCluster& c, int i, int64_t epoch, int64_t ms, std::string* why) {
+  fo::NamenodeTarget t(c.nn_info(i), 1000);
+  const int64_t end = MonoNs() + ms * 1'000'000;
+  while (MonoNs() < end) {
+    auto st = t.GetServiceStatus();
+    if (!st.ok() || st->state != "active" || st->epoch != epoch) {
+      *why =
+          st.ok() ? st->state + " at epoch " + std::to_string(st->epoch) : st.status().ToString();
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+// A promotion that takes longer than one lease (a slow catch-up or journal; here a
+// test-only delay at the end of transitionToActive) must end active under the freshest
+// lease deadline: not demoted by the first renewal, and no demote-and-promote loop.
+TEST(Failover, TransitionToActiveLongerThanLease_EndsActiveAndStaysActive) {
+  HaClusterOptions o;
+  const int64_t delay_ms = 2 * o.lease_duration_ms;  // > 2 leases
+  o.nn_flags = {"--namenode_test_activation_delay_ms=" + std::to_string(delay_ms)};
+  Started s = StartCluster(o);
+  if (s.active < 0) return;
+  HaCluster& c = *s.cluster;
+  const int a = s.active;
+  fo::NamenodeTarget t(c.nn_info(a), 1000);
+  auto st = t.GetServiceStatus();
+  ASSERT_TRUE(st.ok()) << st.status();
+  // Three leases and more: a namenode whose deadline was left behind is demoted within
+  // one renewal interval, and re-promoted (new epoch) after another slow transition.
+  std::string why;
+  EXPECT_TRUE(StaysActive(c, a, st->epoch, 3 * o.lease_duration_ms + delay_ms, &why))
+      << c.nn_id(a) << " did not stay active at epoch " << st->epoch << ": " << why << "; logs in "
+      << c.dir();
+  // And it serves.
+  HaWorkload w(c.conf().namenodes, WorkloadOptions{});
+  w.Start();
+  EXPECT_TRUE(WaitForAcks(w, 50));
+  w.Stop();
+  EXPECT_EQ(FailedOps(w), 0);
+  EXPECT_EQ(c.ServiceState(a), "active");
+  ExpectAckedSurvived(c, a, w);
+}
+
+// Asks failoverd i to cede (demote, release, stay out for `ms`) as a peer would.
+void Cede(const HaCluster& c, int i, int ms) {
+  fo::ThriftConn<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), 10000);
+  auto client = conn.Get();
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_NO_THROW((*client)->cedeActive(ms));
+}
+
+// haadmin -failover nn1 nn2 and -failover nn2 nn1 at the same time while no namenode is
+// active (both ceded): each failoverd runs its graceful failover and asks the other to
+// cede. They must not hold each other until the 30 s peer-call timeout: a cede asked of a
+// failoverd that is itself failing over is refused at once, with a clear error. (A
+// test-only delay makes the two failovers overlap for certain.)
+TEST(Failover, OppositeHaadminFailovers_FailFastWithClearError) {
+  HaClusterOptions o;
+  o.fo_flags = {"--failoverd_test_graceful_delay_ms=1000"};
+  Started s = StartCluster(o);
+  if (s.active < 0) return;
+  HaCluster& c = *s.cluster;
+  const int a = s.active, b = 1 - a;
+  Cede(c, b, 60000);
+  Cede(c, a, 60000);
+  ASSERT_TRUE(c.WaitForState(a, "standby", 10000));
+  ASSERT_EQ(c.ServiceState(b), "standby");
+  // Below the failoverd's 30 s peer-call timeout: a failover that waits for it fails here
+  // with a timeout instead of the refusal.
+  const std::string timeout = "--haadmin_failover_timeout_ms=20000";
+  std::string out_ab, out_ba;
+  auto ab = std::async(std::launch::async, [&] {
+    return c.Haadmin({timeout, "-failover", c.nn_id(a), c.nn_id(b)}, &out_ab);
+  });
+  auto ba = std::async(std::launch::async, [&] {
+    return c.Haadmin({timeout, "-failover", c.nn_id(b), c.nn_id(a)}, &out_ba);
+  });
+  const int rc_ab = ab.get(), rc_ba = ba.get();
+  // Each either succeeded or was refused because of the other; never a timeout.
+  for (const auto& [rc, out] : {std::pair{rc_ab, out_ab}, std::pair{rc_ba, out_ba}}) {
+    if (rc == 0) continue;
+    EXPECT_NE(out.find("in progress"), std::string::npos) << out;
+  }
+  // Nothing is left stuck: a single failover goes through.
+  std::string out;
+  ASSERT_EQ(c.Haadmin({"-failover", c.nn_id(a), c.nn_id(b)}, &out), 0) << out;
+  EXPECT_EQ(c.ServiceState(b), "active");
+  EXPECT_EQ(c.ServiceState(a), "standby");
 }
 
 TEST(Failover, ManualMode_HaadminTransitionsAndFailover) {

@@ -107,5 +107,51 @@ TEST(HaStateTest, ClearFence_AfterReloadAsStandby_IsHealthyAgain) {
   EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);  // still a standby
 }
 
+// A transition to active that outlasts the lease it was won with: renewals that arrive
+// meanwhile are kept, and the newest is installed when the transition completes.
+TEST(HaStateTest, Activation_RenewalsDuringIt_NewestDeadlineInstalled) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  ha.BeginActivation(102 * kSec);
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);  // nothing served yet
+  clock.Advance(kSec);
+  ASSERT_TRUE(ha.RenewLease(104 * kSec).ok());
+  clock.Advance(2 * kSec);  // past the lease won, before the renewed one
+  ASSERT_TRUE(ha.RenewLease(106 * kSec).ok());
+  EXPECT_EQ(ha.CompleteActivation(), 106 * kSec);
+  EXPECT_EQ(ha.role(), HaRole::kActive);
+  EXPECT_TRUE(ha.CheckServing().ok());
+  ASSERT_TRUE(ha.RenewLease(108 * kSec).ok());
+}
+
+TEST(HaStateTest, Activation_LeaseLapsedDuringIt_NotRevivedAndNotServed) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  ha.BeginActivation(102 * kSec);
+  clock.Advance(2 * kSec);  // exactly at the deadline: lapsed
+  Status st = ha.RenewLease(105 * kSec);
+  EXPECT_EQ(st.code(), StatusCode::kIllegalState) << st;
+  EXPECT_EQ(ha.CompleteActivation(), 102 * kSec);
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);
+  EXPECT_FALSE(ha.RenewLease(105 * kSec).ok());
+}
+
+TEST(HaStateTest, Activation_CancelledOrManual_RenewalsRefused) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  ha.BeginActivation(102 * kSec);
+  ha.CancelActivation();
+  EXPECT_FALSE(ha.RenewLease(104 * kSec).ok());
+  // Manual mode (no lease): nothing to renew until active, and no deadline after.
+  ha.BeginActivation(0);
+  EXPECT_FALSE(ha.RenewLease(104 * kSec).ok());
+  EXPECT_EQ(ha.CompleteActivation(), 0);
+  clock.Advance(1000 * kSec);
+  EXPECT_TRUE(ha.CheckServing().ok());
+}
+
 }  // namespace
 }  // namespace qj

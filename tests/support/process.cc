@@ -11,7 +11,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -105,8 +107,37 @@ void Process::Terminate() {
   if (Wait(10000) == -1 && pid_ > 0) Kill();
 }
 
+namespace {
+
+// True when every thread of `pid` is in the stopped state ('T' in /proc/<pid>/task/*/stat).
+bool AllThreadsStopped(pid_t pid) {
+  std::error_code ec;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string stat = buf.str();
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;  // thread exited
+    if (stat[paren + 2] != 'T') return false;
+    any = true;
+  }
+  return !ec && any;
+}
+
+}  // namespace
+
 void Process::Stop() {
-  if (pid_ > 0) kill(pid_, SIGSTOP);
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  // kill() returns before the stop takes effect: a thread that is running (or about to
+  // run) on another CPU keeps going until it next enters the kernel, and may still answer
+  // a call. Callers take "paused from now on" to mean no thread runs any more.
+  if (!WaitFor([&] { return AllThreadsStopped(pid_); }, 10000)) {
+    LOG(WARNING) << "process " << pid_ << " not seen stopped 10 s after SIGSTOP";
+  }
 }
 
 void Process::Continue() {

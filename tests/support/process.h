@@ -44,8 +44,10 @@ class Process {
 
   void Kill();       // SIGKILL and reap
   void Terminate();  // SIGTERM, wait up to 10 s, then SIGKILL; reap
-  void Stop();       // SIGSTOP
-  void Continue();   // SIGCONT
+  // SIGSTOP; returns once every thread of the process is seen stopped (it keeps running
+  // for a moment after kill() returns).
+  void Stop();
+  void Continue();  // SIGCONT
   // Waits for exit up to timeout_ms; returns the exit code, or -1 on timeout / signal.
   int Wait(int timeout_ms);
   // Restarts with the argv and log of the last Start().
