@@ -21,6 +21,10 @@
 
 namespace qj {
 
+// Thrift's own default frame bound (TConfiguration::DEFAULT_MAX_FRAME_SIZE), for clients
+// that set no bound of their own.
+inline constexpr int32_t kDefaultMaxFrameBytes = 16384000;
+
 // A framed transport over `inner` that refuses frames above max_frame_bytes and bounds
 // each frame, never the connection.
 std::shared_ptr<apache::thrift::transport::TFramedTransport> NewFramedTransport(

@@ -7,6 +7,7 @@
 #include <thrift/transport/TServerSocket.h>
 
 #include "FailoverController.h"
+#include "common/thrift_transport.h"
 #include "failover_types.h"
 
 namespace qj::fo {
@@ -14,7 +15,6 @@ namespace qj::fo {
 namespace th = qjournal::thrift;
 using apache::thrift::protocol::TBinaryProtocolFactory;
 using apache::thrift::server::TThreadedServer;
-using apache::thrift::transport::TFramedTransportFactory;
 using apache::thrift::transport::TServerSocket;
 
 namespace {
@@ -58,7 +58,7 @@ Status FailoverServer::Serve() {
   auto socket = std::make_shared<TServerSocket>(host_, port_);
   server_ = std::make_shared<TThreadedServer>(
       std::make_shared<th::FailoverControllerProcessor>(std::make_shared<Handler>(controller_)),
-      socket, std::make_shared<TFramedTransportFactory>(),
+      socket, NewFramedTransportFactory(kDefaultMaxFrameBytes),
       std::make_shared<TBinaryProtocolFactory>());
   try {
     server_->serve();

@@ -17,6 +17,7 @@
 
 #include "common/cluster_config.h"
 #include "common/status.h"
+#include "common/thrift_transport.h"
 
 namespace qj::fo {
 
@@ -43,7 +44,7 @@ class ThriftConn {
     socket->setRecvTimeout(static_cast<int>(timeout_ms_));
     socket->setSendTimeout(static_cast<int>(timeout_ms_));
     socket->setNoDelay(true);
-    auto transport = std::make_shared<apache::thrift::transport::TFramedTransport>(socket);
+    auto transport = NewFramedTransport(socket, kDefaultMaxFrameBytes);
     try {
       transport->open();
     } catch (const apache::thrift::TException& e) {

@@ -13,6 +13,7 @@
 
 #include "ClientProtocol.h"
 #include "common/file_util.h"
+#include "common/thrift_transport.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 
@@ -32,7 +33,7 @@ class PeerConn {
     socket_->setConnTimeout(static_cast<int>(timeout_ms));
     socket_->setRecvTimeout(static_cast<int>(timeout_ms));
     socket_->setSendTimeout(static_cast<int>(timeout_ms));
-    transport_ = std::make_shared<apache::thrift::transport::TFramedTransport>(socket_);
+    transport_ = NewFramedTransport(socket_, kDefaultMaxFrameBytes);
     client_ = std::make_unique<th::ClientProtocolClient>(
         std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport_));
   }

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/thrift_transport.h"
+
 namespace qj {
 
 namespace th = qjournal::thrift;
@@ -106,7 +108,7 @@ Status FailoverProxy::Connect(size_t i) {
   c->socket->setRecvTimeout(static_cast<int>(opts_.rpc_timeout_ms));
   c->socket->setSendTimeout(static_cast<int>(opts_.rpc_timeout_ms));
   c->socket->setNoDelay(true);
-  c->transport = std::make_shared<TFramedTransport>(c->socket);
+  c->transport = NewFramedTransport(c->socket, kDefaultMaxFrameBytes);
   try {
     c->transport->open();
   } catch (const TException& e) {

@@ -13,6 +13,7 @@
 #include <future>
 
 #include "ClientProtocol.h"
+#include "common/thrift_transport.h"
 
 namespace qj {
 
@@ -362,7 +363,7 @@ Status NamenodeRpcServer::Start() {
   auto protocol = std::make_shared<protocol::TBinaryProtocolFactory>(
       opts_.max_string_bytes, opts_.max_container_elements, true, true);
   tserver_ = std::make_shared<server::TThreadedServer>(
-      processor, socket, std::make_shared<transport::TFramedTransportFactory>(), protocol);
+      processor, socket, NewFramedTransportFactory(opts_.max_frame_bytes), protocol);
   // preServe() runs once the socket listens: Start() returns only then, or with the
   // error that ended serve().
   auto listening = std::make_shared<std::promise<Status>>();

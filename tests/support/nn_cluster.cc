@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/thrift_transport.h"
+
 namespace qj::testing {
 
 namespace th = qjournal::thrift;
@@ -24,7 +26,7 @@ Status WithHaClient(const HostPort& hp, int timeout_ms,
   socket->setConnTimeout(timeout_ms);
   socket->setRecvTimeout(timeout_ms);
   socket->setSendTimeout(timeout_ms);
-  auto transport = std::make_shared<apache::thrift::transport::TFramedTransport>(socket);
+  auto transport = NewFramedTransport(socket, kDefaultMaxFrameBytes);
   th::HAServiceProtocolClient client(
       std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport));
   try {
