@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cinttypes>
 
+#include "common/sim_plant.h"
+
 namespace qj::jn {
 namespace {
 
@@ -147,6 +149,9 @@ Status Journal::Load() {
   // what it does not hold nor wedge a recovery.
   std::lock_guard<std::mutex> l(mu_);
   const int64_t last = LastWrittenTxIdLocked();
+#ifdef QJ_SIM_PLANTS
+  if (SimPlanted(kPlantTrustCommitted)) return Status::OK();  // planted bug (d)
+#endif
   if (committed_txid_ > last) {
     LOG(WARNING) << who_ << ": committed txid " << committed_txid_
                  << " is above the last durable txid " << last << "; lowering it";
@@ -189,8 +194,12 @@ Status Journal::LoadSegments() {
       QJ_RETURN_IF_ERROR(ops_->Unlink(path));
       continue;
     }
-    QJ_ASSIGN_OR_RETURN(ScanResult scan, ScanSegment(ops_, path, st.start_txid, std::nullopt, true,
-                                                     opts_.max_batch_bytes));
+    uint64_t max_unsynced = opts_.max_batch_bytes;
+#ifdef QJ_SIM_PLANTS
+    if (SimPlanted(kPlantNoHoleAllowance)) max_unsynced = 0;  // planted bug (c)
+#endif
+    QJ_ASSIGN_OR_RETURN(ScanResult scan,
+                        ScanSegment(ops_, path, st.start_txid, std::nullopt, true, max_unsynced));
     if (scan.torn_tail) {
       LOG(WARNING) << who_ << ": " << path << ": torn tail at offset " << scan.data_length << " ("
                    << scan.torn_detail << "): truncating " << scan.file_size << " -> "
@@ -357,6 +366,13 @@ Status Journal::CheckRequest(const RequestHeader& h) {
 }
 
 void Journal::NoteCommitted(const RequestHeader& h) {
+#ifdef QJ_SIM_PLANTS
+  if (SimPlanted(kPlantTrustCommitted)) {  // planted bug (d): any epoch, unclamped
+    if (h.committed_txid > committed_txid_) committed_txid_ = h.committed_txid;
+    committed_epoch_ = h.epoch;
+    return;
+  }
+#endif
   // Only the writer that started this node's newest segment can vouch for what of it is
   // committed; a recovering writer's or anyone else's hint is ignored. And a node never
   // believes more than it holds: the hint is clamped to its own last durable txid.
@@ -581,7 +597,11 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   //    drop it first, or a later prepareRecovery would vouch for the new writer's edits
   //    under the old proposal's epoch.
   const std::string paxos = PaxosDir() + "/" + std::to_string(txid);
-  if (ops_->Exists(paxos)) {
+  bool drop_paxos = ops_->Exists(paxos);
+#ifdef QJ_SIM_PLANTS
+  if (SimPlanted(kPlantKeepPaxosOnStart)) drop_paxos = false;  // planted bug (a)
+#endif
+  if (drop_paxos) {
     LOG(INFO) << who_ << ": dropping the accepted recovery proposal for segment " << txid
               << ", which a new writer restarts";
     Status s = ops_->Unlink(paxos);
@@ -597,6 +617,12 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     if (s.ok()) s = ops_->SyncDir(CurrentDir());
     if (!s.ok()) return Fail(s);
   }
+#ifdef QJ_SIM_PLANTS
+  if (SimPlanted(kPlantEpochBeforeFile) && h.epoch != writer_epoch_) {  // planted bug (b)
+    Status s = WriteInt(kWriterFile, h.epoch);
+    if (!s.ok()) return Fail(s);
+  }
+#endif
   // 3. The new, empty segment file, durable (file and directory entry)...
   auto w = SegmentWriter::Create(ops_, CurrentDir(), txid, opts_.preallocate_bytes);
   if (!w.ok()) return Fail(w.status());

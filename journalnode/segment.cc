@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/sim_plant.h"
+
 namespace qj::jn {
 namespace {
 
@@ -347,8 +349,12 @@ Status SegmentWriter::Append(std::string_view records, int64_t first_txid, int64
   DCHECK_EQ(first_txid, end_txid_ + 1);
   Status s = Preallocate(data_length_ + records.size());
   if (s.ok()) s = file_->WriteAt(data_length_, records);
+  bool sync = true;
+#ifdef QJ_SIM_PLANTS
+  if (SimPlanted(kPlantAckBeforeSync)) sync = false;  // planted bug (e)
+#endif
   // One fdatasync per batch; the preallocated size rarely changes, so it stays cheap.
-  if (s.ok()) s = file_->DataSync();
+  if (s.ok() && sync) s = file_->DataSync();
   if (!s.ok()) {
     broken_ = s;
     return s;
@@ -367,7 +373,11 @@ Status SegmentWriter::Finalize() {
   if (s.ok()) s = file_->Truncate(data_length_);
   if (s.ok()) s = file_->FullSync();
   if (s.ok()) s = ops_->Rename(path(), dir_ + "/" + FinalizedName(start_txid_, end_txid_));
-  if (s.ok()) s = ops_->SyncDir(dir_);
+  bool sync_dir = true;
+#ifdef QJ_SIM_PLANTS
+  if (SimPlanted(kPlantNoDirSyncAfterRename)) sync_dir = false;  // planted bug (f)
+#endif
+  if (s.ok() && sync_dir) s = ops_->SyncDir(dir_);
   broken_ = s.ok() ? Status::IllegalState("segment " + path() + " already finalized") : s;
   return s;
 }
