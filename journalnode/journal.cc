@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cinttypes>
 
-#include "common/sim_plant.h"
-
 namespace qj::jn {
 namespace {
 
@@ -149,10 +147,7 @@ Status Journal::Load() {
   // what it does not hold nor wedge a recovery.
   std::lock_guard<std::mutex> l(mu_);
   const int64_t last = LastWrittenTxIdLocked();
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantTrustCommitted)) return Status::OK();  // planted bug (d)
-#endif
-  if (committed_txid_ > last) {
+  if (committed_txid_ > last && !QJ_PLANTED(kTrustCommitted)) {
     LOG(WARNING) << who_ << ": committed txid " << committed_txid_
                  << " is above the last durable txid " << last << "; lowering it";
     committed_txid_ = last;
@@ -194,12 +189,8 @@ Status Journal::LoadSegments() {
       QJ_RETURN_IF_ERROR(ops_->Unlink(path));
       continue;
     }
-    uint64_t max_unsynced = opts_.max_batch_bytes;
-#ifdef QJ_SIM_PLANTS
-    if (SimPlanted(kPlantNoHoleAllowance)) max_unsynced = 0;  // planted bug (c)
-#endif
-    QJ_ASSIGN_OR_RETURN(ScanResult scan,
-                        ScanSegment(ops_, path, st.start_txid, std::nullopt, true, max_unsynced));
+    QJ_ASSIGN_OR_RETURN(ScanResult scan, ScanSegment(ops_, path, st.start_txid, std::nullopt, true,
+                                                     opts_.max_batch_bytes));
     if (scan.torn_tail) {
       LOG(WARNING) << who_ << ": " << path << ": torn tail at offset " << scan.data_length << " ("
                    << scan.torn_detail << "): truncating " << scan.file_size << " -> "
@@ -366,17 +357,10 @@ Status Journal::CheckRequest(const RequestHeader& h) {
 }
 
 void Journal::NoteCommitted(const RequestHeader& h) {
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantTrustCommitted)) {  // planted bug (d): any epoch, unclamped
-    if (h.committed_txid > committed_txid_) committed_txid_ = h.committed_txid;
-    committed_epoch_ = h.epoch;
-    return;
-  }
-#endif
   // Only the writer that started this node's newest segment can vouch for what of it is
   // committed; a recovering writer's or anyone else's hint is ignored. And a node never
   // believes more than it holds: the hint is clamped to its own last durable txid.
-  if (h.committed_txid < 0 || h.epoch != writer_epoch_) return;
+  if (QJ_PLANT_DO(PlantTrustCommitted(h)) h.committed_txid < 0 || h.epoch != writer_epoch_) return;
   const int64_t c = std::min(h.committed_txid, LastWrittenTxIdLocked());
   if (c > committed_txid_) committed_txid_ = c;
   committed_epoch_ = h.epoch;
@@ -597,11 +581,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   //    drop it first, or a later prepareRecovery would vouch for the new writer's edits
   //    under the old proposal's epoch.
   const std::string paxos = PaxosDir() + "/" + std::to_string(txid);
-  bool drop_paxos = ops_->Exists(paxos);
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantKeepPaxosOnStart)) drop_paxos = false;  // planted bug (a)
-#endif
-  if (drop_paxos) {
+  if (ops_->Exists(paxos) && !QJ_PLANTED(kKeepPaxos)) {
     LOG(INFO) << who_ << ": dropping the accepted recovery proposal for segment " << txid
               << ", which a new writer restarts";
     Status s = ops_->Unlink(paxos);
@@ -609,7 +589,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     if (!s.ok()) return Fail(s);
   }
   // 2. Uncommitted edits of an earlier writer that recovery did not choose: set aside.
-  if (stale) {
+  if (QJ_PLANT_DO(PlantEpochFirst(h)) stale) {
     const std::string path = SegPath(*stale);
     LOG(WARNING) << who_ << ": moving aside " << path << " (txids " << stale->start_txid << ".."
                  << stale->end_txid << ", never committed) to start segment " << txid;
@@ -617,12 +597,6 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     if (s.ok()) s = ops_->SyncDir(CurrentDir());
     if (!s.ok()) return Fail(s);
   }
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantEpochBeforeFile) && h.epoch != writer_epoch_) {  // planted bug (b)
-    Status s = WriteInt(kWriterFile, h.epoch);
-    if (!s.ok()) return Fail(s);
-  }
-#endif
   // 3. The new, empty segment file, durable (file and directory entry)...
   auto w = SegmentWriter::Create(ops_, CurrentDir(), txid, opts_.preallocate_bytes);
   if (!w.ok()) return Fail(w.status());
@@ -819,5 +793,28 @@ Status Journal::PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep) {
   }
   return Status::OK();  // committed-txid is persisted by the background flush
 }
+
+#ifdef QJ_SIM_PLANTS
+// Planted bugs (common/sim_plant.h), compiled only into journal_sim_planted's library.
+bool Journal::PlantEpochFirst(const RequestHeader& h) {
+  // (b): the writer epoch durable before the new segment file exists.
+  if (QJ_PLANTED(kEpochFirst) && h.epoch != writer_epoch_) (void)WriteInt(kWriterFile, h.epoch);
+  return true;
+}
+
+bool Journal::PlantTrustCommitted(const RequestHeader& h) {
+  // (d): any caller's committed txid, from any epoch, believed as is.
+  if (QJ_PLANTED(kTrustCommitted) && h.committed_txid > committed_txid_) {
+    committed_txid_ = h.committed_txid;
+    committed_epoch_ = h.epoch;
+  }
+  return true;
+}
+
+int64_t Journal::PlantServable() const {
+  // (g): everything this node holds is served, committed or not.
+  return QJ_PLANTED(kServeUncommitted) ? LastWrittenTxIdLocked() : committed_txid_;
+}
+#endif
 
 }  // namespace qj::jn

@@ -2,7 +2,6 @@
 // io_mu_: they copy what they need under mu_ and read the files without a lock.
 #include <algorithm>
 
-#include "common/sim_plant.h"
 #include "journalnode/journal.h"
 
 namespace qj::jn {
@@ -113,13 +112,8 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
     std::lock_guard<std::mutex> l(mu_);
     QJ_RETURN_IF_ERROR(CheckFormattedServing());
     batch.committed_txid = committed_txid_;
-    int64_t servable = committed_txid_;
-#ifdef QJ_SIM_PLANTS
-    // Planted bug (g): everything this node holds, committed or not.
-    if (SimPlanted(kPlantServeBeyondCommitted)) servable = LastWrittenTxIdLocked();
-#endif
-    if (since_txid > servable) return batch;
-    up_to = std::min(servable, since_txid + max_txns - 1);
+    if (since_txid > QJ_PLANT_OR(PlantServable(), committed_txid_)) return batch;
+    up_to = std::min(QJ_PLANT_OR(PlantServable(), committed_txid_), since_txid + max_txns - 1);
     // The writer's segment (open, or the newest in-progress one, which only the writer
     // of writer_epoch_ wrote) is served only when the committed txid came from that
     // writer: an older writer's tail may differ from the committed log.
@@ -127,10 +121,7 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
     if (writer_segment < 0 && !segments_.empty() && segments_.rbegin()->second.state.in_progress) {
       writer_segment = segments_.rbegin()->first;
     }
-    bool open_ok = writer_segment >= 0 && committed_epoch_ == writer_epoch_;
-#ifdef QJ_SIM_PLANTS
-    if (SimPlanted(kPlantServeBeyondCommitted)) open_ok = writer_segment >= 0;
-#endif
+    const bool open_ok = writer_segment >= 0 && committed_epoch_ == writer_epoch_;
     // The cache holds only edits of the promised epoch's writer (a higher promise clears
     // it), so it serves whenever the committed txid came from that same writer.
     const bool cache_ok = committed_epoch_ == promised_epoch_ && writer_epoch_ == promised_epoch_;

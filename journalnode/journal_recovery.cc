@@ -2,7 +2,6 @@
 // journalnodes, and background catch-up. Persistence order: journalnode/FORMAT.md.
 #include <algorithm>
 
-#include "common/sim_plant.h"
 #include "journalnode/journal.h"
 
 namespace qj::jn {
@@ -194,11 +193,7 @@ Status Journal::InstallCopy(const std::string& tmp_path, const SegmentState& sta
     Status s = ops_->Unlink(SegPath(o));
     if (!s.ok() && !s.IsNotFound()) return s;
   }
-  bool sync_dir = true;
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantNoDirSyncAfterRename)) sync_dir = false;  // planted bug (f)
-#endif
-  if (sync_dir) QJ_RETURN_IF_ERROR(ops_->SyncDir(CurrentDir()));
+  if (!QJ_PLANTED(kNoDirSync)) QJ_RETURN_IF_ERROR(ops_->SyncDir(CurrentDir()));
   QJ_ASSIGN_OR_RETURN(auto f, ops_->Open(target, FileOps::Mode::kRead));
   QJ_ASSIGN_OR_RETURN(uint64_t size, f->Size());
   std::lock_guard<std::mutex> l(mu_);

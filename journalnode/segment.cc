@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "common/sim_plant.h"
-
 namespace qj::jn {
 namespace {
 
@@ -241,7 +239,7 @@ Result<ScanResult> ScanSegment(FileOps* ops, const std::string& path, int64_t st
   result.file_size = size;
   result.end_txid = start_txid - 1;
   SegmentReader reader(file.get(), size);
-  if (in_progress) reader.AllowHoles(max_unsynced_bytes);
+  if (in_progress && !QJ_PLANTED(kNoHoles)) reader.AllowHoles(max_unsynced_bytes);
   auto corrupt = [&](uint64_t offset, const std::string& what) {
     return Status::Corruption(path + " offset " + std::to_string(offset) + ": " + what);
   };
@@ -349,12 +347,8 @@ Status SegmentWriter::Append(std::string_view records, int64_t first_txid, int64
   DCHECK_EQ(first_txid, end_txid_ + 1);
   Status s = Preallocate(data_length_ + records.size());
   if (s.ok()) s = file_->WriteAt(data_length_, records);
-  bool sync = true;
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantAckBeforeSync)) sync = false;  // planted bug (e)
-#endif
   // One fdatasync per batch; the preallocated size rarely changes, so it stays cheap.
-  if (s.ok() && sync) s = file_->DataSync();
+  if (s.ok() && !QJ_PLANTED(kNoDataSync)) s = file_->DataSync();
   if (!s.ok()) {
     broken_ = s;
     return s;
@@ -373,11 +367,7 @@ Status SegmentWriter::Finalize() {
   if (s.ok()) s = file_->Truncate(data_length_);
   if (s.ok()) s = file_->FullSync();
   if (s.ok()) s = ops_->Rename(path(), dir_ + "/" + FinalizedName(start_txid_, end_txid_));
-  bool sync_dir = true;
-#ifdef QJ_SIM_PLANTS
-  if (SimPlanted(kPlantNoDirSyncAfterRename)) sync_dir = false;  // planted bug (f)
-#endif
-  if (s.ok() && sync_dir) s = ops_->SyncDir(dir_);
+  if (s.ok() && !QJ_PLANTED(kNoDirSync)) s = ops_->SyncDir(dir_);
   broken_ = s.ok() ? Status::IllegalState("segment " + path() + " already finalized") : s;
   return s;
 }

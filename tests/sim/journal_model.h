@@ -79,6 +79,10 @@ struct Cluster {
   std::vector<std::set<std::pair<int64_t, int64_t>>> finalized_seen;
   std::set<int64_t> epochs_won;
   int64_t edits_checked = 0;  // acknowledged edits verified against what nodes serve
+  // Restarts whose crash fell inside acceptRecovery after paxos/<t> was durable and before
+  // the copy's directory entry was (the window of known real bug K1, journal_sim.cc) and
+  // whose loss policy may drop directory entries.
+  int k1_window_crashes = 0;
 
   static std::string Name(int i) { return "jn" + std::to_string(i); }
   jn::JournalOptions Options(int i);
