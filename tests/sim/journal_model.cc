@@ -106,7 +106,8 @@ void Cluster::Restart(int i) {
   down[i] = false;
   static const char* const kLoss[] = {"keep all", "lose all", "random", "keep odd pages",
                                       "keep even pages"};
-  Trace("restart " + Name(i) + " (unsynced writes: " + kLoss[static_cast<int>(next_loss[i])] + ")");
+  Trace("  restart " + Name(i) + " (unsynced writes: " + kLoss[static_cast<int>(next_loss[i])] +
+        ")");
   Open(i);
 }
 
@@ -123,7 +124,7 @@ void Cluster::Settle() {
       down[i] = true;
       down_left[i] = restart_delay[i];
       const auto h = disk[i]->history();
-      Trace(Name(i) + " crashed (" + (h.empty() ? std::string("?") : h.back()) + ")" +
+      Trace("  " + Name(i) + " crashed (" + (h.empty() ? std::string("?") : h.back()) + ")" +
             (down_left[i] > 0 ? ", down for " + std::to_string(down_left[i]) + " events" : ""));
     }
     if (down_left[i]-- <= 0) Restart(i);
@@ -207,7 +208,7 @@ bool Writer::Reaches(int i) const {
 }
 
 bool Writer::Die(const std::string& why) {
-  if (alive_) run_->Trace("writer " + std::to_string(epoch_) + " dies: " + why);
+  if (alive_) run_->Trace("  writer " + std::to_string(epoch_) + " dies: " + why);
   if (alive_) death_ = why;
   alive_ = false;
   return false;

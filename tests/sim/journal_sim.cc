@@ -104,7 +104,11 @@ class SeedRun {
               (plant_ > 0 ? ", planted bug " + std::to_string(plant_) : ""));
     SeedResult r;
     for (int e = 0; e < events && c_->violations.empty(); ++e) {
-      c_->Trace("#" + std::to_string(e) + " " + OneEvent());
+      // The event's line goes before what happened during it (deaths, crashes).
+      const size_t at = c_->trace.size();
+      const std::string what = OneEvent();
+      c_->trace.insert(c_->trace.begin() + static_cast<std::ptrdiff_t>(at),
+                       "#" + std::to_string(e + 1) + " " + what);
       c_->Settle();
       c_->Check();
       ++r.events;
