@@ -455,8 +455,9 @@ int PlantTable() {
   SetPlant(0);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
-      "planted bugs: %d of %d caught (%.1f s); %d seeds skipped because they fail "
-      "without a plant too; replay one with: journal_sim_planted --plant=P --seed=S "
+      "planted bugs: %d of %d caught (%.1f s); %d seeds skipped (they fail "
+      "without the plant too, or show known bug K1); replay one with: journal_sim_planted "
+      "--plant=P --seed=S "
       "--events=%d --trace\n",
       kPlantCountForTable - 1 - missed, kPlantCountForTable - 1, secs, baseline_hits, FLAGS_events);
   return missed == 0 ? 0 : 1;
