@@ -147,7 +147,7 @@ Status Journal::Load() {
   // what it does not hold nor wedge a recovery.
   std::lock_guard<std::mutex> l(mu_);
   const int64_t last = LastWrittenTxIdLocked();
-  if (committed_txid_ > last) {
+  if (committed_txid_ > last && !QJ_PLANTED(kTrustCommitted)) {
     LOG(WARNING) << who_ << ": committed txid " << committed_txid_
                  << " is above the last durable txid " << last << "; lowering it";
     committed_txid_ = last;
@@ -377,7 +377,7 @@ void Journal::NoteCommitted(const RequestHeader& h) {
   // Only the writer that started this node's newest segment can vouch for what of it is
   // committed; a recovering writer's or anyone else's hint is ignored. And a node never
   // believes more than it holds: the hint is clamped to its own last durable txid.
-  if (h.committed_txid < 0 || h.epoch != writer_epoch_) return;
+  if (QJ_PLANT_DO(PlantTrustCommitted(h)) h.committed_txid < 0 || h.epoch != writer_epoch_) return;
   const int64_t c = std::min(h.committed_txid, LastWrittenTxIdLocked());
   if (c > committed_txid_) committed_txid_ = c;
   committed_epoch_ = h.epoch;
@@ -595,7 +595,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   // Persistence order (FORMAT.md "startLogSegment persistence order"); a crash between
   // any two steps leaves a state in which nothing is misattributed:
   // 1. Uncommitted edits of an earlier writer that recovery did not choose: set aside.
-  if (stale) {
+  if (QJ_PLANT_DO(PlantEpochFirst(h)) stale) {
     const std::string path = SegPath(*stale);
     LOG(WARNING) << who_ << ": moving aside " << path << " (txids " << stale->start_txid << ".."
                  << stale->end_txid << ", never committed) to start segment " << txid;
@@ -609,7 +609,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   //    proposal would be reported under the wrong origin. A proposal left without a copy
   //    by a crash here is removed at start-up.)
   const std::string paxos = PaxosDir() + "/" + std::to_string(txid);
-  if (ops_->Exists(paxos)) {
+  if (ops_->Exists(paxos) && !QJ_PLANTED(kKeepPaxos)) {
     LOG(INFO) << who_ << ": dropping the accepted recovery proposal for segment " << txid
               << ", which a new writer restarts";
     Status s = ops_->Unlink(paxos);
@@ -812,5 +812,28 @@ Status Journal::PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep) {
   }
   return Status::OK();  // committed-txid is persisted by the background flush
 }
+
+#ifdef QJ_SIM_PLANTS
+// Planted bugs (common/sim_plant.h), compiled only into journal_sim_planted's library.
+bool Journal::PlantEpochFirst(const RequestHeader& h) {
+  // (b): the writer epoch durable before the new segment file exists.
+  if (QJ_PLANTED(kEpochFirst) && h.epoch != writer_epoch_) (void)WriteInt(kWriterFile, h.epoch);
+  return true;
+}
+
+bool Journal::PlantTrustCommitted(const RequestHeader& h) {
+  // (d): any caller's committed txid, from any epoch, believed as is.
+  if (QJ_PLANTED(kTrustCommitted) && h.committed_txid > committed_txid_) {
+    committed_txid_ = h.committed_txid;
+    committed_epoch_ = h.epoch;
+  }
+  return true;
+}
+
+int64_t Journal::PlantServable() const {
+  // (g): everything this node holds is served, committed or not.
+  return QJ_PLANTED(kServeUncommitted) ? LastWrittenTxIdLocked() : committed_txid_;
+}
+#endif
 
 }  // namespace qj::jn

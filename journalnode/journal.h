@@ -290,6 +290,13 @@ class Journal {
   // tailer reading a segment front to back does not rescan it each call.
   int64_t hint_segment_ = -1, hint_txid_ = -1;
   uint64_t hint_offset_ = 0;
+
+#ifdef QJ_SIM_PLANTS
+  // Planted bugs of the simulator (common/sim_plant.h); see journal.cc.
+  bool PlantEpochFirst(const RequestHeader& h);
+  bool PlantTrustCommitted(const RequestHeader& h);  // mu_ held
+  int64_t PlantServable() const;                     // mu_ held
+#endif
 };
 
 }  // namespace qj::jn

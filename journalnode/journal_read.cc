@@ -112,8 +112,8 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
     std::lock_guard<std::mutex> l(mu_);
     QJ_RETURN_IF_ERROR(CheckFormattedServing());
     batch.committed_txid = committed_txid_;
-    if (since_txid > committed_txid_) return batch;
-    up_to = std::min(committed_txid_, since_txid + max_txns - 1);
+    if (since_txid > QJ_PLANT_OR(PlantServable(), committed_txid_)) return batch;
+    up_to = std::min(QJ_PLANT_OR(PlantServable(), committed_txid_), since_txid + max_txns - 1);
     // The writer's segment (open, or the newest in-progress one, which only the writer
     // of writer_epoch_ wrote) is served only when the committed txid came from that
     // writer: an older writer's tail may differ from the committed log.

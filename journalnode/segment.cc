@@ -239,7 +239,7 @@ Result<ScanResult> ScanSegment(FileOps* ops, const std::string& path, int64_t st
   result.file_size = size;
   result.end_txid = start_txid - 1;
   SegmentReader reader(file.get(), size);
-  if (in_progress) reader.AllowHoles(max_unsynced_bytes);
+  if (in_progress && !QJ_PLANTED(kNoHoles)) reader.AllowHoles(max_unsynced_bytes);
   auto corrupt = [&](uint64_t offset, const std::string& what) {
     return Status::Corruption(path + " offset " + std::to_string(offset) + ": " + what);
   };
@@ -348,7 +348,7 @@ Status SegmentWriter::Append(std::string_view records, int64_t first_txid, int64
   Status s = Preallocate(data_length_ + records.size());
   if (s.ok()) s = file_->WriteAt(data_length_, records);
   // One fdatasync per batch; the preallocated size rarely changes, so it stays cheap.
-  if (s.ok()) s = file_->DataSync();
+  if (s.ok() && !QJ_PLANTED(kNoDataSync)) s = file_->DataSync();
   if (!s.ok()) {
     broken_ = s;
     return s;
@@ -367,7 +367,7 @@ Status SegmentWriter::Finalize() {
   if (s.ok()) s = file_->Truncate(data_length_);
   if (s.ok()) s = file_->FullSync();
   if (s.ok()) s = ops_->Rename(path(), dir_ + "/" + FinalizedName(start_txid_, end_txid_));
-  if (s.ok()) s = ops_->SyncDir(dir_);
+  if (s.ok() && !QJ_PLANTED(kNoDirSync)) s = ops_->SyncDir(dir_);
   broken_ = s.ok() ? Status::IllegalState("segment " + path() + " already finalized") : s;
   return s;
 }

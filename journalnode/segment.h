@@ -143,3 +143,5 @@ class SegmentWriter {
 };
 
 }  // namespace qj::jn
+
+#include "common/sim_plant.h"  // the simulator's planted-bug hooks; inert in production
