@@ -87,6 +87,7 @@ const NamenodeInfo* ClusterConfig::FindNamenode(const std::string& id) const {
 
 Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& origin) {
   std::map<std::string, std::string> kv;
+  std::map<std::string, int> line_of;  // key -> the line that set it
   std::istringstream in(text);
   std::string line;
   int lineno = 0;
@@ -101,8 +102,20 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
       return Status::InvalidArgument(origin + ":" + std::to_string(lineno) +
                                      ": expected 'key = value', got '" + line + "'");
     }
-    kv[Trim(line.substr(0, eq))] = Trim(line.substr(eq + 1));
+    const std::string key = Trim(line.substr(0, eq));
+    if (line_of.count(key)) {
+      return Status::InvalidArgument(origin + ":" + std::to_string(lineno) + ": duplicate key '" +
+                                     key + "' (first set on line " +
+                                     std::to_string(line_of[key]) + ")");
+    }
+    line_of[key] = lineno;
+    kv[key] = Trim(line.substr(eq + 1));
   }
+  // "file:line: key" for errors about a key's value.
+  auto at = [&](const std::string& key) {
+    auto it = line_of.find(key);
+    return origin + (it == line_of.end() ? "" : ":" + std::to_string(it->second)) + ": " + key;
+  };
   ClusterConfig c;
   auto take = [&](const std::string& key) -> Result<std::string> {
     auto it = kv.find(key);
@@ -114,18 +127,24 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
   auto take_int = [&](const std::string& key, int64_t* dst) -> Status {
     auto it = kv.find(key);
     if (it == kv.end()) return Status::OK();  // keep default
-    auto r = ParseInt(it->second, origin + ": " + key);
+    auto r = ParseInt(it->second, at(key));
     kv.erase(it);
     if (!r.ok()) return r.status();
     *dst = *r;
     return Status::OK();
   };
+  auto take_positive = [&](const std::string& key, int64_t* dst) -> Status {
+    const bool present = kv.count(key) > 0;
+    QJ_RETURN_IF_ERROR(take_int(key, dst));
+    if (present && *dst <= 0) return Status::InvalidArgument(at(key) + " must be > 0");
+    return Status::OK();
+  };
   QJ_ASSIGN_OR_RETURN(std::string ns, take("namespace.id"));
-  QJ_ASSIGN_OR_RETURN(c.namespace_id, ParseInt(ns, origin + ": namespace.id"));
+  QJ_ASSIGN_OR_RETURN(c.namespace_id, ParseInt(ns, at("namespace.id")));
   QJ_ASSIGN_OR_RETURN(c.cluster_id, take("cluster.id"));
   QJ_ASSIGN_OR_RETURN(std::string uri, take("journal.uri"));
   auto ju = ParseJournalUri(uri);
-  if (!ju.ok()) return ju.status().Prepend(origin);
+  if (!ju.ok()) return ju.status().Prepend(at("journal.uri"));
   c.journal = *ju;
   if (kv.count("namenode.ids")) {
     std::string ids = kv["namenode.ids"];
@@ -153,29 +172,44 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
     const std::string v = kv["failover.automatic"];
     kv.erase("failover.automatic");
     if (v != "true" && v != "false") {
-      return Status::InvalidArgument(origin + ": failover.automatic must be true or false");
+      return Status::InvalidArgument(at("failover.automatic") + " must be true or false");
     }
     c.automatic_failover = v == "true";
   }
   QJ_RETURN_IF_ERROR(take_int("lease.duration_ms", &c.lease_duration_ms));
   QJ_RETURN_IF_ERROR(take_int("lease.margin_ms", &c.lease_margin_ms));
+  QJ_RETURN_IF_ERROR(take_positive("lease.renew_interval_ms", &c.lease_renew_interval_ms));
+  QJ_RETURN_IF_ERROR(take_positive("lease.acquire_interval_ms", &c.lease_acquire_interval_ms));
   QJ_RETURN_IF_ERROR(take_int("health.interval_ms", &c.health_interval_ms));
   QJ_RETURN_IF_ERROR(take_int("health.timeout_ms", &c.health_timeout_ms));
   if (kv.count("lease.drift")) {
     try {
-      c.lease_drift = std::stod(kv["lease.drift"]);
+      size_t used = 0;
+      c.lease_drift = std::stod(kv["lease.drift"], &used);
+      if (used != kv["lease.drift"].size()) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
-      return Status::InvalidArgument(origin + ": lease.drift is not a number");
+      return Status::InvalidArgument(at("lease.drift") + " is not a number");
     }
     kv.erase("lease.drift");
     if (c.lease_drift < 0 || c.lease_drift >= 0.5) {
-      return Status::InvalidArgument(origin + ": lease.drift must be in [0, 0.5)");
+      return Status::InvalidArgument(at("lease.drift") + " must be in [0, 0.5)");
     }
   }
   if (c.lease_duration_ms <= 2 * c.lease_margin_ms) {
     return Status::InvalidArgument(origin + ": lease.duration_ms must exceed 2 x lease.margin_ms");
   }
-  c.extra = std::move(kv);
+  // Strict: a key nobody reads is a typo (lease.duraton_ms) or a namenode missing from
+  // namenode.ids; name the first one in file order.
+  if (!kv.empty()) {
+    std::string first;
+    for (const auto& [k, v] : kv) {
+      if (first.empty() || line_of[k] < line_of[first]) first = k;
+    }
+    std::string hint;
+    if (first.rfind("namenode.", 0) == 0) hint = " (is its id in namenode.ids?)";
+    return Status::InvalidArgument(origin + ":" + std::to_string(line_of[first]) +
+                                   ": unknown key '" + first + "'" + hint);
+  }
   return c;
 }
 

@@ -5,7 +5,9 @@
 //   namenode.ids (comma list), namenode.<id>.host, namenode.<id>.rpc_port,
 //   namenode.<id>.failoverd_port, namenode.<id>.http_port (optional),
 //   failover.automatic (true/false), lease.duration_ms, lease.drift, lease.margin_ms,
-//   health.interval_ms, health.timeout_ms, plus any other key (kept in `extra`).
+//   lease.renew_interval_ms, lease.acquire_interval_ms, health.interval_ms,
+//   health.timeout_ms. Any other key is an error naming the file, line and key (a typo
+//   must not silently leave a default in place); so is a key set twice.
 #pragma once
 
 #include <cstdint>
@@ -56,7 +58,9 @@ struct ClusterConfig {
   int64_t lease_margin_ms = 200;
   int64_t health_interval_ms = 200;
   int64_t health_timeout_ms = 1000;
-  std::map<std::string, std::string> extra;
+  // failoverd: 0 = not set (failoverd's flag, else its default, decides).
+  int64_t lease_renew_interval_ms = 0;
+  int64_t lease_acquire_interval_ms = 0;
 
   // The namenode with this id, or nullptr.
   const NamenodeInfo* FindNamenode(const std::string& id) const;

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/cli.h"
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "failover/controller.h"
@@ -42,44 +43,46 @@ DEFINE_int64(failoverd_test_graceful_delay_ms, 0,
 
 namespace {
 
-int64_t ConfInt(const qj::ClusterConfig& conf, const std::string& key, int64_t flag_value,
-                int64_t fallback) {
+// A positive flag wins, else the cluster file's value (already validated, 0 = unset),
+// else the fallback.
+int64_t Setting(int64_t flag_value, int64_t conf_value, int64_t fallback) {
   if (flag_value > 0) return flag_value;
-  auto it = conf.extra.find(key);
-  if (it == conf.extra.end()) return fallback;
-  char* end = nullptr;
-  const long long v = std::strtoll(it->second.c_str(), &end, 10);
-  if (end == it->second.c_str() || *end != '\0' || v <= 0) {
-    LOG(FATAL) << "failoverd: " << key << " = '" << it->second << "' is not a positive integer";
-  }
-  return v;
+  return conf_value > 0 ? conf_value : fallback;
 }
+
+constexpr char kUsage[] =
+    "failoverd --cluster_conf=FILE --namenode_id=ID [--flagfile=conf/failoverd.flags]";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("failoverd --cluster_conf=FILE --namenode_id=ID");
+  gflags::SetUsageMessage(kUsage);
+  if (int rc = qj::cli::PreParseGflags(argc, argv, "failoverd", kUsage); rc >= 0) return rc;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   qj::RouteThriftLogsToGlog();
   FLAGS_logtostderr = true;
+  if (argc > 1) {
+    std::cerr << "failoverd: unexpected argument '" << argv[1] << "'\n";
+    return qj::cli::kExitUsage;
+  }
 
-  // 1. Configuration.
+  // 1. Configuration (a bad cluster file or id: exit 2, the daemons' configuration error).
   auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
   if (!conf.ok()) {
     std::cerr << "failoverd: " << conf.status() << "\n";
-    return 2;
+    return qj::cli::kExitUsage;
   }
   const qj::NamenodeInfo* self = conf->FindNamenode(FLAGS_namenode_id);
   if (self == nullptr) {
     std::cerr << "failoverd: --namenode_id='" << FLAGS_namenode_id << "' is not in "
               << FLAGS_cluster_conf << "\n";
-    return 2;
+    return qj::cli::kExitUsage;
   }
   const int port = FLAGS_failoverd_port > 0 ? FLAGS_failoverd_port : self->failoverd_port;
   if (port <= 0) {
     std::cerr << "failoverd: no port: set namenode." << self->id << ".failoverd_port\n";
-    return 2;
+    return qj::cli::kExitUsage;
   }
 
   qj::jn::LeaseClientOptions lease;
@@ -95,10 +98,10 @@ int main(int argc, char** argv) {
   opts.automatic = conf->automatic_failover;
   opts.health.interval_ms = conf->health_interval_ms;
   opts.health.timeout_ms = conf->health_timeout_ms;
-  opts.renew_interval_ms = ConfInt(*conf, "lease.renew_interval_ms",
-                                   FLAGS_failoverd_renew_interval_ms, lease.duration_ms / 6);
+  opts.renew_interval_ms = Setting(FLAGS_failoverd_renew_interval_ms,
+                                   conf->lease_renew_interval_ms, lease.duration_ms / 6);
   opts.acquire_interval_ms =
-      ConfInt(*conf, "lease.acquire_interval_ms", FLAGS_failoverd_acquire_interval_ms, 100);
+      Setting(FLAGS_failoverd_acquire_interval_ms, conf->lease_acquire_interval_ms, 100);
   opts.demote_guard_ms = opts.renew_interval_ms;
   opts.cede_ms = FLAGS_failoverd_cede_ms;
   opts.rpc_timeout_ms = FLAGS_failoverd_rpc_timeout_ms;

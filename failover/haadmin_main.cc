@@ -7,7 +7,9 @@
 //   haadmin [--cluster_conf=FILE] -transitionToStandby NN [--forcemanual]
 //   haadmin [--cluster_conf=FILE] -failover FROM TO
 //
-// Exit 0 on success; otherwise non-zero with a one-line reason on stderr.
+// Exit 0 on success (and --help, --version); 2 on a usage error (unknown flag or verb,
+// unknown namenode id); 1 on a failure (unreadable cluster file, unreachable namenode,
+// refused transition) with a one-line reason on stderr.
 // With automatic failover on, -transitionToActive/-transitionToStandby are refused unless
 // --forcemanual (the failoverds would fight the change), and -failover asks TO's failoverd
 // for a graceful failover (FROM's failoverd cedes: demote, release, stay out; TO's takes
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "FailoverController.h"
+#include "common/cli.h"
 #include "common/cluster_config.h"
 #include "failover/namenode_target.h"
 #include "failover/rpc_util.h"
@@ -40,8 +43,8 @@ using qj::ClusterConfig;
 using qj::NamenodeInfo;
 using qj::Status;
 
-constexpr int kUsageError = 2;
-constexpr int kFailed = 1;
+constexpr int kUsageError = qj::cli::kExitUsage;
+constexpr int kFailed = qj::cli::kExitFailure;
 
 int Fail(const std::string& reason) {
   std::cerr << "haadmin: " << reason << "\n";
@@ -157,8 +160,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> cmd;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--help" || a == "-help" || a == "-h") return Usage(std::cout, 0);
+    if (qj::cli::IsHelpArg(a)) return Usage(std::cout, 0);
+    if (qj::cli::IsVersionArg(a)) {
+      qj::cli::PrintVersion("haadmin");
+      return 0;
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
     if (a.rfind("--", 0) == 0) {
+      // gflags would exit 1 on an unknown flag; a usage error is 2.
+      if (!qj::cli::CheckGflagKnown(a, "haadmin")) return kUsageError;
       flag_args.push_back(argv[i]);
     } else {
       cmd.push_back(a);
@@ -174,6 +186,8 @@ int main(int argc, char** argv) {
   qj::fo::QuietThriftLogging();
 
   if (cmd.empty()) return Usage();
+  // A missing or bad cluster file is a failure (1) with a one-line reason, as in HDFS where
+  // a missing hdfs-site.xml is an error of the environment, not of the command line.
   auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
   if (!conf.ok()) return Fail(conf.status().ToString());
 

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/cli.h"
 #include "common/cluster_config.h"
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
@@ -85,19 +86,21 @@ std::string ReadFlags(Options* o) {
 
 int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
-  gflags::SetUsageMessage("journalnode --journalnode_edits_dir=DIR [--journalnode_rpc_port=N]");
+  constexpr char kUsage[] = "journalnode --journalnode_edits_dir=DIR [--journalnode_rpc_port=N]";
+  gflags::SetUsageMessage(kUsage);
+  if (int rc = qj::cli::PreParseGflags(argc, argv, "journalnode", kUsage); rc >= 0) return rc;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   qj::RouteThriftLogsToGlog();
   if (argc > 1) {
     std::fprintf(stderr, "journalnode: unexpected argument '%s'\n", argv[1]);
-    return 2;
+    return qj::cli::kExitUsage;
   }
   Options opts;
   std::string err = ReadFlags(&opts);
   if (!err.empty()) {
     std::fprintf(stderr, "journalnode: %s\n", err.c_str());
-    return 2;
+    return qj::cli::kExitUsage;
   }
 
   // Signals go to a dedicated thread; every other thread inherits the blocked mask.

@@ -27,6 +27,7 @@
 #include <iostream>
 #include <string>
 
+#include "common/cli.h"
 #include "common/cluster_config.h"
 #include "common/file_util.h"
 #include "journalnode/client/quorum_writer.h"
@@ -75,9 +76,9 @@ DEFINE_int64(namenode_test_activation_delay_ms, 0,
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+using qj::cli::kExitFailure;
+using qj::cli::kExitOk;
+using qj::cli::kExitUsage;
 
 std::string ProcessUser() {
   struct passwd* pw = getpwuid(geteuid());
@@ -85,27 +86,6 @@ std::string ProcessUser() {
 }
 
 // Rejects unknown flags with exit 2 (gflags alone would exit 1).
-bool CheckFlagsKnown(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("-", 0) != 0) {
-      std::cerr << "namenode: unexpected argument '" << a << "'\n";
-      return false;
-    }
-    a = a.substr(a.rfind("--", 0) == 0 ? 2 : 1);
-    std::string name = a.substr(0, a.find('='));
-    gflags::CommandLineFlagInfo info;
-    if (gflags::GetCommandLineFlagInfo(name.c_str(), &info)) continue;
-    if (name.rfind("no", 0) == 0 && gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) &&
-        info.type == "bool") {
-      continue;
-    }
-    std::cerr << "namenode: unknown flag --" << name << " (see --help)\n";
-    return false;
-  }
-  return true;
-}
-
 bool HasImages(const std::string& dir) {
   auto images = qj::FindImages(dir);
   return images.ok() && !images->empty();
@@ -227,10 +207,17 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
+  constexpr char kUsage[] =
       "namenode --cluster_conf=FILE --namenode_id=ID --namenode_name_dir=DIR "
-      "[--format [--force] | --bootstrap_standby]");
-  if (!CheckFlagsKnown(argc, argv)) return kExitUsage;
+      "[--format [--force] | --bootstrap_standby]";
+  gflags::SetUsageMessage(kUsage);
+  if (int rc = qj::cli::PreParseGflags(argc, argv, "namenode", kUsage); rc >= 0) return rc;
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] != '-') {
+      std::cerr << "namenode: unexpected argument '" << argv[i] << "'\n";
+      return kExitUsage;
+    }
+  }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
@@ -273,7 +260,7 @@ int main(int argc, char** argv) {
   o.ns_options.permissions_enabled = FLAGS_namenode_permissions_enabled;
   if (qj::Status st = qj::ValidateNamespaceOptions(o.ns_options); !st.ok()) {
     std::cerr << "namenode: " << st.ToString() << "\n";
-    return 2;
+    return kExitUsage;
   }
   o.quorum.journalnodes = conf->journal.journalnodes;
   o.quorum.journal_id = conf->journal.journal_id;

@@ -5,7 +5,8 @@
 // Commands: -mkdir [-p] PATH..., -ls [-R] PATH..., -touch PATH..., -rm [-r] PATH...,
 // -mv SRC DST, -stat [FORMAT] PATH..., -chmod MODE PATH..., -chown OWNER[:GROUP] PATH...,
 // -du PATH..., -count PATH...
-// Exit status: 0 on success, 1 if any operation failed, 2 on a usage error.
+// Exit status: 0 on success (and --help, --version), 1 if any operation failed or the
+// cluster file is unreadable or invalid, 2 on a usage error (unknown flag or command).
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.h"
 #include "namenode/failover_proxy.h"
 #include "common/thrift_log.h"
 
@@ -418,11 +420,17 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--help" || a == "-help" || a == "-h") {
+    if (qj::cli::IsHelpArg(a)) {
       std::cout << kUsage;
-      return 0;
+      return qj::cli::kExitOk;
+    }
+    if (qj::cli::IsVersionArg(a)) {
+      qj::cli::PrintVersion("qjfs");
+      return qj::cli::kExitOk;
     }
     if (a.rfind("--", 0) != 0) break;
+    // gflags would exit 1 on an unknown flag; a usage error is 2.
+    if (!qj::cli::CheckGflagKnown(a, "qjfs")) return qj::cli::kExitUsage;
     flag_argv.push_back(argv[i]);
   }
   int flag_argc = static_cast<int>(flag_argv.size());
@@ -434,15 +442,16 @@ int main(int argc, char** argv) {
   qj::RouteThriftLogsToGlog();
   if (i >= argc) {
     std::cerr << kUsage;
-    return 2;
+    return qj::cli::kExitUsage;
   }
   std::string cmd = argv[i++];
   std::vector<std::string> args(argv + i, argv + argc);
 
   auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
   if (!conf.ok()) {
+    // An unreadable or invalid cluster file is a failure, not a usage error.
     std::cerr << "qjfs: " << conf.status() << "\n";
-    return 2;
+    return qj::cli::kExitFailure;
   }
   qj::FailoverProxyOptions opts = qj::FailoverProxyOptionsFromConfig(*conf);
   opts.name = "qjfs";
@@ -460,6 +469,6 @@ int main(int argc, char** argv) {
     return shell.Run(cmd, args);
   } catch (const UsageError& e) {
     std::cerr << "qjfs: " << e.message << "\n" << kUsage;
-    return 2;
+    return qj::cli::kExitUsage;
   }
 }

@@ -1,5 +1,7 @@
 // qjournal: operator CLI for a journal quorum. See Usage() below.
-// Exit codes: 0 success, 1 unreachable quorum / failed operation, 2 bad arguments.
+// Exit codes (common/cli.h): 0 success, 1 failure (unreachable quorum, failed operation,
+// unreadable cluster file, refused append) with a one-line reason, 2 bad arguments (with
+// the usage text).
 #include <glog/logging.h>
 
 #include <cstdlib>
@@ -8,13 +10,19 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "common/cli.h"
 #include "common/cluster_config.h"
 #include "journalnode/client/qjournal_tool.h"
 #include "common/thrift_log.h"
 
 namespace {
 
-constexpr int kBadArgs = 2;
+constexpr int kBadArgs = qj::cli::kExitUsage;
+constexpr char kForceAppend[] = "force_unsafe_append_to_cluster_journal";
+// The file the other tools default to; `append` consults it too when it exists.
+constexpr char kDefaultClusterConf[] = "conf/cluster.conf";
 
 const char* kUsage =
     R"(usage: qjournal [--journal_uri=qjournal://h:p;h:p;h:p/ns1 | --cluster_conf=FILE] <command>
@@ -25,9 +33,14 @@ commands:
                   formatted journal unless --force; the ids default to the cluster file's)
   status          a table per journalnode: reachable, formatted, promised and writer
                   epochs, committed txid, last written txid, lag, segments
-  append --count=N [--size=B]
+  append --count=N [--size=B] [--force_unsafe_append_to_cluster_journal]
                   become writer with a new epoch, recover, write N test edits of B
-                  payload bytes (default 32) in a new segment, finalize it
+                  payload bytes (default 32) in a new segment, finalize it. For
+                  scratch journals only: refuses the journal id that the cluster file
+                  (--cluster_conf, else ./conf/cluster.conf if present) names in
+                  journal.uri, since the new epoch fences the active namenode and the
+                  test edits are not namenode edits; the flag overrides (never do that
+                  on a live cluster)
   dump [--from=TXID] [--max=N]
                   print committed edits ("txid op len payload-prefix") and a summary
 
@@ -37,11 +50,20 @@ options:
   --rpc_timeout_ms=MS   per-call timeout (default 2000)
   --verbose             log client internals to stderr
   --help                this text
+  --version             print "qjournal <version>"
+
+exit codes: 0 success, 1 failure (one-line reason), 2 usage error
 )";
 
 int BadArgs(const std::string& msg) {
   std::cerr << "qjournal: " << msg << "\n\n" << kUsage;
   return kBadArgs;
+}
+
+// A failure: one line, no usage text.
+int Fail(const std::string& msg) {
+  std::cerr << "qjournal: " << msg << "\n";
+  return qj::cli::kExitFailure;
 }
 
 bool ParseInt(const std::string& s, int64_t* out) {
@@ -75,8 +97,12 @@ int main(int argc, char** argv) {
       words.push_back(a);
     }
   }
-  if (flags.count("help") || (!words.empty() && words[0] == "help")) {
+  if (flags.count("help") || flags.count("helpshort") || (!words.empty() && words[0] == "help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (flags.count("version")) {
+    qj::cli::PrintVersion("qjournal");
     return 0;
   }
   if (flags.count("verbose")) {
@@ -86,7 +112,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::vector<std::string>> kCommandFlags = {
       {"format", {"force", "namespace_id", "cluster_id"}},
       {"status", {}},
-      {"append", {"count", "size", "namespace_id", "cluster_id"}},
+      {"append", {"count", "size", "namespace_id", "cluster_id", kForceAppend}},
       {"dump", {"from", "max"}},
   };
   if (words.empty()) return BadArgs("missing command");
@@ -101,7 +127,7 @@ int main(int argc, char** argv) {
     for (const auto& c : common) known |= k == c;
     for (const auto& c : cmd_it->second) known |= k == c;
     if (!known) return BadArgs("unknown option --" + k + " for '" + cmd + "'");
-    const bool boolean = k == "force" || k == "verbose";
+    const bool boolean = k == "force" || k == "verbose" || k == kForceAppend;
     if (boolean && v != "\x01" && v != "true") return BadArgs("--" + k + " takes no value");
     if (!boolean && v == "\x01") return BadArgs("--" + k + " needs a value (--" + k + "=...)");
   }
@@ -109,9 +135,13 @@ int main(int argc, char** argv) {
   // 2. The quorum and namespace identity.
   qj::jn::ToolOptions o;
   o.quorum.name = "qjournal";
+  std::string cluster_journal_id;  // the namenodes' journal, when a cluster file is known
+  std::string cluster_conf_path;
   if (flags.count("cluster_conf")) {
-    auto conf = qj::LoadClusterConfig(flags["cluster_conf"]);
-    if (!conf.ok()) return BadArgs(conf.status().ToString());
+    cluster_conf_path = flags["cluster_conf"];
+    auto conf = qj::LoadClusterConfig(cluster_conf_path);
+    if (!conf.ok()) return Fail(conf.status().ToString());
+    cluster_journal_id = conf->journal.journal_id;
     o.quorum.journalnodes = conf->journal.journalnodes;
     o.quorum.journal_id = conf->journal.journal_id;
     o.ns.namespace_id = conf->namespace_id;
@@ -159,6 +189,23 @@ int main(int argc, char** argv) {
   }
   if (cmd == "append") {
     if (!flags.count("count")) return BadArgs("append needs --count=N");
+    // Guard: the cluster's own journal is the namenodes'. A new writer epoch there fences
+    // the active namenode, and the test edits stop the standby's tailer.
+    if (cluster_conf_path.empty() && access(kDefaultClusterConf, F_OK) == 0) {
+      cluster_conf_path = kDefaultClusterConf;
+      auto conf = qj::LoadClusterConfig(cluster_conf_path);
+      if (!conf.ok()) {
+        return Fail(conf.status().ToString() + " (append checks that it is not the cluster's journal)");
+      }
+      cluster_journal_id = conf->journal.journal_id;
+    }
+    if (!cluster_journal_id.empty() && o.quorum.journal_id == cluster_journal_id &&
+        !flags.count(kForceAppend)) {
+      return Fail("refusing to append to journal '" + o.quorum.journal_id + "': " +
+                  cluster_conf_path +
+                  " names it as the namenodes' journal (a new epoch would fence the active "
+                  "namenode); use a scratch journal id, or --" + kForceAppend);
+    }
     return qj::jn::RunAppend(o, std::cout, std::cerr);
   }
   if (cmd == "dump") return qj::jn::RunDump(o, std::cout, std::cerr);

@@ -19,7 +19,7 @@ namenode.nn2.host = 127.0.0.1
 namenode.nn2.rpc_port = 8021
 lease.duration_ms = 4000
 lease.drift = 0.1
-custom.key = v
+lease.renew_interval_ms = 500
 )";
   auto c = ParseClusterConfig(text, "t");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -31,7 +31,50 @@ custom.key = v
   EXPECT_EQ(c->FindNamenode("nn1")->failoverd_port, 8019);
   EXPECT_EQ(c->lease_duration_ms, 4000);
   EXPECT_DOUBLE_EQ(c->lease_drift, 0.1);
-  EXPECT_EQ(c->extra.at("custom.key"), "v");
+  EXPECT_EQ(c->lease_renew_interval_ms, 500);
+  EXPECT_EQ(c->lease_acquire_interval_ms, 0);  // not set
+}
+
+constexpr char kMinimal[] =
+    "namespace.id = 1\ncluster.id = c\njournal.uri = qjournal://a:1/ns1\n";
+
+TEST(ClusterConfigTest, UnknownKeyNamesFileLineAndKey) {
+  auto r = ParseClusterConfig(std::string(kMinimal) + "# comment\n\nlease.duraton_ms = 9\n",
+                              "conf/cluster.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("conf/cluster.conf:5: unknown key 'lease.duraton_ms'"),
+            std::string::npos)
+      << r.status();
+  // A namenode whose id is not in namenode.ids is unknown too, with a hint.
+  r = ParseClusterConfig(std::string(kMinimal) + "namenode.ids = nn1\nnamenode.nn1.host = h\n"
+                                                 "namenode.nn1.rpc_port = 1\nnamenode.nn2.host = h\n",
+                         "f");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("f:7: unknown key 'namenode.nn2.host' (is its id in"),
+            std::string::npos)
+      << r.status();
+  // A key set twice.
+  r = ParseClusterConfig(std::string(kMinimal) + "cluster.id = d\n", "f");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("f:4: duplicate key 'cluster.id' (first set on line 2)"),
+            std::string::npos)
+      << r.status();
+  // failoverd's settings are typed and checked here (no LOG(FATAL) in failoverd).
+  r = ParseClusterConfig(std::string(kMinimal) + "lease.renew_interval_ms = soon\n", "f");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("f:4: lease.renew_interval_ms"), std::string::npos)
+      << r.status();
+  r = ParseClusterConfig(std::string(kMinimal) + "lease.acquire_interval_ms = 0\n", "f");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("must be > 0"), std::string::npos) << r.status();
+}
+
+// Every key of the shipped conf/cluster.conf is known.
+TEST(ClusterConfigTest, ShippedClusterFileLoads) {
+  auto c = LoadClusterConfig(std::string(QJ_SOURCE_DIR) + "/conf/cluster.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->lease_renew_interval_ms, 500);
+  EXPECT_EQ(c->lease_acquire_interval_ms, 100);
 }
 
 TEST(ClusterConfigTest, BadInputsNameTheProblem) {

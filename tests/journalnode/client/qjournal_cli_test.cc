@@ -63,10 +63,34 @@ TEST(QjournalCliTest, FormatAppendDumpStatus) {
   EXPECT_TRUE(Contains(r.out, "3 of 3 journalnodes reachable")) << r.out;
   EXPECT_TRUE(Contains(r.out, "finalized[26..30]")) << r.out;
 
-  // The cluster file works the same way.
-  r = Qjournal({"--cluster_conf=" + cluster.WriteClusterConf(), "append", "--count=1"});
+  // The cluster file names this journal as the namenodes': append refuses it (one line,
+  // exit 1, nothing written), unless forced.
+  const std::string conf = "--cluster_conf=" + cluster.WriteClusterConf();
+  r = Qjournal({conf, "append", "--count=1"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "refusing to append to journal")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "--force_unsafe_append_to_cluster_journal")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "usage: qjournal")) << r.out;
+  // Naming the same journal by URI next to the cluster file is refused the same way.
+  r = Qjournal({conf, uri, "append", "--count=1"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "refusing to append to journal")) << r.out;
+  r = Qjournal({uri, "dump"});
+  EXPECT_TRUE(Contains(r.out, "30 edits, txids 1..30, no gaps")) << r.out;
+  // Read-only commands take the cluster file as before.
+  r = Qjournal({conf, "status"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = Qjournal({conf, "append", "--count=1", "--force_unsafe_append_to_cluster_journal"});
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(Contains(r.out, "appended txids 31..31, committed")) << r.out;
+  // A scratch journal on the same journalnodes is fine next to the cluster file.
+  const std::string scratch =
+      "--journal_uri=" + cluster.uri().substr(0, cluster.uri().rfind('/')) + "/scratch";
+  r = Qjournal({scratch, "format", "--namespace_id=42", "--cluster_id=test-cluster"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Qjournal({conf, scratch, "append", "--count=2"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "appended txids 1..2, committed")) << r.out;
 
   // A minority down: still a quorum.
   cluster.node(0).Kill();
@@ -102,7 +126,6 @@ TEST(QjournalCliTest, BadArgumentsExitTwo) {
       {uri, "format", "--namespace_id=1"},                // half of it
       {uri, "status", "extra"},                           // stray argument
       {"--journal_uri=qjournal://nohost/ns1", "status"},  // malformed URI
-      {"--cluster_conf=/nonexistent/cluster.conf", "status"},
       {"status"},  // no quorum given
   };
   for (const auto& args : bad) {
@@ -112,6 +135,11 @@ TEST(QjournalCliTest, BadArgumentsExitTwo) {
     EXPECT_EQ(r.code, 2) << joined << "\n" << r.out;
     EXPECT_TRUE(Contains(r.out, "usage: qjournal")) << joined << "\n" << r.out;
   }
+  // A failure (a missing cluster file) is one line and exit 1, without the usage text.
+  CliRun missing = Qjournal({"--cluster_conf=/nonexistent/cluster.conf", "status"});
+  EXPECT_EQ(missing.code, 1) << missing.out;
+  EXPECT_EQ(missing.out.find('\n'), missing.out.size() - 1) << missing.out;
+  EXPECT_TRUE(Contains(missing.out, "/nonexistent/cluster.conf")) << missing.out;
   CliRun help = Qjournal({"--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_TRUE(Contains(help.out, "usage: qjournal"));
