@@ -84,6 +84,18 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 2;  // errors only, unless --verbose
 
+  // --help / -h / --helpshort and --version, anywhere, as for every binary (common/cli.h).
+  for (int i = 1; i < argc; ++i) {
+    if (qj::cli::IsHelpArg(argv[i])) {
+      std::cout << kUsage;
+      return qj::cli::kExitOk;
+    }
+    if (qj::cli::IsVersionArg(argv[i])) {
+      qj::cli::PrintVersion("qjournal");
+      return qj::cli::kExitOk;
+    }
+  }
+
   // 1. Split arguments into --key[=value] options and positional words.
   std::map<std::string, std::string> flags;
   std::vector<std::string> words;
@@ -97,13 +109,9 @@ int main(int argc, char** argv) {
       words.push_back(a);
     }
   }
-  if (flags.count("help") || flags.count("helpshort") || (!words.empty() && words[0] == "help")) {
+  if (!words.empty() && words[0] == "help") {
     std::cout << kUsage;
-    return 0;
-  }
-  if (flags.count("version")) {
-    qj::cli::PrintVersion("qjournal");
-    return 0;
+    return qj::cli::kExitOk;
   }
   if (flags.count("verbose")) {
     FLAGS_minloglevel = 0;

@@ -42,7 +42,7 @@ TEST(ClusterConfigTest, UnknownKeyNamesFileLineAndKey) {
   auto r = ParseClusterConfig(std::string(kMinimal) + "# comment\n\nlease.duraton_ms = 9\n",
                               "conf/cluster.conf");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("conf/cluster.conf:5: unknown key 'lease.duraton_ms'"),
+  EXPECT_NE(r.status().message().find("conf/cluster.conf:6: unknown key 'lease.duraton_ms'"),
             std::string::npos)
       << r.status();
   // A namenode whose id is not in namenode.ids is unknown too, with a hint.

@@ -131,7 +131,7 @@ TEST_F(BadClusterFileTest, UnknownKeyNamesLineAndKey) {
     args.insert(args.end(), c.args.begin(), c.args.end());
     CmdResult r = Exec(c.path, args);
     EXPECT_EQ(r.code, c.code) << c.name << ": " << r.out;
-    EXPECT_TRUE(Contains(r.out, conf + ":10: unknown key 'lease.duraton_ms'"))
+    EXPECT_TRUE(Contains(r.out, conf + ":9: unknown key 'lease.duraton_ms'"))
         << c.name << ": " << r.out;
     EXPECT_EQ(Lines(r.out), 1) << c.name << ": " << r.out;
   }
@@ -141,7 +141,7 @@ TEST_F(BadClusterFileTest, FailoverdSettingTypoIsOneLineNotACrash) {
   const std::string conf = Write("lease.renew_interval_ms = 5OO\n");
   CmdResult r = Exec("failover/failoverd", {"--cluster_conf=" + conf, "--namenode_id=nn1"});
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_TRUE(Contains(r.out, conf + ":10: lease.renew_interval_ms")) << r.out;
+  EXPECT_TRUE(Contains(r.out, conf + ":9: lease.renew_interval_ms")) << r.out;
   EXPECT_EQ(Lines(r.out), 1) << r.out;
 }
 
