@@ -40,6 +40,10 @@ struct RecordView {
   uint16_t op = 0;
   std::string_view payload;
   size_t encoded_size = 0;  // header + payload
+  // The whole encoded record (header and payload), as it lies in the decoded buffer.
+  std::string_view raw() const {
+    return std::string_view(payload.data() - kRecordHeaderSize, encoded_size);
+  }
 };
 
 enum class DecodeOutcome {

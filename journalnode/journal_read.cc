@@ -5,13 +5,6 @@
 #include "journalnode/journal.h"
 
 namespace qj::jn {
-namespace {
-
-std::string_view RawRecord(const RecordView& rec) {
-  return std::string_view(rec.payload.data() - kRecordHeaderSize, rec.encoded_size);
-}
-
-}  // namespace
 
 Status Journal::NoteReadCorruption(const Status& s) {
   if (s.IsCorruption()) return Fail(s);
@@ -70,7 +63,7 @@ Result<int64_t> Journal::ReadFromSegment(const SegmentEntry& seg, int64_t since,
     }
     if (rec.txid >= since) {
       if (copied > 0 && out->size() + rec.encoded_size > max_bytes) break;
-      out->append(RawRecord(rec));
+      out->append(rec.raw());
       ++copied;
     }
     ++expect;
@@ -216,7 +209,7 @@ Result<SegmentChunkData> Journal::GetSegmentChunk(int64_t start_txid, int64_t en
       return NoteReadCorruption(bad);
     }
     if (!chunk.data.empty() && chunk.data.size() + rec.encoded_size > cap) break;
-    chunk.data.append(RawRecord(rec));
+    chunk.data.append(rec.raw());
     prev = rec.txid;
     if (rec.txid == end_txid) {
       chunk.eof = true;

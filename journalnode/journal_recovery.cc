@@ -82,8 +82,7 @@ Status Journal::ResumeFromPrefix(SegmentFile* tmp, const std::string& peer,
       return Status::Corruption(prefix.path + " offset " + std::to_string(at) +
                                 ": local copy does not hold txid " + std::to_string(txid));
     }
-    last.clear();
-    AppendRecord(&last, rec.txid, rec.op, rec.payload);
+    last.assign(rec.raw());
     last_offset = at;
     buf += last;
     if (buf.size() >= (4u << 20)) {
