@@ -865,6 +865,16 @@ int PlantTable(const char* argv0) {
       RunResult r = RunSeed(static_cast<uint64_t>(seed), false);
       total += r.events;
       if (!r.violations.empty()) {
+        // Only a violation the same seed does not show without the plant counts.
+        FLAGS_plant = 0;
+        RunResult clean = RunSeed(static_cast<uint64_t>(seed), false);
+        FLAGS_plant = p.id;
+        if (!clean.violations.empty()) {
+          std::printf("seed %" PRId64 " fails without a plant too: %s\n", seed,
+                      clean.violations[0].what.c_str());
+          all = false;
+          continue;
+        }
         std::printf("%-4d %-55s %-8" PRId64 " %-8" PRIu64 " %s\n      replay: %s\n", p.id, p.what,
                     seed, r.violations[0].event, r.violations[0].what.c_str(),
                     ReplayCommand(argv0, static_cast<uint64_t>(seed), p.id).c_str());
