@@ -21,7 +21,7 @@ enum SimPlant : int {
   kServeUncommitted = 7,  // (g) getJournaledEdits serves in-progress edits past committed
   kOneAck = 8,            // (h) commit on one ack: test-side, in the model writer
   kLeaseNoDrift = 9,      // (i) lease deadline computed without the drift term
-  kActivateNoDeadline = 10,  // (j) no pending lease deadline during transitionToActive
+  kNoPendingLease = 10,   // (j) no pending lease deadline during transitionToActive
 };
 
 // The planted bug in effect (one at a time); set by the simulator before a run.

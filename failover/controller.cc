@@ -194,8 +194,8 @@ void Controller::ExecuteOne(const ControllerAction& a) {
       quick_worker_.Post([this] {
         Status s = quick_target_.TransitionToStandby(th::RequestSource::REQUEST_BY_FAILOVERD);
         monitor_.Poke();
-        const bool gone = !s.ok() && IsLocalHost(self_.host) &&
-                          ProcessIsGone(monitor_.snapshot().pid);
+        const bool gone =
+            !s.ok() && IsLocalHost(self_.host) && ProcessIsGone(monitor_.snapshot().pid);
         if (!s.ok()) {
           LOG(WARNING) << self_.id << " failoverd: transitionToStandby failed (" << s << ")"
                        << (gone ? "; the namenode process is gone" : "");

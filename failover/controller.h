@@ -100,7 +100,7 @@ class Controller {
     void Run();
     const char* const name_;
     std::mutex mu_;
-    std::condition_variable cv_;                // notified by Post() and Stop()
+    std::condition_variable cv_;               // notified by Post() and Stop()
     std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
     bool stop_ = false;                        // GUARDED_BY(mu_)
     std::thread thread_;
@@ -126,12 +126,12 @@ class Controller {
   Worker quick_worker_{"fo-quick"};
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // wakes the loop (timer, health change, stop) and waiters
-  ControllerCore core_;         // GUARDED_BY(mu_)
-  bool stop_ = false;           // GUARDED_BY(mu_)
-  bool wake_ = false;           // GUARDED_BY(mu_)
-  int64_t timer_at_ = 0;        // GUARDED_BY(mu_): the core's timer, 0 = none
-  uint64_t next_request_ = 0;   // GUARDED_BY(mu_)
+  std::condition_variable cv_;          // wakes the loop (timer, health change, stop) and waiters
+  ControllerCore core_;                 // GUARDED_BY(mu_)
+  bool stop_ = false;                   // GUARDED_BY(mu_)
+  bool wake_ = false;                   // GUARDED_BY(mu_)
+  int64_t timer_at_ = 0;                // GUARDED_BY(mu_): the core's timer, 0 = none
+  uint64_t next_request_ = 0;           // GUARDED_BY(mu_)
   std::map<uint64_t, Status> answers_;  // GUARDED_BY(mu_): answered cede/failover requests
   std::thread thread_;
 };

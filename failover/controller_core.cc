@@ -109,10 +109,10 @@ ControllerCore::Actions ControllerCore::OnLeaseRound(int64_t now, uint64_t round
         graceful_acquiring_ = false;
         BecomeActive(now, deadline, &out);
       } else if (now >= graceful_give_up_) {
-        FinishGraceful(Status::Unavailable(opts_.namenode_id +
-                                           " failoverd: graceful failover: lease not obtained: " +
-                                           why),
-                       &out);
+        FinishGraceful(
+            Status::Unavailable(opts_.namenode_id +
+                                " failoverd: graceful failover: lease not obtained: " + why),
+            &out);
       } else {
         graceful_retry_at_ = now + opts_.graceful_retry_ms * kNanosPerMilli;
       }
@@ -264,11 +264,11 @@ ControllerCore::Actions ControllerCore::Step(int64_t now) {
       if (!graceful_started_ && now >= graceful_start_at_) {
         graceful_started_ = true;
         if (snap_.state != HealthState::kHealthy) {
-          FinishGraceful(Status::IllegalState(opts_.namenode_id + " is not healthy (" +
-                                              HealthStateName(snap_.state) +
-                                              (snap_.reason.empty() ? "" : ": " + snap_.reason) +
-                                              ")"),
-                         &out);
+          FinishGraceful(
+              Status::IllegalState(opts_.namenode_id + " is not healthy (" +
+                                   HealthStateName(snap_.state) +
+                                   (snap_.reason.empty() ? "" : ": " + snap_.reason) + ")"),
+              &out);
         } else if (active_) {
           FinishGraceful(Status::OK(), &out);
         } else {
@@ -335,8 +335,8 @@ void ControllerCore::StepStandby(int64_t now, Actions* out) {
     quick_out_ = true;
     quick_is_standby_ = true;
     standby_why_ = StandbyWhy::kAdopt;
-    out->push_back(Make(ControllerAction::kTransitionToStandby,
-                        "namenode was active without our lease"));
+    out->push_back(
+        Make(ControllerAction::kTransitionToStandby, "namenode was active without our lease"));
     return;
   }
   // 3. An unhealthy namenode not active under our lease recovers through a transition to

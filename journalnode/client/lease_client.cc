@@ -9,9 +9,9 @@
 namespace qj::jn {
 
 int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseClientOptions& opts) {
-  const double valid_ms = static_cast<double>(opts.duration_ms) *
-                              (QJ_PLANTED(kLeaseNoDrift) ? 1.0 : 1.0 - opts.drift) -
-                          static_cast<double>(opts.margin_ms);
+  const double valid_ms =
+      static_cast<double>(opts.duration_ms) * (QJ_PLANTED(kLeaseNoDrift) ? 1.0 : 1.0 - opts.drift) -
+      static_cast<double>(opts.margin_ms);
   // Truncation rounds the deadline down, towards safety.
   return t0_nanos + std::max<int64_t>(0, static_cast<int64_t>(valid_ms * kNanosPerMilli));
 }

@@ -111,9 +111,9 @@ class LeaseClientCore {
 
   struct RoundEnd {
     LeaseRound::Outcome outcome = LeaseRound::Outcome::kPending;  // kPending = timed out
-    int64_t deadline_nanos = 0;     // the deadline now in force (0 = none)
-    std::vector<int> release;       // grantors to send a release to
-    std::string other_holder;       // a holder named by a denial, or ""
+    int64_t deadline_nanos = 0;  // the deadline now in force (0 = none)
+    std::vector<int> release;    // grantors to send a release to
+    std::string other_holder;    // a holder named by a denial, or ""
     int granted = 0;
   };
 

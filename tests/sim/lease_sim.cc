@@ -59,8 +59,9 @@ DEFINE_bool(beyond_drift, false,
 DEFINE_bool(expect_violation, false,
             "Exit 0 only if some seed reports a violation (for --beyond_drift and plants)");
 DEFINE_int64(liveness_s, 45, "After the last fault, a namenode must serve within this");
-DEFINE_int32(plant, 0, "Planted bug (lease_sim_planted only): 9 no drift term, 10 no "
-                       "pending deadline during transitionToActive");
+DEFINE_int32(plant, 0,
+             "Planted bug (lease_sim_planted only): 9 no drift term, 10 no "
+             "pending deadline during transitionToActive");
 DEFINE_bool(plant_table, false, "For every plant: the first seed that catches it");
 DEFINE_int32(max_seeds, 10000, "Seeds tried per plant by --plant_table");
 
@@ -164,8 +165,7 @@ class Sim {
       double rate = 1.0 + w_.Real(-spread, spread);
       if (beyond_drift && i == n_jn_) rate = 1.0 - spread;  // one slow holder host
       if (beyond_drift && i < n_jn_) rate = 1.0 + spread;   // fast grantors
-      clocks_.push_back(
-          std::make_unique<SimClock>(&w_, w_.Uniform(0, 1000) * kSec, rate));
+      clocks_.push_back(std::make_unique<SimClock>(&w_, w_.Uniform(0, 1000) * kSec, rate));
     }
     for (int i = 0; i < n_jn_; ++i) jns_.push_back(Jn{});
     for (int i = 0; i < n_jn_; ++i) StartJn(i);
@@ -316,8 +316,8 @@ class Sim {
   double loss_ = 0;
   double dup_ = 0;
   int64_t max_delay_ms_ = 5;
-  std::vector<std::vector<bool>> blocked_;   // [from][to]
-  std::vector<std::vector<int64_t>> fifo_;   // last delivery time per connection
+  std::vector<std::vector<bool>> blocked_;  // [from][to]
+  std::vector<std::vector<int64_t>> fifo_;  // last delivery time per connection
 
   // Sends from node `from` to node `to`; `fifo`: keep the order of this connection.
   void Send(int from, int to, bool fifo, std::function<void()> deliver) {
@@ -330,7 +330,8 @@ class Sim {
       fifo_[from][to] = t;
     }
     w_.At(t, deliver);
-    if (w_.Chance(dup_)) w_.At(fifo ? t : w_.now + w_.Uniform(100'000, max_delay_ms_ * kMs), deliver);
+    if (w_.Chance(dup_))
+      w_.At(fifo ? t : w_.now + w_.Uniform(100'000, max_delay_ms_ * kMs), deliver);
   }
 
   // --- journalnodes ---------------------------------------------------------------------
@@ -403,36 +404,38 @@ class Sim {
       }
       case A::kTransitionToActive: {
         const int64_t d = a.deadline;
-        NnCall(h, 30 * kSec, [this, h, d](std::function<void(Status)> reply) {
-          NnTransitionToActive(h, d, std::move(reply));
-        },
-               [this, h, inc](Status s) {
-                 if (FoAlive(h, inc))
-                   Apply(h, fos_[h]->core->OnTransitionToActiveDone(HostNow(h), s));
-               });
+        NnCall(
+            h, 30 * kSec,
+            [this, h, d](std::function<void(Status)> reply) {
+              NnTransitionToActive(h, d, std::move(reply));
+            },
+            [this, h, inc](Status s) {
+              if (FoAlive(h, inc)) Apply(h, fos_[h]->core->OnTransitionToActiveDone(HostNow(h), s));
+            });
         break;
       }
       case A::kRenewLease: {
         const int64_t d = a.deadline;
         const bool during = a.during_activation;
-        NnCall(h, 1 * kSec, [this, h, d](std::function<void(Status)> reply) {
-          reply(nns_[h]->ha->RenewLease(d));
-        },
-               [this, h, inc, during](Status s) {
-                 if (FoAlive(h, inc))
-                   Apply(h, fos_[h]->core->OnRenewLeaseDone(HostNow(h), during, s));
-               });
+        NnCall(
+            h, 1 * kSec,
+            [this, h, d](std::function<void(Status)> reply) { reply(nns_[h]->ha->RenewLease(d)); },
+            [this, h, inc, during](Status s) {
+              if (FoAlive(h, inc)) Apply(h, fos_[h]->core->OnRenewLeaseDone(HostNow(h), during, s));
+            });
         break;
       }
       case A::kTransitionToStandby:
-        NnCall(h, 1 * kSec, [this, h](std::function<void(Status)> reply) {
-          NnTransitionToStandby(h, std::move(reply));
-        },
-               [this, h, inc](Status s) {
-                 if (!FoAlive(h, inc)) return;
-                 const bool gone = !s.ok() && !nns_[h]->up;
-                 Apply(h, fos_[h]->core->OnStandbyDone(HostNow(h), s, gone));
-               });
+        NnCall(
+            h, 1 * kSec,
+            [this, h](std::function<void(Status)> reply) {
+              NnTransitionToStandby(h, std::move(reply));
+            },
+            [this, h, inc](Status s) {
+              if (!FoAlive(h, inc)) return;
+              const bool gone = !s.ok() && !nns_[h]->up;
+              Apply(h, fos_[h]->core->OnStandbyDone(HostNow(h), s, gone));
+            });
         break;
       case A::kForgetHaState:
         f.health.ha_state.clear();
@@ -467,8 +470,7 @@ class Sim {
         Send(HostNode(h), HostNode(from.host), false, [this, from, s] {
           if (!FoAlive(from.host, from.inc) || fos_[from.host]->cede_call != from.call) return;
           fos_[from.host]->cede_call = 0;
-          Apply(from.host,
-                fos_[from.host]->core->OnPeersCeded(HostNow(from.host), s));
+          Apply(from.host, fos_[from.host]->core->OnPeersCeded(HostNow(from.host), s));
         });
         break;
       }
@@ -576,7 +578,8 @@ class Sim {
   void NnTransitionToActive(int h, int64_t deadline, std::function<void(Status)> reply) {
     Nn& nn = *nns_[h];
     if (nn.activating) {  // behind the transition lock
-      nn.waiting.push_back([this, h, deadline, reply] { NnTransitionToActive(h, deadline, reply); });
+      nn.waiting.push_back(
+          [this, h, deadline, reply] { NnTransitionToActive(h, deadline, reply); });
       return;
     }
     if (nn.ha->role() == HaRole::kActive && nn.ha->fence_status().ok()) {
@@ -817,7 +820,6 @@ class Sim {
   std::vector<Violation> violations_;
 };
 
-
 struct RunResult {
   uint64_t events = 0;
   int64_t sim_nanos = 0;
@@ -853,8 +855,7 @@ int PlantTable(const char* argv0) {
     const char* what;
   };
   const Plant plants[] = {{kLeaseNoDrift, "lease deadline computed without the drift term"},
-                          {kActivateNoDeadline,
-                           "no pending lease deadline during transitionToActive"}};
+                          {kNoPendingLease, "no pending lease deadline during transitionToActive"}};
   bool all = true;
   std::printf("%-4s %-55s %-8s %-8s %s\n", "plant", "bug", "seed", "events", "violation");
   for (const Plant& p : plants) {
