@@ -20,6 +20,8 @@ enum SimPlant : int {
   kNoDirSync = 6,         // (f) no directory fsync after the rename in Finalize / InstallCopy
   kServeUncommitted = 7,  // (g) getJournaledEdits serves in-progress edits past committed
   kOneAck = 8,            // (h) commit on one ack: test-side, in the model writer
+  kLeaseNoDrift = 9,      // (i) lease deadline computed without the drift term
+  kNoPendingLease = 10,   // (j) no pending lease deadline during transitionToActive
 };
 
 // The planted bug in effect (one at a time); set by the simulator before a run.

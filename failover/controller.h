@@ -1,47 +1,33 @@
-// The failover controller: the decisions of failoverd (DESIGN §6), one per namenode.
+// The failover controller of failoverd (DESIGN §6), one per namenode: the threaded driver
+// of ControllerCore (controller_core.h), which makes every decision and documents them.
+// This class reads the clock, feeds the core the health monitor's snapshots (every 20 ms
+// and on every change), runs the core's actions on worker threads and feeds their results
+// back:
+//   lease worker       lease rounds and releases, in order (LeaseClient);
+//   transition worker  transitionToActive (long timeout) and asking peers to cede;
+//   quick worker       renewLease and transitionToStandby (rpc timeout); after a failed
+//                      transitionToStandby it tells the core whether the namenode's
+//                      process is certainly gone.
+// cedeActive and gracefulFailover wait for the core's answer.
 //
-//  * While its namenode is HEALTHY (and automatic failover is on and it has not ceded),
-//    it contends for the lease every acquire_interval.
-//  * On winning: transitionToActive(source=FAILOVERD, leaseDeadlineMonoNs). The lease is
-//    renewed in the background while the transition runs.
-//  * While active: renews every renew_interval and hands each new deadline to the
-//    namenode (renewLease). A renewal that misses the majority is retried; once less than
-//    demote_guard remains of the current lease, it demotes.
-//  * When the namenode is not HEALTHY, or a renewal is refused by the namenode, or the
-//    lease is running out: transitionToStandby, then release the lease. If the namenode
-//    cannot be demoted it keeps the lease (without renewing) until its deadline has
-//    passed — the namenode stops serving at that deadline by itself — and releases then;
-//    when the namenode's process is certainly gone, it releases at once.
-//  * A namenode that reports itself active while this controller does not hold the lease
-//    for it (a paused active that woke up, a restarted failoverd) is demoted, never
-//    adopted: it may have been superseded and would serve stale reads under a new lease.
-//  * A namenode that is UNHEALTHY while not active under our lease (fenced after a pause)
-//    is sent transitionToStandby at most once a second: that is how it reloads and rejoins.
-//  * cedeActive: demote, release, stay out for the given time. gracefulFailover: ask the
-//    peer's controller to cede, then take the lease at once (retrying for a while). The
-//    two exclude each other without waiting: a cede asked of a controller that is itself
-//    running a graceful failover (two opposite `haadmin -failover`) is refused at once,
-//    and a graceful failover is refused while a cede is running, so opposite failovers
-//    fail fast instead of holding each other for the RPC timeout.
-//
-// Thread-safety: all public methods are thread-safe. One thread ("fo-ctl") runs the
-// loop; decisions and namenode transitions are serialized by op_mu_ (held across RPCs to
-// the local namenode on purpose: a cede and a promotion must not interleave). Lock order:
-// op_mu_ before mu_.
+// Thread-safety: all public methods are thread-safe. mu_ guards the core; workers run
+// their calls without it. Lock order: mu_ before a worker's lock.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "common/status.h"
+#include "failover/controller_core.h"
 #include "failover/health_monitor.h"
 #include "failover/namenode_target.h"
 #include "journalnode/client/lease_client.h"
@@ -101,14 +87,30 @@ class Controller {
   Status GracefulFailover();
 
  private:
+  // One thread running queued calls in order.
+  class Worker {
+   public:
+    explicit Worker(const char* name);
+    ~Worker();
+    void Post(std::function<void()> fn);
+    // Drops queued calls and joins the thread (after the call in progress).
+    void Stop();
+
+   private:
+    void Run();
+    const char* const name_;
+    std::mutex mu_;
+    std::condition_variable cv_;               // notified by Post() and Stop()
+    std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
+    bool stop_ = false;                        // GUARDED_BY(mu_)
+    std::thread thread_;
+  };
+
   void Run();
-  void Step();                                                // REQUIRES(op_mu_)
-  void StepActive(const HealthSnapshot& snap);                // REQUIRES(op_mu_)
-  void StepStandby(const HealthSnapshot& snap);               // REQUIRES(op_mu_)
-  Status BecomeActive(int64_t deadline);                      // REQUIRES(op_mu_)
-  void Demote(const std::string& reason, bool process_gone);  // REQUIRES(op_mu_)
-  void SetActive(bool active);
-  bool Contending(const HealthSnapshot& snap) const;
+  void Execute(const ControllerCore::Actions& actions);  // REQUIRES(mu_)
+  void ExecuteOne(const ControllerAction& a);            // REQUIRES(mu_)
+  Status AskPeersToCede();
+  Status WaitForAnswer(uint64_t request, std::unique_lock<std::mutex>* l);
   int64_t NowNanos() const { return clock_->MonotonicNanos(); }
 
   const ControllerOptions opts_;
@@ -117,24 +119,20 @@ class Controller {
   const std::unique_ptr<jn::LeaseClient> lease_;
   const Clock* const clock_;
   HealthMonitor monitor_;
-
-  std::mutex op_mu_;
-  NamenodeTarget transition_target_;  // GUARDED_BY(op_mu_), long timeout
-  NamenodeTarget quick_target_;       // GUARDED_BY(op_mu_), rpc timeout
-  int64_t next_renew_nanos_ = 0;      // GUARDED_BY(op_mu_)
-  int64_t next_try_nanos_ = 0;        // GUARDED_BY(op_mu_)
-  int64_t next_recover_nanos_ = 0;    // GUARDED_BY(op_mu_)
-  bool release_at_deadline_ = false;  // GUARDED_BY(op_mu_)
-  std::mt19937 rng_;                  // GUARDED_BY(op_mu_)
+  NamenodeTarget transition_target_;  // used by the transition worker only
+  NamenodeTarget quick_target_;       // used by the quick worker only
+  Worker lease_worker_{"fo-lease"};
+  Worker transition_worker_{"fo-transition"};
+  Worker quick_worker_{"fo-quick"};
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;     // notified by Stop() and the health monitor's callback
-  bool stop_ = false;              // GUARDED_BY(mu_)
-  bool wake_ = false;              // GUARDED_BY(mu_)
-  bool active_ = false;            // GUARDED_BY(mu_): the namenode is active under our lease
-  int64_t ceded_until_nanos_ = 0;  // GUARDED_BY(mu_)
-  bool failing_over_ = false;      // GUARDED_BY(mu_): a GracefulFailover is running
-  int cedes_in_progress_ = 0;      // GUARDED_BY(mu_): CedeActive calls running or waiting
+  std::condition_variable cv_;          // wakes the loop (timer, health change, stop) and waiters
+  ControllerCore core_;                 // GUARDED_BY(mu_)
+  bool stop_ = false;                   // GUARDED_BY(mu_)
+  bool wake_ = false;                   // GUARDED_BY(mu_)
+  int64_t timer_at_ = 0;                // GUARDED_BY(mu_): the core's timer, 0 = none
+  uint64_t next_request_ = 0;           // GUARDED_BY(mu_)
+  std::map<uint64_t, Status> answers_;  // GUARDED_BY(mu_): answered cede/failover requests
   std::thread thread_;
 };
 

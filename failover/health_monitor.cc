@@ -9,20 +9,6 @@
 
 namespace qj::fo {
 
-const char* HealthStateName(HealthState s) {
-  switch (s) {
-    case HealthState::kInitializing:
-      return "INITIALIZING";
-    case HealthState::kHealthy:
-      return "HEALTHY";
-    case HealthState::kUnhealthy:
-      return "UNHEALTHY";
-    case HealthState::kUnresponsive:
-      return "UNRESPONSIVE";
-  }
-  return "?";
-}
-
 HealthMonitor::HealthMonitor(NamenodeInfo nn, HealthOptions opts)
     : nn_(std::move(nn)), opts_(opts) {}
 

@@ -23,26 +23,13 @@
 #include <thread>
 
 #include "common/cluster_config.h"
+#include "failover/health_state.h"
 
 namespace qj::fo {
-
-enum class HealthState { kInitializing, kHealthy, kUnhealthy, kUnresponsive };
-const char* HealthStateName(HealthState s);
 
 struct HealthOptions {
   int64_t interval_ms = 200;
   int64_t timeout_ms = 1000;
-};
-
-struct HealthSnapshot {
-  HealthState state = HealthState::kInitializing;
-  // True when the namenode process certainly does not exist any more.
-  bool process_gone = false;
-  pid_t pid = -1;
-  // The namenode's own view from its last getServiceStatus ("active", "standby", ...;
-  // "" when unknown).
-  std::string ha_state;
-  std::string reason;  // why not healthy
 };
 
 class HealthMonitor {

@@ -82,7 +82,7 @@ int64_t HaState::CompleteActivation() {
   role_ = HaRole::kActive;
   activating_ = false;
   fenced_ = Status::OK();
-  lease_deadline_ns_ = deadline;
+  lease_deadline_ns_ = QJ_PLANTED(kNoPendingLease) ? 0 : deadline;
   active_hint_ = id_;
   return deadline;
 }

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
 
 namespace qj {

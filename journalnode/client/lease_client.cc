@@ -9,8 +9,9 @@
 namespace qj::jn {
 
 int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseClientOptions& opts) {
-  const double valid_ms = static_cast<double>(opts.duration_ms) * (1.0 - opts.drift) -
-                          static_cast<double>(opts.margin_ms);
+  const double valid_ms =
+      static_cast<double>(opts.duration_ms) * (QJ_PLANTED(kLeaseNoDrift) ? 1.0 : 1.0 - opts.drift) -
+      static_cast<double>(opts.margin_ms);
   // Truncation rounds the deadline down, towards safety.
   return t0_nanos + std::max<int64_t>(0, static_cast<int64_t>(valid_ms * kNanosPerMilli));
 }
@@ -35,15 +36,65 @@ LeaseRound::Outcome LeaseRound::outcome() const {
   return Outcome::kPending;
 }
 
+LeaseClientCore::LeaseClientCore(LeaseClientOptions opts, int num_grantors)
+    : opts_(std::move(opts)), n_(num_grantors), round_(num_grantors) {}
+
+uint64_t LeaseClientCore::StartRound(int64_t t0_nanos) {
+  ++round_id_;
+  open_ = true;
+  t0_ = t0_nanos;
+  round_ = LeaseRound(n_);
+  return round_id_;
+}
+
+bool LeaseClientCore::OnReply(uint64_t round, int index, const GrantReply& reply) {
+  if (!open_ || round != round_id_ || index < 0 || index >= n_) return false;
+  round_.Add(index, reply);
+  return round_.outcome() != LeaseRound::Outcome::kPending;
+}
+
+LeaseClientCore::RoundEnd LeaseClientCore::FinishRound(int64_t now_nanos) {
+  LeaseClientCore::RoundEnd end;
+  open_ = false;
+  end.outcome = round_.outcome();
+  end.other_holder = round_.other_holder();
+  end.granted = round_.granted();
+  if (end.outcome == LeaseRound::Outcome::kGranted) {
+    // The new deadline counts from t0 (never from the replies' arrival).
+    deadline_nanos_ = std::max(deadline_nanos_, LeaseDeadlineNanos(t0_, opts_));
+    last_other_holder_.clear();
+  } else {
+    last_other_holder_ = end.other_holder;
+    // While an earlier lease is still valid its grants must stay (they back the current
+    // deadline); otherwise hand back the minority this round got.
+    if (!IsHeld(now_nanos)) end.release = round_.granted_by();
+  }
+  end.deadline_nanos = deadline_nanos_;
+  return end;
+}
+
+std::vector<int> LeaseClientCore::Release() {
+  deadline_nanos_ = 0;
+  open_ = false;
+  std::vector<int> all(n_);
+  for (int i = 0; i < n_; ++i) all[i] = i;
+  return all;
+}
+
+int64_t LeaseClientCore::RemainingMs(int64_t now_nanos) const {
+  const int64_t left = deadline_nanos_ - now_nanos;
+  return left > 0 ? left / kNanosPerMilli : 0;
+}
+
 namespace {
 
-// One round's replies, shared with callbacks that may arrive after the round is over.
+// One round's replies, shared with callbacks that may arrive after the round is over
+// (those are never read).
 struct RoundState {
   std::mutex mu;
   std::condition_variable cv;  // notified by every reply callback
-  LeaseRound round;
+  std::vector<std::pair<int, GrantReply>> replies;
   std::vector<std::string> errors;
-  explicit RoundState(int n) : round(n) {}
 };
 
 struct ReleaseState {
@@ -56,7 +107,10 @@ struct ReleaseState {
 
 LeaseClient::LeaseClient(LeaseClientOptions opts,
                          std::vector<std::unique_ptr<LeaseGrantor>> grantors, const Clock* clock)
-    : opts_(std::move(opts)), grantors_(std::move(grantors)), clock_(clock) {
+    : opts_(std::move(opts)),
+      grantors_(std::move(grantors)),
+      clock_(clock),
+      core_(opts_, static_cast<int>(grantors_.size())) {
   CHECK(!grantors_.empty());
   CHECK_GT(opts_.duration_ms, 0);
 }
@@ -66,9 +120,13 @@ LeaseClient::~LeaseClient() = default;
 Result<int64_t> LeaseClient::AcquireOrRenew() {
   std::lock_guard<std::mutex> round_lock(round_mu_);
   const int n = static_cast<int>(grantors_.size());
-  auto state = std::make_shared<RoundState>(n);
+  auto state = std::make_shared<RoundState>();
   // 1. t0 before anything is sent: every grant's expiry lies after t0 + duration.
-  const int64_t t0 = clock_->MonotonicNanos();
+  uint64_t round;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    round = core_.StartRound(clock_->MonotonicNanos());
+  }
   for (int i = 0; i < n; ++i) {
     std::string name = grantors_[i]->name();
     grantors_[i]->AcquireAsync(opts_.journal_id, opts_.holder_id, opts_.duration_ms,
@@ -76,46 +134,46 @@ Result<int64_t> LeaseClient::AcquireOrRenew() {
                                  std::lock_guard<std::mutex> l(state->mu);
                                  if (!reply.status.ok())
                                    state->errors.push_back(name + ": " + reply.status.ToString());
-                                 state->round.Add(i, reply);
+                                 state->replies.emplace_back(i, std::move(reply));
                                  state->cv.notify_all();
                                });
   }
-  // 2. Wait for a decision; stragglers after the timeout count as not granted.
-  LeaseRound::Outcome outcome;
-  std::vector<int> granted_by;
-  std::string other, errors;
+  // 2. Feed replies to the core until it decides; stragglers after the timeout count as
+  // not granted.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.round_timeout_ms);
+  std::string errors;
   {
     std::unique_lock<std::mutex> l(state->mu);
-    state->cv.wait_for(l, std::chrono::milliseconds(opts_.round_timeout_ms),
-                       [&] { return state->round.outcome() != LeaseRound::Outcome::kPending; });
-    outcome = state->round.outcome();
-    granted_by = state->round.granted_by();
-    other = state->round.other_holder();
+    size_t fed = 0;
+    bool decided = false;
+    while (!decided) {
+      while (fed < state->replies.size()) {
+        std::lock_guard<std::mutex> cl(mu_);
+        decided = core_.OnReply(round, state->replies[fed].first, state->replies[fed].second);
+        ++fed;
+        if (decided) break;
+      }
+      if (decided) break;
+      if (!state->cv.wait_until(l, give_up, [&] { return fed < state->replies.size(); })) break;
+    }
     for (const auto& e : state->errors) errors += (errors.empty() ? "" : "; ") + e;
   }
-  // 3. Granted: the new deadline counts from t0 (never from the replies' arrival).
-  if (outcome == LeaseRound::Outcome::kGranted) {
-    const int64_t deadline = LeaseDeadlineNanos(t0, opts_);
-    std::lock_guard<std::mutex> l(mu_);
-    deadline_nanos_ = std::max(deadline_nanos_, deadline);
-    last_other_holder_.clear();
-    return deadline_nanos_;
-  }
-  // 4. Not granted. While an earlier lease is still valid its grants must stay (they back
-  // the current deadline); otherwise hand back the minority we got.
-  bool held;
+  LeaseClientCore::RoundEnd end;
   {
     std::lock_guard<std::mutex> l(mu_);
-    last_other_holder_ = other;
-    held = clock_->MonotonicNanos() < deadline_nanos_;
+    end = core_.FinishRound(clock_->MonotonicNanos());
   }
-  if (!held && !granted_by.empty()) ReleaseGrantors(granted_by, /*wait=*/false);
+  // 3. Granted: the deadline (from t0) is in force.
+  if (end.outcome == LeaseRound::Outcome::kGranted) return end.deadline_nanos;
+  // 4. Not granted: the earlier deadline, if any, stays; hand back what the core says.
+  if (!end.release.empty()) ReleaseGrantors(end.release, /*wait=*/false);
   std::string msg = opts_.holder_id + ": lease on " + opts_.journal_id +
-                    " not granted by a majority (" + std::to_string(granted_by.size()) + "/" +
+                    " not granted by a majority (" + std::to_string(end.granted) + "/" +
                     std::to_string(n) + ")";
-  if (!other.empty()) msg += ", held by " + other;
+  if (!end.other_holder.empty()) msg += ", held by " + end.other_holder;
   if (!errors.empty()) msg += "; " + errors;
-  if (outcome == LeaseRound::Outcome::kPending) return Status::TimedOut(msg);
+  if (end.outcome == LeaseRound::Outcome::kPending) return Status::TimedOut(msg);
   return Status::Unavailable(msg);
 }
 
@@ -139,34 +197,32 @@ void LeaseClient::ReleaseGrantors(const std::vector<int>& indexes, bool wait) {
 
 void LeaseClient::Release() {
   std::lock_guard<std::mutex> round_lock(round_mu_);
+  std::vector<int> all;
   {
     std::lock_guard<std::mutex> l(mu_);
-    deadline_nanos_ = 0;
+    all = core_.Release();
   }
-  std::vector<int> all(grantors_.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   ReleaseGrantors(all, /*wait=*/true);
 }
 
 bool LeaseClient::IsHeld() const {
   std::lock_guard<std::mutex> l(mu_);
-  return clock_->MonotonicNanos() < deadline_nanos_;
+  return core_.IsHeld(clock_->MonotonicNanos());
 }
 
 int64_t LeaseClient::deadline_nanos() const {
   std::lock_guard<std::mutex> l(mu_);
-  return deadline_nanos_;
+  return core_.deadline_nanos();
 }
 
 int64_t LeaseClient::RemainingMs() const {
   std::lock_guard<std::mutex> l(mu_);
-  const int64_t left = deadline_nanos_ - clock_->MonotonicNanos();
-  return left > 0 ? left / kNanosPerMilli : 0;
+  return core_.RemainingMs(clock_->MonotonicNanos());
 }
 
 std::string LeaseClient::last_other_holder() const {
   std::lock_guard<std::mutex> l(mu_);
-  return last_other_holder_;
+  return core_.last_other_holder();
 }
 
 }  // namespace qj::jn

@@ -19,9 +19,12 @@
 // Layers:
 //   LeaseDeadlineNanos()  pure deadline math;
 //   LeaseRound            pure majority counting of one round's replies;
+//   LeaseClientCore       the client's decisions without threads, clock reads or I/O:
+//                         rounds, the deadline, which grants to hand back (the simulator
+//                         in tests/sim drives it directly);
 //   LeaseGrantor          the transport to one journalnode (thrift in failover/, fakes in
 //                         tests), asynchronous so a hung journalnode can't stall a round;
-//   LeaseClient           rounds, the current deadline, release.
+//   LeaseClient           the threaded driver of LeaseClientCore over LeaseGrantors.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
 
 namespace qj::jn {
@@ -90,6 +94,58 @@ class LeaseRound {
   std::string other_holder_;
 };
 
+// The lease client's state without threads, clock reads or I/O. The caller reads its
+// clock, sends the calls and delivers the replies; the core decides. One round at a time:
+//
+//   round = StartRound(t0)       t0 read before any acquire of the round is sent;
+//   OnReply(round, i, reply)     true once the round is decided (majority either way);
+//   FinishRound(now)             decided, or given up (missing replies = not granted):
+//                                the new deadline, or the grants to hand back.
+//
+// A failed round hands back the grants it did obtain unless an earlier lease is still in
+// force at `now` (those grants back it), so that two contenders can't each sit on a
+// minority until expiry. Not thread-safe.
+class LeaseClientCore {
+ public:
+  LeaseClientCore(LeaseClientOptions opts, int num_grantors);
+
+  struct RoundEnd {
+    LeaseRound::Outcome outcome = LeaseRound::Outcome::kPending;  // kPending = timed out
+    int64_t deadline_nanos = 0;  // the deadline now in force (0 = none)
+    std::vector<int> release;    // grantors to send a release to
+    std::string other_holder;    // a holder named by a denial, or ""
+    int granted = 0;
+  };
+
+  // Opens a round (abandoning any open one) and returns its number.
+  uint64_t StartRound(int64_t t0_nanos);
+  // Grantor `index`'s reply to round `round`; replies to other rounds are ignored.
+  // Returns true when the open round has an outcome.
+  bool OnReply(uint64_t round, int index, const GrantReply& reply);
+  // Closes the open round. REQUIRES: a round is open.
+  RoundEnd FinishRound(int64_t now_nanos);
+  // Forgets the lease; returns every grantor (all are sent a release).
+  std::vector<int> Release();
+
+  bool round_open() const { return open_; }
+  bool IsHeld(int64_t now_nanos) const { return now_nanos < deadline_nanos_; }
+  int64_t deadline_nanos() const { return deadline_nanos_; }
+  int64_t RemainingMs(int64_t now_nanos) const;
+  const std::string& last_other_holder() const { return last_other_holder_; }
+  const LeaseClientOptions& options() const { return opts_; }
+  int num_grantors() const { return n_; }
+
+ private:
+  const LeaseClientOptions opts_;
+  const int n_;
+  uint64_t round_id_ = 0;
+  bool open_ = false;
+  int64_t t0_ = 0;
+  LeaseRound round_;
+  int64_t deadline_nanos_ = 0;
+  std::string last_other_holder_;
+};
+
 // The transport to one journalnode. Implementations call `done` exactly once, from any
 // thread, possibly before returning. Calls to one grantor must reach the journalnode in
 // the order they were made (a release must not overtake an earlier acquire).
@@ -104,8 +160,9 @@ class LeaseGrantor {
                             std::function<void(Status)> done) = 0;
 };
 
-// Acquires, renews and releases the lease over a set of grantors. Thread-safe; rounds
-// are serialized (one at a time).
+// Acquires, renews and releases the lease over a set of grantors: reads the clock, sends,
+// waits, and leaves every decision to a LeaseClientCore. Thread-safe; rounds are
+// serialized (one at a time).
 class LeaseClient {
  public:
   // `clock` must outlive this object.
@@ -145,8 +202,7 @@ class LeaseClient {
   const Clock* const clock_;
   std::mutex round_mu_;  // serializes rounds; taken before mu_
   mutable std::mutex mu_;
-  int64_t deadline_nanos_ = 0;     // GUARDED_BY(mu_)
-  std::string last_other_holder_;  // GUARDED_BY(mu_)
+  LeaseClientCore core_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace qj::jn

@@ -1,0 +1,183 @@
+// The failover controller's decisions (DESIGN §6) as a state machine: no threads, no
+// clock reads, no I/O. Events go in (a health snapshot, a lease round's outcome, a
+// namenode's reply, a timer, a cede or graceful-failover request), each with the
+// caller's current time on its lease clock; actions come out (start a lease round,
+// transitionToActive, renewLease, transitionToStandby, release the lease, set a timer,
+// answer a request). The threaded Controller (controller.h) and the lease simulator
+// (tests/sim/lease_sim.cc) are two drivers of the same core.
+//
+// The decisions, one namenode per controller:
+//  * While its namenode is HEALTHY (and automatic failover is on and it has not ceded),
+//    it contends for the lease every acquire_interval (plus up to 1/4 of it in jitter).
+//  * On winning: transitionToActive(deadline). The lease is renewed every renew_interval
+//    while the transition runs and each new deadline is handed over (renewLease): the
+//    namenode installs the newest one when it starts serving. A renewal that ends after
+//    the deadline it was meant to extend marks the activation as lapsed: it fails.
+//  * While active: renews every renew_interval and hands each new deadline to the
+//    namenode. A renewal that misses the majority is retried after acquire_interval;
+//    once less than demote_guard remains of the lease, it demotes. A renewal that ends
+//    after the old deadline is a new lease, not a renewal: it demotes.
+//  * When the namenode is not HEALTHY, or refuses a renewal (IllegalState), or the lease
+//    lapsed: transitionToStandby, then release. If the namenode cannot be demoted the
+//    lease is kept (not renewed) until its deadline has passed — the namenode stops
+//    serving at that deadline by itself — and released then; at once if its process is
+//    certainly gone.
+//  * A namenode that reports itself active while this controller does not hold the
+//    lease for it is demoted, never adopted. An UNHEALTHY namenode not active under our
+//    lease is sent transitionToStandby at most once per recover_interval (it reloads).
+//  * Cede: demote, release, stay out for the given time. Graceful failover: ask the
+//    peers to cede, then take the lease at once (retrying every graceful_retry until
+//    graceful_acquire_timeout). The two exclude each other without waiting.
+//  * One operation at a time, as with a lock held across calls: while a lease round or
+//    a namenode call is out, new decisions wait (the keeper's renewals during an
+//    activation are the exception). A lease round's outcome is matched to the round by
+//    its number; outcomes of rounds the core no longer waits for are ignored.
+//
+// Not thread-safe: the driver serializes calls.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "failover/health_state.h"
+
+namespace qj::fo {
+
+struct ControllerCoreOptions {
+  std::string namenode_id;
+  bool automatic = true;
+  int64_t renew_interval_ms = 500;
+  int64_t acquire_interval_ms = 100;
+  int64_t demote_guard_ms = 500;
+  int64_t recover_interval_ms = 1000;
+  // After a failed activation, the next contention waits this long.
+  int64_t retry_after_failure_ms = 1000;
+  int64_t graceful_acquire_timeout_ms = 5000;
+  int64_t graceful_retry_ms = 20;
+  // Test only: a graceful failover waits this long before asking the peers to cede.
+  int64_t test_graceful_delay_ms = 0;
+  uint32_t jitter_seed = 1;
+};
+
+struct ControllerAction {
+  enum Kind {
+    kStartLeaseRound,      // round: its number, to be echoed by OnLeaseRound
+    kReleaseLease,         // forget the lease and ask every journalnode to drop it
+    kTransitionToActive,   // deadline
+    kRenewLease,           // deadline; during_activation: the keeper's call
+    kTransitionToStandby,  // reply with OnStandbyDone
+    kForgetHaState,        // the monitor's remembered HA state is stale; check now
+    kAskPeersToCede,       // graceful failover: every other controller cedes
+    kSetTimer,             // at: call OnTick then (at the latest)
+    kCedeDone,             // request, status: answer a Cede
+    kFailoverDone,         // request, status: answer a GracefulFailover
+  };
+  Kind kind;
+  uint64_t round = 0;
+  int64_t deadline = 0;
+  bool during_activation = false;
+  int64_t at = 0;
+  uint64_t request = 0;
+  Status status;
+  // Why (for logs and traces).
+  std::string reason;
+};
+
+const char* ControllerActionName(ControllerAction::Kind k);
+
+class ControllerCore {
+ public:
+  using Actions = std::vector<ControllerAction>;
+
+  explicit ControllerCore(ControllerCoreOptions opts);
+
+  Actions OnHealth(int64_t now, const HealthSnapshot& snap);
+  Actions OnTick(int64_t now);
+  // The outcome of round `round`: `deadline` is the lease deadline in force after it (0
+  // when none), `granted` whether this round reached a majority.
+  Actions OnLeaseRound(int64_t now, uint64_t round, bool granted, int64_t deadline,
+                       const std::string& why);
+  Actions OnTransitionToActiveDone(int64_t now, const Status& s);
+  Actions OnRenewLeaseDone(int64_t now, bool during_activation, const Status& s);
+  // `process_gone`: the namenode's process is certainly gone (the driver checks).
+  Actions OnStandbyDone(int64_t now, const Status& s, bool process_gone);
+  Actions OnPeersCeded(int64_t now, const Status& s);
+  Actions Cede(int64_t now, int64_t millis, uint64_t request);
+  Actions GracefulFailover(int64_t now, uint64_t request);
+
+  // The namenode is active under our lease.
+  bool active() const { return active_; }
+  bool activating() const { return to_active_out_; }
+  int64_t lease_deadline() const { return lease_deadline_; }
+  bool holds_lease(int64_t now) const { return now < lease_deadline_; }
+  int64_t ceded_until() const { return ceded_until_; }
+  const HealthSnapshot& health() const { return snap_; }
+  const ControllerCoreOptions& options() const { return opts_; }
+
+ private:
+  enum class Purpose { kContend, kRenew, kKeep, kGraceful };
+  enum class StandbyWhy { kDemote, kAdopt, kRecover };
+
+  Actions Step(int64_t now);
+  void StepActive(int64_t now, Actions* out);
+  void StepStandby(int64_t now, Actions* out);
+  void StartRound(int64_t now, Purpose p, Actions* out);
+  void BecomeActive(int64_t now, int64_t deadline, Actions* out);
+  void FinishActivation(int64_t now, Actions* out);
+  void Demote(int64_t now, const std::string& reason, bool process_gone, Actions* out);
+  void Release(Actions* out);
+  void FinishGraceful(const Status& s, Actions* out);
+  bool Busy() const { return round_out_ || quick_out_ || to_active_out_ || peers_out_; }
+  int64_t NextTimer(int64_t now) const;
+
+  const ControllerCoreOptions opts_;
+  std::mt19937 rng_;
+  HealthSnapshot snap_;
+
+  bool active_ = false;
+  int64_t lease_deadline_ = 0;
+  int64_t next_renew_ = 0;
+  int64_t next_try_ = 0;
+  int64_t next_recover_ = 0;
+  int64_t ceded_until_ = 0;
+  bool release_at_deadline_ = false;
+
+  // The lease round out, if any.
+  bool round_out_ = false;
+  uint64_t round_ = 0;
+  Purpose round_purpose_ = Purpose::kContend;
+  int64_t round_started_ = 0;
+  int64_t round_old_deadline_ = 0;
+
+  // The namenode calls out.
+  bool to_active_out_ = false;
+  bool quick_out_ = false;  // transitionToStandby or renewLease
+  bool quick_is_standby_ = false;
+  StandbyWhy standby_why_ = StandbyWhy::kDemote;
+  bool keeper_renew_out_ = false;
+
+  // An activation: keeper schedule; the transition's reply waits for the keeper's round.
+  int64_t next_keep_ = 0;
+  bool lapsed_ = false;
+  bool activation_replied_ = false;
+  Status activation_status_;
+
+  // Requests.
+  std::deque<std::pair<uint64_t, int64_t>> cedes_;  // (request, millis), first one running
+  bool cede_running_ = false;
+  bool graceful_ = false;
+  uint64_t graceful_request_ = 0;
+  bool graceful_started_ = false;
+  int64_t graceful_start_at_ = 0;
+  bool peers_out_ = false;
+  bool graceful_acquiring_ = false;
+  int64_t graceful_give_up_ = 0;
+  int64_t graceful_retry_at_ = 0;
+};
+
+}  // namespace qj::fo
