@@ -221,6 +221,14 @@ class FrameReader {
       return Bad("header", 0, "header checksum mismatch");
     }
     uint32_t version = codec::DecodeFixed32(h + 8);
+    if (version > kImageVersion) {
+      // Written by a newer release (after a downgrade): not damage, so never skipped in
+      // favour of an older image, which would silently drop every edit in between.
+      return Status::NotSupported("image " + path_ + " has format version " +
+                                  std::to_string(version) + ", newer than this release reads (" +
+                                  std::to_string(kImageVersion) +
+                                  "); run the release that wrote it");
+    }
     if (version != kImageVersion) {
       return Bad("header", 8, "unsupported image version " + std::to_string(version));
     }
