@@ -93,12 +93,12 @@ TEST_F(QjfsShellTest, TestFindSetrepAndRecursivePermissions) {
   ASSERT_EQ(Alice({"-chgrp", "-R", "alice", "docs"}), 0) << out_;
   ASSERT_EQ(Alice({"-stat", "%g", "docs/sub/b.txt"}), 0) << out_;
   EXPECT_EQ(out_, "alice\n");
-  ASSERT_EQ(Su({"-chown", "-R", "bob", "/user/alice/docs/sub"}), 0) << out_;
-  ASSERT_EQ(Su({"-stat", "%u:%g", "/user/alice/docs/sub/b.txt"}), 0) << out_;
-  EXPECT_EQ(out_, "bob:alice\n");
   // -du -s: one line per argument.
   ASSERT_EQ(Alice({"-du", "-s", "-h", "docs", "/user/alice"}), 0) << out_;
   EXPECT_EQ(out_, "0          0          docs\n0          0          /user/alice\n");
+  ASSERT_EQ(Su({"-chown", "-R", "bob", "/user/alice/docs/sub"}), 0) << out_;
+  ASSERT_EQ(Su({"-stat", "%u:%g", "/user/alice/docs/sub/b.txt"}), 0) << out_;
+  EXPECT_EQ(out_, "bob:alice\n");
 }
 
 TEST_F(QjfsShellTest, Rmdir) {
