@@ -1,7 +1,11 @@
 #include "common/cli.h"
 
 #include <gflags/gflags.h>
+#include <glog/logging.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
@@ -39,10 +43,40 @@ std::string GflagsHelp(const std::string& usage) {
   return out.str();
 }
 
+namespace {
+
+// Every flag line of a --flagfile (comma-separated list) must name a defined flag, as on
+// the command line. An unreadable file is left to gflags, which reports it.
+bool CheckFlagfile(const std::string& files, const std::string& binary) {
+  std::stringstream list(files);
+  std::string file;
+  while (std::getline(list, file, ',')) {
+    std::ifstream in(file);
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+      ++lineno;
+      const size_t start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] != '-') continue;  // comments, filenames
+      std::string arg = line.substr(start);
+      arg.erase(arg.find_last_not_of(" \t\r") + 1);
+      std::ostringstream where;
+      where << " (" << file << ":" << lineno << ")";
+      if (!CheckGflagKnown(arg, binary + ": in --flagfile" + where.str())) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool CheckGflagKnown(const std::string& arg, const std::string& binary) {
   std::string a = arg.substr(arg.rfind("--", 0) == 0 ? 2 : 1);
   const std::string name = a.substr(0, a.find('='));
   gflags::CommandLineFlagInfo info;
+  if (name == "flagfile" && a.find('=') != std::string::npos) {
+    return CheckFlagfile(a.substr(a.find('=') + 1), binary);
+  }
   if (!name.empty() && gflags::GetCommandLineFlagInfo(name.c_str(), &info)) return true;
   if (name.rfind("no", 0) == 0 && gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) &&
       info.type == "bool") {
@@ -70,6 +104,37 @@ int PreParseGflags(int argc, char** argv, const std::string& binary, const std::
     if (a.size() > 1 && a[0] == '-' && !CheckGflagKnown(a, binary)) return kExitUsage;
   }
   return -1;
+}
+
+bool InitDaemonLogging(const char* argv0, const std::string& binary) {
+  gflags::CommandLineFlagInfo info;
+  const bool explicit_stderr =
+      gflags::GetCommandLineFlagInfo("logtostderr", &info) && !info.is_default;
+  if (!FLAGS_log_dir.empty()) {
+    if (::access(FLAGS_log_dir.c_str(), W_OK | X_OK) != 0) {
+      std::cerr << binary << ": --log_dir=" << FLAGS_log_dir
+                << " is not a writable directory\n";
+      return false;
+    }
+    if (!explicit_stderr) FLAGS_logtostderr = false;
+  } else if (!explicit_stderr) {
+    FLAGS_logtostderr = true;
+  }
+  google::InitGoogleLogging(argv0);
+  return true;
+}
+
+std::string DefaultClusterConf() {
+  const char* dir = std::getenv("QJ_CONF_DIR");
+  if (dir == nullptr || *dir == '\0') return "conf/cluster.conf";
+  std::string d = dir;
+  if (d.back() != '/') d += '/';
+  return d + "cluster.conf";
+}
+
+void SetClusterConfDefault() {
+  gflags::SetCommandLineOptionWithMode("cluster_conf", DefaultClusterConf().c_str(),
+                                       gflags::SET_FLAGS_DEFAULT);
 }
 
 }  // namespace qj::cli

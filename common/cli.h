@@ -41,4 +41,19 @@ int PreParseGflags(int argc, char** argv, const std::string& binary, const std::
 // the one-line error) if it names no flag.
 bool CheckGflagKnown(const std::string& arg, const std::string& binary);
 
+// Logging for a daemon, after flag parsing: with --log_dir, glog's files go there
+// (<binary>.INFO etc., errors also on stderr) unless --logtostderr was given explicitly;
+// without it everything goes to stderr. Returns false (after a one-line error) when
+// --log_dir is not a writable directory, which main reports as a configuration error (2).
+bool InitDaemonLogging(const char* argv0, const std::string& binary);
+
+// The cluster file a binary reads when none is named: $QJ_CONF_DIR/cluster.conf when the
+// QJ_CONF_DIR environment variable is set and not empty, else conf/cluster.conf (relative
+// to the working directory). --cluster_conf always wins.
+std::string DefaultClusterConf();
+
+// For a gflags binary with a --cluster_conf flag, before parsing: makes DefaultClusterConf()
+// that flag's default (so --help shows it, and QJ_CONF_DIR applies).
+void SetClusterConfDefault();
+
 }  // namespace qj::cli

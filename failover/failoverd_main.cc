@@ -57,11 +57,11 @@ constexpr char kUsage[] =
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(kUsage);
+  qj::cli::SetClusterConfDefault();
   if (int rc = qj::cli::PreParseGflags(argc, argv, "failoverd", kUsage); rc >= 0) return rc;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  if (!qj::cli::InitDaemonLogging(argv[0], "failoverd")) return qj::cli::kExitUsage;
   qj::RouteThriftLogsToGlog();
-  FLAGS_logtostderr = true;
   if (argc > 1) {
     std::cerr << "failoverd: unexpected argument '" << argv[1] << "'\n";
     return qj::cli::kExitUsage;

@@ -155,6 +155,7 @@ int Failover(const ClusterConfig& conf, const NamenodeInfo& from, const Namenode
 }  // namespace
 
 int main(int argc, char** argv) {
+  qj::cli::SetClusterConfDefault();
   // gflags would take "-getServiceState" for a flag: pass it only the "--" arguments.
   std::vector<char*> flag_args{argv[0]};
   std::vector<std::string> cmd;

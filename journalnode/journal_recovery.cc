@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "journalnode/journal.h"
+#include "common/progress.h"
 
 namespace qj::jn {
 namespace {
@@ -146,7 +147,9 @@ Status Journal::DownloadSegment(const std::string& peer, const SegmentState& wan
       QJ_RETURN_IF_ERROR(file->Truncate(0));
     }
   }
+  ProgressLog progress(who_ + ": copying " + want.ToString() + " from " + peer, 0, opts_.clock);
   while (!eof) {
+    progress.Update(static_cast<uint64_t>(offset));
     if (still_wanted) QJ_RETURN_IF_ERROR(still_wanted());
     QJ_ASSIGN_OR_RETURN(
         SegmentChunkData chunk,
@@ -162,6 +165,8 @@ Status Journal::DownloadSegment(const std::string& peer, const SegmentState& wan
   }
   QJ_RETURN_IF_ERROR(file->FullSync());
   file.reset();
+  progress.Done(static_cast<uint64_t>(offset),
+                prefix != nullptr && offset > 0 ? " (own prefix extended)" : "");
   // The copy's directory entry durable too, before anyone persists a proposal naming it:
   // else a power loss could keep paxos/<s> and lose the copy (found by the simulator,
   // journal_sim --seed=228 before this line), and start-up could not complete the accept.

@@ -85,12 +85,11 @@ std::string ReadFlags(Options* o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  FLAGS_logtostderr = true;
   constexpr char kUsage[] = "journalnode --journalnode_edits_dir=DIR [--journalnode_rpc_port=N]";
   gflags::SetUsageMessage(kUsage);
   if (int rc = qj::cli::PreParseGflags(argc, argv, "journalnode", kUsage); rc >= 0) return rc;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  if (!qj::cli::InitDaemonLogging(argv[0], "journalnode")) return qj::cli::kExitUsage;
   qj::RouteThriftLogsToGlog();
   if (argc > 1) {
     std::fprintf(stderr, "journalnode: unexpected argument '%s'\n", argv[1]);

@@ -13,6 +13,7 @@
 
 #include "ClientProtocol.h"
 #include "common/file_util.h"
+#include "common/progress.h"
 #include "common/thrift_transport.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
@@ -83,6 +84,8 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
     PeerConn c(peer, timeout_ms);
     th::ClientProtocolClient* client = c.Open();
     int64_t offset = 0;
+    ProgressLog progress("fetching image " + ImageFileName(txid) + " from " + peer.ToString(), 0,
+                         RealClock::Get());
     while (true) {
       std::string chunk;
       client->fetchImage(chunk, txid, offset, kChunkBytes);
@@ -94,7 +97,9 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
         done += static_cast<size_t>(w);
       }
       offset += static_cast<int64_t>(chunk.size());
+      progress.Update(static_cast<uint64_t>(offset));
     }
+    progress.Done(static_cast<uint64_t>(offset));
   } catch (const th::FsException& e) {
     return fail(Status::IOError(peer.ToString() + ": fetchImage " + std::to_string(txid) + ": " +
                                 e.message));

@@ -188,12 +188,17 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
     }
     if (NowMs() >= deadline) break;
   }
-  std::string msg = "no namenode is active (";
+  // "Nothing answered" (a network or configuration problem) and "all answered, none active"
+  // (a failover problem) send the operator to different places.
+  bool any_answered = false;
+  std::string detail;
   for (size_t j = 0; j < opts_.namenodes.size(); ++j) {
-    if (j > 0) msg += ", ";
-    msg += opts_.namenodes[j].id + ": " + why[j];
+    if (j > 0) detail += ", ";
+    detail += opts_.namenodes[j].id + ": " + why[j];
+    any_answered |= why[j].rfind("unreachable", 0) != 0 && why[j] != "not tried";
   }
-  return Status::NotActive(msg + ")");
+  if (!any_answered) return Status::NetworkError("no namenode reachable (" + detail + ")");
+  return Status::NotActive("no namenode is active (" + detail + ")");
 }
 
 Status FailoverProxy::Mkdirs(const th::UserInfo& ugi, const std::string& path, int16_t permission,
@@ -240,6 +245,12 @@ Status FailoverProxy::SetOwner(const th::UserInfo& ugi, const std::string& path,
 Status FailoverProxy::SetTimes(const th::UserInfo& ugi, const std::string& path, int64_t mtime,
                                int64_t atime) {
   return Call("setTimes", true, [&](Client& c) { c.setTimes(ugi, path, mtime, atime); });
+}
+
+Status FailoverProxy::SetReplication(const th::UserInfo& ugi, const std::string& path,
+                                     int16_t replication, bool* changed) {
+  return Call("setReplication", true,
+              [&](Client& c) { *changed = c.setReplication(ugi, path, replication); });
 }
 
 Status FailoverProxy::GetFileInfo(const th::UserInfo& ugi, const std::string& path,

@@ -7,7 +7,8 @@
 // cannot be connected to, the proxy tries the next one, sleeping a capped exponential
 // backoff (initial_backoff_ms doubling up to max_backoff_ms) after each round in which no
 // namenode served, until total_budget_ms is spent. Then it fails with NotActive:
-// "no namenode is active (nn1: standby, nn2: unreachable)".
+// "no namenode is active (nn1: standby, nn2: unreachable)", or, when none could be
+// reached at all, NetworkError: "no namenode reachable (nn1: unreachable (...), ...)".
 //
 // Retry safety. There is no retry cache on the namenode, so a mutation must never be
 // sent twice unless the first attempt provably did not run. The proxy retries a call
@@ -91,6 +92,9 @@ class FailoverProxy {
                   const std::string& owner, const std::string& group);
   Status SetTimes(const qjournal::thrift::UserInfo& ugi, const std::string& path, int64_t mtime,
                   int64_t atime);
+  // Files only: *changed is false for a directory (HDFS's setReplication).
+  Status SetReplication(const qjournal::thrift::UserInfo& ugi, const std::string& path,
+                        int16_t replication, bool* changed);
   Status GetFileInfo(const qjournal::thrift::UserInfo& ugi, const std::string& path,
                      qjournal::thrift::FileStatus* out);
   // Every entry of a directory, following pages.

@@ -14,7 +14,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/crc32c.h"
+#include "common/progress.h"
 #include "common/file_util.h"
 #include "namenode/codec.h"
 #include "namenode/inode.h"
@@ -221,6 +223,14 @@ class FrameReader {
       return Bad("header", 0, "header checksum mismatch");
     }
     uint32_t version = codec::DecodeFixed32(h + 8);
+    if (version > kImageVersion) {
+      // Written by a newer release (after a downgrade): not damage, so never skipped in
+      // favour of an older image, which would silently drop every edit in between.
+      return Status::NotSupported("image " + path_ + " has format version " +
+                                  std::to_string(version) + ", newer than this release reads (" +
+                                  std::to_string(kImageVersion) +
+                                  "); run the release that wrote it");
+    }
     if (version != kImageVersion) {
       return Bad("header", 8, "unsupported image version " + std::to_string(version));
     }
@@ -261,6 +271,8 @@ class FrameReader {
   }
 
   uint64_t frame_offset() const { return frame_offset_; }
+  uint64_t offset() const { return offset_; }
+  uint64_t file_size() const { return file_size_; }
   uint64_t payload_offset() const { return frame_offset_ + kFrameHeaderSize; }
 
   Status Bad(const char* section, uint64_t offset, const std::string& why) const {
@@ -298,7 +310,8 @@ class FrameReader {
 // Parses records out of verified frames and builds the namespace.
 class ImageParser {
  public:
-  ImageParser(FrameReader* frames, FsNamespace* ns) : frames_(frames), ns_(ns) {}
+  ImageParser(FrameReader* frames, FsNamespace* ns, ProgressLog* progress)
+      : frames_(frames), ns_(ns), progress_(progress) {}
 
   Status Run() {
     std::string payload;
@@ -306,6 +319,7 @@ class ImageParser {
     while (true) {
       QJ_RETURN_IF_ERROR(frames_->Next(&payload, &end));
       if (end) break;
+      progress_->Update(frames_->offset());
       if (done_)
         return frames_->Bad("trailer", frames_->frame_offset(), "frame after the end record");
       codec::Reader r(payload);
@@ -479,6 +493,7 @@ class ImageParser {
 
   FrameReader* frames_;
   FsNamespace* ns_;
+  ProgressLog* progress_;
   const char* section_ = "counters";
   size_t record_offset_ = 0;
   bool have_counters_ = false;
@@ -520,6 +535,7 @@ Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir) {
     return Status::InvalidArgument("image txid must be >= 0, got " + std::to_string(txid));
   const std::string path = JoinDir(dir, ImageFileName(txid));
   const std::string tmp = path + ".tmp";
+  ProgressLog progress("image " + path + ": saving", 0, RealClock::Get());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("create", tmp, errno);
   auto fail = [&](Status s) {
@@ -534,6 +550,8 @@ Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir) {
   s = WriteImageBody(ns, &writer);
   if (!s.ok()) return fail(s);
   if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
+  struct stat st;
+  const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
@@ -545,8 +563,7 @@ Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir) {
     return ErrnoStatus("rename to " + path + " from", tmp, err);
   }
   QJ_RETURN_IF_ERROR(FsyncDir(dir));
-  LOG(INFO) << "image " << dir << ": saved " << ImageFileName(txid) << " (" << ns.inode_count()
-            << " inodes)";
+  progress.Done(size, ", " + std::to_string(ns.inode_count()) + " inodes");
   return Status::OK();
 }
 
@@ -564,8 +581,11 @@ Result<LoadedImage> LoadImage(const std::string& path, const NamespaceOptions& o
   LoadedImage out;
   out.ns = std::make_unique<FsNamespace>(opts);
   out.txid = info.txid;
-  ImageParser parser(&frames, out.ns.get());
+  ProgressLog progress("image " + path + ": loading", frames.file_size(), RealClock::Get());
+  ImageParser parser(&frames, out.ns.get(), &progress);
   QJ_RETURN_IF_ERROR(parser.Run());
+  progress.Done(frames.file_size(), ", txid " + std::to_string(out.txid) + ", " +
+                                        std::to_string(out.ns->inode_count()) + " inodes");
   return out;
 }
 

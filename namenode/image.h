@@ -49,7 +49,8 @@ struct LoadedImage {
 
 // Loads and fully verifies one image. `options` becomes the namespace's options; when
 // options.namespace_id != 0 it must match the image's (else InvalidArgument). Corruption
-// (naming file, section, offset) for any bad byte; NotFound if the file does not exist.
+// (naming file, section, offset) for any bad byte; NotFound if the file does not exist;
+// NotSupported if a newer release wrote it (a header with a higher format version).
 Result<LoadedImage> LoadImage(const std::string& path, const NamespaceOptions& options);
 
 // Checks framing, every CRC, the header and the trailer without building a namespace.
@@ -61,7 +62,8 @@ Result<ImageInfo> VerifyImageFile(const std::string& path);
 Result<std::vector<ImageInfo>> FindImages(const std::string& dir);
 
 // Loads the newest image that loads cleanly. A corrupt newer image is skipped with a
-// WARNING naming it and the error, then the previous one is tried. NotFound if there is
+// WARNING naming it and the error, then the previous one is tried. An image of a newer
+// format version (NotSupported, naming the version) is an error, never skipped. NotFound if there is
 // no image; Corruption (listing every failure) if none loads.
 Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options);
 

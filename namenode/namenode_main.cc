@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
       "namenode --cluster_conf=FILE --namenode_id=ID --namenode_name_dir=DIR "
       "[--format [--force] | --bootstrap_standby]";
   gflags::SetUsageMessage(kUsage);
+  qj::cli::SetClusterConfDefault();
   if (int rc = qj::cli::PreParseGflags(argc, argv, "namenode", kUsage); rc >= 0) return rc;
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] != '-') {
@@ -219,8 +220,7 @@ int main(int argc, char** argv) {
     }
   }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_logtostderr = true;
-  google::InitGoogleLogging(argv[0]);
+  if (!qj::cli::InitDaemonLogging(argv[0], "namenode")) return kExitUsage;
   qj::RouteThriftLogsToGlog();
 
   if (FLAGS_namenode_id.empty() || FLAGS_namenode_name_dir.empty()) {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and starts a local qjournal HA cluster on loopback
-# with the defaults in conf/: 3 journalnodes, 2 namenodes, 2 failoverds (one namenode
+# with the defaults in conf/ (or $QJ_CONF_DIR: cluster.conf and the *.flags files):
+# 3 journalnodes, 2 namenodes, 2 failoverds (one namenode
 # becomes active by itself). State lives in ./run (or $QJ_RUN_DIR); logs in run/logs,
 # PIDs in run/pids. Re-running it starts whatever is not running. Stop it with
 # scripts/stop-cluster.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CONF=${QJ_CLUSTER_CONF:-$ROOT/conf/cluster.conf}
+CONF_DIR=${QJ_CONF_DIR:-$ROOT/conf}
+CONF=${QJ_CLUSTER_CONF:-$CONF_DIR/cluster.conf}
 RUN=${QJ_RUN_DIR:-$ROOT/run}
 BUILD=${QJ_BUILD_DIR:-$ROOT/build}
 
@@ -48,7 +50,7 @@ i=0
 for hp in "${JNS[@]}"; do
   i=$((i + 1)); port=${hp##*:}
   mkdir -p "$RUN/jn$i"
-  start "jn$i" "$BUILD/journalnode/journalnode" --flagfile="$ROOT/conf/journalnode.flags" \
+  start "jn$i" "$BUILD/journalnode/journalnode" --flagfile="$CONF_DIR/journalnode.flags" \
     --journalnode_name="jn$i" --journalnode_rpc_port="$port" \
     --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS"
 done
@@ -62,7 +64,7 @@ if [ -x "$BUILD/namenode/namenode" ] && [ -n "$NN_IDS" ]; then
   for id in $NN_IDS; do
     port=$(conf "namenode.$id.rpc_port")
     args=(--cluster_conf="$CONF" --namenode_id="$id" --namenode_name_dir="$RUN/$id")
-    [ -f "$ROOT/conf/namenode.flags" ] && args=(--flagfile="$ROOT/conf/namenode.flags" "${args[@]}")
+    [ -f "$CONF_DIR/namenode.flags" ] && args=(--flagfile="$CONF_DIR/namenode.flags" "${args[@]}")
     if [ ! -d "$RUN/$id" ]; then
       if [ -z "$first" ]; then
         "$BUILD/namenode/namenode" "${args[@]}" --format >>"$RUN/logs/$id.log" 2>&1 ||
@@ -80,7 +82,7 @@ if [ -x "$BUILD/namenode/namenode" ] && [ -n "$NN_IDS" ]; then
     echo "failoverds:"
     for id in $NN_IDS; do
       args=(--cluster_conf="$CONF" --namenode_id="$id")
-      [ -f "$ROOT/conf/failoverd.flags" ] && args=(--flagfile="$ROOT/conf/failoverd.flags" "${args[@]}")
+      [ -f "$CONF_DIR/failoverd.flags" ] && args=(--flagfile="$CONF_DIR/failoverd.flags" "${args[@]}")
       start "failoverd-$id" "$BUILD/failover/failoverd" "${args[@]}"
     done
     for id in $NN_IDS; do wait_port "$(conf "namenode.$id.failoverd_port")" "failoverd-$id"; done

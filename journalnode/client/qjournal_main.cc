@@ -21,8 +21,6 @@ namespace {
 
 constexpr int kBadArgs = qj::cli::kExitUsage;
 constexpr char kForceAppend[] = "force_unsafe_append_to_cluster_journal";
-// The file the other tools default to; `append` consults it too when it exists.
-constexpr char kDefaultClusterConf[] = "conf/cluster.conf";
 
 const char* kUsage =
     R"(usage: qjournal [--journal_uri=qjournal://h:p;h:p;h:p/ns1 | --cluster_conf=FILE] <command>
@@ -31,8 +29,11 @@ commands:
   format [--force] [--namespace_id=N --cluster_id=S]
                   format the journal on every journalnode (refuses to clobber a
                   formatted journal unless --force; the ids default to the cluster file's)
-  status          a table per journalnode: reachable, formatted, promised and writer
+  status [--json] a table per journalnode: reachable, formatted, promised and writer
                   epochs, committed txid, last written txid, lag, segments
+  health [--json] one line per journalnode: healthy or unhealthy (unreachable, not
+                  formatted, journal stopped) and the answer's latency; exit 1 if any
+                  journalnode is unhealthy
   append --count=N [--size=B] [--force_unsafe_append_to_cluster_journal]
                   become writer with a new epoch, recover, write N test edits of B
                   payload bytes (default 32) in a new segment, finalize it. For
@@ -46,7 +47,8 @@ commands:
 
 options:
   --journal_uri=URI     the quorum (default: journal.uri of --cluster_conf)
-  --cluster_conf=FILE   cluster file (conf/cluster.conf)
+  --cluster_conf=FILE   cluster file (default $QJ_CONF_DIR/cluster.conf when QJ_CONF_DIR
+                        is set; conf/cluster.conf is consulted only by append's guard)
   --rpc_timeout_ms=MS   per-call timeout (default 2000)
   --verbose             log client internals to stderr
   --help                this text
@@ -119,7 +121,8 @@ int main(int argc, char** argv) {
   }
   const std::map<std::string, std::vector<std::string>> kCommandFlags = {
       {"format", {"force", "namespace_id", "cluster_id"}},
-      {"status", {}},
+      {"status", {"json"}},
+      {"health", {"json"}},
       {"append", {"count", "size", "namespace_id", "cluster_id", kForceAppend}},
       {"dump", {"from", "max"}},
   };
@@ -135,7 +138,7 @@ int main(int argc, char** argv) {
     for (const auto& c : common) known |= k == c;
     for (const auto& c : cmd_it->second) known |= k == c;
     if (!known) return BadArgs("unknown option --" + k + " for '" + cmd + "'");
-    const bool boolean = k == "force" || k == "verbose" || k == kForceAppend;
+    const bool boolean = k == "force" || k == "verbose" || k == "json" || k == kForceAppend;
     if (boolean && v != "\x01" && v != "true") return BadArgs("--" + k + " takes no value");
     if (!boolean && v == "\x01") return BadArgs("--" + k + " needs a value (--" + k + "=...)");
   }
@@ -145,6 +148,11 @@ int main(int argc, char** argv) {
   o.quorum.name = "qjournal";
   std::string cluster_journal_id;  // the namenodes' journal, when a cluster file is known
   std::string cluster_conf_path;
+  // QJ_CONF_DIR names the cluster file when neither --cluster_conf nor --journal_uri does.
+  const char* conf_dir = std::getenv("QJ_CONF_DIR");
+  if (!flags.count("cluster_conf") && !flags.count("journal_uri") && conf_dir && *conf_dir) {
+    flags["cluster_conf"] = qj::cli::DefaultClusterConf();
+  }
   if (flags.count("cluster_conf")) {
     cluster_conf_path = flags["cluster_conf"];
     auto conf = qj::LoadClusterConfig(cluster_conf_path);
@@ -162,7 +170,7 @@ int main(int argc, char** argv) {
     o.quorum.journalnodes = uri->journalnodes;
     o.quorum.journal_id = uri->journal_id;
   }
-  if (o.quorum.journalnodes.empty()) return BadArgs("need --journal_uri or --cluster_conf");
+  if (o.quorum.journalnodes.empty()) return BadArgs("need --journal_uri or --cluster_conf (or QJ_CONF_DIR)");
   auto get_int = [&](const char* name, int64_t min, int64_t* dst) -> bool {
     if (!flags.count(name)) return true;
     return ParseInt(flags[name], dst) && *dst >= min;
@@ -179,6 +187,7 @@ int main(int argc, char** argv) {
     o.has_ns = true;
   }
   o.force = flags.count("force") > 0;
+  o.json = flags.count("json") > 0;
   if (!get_int("rpc_timeout_ms", 1, &o.quorum.rpc_timeout_ms)) {
     return BadArgs("--rpc_timeout_ms must be a number >= 1");
   }
@@ -199,8 +208,8 @@ int main(int argc, char** argv) {
     if (!flags.count("count")) return BadArgs("append needs --count=N");
     // Guard: the cluster's own journal is the namenodes'. A new writer epoch there fences
     // the active namenode, and the test edits stop the standby's tailer.
-    if (cluster_conf_path.empty() && access(kDefaultClusterConf, F_OK) == 0) {
-      cluster_conf_path = kDefaultClusterConf;
+    if (cluster_conf_path.empty() && access(qj::cli::DefaultClusterConf().c_str(), F_OK) == 0) {
+      cluster_conf_path = qj::cli::DefaultClusterConf();
       auto conf = qj::LoadClusterConfig(cluster_conf_path);
       if (!conf.ok()) {
         return Fail(conf.status().ToString() + " (append checks that it is not the cluster's journal)");
@@ -217,5 +226,6 @@ int main(int argc, char** argv) {
     return qj::jn::RunAppend(o, std::cout, std::cerr);
   }
   if (cmd == "dump") return qj::jn::RunDump(o, std::cout, std::cerr);
+  if (cmd == "health") return qj::jn::RunHealth(o, std::cout, std::cerr);
   return qj::jn::RunStatus(o, std::cout, std::cerr);
 }

@@ -4,6 +4,10 @@
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/json.h"
 
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
@@ -63,6 +67,45 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
     if (rep && rep->ok()) max_written = std::max(max_written, rep->value.last_written_txid);
     if (rep && (rep->ok() || rep->status.code() == StatusCode::kNotFormatted)) ++reachable;
   }
+  const int majority = MajorityOf(r.replies.size());
+  if (o.json) {
+    out << "{\"journal\":" << JsonString(o.quorum.journal_id) << ",\"journalnodes\":[";
+    for (size_t i = 0; i < r.replies.size(); ++i) {
+      const auto& rep = r.replies[i];
+      const bool not_formatted = rep && rep->status.code() == StatusCode::kNotFormatted;
+      const bool answered = rep && (rep->ok() || not_formatted);
+      out << (i ? "," : "") << "\n{\"node\":" << JsonString(o.quorum.journalnodes[i].ToString())
+          << ",\"reachable\":" << (answered ? "true" : "false");
+      if (!answered) {
+        out << ",\"error\":" << JsonString(rep ? rep->status.ToString() : "no answer") << "}";
+        continue;
+      }
+      if (!rep->ok()) {
+        out << ",\"formatted\":false}";
+        continue;
+      }
+      const JournalStateInfo& s = rep->value;
+      out << ",\"formatted\":" << (s.formatted ? "true" : "false")
+          << ",\"promised_epoch\":" << s.promised_epoch << ",\"writer_epoch\":" << s.writer_epoch
+          << ",\"committed_txid\":" << s.committed_txid
+          << ",\"last_written_txid\":" << s.last_written_txid
+          << ",\"lag\":" << std::max<int64_t>(0, max_written - std::max<int64_t>(s.last_written_txid, 0))
+          << ",\"unavailable_reason\":" << JsonString(s.unavailable_reason) << ",\"segments\":[";
+      for (size_t k = 0; k < s.segments.size(); ++k) {
+        out << (k ? "," : "") << "{\"start_txid\":" << s.segments[k].start_txid
+            << ",\"end_txid\":" << s.segments[k].end_txid
+            << ",\"in_progress\":" << (s.segments[k].in_progress ? "true" : "false") << "}";
+      }
+      out << "]}";
+    }
+    out << "\n],\"reachable\":" << reachable << ",\"total\":" << r.replies.size()
+        << ",\"quorum\":" << (reachable >= majority ? "true" : "false") << "}\n";
+    if (reachable < majority) {
+      err << "qjournal status: a majority of journalnodes is unreachable\n";
+      return 1;
+    }
+    return 0;
+  }
   out << "journal " << o.quorum.journal_id << "\n";
   out << std::left << std::setw(23) << "node" << std::setw(10) << "reachable" << std::setw(10)
       << "formatted" << std::setw(9) << "promised" << std::setw(7) << "writer" << std::setw(11)
@@ -94,11 +137,69 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
                 : max_written - std::max<int64_t>(s.last_written_txid, 0))
         << segs << "\n";
   }
-  const int majority = MajorityOf(r.replies.size());
   out << reachable << " of " << r.replies.size() << " journalnodes reachable"
       << (reachable >= majority ? "" : " (NO QUORUM)") << "\n";
   if (reachable < majority) {
     err << "qjournal status: a majority of journalnodes is unreachable\n";
+    return 1;
+  }
+  return 0;
+}
+
+int RunHealth(const ToolOptions& o, std::ostream& out, std::ostream& err) {
+  const size_t n = o.quorum.journalnodes.size();
+  struct Answer {
+    bool healthy = false;
+    std::string reason;
+    double ms = 0;
+  };
+  std::vector<Answer> answers(n);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      QuorumOptions one = o.quorum;
+      one.journalnodes = {o.quorum.journalnodes[i]};
+      const int64_t t0 = RealClock::Get()->MonotonicNanos();
+      auto r = GetStates(one, true);
+      answers[i].ms = static_cast<double>(RealClock::Get()->MonotonicNanos() - t0) / 1e6;
+      const auto& rep = r.replies.empty() ? std::nullopt : r.replies[0];
+      if (!rep) {
+        answers[i].reason = "no answer within " + std::to_string(o.quorum.rpc_timeout_ms) + " ms";
+      } else if (!rep->ok()) {
+        answers[i].reason = rep->status.ToString();
+      } else if (!rep->value.formatted) {
+        answers[i].reason = "journal " + o.quorum.journal_id + " is not formatted";
+      } else if (!rep->value.unavailable_reason.empty()) {
+        answers[i].reason = "journal stopped: " + rep->value.unavailable_reason;
+      } else {
+        answers[i].healthy = true;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int unhealthy = 0;
+  if (o.json) out << "[";
+  for (size_t i = 0; i < n; ++i) {
+    const Answer& a = answers[i];
+    unhealthy += a.healthy ? 0 : 1;
+    char took[32];
+    std::snprintf(took, sizeof(took), "%.3f", a.ms);
+    const std::string node = o.quorum.journalnodes[i].ToString();
+    if (o.json) {
+      out << (i ? "," : "") << "\n{\"endpoint\":" << JsonString(node)
+          << ",\"health\":" << (a.healthy ? "true" : "false") << ",\"took_ms\":" << took;
+      if (!a.healthy) out << ",\"error\":" << JsonString(a.reason);
+      out << "}";
+    } else if (a.healthy) {
+      out << node << " is healthy: answered getJournalState for " << o.quorum.journal_id
+          << " in " << took << " ms\n";
+    } else {
+      out << node << " is unhealthy: " << a.reason << " (after " << took << " ms)\n";
+    }
+  }
+  if (o.json) out << "\n]\n";
+  if (unhealthy > 0) {
+    err << "qjournal health: " << unhealthy << " of " << n << " journalnodes unhealthy\n";
     return 1;
   }
   return 0;

@@ -3,7 +3,9 @@
 // CallQuorum() issues the call on every channel and returns as soon as `need` calls have
 // succeeded (OK), as soon as a decisive failure arrives (StaleEpoch: a newer writer exists,
 // waiting longer cannot help), as soon as so many have failed that `need` successes are
-// impossible (Unavailable, naming every node's failure), or at the timeout (TimedOut).
+// impossible (Unavailable, naming every node's failure; or, when every node that failed
+// gave the same definite answer such as InvalidArgument or NotFormatted, that answer with its
+// code), or at the timeout (TimedOut).
 // The replies that arrived are returned in every case; late replies are dropped.
 // With wait_all, it waits for every reply (or the timeout) before judging, for callers
 // that want the whole picture (status tables, format).
@@ -37,6 +39,25 @@ struct QuorumResult {
 };
 
 inline int MajorityOf(size_t n) { return static_cast<int>(n / 2 + 1); }
+
+// When every failed reply is the same definite answer from the journalnodes (a request
+// they refuse, not a transport problem), that answer, so that its code reaches the
+// operator once ("InvalidArgument: ... already formatted") instead of an Unavailable
+// wrapping it per node. Null otherwise.
+template <typename T>
+const Status* UnanimousAnswer(const std::vector<std::optional<Reply<T>>>& replies) {
+  const Status* first = nullptr;
+  for (const auto& r : replies) {
+    if (!r || r->ok()) continue;
+    const StatusCode c = r->status.code();
+    const bool definite = c == StatusCode::kInvalidArgument || c == StatusCode::kAlreadyExists ||
+                          c == StatusCode::kNotFormatted || c == StatusCode::kPermissionDenied ||
+                          c == StatusCode::kNotSupported;
+    if (!definite || (first != nullptr && first->code() != c)) return nullptr;
+    if (first == nullptr) first = &r->status;
+  }
+  return first;
+}
 
 // issue(channel, callback) starts the call on one channel.
 template <typename T, typename IssueFn>
@@ -96,9 +117,15 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       }
       std::string msg = what + ": " + std::to_string(ok) + " of " + std::to_string(total) +
                         " succeeded, need " + std::to_string(need) + detail;
-      out.status = timed_out && total - failed >= need
-                       ? Status::TimedOut(msg + " (after " + std::to_string(timeout_ms) + " ms)")
-                       : Status::Unavailable(msg);
+      if (timed_out && total - failed >= need) {
+        out.status = Status::TimedOut(msg + " (after " + std::to_string(timeout_ms) + " ms)");
+      } else if (const Status* same = UnanimousAnswer(st->replies)) {
+        out.status = Status(same->code(), what + ": " + same->message() + " (" +
+                                              std::to_string(failed) + " of " +
+                                              std::to_string(total) + " journalnodes said so)");
+      } else {
+        out.status = Status::Unavailable(msg);
+      }
       break;
     }
     st->cv.wait_until(l, deadline);

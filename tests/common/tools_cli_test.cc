@@ -5,9 +5,12 @@
 // stack trace.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "common/cli.h"
 #include "tests/support/process.h"
@@ -25,6 +28,7 @@ const std::vector<Binary>& AllBinaries() {
       {"qjournal", "journalnode/client/qjournal"}, {"qjfs", "namenode/qjfs"},
       {"haadmin", "failover/haadmin"},             {"namenode", "namenode/namenode"},
       {"journalnode", "journalnode/journalnode"},  {"failoverd", "failover/failoverd"},
+      {"qjview", "tools/qjview"},
   };
   return kAll;
 }
@@ -80,6 +84,7 @@ TEST(ToolsCliTest, UnknownFlagIsUsageError) {
     if (b.name == "qjournal") args.push_back("status");
     if (b.name == "qjfs") args.push_back("-ls");
     if (b.name == "haadmin") args.push_back("-getAllServiceState");
+    if (b.name == "qjview") args = {"segment", "f", "--no_such_flag=1"};
     CmdResult r = Exec(b.path, args);
     EXPECT_EQ(r.code, 2) << b.name << ": " << r.out;
     EXPECT_TRUE(Contains(r.out, "no_such_flag")) << b.name << ": " << r.out;
@@ -156,6 +161,95 @@ TEST_F(BadClusterFileTest, MissingFileIsAOneLineFailureForTools) {
     EXPECT_TRUE(Contains(r.out, "nope.conf")) << c.name << ": " << r.out;
     EXPECT_EQ(Lines(r.out), 1) << c.name << ": " << r.out;
   }
+}
+
+// QJ_CONF_DIR names the directory of the cluster file for every binary that reads one,
+// when --cluster_conf is not given; --cluster_conf still wins.
+TEST_F(BadClusterFileTest, QjConfDirEnvironmentNamesTheClusterFile) {
+  const std::string conf = Write("lease.duraton_ms = 5000\n");  // dir_/cluster.conf
+  ASSERT_EQ(setenv("QJ_CONF_DIR", dir_.path().c_str(), 1), 0);
+  for (const auto& c : Cases()) {
+    CmdResult r = Exec(c.path, c.args);
+    EXPECT_EQ(r.code, c.code) << c.name << ": " << r.out;
+    EXPECT_TRUE(Contains(r.out, conf + ":9: unknown key")) << c.name << ": " << r.out;
+  }
+  // An explicit --cluster_conf is read instead.
+  const std::string missing = dir_.path() + "/other.conf";
+  CmdResult r = Exec("namenode/qjfs", {"--cluster_conf=" + missing, "-ls", "/"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "other.conf")) << r.out;
+  EXPECT_TRUE(Contains(Exec("failover/failoverd", {"--help"}).out, dir_.path() + "/cluster.conf"));
+  unsetenv("QJ_CONF_DIR");
+}
+
+// A flag in a --flagfile is checked like one on the command line: an unknown one is a
+// usage error (2) naming the file and line, not gflags' exit 1.
+TEST_F(BadClusterFileTest, UnknownFlagInFlagfileIsUsageError) {
+  const std::string flags = dir_.path() + "/bad.flags";
+  std::ofstream(flags) << "# comment\n--v=0\n  --no_such_flag=3\n";
+  for (const auto& b : AllBinaries()) {
+    if (b.name == "qjournal" || b.name == "qjview") continue;  // no gflags, no --flagfile
+    std::vector<std::string> args = {"--flagfile=" + flags};
+    if (b.name == "qjfs") args.push_back("-ls");
+    if (b.name == "haadmin") args.push_back("-getAllServiceState");
+    CmdResult r = Exec(b.path, args);
+    EXPECT_EQ(r.code, 2) << b.name << ": " << r.out;
+    EXPECT_TRUE(Contains(r.out, flags + ":3")) << b.name << ": " << r.out;
+    EXPECT_TRUE(Contains(r.out, "no_such_flag")) << b.name << ": " << r.out;
+  }
+}
+
+// --log_dir puts a daemon's glog files there (namenode and failoverd logged to stderr only).
+TEST_F(BadClusterFileTest, LogDirIsHonouredByEveryDaemon) {
+  const std::vector<int> ports = PickFreePorts(6);
+  const std::string conf = dir_.path() + "/ports.conf";
+  std::ofstream(conf) << "namespace.id = 1\ncluster.id = c\n"
+                      << "journal.uri = qjournal://127.0.0.1:" << ports[0] << ";127.0.0.1:"
+                      << ports[4] << ";127.0.0.1:" << ports[5] << "/ns1\n"
+                      << "namenode.ids = nn1\nnamenode.nn1.host = 127.0.0.1\n"
+                      << "namenode.nn1.rpc_port = " << ports[1] << "\n"
+                      << "namenode.nn1.failoverd_port = " << ports[2] << "\n";
+  struct Daemon {
+    std::string name, path;
+    std::vector<std::string> args;
+  };
+  const std::vector<Daemon> daemons = {
+      {"journalnode", "journalnode/journalnode",
+       {"--journalnode_edits_dir=" + dir_.path() + "/jn", "--journalnode_rpc_port=" +
+                                                                 std::to_string(ports[3])}},
+      {"namenode", "namenode/namenode",
+       {"--cluster_conf=" + conf, "--namenode_id=nn1", "--namenode_name_dir=" + dir_.path() + "/nn"}},
+      {"failoverd", "failover/failoverd", {"--cluster_conf=" + conf, "--namenode_id=nn1"}},
+  };
+  for (const auto& d : daemons) {
+    const std::string logs = dir_.path() + "/logs-" + d.name;
+    ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+    std::vector<std::string> argv = {BinaryPath(d.path), "--log_dir=" + logs};
+    argv.insert(argv.end(), d.args.begin(), d.args.end());
+    Process p;
+    p.Start(argv, dir_.path() + "/" + d.name + ".stderr");
+    const std::string info = logs + "/" + d.name + ".INFO";
+    EXPECT_TRUE(WaitFor([&] {
+      std::ifstream f(info);
+      std::string line;
+      return static_cast<bool>(std::getline(f, line));
+    }, 20000)) << d.name << ": nothing in " << info;
+    if (p.running()) p.Terminate();
+    // A --log_dir that does not exist is a configuration error, said in one line.
+    CmdResult bad = Exec(d.path, {"--log_dir=" + dir_.path() + "/nodir", d.args[0], d.args[1]});
+    EXPECT_EQ(bad.code, 2) << d.name << ": " << bad.out;
+    EXPECT_TRUE(Contains(bad.out, "nodir is not a writable directory")) << d.name << ": " << bad.out;
+  }
+}
+
+// qjfs tells "nothing answered" from "none is active".
+TEST_F(BadClusterFileTest, QjfsSaysNoNamenodeReachable) {
+  const std::string conf = Write("");  // namenode at 127.0.0.1:9, where nothing listens
+  CmdResult r =
+      Exec("namenode/qjfs", {"--cluster_conf=" + conf, "--qjfs_failover_budget_ms=200", "-ls", "/"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "no namenode reachable (nn1: unreachable")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "is active")) << r.out;
 }
 
 }  // namespace

@@ -351,6 +351,33 @@ TEST(ImageDirTest, NewestCorruptFallsBackToPrevious) {
   EXPECT_NE(loaded.status().message().find(ImageFileName(20)), std::string::npos);
 }
 
+// After a downgrade, the newest image may be of a format this release cannot read. That
+// is not damage: falling back to an older image would silently lose the edits between.
+TEST(ImageDirTest, NewerFormatVersionIsAnErrorNotSkipped) {
+  testing::TempDir dir;
+  NsHarness h(Opts());
+  RandomWorkload(&h, 51, 200);
+  ASSERT_TRUE(SaveImage(h.ns(), 10, dir.path()).ok());
+  ASSERT_TRUE(SaveImage(h.ns(), 20, dir.path()).ok());
+  const std::string p20 = dir.path() + "/" + ImageFileName(20);
+  std::string bytes = ReadAll(p20);
+  std::string version;
+  codec::PutFixed32(&version, 2);
+  bytes.replace(8, 4, version);
+  std::string crc;
+  codec::PutFixed32(&crc, crc32c::Value(bytes.data(), 36));
+  bytes.replace(36, 4, crc);
+  WriteAll(p20, bytes);
+
+  Result<LoadedImage> loaded = LoadNewestValidImage(dir.path(), Opts());
+  ASSERT_FALSE(loaded.ok()) << "loaded txid " << loaded->txid;
+  EXPECT_EQ(loaded.status().code(), StatusCode::kNotSupported) << loaded.status();
+  EXPECT_NE(loaded.status().message().find("format version 2"), std::string::npos)
+      << loaded.status();
+  EXPECT_NE(loaded.status().message().find(ImageFileName(20)), std::string::npos);
+  EXPECT_EQ(VerifyImageFile(p20).status().code(), StatusCode::kNotSupported);
+}
+
 TEST(ImageDirTest, FindPurgeAndVerifyCopies) {
   testing::TempDir dir;
   NsHarness h(Opts());

@@ -2,6 +2,10 @@
 // exit codes for bad arguments (2) and an unreachable quorum (1).
 #include <gtest/gtest.h>
 
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+#include <sstream>
+
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -108,6 +112,77 @@ TEST(QjournalCliTest, FormatAppendDumpStatus) {
   EXPECT_EQ(r.code, 1) << r.out;
   r = Qjournal({uri, "format", "--force", "--namespace_id=7", "--cluster_id=cli"});
   EXPECT_EQ(r.code, 1) << r.out;
+}
+
+// `qjournal health` (like `etcdctl endpoint health`): one line per journalnode, exit 1 if
+// any is unhealthy; `status --json` is one parseable document; a refused format keeps its
+// code (InvalidArgument: already formatted), said once, not as Unavailable per node.
+TEST(QjournalCliTest, HealthStatusJsonAndFormatErrors) {
+  JnCluster cluster(3);
+  const std::string uri = "--journal_uri=" + cluster.uri();
+  CliRun r = Qjournal({uri, "health"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, cluster.node(0).address().ToString() + " is unhealthy: ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "NotFormatted")) << r.out;
+  // Not formatted: said once, with its own code, not wrapped in Unavailable.
+  r = Qjournal({uri, "dump"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "NotFormatted")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "Unavailable")) << r.out;
+
+  ASSERT_EQ(Qjournal({uri, "format", "--namespace_id=42", "--cluster_id=c"}).code, 0);
+  r = Qjournal({uri, "format", "--namespace_id=42", "--cluster_id=c"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "qjournal format: InvalidArgument: ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "already formatted")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "3 of 3 journalnodes said so")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "Unavailable")) << r.out;
+
+  r = Qjournal({uri, "health"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(Contains(r.out, cluster.node(i).address().ToString() + " is healthy: ")) << r.out;
+  }
+  EXPECT_TRUE(Contains(r.out, " ms\n")) << r.out;
+  ASSERT_EQ(Qjournal({uri, "append", "--count=4"}).code, 0);
+
+  r = Qjournal({uri, "status", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  {
+    std::istringstream in(r.out);
+    boost::property_tree::ptree tree;
+    ASSERT_NO_THROW(boost::property_tree::read_json(in, tree)) << r.out;
+    EXPECT_EQ(tree.get<int>("reachable"), 3);
+    EXPECT_EQ(tree.get<bool>("quorum"), true);
+    // The append is acknowledged by a majority; a loaded third node may still be behind.
+    int nodes = 0, complete = 0;
+    for (const auto& [k, node] : tree.get_child("journalnodes")) {
+      EXPECT_EQ(node.get<bool>("formatted"), true);
+      EXPECT_LE(node.get<int64_t>("last_written_txid"), 4);
+      EXPECT_GE(node.get_child("segments").size(), 1u);
+      complete += node.get<int64_t>("last_written_txid") == 4 ? 1 : 0;
+      ++nodes;
+    }
+    EXPECT_EQ(nodes, 3);
+    EXPECT_GE(complete, 2) << r.out;
+  }
+
+  cluster.node(1).Kill();
+  r = Qjournal({uri, "health"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, cluster.node(0).address().ToString() + " is healthy")) << r.out;
+  EXPECT_TRUE(Contains(r.out, cluster.node(1).address().ToString() + " is unhealthy")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "1 of 3 journalnodes unhealthy")) << r.out;
+  r = Qjournal({uri, "health", "--json"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  {
+    std::istringstream in(r.out.substr(0, r.out.find("qjournal health:")));
+    boost::property_tree::ptree tree;
+    ASSERT_NO_THROW(boost::property_tree::read_json(in, tree)) << r.out;
+    std::vector<bool> health;
+    for (const auto& [k, e] : tree) health.push_back(e.get<bool>("health"));
+    EXPECT_EQ(health, (std::vector<bool>{true, false, true}));
+  }
 }
 
 TEST(QjournalCliTest, BadArgumentsExitTwo) {
