@@ -28,8 +28,7 @@ class RetryingServerSocket : public tt::TServerSocket {
         const auto now = std::chrono::steady_clock::now();
         if (now - last_warning_ > std::chrono::seconds(10)) {
           last_warning_ = now;
-          LOG(WARNING) << where_ << ": accept failed (" << e.what()
-                       << "); retrying every 100 ms";
+          LOG(WARNING) << where_ << ": accept failed (" << e.what() << "); retrying every 100 ms";
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }

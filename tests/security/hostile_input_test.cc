@@ -266,30 +266,32 @@ class HostileInputTest : public ::testing::Test {
     const HostPort nn = cluster_->nn_info(active_).rpc();
     const HostPort fo = cluster_->nn_info(active_).failoverd();
     std::vector<Target> t;
-    t.push_back({"journalnode", jn, &cluster_->journalnode(0), "getJournalState", [=](int64_t timeout_ms) {
-                   th::JournalState s;
-                   return CallTyped<th::JournalProtocolClient>(
-                              jn, timeout_ms,
-                              [&](th::JournalProtocolClient& c) { c.getJournalState(s, journal); })
-                       .ok;
-                 }});
-    t.push_back({"namenode", nn, &cluster_->namenode(active_), "getFileInfo", [=](int64_t timeout_ms) {
-                   th::FileStatus f;
-                   th::UserInfo u;
-                   u.user = "hdfs";
-                   return CallTyped<th::ClientProtocolClient>(
-                              nn, timeout_ms,
-                              [&](th::ClientProtocolClient& c) { c.getFileInfo(f, u, "/"); })
-                              .ok &&
-                          f.isDir;
-                 }});
-    t.push_back({"failoverd", fo, &cluster_->failoverd(active_), "cedeActive", [=](int64_t timeout_ms) {
-                   th::FailoverStatus s;
-                   return CallTyped<th::FailoverControllerClient>(
-                              fo, timeout_ms,
-                              [&](th::FailoverControllerClient& c) { c.getStatus(s); })
-                       .ok;
-                 }});
+    t.push_back(
+        {"journalnode", jn, &cluster_->journalnode(0), "getJournalState", [=](int64_t timeout_ms) {
+           th::JournalState s;
+           return CallTyped<th::JournalProtocolClient>(
+                      jn, timeout_ms,
+                      [&](th::JournalProtocolClient& c) { c.getJournalState(s, journal); })
+               .ok;
+         }});
+    t.push_back(
+        {"namenode", nn, &cluster_->namenode(active_), "getFileInfo", [=](int64_t timeout_ms) {
+           th::FileStatus f;
+           th::UserInfo u;
+           u.user = "hdfs";
+           return CallTyped<th::ClientProtocolClient>(
+                      nn, timeout_ms,
+                      [&](th::ClientProtocolClient& c) { c.getFileInfo(f, u, "/"); })
+                      .ok &&
+                  f.isDir;
+         }});
+    t.push_back(
+        {"failoverd", fo, &cluster_->failoverd(active_), "cedeActive", [=](int64_t timeout_ms) {
+           th::FailoverStatus s;
+           return CallTyped<th::FailoverControllerClient>(
+                      fo, timeout_ms, [&](th::FailoverControllerClient& c) { c.getStatus(s); })
+               .ok;
+         }});
     return t;
   }
 
@@ -302,8 +304,8 @@ class HostileInputTest : public ::testing::Test {
     double ms = -1;
     const auto start = std::chrono::steady_clock::now();
     bool ok = WaitFor([&] { return t.legit(5000); }, 20000);
-    ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-             .count();
+    ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     EXPECT_TRUE(ok) << t.name << " no longer serves after: " << after;
     return ms;
   }
@@ -401,18 +403,19 @@ TEST_F(HostileInputTest, ConnectionFlood_ServesDuringAndAfter) {
     for (int i = 0; i < kCalls; ++i) {
       const auto start = std::chrono::steady_clock::now();
       const bool ok = t.legit(2000);
-      lat.push_back(std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+      lat.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
       if (ok) ++answered;
     }
     std::sort(lat.begin(), lat.end());
-    std::printf("%-12s flood: %zu connections open, daemon has %lld threads %lld fds, rss %lld "
-                "KiB; legit calls answered %d/%d, p50 %.1f ms, max %.1f ms\n",
-                t.name.c_str(), fds.size(), static_cast<long long>(ReadThreads(t.process->pid())),
-                static_cast<long long>(CountFds(t.process->pid())),
-                static_cast<long long>(ReadRssKb(t.process->pid())), answered, kCalls, lat[kCalls / 2],
-                lat.back());
+    std::printf(
+        "%-12s flood: %zu connections open, daemon has %lld threads %lld fds, rss %lld "
+        "KiB; legit calls answered %d/%d, p50 %.1f ms, max %.1f ms\n",
+        t.name.c_str(), fds.size(), static_cast<long long>(ReadThreads(t.process->pid())),
+        static_cast<long long>(CountFds(t.process->pid())),
+        static_cast<long long>(ReadRssKb(t.process->pid())), answered, kCalls, lat[kCalls / 2],
+        lat.back());
     for (int fd : fds) ::close(fd);
     const double ms = CheckServed(t, base, "a flood of 1100 connections (closed)");
     std::printf("%-12s after the flood: legit call %.1f ms\n", t.name.c_str(), ms);

@@ -98,8 +98,7 @@ TEST_F(ValidationTest, UserTransitions_AutomaticOn_RefusedUnlessForced) {
     c.transitionToActive(Req(th::RequestSource::REQUEST_BY_USER));
   });
   EXPECT_EQ(o.code, th::HAErrorCode::MANUAL_WHILE_AUTOMATIC) << o.ToString();
-  EXPECT_NE(o.message.find("Refusing to manually manage HA state"), std::string::npos)
-      << o.message;
+  EXPECT_NE(o.message.find("Refusing to manually manage HA state"), std::string::npos) << o.message;
   // transitionToStandby on the active (the issue saw both left standby).
   o = Ha(active_, [](th::ClientProtocolClient& c) {
     c.transitionToStandby(Req(th::RequestSource::REQUEST_BY_USER));
@@ -125,10 +124,9 @@ TEST_F(ValidationTest, HaadminForcemanual_WarnsAndIsAccepted) {
   std::string out;
   EXPECT_NE(cluster_->Haadmin({"-transitionToStandby", cluster_->nn_id(standby_)}, &out), 0);
   EXPECT_NE(out.find("automatic failover is enabled"), std::string::npos) << out;
-  ASSERT_EQ(cluster_->Haadmin({"--forcemanual", "-transitionToStandby",
-                               cluster_->nn_id(standby_)},
-                              &out),
-            0)
+  ASSERT_EQ(
+      cluster_->Haadmin({"--forcemanual", "-transitionToStandby", cluster_->nn_id(standby_)}, &out),
+      0)
       << out;
   EXPECT_NE(out.find("WARNING: --forcemanual"), std::string::npos) << out;
   ExpectRolesUnchanged();
@@ -192,7 +190,8 @@ TEST_F(ValidationTest, RenewLease_OutOfBoundsDeadlineOrWrongCaller_Refused) {
       {now + lease_ns / 2, cluster_->nn_id(standby_), th::HAErrorCode::NOT_LEASE_HOLDER},
   };
   for (const Case& k : cases) {
-    Outcome o = Ha(active_, [&](th::ClientProtocolClient& c) { c.renewLease(k.deadline, k.holder); });
+    Outcome o =
+        Ha(active_, [&](th::ClientProtocolClient& c) { c.renewLease(k.deadline, k.holder); });
     EXPECT_EQ(o.code, k.want) << "deadline=" << k.deadline << " holder=" << k.holder << ": "
                               << o.ToString();
   }
@@ -282,10 +281,10 @@ TEST_F(ValidationTest, JournalIds_InvalidAndCap_Refused) {
           c.format(id, ns, false);
         });
   };
-  for (const std::string& id : {std::string(""), std::string(".."), std::string("a/b"),
-                                std::string("../../etc"), std::string(65, 'j'),
-                                std::string(100000, 'j'), std::string("x\0y", 3),
-                                std::string("sp ace")}) {
+  for (const std::string& id :
+       {std::string(""), std::string(".."), std::string("a/b"), std::string("../../etc"),
+        std::string(65, 'j'), std::string(100000, 'j'), std::string("x\0y", 3),
+        std::string("sp ace")}) {
     Outcome o = format(Jn(0), id);
     EXPECT_EQ(o.code, th::InvalidRequestCode::INVALID_JOURNAL_ID)
         << id.substr(0, 20) << ": " << o.ToString();
@@ -330,8 +329,7 @@ TEST(ValidationManualModeTest, FailoverdCallsAndRequests_AutomaticOff_Refused) {
       });
   ASSERT_TRUE(o.ok) << o.ToString();
   o = CallTyped<th::ClientProtocolClient, th::ServiceFailedException>(
-      nn, 10000,
-      [&](th::ClientProtocolClient& cl) { cl.renewLease(NowNs() + 1000 * kMs, "nn1"); });
+      nn, 10000, [&](th::ClientProtocolClient& cl) { cl.renewLease(NowNs() + 1000 * kMs, "nn1"); });
   EXPECT_EQ(o.code, th::HAErrorCode::AUTOMATIC_FAILOVER_OFF) << o.ToString();
   th::HAServiceStatus s;
   o = CallTyped<th::ClientProtocolClient>(
