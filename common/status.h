@@ -31,6 +31,7 @@ enum class StatusCode {
   kNotActive,
   kPermissionDenied,
   kNotSupported,
+  kResourceExhausted,  // a configured cap was reached (e.g. journals per journalnode)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -57,6 +58,7 @@ class [[nodiscard]] Status {
   QJ_STATUS_CTOR(NotActive)
   QJ_STATUS_CTOR(PermissionDenied)
   QJ_STATUS_CTOR(NotSupported)
+  QJ_STATUS_CTOR(ResourceExhausted)
 #undef QJ_STATUS_CTOR
   // A stale-epoch error always names the promised epoch.
   static Status StaleEpoch(int64_t promised_epoch, std::string msg) {

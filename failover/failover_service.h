@@ -1,6 +1,10 @@
 // Serves thrift/failover.thrift (FailoverController) for one Controller: the one place
 // where controller Status turns into FailoverException.
 //
+// Arguments are checked before the controller sees them: cedeActive takes
+// 1..kMaxCedeMillis ms, and cedeActive/gracefulFailover need automatic failover on
+// (FailoverException with code INVALID_ARGUMENT / AUTOMATIC_FAILOVER_OFF; nothing done).
+//
 // Thread-safe (the controller is). Serve() blocks until Shutdown() is called from
 // another thread (e.g. a signal watcher).
 #pragma once
@@ -15,6 +19,11 @@ class TServer;
 }
 
 namespace qj::fo {
+
+// The longest a controller may be asked to stay out of the contest (10 min): long enough
+// for any maintenance handover, short enough that a stray call cannot leave a namenode
+// out of failover for days.
+inline constexpr int64_t kMaxCedeMillis = 10 * 60 * 1000;
 
 class FailoverServer {
  public:

@@ -103,6 +103,11 @@ int main(int argc, char** argv) {
   opts.acquire_interval_ms =
       Setting(FLAGS_failoverd_acquire_interval_ms, conf->lease_acquire_interval_ms, 100);
   opts.demote_guard_ms = opts.renew_interval_ms;
+  if (FLAGS_failoverd_cede_ms < 1 || FLAGS_failoverd_cede_ms > qj::fo::kMaxCedeMillis) {
+    // The peer's failoverd would refuse our cedeActive.
+    std::cerr << "failoverd: --failoverd_cede_ms must be 1.." << qj::fo::kMaxCedeMillis << "\n";
+    return qj::cli::kExitUsage;
+  }
   opts.cede_ms = FLAGS_failoverd_cede_ms;
   opts.rpc_timeout_ms = FLAGS_failoverd_rpc_timeout_ms;
   opts.transition_timeout_ms = FLAGS_failoverd_transition_timeout_ms;

@@ -78,6 +78,8 @@ Status NamenodeTarget::TransitionToActive(th::RequestSource::type source,
   th::HAStateChangeRequest req;
   req.source = source;
   if (lease_deadline_nanos != 0) req.__set_leaseDeadlineMonoNs(lease_deadline_nanos);
+  // A failoverd holds the lease under its namenode's id; the namenode checks it.
+  if (source == th::RequestSource::REQUEST_BY_FAILOVERD) req.__set_holderId(nn_.id);
   return Invoke("transitionToActive",
                 [&](th::HAServiceProtocolClient& c) { c.transitionToActive(req); });
 }
@@ -85,13 +87,14 @@ Status NamenodeTarget::TransitionToActive(th::RequestSource::type source,
 Status NamenodeTarget::TransitionToStandby(th::RequestSource::type source) {
   th::HAStateChangeRequest req;
   req.source = source;
+  if (source == th::RequestSource::REQUEST_BY_FAILOVERD) req.__set_holderId(nn_.id);
   return Invoke("transitionToStandby",
                 [&](th::HAServiceProtocolClient& c) { c.transitionToStandby(req); });
 }
 
 Status NamenodeTarget::RenewLease(int64_t lease_deadline_nanos) {
   return Invoke("renewLease",
-                [&](th::HAServiceProtocolClient& c) { c.renewLease(lease_deadline_nanos); });
+                [&](th::HAServiceProtocolClient& c) { c.renewLease(lease_deadline_nanos, nn_.id); });
 }
 
 }  // namespace qj::fo

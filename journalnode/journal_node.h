@@ -33,6 +33,10 @@ struct JournalNodeOptions {
   int64_t peer_timeout_ms = 3000;
   size_t cache_bytes = 32u << 20;
   uint64_t max_batch_bytes = 16u << 20;  // the largest journal() batch (RPC frame bound)
+  // `format` refuses to create a journal beyond this many (each costs a directory, a
+  // thread and a cache): a caller cannot exhaust the node by formatting made-up ids.
+  // Journals already on disk are all loaded at start-up, even above the cap.
+  size_t max_journals = 64;
   LeaseOptions lease;
   FileOps* file_ops = FileOps::Posix();
   Clock* clock = RealClock::Get();
@@ -49,8 +53,9 @@ class JournalNode {
   static Result<std::unique_ptr<JournalNode>> Open(const JournalNodeOptions& opts);
   ~JournalNode();
 
-  // The journal with this id. With create, an unknown id gets an (unformatted) journal;
-  // without, NotFormatted. InvalidArgument for a bad id.
+  // The journal with this id. With create, an unknown id gets an (unformatted) journal,
+  // or ResourceExhausted when the node already has max_journals; without, NotFormatted.
+  // InvalidArgument for a bad id.
   Result<Journal*> Get(const std::string& journal_id, bool create);
   LeaseTable* leases() { return &leases_; }
   const std::string& name() const { return opts_.name; }

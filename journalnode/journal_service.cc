@@ -8,6 +8,7 @@
 #include <thrift/transport/TServerSocket.h>
 
 #include "JournalProtocol.h"
+#include "common/server_socket.h"
 #include "common/thrift_transport.h"
 
 namespace qj::jn {
@@ -29,7 +30,7 @@ enum : unsigned {
 // THE mapping from Status to the typed Thrift exceptions. `allowed` is what the method
 // declares; a code whose exception the method lacks falls back to a declared one.
 [[noreturn]] void ThrowAsThrift(const Status& s, unsigned allowed, const std::string& who,
-                                Journal* j) {
+                                Journal* j, bool bad_journal_id = false) {
   std::string msg = s.message();
   if (msg.compare(0, who.size(), who) != 0) msg = who + ": " + msg;
   unsigned want;
@@ -50,6 +51,7 @@ enum : unsigned {
     case StatusCode::kInvalidArgument:
     case StatusCode::kAlreadyExists:
     case StatusCode::kNotFound:
+    case StatusCode::kResourceExhausted:
       want = kInvalid;
       break;
     default:
@@ -90,6 +92,10 @@ enum : unsigned {
     case kInvalid: {
       tt::InvalidRequestException e;
       e.message = msg;
+      e.__set_code(bad_journal_id ? tt::InvalidRequestCode::INVALID_JOURNAL_ID
+                   : s.code() == StatusCode::kResourceExhausted
+                       ? tt::InvalidRequestCode::TOO_MANY_JOURNALS
+                       : tt::InvalidRequestCode::INVALID_ARGUMENT);
       throw e;
     }
     default: {
@@ -291,8 +297,11 @@ class Handler final : public tt::JournalProtocolIf {
  private:
   [[noreturn]] void Fail(const Status& s, unsigned allowed, const std::string& journal_id,
                          Journal* j) {
-    VLOG(1) << node_->name() << " " << journal_id << ": call failed: " << s;
-    ThrowAsThrift(s, allowed, node_->name() + " " + journal_id, j);
+    // A bad id can be megabytes: never echo more than a prefix of it.
+    const bool bad_id = !ValidateJournalId(journal_id).ok();
+    const std::string shown = bad_id ? journal_id.substr(0, 80) : journal_id;
+    VLOG(1) << node_->name() << " " << shown << ": call failed: " << s;
+    ThrowAsThrift(s, allowed, node_->name() + " " + shown, j, bad_id);
   }
   void Check(const Status& s, unsigned allowed, const std::string& journal_id, Journal* j) {
     if (!s.ok()) Fail(s, allowed, journal_id, j);
@@ -318,7 +327,7 @@ Status JournalServer::Serve() {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Status::OK();
-    auto socket = std::make_shared<at::transport::TServerSocket>(opts_.bind_host, opts_.port);
+    auto socket = NewServerSocket(opts_.bind_host, opts_.port);
     auto processor =
         std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node_));
     auto protocols = std::make_shared<at::protocol::TBinaryProtocolFactory>(

@@ -32,6 +32,8 @@ DEFINE_int64(journalnode_committed_persist_interval_ms, 1000,
              "Persist the committed txid at most this often (and at finalize / shutdown)");
 DEFINE_int64(journalnode_cache_bytes, 32 << 20, "Per-journal cache of recent durable edits");
 DEFINE_int32(journalnode_max_frame_bytes, 16 << 20, "Largest Thrift frame accepted");
+DEFINE_int32(journalnode_max_journals, 64,
+             "Most journals one node holds: format refuses a new journal id beyond this");
 
 namespace {
 
@@ -57,6 +59,8 @@ std::string ReadFlags(Options* o) {
       FLAGS_journalnode_max_frame_bytes < (1 << 20)) {
     return "intervals must be >= 1 ms, cache bytes >= 0, max frame >= 1 MiB";
   }
+  if (FLAGS_journalnode_max_journals < 1) return "--journalnode_max_journals must be >= 1";
+  o->node.max_journals = static_cast<size_t>(FLAGS_journalnode_max_journals);
   o->server.bind_host = FLAGS_journalnode_bind_host;
   o->server.port = FLAGS_journalnode_rpc_port;
   o->server.max_frame_bytes = FLAGS_journalnode_max_frame_bytes;

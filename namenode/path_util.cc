@@ -1,13 +1,16 @@
 #include "namenode/path_util.h"
 
+#include <cstdio>
+
 namespace qj {
 namespace {
 
 FsStatus Invalid(std::string_view path, const std::string& why) {
-  // Paths can be huge or hold NULs; keep the message readable.
+  // Paths can be huge or hold NULs and control characters; keep the message readable.
   std::string shown(path.substr(0, 200));
   for (char& c : shown) {
-    if (c == '\0') c = '?';
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
   }
   if (path.size() > 200) shown += "...";
   return FsStatus(FsError::kInvalidPath, "invalid path '" + shown + "': " + why);
@@ -65,6 +68,20 @@ FsStatus SplitPath(std::string_view path, std::vector<std::string_view>* compone
 FsStatus ValidatePath(std::string_view path) {
   std::vector<std::string_view> comps;
   return SplitPath(path, &comps);
+}
+
+FsStatus ValidateClientPath(std::string_view path) {
+  QJ_FS_RETURN_IF_ERROR(ValidatePath(path));
+  for (size_t i = 0; i < path.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "0x%02x", c);
+      return Invalid(path, std::string("control character ") + hex + " at byte " +
+                               std::to_string(i));
+    }
+  }
+  return FsStatus::OK();
 }
 
 std::string NormalizePath(std::string_view path) {

@@ -34,6 +34,14 @@ FsStatus SplitPath(std::string_view path, std::vector<std::string_view>* compone
 // Validates only.
 FsStatus ValidatePath(std::string_view path);
 
+// The rule for a path a client sends: ValidatePath, and no control character (bytes
+// 0x01..0x1f and 0x7f) anywhere, as a name holding a newline or an escape sequence breaks
+// every listing, log line and shell that shows it. Stricter than ValidatePath on purpose:
+// names already in an image or edit log are still loaded (replay uses SplitPath), so a
+// namespace written before this rule keeps loading; such a name can then be removed only
+// by deleting a parent directory.
+FsStatus ValidateClientPath(std::string_view path);
+
 // True if `name` is a valid single component (non-empty, <= 255 bytes, no '/', no NUL,
 // not "." or "..").
 bool IsValidComponent(std::string_view name);

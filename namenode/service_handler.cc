@@ -13,7 +13,9 @@
 #include <future>
 
 #include "ClientProtocol.h"
+#include "common/server_socket.h"
 #include "common/thrift_transport.h"
+#include "namenode/path_util.h"
 
 namespace qj {
 
@@ -144,20 +146,52 @@ class Handler : public th::ClientProtocolIf {
     }
   }
 
+  // transitionToActive/Standby and renewLease are checked before they act, by HDFS's rules
+  // (FSNamesystem.checkHaStateChange): with automatic failover on, a user request is
+  // refused unless forced ("Refusing to manually manage HA state"); with it off, a
+  // failoverd request is refused. A failoverd request must name this namenode as the lease
+  // holder (its failoverd's holder id), and a lease deadline must lie in
+  // (now, now + lease.duration_ms]: no grant the journalnodes give lasts longer, and a
+  // deadline far ahead (or INT64_MAX) would let a namenode whose failoverd died serve on
+  // after its lease was granted to the other side.
   void transitionToActive(const th::HAStateChangeRequest& req) override {
-    int64_t deadline = req.__isset.leaseDeadlineMonoNs ? req.leaseDeadlineMonoNs : 0;
+    const int64_t deadline = req.__isset.leaseDeadlineMonoNs ? req.leaseDeadlineMonoNs : 0;
+    CheckSource("transitionToActive", req);
+    if (req.source == th::RequestSource::REQUEST_BY_FAILOVERD || deadline != 0) {
+      // A failoverd always activates under its lease; a user may name a lease too (0 = none,
+      // serve until told otherwise, as HDFS's manual mode).
+      CheckDeadline("transitionToActive", deadline);
+    }
     ThrowIfFailed(s_->TransitionToActive(deadline));
   }
 
-  void transitionToStandby(const th::HAStateChangeRequest& /*req*/) override {
+  void transitionToStandby(const th::HAStateChangeRequest& req) override {
+    CheckSource("transitionToStandby", req);
     ThrowIfFailed(s_->TransitionToStandby());
   }
 
-  void renewLease(const int64_t deadline) override { ThrowIfFailed(s_->RenewLease(deadline)); }
+  void renewLease(const int64_t deadline, const std::string& holder_id) override {
+    const std::string& id = s_->options().namenode_id;
+    if (!s_->options().cluster.automatic_failover) {
+      Refuse(th::HAErrorCode::AUTOMATIC_FAILOVER_OFF,
+             id + ": renewLease refused: automatic failover is off (there is no lease)");
+    }
+    CheckHolder("renewLease", holder_id);
+    CheckDeadline("renewLease", deadline);
+    const HaRole role = s_->GetStatus().role;
+    Status st = s_->RenewLease(deadline);
+    if (!st.ok()) {
+      // HaState refuses a renewal unless active or activating, unfenced and in time.
+      Refuse(role == HaRole::kActive ? th::HAErrorCode::TRANSITION_FAILED
+                                     : th::HAErrorCode::NOT_ACTIVE,
+             st.ToString());
+    }
+  }
 
   // ---- ClientProtocol: mutations ----
   bool mkdirs(const th::UserInfo& ugi, const std::string& path, const int16_t permission,
               const bool create_parent) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "mkdirs",
         [&](const FsNamespace& ns, int64_t now) {
@@ -170,6 +204,7 @@ class Handler : public th::ClientProtocolIf {
   void create(th::FileStatus& r, const th::UserInfo& ugi, const std::string& path,
               const int16_t permission, const bool overwrite, const int16_t replication,
               const int64_t block_size) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "create",
         [&](const FsNamespace& ns, int64_t now) {
@@ -181,6 +216,7 @@ class Handler : public th::ClientProtocolIf {
 
   void addBlock(th::Block& r, const th::UserInfo& ugi, const std::string& path,
                 const int64_t previous_block_length) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "addBlock",
         [&](const FsNamespace& ns, int64_t) {
@@ -199,6 +235,7 @@ class Handler : public th::ClientProtocolIf {
 
   bool complete(const th::UserInfo& ugi, const std::string& path,
                 const int64_t last_block_length) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "complete",
         [&](const FsNamespace& ns, int64_t now) {
@@ -209,6 +246,7 @@ class Handler : public th::ClientProtocolIf {
   }
 
   bool deletePath(const th::UserInfo& ugi, const std::string& path, const bool recursive) override {
+    CheckPath(path);
     CallStatus cs = s_->Mutate(
         "delete",
         [&](const FsNamespace& ns, int64_t now) {
@@ -222,6 +260,8 @@ class Handler : public th::ClientProtocolIf {
   }
 
   bool rename(const th::UserInfo& ugi, const std::string& src, const std::string& dst) override {
+    CheckPath(src);
+    CheckPath(dst);
     Check(s_->Mutate(
         "rename",
         [&](const FsNamespace& ns, int64_t now) {
@@ -233,6 +273,7 @@ class Handler : public th::ClientProtocolIf {
 
   void setPermission(const th::UserInfo& ugi, const std::string& path,
                      const int16_t permission) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "setPermission",
         [&](const FsNamespace& ns, int64_t) {
@@ -243,6 +284,7 @@ class Handler : public th::ClientProtocolIf {
 
   void setOwner(const th::UserInfo& ugi, const std::string& path, const std::string& owner,
                 const std::string& group) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "setOwner",
         [&](const FsNamespace& ns, int64_t) {
@@ -253,6 +295,7 @@ class Handler : public th::ClientProtocolIf {
 
   void setTimes(const th::UserInfo& ugi, const std::string& path, const int64_t mtime,
                 const int64_t atime) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "setTimes",
         [&](const FsNamespace& ns, int64_t) {
@@ -263,6 +306,7 @@ class Handler : public th::ClientProtocolIf {
 
   bool setReplication(const th::UserInfo& ugi, const std::string& path,
                       const int16_t replication) override {
+    CheckPath(path);
     Check(s_->Mutate(
         "setReplication",
         [&](const FsNamespace& ns, int64_t) {
@@ -274,6 +318,7 @@ class Handler : public th::ClientProtocolIf {
 
   // ---- ClientProtocol: reads ----
   void getFileInfo(th::FileStatus& r, const th::UserInfo& ugi, const std::string& path) override {
+    CheckPath(path);
     Check(s_->Read("getFileInfo", [&](const FsNamespace& ns) {
       auto info = ns.GetFileInfo(ToCaller(ugi), path);
       if (!info.ok()) return info.status();
@@ -284,6 +329,7 @@ class Handler : public th::ClientProtocolIf {
 
   void listStatus(th::DirectoryListing& r, const th::UserInfo& ugi, const std::string& path,
                   const std::string& start_after, const int32_t limit) override {
+    CheckPath(path);
     Check(s_->Read("listStatus", [&](const FsNamespace& ns) {
       // Pages stay small whatever the client asks: a reply must fit one frame.
       auto listing = ns.ListStatus(ToCaller(ugi), path, start_after,
@@ -299,6 +345,7 @@ class Handler : public th::ClientProtocolIf {
 
   void getContentSummary(th::ContentSummary& r, const th::UserInfo& ugi,
                          const std::string& path) override {
+    CheckPath(path);
     Check(s_->Read("getContentSummary", [&](const FsNamespace& ns) {
       auto cs = ns.GetContentSummary(ToCaller(ugi), path);
       if (!cs.ok()) return cs.status();
@@ -332,6 +379,17 @@ class Handler : public th::ClientProtocolIf {
     return FsStatus::OK();
   }
 
+  // Every client path is checked before the call reaches the namespace, whatever the
+  // role: an invalid path is INVALID_PATH everywhere (clients retry only NOT_ACTIVE).
+  static void CheckPath(const std::string& path) {
+    FsStatus st = ValidateClientPath(path);
+    if (st.ok()) return;
+    th::FsException e;
+    e.code = th::FsErrorCode::INVALID_PATH;
+    e.message = st.message();
+    throw e;
+  }
+
   void Check(const CallStatus& cs) {
     if (cs.ok()) return;
     throw ToFsException(cs, s_->GetStatus().active_hint);
@@ -339,9 +397,71 @@ class Handler : public th::ClientProtocolIf {
 
   static void ThrowIfFailed(const Status& st) {
     if (st.ok()) return;
+    Refuse(th::HAErrorCode::TRANSITION_FAILED, st.ToString());
+  }
+
+  [[noreturn]] static void Refuse(th::HAErrorCode::type code, const std::string& why) {
     th::ServiceFailedException e;
-    e.message = st.ToString();
+    e.message = why;
+    e.__set_code(code);
     throw e;
+  }
+
+  // Who may ask for a transition now (see transitionToActive).
+  void CheckSource(const char* what, const th::HAStateChangeRequest& req) const {
+    const NamenodeOptions& o = s_->options();
+    const bool automatic = o.cluster.automatic_failover;
+    switch (req.source) {
+      case th::RequestSource::REQUEST_BY_USER:
+        if (automatic) {
+          Refuse(th::HAErrorCode::MANUAL_WHILE_AUTOMATIC,
+                 o.namenode_id + ": " + what +
+                     " refused: automatic failover is enabled. Refusing to manually manage HA "
+                     "state (the failoverds decide; use haadmin -failover, or --forcemanual)");
+        }
+        return;
+      case th::RequestSource::REQUEST_BY_USER_FORCED:
+        if (automatic) {
+          LOG(WARNING) << o.namenode_id << ": " << what
+                       << " forced by a user while automatic failover is on";
+        }
+        return;
+      case th::RequestSource::REQUEST_BY_FAILOVERD:
+        if (!automatic) {
+          Refuse(th::HAErrorCode::AUTOMATIC_FAILOVER_OFF,
+                 o.namenode_id + ": " + what +
+                     " from a failoverd refused: automatic failover is off");
+        }
+        CheckHolder(what, req.__isset.holderId ? req.holderId : std::string());
+        return;
+    }
+    Refuse(th::HAErrorCode::TRANSITION_FAILED,
+           o.namenode_id + ": " + what + ": unknown request source " +
+               std::to_string(static_cast<int>(req.source)));
+  }
+
+  // A failoverd speaks for this namenode only if it holds the lease under this
+  // namenode's id. Without authenticated RPC this is a claim, not a proof.
+  void CheckHolder(const char* what, const std::string& holder_id) const {
+    const std::string& id = s_->options().namenode_id;
+    if (holder_id == id) return;
+    Refuse(th::HAErrorCode::NOT_LEASE_HOLDER,
+           id + ": " + what + " refused: holder '" + holder_id.substr(0, 64) +
+               "' is not this namenode's failoverd (expected holder '" + id + "')");
+  }
+
+  void CheckDeadline(const char* what, int64_t deadline_ns) const {
+    const int64_t now = s_->clock()->MonotonicNanos();
+    const int64_t max_ahead_ns = s_->options().cluster.lease_duration_ms * 1000000;
+    if (deadline_ns > now && deadline_ns - now <= max_ahead_ns) return;
+    std::string where = deadline_ns <= now
+                            ? "not after now (" + std::to_string(now) + ")"
+                            : std::to_string((deadline_ns - now) / 1000000) +
+                                  " ms ahead, more than lease.duration_ms=" +
+                                  std::to_string(s_->options().cluster.lease_duration_ms);
+    Refuse(th::HAErrorCode::INVALID_LEASE_DEADLINE,
+           s_->options().namenode_id + ": " + what + " refused: lease deadline " +
+               std::to_string(deadline_ns) + " ns is " + where);
   }
 
   NamenodeServer* const s_;
@@ -359,7 +479,7 @@ Status NamenodeRpcServer::Start() {
   auto handler = std::make_shared<Handler>(server_);
   auto processor = std::make_shared<th::ClientProtocolProcessor>(handler);
   // TServerSocket sets TCP_NODELAY on the sockets it accepts.
-  auto socket = std::make_shared<transport::TServerSocket>(opts_.bind_host, opts_.port);
+  auto socket = NewServerSocket(opts_.bind_host, opts_.port);
   auto protocol = std::make_shared<protocol::TBinaryProtocolFactory>(
       opts_.max_string_bytes, opts_.max_container_elements, true, true);
   tserver_ = std::make_shared<server::TThreadedServer>(

@@ -14,13 +14,22 @@ struct FailoverStatus {
   6: required bool automaticFailoverEnabled,
 }
 
+enum FailoverErrorCode {
+  FAILED = 1,                   // the operation ran and failed (peer unreachable, unhealthy)
+  INVALID_ARGUMENT = 2,         // an argument out of its bounds (nothing was done)
+  AUTOMATIC_FAILOVER_OFF = 3,   // cede/graceful failover need automatic failover on
+}
+
 exception FailoverException {
   1: string message,
+  // Absent from servers older than the code.
+  2: optional FailoverErrorCode code,
 }
 
 service FailoverController {
   FailoverStatus getStatus(),
-  // Demote the local namenode, release the lease, stay out of the contest for millisToCede.
+  // Demote the local namenode, release the lease, stay out of the contest for millisToCede
+  // (1 .. 600000 ms; INVALID_ARGUMENT otherwise).
   void cedeActive(1: i32 millisToCede) throws (1: FailoverException e),
   // Make the local namenode active: ask the peer failoverd to cede, then take the lease.
   void gracefulFailover() throws (1: FailoverException e),

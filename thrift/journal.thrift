@@ -54,9 +54,17 @@ exception JournalIOException {
   1: string message,
 }
 
-// Malformed request: bad arguments, a record that fails its CRC, sizes out of range.
+enum InvalidRequestCode {
+  INVALID_ARGUMENT = 1,    // bad arguments, a record that fails its CRC, sizes out of range
+  INVALID_JOURNAL_ID = 2,  // not 1..64 characters of [A-Za-z0-9._-], or "." / ".."
+  TOO_MANY_JOURNALS = 3,   // format of a new journal on a node at --journalnode_max_journals
+}
+
+// Malformed or refused request; nothing was done.
 exception InvalidRequestException {
   1: string message,
+  // Absent from servers older than the code.
+  2: optional InvalidRequestCode code,
 }
 
 // --- State and answers. ---

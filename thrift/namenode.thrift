@@ -86,6 +86,10 @@ struct HAStateChangeRequest {
   // the suspend fix: CLOCK_MONOTONIC; the name stays for compatibility). 0 = no lease
   // (manual mode): the namenode serves until told otherwise.
   2: optional i64 leaseDeadlineMonoNs,
+  // REQUEST_BY_FAILOVERD: the failoverd's lease holder id, which is the id of the namenode
+  // it runs beside; a namenode takes failoverd requests only with its own id. A claim, not
+  // a proof, while RPC is unauthenticated.
+  3: optional string holderId,
 }
 
 struct HAServiceStatus {
@@ -104,8 +108,21 @@ exception HealthCheckFailedException {
   1: string message,
 }
 
+// Why an HA call was refused or failed. Every refusal happens before the call has any
+// effect.
+enum HAErrorCode {
+  TRANSITION_FAILED = 1,        // the transition or renewal itself failed (journal, stopping)
+  MANUAL_WHILE_AUTOMATIC = 2,   // a user request while automatic failover is on, not forced
+  AUTOMATIC_FAILOVER_OFF = 3,   // a failoverd request (or renewLease) in manual mode
+  NOT_LEASE_HOLDER = 4,         // a failoverd request whose holderId is not this namenode's
+  INVALID_LEASE_DEADLINE = 5,   // not after now, or more than one lease duration ahead
+  NOT_ACTIVE = 6,               // renewLease on a namenode that is neither active nor activating
+}
+
 exception ServiceFailedException {
   1: string message,
+  // Absent from servers older than the code.
+  2: optional HAErrorCode code,
 }
 
 service HAServiceProtocol {
@@ -117,7 +134,10 @@ service HAServiceProtocol {
   // Extends the lease deadline while active (same semantics as in HAStateChangeRequest).
   // During a transitionToActive under a lease it replaces the pending deadline, which the
   // namenode serves under when the transition completes; refused once that has passed.
-  void renewLease(1: i64 leaseDeadlineMonoNs) throws (1: ServiceFailedException failed),
+  // Only from this namenode's own failoverd (holderId = this namenode's id), only with
+  // automatic failover on, and only a deadline in (now, now + lease.duration_ms].
+  void renewLease(1: i64 leaseDeadlineMonoNs, 2: string holderId)
+      throws (1: ServiceFailedException failed),
 }
 
 service ClientProtocol extends HAServiceProtocol {

@@ -26,6 +26,10 @@
 namespace qj::testing {
 
 std::string BinaryPath(const std::string& relative) {
+  // QJ_TEST_BINARY_DIR runs the tests against daemons of another build tree (e.g. to
+  // check that a new test fails on the old code).
+  const char* other = getenv("QJ_TEST_BINARY_DIR");
+  if (other != nullptr && *other != '\0') return std::string(other) + "/" + relative;
   return std::string(QJ_BINARY_DIR) + "/" + relative;
 }
 

@@ -11,7 +11,8 @@
 
 namespace qj::testing {
 
-// Absolute path of a binary built into the build tree (QJ_BINARY_DIR, set by CMake).
+// Absolute path of a binary built into the build tree (QJ_BINARY_DIR, set by CMake), or
+// under $QJ_TEST_BINARY_DIR when that is set.
 std::string BinaryPath(const std::string& relative);
 
 // A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
