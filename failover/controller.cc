@@ -75,6 +75,8 @@ void Controller::Run() {
 
 void Controller::SetActive(bool active) {
   std::lock_guard<std::mutex> l(mu_);
+  if (active && !active_) ++became_active_;
+  if (!active && active_) ++left_active_;
   active_ = active;
 }
 
@@ -284,6 +286,8 @@ ControllerStatus Controller::GetStatus() const {
   const int64_t ceded_left = ceded_until_nanos_ - NowNanos();
   st.ceded_remaining_ms = ceded_left > 0 ? ceded_left / kNanosPerMilli : 0;
   st.active = active_;
+  st.became_active = became_active_;
+  st.left_active = left_active_;
   return st;
 }
 

@@ -77,6 +77,9 @@ struct ControllerStatus {
   int64_t ceded_remaining_ms = 0;
   bool automatic = true;
   bool active = false;
+  // How often this controller made its namenode active / took it out of active.
+  int64_t became_active = 0;
+  int64_t left_active = 0;
 };
 
 class Controller {
@@ -135,6 +138,8 @@ class Controller {
   int64_t ceded_until_nanos_ = 0;  // GUARDED_BY(mu_)
   bool failing_over_ = false;      // GUARDED_BY(mu_): a GracefulFailover is running
   int cedes_in_progress_ = 0;      // GUARDED_BY(mu_): CedeActive calls running or waiting
+  int64_t became_active_ = 0;      // GUARDED_BY(mu_)
+  int64_t left_active_ = 0;        // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
