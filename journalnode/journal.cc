@@ -506,6 +506,7 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   storage_ = info;
   promised_epoch_ = writer_epoch_ = 0;
   committed_txid_ = committed_epoch_ = -1;
+  counters_.writer_committed_txid.store(-1, std::memory_order_relaxed);  // txids restart
   serial_epoch_ = last_serial_ = -1;
   open_segment_ = -1;
   segments_.clear();
