@@ -78,7 +78,8 @@ void Collect(JournalNode* node, metrics::TextWriter* w) {
       {"qj_journalnode_writer_epoch", "gauge", "Epoch of the writer that started the newest segment",
        [](const JournalRow& r) { return static_cast<double>(r.snap.writer_epoch); }},
       {"qj_journalnode_lag_edits", "gauge",
-       "Edits the writer reports committed that this node does not hold yet",
+       "Edits the writer reported committed (in its last call here) that this node does "
+       "not hold; a node the writer stopped calling keeps its last value",
        [](const JournalRow& r) { return static_cast<double>(r.lag()); }},
       {"qj_journalnode_journal_available", "gauge",
        "1 while the journal serves, 0 once it stopped (corruption, failed write)",
