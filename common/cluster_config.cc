@@ -168,6 +168,36 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
       c.namenodes.push_back(nn);
     }
   }
+  // --- HTTP status pages and metrics (0 or absent = none): every namenode's http_port
+  // (read above), its failoverd's failoverd_http_port, and journal.http_ports, one per
+  // journalnode in journal.uri order (start-cluster.sh passes each to its journalnode).
+  for (NamenodeInfo& nn : c.namenodes) {
+    int64_t port = 0;
+    QJ_RETURN_IF_ERROR(take_int("namenode." + nn.id + ".failoverd_http_port", &port));
+    nn.failoverd_http_port = static_cast<int>(port);
+    for (int p : {nn.http_port, nn.failoverd_http_port}) {
+      if (p < 0 || p > 65535) {
+        return Status::InvalidArgument(origin + ": namenode." + nn.id + " HTTP port " +
+                                       std::to_string(p) + " is out of range");
+      }
+    }
+  }
+  if (kv.count("journal.http_ports")) {
+    const std::string key = "journal.http_ports";
+    for (const std::string& p : Split(kv[key], ',')) {
+      auto port = ParseInt(p, at(key));
+      if (!port.ok()) return port.status();
+      if (*port < 0 || *port > 65535) return Status::InvalidArgument(at(key) + ": port out of range");
+      c.journal_http_ports.push_back(static_cast<int>(*port));
+    }
+    if (c.journal_http_ports.size() != c.journal.journalnodes.size()) {
+      return Status::InvalidArgument(at(key) + ": " + std::to_string(c.journal_http_ports.size()) +
+                                     " ports for " + std::to_string(c.journal.journalnodes.size()) +
+                                     " journalnodes in journal.uri");
+    }
+    kv.erase(key);
+  }
+  // --- end of HTTP ports.
   if (kv.count("failover.automatic")) {
     const std::string v = kv["failover.automatic"];
     kv.erase("failover.automatic");

@@ -4,6 +4,8 @@
 //   namespace.id, cluster.id, journal.uri (qjournal://h:p;h:p;h:p/<journal id>),
 //   namenode.ids (comma list), namenode.<id>.host, namenode.<id>.rpc_port,
 //   namenode.<id>.failoverd_port, namenode.<id>.http_port (optional),
+//   namenode.<id>.failoverd_http_port (optional), journal.http_ports (optional, one per
+//   journalnode in journal.uri order),
 //   failover.automatic (true/false), lease.duration_ms, lease.drift, lease.margin_ms,
 //   lease.renew_interval_ms, lease.acquire_interval_ms, health.interval_ms,
 //   health.timeout_ms. Any other key is an error naming the file, line and key (a typo
@@ -42,7 +44,8 @@ struct NamenodeInfo {
   std::string host;
   int rpc_port = 0;
   int failoverd_port = 0;
-  int http_port = 0;
+  int http_port = 0;            // the namenode's status pages; 0 = none
+  int failoverd_http_port = 0;  // its failoverd's status pages; 0 = none
   HostPort rpc() const { return HostPort{host, rpc_port}; }
   HostPort failoverd() const { return HostPort{host, failoverd_port}; }
 };
@@ -51,6 +54,8 @@ struct ClusterConfig {
   int64_t namespace_id = 0;
   std::string cluster_id;
   JournalUri journal;
+  // HTTP port of each journalnode in `journal` order (0 = none); empty when not set.
+  std::vector<int> journal_http_ports;
   std::vector<NamenodeInfo> namenodes;
   bool automatic_failover = true;
   int64_t lease_duration_ms = 3000;

@@ -247,6 +247,8 @@ ControllerStatus Controller::GetStatus() const {
   const int64_t ceded_left = core_.ceded_until() - NowNanos();
   st.ceded_remaining_ms = ceded_left > 0 ? ceded_left / kNanosPerMilli : 0;
   st.active = core_.active();
+  st.became_active = core_.became_active();
+  st.left_active = core_.left_active();
   return st;
 }
 

@@ -63,6 +63,9 @@ struct ControllerStatus {
   int64_t ceded_remaining_ms = 0;
   bool automatic = true;
   bool active = false;
+  // How often this controller made its namenode active / took it out of active.
+  int64_t became_active = 0;
+  int64_t left_active = 0;
 };
 
 class Controller {

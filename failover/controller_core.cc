@@ -386,6 +386,7 @@ void ControllerCore::FinishActivation(int64_t now, Actions* out) {
   }
   if (s.ok()) {
     active_ = true;
+    ++became_active_;
     next_renew_ = 0;  // hand the freshest deadline over right away
     if (graceful_) FinishGraceful(Status::OK(), out);
     return;
@@ -401,6 +402,7 @@ void ControllerCore::FinishActivation(int64_t now, Actions* out) {
 void ControllerCore::Demote(int64_t now, const std::string& reason, bool process_gone,
                             Actions* out) {
   (void)now;
+  if (active_) ++left_active_;
   active_ = false;
   if (process_gone) {
     Release(out);

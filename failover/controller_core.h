@@ -112,6 +112,9 @@ class ControllerCore {
 
   // The namenode is active under our lease.
   bool active() const { return active_; }
+  // How often this core made its namenode active / took it out of active (status pages).
+  int64_t became_active() const { return became_active_; }
+  int64_t left_active() const { return left_active_; }
   bool activating() const { return to_active_out_; }
   int64_t lease_deadline() const { return lease_deadline_; }
   bool holds_lease(int64_t now) const { return now < lease_deadline_; }
@@ -140,6 +143,8 @@ class ControllerCore {
   HealthSnapshot snap_;
 
   bool active_ = false;
+  int64_t became_active_ = 0;
+  int64_t left_active_ = 0;
   int64_t lease_deadline_ = 0;
   int64_t next_renew_ = 0;
   int64_t next_try_ = 0;

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "failover/controller.h"
+#include "failover/failoverd_web.h"
 #include "failover/failover_service.h"
 #include "failover/jn_lease_grantor.h"
 #include "common/thrift_log.h"
@@ -135,16 +136,29 @@ int main(int argc, char** argv) {
     server.Shutdown();
   });
   controller.Start();
+  std::unique_ptr<qj::DaemonWeb> web;
+  if (self->failoverd_http_port > 0) {
+    web = qj::fo::MakeFailoverdWeb(&controller, lease,
+                                   {self->host, self->failoverd_http_port, 32, 10000,
+                                    self->id + " failoverd"});
+    if (qj::Status ws = web->Start(); !ws.ok()) {
+      LOG(ERROR) << ws;
+      controller.Stop();
+      std::_Exit(1);  // the signal waiter is still blocked in sigwait
+    }
+  }
   LOG(INFO) << self->id << " failoverd: serving on " << self->host << ":" << port;
   qj::Status st = server.Serve();
 
   // 4. Shutdown order: server (done), controller loop, then the lease grantors.
   if (!st.ok()) {
     LOG(ERROR) << st;
+    if (web) web->Stop();
     controller.Stop();
     std::_Exit(1);  // the signal waiter is still blocked in sigwait
   }
   signal_waiter.join();
+  if (web) web->Stop();
   controller.Stop();
   LOG(INFO) << self->id << " failoverd: stopped";
   return 0;

@@ -373,11 +373,27 @@ Status Journal::CheckRequest(const RequestHeader& h) {
   return Status::OK();
 }
 
+void Journal::NoteSync(int64_t nanos, int64_t first_txid, int64_t count, size_t bytes) {
+  counters_.batches.Increment();
+  counters_.edits.Increment(static_cast<double>(count));
+  counters_.bytes.Increment(static_cast<double>(bytes));
+  counters_.sync_seconds.Observe(static_cast<double>(nanos) / 1e9);
+  if (nanos > opts_.slow_sync_warn_ms * kNanosPerMilli) {
+    counters_.slow_syncs.Increment();
+    LOG(WARNING) << who_ << ": slow sync: " << nanos / kNanosPerMilli << " ms to write and fdatasync "
+                 << bytes << " bytes (txids " << first_txid << ".." << first_txid + count - 1
+                 << "), above --journalnode_slow_sync_warn_ms=" << opts_.slow_sync_warn_ms;
+  }
+}
+
 void Journal::NoteCommitted(const RequestHeader& h) {
   // Only the writer that started this node's newest segment can vouch for what of it is
   // committed; a recovering writer's or anyone else's hint is ignored. And a node never
   // believes more than it holds: the hint is clamped to its own last durable txid.
   if (QJ_PLANT_DO(PlantTrustCommitted(h)) h.committed_txid < 0 || h.epoch != writer_epoch_) return;
+  if (h.committed_txid > counters_.writer_committed_txid.load(std::memory_order_relaxed)) {
+    counters_.writer_committed_txid.store(h.committed_txid, std::memory_order_relaxed);
+  }
   const int64_t c = std::min(h.committed_txid, LastWrittenTxIdLocked());
   if (c > committed_txid_) committed_txid_ = c;
   committed_epoch_ = h.epoch;
@@ -490,6 +506,7 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   storage_ = info;
   promised_epoch_ = writer_epoch_ = 0;
   committed_txid_ = committed_epoch_ = -1;
+  counters_.writer_committed_txid.store(-1, std::memory_order_relaxed);  // txids restart
   serial_epoch_ = last_serial_ = -1;
   open_segment_ = -1;
   segments_.clear();
@@ -699,8 +716,10 @@ Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64
   Status v = ValidateRecords(records, first_txid, num_txns);
   if (!v.ok()) return ErrorLocked(Status::InvalidArgument("bad records: " + v.message()));
   // 4. Write and fdatasync; an error here stops the journal for good.
+  const int64_t sync_start = opts_.clock->MonotonicNanos();
   Status s = writer_->Append(records, first_txid, num_txns);
   if (!s.ok()) return Fail(s);
+  NoteSync(opts_.clock->MonotonicNanos() - sync_start, first_txid, num_txns, records.size());
   {
     std::lock_guard<std::mutex> l(mu_);
     SegmentEntry& e = segments_[segment_txid];

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "journalnode/edits_cache.h"
 #include "journalnode/file_ops.h"
@@ -123,9 +124,24 @@ struct JournalOptions {
   size_t max_read_bytes = 4u << 20;
   int32_t max_read_txns = 10000;
   int32_t transfer_chunk_bytes = 1 << 20;
+  // A batch whose write + fdatasync takes longer is counted and logged (WARNING).
+  int64_t slow_sync_warn_ms = 1000;
   // Largest journal() batch accepted (the RPC frame bound). It also bounds the unsynced
   // bytes a power loss can leave after the last synced batch (the hole rule, FORMAT.md).
   uint64_t max_batch_bytes = 16u << 20;
+};
+
+// What the write and read paths count, for the journalnode's /metrics and status page
+// (journal_web.cc). Updated without a lock; read at any time.
+struct JournalCounters {
+  metrics::Counter batches, edits, bytes;  // journal() calls written and fdatasync'ed
+  metrics::Counter cache_hits, cache_misses;  // committed reads served from / past the cache
+  metrics::Counter slow_syncs;                // batches slower than slow_sync_warn_ms
+  // Time to write one batch (to the page cache) and fdatasync it: the fdatasync dominates.
+  metrics::Histogram sync_seconds{metrics::ExponentialBuckets(0.0001, 2, 16)};
+  // The highest committed txid the current writer reported, before this node clamps it to
+  // what it holds: its distance to last_written_txid is how far this node lags.
+  std::atomic<int64_t> writer_committed_txid{-1};
 };
 
 class Journal {
@@ -184,6 +200,7 @@ class Journal {
   int64_t NextExpectedTxId() const;
   // "jn1 ns1" — the prefix of every message about this journal.
   const std::string& who() const { return who_; }
+  const JournalCounters& counters() const { return counters_; }
 
  private:
   struct SegmentEntry {
@@ -214,6 +231,8 @@ class Journal {
   // Records the header's committed txid (mu_ held): only from the current writer's epoch,
   // and never beyond this node's own last durable txid.
   void NoteCommitted(const RequestHeader& h);
+  // Counts one written batch; logs it if slower than slow_sync_warn_ms.
+  void NoteSync(int64_t nanos, int64_t first_txid, int64_t count, size_t bytes);
   // Persists the committed txid when due (takes persist_mu_; mu_ not held).
   Status MaybePersistCommitted(bool force);
   // Stops the journal for good; returns the Unavailable status to answer with.
@@ -285,6 +304,7 @@ class Journal {
   int64_t format_generation_ = 0;
   std::map<int64_t, SegmentEntry> segments_;
   EditsCache cache_;
+  JournalCounters counters_;
   Status unavailable_;
   // Where the last file read stopped (segment start, next txid, byte offset), so a
   // tailer reading a segment front to back does not rescan it each call.

@@ -106,11 +106,18 @@ Journal* JournalNode::AddLocked(const std::string& id) {
   jo.cache_bytes = opts_.cache_bytes;
   jo.max_batch_bytes = opts_.max_batch_bytes;
   jo.committed_persist_interval_ms = opts_.committed_persist_interval_ms;
+  jo.slow_sync_warn_ms = opts_.slow_sync_warn_ms;
   Slot& slot = journals_[id];
   slot.journal = Journal::Open(jo);
   Journal* j = slot.journal.get();
   if (!stopping_) slot.background = std::thread([this, j] { BackgroundLoop(j); });
   return j;
+}
+
+void JournalNode::ForEachJournal(
+    const std::function<void(const std::string& id, const Journal& j)>& fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [id, slot] : journals_) fn(id, *slot.journal);
 }
 
 Result<Journal*> JournalNode::Get(const std::string& journal_id, bool create) {

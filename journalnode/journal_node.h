@@ -9,6 +9,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@ struct JournalNodeOptions {
   int64_t committed_persist_interval_ms = 1000;
   int64_t peer_timeout_ms = 3000;
   size_t cache_bytes = 32u << 20;
+  int64_t slow_sync_warn_ms = 1000;      // see JournalOptions
   uint64_t max_batch_bytes = 16u << 20;  // the largest journal() batch (RPC frame bound)
   // `format` refuses to create a journal beyond this many (each costs a directory, a
   // thread and a cache): a caller cannot exhaust the node by formatting made-up ids.
@@ -58,6 +60,9 @@ class JournalNode {
   // InvalidArgument for a bad id.
   Result<Journal*> Get(const std::string& journal_id, bool create);
   LeaseTable* leases() { return &leases_; }
+  // Calls fn for every journal, in id order, under the node's lock (fn must not call
+  // back into the node).
+  void ForEachJournal(const std::function<void(const std::string& id, const Journal& j)>& fn);
   const std::string& name() const { return opts_.name; }
 
   // Stops background threads and persists committed txids. Idempotent.

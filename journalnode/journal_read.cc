@@ -121,10 +121,12 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
     if (cache_ok) {
       int64_t n = cache_.Read(since_txid, up_to, opts_.max_read_bytes, &batch.records);
       if (n > 0) {
+        counters_.cache_hits.Increment();
         batch.num_txns = static_cast<int32_t>(n);
         return batch;
       }
     }
+    counters_.cache_misses.Increment();
     for (const auto& [start, e] : segments_) {
       if (e.state.end_txid < since_txid || start > up_to) continue;
       if (e.state.in_progress && !(open_ok && start == writer_segment)) continue;

@@ -16,6 +16,7 @@
 #include "common/cluster_config.h"
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
+#include "journalnode/journal_web.h"
 #include "common/thrift_log.h"
 
 DEFINE_int32(journalnode_rpc_port, 8485, "TCP port for JournalProtocol");
@@ -31,6 +32,10 @@ DEFINE_int64(journalnode_catchup_interval_ms, 2000, "How often to catch up from 
 DEFINE_int64(journalnode_committed_persist_interval_ms, 1000,
              "Persist the committed txid at most this often (and at finalize / shutdown)");
 DEFINE_int64(journalnode_cache_bytes, 32 << 20, "Per-journal cache of recent durable edits");
+DEFINE_int32(journalnode_http_port, 0,
+             "Status page and /metrics port on --journalnode_bind_host (0 = none)");
+DEFINE_int64(journalnode_slow_sync_warn_ms, 1000,
+             "Count and log (WARNING) a batch whose write + fdatasync takes longer");
 DEFINE_int32(journalnode_max_frame_bytes, 16 << 20, "Largest Thrift frame accepted");
 DEFINE_int32(journalnode_max_journals, 64,
              "Most journals one node holds: format refuses a new journal id beyond this");
@@ -83,6 +88,11 @@ std::string ReadFlags(Options* o) {
   o->node.cache_bytes = static_cast<size_t>(FLAGS_journalnode_cache_bytes);
   o->node.lease.max_duration_ms = FLAGS_journalnode_lease_max_duration_ms;
   o->node.lease.grace_ms = FLAGS_journalnode_lease_grace_ms;
+  if (FLAGS_journalnode_http_port < 0 || FLAGS_journalnode_http_port > 65535) {
+    return "--journalnode_http_port must be 0..65535";
+  }
+  if (FLAGS_journalnode_slow_sync_warn_ms < 0) return "--journalnode_slow_sync_warn_ms must be >= 0";
+  o->node.slow_sync_warn_ms = FLAGS_journalnode_slow_sync_warn_ms;
   return "";
 }
 
@@ -120,6 +130,16 @@ int main(int argc, char** argv) {
                  node.status().ToString().c_str());
     return 2;
   }
+  std::unique_ptr<qj::DaemonWeb> web;
+  if (FLAGS_journalnode_http_port > 0) {
+    web = qj::jn::MakeJournalNodeWeb(node->get(), {FLAGS_journalnode_bind_host,
+                                                   FLAGS_journalnode_http_port, 32, 10000,
+                                                   opts.node.name});
+    if (qj::Status ws = web->Start(); !ws.ok()) {
+      std::fprintf(stderr, "journalnode %s: %s\n", opts.node.name.c_str(), ws.ToString().c_str());
+      return 2;
+    }
+  }
   qj::jn::JournalServer server(node->get(), opts.server);
   std::atomic<bool> served{false};
   std::thread signal_thread([&] {
@@ -136,11 +156,13 @@ int main(int argc, char** argv) {
   served = true;
   if (!s.ok()) {
     std::fprintf(stderr, "journalnode %s: %s\n", opts.node.name.c_str(), s.ToString().c_str());
+    if (web) web->Stop();
     (*node)->Shutdown();
     signal_thread.detach();
     _exit(2);
   }
   signal_thread.join();
+  if (web) web->Stop();
   (*node)->Shutdown();
   node->reset();
   LOG(INFO) << opts.node.name << ": stopped";

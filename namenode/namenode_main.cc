@@ -34,6 +34,7 @@
 #include "namenode/checkpointer.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
+#include "namenode/namenode_web.h"
 #include "namenode/service_handler.h"
 #include "common/thrift_log.h"
 
@@ -194,10 +195,21 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
     server.Stop();
     return kExitFailure;
   }
+  std::unique_ptr<qj::DaemonWeb> web;
+  if (me.http_port > 0) {
+    web = qj::MakeNamenodeWeb(&server, {me.host, me.http_port, 32, 10000, o.namenode_id});
+    if (st = web->Start(); !st.ok()) {
+      LOG(ERROR) << o.namenode_id << ": " << st;
+      rpc.Stop();
+      server.Stop();
+      return kExitFailure;
+    }
+  }
   LOG(INFO) << o.namenode_id << ": serving on " << me.rpc().ToString() << " as standby";
   int sig = 0;
   sigwait(&sigs, &sig);
   LOG(INFO) << o.namenode_id << ": signal " << sig << ": shutting down";
+  if (web) web->Stop();
   server.Stop();
   rpc.Stop();
   LOG(INFO) << o.namenode_id << ": bye";

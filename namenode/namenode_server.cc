@@ -339,6 +339,47 @@ Result<std::shared_ptr<EditLog>> NamenodeServer::ServingLogLocked() {
 
 CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
                                   const AnswerFn& answer) {
+  CallStatus st = DoMutate(what, prepare, answer);
+  CountCall(what, st);
+  return st;
+}
+
+CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
+  CallStatus st = DoRead(what, read);
+  CountCall(what, st);
+  return st;
+}
+
+void NamenodeServer::CountCall(const char* what, const CallStatus& st) {
+  const char* result = !st.server.ok() ? StatusCodeName(st.server.code())
+                       : !st.fs.ok()   ? FsErrorName(st.fs.code())
+                                       : "ok";
+  counters_.ops.With({what, result})->Increment();
+}
+
+WriterView NamenodeServer::GetWriterView() const {
+  WriterView v;
+  std::shared_ptr<EditLog> log;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    log = edit_log_;
+  }
+  if (log == nullptr) return v;
+  v.open = true;
+  v.epoch = log->epoch();
+  v.last_txid = log->last_txid();
+  v.committed_txid = log->committed_txid();
+  v.stats = log->stats();
+  return v;
+}
+
+int64_t NamenodeServer::inode_count() const {
+  std::shared_lock<std::shared_mutex> l(ns_mu_);
+  return ns_ == nullptr ? 0 : ns_->inode_count();
+}
+
+CallStatus NamenodeServer::DoMutate(const char* what, const PrepareFn& prepare,
+                                    const AnswerFn& answer) {
   // 1. Refuse unless serving.
   Status st = ha_.CheckServing();
   if (!st.ok()) return CallStatus::Server(st);
@@ -379,7 +420,9 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
     }
   }
   // 3. Wait until the edit (or, for a failure or no-op, the state it saw) is committed.
+  const int64_t wait_start = opts_.clock->MonotonicNanos();
   st = log->WaitCommitted(wait_txid, opts_.commit_timeout_ms);
+  counters_.commit_seconds.Observe((opts_.clock->MonotonicNanos() - wait_start) / 1e9);
   if (!st.ok()) {
     Status health = log->health();
     if (!health.ok()) OnJournalFailure(health);
@@ -398,7 +441,7 @@ CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
   return CallStatus::Fs(std::move(result));
 }
 
-CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
+CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read) {
   Status st = ha_.CheckServing();
   if (!st.ok()) return CallStatus::Server(st);
   std::shared_ptr<EditLog> log;

@@ -47,6 +47,7 @@
 
 #include "common/clock.h"
 #include "common/cluster_config.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/edit_log.h"
@@ -91,6 +92,25 @@ struct CallStatus {
   static CallStatus Fs(FsStatus s) { return CallStatus{std::move(s), Status::OK()}; }
 };
 
+// What the client-call path counts, for the namenode's /metrics (namenode_web.cc).
+struct NamenodeCounters {
+  // Client calls by operation ("mkdirs", ...) and result ("ok", an FsError name such as
+  // "NotFound", or a server status code such as "NotActive").
+  metrics::Family<metrics::Counter> ops{"qj_namenode_operations_total", "", {"op", "result"},
+                                        [] { return std::make_unique<metrics::Counter>(); }};
+  // How long a call waited for its edit (or the state it read) to commit on a majority.
+  metrics::Histogram commit_seconds{metrics::ExponentialBuckets(0.0001, 2, 16)};
+};
+
+// The journal writer as the active sees it (open == false on a standby).
+struct WriterView {
+  bool open = false;
+  int64_t epoch = 0;
+  int64_t last_txid = 0;
+  int64_t committed_txid = 0;
+  jn::WriterStats stats;
+};
+
 struct NamenodeStatus {
   HaRole role = HaRole::kInitializing;
   std::string namenode_id;
@@ -132,6 +152,7 @@ class NamenodeServer {
       std::function<FsResult<std::optional<Edit>>(const FsNamespace& ns, int64_t now_ms)>;
   using AnswerFn = std::function<FsStatus(const FsNamespace& ns)>;
   using ReadFn = std::function<FsStatus(const FsNamespace& ns)>;
+  // Both count the call in counters() by `what` and result.
   CallStatus Mutate(const char* what, const PrepareFn& prepare, const AnswerFn& answer);
   CallStatus Read(const char* what, const ReadFn& read);
 
@@ -144,10 +165,20 @@ class NamenodeServer {
   // stopped roles only: the active's namespace may hold uncommitted edits).
   Status SaveCheckpoint();
 
+  // ---- Figures for the status pages and /metrics ----
+  const NamenodeCounters& counters() const { return counters_; }
+  WriterView GetWriterView() const;
+  int64_t inode_count() const;
+  int64_t last_image_txid() const { return last_image_txid_.load(); }
+
   const NamenodeOptions& options() const { return opts_; }
   Clock* clock() const { return opts_.clock; }
 
  private:
+  CallStatus DoMutate(const char* what, const PrepareFn& prepare, const AnswerFn& answer);
+  CallStatus DoRead(const char* what, const ReadFn& read);
+  void CountCall(const char* what, const CallStatus& st);
+
   // Applies committed records (tailer, catch-up) under the exclusive lock.
   Status ApplyRecords(const std::vector<EditRecord>& batch);
   // Replaces the namespace with the newest valid image. Requires transition_mu_, no tailer.
@@ -189,6 +220,7 @@ class NamenodeServer {
   // True when ns_ may hold edits that were never committed (the journal failed).
   std::atomic<bool> ns_stale_{false};
   std::atomic<int64_t> epoch_{0};
+  NamenodeCounters counters_;
 
   // Why the last tailer stopped (an edit that does not decode or apply); OK otherwise.
   mutable std::mutex health_mu_;

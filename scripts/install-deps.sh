@@ -9,6 +9,8 @@ PACKAGES=(
   libboost-dev
   libgoogle-glog-dev libgflags-dev
   googletest libgtest-dev libgmock-dev
+  # The status-page browser test (tests/web/browser_test.py): headless Chromium via selenium.
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

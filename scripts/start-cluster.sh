@@ -44,6 +44,8 @@ JID=${URI##*/}
 HOSTS=${URI#qjournal://}; HOSTS=${HOSTS%/*}
 IFS=';' read -r -a JNS <<<"$HOSTS"
 PEERS=$(IFS=,; echo "${JNS[*]}")
+# Status page / metrics ports, one per journalnode (journal.http_ports; empty: none).
+IFS=',' read -r -a JN_HTTP <<<"$(conf journal.http_ports)"
 
 echo "journalnodes (journal $JID):"
 i=0
@@ -52,7 +54,8 @@ for hp in "${JNS[@]}"; do
   mkdir -p "$RUN/jn$i"
   start "jn$i" "$BUILD/journalnode/journalnode" --flagfile="$CONF_DIR/journalnode.flags" \
     --journalnode_name="jn$i" --journalnode_rpc_port="$port" \
-    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS"
+    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS" \
+    --journalnode_http_port="${JN_HTTP[$((i - 1))]:-0}"
 done
 i=0
 for hp in "${JNS[@]}"; do i=$((i + 1)); wait_port "${hp##*:}" "jn$i"; done
@@ -103,6 +106,17 @@ for f in "$RUN"/pids/*.pid; do
   if alive "$n"; then printf '  %-14s pid %-8s running\n' "$n" "$(cat "$f")"; else printf '  %-14s stopped\n' "$n"; fi
 done
 for hp in "${JNS[@]}"; do echo "  journalnode   $hp"; done
+echo "Status pages (also /status JSON and /metrics):"
+i=0
+for hp in "${JNS[@]}"; do
+  p=${JN_HTTP[$i]:-0}; i=$((i + 1))
+  [ "$p" != 0 ] && echo "  jn$i           http://${hp%:*}:$p/"
+done
+for id in $(conf namenode.ids | tr ',' ' '); do
+  h=$(conf "namenode.$id.host")
+  p=$(conf "namenode.$id.http_port"); [ -n "$p" ] && [ "$p" != 0 ] && echo "  $id           http://$h:$p/"
+  p=$(conf "namenode.$id.failoverd_http_port"); [ -n "$p" ] && [ "$p" != 0 ] && echo "  failoverd-$id http://$h:$p/"
+done
 if [ -x "$BUILD/failover/haadmin" ]; then "$BUILD/failover/haadmin" --cluster_conf="$CONF" -getAllServiceState || true; fi
 cat <<EOM
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
 namespace qj {
 namespace {
 
@@ -75,6 +79,50 @@ TEST(ClusterConfigTest, ShippedClusterFileLoads) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->lease_renew_interval_ms, 500);
   EXPECT_EQ(c->lease_acquire_interval_ms, 100);
+  // Every daemon of the shipped cluster has a status page, on ports of its own.
+  ASSERT_EQ(c->journal_http_ports.size(), 3u);
+  std::set<int> ports;
+  for (const HostPort& jn : c->journal.journalnodes) ports.insert(jn.port);
+  for (int p : c->journal_http_ports) ports.insert(p);
+  for (const NamenodeInfo& nn : c->namenodes) {
+    EXPECT_GT(nn.http_port, 0) << nn.id;
+    EXPECT_GT(nn.failoverd_http_port, 0) << nn.id;
+    ports.insert({nn.rpc_port, nn.failoverd_port, nn.http_port, nn.failoverd_http_port});
+  }
+  EXPECT_EQ(ports.size(), 3u + 3u + 4u * c->namenodes.size()) << "two daemons share a port";
+}
+
+TEST(ClusterConfigTest, HttpPorts_ParsedAndChecked) {
+  const std::string base =
+      "namespace.id = 1\ncluster.id = c\n"
+      "journal.uri = qjournal://127.0.0.1:1;127.0.0.1:2;127.0.0.1:3/ns1\n"
+      "namenode.ids = nn1\nnamenode.nn1.host = 127.0.0.1\nnamenode.nn1.rpc_port = 10\n";
+  auto c = ParseClusterConfig(base +
+                                  "namenode.nn1.http_port = 11\n"
+                                  "namenode.nn1.failoverd_http_port = 12\n"
+                                  "journal.http_ports = 21, 22,23\n",
+                              "t");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->namenodes[0].http_port, 11);
+  EXPECT_EQ(c->namenodes[0].failoverd_http_port, 12);
+  EXPECT_EQ(c->journal_http_ports, (std::vector<int>{21, 22, 23}));
+  c = ParseClusterConfig(base, "t");  // all optional
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->namenodes[0].failoverd_http_port, 0);
+  EXPECT_TRUE(c->journal_http_ports.empty());
+
+  auto bad = ParseClusterConfig(base + "journal.http_ports = 21,22\n", "t.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "t.conf:7: journal.http_ports: 2 ports for 3 journalnodes in journal.uri");
+  bad = ParseClusterConfig(base + "journal.http_ports = 21,x,23\n", "t.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("t.conf:7"), std::string::npos) << bad.status();
+  bad = ParseClusterConfig(base + "namenode.nn1.failoverd_http_port = 70000\n", "t.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("out of range"), std::string::npos) << bad.status();
+  bad = ParseClusterConfig(base + "namenode.nn2.failoverd_http_port = 1\n", "t.conf");
+  ASSERT_FALSE(bad.ok());  // nn2 is not in namenode.ids: strict
 }
 
 TEST(ClusterConfigTest, BadInputsNameTheProblem) {
