@@ -20,6 +20,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kNotActive: return "NotActive";
     case StatusCode::kPermissionDenied: return "PermissionDenied";
     case StatusCode::kNotSupported: return "NotSupported";
+    case StatusCode::kConnectionRefused: return "ConnectionRefused";
   }
   return "Unknown";
 }

@@ -31,6 +31,8 @@ enum class StatusCode {
   kNotActive,
   kPermissionDenied,
   kNotSupported,
+  // Nothing listens on the peer's port (ECONNREFUSED): the process is down, not slow.
+  kConnectionRefused,
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -57,6 +59,7 @@ class [[nodiscard]] Status {
   QJ_STATUS_CTOR(NotActive)
   QJ_STATUS_CTOR(PermissionDenied)
   QJ_STATUS_CTOR(NotSupported)
+  QJ_STATUS_CTOR(ConnectionRefused)
 #undef QJ_STATUS_CTOR
   // A stale-epoch error always names the promised epoch.
   static Status StaleEpoch(int64_t promised_epoch, std::string msg) {

@@ -14,6 +14,8 @@
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
+#include "common/rpc/authz.h"
+#include "common/rpc/rpc.h"
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
 #include "common/thrift_log.h"
@@ -32,6 +34,10 @@ DEFINE_int64(journalnode_committed_persist_interval_ms, 1000,
              "Persist the committed txid at most this often (and at finalize / shutdown)");
 DEFINE_int64(journalnode_cache_bytes, 32 << 20, "Per-journal cache of recent durable edits");
 DEFINE_int32(journalnode_max_frame_bytes, 16 << 20, "Largest Thrift frame accepted");
+DEFINE_string(cluster_conf, "",
+              "The cluster file, for TLS, authorization and connection limits (tls.*, "
+              "security.*, rpc.*); empty = TLS off, default limits. With TLS on, "
+              "--journalnode_name is this journalnode's identity (jn1, jn2, ...).");
 
 namespace {
 
@@ -79,6 +85,18 @@ std::string ReadFlags(Options* o) {
   o->node.cache_bytes = static_cast<size_t>(FLAGS_journalnode_cache_bytes);
   o->node.lease.max_duration_ms = FLAGS_journalnode_lease_max_duration_ms;
   o->node.lease.grace_ms = FLAGS_journalnode_lease_grace_ms;
+  if (!FLAGS_cluster_conf.empty()) {
+    auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
+    if (!conf.ok()) return conf.status().ToString();
+    auto rpc = qj::rpc::ServerOptions::FromCluster(*conf, o->node.name,
+                                                   qj::rpc::JournalPolicy(*conf));
+    if (!rpc.ok()) return rpc.status().ToString();
+    o->server.max_connections = rpc->max_connections;
+    o->server.idle_timeout_ms = rpc->idle_timeout_ms;
+    o->server.tls = rpc->tls;
+    o->server.policy = rpc->policy;
+    o->node.peer_tls = rpc->tls;
+  }
   return "";
 }
 

@@ -8,6 +8,7 @@ PACKAGES=(
   thrift-compiler libthrift-dev
   libboost-dev
   libgoogle-glog-dev libgflags-dev
+  openssl libssl-dev
   googletest libgtest-dev libgmock-dev
 )
 

@@ -50,7 +50,7 @@ for hp in "${JNS[@]}"; do
   mkdir -p "$RUN/jn$i"
   start "jn$i" "$BUILD/journalnode/journalnode" --flagfile="$ROOT/conf/journalnode.flags" \
     --journalnode_name="jn$i" --journalnode_rpc_port="$port" \
-    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS"
+    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS" --cluster_conf="$CONF"
 done
 i=0
 for hp in "${JNS[@]}"; do i=$((i + 1)); wait_port "${hp##*:}" "jn$i"; done
@@ -65,7 +65,7 @@ if [ -x "$BUILD/namenode/namenode" ] && [ -n "$NN_IDS" ]; then
     [ -f "$ROOT/conf/namenode.flags" ] && args=(--flagfile="$ROOT/conf/namenode.flags" "${args[@]}")
     if [ ! -d "$RUN/$id" ]; then
       if [ -z "$first" ]; then
-        "$BUILD/namenode/namenode" "${args[@]}" --format >>"$RUN/logs/$id.log" 2>&1 ||
+        "$BUILD/namenode/namenode" "${args[@]}" --format --tls_identity=admin >>"$RUN/logs/$id.log" 2>&1 ||
           { echo "formatting $id failed: see $RUN/logs/$id.log" >&2; exit 1; }
       else
         "$BUILD/namenode/namenode" "${args[@]}" --bootstrap_standby >>"$RUN/logs/$id.log" 2>&1 ||
