@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <thrift/TApplicationException.h>
 #include <thrift/TOutput.h>
@@ -36,6 +37,9 @@ namespace tp = apache::thrift::protocol;
 void QuietThriftLogging() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a peer that closed the
+    // connection must fail the call, not kill the process.
+    ::signal(SIGPIPE, SIG_IGN);
     at::GlobalOutput.setOutputFunction([](const char* msg) { VLOG(1) << "thrift: " << msg; });
   });
 }
@@ -325,7 +329,9 @@ class CappedServerTransport final : public tt::TServerTransport {
       const auto now = std::chrono::steady_clock::now();
       if (now - last_log_ >= std::chrono::seconds(1)) {
         last_log_ = now;
-        LOG(WARNING) << name_ << ": refusing connection from " << c->getOrigin() << ": " << live
+        auto* sock = dynamic_cast<tt::TSocket*>(c.get());  // numeric: no DNS in the accept loop
+        LOG(WARNING) << name_ << ": refusing connection from "
+                     << (sock != nullptr ? sock->getPeerAddress() : std::string("?")) << ": " << live
                      << " connections open (rpc.max_connections = " << max_ << "); " << n
                      << " refused so far";
       }
