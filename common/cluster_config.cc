@@ -225,6 +225,53 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
       return Status::InvalidArgument(at("lease.drift") + " must be in [0, 0.5)");
     }
   }
+  // Security. Relative paths are relative to the cluster file's directory.
+  const size_t slash = origin.rfind('/');
+  const std::string base = slash == std::string::npos ? "" : origin.substr(0, slash + 1);
+  auto take_path = [&](const std::string& key, std::string* dst) -> Status {
+    auto it = kv.find(key);
+    if (it == kv.end()) return Status::OK();
+    std::string v = it->second;
+    kv.erase(it);
+    if (v.empty()) return Status::InvalidArgument(at(key) + " is empty");
+    *dst = v[0] == '/' ? v : base + v;
+    return Status::OK();
+  };
+  auto take_list = [&](const std::string& key, std::vector<std::string>* dst) -> Status {
+    auto it = kv.find(key);
+    if (it == kv.end()) return Status::OK();
+    const std::string v = it->second;
+    kv.erase(it);
+    dst->clear();
+    for (const std::string& id : Split(v, ',')) {
+      if (id.empty()) return Status::InvalidArgument(at(key) + ": empty name in '" + v + "'");
+      dst->push_back(id);
+    }
+    return Status::OK();
+  };
+  if (kv.count("tls.enabled")) {
+    const std::string v = kv["tls.enabled"];
+    if (v != "true" && v != "false") {
+      return Status::InvalidArgument(at("tls.enabled") + " must be true or false");
+    }
+    kv.erase("tls.enabled");
+    c.security.tls_enabled = v == "true";
+  }
+  QJ_RETURN_IF_ERROR(take_path("tls.ca_file", &c.security.ca_file));
+  QJ_RETURN_IF_ERROR(take_path("tls.cert_dir", &c.security.cert_dir));
+  QJ_RETURN_IF_ERROR(take_list("security.admins", &c.security.admins));
+  QJ_RETURN_IF_ERROR(take_list("security.superusers", &c.security.superusers));
+  int64_t max_conn = c.security.max_connections;
+  QJ_RETURN_IF_ERROR(take_positive("rpc.max_connections", &max_conn));
+  if (max_conn > 100000) {
+    return Status::InvalidArgument(at("rpc.max_connections") + " must be <= 100000");
+  }
+  c.security.max_connections = static_cast<int>(max_conn);
+  QJ_RETURN_IF_ERROR(take_positive("rpc.idle_timeout_ms", &c.security.idle_timeout_ms));
+  if (c.security.tls_enabled && (c.security.ca_file.empty() || c.security.cert_dir.empty())) {
+    return Status::InvalidArgument(origin +
+                                   ": tls.enabled = true needs tls.ca_file and tls.cert_dir");
+  }
   if (c.lease_duration_ms <= 2 * c.lease_margin_ms) {
     return Status::InvalidArgument(origin + ": lease.duration_ms must exceed 2 x lease.margin_ms");
   }

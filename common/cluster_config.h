@@ -8,7 +8,9 @@
 //   journalnode in journal.uri order),
 //   failover.automatic (true/false), lease.duration_ms, lease.drift, lease.margin_ms,
 //   lease.renew_interval_ms, lease.acquire_interval_ms, health.interval_ms,
-//   health.timeout_ms. Any other key is an error naming the file, line and key (a typo
+//   health.timeout_ms; security and limits (docs/ARCHITECTURE.md, "Security"):
+//   tls.enabled, tls.ca_file, tls.cert_dir, security.admins, security.superusers,
+//   rpc.max_connections, rpc.idle_timeout_ms. Any other key is an error naming the file, line and key (a typo
 //   must not silently leave a default in place); so is a key set twice.
 #pragma once
 
@@ -50,6 +52,31 @@ struct NamenodeInfo {
   HostPort failoverd() const { return HostPort{host, failoverd_port}; }
 };
 
+// Who may do what, and how RPC endpoints authenticate (docs/ARCHITECTURE.md, "Security").
+// Identities are certificate names (subject CN or a DNS SAN): journalnode i of journal.uri
+// (from 1) is "jn<i>", namenode <id> is "<id>", its failover controller "failoverd-<id>",
+// operators are listed in security.admins. Daemon and tool certificates live in
+// tls.cert_dir as <identity>.crt / <identity>.key (scripts/make-certs.sh makes them).
+struct SecurityConfig {
+  bool tls_enabled = false;
+  std::string ca_file;   // the cluster CA; peers must present a certificate it signed
+  std::string cert_dir;  // <identity>.crt and <identity>.key
+  std::vector<std::string> admins = {"admin"};
+  // With TLS on, namenode clients with these identities are HDFS superusers.
+  std::vector<std::string> superusers;
+  // Per server: connections beyond this are closed at once (with a log line); a
+  // connection that sends nothing for idle_timeout_ms is closed.
+  int max_connections = 1024;
+  int64_t idle_timeout_ms = 120000;
+
+  std::string CertFile(const std::string& identity) const {
+    return cert_dir + "/" + identity + ".crt";
+  }
+  std::string KeyFile(const std::string& identity) const {
+    return cert_dir + "/" + identity + ".key";
+  }
+};
+
 struct ClusterConfig {
   int64_t namespace_id = 0;
   std::string cluster_id;
@@ -66,6 +93,14 @@ struct ClusterConfig {
   // failoverd: 0 = not set (failoverd's flag, else its default, decides).
   int64_t lease_renew_interval_ms = 0;
   int64_t lease_acquire_interval_ms = 0;
+
+  SecurityConfig security;
+
+  // Identities (SecurityConfig): "jn<index+1>" for journal.journalnodes[index].
+  static std::string JournalnodeIdentity(size_t index) { return "jn" + std::to_string(index + 1); }
+  static std::string FailoverdIdentity(const std::string& namenode_id) {
+    return "failoverd-" + namenode_id;
+  }
 
   // The namenode with this id, or nullptr.
   const NamenodeInfo* FindNamenode(const std::string& id) const;

@@ -21,6 +21,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kPermissionDenied: return "PermissionDenied";
     case StatusCode::kNotSupported: return "NotSupported";
     case StatusCode::kResourceExhausted: return "ResourceExhausted";
+    case StatusCode::kConnectionRefused: return "ConnectionRefused";
   }
   return "Unknown";
 }

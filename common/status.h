@@ -32,6 +32,8 @@ enum class StatusCode {
   kPermissionDenied,
   kNotSupported,
   kResourceExhausted,  // a configured cap was reached (e.g. journals per journalnode)
+  // Nothing listens on the peer's port (ECONNREFUSED): the process is down, not slow.
+  kConnectionRefused,
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -59,6 +61,7 @@ class [[nodiscard]] Status {
   QJ_STATUS_CTOR(PermissionDenied)
   QJ_STATUS_CTOR(NotSupported)
   QJ_STATUS_CTOR(ResourceExhausted)
+  QJ_STATUS_CTOR(ConnectionRefused)
 #undef QJ_STATUS_CTOR
   // A stale-epoch error always names the promised epoch.
   static Status StaleEpoch(int64_t promised_epoch, std::string msg) {

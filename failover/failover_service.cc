@@ -1,21 +1,14 @@
 #include "failover/failover_service.h"
 
 #include <glog/logging.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/server/TThreadedServer.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TServerSocket.h>
 
 #include "FailoverController.h"
-#include "common/server_socket.h"
-#include "common/thrift_transport.h"
+#include "common/rpc/authz.h"
 #include "failover_types.h"
 
 namespace qj::fo {
 
 namespace th = qjournal::thrift;
-using apache::thrift::protocol::TBinaryProtocolFactory;
-using apache::thrift::server::TThreadedServer;
 
 namespace {
 
@@ -77,32 +70,15 @@ class Handler : public th::FailoverControllerIf {
 
 }  // namespace
 
-FailoverServer::FailoverServer(Controller* controller, std::string host, int port)
-    : controller_(controller), host_(std::move(host)), port_(port) {}
+FailoverServer::FailoverServer(Controller* controller, rpc::ServerOptions opts)
+    : server_(rpc::GuardedFactory<th::FailoverControllerProcessor, th::FailoverControllerIf>(
+                  std::make_shared<Handler>(controller), opts.policy, opts.name),
+              opts) {}
 
 FailoverServer::~FailoverServer() = default;
 
-Status FailoverServer::Serve() {
-  auto socket = NewServerSocket(host_, port_);
-  server_ = std::make_shared<TThreadedServer>(
-      std::make_shared<th::FailoverControllerProcessor>(std::make_shared<Handler>(controller_)),
-      socket, NewFramedTransportFactory(kDefaultMaxFrameBytes),
-      // Bounds on declared lengths: without them a request that declares a 2 GiB string
-      // or list makes the protocol allocate (and touch) it before the frame runs out, and
-      // the daemon's RSS grew by ~0.5 GiB per such request (hostile_input_test).
-      std::make_shared<TBinaryProtocolFactory>(kMaxStringBytes, kMaxContainerElements,
-                                               /*strict_read=*/true, /*strict_write=*/true));
-  try {
-    server_->serve();
-  } catch (const apache::thrift::TException& e) {
-    return Status::NetworkError("failoverd: serving on port " + std::to_string(port_) + ": " +
-                                e.what());
-  }
-  return Status::OK();
-}
+Status FailoverServer::Serve() { return server_.Serve(); }
 
-void FailoverServer::Shutdown() {
-  if (server_) server_->stop();
-}
+void FailoverServer::Shutdown() { server_.Stop(); }
 
 }  // namespace qj::fo

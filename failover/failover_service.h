@@ -12,11 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "common/rpc/rpc.h"
 #include "failover/controller.h"
-
-namespace apache::thrift::server {
-class TServer;
-}
 
 namespace qj::fo {
 
@@ -27,18 +24,16 @@ inline constexpr int64_t kMaxCedeMillis = 10 * 60 * 1000;
 
 class FailoverServer {
  public:
-  // Listens on host:port (the namenode's host: failoverd runs beside it).
-  FailoverServer(Controller* controller, std::string host, int port);
+  // Listens on opts.bind_host:opts.port (the namenode's host: failoverd runs beside it),
+  // with opts' limits, TLS and policy (rpc::FailoverPolicy).
+  FailoverServer(Controller* controller, rpc::ServerOptions opts);
   ~FailoverServer();
   // Binds and serves; returns after Shutdown(). Fails if the port cannot be bound.
   Status Serve();
   void Shutdown();
 
  private:
-  Controller* const controller_;
-  const std::string host_;
-  const int port_;
-  std::shared_ptr<apache::thrift::server::TServer> server_;
+  rpc::Server server_;
 };
 
 }  // namespace qj::fo

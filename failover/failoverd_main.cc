@@ -17,6 +17,8 @@
 #include "common/cli.h"
 #include "common/clock.h"
 #include "common/cluster_config.h"
+#include "common/rpc/authz.h"
+#include "common/rpc/rpc.h"
 #include "failover/controller.h"
 #include "failover/failoverd_web.h"
 #include "failover/failover_service.h"
@@ -80,6 +82,13 @@ int main(int argc, char** argv) {
               << FLAGS_cluster_conf << "\n";
     return qj::cli::kExitUsage;
   }
+  // Every outgoing call (journalnode leases, the namenodes, the peer failoverd) is made
+  // as failoverd-<id> when TLS is on.
+  if (qj::Status t = qj::rpc::InitProcessTls(*conf, qj::ClusterConfig::FailoverdIdentity(self->id));
+      !t.ok()) {
+    std::cerr << "failoverd: " << t << "\n";
+    return qj::cli::kExitUsage;
+  }
   const int port = FLAGS_failoverd_port > 0 ? FLAGS_failoverd_port : self->failoverd_port;
   if (port <= 0) {
     std::cerr << "failoverd: no port: set namenode." << self->id << ".failoverd_port\n";
@@ -128,7 +137,15 @@ int main(int argc, char** argv) {
       qj::fo::MakeJnLeaseGrantors(conf->journal.journalnodes, FLAGS_failoverd_rpc_timeout_ms),
       qj::RealClock::Get());
   qj::fo::Controller controller(opts, *conf, std::move(lease_client), qj::RealClock::Get());
-  qj::fo::FailoverServer server(&controller, self->host, port);
+  auto rpc_opts = qj::rpc::ServerOptions::FromCluster(
+      *conf, qj::ClusterConfig::FailoverdIdentity(self->id), qj::rpc::FailoverPolicy(*conf));
+  if (!rpc_opts.ok()) {
+    std::cerr << "failoverd: " << rpc_opts.status() << "\n";
+    return qj::cli::kExitUsage;
+  }
+  rpc_opts->bind_host = self->host;
+  rpc_opts->port = port;
+  qj::fo::FailoverServer server(&controller, *rpc_opts);
   std::thread signal_waiter([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -25,12 +25,15 @@
 #include "FailoverController.h"
 #include "common/cli.h"
 #include "common/cluster_config.h"
+#include "common/rpc/rpc.h"
 #include "failover/namenode_target.h"
 #include "failover/rpc_util.h"
 #include "failover_types.h"
 #include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
+DEFINE_string(tls_identity, "admin",
+              "With TLS on: the certificate to present (tls.cert_dir/<id>.crt).");
 DEFINE_bool(forcemanual, false,
             "Allow -transitionToActive / -transitionToStandby while automatic failover is on.");
 DEFINE_int64(haadmin_rpc_timeout_ms, 5000, "Timeout of state and health calls.");
@@ -191,6 +194,9 @@ int main(int argc, char** argv) {
   // a missing hdfs-site.xml is an error of the environment, not of the command line.
   auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
   if (!conf.ok()) return Fail(conf.status().ToString());
+  if (qj::Status t = qj::rpc::InitProcessTls(*conf, FLAGS_tls_identity); !t.ok()) {
+    return Fail(t.ToString());
+  }
 
   const std::string& verb = cmd[0];
   auto nn_arg = [&](size_t i) -> const NamenodeInfo* {

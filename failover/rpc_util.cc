@@ -2,7 +2,6 @@
 
 #include <glog/logging.h>
 #include <signal.h>
-#include <thrift/TOutput.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,14 +11,6 @@
 #include <string>
 
 namespace qj::fo {
-
-void QuietThriftLogging() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    apache::thrift::GlobalOutput.setOutputFunction(
-        [](const char* msg) { VLOG(1) << "thrift: " << msg; });
-  });
-}
 
 namespace {
 

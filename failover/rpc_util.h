@@ -1,15 +1,10 @@
-// Thrift client plumbing shared by failoverd and haadmin: one framed, binary-protocol
-// connection (the transport every qjournal daemon serves) with connect and call timeouts,
-// plus the "is the process certainly gone" probe of DESIGN §6.
+// Thrift client plumbing shared by failoverd and haadmin: a lazily (re)connected client
+// over rpc::Connect (common/rpc/rpc.h: timeouts, framing, TLS), plus the "is the process certainly gone" probe of DESIGN §6.
 //
 // Thread-compatible: a ThriftConn is used by one thread at a time.
 #pragma once
 
 #include <sys/types.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
-#include <thrift/transport/TTransportException.h>
 
 #include <cstdint>
 #include <memory>
@@ -17,12 +12,12 @@
 
 #include "common/cluster_config.h"
 #include "common/status.h"
-#include "common/thrift_transport.h"
+#include "common/rpc/rpc.h"
 
 namespace qj::fo {
 
 // Routes thrift's own stderr chatter (failed connects) to VLOG(1). Idempotent.
-void QuietThriftLogging();
+inline void QuietThriftLogging() { rpc::QuietThriftLogging(); }
 
 // A lazily opened connection to one peer. After any transport error call Reset(); the
 // next Get() reconnects.
@@ -34,40 +29,28 @@ class ThriftConn {
   ThriftConn(const ThriftConn&) = delete;
   ThriftConn& operator=(const ThriftConn&) = delete;
 
-  // The client, connecting first if needed. NetworkError names the peer; `refused` is set
-  // when the connect was actively refused (nothing listens on the port).
+  // The client, connecting first if needed (rpc::Connect, with this process's TLS).
+  // NetworkError names the peer; `refused` is set when the connect was actively refused
+  // (nothing listens on the port).
   Result<Client*> Get(bool* refused = nullptr) {
     if (refused) *refused = false;
     if (client_) return client_.get();
-    auto socket = std::make_shared<apache::thrift::transport::TSocket>(peer_.host, peer_.port);
-    socket->setConnTimeout(static_cast<int>(timeout_ms_));
-    socket->setRecvTimeout(static_cast<int>(timeout_ms_));
-    socket->setSendTimeout(static_cast<int>(timeout_ms_));
-    socket->setNoDelay(true);
-    auto transport = NewFramedTransport(socket, kDefaultMaxFrameBytes);
-    try {
-      transport->open();
-    } catch (const apache::thrift::TException& e) {
-      const std::string what = e.what();
-      if (refused) *refused = what.find("refused") != std::string::npos;
-      return Status::NetworkError(peer_.ToString() + ": " + what);
+    rpc::ClientOptions o;
+    o.connect_timeout_ms = o.send_timeout_ms = o.recv_timeout_ms = timeout_ms_;
+    auto c = rpc::Connect(peer_, o);
+    if (!c.ok()) {
+      if (refused) *refused = c.status().code() == StatusCode::kConnectionRefused;
+      return Status::NetworkError(c.status().message());
     }
-    transport_ = transport;
-    client_ = std::make_unique<Client>(
-        std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport_));
+    conn_ = std::move(*c);
+    client_ = std::make_unique<Client>(conn_->in(), conn_->out());
     return client_.get();
   }
 
   void Reset() {
     client_.reset();
-    if (transport_) {
-      try {
-        transport_->close();
-      } catch (const apache::thrift::TException&) {
-        // Closing a broken connection: nothing left to do.
-      }
-      transport_.reset();
-    }
+    if (conn_) conn_->Close();
+    conn_.reset();
   }
   const HostPort& peer() const { return peer_; }
   bool connected() const { return client_ != nullptr; }
@@ -75,7 +58,7 @@ class ThriftConn {
  private:
   const HostPort peer_;
   const int64_t timeout_ms_;
-  std::shared_ptr<apache::thrift::transport::TTransport> transport_;
+  std::unique_ptr<rpc::Connection> conn_;
   std::unique_ptr<Client> client_;
 };
 

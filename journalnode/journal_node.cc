@@ -80,7 +80,7 @@ JournalNode::JournalNode(const JournalNodeOptions& opts, int lock_fd)
       }()) {
   peer_client_ = opts.peer_client;
   if (peer_client_ == nullptr) {
-    owned_peer_client_ = std::make_unique<ThriftPeerClient>(opts.peer_timeout_ms);
+    owned_peer_client_ = std::make_unique<ThriftPeerClient>(opts.peer_timeout_ms, opts.peer_tls);
     peer_client_ = owned_peer_client_.get();
   }
 }

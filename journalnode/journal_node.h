@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/journal.h"
 #include "journalnode/lease_table.h"
@@ -32,6 +33,8 @@ struct JournalNodeOptions {
   int64_t catchup_interval_ms = 2000;
   int64_t committed_persist_interval_ms = 1000;
   int64_t peer_timeout_ms = 3000;
+  // This journalnode's client side of TLS towards its peers (rpc.h).
+  rpc::TlsOptions peer_tls;
   size_t cache_bytes = 32u << 20;
   int64_t slow_sync_warn_ms = 1000;      // see JournalOptions
   uint64_t max_batch_bytes = 16u << 20;  // the largest journal() batch (RPC frame bound)

@@ -2,14 +2,8 @@
 
 #include <algorithm>
 
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/server/TThreadedServer.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TServerSocket.h>
-
 #include "JournalProtocol.h"
-#include "common/server_socket.h"
-#include "common/thrift_transport.h"
+#include "common/rpc/authz.h"
 
 namespace qj::jn {
 namespace {
@@ -317,40 +311,36 @@ class Handler final : public tt::JournalProtocolIf {
 
 }  // namespace
 
+namespace {
+
+rpc::ServerOptions ToRpc(const std::string& name, const ServerOptions& o) {
+  rpc::ServerOptions r;
+  r.name = name;
+  r.bind_host = o.bind_host;
+  r.port = o.port;
+  r.max_frame_bytes = o.max_frame_bytes;
+  r.max_string_bytes = o.max_frame_bytes;
+  r.max_container_elements = o.max_container_elements;
+  r.max_connections = o.max_connections;
+  r.idle_timeout_ms = o.idle_timeout_ms;
+  r.tls = o.tls;
+  r.policy = o.policy;
+  return r;
+}
+
+}  // namespace
+
 JournalServer::JournalServer(JournalNode* node, const ServerOptions& opts)
-    : node_(node), opts_(opts) {}
+    : node_(node),
+      opts_(opts),
+      server_(rpc::GuardedFactory<tt::JournalProtocolProcessor, tt::JournalProtocolIf>(
+                  std::make_shared<Handler>(node), opts.policy, node->name()),
+              ToRpc(node->name(), opts)) {}
 
 JournalServer::~JournalServer() { Stop(); }
 
-Status JournalServer::Serve() {
-  std::shared_ptr<at::server::TServer> server;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (stopped_) return Status::OK();
-    auto socket = NewServerSocket(opts_.bind_host, opts_.port);
-    auto processor =
-        std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node_));
-    auto protocols = std::make_shared<at::protocol::TBinaryProtocolFactory>(
-        opts_.max_frame_bytes, opts_.max_container_elements, false, true);
-    server_ = std::make_shared<at::server::TThreadedServer>(
-        processor, socket, NewFramedTransportFactory(opts_.max_frame_bytes), protocols);
-    server = server_;
-  }
-  LOG(INFO) << node_->name() << ": serving JournalProtocol on " << opts_.bind_host << ":"
-            << opts_.port;
-  try {
-    server->serve();
-  } catch (const at::TException& e) {
-    return Status::NetworkError(node_->name() + ": cannot serve on " + opts_.bind_host + ":" +
-                                std::to_string(opts_.port) + ": " + e.what());
-  }
-  return Status::OK();
-}
+Status JournalServer::Serve() { return server_.Serve(); }
 
-void JournalServer::Stop() {
-  std::lock_guard<std::mutex> l(mu_);
-  stopped_ = true;
-  if (server_) server_->stop();
-}
+void JournalServer::Stop() { server_.Stop(); }
 
 }  // namespace qj::jn

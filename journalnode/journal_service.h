@@ -3,9 +3,10 @@
 // one place (ThrowAsThrift in the .cc). Every message names the node and journal
 // ("jn1 ns1: ...").
 //
-// JournalServer runs a TThreadedServer (a thread per connection: one writer connection
-// per journal keeps its calls ordered) with framed transport and binary protocol, with
-// finite frame, string and container sizes.
+// JournalServer serves it with rpc::Server (a thread per connection, at most
+// max_connections: one writer connection per journal keeps its calls ordered; framed
+// transport and binary protocol with finite frame, string and container sizes; idle
+// connections closed; with TLS, every call authorized by rpc::JournalPolicy).
 // Thread-safe: Stop() may be called from any thread (e.g. a signal thread).
 #pragma once
 
@@ -15,12 +16,9 @@
 #include <mutex>
 #include <string>
 
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/journal_node.h"
-
-namespace apache::thrift::server {
-class TServer;
-}
 
 namespace qj::jn {
 
@@ -29,6 +27,11 @@ struct ServerOptions {
   int port = 8485;
   int32_t max_frame_bytes = 16 << 20;
   int32_t max_container_elements = 1 << 20;
+  int max_connections = 1024;
+  int64_t idle_timeout_ms = 120000;
+  rpc::TlsOptions tls;
+  // Authorization of every call (TLS on); nullptr = none.
+  std::shared_ptr<const rpc::Policy> policy;
 };
 
 class JournalServer {
@@ -42,9 +45,7 @@ class JournalServer {
  private:
   JournalNode* const node_;
   const ServerOptions opts_;
-  std::mutex mu_;
-  std::shared_ptr<apache::thrift::server::TServer> server_;  // guarded by mu_
-  bool stopped_ = false;                                     // guarded by mu_
+  rpc::Server server_;
 };
 
 }  // namespace qj::jn

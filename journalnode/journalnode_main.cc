@@ -14,6 +14,8 @@
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
+#include "common/rpc/authz.h"
+#include "common/rpc/rpc.h"
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
 #include "journalnode/journal_web.h"
@@ -39,6 +41,10 @@ DEFINE_int64(journalnode_slow_sync_warn_ms, 1000,
 DEFINE_int32(journalnode_max_frame_bytes, 16 << 20, "Largest Thrift frame accepted");
 DEFINE_int32(journalnode_max_journals, 64,
              "Most journals one node holds: format refuses a new journal id beyond this");
+DEFINE_string(cluster_conf, "",
+              "The cluster file, for TLS, authorization and connection limits (tls.*, "
+              "security.*, rpc.*); empty = TLS off, default limits. With TLS on, "
+              "--journalnode_name is this journalnode's identity (jn1, jn2, ...).");
 
 namespace {
 
@@ -93,6 +99,18 @@ std::string ReadFlags(Options* o) {
   }
   if (FLAGS_journalnode_slow_sync_warn_ms < 0) return "--journalnode_slow_sync_warn_ms must be >= 0";
   o->node.slow_sync_warn_ms = FLAGS_journalnode_slow_sync_warn_ms;
+  if (!FLAGS_cluster_conf.empty()) {
+    auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
+    if (!conf.ok()) return conf.status().ToString();
+    auto rpc = qj::rpc::ServerOptions::FromCluster(*conf, o->node.name,
+                                                   qj::rpc::JournalPolicy(*conf));
+    if (!rpc.ok()) return rpc.status().ToString();
+    o->server.max_connections = rpc->max_connections;
+    o->server.idle_timeout_ms = rpc->idle_timeout_ms;
+    o->server.tls = rpc->tls;
+    o->server.policy = rpc->policy;
+    o->node.peer_tls = rpc->tls;
+  }
   return "";
 }
 

@@ -1,47 +1,36 @@
 #include "journalnode/peer_client.h"
 
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
-
 #include "JournalProtocol.h"
 #include "common/cluster_config.h"
-#include "common/thrift_transport.h"
 
 namespace qj::jn {
 namespace {
 
-namespace at = apache::thrift;
 namespace tt = qjournal::thrift;
 
 // Runs fn with a connected client; maps every failure to a Status naming the peer.
 template <typename Fn>
-Status WithClient(const std::string& peer, int64_t timeout_ms, Fn fn) {
+Status WithClient(const std::string& peer, int64_t timeout_ms, const rpc::TlsOptions& tls, Fn fn) {
   auto hp = ParseHostPort(peer);
   if (!hp.ok()) return Status::InvalidArgument("bad peer address '" + peer + "'");
-  try {
-    auto sock = std::make_shared<at::transport::TSocket>(hp->host, hp->port);
-    sock->setConnTimeout(static_cast<int>(timeout_ms));
-    sock->setRecvTimeout(static_cast<int>(timeout_ms));
-    sock->setSendTimeout(static_cast<int>(timeout_ms));
-    auto transport = NewFramedTransport(sock, 64 << 20);
-    auto proto = std::make_shared<at::protocol::TBinaryProtocol>(transport);
-    tt::JournalProtocolClient client(proto);
-    transport->open();
-    Status s = fn(client);
-    transport->close();
-    return s;
-  } catch (const tt::JournalUnavailableException& e) {
-    return Status::Unavailable("peer " + peer + ": " + e.message);
-  } catch (const tt::NotFormattedException& e) {
-    return Status::NotFormatted("peer " + peer + ": " + e.message);
-  } catch (const tt::JournalIOException& e) {
-    return Status::IOError("peer " + peer + ": " + e.message);
-  } catch (const tt::InvalidRequestException& e) {
-    return Status::InvalidArgument("peer " + peer + ": " + e.message);
-  } catch (const at::TException& e) {
-    return Status::NetworkError("peer " + peer + ": " + e.what());
-  }
+  rpc::ClientOptions opts;
+  opts.connect_timeout_ms = opts.send_timeout_ms = opts.recv_timeout_ms = timeout_ms;
+  opts.max_frame_bytes = 64 << 20;
+  opts.tls = tls;
+  rpc::Client<tt::JournalProtocolClient> client(*hp, opts);
+  return client.Call("peer", [&](tt::JournalProtocolClient* c) -> Status {
+    try {
+      return fn(*c);
+    } catch (const tt::JournalUnavailableException& e) {
+      return Status::Unavailable("peer " + peer + ": " + e.message);
+    } catch (const tt::NotFormattedException& e) {
+      return Status::NotFormatted("peer " + peer + ": " + e.message);
+    } catch (const tt::JournalIOException& e) {
+      return Status::IOError("peer " + peer + ": " + e.message);
+    } catch (const tt::InvalidRequestException& e) {
+      return Status::InvalidArgument("peer " + peer + ": " + e.message);
+    }
+  });
 }
 
 SegmentState FromThrift(const tt::SegmentInfo& s) {
@@ -55,7 +44,7 @@ Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& pe
                                                            int64_t start_txid, int64_t end_txid,
                                                            int64_t offset, int32_t max_bytes) {
   SegmentChunkData out;
-  Status s = WithClient(peer, timeout_ms_, [&](tt::JournalProtocolClient& c) {
+  Status s = WithClient(peer, timeout_ms_, tls_, [&](tt::JournalProtocolClient& c) {
     tt::SegmentChunk chunk;
     c.getSegmentChunk(chunk, journal_id, start_txid, end_txid, offset, max_bytes);
     out.offset = chunk.offset;
@@ -70,7 +59,7 @@ Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& pe
 Result<Manifest> ThriftPeerClient::GetManifest(const std::string& peer,
                                                const std::string& journal_id) {
   Manifest out;
-  Status s = WithClient(peer, timeout_ms_, [&](tt::JournalProtocolClient& c) {
+  Status s = WithClient(peer, timeout_ms_, tls_, [&](tt::JournalProtocolClient& c) {
     tt::EditLogManifest m;
     c.getEditLogManifest(m, journal_id, 1, false);
     for (const auto& seg : m.segments) out.segments.push_back(FromThrift(seg));

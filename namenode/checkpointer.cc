@@ -4,9 +4,7 @@
 #include <fcntl.h>
 #include <glog/logging.h>
 #include <pthread.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
+#include <thrift/transport/TTransportException.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include "common/file_util.h"
 #include "common/progress.h"
 #include "common/thrift_transport.h"
+#include "common/rpc/rpc.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 
@@ -26,50 +25,48 @@ namespace {
 
 constexpr int32_t kChunkBytes = 4 << 20;
 
-// One short-lived connection to a peer namenode.
+// One short-lived connection to a peer namenode (rpc::Connect); Open() throws like a
+// Thrift call when the connection cannot be made.
 class PeerConn {
  public:
-  PeerConn(const HostPort& peer, int64_t timeout_ms) {
-    socket_ = std::make_shared<apache::thrift::transport::TSocket>(peer.host, peer.port);
-    socket_->setConnTimeout(static_cast<int>(timeout_ms));
-    socket_->setRecvTimeout(static_cast<int>(timeout_ms));
-    socket_->setSendTimeout(static_cast<int>(timeout_ms));
-    transport_ = NewFramedTransport(socket_, kDefaultMaxFrameBytes);
-    client_ = std::make_unique<th::ClientProtocolClient>(
-        std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport_));
-  }
-  ~PeerConn() {
-    try {
-      transport_->close();
-    } catch (const apache::thrift::TException&) {
-    }
+  PeerConn(const HostPort& peer, int64_t timeout_ms, const rpc::TlsOptions& tls) : peer_(peer) {
+    opts_.connect_timeout_ms = opts_.send_timeout_ms = opts_.recv_timeout_ms = timeout_ms;
+    opts_.tls = tls;
   }
   th::ClientProtocolClient* Open() {
-    transport_->open();
+    auto c = rpc::Connect(peer_, opts_);
+    if (!c.ok()) {
+      throw apache::thrift::transport::TTransportException(
+          apache::thrift::transport::TTransportException::NOT_OPEN, c.status().ToString());
+    }
+    conn_ = std::move(*c);
+    client_ = std::make_unique<th::ClientProtocolClient>(conn_->in(), conn_->out());
     return client_.get();
   }
 
  private:
-  std::shared_ptr<apache::thrift::transport::TSocket> socket_;
-  std::shared_ptr<apache::thrift::transport::TFramedTransport> transport_;
+  const HostPort peer_;
+  rpc::ClientOptions opts_;
+  std::unique_ptr<rpc::Connection> conn_;
   std::unique_ptr<th::ClientProtocolClient> client_;
 };
 
 }  // namespace
 
-Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms) {
+Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
+                                    const rpc::TlsOptions& tls) {
   try {
-    PeerConn c(peer, timeout_ms);
+    PeerConn c(peer, timeout_ms, tls);
     return c.Open()->latestImageTxId();
   } catch (const th::FsException& e) {
     return Status::IOError(peer.ToString() + ": latestImageTxId: " + e.message);
   } catch (const apache::thrift::TException& e) {
-    return Status::NetworkError(peer.ToString() + ": latestImageTxId: " + e.what());
+    return rpc::FromThrift(e, peer.ToString() + " latestImageTxId");
   }
 }
 
 Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
-                     int64_t timeout_ms) {
+                     int64_t timeout_ms, const rpc::TlsOptions& tls) {
   QJ_RETURN_IF_ERROR(CreateDirs(dir));
   const std::string final_path = dir + "/" + ImageFileName(txid);
   const std::string tmp = final_path + ".download.tmp";
@@ -81,7 +78,7 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
     return st;
   };
   try {
-    PeerConn c(peer, timeout_ms);
+    PeerConn c(peer, timeout_ms, tls);
     th::ClientProtocolClient* client = c.Open();
     int64_t offset = 0;
     ProgressLog progress("fetching image " + ImageFileName(txid) + " from " + peer.ToString(), 0,
@@ -104,8 +101,7 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
     return fail(Status::IOError(peer.ToString() + ": fetchImage " + std::to_string(txid) + ": " +
                                 e.message));
   } catch (const apache::thrift::TException& e) {
-    return fail(Status::NetworkError(peer.ToString() + ": fetchImage " + std::to_string(txid) +
-                                     ": " + e.what()));
+    return fail(rpc::FromThrift(e, peer.ToString() + " fetchImage " + std::to_string(txid)));
   }
   if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
   ::close(fd);
@@ -150,7 +146,7 @@ void NamenodeServer::PollPeerRole() {
   for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
     if (nn.id == id_) continue;
     try {
-      PeerConn c(nn.rpc(), 500);
+      PeerConn c(nn.rpc(), 500, opts_.tls);
       th::HAServiceStatus s;
       c.Open()->getServiceStatus(s);
       if (s.state == th::HAServiceState::ACTIVE) {
@@ -192,9 +188,9 @@ void NamenodeServer::ActivePullAndPurgeStep() {
   int64_t mine = LatestImageTxId();
   for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
     if (nn.id == id_) continue;
-    auto theirs = PeerLatestImageTxId(nn.rpc(), 2000);
+    auto theirs = PeerLatestImageTxId(nn.rpc(), 2000, opts_.tls);
     if (!theirs.ok() || *theirs <= mine) continue;
-    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000);
+    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls);
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
       continue;

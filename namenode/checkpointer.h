@@ -12,17 +12,19 @@
 #include <string>
 
 #include "common/cluster_config.h"
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 
 namespace qj {
 
 // The newest image txid a namenode holds (-1: none). NetworkError if unreachable.
-Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms);
+Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
+                                    const rpc::TlsOptions& tls);
 
 // Downloads image `txid` from `peer` into dir/fsimage_<txid>: to a temp file, verified
 // (VerifyImageFile: every CRC, the header's txid), fsynced, renamed, dir fsynced. Never
 // leaves a partial image under the final name.
 Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
-                     int64_t timeout_ms);
+                     int64_t timeout_ms, const rpc::TlsOptions& tls);
 
 }  // namespace qj

@@ -3,9 +3,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <thrift/TOutput.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
 #include <thrift/transport/TTransportException.h>
 
 #include <algorithm>
@@ -14,20 +11,16 @@
 #include <mutex>
 #include <thread>
 
-#include "common/thrift_transport.h"
+#include "common/rpc/rpc.h"
 
 namespace qj {
 
 namespace th = qjournal::thrift;
 using apache::thrift::TException;
-using apache::thrift::protocol::TBinaryProtocol;
-using apache::thrift::transport::TFramedTransport;
-using apache::thrift::transport::TSocket;
 using apache::thrift::transport::TTransportException;
 
 struct FailoverProxy::Conn {
-  std::shared_ptr<TSocket> socket;
-  std::shared_ptr<TFramedTransport> transport;
+  std::unique_ptr<rpc::Connection> conn;
   std::unique_ptr<Client> client;
 };
 
@@ -99,33 +92,25 @@ FailoverProxy::~FailoverProxy() {
 std::string FailoverProxy::active_id() const { return active_id_; }
 
 Status FailoverProxy::Connect(size_t i) {
-  if (conns_[i] != nullptr && PeerClosed(conns_[i]->socket->getSocketFD())) Drop(i);
+  if (conns_[i] != nullptr && PeerClosed(conns_[i]->conn->fd())) Drop(i);
   if (conns_[i] != nullptr) return Status::OK();
   const NamenodeInfo& nn = opts_.namenodes[i];
+  rpc::ClientOptions o;
+  o.connect_timeout_ms = opts_.connect_timeout_ms;
+  o.send_timeout_ms = opts_.rpc_timeout_ms;
+  o.recv_timeout_ms = opts_.rpc_timeout_ms;
+  auto conn = rpc::Connect(nn.rpc(), o);
+  if (!conn.ok()) return Status::NetworkError(nn.id + " (" + conn.status().message() + ")");
   auto c = std::make_unique<Conn>();
-  c->socket = std::make_shared<TSocket>(nn.host, nn.rpc_port);
-  c->socket->setConnTimeout(static_cast<int>(opts_.connect_timeout_ms));
-  c->socket->setRecvTimeout(static_cast<int>(opts_.rpc_timeout_ms));
-  c->socket->setSendTimeout(static_cast<int>(opts_.rpc_timeout_ms));
-  c->socket->setNoDelay(true);
-  c->transport = NewFramedTransport(c->socket, kDefaultMaxFrameBytes);
-  try {
-    c->transport->open();
-  } catch (const TException& e) {
-    return Status::NetworkError(nn.id + " (" + nn.rpc().ToString() + "): " + e.what());
-  }
-  c->client = std::make_unique<Client>(std::make_shared<TBinaryProtocol>(c->transport));
+  c->conn = std::move(*conn);
+  c->client = std::make_unique<Client>(c->conn->in(), c->conn->out());
   conns_[i] = std::move(c);
   return Status::OK();
 }
 
 void FailoverProxy::Drop(size_t i) {
   if (conns_[i] == nullptr) return;
-  try {
-    conns_[i]->transport->close();
-  } catch (const TException&) {
-    // Closing a broken connection: nothing left to do.
-  }
+  conns_[i]->conn->Close();
   conns_[i].reset();
 }
 
@@ -170,9 +155,10 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
         }
         why[i] = std::string("unreachable (") + e.what() + ")";
       } catch (const TException& e) {
-        // A protocol error (bad frame, unknown method): nothing sensible to retry.
+        // Refused by authorization, or a protocol error (bad frame, unknown method):
+        // nothing sensible to retry.
         Drop(i);
-        return Status::NetworkError(std::string(what) + " on " + nn.id + ": " + e.what());
+        return rpc::FromThrift(e, std::string(what) + " on " + nn.id);
       }
     } else {
       why[i] = "unreachable (" + st.message() + ")";

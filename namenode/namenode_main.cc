@@ -29,6 +29,8 @@
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
+#include "common/rpc/authz.h"
+#include "common/rpc/rpc.h"
 #include "common/file_util.h"
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/checkpointer.h"
@@ -41,6 +43,9 @@
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "This namenode's id in the cluster file (e.g. nn1).");
 DEFINE_string(namenode_name_dir, "", "Directory holding this namenode's images.");
+DEFINE_string(tls_identity, "",
+              "With TLS on: the certificate this process presents (tls.cert_dir/<id>.crt); "
+              "default the namenode id. Formatting the journal needs an admin identity.");
 DEFINE_bool(format, false, "Format a new namespace (image at txid 0 + the journal), then exit.");
 DEFINE_bool(force, false, "With --format / --bootstrap_standby: overwrite existing data.");
 DEFINE_bool(bootstrap_standby, false,
@@ -146,7 +151,7 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
   int64_t best_txid = -1;
   for (const qj::NamenodeInfo& nn : o.cluster.namenodes) {
     if (nn.id == id) continue;
-    auto txid = qj::PeerLatestImageTxId(nn.rpc(), 5000);
+    auto txid = qj::PeerLatestImageTxId(nn.rpc(), 5000, o.tls);
     if (!txid.ok()) {
       LOG(WARNING) << id << ": " << nn.id << ": " << txid.status();
       continue;
@@ -160,7 +165,7 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
     LOG(ERROR) << id << ": no other namenode has an image to bootstrap from";
     return kExitFailure;
   }
-  qj::Status st = qj::DownloadImage(best->rpc(), best_txid, o.name_dir, 60000);
+  qj::Status st = qj::DownloadImage(best->rpc(), best_txid, o.name_dir, 60000, o.tls);
   if (!st.ok()) {
     LOG(ERROR) << id << ": bootstrapping from " << best->id << ": " << st;
     return kExitFailure;
@@ -188,6 +193,16 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   qj::RpcServerOptions ro;
   ro.bind_host = me.host;
   ro.port = me.rpc_port;
+  ro.max_connections = o.cluster.security.max_connections;
+  ro.idle_timeout_ms = o.cluster.security.idle_timeout_ms;
+  auto server_tls = qj::rpc::TlsFor(o.cluster, o.namenode_id);
+  if (!server_tls.ok()) {
+    LOG(ERROR) << o.namenode_id << ": " << server_tls.status();
+    server.Stop();
+    return kExitFailure;
+  }
+  ro.tls = *server_tls;
+  if (ro.tls.enabled) ro.policy = qj::rpc::NamenodePolicy(o.cluster);
   qj::NamenodeRpcServer rpc(&server, ro);
   st = rpc.Start();
   if (!st.ok()) {
@@ -274,6 +289,15 @@ int main(int argc, char** argv) {
     std::cerr << "namenode: " << st.ToString() << "\n";
     return kExitUsage;
   }
+  const std::string identity = FLAGS_tls_identity.empty() ? FLAGS_namenode_id : FLAGS_tls_identity;
+  auto tls = qj::rpc::TlsFor(*conf, identity);
+  if (!tls.ok()) {
+    std::cerr << "namenode: " << tls.status() << "\n";
+    return kExitUsage;
+  }
+  qj::rpc::SetProcessTls(*tls);
+  o.tls = *tls;
+  o.quorum.tls = *tls;
   o.quorum.journalnodes = conf->journal.journalnodes;
   o.quorum.journal_id = conf->journal.journal_id;
   o.quorum.name = FLAGS_namenode_id;

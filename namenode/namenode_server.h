@@ -48,6 +48,7 @@
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "common/metrics.h"
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/edit_log.h"
@@ -77,6 +78,9 @@ struct NamenodeOptions {
   // How long a client call waits for its edit to commit before answering IO_ERROR.
   int64_t commit_timeout_ms = 30000;
   Clock* clock = RealClock::Get();
+  // This namenode's client side of TLS (to its peer namenode; the journal's is
+  // quorum.tls).
+  rpc::TlsOptions tls;
   // Test only: a transition to active waits this long before it starts serving (models a
   // slow catch-up or journal). 0 in production.
   int64_t test_activation_delay_ms = 0;

@@ -21,11 +21,15 @@
 #include <vector>
 
 #include "common/cli.h"
+#include "common/rpc/rpc.h"
 #include "namenode/failover_proxy.h"
 #include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file naming the namenodes.");
 DEFINE_string(user, "", "Caller's user name (default: $USER, else the login name).");
+DEFINE_string(tls_identity, "",
+              "With TLS on: the certificate to present (tls.cert_dir/<id>.crt), which is "
+              "also the user the namenode sees; default --user, else $USER.");
 DEFINE_string(groups, "", "Caller's groups, comma separated (default: the user name).");
 DEFINE_int64(qjfs_failover_budget_ms, 15000,
              "How long to look for an active namenode before giving up, per call.");
@@ -678,6 +682,13 @@ int main(int argc, char** argv) {
   if (!conf.ok()) {
     // An unreadable or invalid cluster file is a failure, not a usage error.
     std::cerr << "qjfs: " << conf.status() << "\n";
+    return qj::cli::kExitFailure;
+  }
+  std::string identity = FLAGS_tls_identity;
+  if (identity.empty()) identity = FLAGS_user;
+  if (identity.empty() && getenv("USER") != nullptr) identity = getenv("USER");
+  if (qj::Status t = qj::rpc::InitProcessTls(*conf, identity); !t.ok()) {
+    std::cerr << "qjfs: " << t << "\n";
     return qj::cli::kExitFailure;
   }
   qj::FailoverProxyOptions opts = qj::FailoverProxyOptionsFromConfig(*conf);

@@ -2,18 +2,14 @@
 
 #include <glog/logging.h>
 #include <pthread.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/server/TServer.h>
-#include <thrift/server/TThreadedServer.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TServerSocket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <future>
+#include <set>
 
 #include "ClientProtocol.h"
-#include "common/server_socket.h"
+#include "common/rpc/authz.h"
 #include "common/thrift_transport.h"
 #include "namenode/path_util.h"
 
@@ -101,14 +97,15 @@ th::FileStatus ToThrift(const FileInfo& f) {
   return t;
 }
 
-Caller ToCaller(const th::UserInfo& u) { return Caller{u.user, u.groups}; }
-
 // Permission bits arrive as i16; anything outside 0..07777 is refused by Prepare.
 uint16_t Bits(int16_t p) { return p < 0 ? 0xffff : static_cast<uint16_t>(p); }
 
 class Handler : public th::ClientProtocolIf {
  public:
-  explicit Handler(NamenodeServer* server) : s_(server) {}
+  explicit Handler(NamenodeServer* server)
+      : s_(server),
+        superusers_(server->options().cluster.security.superusers.begin(),
+                    server->options().cluster.security.superusers.end()) {}
 
   // ---- HAServiceProtocol ----
   void getServiceStatus(th::HAServiceStatus& r) override {
@@ -464,63 +461,53 @@ class Handler : public th::ClientProtocolIf {
                std::to_string(deadline_ns) + " ns is " + where);
   }
 
+  // Who the caller is. With TLS the certificate's identity (the claimed UserInfo is
+  // ignored), a member of the supergroup when listed in security.superusers; without
+  // TLS the claimed user and groups (HDFS's simple authentication).
+  Caller ToCaller(const th::UserInfo& u) const {
+    const rpc::Peer* p = rpc::CurrentPeer();
+    if (p == nullptr || !p->tls) return Caller{u.user, u.groups};
+    Caller c{p->identity, {}};
+    if (superusers_.count(p->identity) > 0) c.groups.push_back(s_->options().ns_options.supergroup);
+    return c;
+  }
+
   NamenodeServer* const s_;
+  const std::set<std::string> superusers_;
 };
 
 }  // namespace
 
+namespace {
+
+rpc::ServerOptions ToRpc(const std::string& name, const RpcServerOptions& o) {
+  rpc::ServerOptions r;
+  r.name = name;
+  r.bind_host = o.bind_host;
+  r.port = o.port;
+  r.max_frame_bytes = o.max_frame_bytes;
+  r.max_string_bytes = o.max_string_bytes;
+  r.max_container_elements = o.max_container_elements;
+  r.max_connections = o.max_connections;
+  r.idle_timeout_ms = o.idle_timeout_ms;
+  r.tls = o.tls;
+  r.policy = o.policy;
+  return r;
+}
+
+}  // namespace
+
 NamenodeRpcServer::NamenodeRpcServer(NamenodeServer* server, RpcServerOptions opts)
-    : server_(server), opts_(std::move(opts)) {}
+    : server_(server),
+      opts_(std::move(opts)),
+      rpc_(rpc::GuardedFactory<th::ClientProtocolProcessor, th::ClientProtocolIf>(
+               std::make_shared<Handler>(server), opts_.policy, server->options().namenode_id),
+           ToRpc(server->options().namenode_id, opts_)) {}
 
 NamenodeRpcServer::~NamenodeRpcServer() { Stop(); }
 
-Status NamenodeRpcServer::Start() {
-  using namespace apache::thrift;  // NOLINT(build/namespaces)
-  auto handler = std::make_shared<Handler>(server_);
-  auto processor = std::make_shared<th::ClientProtocolProcessor>(handler);
-  // TServerSocket sets TCP_NODELAY on the sockets it accepts.
-  auto socket = NewServerSocket(opts_.bind_host, opts_.port);
-  auto protocol = std::make_shared<protocol::TBinaryProtocolFactory>(
-      opts_.max_string_bytes, opts_.max_container_elements, true, true);
-  tserver_ = std::make_shared<server::TThreadedServer>(
-      processor, socket, NewFramedTransportFactory(opts_.max_frame_bytes), protocol);
-  // preServe() runs once the socket listens: Start() returns only then, or with the
-  // error that ended serve().
-  auto listening = std::make_shared<std::promise<Status>>();
-  struct Events : server::TServerEventHandler {
-    explicit Events(std::shared_ptr<std::promise<Status>> p) : p_(std::move(p)) {}
-    void preServe() override { p_->set_value(Status::OK()); }
-    std::shared_ptr<std::promise<Status>> p_;
-  };
-  tserver_->setServerEventHandler(std::make_shared<Events>(listening));
-  std::future<Status> ready = listening->get_future();
-  const std::string where = opts_.bind_host + ":" + std::to_string(opts_.port);
-  thread_ = std::thread([this, listening, where] {
-    pthread_setname_np(pthread_self(), "nn-rpc-accept");
-    try {
-      tserver_->serve();
-    } catch (const TException& e) {
-      LOG(ERROR) << "namenode rpc " << where << ": server loop ended: " << e.what();
-      try {
-        listening->set_value(
-            Status::IOError("namenode rpc: cannot serve on " + where + ": " + e.what()));
-      } catch (const std::future_error&) {
-        // Already listening: the failure came later and is logged above.
-      }
-    }
-  });
-  Status st = ready.get();
-  if (!st.ok()) {
-    thread_.join();
-    tserver_.reset();
-  }
-  return st;
-}
+Status NamenodeRpcServer::Start() { return rpc_.Start(); }
 
-void NamenodeRpcServer::Stop() {
-  if (tserver_ != nullptr) tserver_->stop();
-  if (thread_.joinable()) thread_.join();
-  tserver_.reset();
-}
+void NamenodeRpcServer::Stop() { rpc_.Stop(); }
 
 }  // namespace qj

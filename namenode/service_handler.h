@@ -1,6 +1,8 @@
 // The namenode's RPC face: ClientProtocol (which extends HAServiceProtocol) over Thrift
-// on one port, TThreadedServer (a thread per connection), framed transport, binary
-// protocol with string/container size limits, TCP_NODELAY.
+// on one port, served by rpc::Server (a thread per connection up to max_connections,
+// idle connections closed, framed transport, binary protocol with string/container size
+// limits, TCP_NODELAY; with TLS every call authorized by rpc::NamenodePolicy and the
+// filesystem user taken from the client certificate).
 //
 // Errors cross the wall here, in one place (ToFsException): FsStatus codes map 1:1 onto
 // FsErrorCode; server failures map to NOT_ACTIVE (with the believed active's id) when
@@ -15,12 +17,9 @@
 #include <string>
 #include <thread>
 
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "namenode/namenode_server.h"
-
-namespace apache::thrift::server {
-class TServer;
-}
 
 namespace qj {
 
@@ -31,6 +30,10 @@ struct RpcServerOptions {
   int32_t max_string_bytes = 16 << 20;
   int32_t max_container_elements = 1 << 20;
   int32_t max_frame_bytes = 64 << 20;
+  int max_connections = 1024;
+  int64_t idle_timeout_ms = 120000;
+  rpc::TlsOptions tls;
+  std::shared_ptr<const rpc::Policy> policy;  // nullptr = every call allowed
 };
 
 // Serves a NamenodeServer until Stop().
@@ -47,8 +50,7 @@ class NamenodeRpcServer {
  private:
   NamenodeServer* const server_;
   const RpcServerOptions opts_;
-  std::shared_ptr<apache::thrift::server::TServer> tserver_;
-  std::thread thread_;
+  rpc::Server rpc_;
 };
 
 }  // namespace qj

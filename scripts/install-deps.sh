@@ -8,6 +8,7 @@ PACKAGES=(
   thrift-compiler libthrift-dev
   libboost-dev
   libgoogle-glog-dev libgflags-dev
+  openssl libssl-dev
   googletest libgtest-dev libgmock-dev
   # The status-page browser test (tests/web/browser_test.py): headless Chromium via selenium.
   chromium chromium-driver python3-selenium

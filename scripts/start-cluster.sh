@@ -54,7 +54,7 @@ for hp in "${JNS[@]}"; do
   mkdir -p "$RUN/jn$i"
   start "jn$i" "$BUILD/journalnode/journalnode" --flagfile="$CONF_DIR/journalnode.flags" \
     --journalnode_name="jn$i" --journalnode_rpc_port="$port" \
-    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS" \
+    --journalnode_edits_dir="$RUN/jn$i" --journalnode_peers="$PEERS" --cluster_conf="$CONF" \
     --journalnode_http_port="${JN_HTTP[$((i - 1))]:-0}"
 done
 i=0
@@ -70,7 +70,7 @@ if [ -x "$BUILD/namenode/namenode" ] && [ -n "$NN_IDS" ]; then
     [ -f "$CONF_DIR/namenode.flags" ] && args=(--flagfile="$CONF_DIR/namenode.flags" "${args[@]}")
     if [ ! -d "$RUN/$id" ]; then
       if [ -z "$first" ]; then
-        "$BUILD/namenode/namenode" "${args[@]}" --format >>"$RUN/logs/$id.log" 2>&1 ||
+        "$BUILD/namenode/namenode" "${args[@]}" --format --tls_identity=admin >>"$RUN/logs/$id.log" 2>&1 ||
           { echo "formatting $id failed: see $RUN/logs/$id.log" >&2; exit 1; }
       else
         "$BUILD/namenode/namenode" "${args[@]}" --bootstrap_standby >>"$RUN/logs/$id.log" 2>&1 ||

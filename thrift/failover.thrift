@@ -1,6 +1,8 @@
 // The failover controller (failoverd) service, used by haadmin and by the peer failoverd
 // for graceful failover.
 
+include "rpc.thrift"
+
 namespace cpp qjournal.thrift
 
 struct FailoverStatus {
@@ -27,10 +29,10 @@ exception FailoverException {
 }
 
 service FailoverController {
-  FailoverStatus getStatus(),
+  FailoverStatus getStatus() throws (99: rpc.AccessDeniedException denied),
   // Demote the local namenode, release the lease, stay out of the contest for millisToCede
   // (1 .. 600000 ms; INVALID_ARGUMENT otherwise).
-  void cedeActive(1: i32 millisToCede) throws (1: FailoverException e),
+  void cedeActive(1: i32 millisToCede) throws (1: FailoverException e, 99: rpc.AccessDeniedException denied),
   // Make the local namenode active: ask the peer failoverd to cede, then take the lease.
-  void gracefulFailover() throws (1: FailoverException e),
+  void gracefulFailover() throws (1: FailoverException e, 99: rpc.AccessDeniedException denied),
 }

@@ -6,6 +6,8 @@
 // written to the segment files, each with its own CRC32C, so a journalnode verifies and
 // appends them without re-encoding.
 
+include "rpc.thrift"
+
 namespace cpp qjournal.thrift
 
 // Carried by every call from a writer.
@@ -151,56 +153,56 @@ service JournalProtocol {
   // Administrative.
   void format(1: string journalId, 2: NamespaceInfo nsInfo, 3: bool force)
       throws (1: JournalUnavailableException unavailable, 2: JournalIOException io,
-              3: InvalidRequestException invalid),
+              3: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
   bool isFormatted(1: string journalId)
-      throws (1: JournalUnavailableException unavailable),
+      throws (1: JournalUnavailableException unavailable, 99: rpc.AccessDeniedException denied),
   JournalState getJournalState(1: string journalId)
       throws (1: NotFormattedException notFormatted,
-              2: JournalUnavailableException unavailable),
+              2: JournalUnavailableException unavailable, 99: rpc.AccessDeniedException denied),
 
   // Writer fencing and lifecycle (DESIGN §3).
   NewEpochResponse newEpoch(1: string journalId, 2: NamespaceInfo nsInfo, 3: i64 epoch)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
-              5: InvalidRequestException invalid),
+              5: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
   void heartbeat(1: RequestInfo reqInfo)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
-              5: OutOfSyncException outOfSync),
+              5: OutOfSyncException outOfSync, 99: rpc.AccessDeniedException denied),
   void startLogSegment(1: RequestInfo reqInfo, 2: i64 txid, 3: i32 layoutVersion)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
-              5: OutOfSyncException outOfSync),
+              5: OutOfSyncException outOfSync, 99: rpc.AccessDeniedException denied),
   // Appends numTxns records starting at firstTxId to the open segment segmentTxId;
   // returns after they are fdatasync'ed.
   void journal(1: RequestInfo reqInfo, 2: i64 segmentTxId, 3: i64 firstTxId,
                4: i32 numTxns, 5: binary records)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
-              5: OutOfSyncException outOfSync, 6: InvalidRequestException invalid),
+              5: OutOfSyncException outOfSync, 6: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
   void finalizeLogSegment(1: RequestInfo reqInfo, 2: i64 startTxId, 3: i64 endTxId)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
-              5: OutOfSyncException outOfSync),
+              5: OutOfSyncException outOfSync, 99: rpc.AccessDeniedException denied),
   // Deletes finalized segments that end below minTxIdToKeep.
   void purgeLogs(1: RequestInfo reqInfo, 2: i64 minTxIdToKeep)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
-              3: JournalUnavailableException unavailable, 4: JournalIOException io),
+              3: JournalUnavailableException unavailable, 4: JournalIOException io, 99: rpc.AccessDeniedException denied),
 
   // Readers.
   EditLogManifest getEditLogManifest(1: string journalId, 2: i64 sinceTxId,
                                      3: bool inProgressOk)
       throws (1: NotFormattedException notFormatted,
-              2: JournalUnavailableException unavailable, 3: JournalIOException io),
+              2: JournalUnavailableException unavailable, 3: JournalIOException io, 99: rpc.AccessDeniedException denied),
   JournaledEdits getJournaledEdits(1: string journalId, 2: i64 sinceTxId, 3: i32 maxTxns)
       throws (1: NotFormattedException notFormatted,
               2: JournalUnavailableException unavailable, 3: JournalIOException io,
-              4: InvalidRequestException invalid),
+              4: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
 
   // Recovery (DESIGN §4).
   PrepareRecoveryResponse prepareRecovery(1: RequestInfo reqInfo, 2: i64 segmentTxId)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
-              3: JournalUnavailableException unavailable, 4: JournalIOException io),
+              3: JournalUnavailableException unavailable, 4: JournalIOException io, 99: rpc.AccessDeniedException denied),
   // Accept the proposal: make this journalnode's copy of the segment equal to
   // stateToAccept, copying it from fromPeer ("host:port") when needed. fromWriterEpoch is
   // the origin (segmentWriterEpoch) fromPeer reported for its copy, 0 if unknown: a copy
@@ -209,7 +211,7 @@ service JournalProtocol {
                       3: string fromPeer, 4: i64 fromWriterEpoch = 0)
       throws (1: StaleEpochException stale, 2: NotFormattedException notFormatted,
               3: JournalUnavailableException unavailable, 4: JournalIOException io,
-              5: OutOfSyncException outOfSync, 6: InvalidRequestException invalid),
+              5: OutOfSyncException outOfSync, 6: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
 
   // Segment transfer between journalnodes (recovery and background catch-up). Serves
   // a finalized segment, or the durable prefix [startTxId, endTxId] of an in-progress one.
@@ -217,11 +219,11 @@ service JournalProtocol {
                                4: i64 offset, 5: i32 maxBytes)
       throws (1: NotFormattedException notFormatted,
               2: JournalUnavailableException unavailable, 3: JournalIOException io,
-              4: InvalidRequestException invalid),
+              4: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
 
   // Leases (DESIGN §6), measured on this journalnode's monotonic clock.
   LeaseResponse acquireLease(1: string journalId, 2: string holderId, 3: i64 durationMs)
-      throws (1: InvalidRequestException invalid),
+      throws (1: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
   void releaseLease(1: string journalId, 2: string holderId)
-      throws (1: InvalidRequestException invalid),
+      throws (1: InvalidRequestException invalid, 99: rpc.AccessDeniedException denied),
 }

@@ -2,6 +2,8 @@
 // haadmin and failoverd). Both are served on the namenode's one RPC port: ClientProtocol
 // extends HAServiceProtocol, so an HAServiceProtocolClient can talk to that port.
 
+include "rpc.thrift"
+
 namespace cpp qjournal.thrift
 
 enum FsErrorCode {
@@ -126,52 +128,52 @@ exception ServiceFailedException {
 }
 
 service HAServiceProtocol {
-  HAServiceStatus getServiceStatus(),
+  HAServiceStatus getServiceStatus() throws (99: rpc.AccessDeniedException denied),
   // Throws when the namenode is unhealthy (journal failed, namespace not loaded, ...).
-  void monitorHealth() throws (1: HealthCheckFailedException unhealthy),
-  void transitionToActive(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed),
-  void transitionToStandby(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed),
+  void monitorHealth() throws (1: HealthCheckFailedException unhealthy, 99: rpc.AccessDeniedException denied),
+  void transitionToActive(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed, 99: rpc.AccessDeniedException denied),
+  void transitionToStandby(1: HAStateChangeRequest req) throws (1: ServiceFailedException failed, 99: rpc.AccessDeniedException denied),
   // Extends the lease deadline while active (same semantics as in HAStateChangeRequest).
   // During a transitionToActive under a lease it replaces the pending deadline, which the
   // namenode serves under when the transition completes; refused once that has passed.
   // Only from this namenode's own failoverd (holderId = this namenode's id), only with
   // automatic failover on, and only a deadline in (now, now + lease.duration_ms].
   void renewLease(1: i64 leaseDeadlineMonoNs, 2: string holderId)
-      throws (1: ServiceFailedException failed),
+      throws (1: ServiceFailedException failed, 99: rpc.AccessDeniedException denied),
 }
 
 service ClientProtocol extends HAServiceProtocol {
   bool mkdirs(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool createParent)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   FileStatus create(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool overwrite,
                     5: i16 replication, 6: i64 blockSize)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Ends the file's last block at previousBlockLength (if any) and allocates a new one.
   Block addBlock(1: UserInfo ugi, 2: string path, 3: i64 previousBlockLength)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   bool complete(1: UserInfo ugi, 2: string path, 3: i64 lastBlockLength)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   bool deletePath(1: UserInfo ugi, 2: string path, 3: bool recursive)
-      throws (1: FsException e),
-  bool rename(1: UserInfo ugi, 2: string src, 3: string dst) throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  bool rename(1: UserInfo ugi, 2: string src, 3: string dst) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   void setPermission(1: UserInfo ugi, 2: string path, 3: i16 permission)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   void setOwner(1: UserInfo ugi, 2: string path, 3: string owner, 4: string group)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // -1 leaves a time unchanged.
   void setTimes(1: UserInfo ugi, 2: string path, 3: i64 mtime, 4: i64 atime)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   bool setReplication(1: UserInfo ugi, 2: string path, 3: i16 replication)
-      throws (1: FsException e),
-  FileStatus getFileInfo(1: UserInfo ugi, 2: string path) throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  FileStatus getFileInfo(1: UserInfo ugi, 2: string path) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Entries sorted by name, starting after startAfter ("" for the first page).
   DirectoryListing listStatus(1: UserInfo ugi, 2: string path, 3: string startAfter,
                               4: i32 limit)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   ContentSummary getContentSummary(1: UserInfo ugi, 2: string path)
-      throws (1: FsException e),
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Latest checkpoint image, for bootstrapping a standby: returns bytes from offset.
-  binary fetchImage(1: i64 txid, 2: i64 offset, 3: i32 maxBytes) throws (1: FsException e),
+  binary fetchImage(1: i64 txid, 2: i64 offset, 3: i32 maxBytes) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Txid of the newest image this namenode holds (-1 if none).
-  i64 latestImageTxId() throws (1: FsException e),
+  i64 latestImageTxId() throws (1: FsException e, 99: rpc.AccessDeniedException denied),
 }

@@ -542,6 +542,7 @@ std::vector<std::unique_ptr<JournalChannel>> MakeChannels(const QuorumOptions& o
   topts.connect_timeout_ms = opts.rpc_timeout_ms;
   topts.send_timeout_ms = opts.rpc_timeout_ms;
   topts.recv_timeout_ms = opts.rpc_timeout_ms;
+  topts.tls = opts.tls;
   for (size_t i = 0; i < opts.journalnodes.size(); ++i) {
     const HostPort& hp = opts.journalnodes[i];
     std::unique_ptr<JournalTransport> t = opts.transport_factory

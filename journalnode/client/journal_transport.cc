@@ -1,38 +1,24 @@
 #include "journalnode/client/journal_transport.h"
 
 #include <glog/logging.h>
-#include <sys/socket.h>
-#include <thrift/Thrift.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
 
 #include <chrono>
 #include <thread>
 
 #include "JournalProtocol.h"
-#include "common/thrift_transport.h"
+#include "common/rpc/rpc.h"
 
 namespace qj::jn {
 
 namespace {
 
-using apache::thrift::TException;
-using apache::thrift::protocol::TBinaryProtocol;
-using apache::thrift::transport::TSocket;
-using apache::thrift::transport::TTransportException;
-
-Status FromTransportException(const HostPort& hp, const char* what, const TException& e) {
-  auto* te = dynamic_cast<const TTransportException*>(&e);
-  std::string msg = hp.ToString() + " " + what + ": " + e.what();
-  if (te != nullptr && te->getType() == TTransportException::TIMED_OUT) {
-    return Status::TimedOut(msg);
-  }
-  return Status::NetworkError(msg);
-}
-
-// One TCP connection. Requests and responses use separate framed transports and protocols
-// over the same socket, so the sender and receiver threads share no buffers.
+// One connection (rpc::Connect). Requests and responses use separate framed transports
+// and protocols over the same socket, so the sender and receiver threads share no
+// buffers. With TLS they do share one OpenSSL session, which two threads must not use at
+// once: Send and Recv then hold the connection's io_mu(), and Recv waits for the answer
+// to begin without it. (A Recv holding the lock while an answer arrives blocks a Send
+// only for that long; writer answers are small, so the peer is never stuck writing to
+// us while we are stuck writing to it.)
 class ThriftTransport final : public JournalTransport {
  public:
   ThriftTransport(HostPort hp, TransportOptions opts) : hp_(std::move(hp)), opts_(opts) {}
@@ -40,84 +26,91 @@ class ThriftTransport final : public JournalTransport {
 
   Status Connect() override {
     Close();
-    try {
-      auto sock = std::make_shared<TSocket>(hp_.host, hp_.port);
-      sock->setConnTimeout(static_cast<int>(opts_.connect_timeout_ms));
-      sock->setSendTimeout(static_cast<int>(opts_.send_timeout_ms));
-      sock->setRecvTimeout(static_cast<int>(opts_.recv_timeout_ms));
-      sock->setNoDelay(true);
-      sock->setLinger(false, 0);
-      sock->open();
-      // Bounded per frame (common/thrift_transport.h): a plain TFramedTransport drops the
-      // connection after ~100 MiB of responses in total (e.g. a tailer's reads).
-      auto rtrans = NewFramedTransport(sock, opts_.max_frame_bytes);
-      auto wtrans = NewFramedTransport(sock, opts_.max_frame_bytes);
-      auto iprot = std::make_shared<TBinaryProtocol>(rtrans);
-      auto oprot = std::make_shared<TBinaryProtocol>(wtrans);
-      client_ = std::make_unique<qjournal::thrift::JournalProtocolClient>(iprot, oprot);
-      std::lock_guard<std::mutex> l(fd_mu_);
-      socket_ = sock;
-      return Status::OK();
-    } catch (const TException& e) {
-      return FromTransportException(hp_, "connect", e);
-    }
+    rpc::ClientOptions o;
+    o.connect_timeout_ms = opts_.connect_timeout_ms;
+    o.send_timeout_ms = opts_.send_timeout_ms;
+    o.recv_timeout_ms = opts_.recv_timeout_ms;
+    o.max_frame_bytes = opts_.max_frame_bytes;
+    o.tls = opts_.tls;
+    auto c = rpc::Connect(hp_, o);
+    if (!c.ok()) return c.status().code() == StatusCode::kTimedOut ? c.status()
+                                                                     : Status::NetworkError(c.status().ToString());
+    std::shared_ptr<rpc::Connection> conn(std::move(*c));
+    client_ = std::make_unique<qjournal::thrift::JournalProtocolClient>(conn->in(), conn->out());
+    std::lock_guard<std::mutex> l(conn_mu_);
+    conn_ = std::move(conn);
+    return Status::OK();
   }
 
   void Shutdown() override {
-    std::lock_guard<std::mutex> l(fd_mu_);
-    if (socket_ && socket_->isOpen()) ::shutdown(socket_->getSocketFD(), SHUT_RDWR);
+    std::lock_guard<std::mutex> l(conn_mu_);
+    if (conn_) conn_->Shutdown();
   }
 
   void Close() override {
-    std::shared_ptr<TSocket> s;
+    std::shared_ptr<rpc::Connection> c;
     {
-      std::lock_guard<std::mutex> l(fd_mu_);
-      s = std::move(socket_);
+      std::lock_guard<std::mutex> l(conn_mu_);
+      c = std::move(conn_);
     }
     client_.reset();
-    if (s) {
-      try {
-        s->close();
-      } catch (const TException&) {
-      }
-    }
+    if (c) c->Close();
   }
 
   Status Send(ChannelCall* call) override {
-    if (!client_) return Status::NetworkError(hp_.ToString() + ": not connected");
+    std::shared_ptr<rpc::Connection> c = conn();
+    if (!client_ || !c) return Status::NetworkError(hp_.ToString() + ": not connected");
     try {
-      call->Send(client_.get());
+      if (c->tls()) {
+        std::lock_guard<std::mutex> l(c->io_mu());
+        call->Send(client_.get());
+      } else {
+        call->Send(client_.get());
+      }
       return Status::OK();
-    } catch (const TException& e) {
-      return FromTransportException(hp_, call->name(), e);
+    } catch (const std::exception& e) {
+      return rpc::FromThrift(e, hp_.ToString() + " " + call->name());
     }
   }
 
   Status Recv(ChannelCall* call) override {
-    if (!client_) return Status::NetworkError(hp_.ToString() + ": not connected");
+    std::shared_ptr<rpc::Connection> c = conn();
+    if (!client_ || !c) return Status::NetworkError(hp_.ToString() + ": not connected");
     // A call with its own timeout (acceptRecovery) waits longer; the next call gets the
     // usual one back. Only the receiver thread reads or changes the receive timeout.
-    std::shared_ptr<TSocket> sock;
-    if (call->recv_timeout_ms() > 0) {
-      std::lock_guard<std::mutex> l(fd_mu_);
-      sock = socket_;
-    }
+    const int64_t timeout_ms =
+        call->recv_timeout_ms() > 0 ? call->recv_timeout_ms() : opts_.recv_timeout_ms;
     try {
-      if (sock) sock->setRecvTimeout(static_cast<int>(call->recv_timeout_ms()));
-      call->Recv(client_.get());
-      if (sock) sock->setRecvTimeout(static_cast<int>(opts_.recv_timeout_ms));
+      if (c->tls()) {
+        Status ready = c->WaitReadable(timeout_ms);
+        if (!ready.ok()) return ready.Prepend(hp_.ToString() + " " + call->name());
+        std::lock_guard<std::mutex> l(c->io_mu());
+        RecvWithTimeout(c.get(), call);
+      } else {
+        RecvWithTimeout(c.get(), call);
+      }
       return Status::OK();
-    } catch (const TException& e) {
-      return FromTransportException(hp_, call->name(), e);
+    } catch (const std::exception& e) {
+      return rpc::FromThrift(e, hp_.ToString() + " " + call->name());
     }
   }
 
  private:
+  void RecvWithTimeout(rpc::Connection* c, ChannelCall* call) {
+    if (call->recv_timeout_ms() > 0) c->SetRecvTimeout(call->recv_timeout_ms());
+    call->Recv(client_.get());
+    if (call->recv_timeout_ms() > 0) c->SetRecvTimeout(opts_.recv_timeout_ms);
+  }
+  std::shared_ptr<rpc::Connection> conn() {
+    std::lock_guard<std::mutex> l(conn_mu_);
+    return conn_;
+  }
+
   const HostPort hp_;
   const TransportOptions opts_;
   std::unique_ptr<qjournal::thrift::JournalProtocolClient> client_;
-  std::mutex fd_mu_;  // guards socket_ against Shutdown() from another thread
-  std::shared_ptr<TSocket> socket_;
+  std::mutex conn_mu_;  // guards conn_ against Shutdown() from another thread
+  std::shared_ptr<rpc::Connection> conn_;
 };
 
 class FaultyTransport final : public JournalTransport {
@@ -172,12 +165,6 @@ class FaultyTransport final : public JournalTransport {
 
 std::unique_ptr<JournalTransport> NewThriftTransport(const HostPort& hp,
                                                      const TransportOptions& opts) {
-  // Thrift prints connection errors to stderr itself; ours carry them in a Status.
-  static std::once_flag once;
-  std::call_once(once, [] {
-    apache::thrift::GlobalOutput.setOutputFunction(
-        [](const char* msg) { VLOG(1) << "thrift: " << msg; });
-  });
   return std::make_unique<ThriftTransport>(hp, opts);
 }
 

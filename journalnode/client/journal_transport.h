@@ -23,6 +23,7 @@
 #include <string>
 
 #include "common/cluster_config.h"
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 
 namespace qjournal::thrift {
@@ -77,9 +78,10 @@ struct TransportOptions {
   int64_t recv_timeout_ms = 2000;
   // Largest response frame accepted (bounded per frame, common/thrift_transport.h).
   int32_t max_frame_bytes = 64 << 20;
+  rpc::TlsOptions tls;  // off by default
 };
 
-// Thrift: TSocket (TCP_NODELAY, timeouts) + TFramedTransport + TBinaryProtocol.
+// Thrift over one rpc::Connect connection (TCP_NODELAY, timeouts, optional TLS).
 std::unique_ptr<JournalTransport> NewThriftTransport(const HostPort& hp,
                                                      const TransportOptions& opts);
 

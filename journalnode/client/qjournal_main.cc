@@ -14,6 +14,7 @@
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
+#include "common/rpc/rpc.h"
 #include "journalnode/client/qjournal_tool.h"
 #include "common/thrift_log.h"
 
@@ -47,6 +48,8 @@ commands:
 
 options:
   --journal_uri=URI     the quorum (default: journal.uri of --cluster_conf)
+  --tls_identity=ID     with TLS on (tls.enabled in --cluster_conf): the certificate to
+                        present, tls.cert_dir/ID.crt (default admin)
   --cluster_conf=FILE   cluster file (default $QJ_CONF_DIR/cluster.conf when QJ_CONF_DIR
                         is set; conf/cluster.conf is consulted only by append's guard)
   --rpc_timeout_ms=MS   per-call timeout (default 2000)
@@ -132,7 +135,7 @@ int main(int argc, char** argv) {
   auto cmd_it = kCommandFlags.find(cmd);
   if (cmd_it == kCommandFlags.end()) return BadArgs("unknown command '" + cmd + "'");
   const std::vector<std::string> common = {"journal_uri", "cluster_conf", "rpc_timeout_ms",
-                                           "verbose"};
+                                           "verbose", "tls_identity"};
   for (const auto& [k, v] : flags) {
     bool known = false;
     for (const auto& c : common) known |= k == c;
@@ -163,6 +166,12 @@ int main(int argc, char** argv) {
     o.ns.namespace_id = conf->namespace_id;
     o.ns.cluster_id = conf->cluster_id;
     o.has_ns = true;
+    // With TLS on, calls are made as --tls_identity (default admin: format and reads).
+    const std::string identity = flags.count("tls_identity") ? flags["tls_identity"] : "admin";
+    auto tls = qj::rpc::TlsFor(*conf, identity);
+    if (!tls.ok()) return Fail(tls.status().ToString());
+    o.quorum.tls = *tls;
+    qj::rpc::SetProcessTls(*tls);
   }
   if (flags.count("journal_uri")) {
     auto uri = qj::ParseJournalUri(flags["journal_uri"]);

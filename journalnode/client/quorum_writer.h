@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "common/edit_record.h"
+#include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/client/journal_transport.h"
 
@@ -48,6 +49,8 @@ struct QuorumOptions {
   std::string name = "writer";
   // Connect and per-call timeout for one journalnode.
   int64_t rpc_timeout_ms = 2000;
+  // TLS towards the journalnodes (rpc.h); off by default.
+  rpc::TlsOptions tls;
   // A batch not acknowledged by a majority within this time fails the writer.
   int64_t write_timeout_ms = 10000;
   // newEpoch / prepare / accept / finalize phases.

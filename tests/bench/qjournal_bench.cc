@@ -17,6 +17,8 @@
 #include "tests/bench/bench_util.h"
 #include "tests/support/process.h"
 #include "common/thrift_log.h"
+#include "common/cluster_config.h"
+#include "common/rpc/rpc.h"
 
 DEFINE_string(bench_figures, "floor,journal,startup,namenode",
               "Comma list of figure groups to run: floor, journal, startup, namenode.");
@@ -37,6 +39,9 @@ DEFINE_int64(bench_nn_ops, 20000, "Namenode operations per kind and client count
 DEFINE_string(bench_work_dir, "", "Directory for the daemons' data (default: a fresh temp dir).");
 DEFINE_string(bench_pid_file, "", "File listing the PIDs of running daemons (for cleanup).");
 DEFINE_string(bench_jn_flags, "", "Extra flags for every journalnode (space separated).");
+DEFINE_string(bench_tls_conf, "",
+              "A cluster file with tls.enabled = true (3 journalnodes, certificates from "
+              "scripts/make-certs.sh): journalnodes serve TLS and the writer connects as nn1.");
 
 namespace {
 
@@ -70,6 +75,18 @@ int main(int argc, char** argv) {
   o.work_dir = work;
   o.pid_file = &pid_file;
   o.jn_extra_flags = FLAGS_bench_jn_flags;
+  if (!FLAGS_bench_tls_conf.empty()) {
+    auto conf = qj::LoadClusterConfig(FLAGS_bench_tls_conf);
+    if (!conf.ok()) {
+      std::cerr << "qjournal-bench: " << conf.status() << "\n";
+      return 2;
+    }
+    if (qj::Status st = qj::rpc::InitProcessTls(*conf, "nn1"); !st.ok()) {
+      std::cerr << "qjournal-bench: " << st << "\n";
+      return 2;
+    }
+    o.jn_extra_flags += " --cluster_conf=" + FLAGS_bench_tls_conf;
+  }
   o.payloads = ParseList<int>(FLAGS_bench_payloads);
   o.commit_ops = FLAGS_bench_commit_ops;
   o.latency_ops = FLAGS_bench_latency_ops;

@@ -1,0 +1,226 @@
+// The one Thrift layer: how every qjournal client connects and every server serves.
+//
+//   client: rpc::Connect() opens one connection (connect timeout, send/receive timeouts,
+//           TCP_NODELAY, optional mutual TLS, framed binary protocol bounded per frame);
+//           rpc::Client<T> is a lazily (re)connected generated client on top of it;
+//           rpc::FromThrift() is the one exception -> Status mapping (typed codes kept:
+//           refused vs unreachable by errno, time-outs, access denied).
+//   server: rpc::Server serves a generated processor with the same transport, string and
+//           container limits, a connection cap, an idle timeout, optional mutual TLS and
+//           authorization of every call by the peer's certificate identity (authz.h).
+//
+// TLS (off unless the cluster file says tls.enabled = true): TLS 1.2 or newer through
+// Thrift's TSSLSocketFactory; both sides present a certificate signed by the cluster CA
+// and verify the other's against it (servers refuse a client without one).
+//
+// Thread-safety: Connect, FromThrift and TlsFor are thread-safe; a Connection or Client
+// is used by one thread at a time, except Connection::Shutdown (any thread); Server's
+// Start/Stop may be called from any thread.
+#pragma once
+
+#include <thrift/TProcessor.h>
+#include <thrift/Thrift.h>
+#include <thrift/protocol/TProtocol.h>
+#include <thrift/transport/TSocket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/cluster_config.h"
+#include "common/rpc/authz.h"
+#include "common/status.h"
+#include "common/thrift_transport.h"
+
+namespace apache::thrift::server {
+class TThreadedServer;
+}
+
+namespace qj::rpc {
+
+// This process's side of mutual TLS.
+struct TlsOptions {
+  bool enabled = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// The TLS settings of `identity` (its certificate and key in tls.cert_dir); disabled when
+// the cluster file leaves TLS off. InvalidArgument naming the file when one is missing.
+Result<TlsOptions> TlsFor(const ClusterConfig& cluster, const std::string& identity);
+
+// This process's identity for outgoing connections: main() sets it once from the
+// cluster file (InitProcessTls); a ClientOptions without TLS of its own uses it.
+void SetProcessTls(const TlsOptions& tls);
+TlsOptions ProcessTls();
+// SetProcessTls(TlsFor(cluster, identity)).
+Status InitProcessTls(const ClusterConfig& cluster, const std::string& identity);
+
+// ---------------------------------------------------------------------------------------
+// Client side
+
+struct ClientOptions {
+  int64_t connect_timeout_ms = 2000;
+  int64_t send_timeout_ms = 2000;
+  int64_t recv_timeout_ms = 2000;
+  int32_t max_frame_bytes = kDefaultMaxFrameBytes;
+  TlsOptions tls;  // when not enabled: ProcessTls()
+};
+
+// One open connection. Reads and writes use separate framed transports and protocols, so
+// one thread may read while another writes; with TLS those two share one OpenSSL session,
+// which must not be used by two threads at once: such callers hold io_mu() around every
+// read and write and wait for input with WaitReadable() without it.
+class Connection {
+ public:
+  ~Connection();
+  const std::shared_ptr<apache::thrift::protocol::TProtocol>& in() const { return in_; }
+  const std::shared_ptr<apache::thrift::protocol::TProtocol>& out() const { return out_; }
+  bool tls() const { return tls_; }
+  int fd() const { return fd_; }
+  std::mutex& io_mu() { return io_mu_; }
+  // Waits until a read would find input (or timeout_ms passes: TimedOut). Without io_mu().
+  Status WaitReadable(int64_t timeout_ms);
+  void SetRecvTimeout(int64_t ms);
+  // Unblocks a read or write in another thread (shuts the socket down). Any thread.
+  void Shutdown();
+  void Close();
+
+ private:
+  friend Result<std::unique_ptr<Connection>> Connect(const HostPort&, const ClientOptions&);
+  Connection() = default;
+  std::shared_ptr<apache::thrift::transport::TSocket> socket_;
+  std::shared_ptr<apache::thrift::protocol::TProtocol> in_;
+  std::shared_ptr<apache::thrift::protocol::TProtocol> out_;
+  bool tls_ = false;
+  std::mutex io_mu_;
+  int fd_ = -1;
+  std::atomic<bool> closed_{false};
+};
+
+// Opens a connection. ConnectionRefused when nothing listens on the port (ECONNREFUSED),
+// TimedOut when the connect does not complete in time, NetworkError otherwise; each
+// message names the peer.
+Result<std::unique_ptr<Connection>> Connect(const HostPort& peer, const ClientOptions& opts);
+
+// THE exception -> Status mapping for calls: AccessDeniedException -> PermissionDenied
+// (naming the rule), a transport time-out -> TimedOut, other transport and protocol
+// failures -> NetworkError, an application exception -> IOError. Service-specific typed
+// exceptions (journal.thrift's) are mapped by the caller first. `context` prefixes the
+// message ("127.0.0.1:8485 newEpoch").
+Status FromThrift(const std::exception& e, const std::string& context);
+
+// A generated client over a lazily opened connection. After a failed call, Reset(); the
+// next Get() reconnects.
+template <typename ClientT>
+class Client {
+ public:
+  Client(HostPort peer, ClientOptions opts) : peer_(std::move(peer)), opts_(std::move(opts)) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The client, connecting first if needed (errors as Connect()).
+  Result<ClientT*> Get() {
+    if (client_) return client_.get();
+    auto c = Connect(peer_, opts_);
+    if (!c.ok()) return c.status();
+    conn_ = std::move(*c);
+    client_ = std::make_unique<ClientT>(conn_->in(), conn_->out());
+    return client_.get();
+  }
+  // Runs fn(client) (connecting first); any exception becomes a Status via FromThrift
+  // and drops the connection. fn returns a Status (typed answers it caught itself).
+  template <typename Fn>
+  Status Call(const char* what, Fn fn) {
+    auto c = Get();
+    if (!c.ok()) return c.status();
+    try {
+      return fn(*c);
+    } catch (const std::exception& e) {
+      Reset();
+      return FromThrift(e, peer_.ToString() + " " + what);
+    }
+  }
+  void Reset() {
+    client_.reset();
+    if (conn_) conn_->Close();
+    conn_.reset();
+  }
+  const HostPort& peer() const { return peer_; }
+  bool connected() const { return client_ != nullptr; }
+
+ private:
+  const HostPort peer_;
+  const ClientOptions opts_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<ClientT> client_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Server side
+
+struct ServerOptions {
+  std::string name;  // in log lines: "jn1", "nn1", "failoverd-nn1"
+  std::string bind_host = "127.0.0.1";
+  int port = 0;
+  int32_t max_frame_bytes = kDefaultMaxFrameBytes;
+  int32_t max_string_bytes = 16 << 20;
+  int32_t max_container_elements = 1 << 20;
+  // Connections served at once: one thread each (see docs/ARCHITECTURE.md, "Security").
+  // Beyond it a new connection is closed at once, with a (rate-limited) log line.
+  int max_connections = 1024;
+  // A connection that sends nothing for this long is closed; also the bound on one
+  // blocked write of a response and on a TLS handshake.
+  int64_t idle_timeout_ms = 120000;
+  TlsOptions tls;
+  // Who may make which call; nullptr = every caller may make every call (TLS off).
+  std::shared_ptr<const Policy> policy;
+
+  // Limits, TLS and policy from the cluster file, for the server of `identity`.
+  static Result<ServerOptions> FromCluster(const ClusterConfig& cluster,
+                                           const std::string& identity,
+                                           std::shared_ptr<const Policy> policy);
+};
+
+// Builds the processor of one connection around the shared handler (authz.h's Guard).
+using ProcessorFactory = std::shared_ptr<apache::thrift::TProcessorFactory>;
+
+class Server {
+ public:
+  Server(ProcessorFactory processors, ServerOptions opts);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and serves on a background thread; returns once listening, or the error that
+  // ended serving (NetworkError naming the address).
+  Status Start();
+  // Binds and serves on the calling thread until Stop().
+  Status Serve();
+  // Stops accepting, interrupts connections, joins. Idempotent, any thread.
+  void Stop();
+
+  const ServerOptions& options() const { return opts_; }
+  // Connections refused by the cap so far.
+  int64_t refused_connections() const { return refused_->load(); }
+
+ private:
+  Status Build();
+  const ProcessorFactory processors_;
+  const ServerOptions opts_;
+  std::shared_ptr<std::atomic<int64_t>> refused_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::mutex mu_;
+  std::shared_ptr<apache::thrift::server::TThreadedServer> server_;  // guarded by mu_
+  bool stopped_ = false;                                             // guarded by mu_
+  std::thread thread_;
+};
+
+// Routes Thrift's own stderr chatter (failed connects, closed sockets) to VLOG(1):
+// our callers report each failure with context. Idempotent; Connect and Server call it.
+void QuietThriftLogging();
+
+}  // namespace qj::rpc
