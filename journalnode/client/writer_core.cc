@@ -516,6 +516,10 @@ Status WriterCore::FinalizeSegment(int64_t now) {
   QJ_RETURN_IF_ERROR(health_);
   if (busy()) return Status::IllegalState(Who() + ": another segment call is under way");
   if (segment_start_ < 0) return Status::IllegalState(Who() + ": no segment open");
+  if (last_txid_ < segment_start_) {
+    return Status::InvalidArgument(Who() + ": segment " + std::to_string(segment_start_) +
+                                   " holds no edits; append one before finalizing");
+  }
   finalize_start_ = segment_start_;
   finalize_end_ = last_txid_;
   finalize_waiting_ = true;
