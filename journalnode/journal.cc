@@ -720,7 +720,8 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
   // segment writer, it would stop this journal.
   if (end_txid < start_txid) {
     return Status::InvalidArgument(who_ + ": finalize [" + std::to_string(start_txid) + ", " +
-                                   std::to_string(end_txid) + "]: a segment holds at least one edit");
+                                   std::to_string(end_txid) +
+                                   "]: a segment holds at least one edit");
   }
   SegmentEntry e;
   std::optional<SegmentState> accepted;

@@ -185,7 +185,9 @@ void WriterCore::JudgePhase(int64_t now) {
     for (size_t i = 0; i < phase_.replies.size(); ++i) {
       const auto& r = phase_.replies[i];
       detail += "; jn" + std::to_string(i) + ": " +
-                (!r ? std::string("no answer") : r->status.ok() ? "ok" : r->status.ToString());
+                (!r               ? std::string("no answer")
+                 : r->status.ok() ? "ok"
+                                  : r->status.ToString());
     }
     const std::string msg = phase_.what + ": " + std::to_string(ok) + " of " +
                             std::to_string(total) + " succeeded, need " +
@@ -628,17 +630,17 @@ void WriterCore::Pump(int64_t now) {
       segment_start_ = -1;  // no more batches for this segment
       const WriterHeader h = Header();
       const int64_t start = finalize_start_, end = finalize_end_;
-      StartPhase(PhaseKind::kFinalizeSegment,
-                 Who() + ": finalizeLogSegment " + std::to_string(start) + "-" +
-                     std::to_string(end),
-                 majority(), opts_.write_timeout_ms, opts_.rpc_timeout_ms, now, [&](int) {
-                   WriterRequest r;
-                   r.call = WriterCall::kFinalizeLogSegment;
-                   r.header = h;
-                   r.segment_txid = start;
-                   r.last_txid = end;
-                   return r;
-                 });
+      StartPhase(
+          PhaseKind::kFinalizeSegment,
+          Who() + ": finalizeLogSegment " + std::to_string(start) + "-" + std::to_string(end),
+          majority(), opts_.write_timeout_ms, opts_.rpc_timeout_ms, now, [&](int) {
+            WriterRequest r;
+            r.call = WriterCall::kFinalizeLogSegment;
+            r.header = h;
+            r.segment_txid = start;
+            r.last_txid = end;
+            return r;
+          });
       return;
     }
     if (now >= finalize_deadline_ns_) {

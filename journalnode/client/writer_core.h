@@ -68,27 +68,27 @@ struct WriterRequest {
   int64_t id = 0;  // unique within one core; the reply names it
   int node = 0;
   WriterCall call = WriterCall::kHeartbeat;
-  WriterHeader header;                // calls of the writer's epoch
-  NamespaceInfo ns;                   // kNewEpoch
-  int64_t epoch = 0;                  // kNewEpoch: the proposal
-  int64_t segment_txid = -1;          // kPrepareRecovery, kStartLogSegment, kJournal, kFinalize
-  int64_t first_txid = -1;            // kJournal
-  int64_t last_txid = -1;             // kJournal: last txid of the batch; kFinalize: end
-  int32_t layout_version = 1;         // kStartLogSegment
+  WriterHeader header;         // calls of the writer's epoch
+  NamespaceInfo ns;            // kNewEpoch
+  int64_t epoch = 0;           // kNewEpoch: the proposal
+  int64_t segment_txid = -1;   // kPrepareRecovery, kStartLogSegment, kJournal, kFinalize
+  int64_t first_txid = -1;     // kJournal
+  int64_t last_txid = -1;      // kJournal: last txid of the batch; kFinalize: end
+  int32_t layout_version = 1;  // kStartLogSegment
   std::shared_ptr<const std::string> records;  // kJournal: encoded records
-  SegmentDesc segment;                // kAcceptRecovery: the chosen copy
-  int from_node = -1;                 // kAcceptRecovery: a journalnode holding it
-  int64_t origin_epoch = 0;           // kAcceptRecovery
-  int64_t timeout_ms = 0;             // the driver fails the call after this long
+  SegmentDesc segment;                         // kAcceptRecovery: the chosen copy
+  int from_node = -1;                          // kAcceptRecovery: a journalnode holding it
+  int64_t origin_epoch = 0;                    // kAcceptRecovery
+  int64_t timeout_ms = 0;                      // the driver fails the call after this long
   std::string ToString() const;
 };
 
 struct WriterReply {
   Status status;
-  int64_t expected_txid = -1;  // OutOfSync: the txid the node expects next, -1 if none
-  JournalStateInfo state;      // kGetJournalState
-  int64_t newest_segment = -1; // kNewEpoch: start of the node's newest segment
-  PrepareAnswer prepare;       // kPrepareRecovery
+  int64_t expected_txid = -1;   // OutOfSync: the txid the node expects next, -1 if none
+  JournalStateInfo state;       // kGetJournalState
+  int64_t newest_segment = -1;  // kNewEpoch: start of the node's newest segment
+  PrepareAnswer prepare;        // kPrepareRecovery
 };
 
 enum class WriterOp : uint8_t { kOpen, kStartSegment, kFinalizeSegment };

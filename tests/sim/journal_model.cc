@@ -256,8 +256,7 @@ jn::WriterReply Cluster::Execute(int i, const jn::WriterRequest& q, int64_t seri
       break;
     case WriterCall::kJournal:
       r.status = j->JournalEdits(h, q.segment_txid, q.first_txid,
-                                 static_cast<int32_t>(q.last_txid - q.first_txid + 1),
-                                 *q.records);
+                                 static_cast<int32_t>(q.last_txid - q.first_txid + 1), *q.records);
       break;
     case WriterCall::kHeartbeat:
       r.status = j->Heartbeat(h);

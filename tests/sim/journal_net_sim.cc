@@ -86,10 +86,10 @@ struct Proc {
   int id = 0;
   std::unique_ptr<WriterCore> core;
   State st = kOpening;
-  std::vector<int64_t> serial;       // per journalnode: the channel's IPC serial
-  std::map<int64_t, int> calls;      // request id -> journalnode, awaiting an answer
+  std::vector<int64_t> serial;          // per journalnode: the channel's IPC serial
+  std::map<int64_t, int> calls;         // request id -> journalnode, awaiting an answer
   std::map<int64_t, std::string> mine;  // txid -> record this writer appended
-  int64_t truth_upto = 0;            // committed txids fed into the truth so far
+  int64_t truth_upto = 0;               // committed txids fed into the truth so far
   int64_t timer_gen = 0;
   int64_t timer_at = -1;
   bool alive() const { return st != kDead; }
@@ -331,8 +331,8 @@ class NetRun {
 
   // Returns true if the client issued a new call (more output to flush).
   bool OnDone(Proc& p, WriterOp op, const Status& s) {
-    const std::string who = "w" + std::to_string(p.id) + " (epoch " +
-                            std::to_string(p.core->epoch()) + ")";
+    const std::string who =
+        "w" + std::to_string(p.id) + " (epoch " + std::to_string(p.core->epoch()) + ")";
     switch (op) {
       case WriterOp::kOpen:
         if (!s.ok()) {
@@ -406,9 +406,8 @@ class NetRun {
     for (auto r = recovered_end_.upper_bound(epoch); r != recovered_end_.end(); ++r) {
       if (r->second < txid) {
         c_->Violation("the writer of epoch " + std::to_string(r->first) +
-                      " recovered a log ending at " + std::to_string(r->second) +
-                      ", below txid " + std::to_string(txid) + " acknowledged in epoch " +
-                      std::to_string(epoch));
+                      " recovered a log ending at " + std::to_string(r->second) + ", below txid " +
+                      std::to_string(txid) + " acknowledged in epoch " + std::to_string(epoch));
         return;
       }
     }
@@ -631,8 +630,8 @@ class NetRun {
       p.mine[t] = std::move(rec);
     }
     c_->Trace("w" + std::to_string(p.id) + " (epoch " + std::to_string(p.core->epoch()) +
-              ") appends " + std::to_string(first) + ".." + std::to_string(t - 1) +
-              ", committed " + std::to_string(p.core->committed_txid()));
+              ") appends " + std::to_string(first) + ".." + std::to_string(t - 1) + ", committed " +
+              std::to_string(p.core->committed_txid()));
     Flush(p);
   }
 
@@ -742,11 +741,12 @@ class NetRun {
     }
     if (!c_->violations.empty()) return 0;
     if (!ok) {
-      c_->Violation("liveness: after the last fault, a writer reaching every journalnode did "
-                    "not open, write and finalize within " +
-                    std::to_string(kLivenessSeconds) + " simulated seconds: " +
-                    (p.core->health().ok() ? std::string("still trying")
-                                           : p.core->health().ToString().substr(0, 200)));
+      c_->Violation(
+          "liveness: after the last fault, a writer reaching every journalnode did "
+          "not open, write and finalize within " +
+          std::to_string(kLivenessSeconds) + " simulated seconds: " +
+          (p.core->health().ok() ? std::string("still trying")
+                                 : p.core->health().ToString().substr(0, 200)));
       return 0;
     }
     c_->Trace("the final writer committed and finalized " + std::to_string(target) + " after " +
@@ -835,9 +835,8 @@ int RunSeeds() {
     }
     if (!r.violations.empty()) {
       ++violating;
-      const std::string at = r.first_violation_event < 0
-                                 ? "end"
-                                 : "event " + std::to_string(r.first_violation_event);
+      const std::string at =
+          r.first_violation_event < 0 ? "end" : "event " + std::to_string(r.first_violation_event);
       std::string replay =
           Binary() + " --seed=" + std::to_string(s) + " --events=" + std::to_string(FLAGS_events);
       if (FLAGS_nodes > 0) replay += " --nodes=" + std::to_string(FLAGS_nodes);
@@ -907,10 +906,11 @@ int PlantTable() {
   }
   SetPlant(0);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("planted bugs: %d missed (%.1f s); %d seeds skipped (they fail without the plant "
-              "too); replay one with: journal_net_sim_planted --plant=P --seed=S --events=%d "
-              "--trace\n",
-              missed, secs, baseline_hits, FLAGS_events);
+  std::printf(
+      "planted bugs: %d missed (%.1f s); %d seeds skipped (they fail without the plant "
+      "too); replay one with: journal_net_sim_planted --plant=P --seed=S --events=%d "
+      "--trace\n",
+      missed, secs, baseline_hits, FLAGS_events);
   return missed == 0 ? 0 : 1;
 #endif
 }

@@ -97,9 +97,10 @@ Status SimDisk::Step(const std::string& what) {
     ++steps_;
     ++failed_syncs_;
     history_.push_back("FAILED " + what);
-    return Status::IOError(what + (fail_sync_enospc_ ? ": No space left on device (ENOSPC)"
-                                                     : ": Input/output error (EIO)") +
-                           " (simulated)");
+    return Status::IOError(
+        what +
+        (fail_sync_enospc_ ? ": No space left on device (ENOSPC)" : ": Input/output error (EIO)") +
+        " (simulated)");
   }
   ++steps_;
   history_.push_back(what);
