@@ -19,7 +19,7 @@ enum SimPlant : int {
   kNoDataSync = 5,        // (e) journal() acknowledges before fdatasync
   kNoDirSync = 6,         // (f) no directory fsync after the rename in Finalize / InstallCopy
   kServeUncommitted = 7,  // (g) getJournaledEdits serves in-progress edits past committed
-  kOneAck = 8,            // (h) commit on one ack: test-side, in the model writer
+  kOneAck = 8,            // (h) commit on one ack (WriterCore::AdvanceCommit)
   kLeaseNoDrift = 9,      // (i) lease deadline computed without the drift term
   kNoPendingLease = 10,   // (j) no pending lease deadline during transitionToActive
 };

@@ -735,6 +735,13 @@ Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64
 Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, int64_t end_txid) {
   std::lock_guard<std::mutex> io(io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
+  // A segment holds at least one edit. Refused here, as the caller's mistake: reaching the
+  // segment writer, it would stop this journal.
+  if (end_txid < start_txid) {
+    return Status::InvalidArgument(who_ + ": finalize [" + std::to_string(start_txid) + ", " +
+                                   std::to_string(end_txid) +
+                                   "]: a segment holds at least one edit");
+  }
   SegmentEntry e;
   std::optional<SegmentState> accepted;
   int64_t accepted_epoch = -1;

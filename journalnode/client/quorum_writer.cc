@@ -152,6 +152,10 @@ Status QuorumWriterImpl::FinalizeSegment() {
     std::lock_guard<std::mutex> l(mu_);
     QJ_RETURN_IF_ERROR(health_);
     if (segment_start_ < 0) return Status::IllegalState(Who() + ": no segment open");
+    if (last_txid_ < segment_start_) {
+      return Status::InvalidArgument(Who() + ": segment " + std::to_string(segment_start_) +
+                                     " holds no edits; append one before finalizing");
+    }
     start = segment_start_;
     end = last_txid_;
   }

@@ -119,6 +119,7 @@ class QuorumWriter {
   // timeout passes (TimedOut; the writer goes on).
   virtual Status WaitCommitted(int64_t txid, int64_t timeout_ms) = 0;
   // Waits for every appended edit to commit, then finalizes the open segment on a majority.
+  // A segment with no edits cannot be finalized (InvalidArgument, nothing is sent).
   virtual Status FinalizeSegment() = 0;
   // Deletes finalized segments ending below min_txid_to_keep on every reachable node.
   virtual Status Purge(int64_t min_txid_to_keep) = 0;

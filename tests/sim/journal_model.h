@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "journalnode/client/writer_core.h"
 #include "journalnode/journal.h"
 #include "tests/journalnode/journal_test_util.h"
 #include "tests/support/sim_disk.h"
@@ -78,6 +79,19 @@ struct Cluster {
   std::vector<bool> down, damaged;
   std::vector<std::set<std::pair<int64_t, int64_t>>> finalized_seen;
   std::set<int64_t> epochs_won;
+  // Per node: SimDisk::failed_syncs() when it last started serving. A journal that stops
+  // (or cannot start) after an injected sync failure since then is doing its job.
+  std::vector<int64_t> sync_fail_base;
+  bool SyncFailedSinceStart(int i) const { return disk[i]->failed_syncs() > sync_fail_base[i]; }
+  // Ranges [first, last] committed by a recovery whose bytes are not read back yet
+  // (journal_net_sim): served txids in them are checked once they are.
+  std::vector<std::pair<int64_t, int64_t>> unverified;
+  bool Unverified(int64_t txid) const {
+    for (const auto& [a, b] : unverified) {
+      if (txid >= a && txid <= b) return true;
+    }
+    return false;
+  }
   int64_t edits_checked = 0;  // acknowledged edits verified against what nodes serve
   // Restarts whose crash fell inside acceptRecovery after paxos/<t> was durable and before
   // the copy's directory entry was (the window of known real bug K1, journal_sim.cc) and
@@ -115,6 +129,9 @@ struct Cluster {
     Check();
   }
   std::string Describe() const;
+  // Runs a writer core's request on journalnode i (up) as its server would, with `serial`
+  // as the IPC serial; OutOfSync answers carry the txid the node expects.
+  jn::WriterReply Execute(int i, const jn::WriterRequest& q, int64_t serial);
 };
 
 // The writer's side of the protocol, synchronous, over the nodes it can reach.

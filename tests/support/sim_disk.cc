@@ -89,9 +89,33 @@ Status SimDisk::Step(const std::string& what) {
     history_.push_back("CRASH before: " + what);
     return Status::IOError(what + ": simulated crash");
   }
+  const bool sync = what.rfind("fdatasync ", 0) == 0 || what.rfind("fsync ", 0) == 0 ||
+                    what.rfind("syncdir ", 0) == 0;
+  if (sync && fail_sync_at_ >= 0 && steps_ >= fail_sync_at_) {
+    // The sync fails and makes nothing durable; the disk goes on working.
+    fail_sync_at_ = -1;
+    ++steps_;
+    ++failed_syncs_;
+    history_.push_back("FAILED " + what);
+    return Status::IOError(
+        what +
+        (fail_sync_enospc_ ? ": No space left on device (ENOSPC)" : ": Input/output error (EIO)") +
+        " (simulated)");
+  }
   ++steps_;
   history_.push_back(what);
   return Status::OK();
+}
+
+void SimDisk::FailSyncAtStep(int64_t n, bool enospc) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_sync_at_ = n;
+  fail_sync_enospc_ = enospc;
+}
+
+int64_t SimDisk::failed_syncs() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return failed_syncs_;
 }
 
 void SimDisk::CrashAtStep(int64_t n) {

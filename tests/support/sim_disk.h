@@ -17,6 +17,11 @@
 //     step. CrashAtStep(n) lets steps 0..n-1 happen and fails step n and every call after
 //     it with IOError("simulated crash"), as if the process died there. Restart() applies
 //     the power loss and lets calls through again.
+//   - Sync failures: FailSyncAtStep(n, enospc) fails the first fdatasync / fsync / directory
+//     sync at or after step n with IOError (EIO or ENOSPC in the message); nothing it covered
+//     becomes durable, later calls work. Unlike Linux, a later successful sync still makes the
+//     pages durable (their dirty state is not forgotten); a crash after the failure loses them
+//     as the loss policy says.
 //
 // Thread-safety: one mutex guards everything; SimFile handles share it.
 #pragma once
@@ -59,6 +64,9 @@ class SimDisk final : public jn::FileOps {
   // .../edits_inprogress_0000000000000000016"); descriptions: see Describe below.
   void CrashAtStepMatching(const std::string& what);
   bool crashed() const;
+  // The first sync (fdatasync, fsync, syncdir) at or after step n fails (see the top).
+  void FailSyncAtStep(int64_t n, bool enospc);
+  int64_t failed_syncs() const;
   int64_t steps() const;
   // The description of every step so far ("write <path>", "sync <path>", ...).
   std::vector<std::string> history() const;
@@ -112,6 +120,9 @@ class SimDisk final : public jn::FileOps {
   int64_t crash_at_ = -1;
   std::string crash_match_;
   bool crashed_ = false;
+  int64_t fail_sync_at_ = -1;
+  bool fail_sync_enospc_ = false;
+  int64_t failed_syncs_ = 0;
   int64_t incarnation_ = 0;  // bumped by Restart: older handles fail
   std::vector<std::string> history_;
 };
