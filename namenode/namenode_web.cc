@@ -161,6 +161,30 @@ void Collect(const NamenodeWebState& state, metrics::TextWriter* w) {
     w->Sample("qj_writer_journalnode_lag_edits", {{"journalnode", v.journalnodes[i]}},
               static_cast<double>(std::max<int64_t>(0, v.writer.last_txid - s.acked_txid[i])));
   }
+  w->Begin("qj_writer_journalnode_queued_bytes", "gauge",
+           "Record bytes appended that each journalnode in the pipeline has not acknowledged");
+  for (size_t i = 0; i < s.queued_bytes.size() && i < v.journalnodes.size(); ++i) {
+    w->Sample("qj_writer_journalnode_queued_bytes", {{"journalnode", v.journalnodes[i]}},
+              static_cast<double>(s.queued_bytes[i]));
+  }
+  w->Begin("qj_writer_journalnode_lag_seconds", "gauge",
+           "Age of the oldest edit each journalnode in the pipeline has not acknowledged");
+  for (size_t i = 0; i < s.lag_ms.size() && i < v.journalnodes.size(); ++i) {
+    w->Sample("qj_writer_journalnode_lag_seconds", {{"journalnode", v.journalnodes[i]}},
+              static_cast<double>(s.lag_ms[i]) / 1000.0);
+  }
+  // Kept as a log2 histogram in microseconds: bucket i holds [2^i, 2^(i+1)) us.
+  metrics::Histogram::Snapshot cl;
+  for (size_t i = 0; i < s.commit_latency_log2_us_histogram.size(); ++i) {
+    cl.bounds.push_back(static_cast<double>((int64_t{2} << i)) / 1e6);
+    cl.counts.push_back(static_cast<uint64_t>(s.commit_latency_log2_us_histogram[i]));
+    cl.count += cl.counts.back();
+  }
+  cl.counts.push_back(0);  // +Inf
+  cl.sum = static_cast<double>(s.commit_latency_us_sum) / 1e6;
+  w->Begin("qj_writer_commit_latency_seconds", "histogram",
+           "Append to majority commit, of the oldest edit of each commit advance");
+  w->HistogramSample("qj_writer_commit_latency_seconds", {}, cl);
   w->Begin("qj_writer_journalnode_in_pipeline", "gauge",
            "1 while the writer streams batches to the journalnode, 0 while it is dropped");
   for (size_t i = 0; i < s.in_pipeline.size() && i < v.journalnodes.size(); ++i) {

@@ -3,7 +3,10 @@
 #include <glog/logging.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <string>
 
 namespace qj {
 
@@ -15,6 +18,23 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+constexpr int64_t kProgressIntervalMs = 5000;
+
+// "12000 edits (txid 1..12000) in 2.31 s, 5194 edits/s".
+std::string Rate(int64_t edits, int64_t since_ms, int64_t first_txid = -1) {
+  const double secs = std::max<int64_t>(1, NowMs() - since_ms) / 1000.0;
+  char buf[160];
+  if (first_txid >= 0) {
+    snprintf(buf, sizeof(buf), "%lld edits (txid %lld..%lld) in %.2f s, %.0f edits/s",
+             static_cast<long long>(edits), static_cast<long long>(first_txid),
+             static_cast<long long>(first_txid + edits - 1), secs, edits / secs);
+  } else {
+    snprintf(buf, sizeof(buf), "%lld edits in %.2f s, %.0f edits/s",
+             static_cast<long long>(edits), secs, edits / secs);
+  }
+  return buf;
 }
 
 }  // namespace
@@ -57,6 +77,13 @@ void Tailer::Run() {
   std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_);
   int64_t backoff_ms = poll_interval_ms_;
   int64_t last_warning_ms = 0;
+  // Replay progress: from the start until the first read that finds nothing new, the
+  // tailer is replaying the backlog (after a restart or a bootstrap); it says how far it
+  // got every 5 s and once when done.
+  const int64_t replay_from = next_txid_.load();
+  const int64_t replay_start_ms = NowMs();
+  int64_t replay_logged_ms = replay_start_ms;
+  bool replaying = true;
   while (true) {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -75,6 +102,11 @@ void Tailer::Run() {
     } else if (batch->empty()) {
       backoff_ms = poll_interval_ms_;
       sleep_ms = poll_interval_ms_;
+      if (replaying) {
+        replaying = false;
+        const int64_t n = next_txid_.load() - replay_from;
+        if (n > 0) LOG(INFO) << opts_.name << ": replay: done, " << Rate(n, replay_start_ms);
+      }
     } else {
       backoff_ms = poll_interval_ms_;
       Status st = apply_(*batch);
@@ -87,6 +119,11 @@ void Tailer::Run() {
       next_txid_ = batch->back().txid + 1;
       VLOG(1) << opts_.name << ": tailed " << batch->size() << " edits up to txid "
               << batch->back().txid;
+      if (replaying && NowMs() - replay_logged_ms >= kProgressIntervalMs) {
+        replay_logged_ms = NowMs();
+        LOG(INFO) << opts_.name << ": replay: "
+                  << Rate(next_txid_.load() - replay_from, replay_start_ms);
+      }
     }
     if (sleep_ms > 0) {
       std::unique_lock<std::mutex> l(mu_);
@@ -97,10 +134,17 @@ void Tailer::Run() {
 
 Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_txid,
                        const ApplyFn& apply, int64_t timeout_ms) {
-  const int64_t deadline = NowMs() + timeout_ms;
+  const int64_t start_ms = NowMs();
+  const int64_t deadline = start_ms + timeout_ms;
   int64_t next = from_txid;
   Status last_error = Status::OK();
+  int64_t logged_ms = start_ms;
   while (next <= to_txid) {
+    if (NowMs() - logged_ms >= kProgressIntervalMs) {
+      logged_ms = NowMs();
+      LOG(INFO) << "catching up committed edits: at txid " << next - 1 << " of " << to_txid
+                << ", " << Rate(next - from_txid, start_ms);
+    }
     int max = static_cast<int>(std::min<int64_t>(kMaxTxnsPerRead, to_txid - next + 1));
     auto batch = reader->ReadCommitted(next, max);
     if (batch.ok() && !batch->empty()) {
@@ -116,6 +160,9 @@ Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_t
                               (last_error.ok() ? "" : "; last error: " + last_error.ToString()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (to_txid >= from_txid) {
+    LOG(INFO) << "caught up committed edits: " << Rate(to_txid - from_txid + 1, start_ms, from_txid);
   }
   return Status::OK();
 }

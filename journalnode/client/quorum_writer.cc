@@ -229,6 +229,8 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
   Entry e{txid, std::string(), NowNs()};
   AppendRecord(&e.bytes, txid, op, payload);
   buffer_bytes_ += e.bytes.size();
+  appended_bytes_ += static_cast<int64_t>(e.bytes.size());
+  e.cum_bytes = appended_bytes_;
   buffer_.push_back(std::move(e));
   last_txid_ = txid;
   loop_cv_.notify_all();
@@ -484,10 +486,21 @@ void QuorumWriterImpl::AdvanceCommitLocked() {
       stats_.batch_size_log2_histogram.resize(bucket + 1);
     }
     stats_.batch_size_log2_histogram[bucket]++;
+    bool timed = false;
     for (int64_t t = std::max(committed_txid_ + 1, BufferFrontTxid()); t <= candidate; ++t) {
       const size_t idx = static_cast<size_t>(t - BufferFrontTxid());
       if (idx >= buffer_.size()) break;
       stats_.bytes += buffer_[idx].bytes.size();
+      if (!timed) {
+        timed = true;
+        const int64_t us = std::max<int64_t>(0, (NowNs() - buffer_[idx].append_ns) / 1000);
+        int b = 0;
+        while ((int64_t{2} << b) <= us) ++b;
+        auto& hist = stats_.commit_latency_log2_us_histogram;
+        if (hist.size() <= static_cast<size_t>(b)) hist.resize(b + 1);
+        hist[b]++;
+        stats_.commit_latency_us_sum += us;
+      }
     }
     committed_txid_ = candidate;
     commit_cv_.notify_all();
@@ -539,9 +552,21 @@ void QuorumWriterImpl::MakeRoomLocked() {
 WriterStats QuorumWriterImpl::stats() const {
   std::lock_guard<std::mutex> l(mu_);
   WriterStats s = stats_;
+  s.queued_bytes.assign(nodes_.size(), 0);
+  s.lag_ms.assign(nodes_.size(), 0);
+  const int64_t now = NowNs();
   for (size_t i = 0; i < nodes_.size(); ++i) {
     s.acked_txid[i] = nodes_[i].acked;
     s.in_pipeline[i] = nodes_[i].in_pipeline;
+    if (!nodes_[i].in_pipeline || buffer_.empty()) continue;
+    // The buffer holds every edit some node in the pipeline lacks, with dense txids.
+    const int64_t first = std::max(nodes_[i].acked + 1, BufferFrontTxid());
+    const int64_t idx = first - BufferFrontTxid();
+    if (idx >= static_cast<int64_t>(buffer_.size())) continue;
+    const Entry& oldest = buffer_[static_cast<size_t>(idx)];
+    s.queued_bytes[i] = buffer_.back().cum_bytes - oldest.cum_bytes +
+                        static_cast<int64_t>(oldest.bytes.size());
+    s.lag_ms[i] = std::max<int64_t>(0, (now - oldest.append_ns) / kNanosPerMilli);
   }
   return s;
 }

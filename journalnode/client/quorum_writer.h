@@ -91,6 +91,14 @@ struct WriterStats {
   // Per journalnode: last acknowledged txid (-1 if none) and whether it is in the pipeline.
   std::vector<int64_t> acked_txid;
   std::vector<bool> in_pipeline;
+  // Per journalnode in the pipeline: record bytes appended that it has not acknowledged,
+  // and how long ago the oldest of them was appended (0 when it has everything).
+  std::vector<int64_t> queued_bytes;
+  std::vector<int64_t> lag_ms;
+  // Commit latency: for each advance of the committed txid, the time from Append to
+  // commit of the oldest edit it committed. Bucket i counts [2^i, 2^(i+1)) microseconds.
+  std::vector<int64_t> commit_latency_log2_us_histogram;
+  int64_t commit_latency_us_sum = 0;
 };
 
 class QuorumWriter {

@@ -71,6 +71,8 @@ class QuorumWriterImpl final : public QuorumWriter {
     int64_t txid;
     std::string bytes;  // the encoded record
     int64_t append_ns;
+    // Record bytes this writer appended up to and including this entry (queued-bytes stats).
+    int64_t cum_bytes = 0;
   };
   // The writer's view of one journalnode in the current segment.
   struct Node {
@@ -162,6 +164,7 @@ class QuorumWriterImpl final : public QuorumWriter {
   int64_t segment_start_ = -1;  // GUARDED_BY(mu_), -1 when no segment is open
   std::deque<Entry> buffer_;    // GUARDED_BY(mu_): not yet acked by every node
   size_t buffer_bytes_ = 0;     // GUARDED_BY(mu_)
+  int64_t appended_bytes_ = 0;  // GUARDED_BY(mu_): every record byte appended, ever
   std::vector<Node> nodes_;     // GUARDED_BY(mu_)
   WriterStats stats_;           // GUARDED_BY(mu_)
   std::thread loop_;

@@ -13,6 +13,7 @@ namespace qj::testing {
 namespace {
 
 using jn::QuorumWriter;
+using jn::WriterStats;
 
 // Appends txids [from, to] with TestPayload(tag, txid).
 
@@ -118,6 +119,15 @@ TEST(QuorumTest, NodeKilledMidStreamAndRestartedCatchesUpWithinTheSegment) {
   ASSERT_TRUE(WaitFor([&] { return (*w)->committed_txid() >= 500 || done; }, 30000));
   cluster.node(1).Kill();  // SIGKILL mid-stream
   ASSERT_TRUE(WaitFor([&] { return (*w)->committed_txid() >= 1500 || done; }, 30000));
+  {
+    // While jn1 is down, what it lacks is queued for it (if it is still in the pipeline).
+    const WriterStats s = (*w)->stats();
+    ASSERT_EQ(s.queued_bytes.size(), 3u);
+    if (s.in_pipeline[1] && s.acked_txid[1] < (*w)->last_txid()) {
+      EXPECT_GT(s.queued_bytes[1], 0);
+      EXPECT_GE(s.lag_ms[1], 0);
+    }
+  }
   cluster.node(1).Restart();
   writer.join();
   ASSERT_OK(writer_status);
@@ -126,6 +136,27 @@ TEST(QuorumTest, NodeKilledMidStreamAndRestartedCatchesUpWithinTheSegment) {
   ASSERT_TRUE(WaitFor([&] { return (*w)->stats().acked_txid[1] == 3000; }, 20000))
       << "jn1 acked only " << (*w)->stats().acked_txid[1];
   EXPECT_TRUE((*w)->stats().in_pipeline[1]);
+  {
+    // Everyone has everything: nothing queued, no lag; every commit advance was timed.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          const WriterStats s = (*w)->stats();
+          for (int i = 0; i < 3; ++i) {
+            if (s.acked_txid[i] != 3000) return false;
+          }
+          return true;
+        },
+        20000));
+    const WriterStats s = (*w)->stats();
+    int64_t timed = 0;
+    for (int64_t c : s.commit_latency_log2_us_histogram) timed += c;
+    EXPECT_EQ(timed, s.batches);
+    EXPECT_GT(s.commit_latency_us_sum, 0);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(s.queued_bytes[i], 0) << "jn" << i;
+      EXPECT_EQ(s.lag_ms[i], 0) << "jn" << i;
+    }
+  }
   ASSERT_OK((*w)->FinalizeSegment());
   (*w)->Close();
   for (int i = 0; i < 3; ++i) {
