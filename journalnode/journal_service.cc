@@ -308,6 +308,10 @@ class Handler final : public tt::JournalProtocolIf {
 
 }  // namespace
 
+std::shared_ptr<at::TProcessor> NewJournalProcessor(JournalNode* node) {
+  return std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node));
+}
+
 JournalServer::JournalServer(JournalNode* node, const ServerOptions& opts)
     : node_(node), opts_(opts) {}
 
@@ -319,8 +323,7 @@ Status JournalServer::Serve() {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Status::OK();
     auto socket = std::make_shared<at::transport::TServerSocket>(opts_.bind_host, opts_.port);
-    auto processor =
-        std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node_));
+    auto processor = NewJournalProcessor(node_);
     auto protocols = std::make_shared<at::protocol::TBinaryProtocolFactory>(
         opts_.max_frame_bytes, opts_.max_container_elements, false, true);
     server_ = std::make_shared<at::server::TThreadedServer>(

@@ -18,6 +18,9 @@
 #include "common/status.h"
 #include "journalnode/journal_node.h"
 
+namespace apache::thrift {
+class TProcessor;
+}
 namespace apache::thrift::server {
 class TServer;
 }
@@ -30,6 +33,11 @@ struct ServerOptions {
   int32_t max_frame_bytes = 16 << 20;
   int32_t max_container_elements = 1 << 20;
 };
+
+// What JournalServer serves: the generated JournalProtocol dispatch over the handler that
+// maps each call onto `node`. Exposed so that requests can be fed to it without a socket
+// (tests/fuzz); `node` must outlive it.
+std::shared_ptr<apache::thrift::TProcessor> NewJournalProcessor(JournalNode* node);
 
 class JournalServer {
  public:
