@@ -349,6 +349,10 @@ class Handler : public th::ClientProtocolIf {
 
 }  // namespace
 
+std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer* server) {
+  return std::make_shared<th::ClientProtocolProcessor>(std::make_shared<Handler>(server));
+}
+
 NamenodeRpcServer::NamenodeRpcServer(NamenodeServer* server, RpcServerOptions opts)
     : server_(server), opts_(std::move(opts)) {}
 
@@ -356,8 +360,7 @@ NamenodeRpcServer::~NamenodeRpcServer() { Stop(); }
 
 Status NamenodeRpcServer::Start() {
   using namespace apache::thrift;  // NOLINT(build/namespaces)
-  auto handler = std::make_shared<Handler>(server_);
-  auto processor = std::make_shared<th::ClientProtocolProcessor>(handler);
+  auto processor = NewNamenodeProcessor(server_);
   // TServerSocket sets TCP_NODELAY on the sockets it accepts.
   auto socket = std::make_shared<transport::TServerSocket>(opts_.bind_host, opts_.port);
   auto protocol = std::make_shared<protocol::TBinaryProtocolFactory>(

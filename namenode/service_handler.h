@@ -18,6 +18,9 @@
 #include "common/status.h"
 #include "namenode/namenode_server.h"
 
+namespace apache::thrift {
+class TProcessor;
+}
 namespace apache::thrift::server {
 class TServer;
 }
@@ -32,6 +35,11 @@ struct RpcServerOptions {
   int32_t max_container_elements = 1 << 20;
   int32_t max_frame_bytes = 64 << 20;
 };
+
+// What NamenodeRpcServer serves: the generated ClientProtocol dispatch over the handler
+// that maps each call onto `server`. Exposed so that requests can be fed to it without a
+// socket (tests/fuzz); `server` must outlive it.
+std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer* server);
 
 // Serves a NamenodeServer until Stop().
 class NamenodeRpcServer {

@@ -9,6 +9,8 @@ PACKAGES=(
   libboost-dev
   libgoogle-glog-dev libgflags-dev
   googletest libgtest-dev libgmock-dev
+  # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (not a Depends of clang)
+  clang libclang-rt-14-dev
 )
 
 missing=()

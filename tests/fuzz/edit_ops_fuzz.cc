@@ -27,6 +27,10 @@ QJ_FUZZ_TARGET(edit_ops) {
     QJ_FUZZ_CHECK(static_cast<uint16_t>(qj::OpOf(*edit)) == op, "decoded the wrong op");
     const qj::EncodedEdit enc = qj::EncodeEdit(*edit);
     QJ_FUZZ_CHECK(enc.op == op, "re-encoded to another op");
+    // namenode/FORMAT.md: "Encoding is canonical: one edit has exactly one byte string".
+    QJ_FUZZ_CHECK(enc.payload == payload,
+                  "a payload that is not the canonical encoding of its edit was accepted: " +
+                      qj::DescribeEdit(*edit));
     auto again = qj::DecodeEdit(enc.op, enc.payload);
     QJ_FUZZ_CHECK(again.ok(), "re-encoded edit does not decode: " + again.status().ToString());
     QJ_FUZZ_CHECK(qj::EditsEqual(*edit, *again),

@@ -16,6 +16,7 @@
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
+#include "ClientProtocol.h"
 #include "JournalProtocol.h"
 #include "common/edit_record.h"
 #include "common/thrift_transport.h"
@@ -232,19 +233,22 @@ void JnMetadataSeeds() {
 }
 
 // One connection's bytes: each call is one frame written by the generated client.
+template <typename Client>
 class CallWriter {
  public:
   CallWriter()
       : mem_(std::make_shared<apache::thrift::transport::TMemoryBuffer>()),
         client_(std::make_shared<apache::thrift::protocol::TBinaryProtocol>(
             NewFramedTransport(mem_, kDefaultMaxFrameBytes))) {}
-  tt::JournalProtocolClient* operator->() { return &client_; }
+  Client* operator->() { return &client_; }
   std::string bytes() { return mem_->getBufferAsString(); }
 
  private:
   std::shared_ptr<apache::thrift::transport::TMemoryBuffer> mem_;
-  tt::JournalProtocolClient client_;
+  Client client_;
 };
+using JournalCalls = CallWriter<tt::JournalProtocolClient>;
+using NamenodeCalls = CallWriter<tt::ClientProtocolClient>;
 
 void JournalServiceSeeds() {
   tt::NamespaceInfo ns;
@@ -260,7 +264,7 @@ void JournalServiceSeeds() {
     return r;
   };
   {
-    CallWriter c;
+    JournalCalls c;
     c->send_format("j", ns, false);
     c->send_newEpoch("j", ns, 1);
     c->send_startLogSegment(req(1, 1, -1), 1, 1);
@@ -275,7 +279,7 @@ void JournalServiceSeeds() {
     Put("journal_service", "write_path", c.bytes());
   }
   {
-    CallWriter c;
+    JournalCalls c;
     c->send_format("j", ns, false);
     c->send_newEpoch("j", ns, 1);
     c->send_startLogSegment(req(1, 1, -1), 1, 1);
@@ -292,12 +296,57 @@ void JournalServiceSeeds() {
     Put("journal_service", "recovery", c.bytes());
   }
   {
-    CallWriter c;
+    JournalCalls c;
     c->send_isFormatted("j");
     c->send_acquireLease("j", "nn1", 3000);
     c->send_acquireLease("j", "nn2", 3000);
     c->send_releaseLease("j", "nn1");
     Put("journal_service", "leases", c.bytes());
+  }
+}
+
+void NamenodeServiceSeeds() {
+  tt::UserInfo alice;
+  alice.user = "alice";
+  alice.groups = {"staff"};
+  tt::UserInfo hdfs;
+  hdfs.user = "hdfs";
+  hdfs.groups = {"supergroup"};
+  {
+    // Each seed works in a directory of its own: the namenode's state is shared by every
+    // input of a run (namenode_service_fuzz.cc).
+    NamenodeCalls c;
+    c->send_mkdirs(hdfs, "/w", 0777, true);
+    c->send_create(hdfs, "/w/f", 0644, true, 3, 1 << 20);
+    c->send_addBlock(hdfs, "/w/f", -1);
+    c->send_addBlock(hdfs, "/w/f", 1 << 20);
+    c->send_complete(hdfs, "/w/f", 4096);
+    c->send_setPermission(hdfs, "/w/f", 0600);
+    c->send_setOwner(hdfs, "/w/f", "alice", "staff");
+    c->send_setTimes(hdfs, "/w/f", 5000, 6000);
+    c->send_setReplication(hdfs, "/w/f", 2);
+    c->send_getFileInfo(alice, "/w/f");
+    c->send_listStatus(alice, "/w", "", 100);
+    c->send_getContentSummary(hdfs, "/w");
+    c->send_rename(hdfs, "/w/f", "/w/g");
+    c->send_deletePath(hdfs, "/w", true);
+    Put("namenode_service", "mutations", c.bytes());
+  }
+  {
+    NamenodeCalls c;
+    c->send_getServiceStatus();
+    c->send_monitorHealth();
+    c->send_latestImageTxId();
+    c->send_fetchImage(0, 0, 1 << 16);
+    c->send_mkdirs(alice, "/denied", 0755, false);
+    c->send_getFileInfo(alice, "/");
+    tt::HAStateChangeRequest req;
+    req.source = tt::RequestSource::REQUEST_BY_USER;
+    c->send_transitionToStandby(req);
+    c->send_getServiceStatus();
+    c->send_transitionToActive(req);
+    c->send_mkdirs(hdfs, "/after_failover", 0755, false);
+    Put("namenode_service", "ha", c.bytes());
   }
 }
 
@@ -316,6 +365,7 @@ int main(int argc, char** argv) {
   qj::fuzz::EditOpsAndImageSeeds();
   qj::fuzz::JnMetadataSeeds();
   qj::fuzz::JournalServiceSeeds();
+  qj::fuzz::NamenodeServiceSeeds();
   std::cout << "fuzz_make_corpus: wrote " << qj::fuzz::out_dir << "\n";
   return 0;
 }
