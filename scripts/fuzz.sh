@@ -2,10 +2,10 @@
 # Builds the libFuzzer targets (tests/fuzz, clang with ASan+UBSan, in build-fuzz/ or
 # $QJ_FUZZ_BUILD_DIR) and runs every one of them from the checked-in seed corpus.
 #
-#   scripts/fuzz.sh                 # CI: --runs=5000 (bounded executions, 120000 in all)
+#   scripts/fuzz.sh                 # --runs=5000: 120000 executions over all 8 targets
 #   scripts/fuzz.sh --runs=N        # N x the target's weight executions per target
 #   scripts/fuzz.sh --seconds=S     # S seconds per target (a long run: --seconds=600)
-#   scripts/fuzz.sh --only=NAME ... # just these targets (repeatable)
+#   scripts/fuzz.sh --only=NAME ... # just these targets (repeatable; only they are built)
 #
 # The seed corpus (tests/fuzz/corpus/<target>) is only read; what the fuzzers find is kept
 # in build-fuzz/fuzz-work/<target>/ (corpus/ grows there across runs, crash-* files land
@@ -41,7 +41,10 @@ if [ ${#ONLY[@]} -gt 0 ]; then TARGETS=("${ONLY[@]}"); fi
 build_start=$(date +%s)
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQJ_FUZZ=ON \
   -DQJ_SIM_PLANTED=OFF -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
-cmake --build "$BUILD_DIR" -j "${QJ_JOBS:-$(nproc)}" --target fuzz_targets
+# Only what the chosen targets need (--only: their libraries, not every one).
+build_targets=()
+for t in "${TARGETS[@]}"; do build_targets+=("fuzz_$t"); done
+cmake --build "$BUILD_DIR" -j "${QJ_JOBS:-$(nproc)}" --target "${build_targets[@]}"
 build_secs=$(( $(date +%s) - build_start ))
 echo "fuzz.sh: build took ${build_secs}s"
 

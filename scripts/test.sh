@@ -6,11 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-# The fuzz targets, bounded: 5000 x each target's weight executions (120000 in all, see
-# scripts/fuzz.sh; QJ_FUZZ_RUNS=0 skips). Before ctest, so that ctest's summary stays the
-# closing lines.
-if [ "${QJ_FUZZ_RUNS:-5000}" != 0 ]; then
-  scripts/fuzz.sh --runs="${QJ_FUZZ_RUNS:-5000}"
+# The fuzz targets, bounded: 8000 x each target's weight executions (see scripts/fuzz.sh;
+# QJ_FUZZ_RUNS=0 skips). Before ctest, so that ctest's summary stays the closing lines.
+# QJ_FUZZ_ONLY lists the targets CI runs (all are built): the decoder targets; the two
+# RPC targets run with `scripts/fuzz.sh` (no --only) until a clean run of theirs is in CI.
+if [ "${QJ_FUZZ_RUNS:-8000}" != 0 ]; then
+  only=()
+  for t in ${QJ_FUZZ_ONLY:-edit_record cluster_config segment jn_metadata}; do
+    only+=("--only=$t")
+  done
+  scripts/fuzz.sh --runs="${QJ_FUZZ_RUNS:-8000}" "${only[@]}"
 fi
 BUILD_DIR=${QJ_BUILD_DIR:-build}
 cd "$BUILD_DIR"
