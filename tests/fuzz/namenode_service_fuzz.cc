@@ -135,8 +135,10 @@ Cluster* Start() {
   ns.namespace_id = conf.namespace_id;
   ns.cluster_id = conf.cluster_id;
   qj::Status s;
-  for (int i = 0; i < 100; ++i) {  // the servers start listening on their own threads
-    s = qj::jn::FormatJournal(o.quorum, ns, false);
+  // The servers start listening on their own threads: retry until all answer, with force
+  // after the first try (which may have formatted the nodes already listening).
+  for (int i = 0; i < 100; ++i) {
+    s = qj::jn::FormatJournal(o.quorum, ns, /*force=*/i > 0);
     if (s.ok()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
