@@ -21,6 +21,7 @@ namespace {
 std::string FileName(std::string_view raw) {
   std::string name(raw.substr(0, raw.find('/')));
   if (name.find('\0') != std::string::npos) name.resize(name.find('\0'));
+  if (name.size() > 200) name.resize(200);  // NAME_MAX is 255
   if (name.empty() || name == "." || name == "..") name = "x";
   return name;
 }
