@@ -1,5 +1,6 @@
-// The bugs the fuzzers found, one test each, on the exact input the fuzzer saved
-// (tests/fuzz/regressions/<target>/<name>): each input must now get a clear error, and a
+// Decoder bugs found with the fuzz targets' invariants, one test each, on an input of the
+// target's format (tests/fuzz/regressions/<target>/<name>; a fuzzer's crash input goes
+// there the same way): each input must now get a clear error, and a
 // declared length must not be allocated before it is checked against the bytes there are.
 // (fuzz_corpus_test also runs these inputs through the fuzz bodies' invariants.)
 #include <atomic>
