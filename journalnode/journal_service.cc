@@ -330,6 +330,10 @@ rpc::ServerOptions ToRpc(const std::string& name, const ServerOptions& o) {
 
 }  // namespace
 
+std::shared_ptr<at::TProcessor> NewJournalProcessor(JournalNode* node) {
+  return std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node));
+}
+
 JournalServer::JournalServer(JournalNode* node, const ServerOptions& opts)
     : node_(node),
       opts_(opts),

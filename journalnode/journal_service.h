@@ -20,6 +20,10 @@
 #include "common/status.h"
 #include "journalnode/journal_node.h"
 
+namespace apache::thrift {
+class TProcessor;
+}
+
 namespace qj::jn {
 
 struct ServerOptions {
@@ -33,6 +37,11 @@ struct ServerOptions {
   // Authorization of every call (TLS on); nullptr = none.
   std::shared_ptr<const rpc::Policy> policy;
 };
+
+// What JournalServer serves: the generated JournalProtocol dispatch over the handler that
+// maps each call onto `node`. Exposed so that requests can be fed to it without a socket
+// (tests/fuzz); `node` must outlive it.
+std::shared_ptr<apache::thrift::TProcessor> NewJournalProcessor(JournalNode* node);
 
 class JournalServer {
  public:

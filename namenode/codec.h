@@ -96,6 +96,9 @@ class Reader {
       if (shift == 63 && b > 1) return Fail("varint overflows 64 bits");
       result |= static_cast<uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) {
+        // A last group of zero after the first adds nothing: an overlong form. Refused, so
+        // that every value (and so every edit, FORMAT.md) has exactly one encoding.
+        if (b == 0 && shift > 0) return Fail("varint not in its shortest form");
         *v = result;
         return true;
       }

@@ -260,6 +260,14 @@ class FrameReader {
     if (len > kMaxFramePayload) {
       return Bad("frame", frame_offset_, "frame length " + std::to_string(len) + " too large");
     }
+    // Checked against the file before anything is allocated: a damaged length must not
+    // cost up to kMaxFramePayload bytes of memory on the way to "truncated".
+    if (offset_ > file_size_ || len > file_size_ - offset_) {
+      return Bad("frame", frame_offset_,
+                 "frame length " + std::to_string(len) + " reaches beyond the end of the file (" +
+                     std::to_string(offset_ > file_size_ ? 0 : file_size_ - offset_) +
+                     " bytes left)");
+    }
     payload->resize(len);
     QJ_RETURN_IF_ERROR(ReadExact(payload->data(), len, "frame payload"));
     if (crc32c::Extend(crc32c::Value(h, 4), payload->data(), len) != crc) {

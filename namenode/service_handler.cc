@@ -497,6 +497,10 @@ rpc::ServerOptions ToRpc(const std::string& name, const RpcServerOptions& o) {
 
 }  // namespace
 
+std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer* server) {
+  return std::make_shared<th::ClientProtocolProcessor>(std::make_shared<Handler>(server));
+}
+
 NamenodeRpcServer::NamenodeRpcServer(NamenodeServer* server, RpcServerOptions opts)
     : server_(server),
       opts_(std::move(opts)),

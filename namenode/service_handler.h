@@ -21,6 +21,10 @@
 #include "common/status.h"
 #include "namenode/namenode_server.h"
 
+namespace apache::thrift {
+class TProcessor;
+}
+
 namespace qj {
 
 struct RpcServerOptions {
@@ -35,6 +39,11 @@ struct RpcServerOptions {
   rpc::TlsOptions tls;
   std::shared_ptr<const rpc::Policy> policy;  // nullptr = every call allowed
 };
+
+// What NamenodeRpcServer serves: the generated ClientProtocol dispatch over the handler
+// that maps each call onto `server`. Exposed so that requests can be fed to it without a
+// socket (tests/fuzz); `server` must outlive it.
+std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer* server);
 
 // Serves a NamenodeServer until Stop().
 class NamenodeRpcServer {

@@ -12,6 +12,8 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev
   # The status-page browser test (tests/web/browser_test.py): headless Chromium via selenium.
   chromium chromium-driver python3-selenium
+  # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (not a Depends of clang)
+  clang libclang-rt-14-dev
 )
 
 missing=()
