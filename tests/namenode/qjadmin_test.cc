@@ -1,0 +1,158 @@
+// qjadmin's verbs against a real namenode pair on 3 real journalnodes: -report,
+// -saveNamespace, -rollEdits, -fetchImage, their usage errors and their failures.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "namenode/image.h"
+#include "tests/support/nn_cluster.h"
+#include "tests/support/status_macros.h"
+
+namespace qj::testing {
+namespace {
+
+bool Contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+class QjadminTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_OK(c_.Start()); }
+
+  int Admin(std::vector<std::string> args) {
+    std::vector<std::string> argv = {BinaryPath("namenode/qjadmin"),
+                                     "--cluster_conf=" + c_.conf_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    out_.clear();
+    return RunCommand(argv, &out_, 120000);
+  }
+  int Qjfs(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--user=nnsuper", "--groups=supergroup"});
+    out_.clear();
+    return c_.Qjfs(args, &out_);
+  }
+  // The first number after `prefix` in out_, -1 if none.
+  int64_t NumberAfter(const std::string& prefix) const {
+    std::smatch m;
+    if (!std::regex_search(out_, m, std::regex(prefix + "(-?[0-9]+)"))) return -1;
+    return std::stoll(m[1].str());
+  }
+
+  NnCluster c_;
+  std::string out_;
+};
+
+TEST_F(QjadminTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Admin({}), 2) << out_;
+  EXPECT_EQ(Admin({"--help"}), 0) << out_;
+  EXPECT_TRUE(Contains(out_, "-rollEdits")) << out_;
+  EXPECT_EQ(Admin({"-nosuchverb"}), 2) << out_;
+  EXPECT_EQ(Admin({"-fetchImage"}), 2) << out_;
+  EXPECT_EQ(Admin({"--nosuchflag", "-report"}), 2) << out_;
+  EXPECT_EQ(Admin({"-saveNamespace", "nn9"}), 2) << out_;
+  EXPECT_TRUE(Contains(out_, "unknown namenode 'nn9'")) << out_;
+}
+
+TEST_F(QjadminTest, RollEditsNeedsAnActiveAndStartsANewSegment) {
+  // Both standby: refused, with the code kept.
+  EXPECT_EQ(Admin({"-rollEdits"}), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "NOT_ACTIVE")) << out_;
+
+  ASSERT_OK(c_.TransitionToActive(0));
+  ASSERT_EQ(Qjfs({"-mkdir", "/a"}), 0) << out_;
+  auto before = c_.GetStatus(0);
+  ASSERT_OK(before.status());
+  ASSERT_EQ(Admin({"-rollEdits"}), 0) << out_;
+  const int64_t first = NumberAfter("New segment starts at txid ");
+  EXPECT_EQ(first, before->lastAppliedTxId + 1) << out_;
+  // A second roll right away: the segment holding only the NOOP is finalized and the
+  // next one opens after it.
+  ASSERT_EQ(Admin({"-rollEdits"}), 0) << out_;
+  EXPECT_EQ(NumberAfter("New segment starts at txid "), first + 1) << out_;
+  // Edits after a roll still commit (qjfs's reads add barrier NOOPs, hence >=) and the
+  // standby tails across the finalized segments.
+  ASSERT_EQ(Qjfs({"-mkdir", "/b"}), 0) << out_;
+  auto after = c_.GetStatus(0);
+  ASSERT_OK(after.status());
+  EXPECT_GE(after->lastAppliedTxId, first + 2);
+  EXPECT_TRUE(c_.WaitForAppliedTxId(1, after->lastAppliedTxId, 20000));
+  ASSERT_EQ(Qjfs({"-test", "-d", "/b"}), 0) << out_;
+}
+
+TEST_F(QjadminTest, SaveNamespaceWritesAnImageNowOnBothNamenodes) {
+  ASSERT_OK(c_.TransitionToActive(0));
+  ASSERT_EQ(Qjfs({"-mkdir", "-p", "/x/y", "/z"}), 0) << out_;
+  auto active = c_.GetStatus(0);
+  ASSERT_OK(active.status());
+  const int64_t txid = active->lastAppliedTxId;
+  ASSERT_TRUE(c_.WaitForAppliedTxId(1, txid, 20000));
+  ASSERT_EQ(Admin({"-saveNamespace"}), 0) << out_;
+  EXPECT_TRUE(Contains(out_, "Save namespace successful for nn1 (image at txid " +
+                                 std::to_string(txid) + ")"))
+      << out_;
+  EXPECT_TRUE(Contains(out_, "Save namespace successful for nn2")) << out_;
+  EXPECT_TRUE(std::filesystem::exists(c_.name_dir(0) + "/" + ImageFileName(txid))) << out_;
+  // The active's image holds the whole tree at that txid.
+  auto images = FindImages(c_.name_dir(0));
+  ASSERT_OK(images.status());
+  ASSERT_FALSE(images->empty());
+  EXPECT_EQ(images->back().txid, txid);
+  auto info = VerifyImageFile(images->back().path);
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->inode_count, 4);  // root, /x, /x/y, /z
+
+  // One namenode down: the other still saves, the command reports the failure.
+  c_.namenode(1).Kill();
+  EXPECT_EQ(Admin({"-saveNamespace"}), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "Save namespace successful for nn1")) << out_;
+  EXPECT_TRUE(Contains(out_, "saveNamespace: nn2")) << out_;
+  EXPECT_EQ(Admin({"-saveNamespace", "nn1"}), 0) << out_;
+}
+
+TEST_F(QjadminTest, ReportAndFetchImage) {
+  ASSERT_OK(c_.TransitionToActive(0));
+  ASSERT_EQ(Qjfs({"-mkdir", "/r1", "/r2"}), 0) << out_;
+  ASSERT_EQ(Admin({"-report"}), 0) << out_;
+  EXPECT_TRUE(Contains(out_, "Name: nn1 (")) << out_;
+  EXPECT_TRUE(Contains(out_, "HA state: active")) << out_;
+  EXPECT_TRUE(Contains(out_, "HA state: standby")) << out_;
+  EXPECT_TRUE(Contains(out_, "Inodes: 3\n")) << out_;
+  EXPECT_TRUE(Contains(out_, "Committed txid: ")) << out_;
+  EXPECT_TRUE(Contains(out_, "Image txid: 0 (written ")) << out_;
+  EXPECT_TRUE(Contains(out_, "Journalnodes (journal ")) << out_;
+  size_t reachable = 0;
+  for (size_t p = out_.find("Reachable: yes"); p != std::string::npos;
+       p = out_.find("Reachable: yes", p + 1)) {
+    ++reachable;
+  }
+  EXPECT_EQ(reachable, 5u) << out_;  // 2 namenodes + 3 journalnodes
+
+  ASSERT_EQ(Admin({"-saveNamespace", "nn1"}), 0) << out_;
+  const int64_t txid = NumberAfter("image at txid ");
+  ASSERT_GT(txid, 0) << out_;
+  const std::string dir = c_.dir() + "/fetched";
+  ASSERT_EQ(Admin({"-fetchImage", dir}), 0) << out_;
+  EXPECT_TRUE(Contains(out_, "Downloaded image " + ImageFileName(txid))) << out_;
+  auto images = FindImages(dir);
+  ASSERT_OK(images.status());
+  ASSERT_EQ(images->size(), 1u);
+  EXPECT_EQ(images->front().txid, txid);
+  auto info = VerifyImageFile(images->front().path);
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->inode_count, 3);  // root, /r1, /r2
+
+  // Nothing reachable: both verbs fail with a one-line reason.
+  c_.namenode(0).Kill();
+  c_.namenode(1).Kill();
+  EXPECT_EQ(Admin({"-fetchImage", dir}), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "fetchImage: no namenode answered")) << out_;
+  EXPECT_EQ(Admin({"-report"}), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "Reachable: no (nn1")) << out_;
+  EXPECT_TRUE(Contains(out_, "no namenode is reachable")) << out_;
+}
+
+}  // namespace
+}  // namespace qj::testing
