@@ -1,7 +1,8 @@
 // The namenode daemon.
 //
 //   namenode --cluster_conf=conf/cluster.conf --namenode_id=nn1 --namenode_name_dir=DIR
-//            [--format [--force] | --bootstrap_standby [--force]]
+//            [--format [--force] | --bootstrap_standby [--force] |
+//             --initialize_shared_edits [--force]]
 //
 // Modes:
 //   --format             creates an empty namespace image at txid 0 in the name dir and
@@ -10,6 +11,13 @@
 //   --bootstrap_standby  copies the newest image of the other namenode(s) into the name
 //                        dir (verified), then exits; refuses to overwrite images unless
 //                        --force.
+//   --initialize_shared_edits
+//                        (HDFS -initializeSharedEdits) formats the journal on every
+//                        journalnode and starts it right after this name dir's newest
+//                        valid image (txid T: one finalized segment holding a NOOP at
+//                        T + 1), so that a namenode whose image outlived its journal (or a
+//                        new journal) can serve again; refuses when the journal is
+//                        formatted, unless --force (which destroys its edits).
 //   (default)            loads the newest valid image, starts as STANDBY (tailing the
 //                        journal) and serves RPCs until SIGTERM/SIGINT; becomes active
 //                        on transitionToActive (haadmin or failoverd).
@@ -32,6 +40,7 @@
 #include "common/file_util.h"
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/checkpointer.h"
+#include "namenode/edit_ops.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 #include "namenode/service_handler.h"
@@ -41,9 +50,13 @@ DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "This namenode's id in the cluster file (e.g. nn1).");
 DEFINE_string(namenode_name_dir, "", "Directory holding this namenode's images.");
 DEFINE_bool(format, false, "Format a new namespace (image at txid 0 + the journal), then exit.");
-DEFINE_bool(force, false, "With --format / --bootstrap_standby: overwrite existing data.");
+DEFINE_bool(force, false,
+            "With --format / --bootstrap_standby / --initialize_shared_edits: overwrite "
+            "existing data.");
 DEFINE_bool(bootstrap_standby, false,
             "Copy the other namenode's newest image into the name dir, then exit.");
+DEFINE_bool(initialize_shared_edits, false,
+            "Format the journal so that it continues this namenode's newest image, then exit.");
 DEFINE_string(namenode_superuser, "",
               "User that bypasses permission checks (HDFS: the namenode process's user). "
               "Empty = the user running this process.");
@@ -169,6 +182,59 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
   return kExitOk;
 }
 
+int InitializeSharedEdits(const qj::NamenodeOptions& o) {
+  const std::string& id = o.namenode_id;
+  auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
+  if (!image.ok()) {
+    LOG(ERROR) << id << ": initializeSharedEdits needs an image in " << o.name_dir << ": "
+               << image.status();
+    return kExitFailure;
+  }
+  const int64_t txid = image->txid;
+  auto formatted = qj::jn::IsJournalFormatted(o.quorum);
+  if (!formatted.ok()) {
+    LOG(ERROR) << id << ": cannot tell whether the journal is formatted: " << formatted.status();
+    return kExitFailure;
+  }
+  if (*formatted && !FLAGS_force) {
+    LOG(ERROR) << id << ": refusing to initialize shared edits: journal " << o.quorum.journal_id
+               << " is already formatted (use --force to destroy its edits)";
+    return kExitFailure;
+  }
+  qj::jn::NamespaceInfo ns;
+  ns.namespace_id = o.cluster.namespace_id;
+  ns.cluster_id = o.cluster.cluster_id;
+  qj::Status st = qj::jn::FormatJournal(o.quorum, ns, FLAGS_force);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": formatting the journal: " << st;
+    return kExitFailure;
+  }
+  // One finalized segment whose NOOP is txid T + 1: the journal continues the image, and
+  // a namenode loading it catches up from T + 1 as after any checkpoint.
+  auto writer = qj::jn::QuorumWriter::Open(o.quorum, ns);
+  if (writer.ok()) {
+    qj::jn::QuorumWriter* w = writer->get();
+    if (w->last_txid() != 0) {
+      st = qj::Status::IllegalState("the journal is not empty after formatting (last txid " +
+                                    std::to_string(w->last_txid()) + ")");
+    }
+    if (st.ok()) st = w->StartSegment(txid + 1);
+    qj::EncodedEdit noop = qj::EncodeEdit(qj::NoopEdit{});
+    if (st.ok()) st = w->Append(txid + 1, noop.op, noop.payload);
+    if (st.ok()) st = w->FinalizeSegment();
+    w->Close();
+  } else {
+    st = writer.status();
+  }
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": starting the journal at txid " << txid + 1 << ": " << st;
+    return kExitFailure;
+  }
+  LOG(INFO) << id << ": initialized shared edits: journal " << o.quorum.journal_id
+            << " continues the image at txid " << txid << " (first txid " << txid + 1 << ")";
+  return kExitOk;
+}
+
 int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t sigs;
@@ -209,7 +275,7 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
 int main(int argc, char** argv) {
   constexpr char kUsage[] =
       "namenode --cluster_conf=FILE --namenode_id=ID --namenode_name_dir=DIR "
-      "[--format [--force] | --bootstrap_standby]";
+      "[--format [--force] | --bootstrap_standby | --initialize_shared_edits [--force]]";
   gflags::SetUsageMessage(kUsage);
   qj::cli::SetClusterConfDefault();
   if (int rc = qj::cli::PreParseGflags(argc, argv, "namenode", kUsage); rc >= 0) return rc;
@@ -227,8 +293,10 @@ int main(int argc, char** argv) {
     std::cerr << "namenode: --namenode_id and --namenode_name_dir are required\n";
     return kExitUsage;
   }
-  if (FLAGS_format && FLAGS_bootstrap_standby) {
-    std::cerr << "namenode: --format and --bootstrap_standby exclude each other\n";
+  if (static_cast<int>(FLAGS_format) + static_cast<int>(FLAGS_bootstrap_standby) +
+          static_cast<int>(FLAGS_initialize_shared_edits) > 1) {
+    std::cerr << "namenode: --format, --bootstrap_standby and --initialize_shared_edits "
+                 "exclude each other\n";
     return kExitUsage;
   }
   if (FLAGS_namenode_segment_txns < 1 || FLAGS_namenode_images_retained < 1 ||
@@ -281,5 +349,6 @@ int main(int argc, char** argv) {
 
   if (FLAGS_format) return Format(o);
   if (FLAGS_bootstrap_standby) return BootstrapStandby(o);
+  if (FLAGS_initialize_shared_edits) return InitializeSharedEdits(o);
   return Run(o, *me);
 }

@@ -1,5 +1,6 @@
 // qjadmin's verbs against a real namenode pair on 3 real journalnodes: -report,
-// -saveNamespace, -rollEdits, -fetchImage, their usage errors and their failures.
+// -saveNamespace, -rollEdits, -fetchImage, their usage errors and their failures; and
+// namenode --initialize_shared_edits, which the admin verbs set up.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "journalnode/client/quorum_writer.h"
 #include "namenode/image.h"
 #include "tests/support/nn_cluster.h"
 #include "tests/support/status_macros.h"
@@ -152,6 +154,50 @@ TEST_F(QjadminTest, ReportAndFetchImage) {
   EXPECT_EQ(Admin({"-report"}), 1) << out_;
   EXPECT_TRUE(Contains(out_, "Reachable: no (nn1")) << out_;
   EXPECT_TRUE(Contains(out_, "no namenode is reachable")) << out_;
+}
+
+// A namenode whose image outlived its journal: the journal is reformatted (its edits
+// gone), so the namenode, at txid T, cannot become active (the journal ends at 0) until
+// --initialize_shared_edits starts the journal at T + 1.
+TEST_F(QjadminTest, InitializeSharedEditsContinuesTheImage) {
+  ASSERT_OK(c_.TransitionToActive(0));
+  ASSERT_EQ(Qjfs({"-mkdir", "-p", "/kept/dir"}), 0) << out_;
+  ASSERT_EQ(Admin({"-saveNamespace", "nn1"}), 0) << out_;
+  const int64_t txid = NumberAfter("image at txid ");
+  ASSERT_GT(txid, 0) << out_;
+  c_.namenode(0).Kill();
+  c_.namenode(1).Kill();
+
+  std::vector<std::string> init = c_.NamenodeArgv(0);
+  init.push_back("--initialize_shared_edits");
+  // The journal is formatted: refused without --force, nothing changed.
+  EXPECT_EQ(RunCommand(init, &out_), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "is already formatted (use --force")) << out_;
+
+  // Lose the journal's edits (as with a new set of journalnodes).
+  jn::QuorumOptions q;
+  q.journalnodes = c_.conf().journal.journalnodes;
+  q.journal_id = c_.conf().journal.journal_id;
+  q.name = "test";
+  jn::NamespaceInfo ns;
+  ns.namespace_id = c_.conf().namespace_id;
+  ns.cluster_id = c_.conf().cluster_id;
+  ASSERT_OK(jn::FormatJournal(q, ns, /*force=*/true));
+  ASSERT_OK(c_.RestartNamenode(0));
+  Status refused = c_.TransitionToActive(0);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(Contains(refused.ToString(), "recovered journal ends at 0")) << refused;
+  c_.namenode(0).Kill();
+
+  init.push_back("--force");
+  ASSERT_EQ(RunCommand(init, &out_), 0) << out_;
+  ASSERT_OK(c_.RestartNamenode(0));
+  ASSERT_OK(c_.TransitionToActive(0));
+  EXPECT_EQ(Qjfs({"-test", "-d", "/kept/dir"}), 0) << out_;
+  ASSERT_EQ(Qjfs({"-mkdir", "/after"}), 0) << out_;
+  auto st = c_.GetStatus(0);
+  ASSERT_OK(st.status());
+  EXPECT_GT(st->lastAppliedTxId, txid + 1);
 }
 
 }  // namespace
