@@ -2,7 +2,7 @@
 //
 //   namenode --cluster_conf=conf/cluster.conf --namenode_id=nn1 --namenode_name_dir=DIR
 //            [--format [--force] | --bootstrap_standby [--force] |
-//             --initialize_shared_edits [--force]]
+//             --initialize_shared_edits [--force] | --recover [--force]]
 //
 // Modes:
 //   --format             creates an empty namespace image at txid 0 in the name dir and
@@ -18,6 +18,12 @@
 //                        T + 1), so that a namenode whose image outlived its journal (or a
 //                        new journal) can serve again; refuses when the journal is
 //                        formatted, unless --force (which destroys its edits).
+//   --recover            (HDFS -recover, non-interactive) loads the newest image, replays
+//                        the committed journal over it and reports the first record that
+//                        does not decode or apply (txid, op, reason); exit 1 then. With
+//                        --force it truncates the log there: saves an image at the last
+//                        good txid and restarts the journal after it (the bad record and
+//                        every later edit are destroyed).
 //   (default)            loads the newest valid image, starts as STANDBY (tailing the
 //                        journal) and serves RPCs until SIGTERM/SIGINT; becomes active
 //                        on transitionToActive (haadmin or failoverd).
@@ -57,6 +63,9 @@ DEFINE_bool(bootstrap_standby, false,
             "Copy the other namenode's newest image into the name dir, then exit.");
 DEFINE_bool(initialize_shared_edits, false,
             "Format the journal so that it continues this namenode's newest image, then exit.");
+DEFINE_bool(recover, false,
+            "Replay the journal over the newest image and report the first bad record; with "
+            "--force, truncate the log there. Then exit.");
 DEFINE_string(namenode_superuser, "",
               "User that bypasses permission checks (HDFS: the namenode process's user). "
               "Empty = the user running this process.");
@@ -182,6 +191,8 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
   return kExitOk;
 }
 
+int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force);
+
 int InitializeSharedEdits(const qj::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
   auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
@@ -201,10 +212,16 @@ int InitializeSharedEdits(const qj::NamenodeOptions& o) {
                << " is already formatted (use --force to destroy its edits)";
     return kExitFailure;
   }
+  return ResetJournalAfter(o, txid, FLAGS_force);
+}
+
+// Formats the journal (force: even if formatted) and makes txid + 1 its first txid.
+int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force) {
+  const std::string& id = o.namenode_id;
   qj::jn::NamespaceInfo ns;
   ns.namespace_id = o.cluster.namespace_id;
   ns.cluster_id = o.cluster.cluster_id;
-  qj::Status st = qj::jn::FormatJournal(o.quorum, ns, FLAGS_force);
+  qj::Status st = qj::jn::FormatJournal(o.quorum, ns, force);
   if (!st.ok()) {
     LOG(ERROR) << id << ": formatting the journal: " << st;
     return kExitFailure;
@@ -230,8 +247,82 @@ int InitializeSharedEdits(const qj::NamenodeOptions& o) {
     LOG(ERROR) << id << ": starting the journal at txid " << txid + 1 << ": " << st;
     return kExitFailure;
   }
-  LOG(INFO) << id << ": initialized shared edits: journal " << o.quorum.journal_id
-            << " continues the image at txid " << txid << " (first txid " << txid + 1 << ")";
+  LOG(INFO) << id << ": journal " << o.quorum.journal_id << " continues the image at txid "
+            << txid << " (first txid " << txid + 1 << ")";
+  return kExitOk;
+}
+
+int Recover(const qj::NamenodeOptions& o) {
+  const std::string& id = o.namenode_id;
+  auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
+  if (!image.ok()) {
+    LOG(ERROR) << id << ": recover: no image to start from in " << o.name_dir << ": "
+               << image.status();
+    return kExitFailure;
+  }
+  std::unique_ptr<qj::FsNamespace> ns = std::move(image->ns);
+  const int64_t image_txid = image->txid;
+  std::unique_ptr<qj::jn::QuorumReader> reader = qj::jn::QuorumReader::Create(o.quorum);
+  auto committed = reader->CommittedTxId();
+  if (!committed.ok()) {
+    LOG(ERROR) << id << ": recover: reading the journal: " << committed.status();
+    return kExitFailure;
+  }
+  int64_t next = image_txid + 1;
+  int64_t bad_txid = -1;
+  qj::Status why;
+  while (bad_txid < 0 && next <= *committed) {
+    auto batch = reader->ReadCommitted(next, 1000);
+    if (!batch.ok()) {
+      LOG(ERROR) << id << ": recover: reading txid " << next << ": " << batch.status();
+      return kExitFailure;
+    }
+    if (batch->empty()) break;
+    for (const qj::EditRecord& r : *batch) {
+      if (r.txid < next) continue;
+      if (r.txid != next) {
+        bad_txid = next;
+        why = qj::Status::Corruption("gap in the edit log: next record is txid " +
+                                     std::to_string(r.txid));
+        break;
+      }
+      auto edit = qj::DecodeEdit(r.op, r.payload);
+      why = edit.ok() ? ns->Apply(*edit, r.txid) : edit.status();
+      if (!why.ok()) {
+        bad_txid = r.txid;
+        char op[16];
+        snprintf(op, sizeof(op), "0x%04x", r.op);
+        why = why.Prepend(std::string("op ") + op);
+        break;
+      }
+      ++next;
+    }
+  }
+  if (bad_txid < 0) {
+    std::cout << id << ": recover: image at txid " << image_txid << " and edits up to txid "
+              << next - 1 << " replay cleanly; nothing to recover\n";
+    return kExitOk;
+  }
+  std::cout << id << ": recover: first bad record at txid " << bad_txid << ": " << why << "\n"
+            << id << ": recover: edits " << image_txid + 1 << ".." << bad_txid - 1
+            << " replay cleanly; " << *committed - bad_txid + 1
+            << " committed edits from txid " << bad_txid << " on would be discarded\n";
+  if (!FLAGS_force) {
+    std::cout << id << ": recover: rerun with --force to truncate the log before txid "
+              << bad_txid << "\n";
+    return kExitFailure;
+  }
+  // Truncate: an image at the last good txid, and a journal that goes on from the bad
+  // one (which becomes a NOOP). The journal's later edits are destroyed.
+  qj::Status st = qj::SaveImage(*ns, bad_txid - 1, o.name_dir);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": recover: saving the image at txid " << bad_txid - 1 << ": " << st;
+    return kExitFailure;
+  }
+  if (int rc = ResetJournalAfter(o, bad_txid - 1, /*force=*/true); rc != kExitOk) return rc;
+  std::cout << id << ": recover: log truncated before txid " << bad_txid << "; image at txid "
+            << bad_txid - 1 << " in " << o.name_dir
+            << "; bootstrap the other namenodes again (--bootstrap_standby --force)\n";
   return kExitOk;
 }
 
@@ -275,7 +366,8 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
 int main(int argc, char** argv) {
   constexpr char kUsage[] =
       "namenode --cluster_conf=FILE --namenode_id=ID --namenode_name_dir=DIR "
-      "[--format [--force] | --bootstrap_standby | --initialize_shared_edits [--force]]";
+      "[--format [--force] | --bootstrap_standby | --initialize_shared_edits [--force] | "
+      "--recover [--force]]";
   gflags::SetUsageMessage(kUsage);
   qj::cli::SetClusterConfDefault();
   if (int rc = qj::cli::PreParseGflags(argc, argv, "namenode", kUsage); rc >= 0) return rc;
@@ -294,9 +386,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (static_cast<int>(FLAGS_format) + static_cast<int>(FLAGS_bootstrap_standby) +
-          static_cast<int>(FLAGS_initialize_shared_edits) > 1) {
-    std::cerr << "namenode: --format, --bootstrap_standby and --initialize_shared_edits "
-                 "exclude each other\n";
+          static_cast<int>(FLAGS_initialize_shared_edits) + static_cast<int>(FLAGS_recover) >
+      1) {
+    std::cerr << "namenode: --format, --bootstrap_standby, --initialize_shared_edits and "
+                 "--recover exclude each other\n";
     return kExitUsage;
   }
   if (FLAGS_namenode_segment_txns < 1 || FLAGS_namenode_images_retained < 1 ||
@@ -350,5 +443,6 @@ int main(int argc, char** argv) {
   if (FLAGS_format) return Format(o);
   if (FLAGS_bootstrap_standby) return BootstrapStandby(o);
   if (FLAGS_initialize_shared_edits) return InitializeSharedEdits(o);
+  if (FLAGS_recover) return Recover(o);
   return Run(o, *me);
 }

@@ -1,6 +1,6 @@
 // qjadmin's verbs against a real namenode pair on 3 real journalnodes: -report,
 // -saveNamespace, -rollEdits, -fetchImage, their usage errors and their failures; and
-// namenode --initialize_shared_edits, which the admin verbs set up.
+// namenode --initialize_shared_edits and --recover, which the admin verbs set up.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "journalnode/client/quorum_writer.h"
+#include "namenode/edit_ops.h"
 #include "namenode/image.h"
 #include "tests/support/nn_cluster.h"
 #include "tests/support/status_macros.h"
@@ -198,6 +199,60 @@ TEST_F(QjadminTest, InitializeSharedEditsContinuesTheImage) {
   auto st = c_.GetStatus(0);
   ASSERT_OK(st.status());
   EXPECT_GT(st->lastAppliedTxId, txid + 1);
+}
+
+// A committed record the namenode cannot decode (as `qjournal append` on the cluster's
+// journal once wrote) stops every catch-up; --recover names it and, with --force,
+// truncates the log before it.
+TEST_F(QjadminTest, RecoverReportsTheFirstBadRecordAndTruncatesWithForce) {
+  ASSERT_OK(c_.TransitionToActive(0));
+  ASSERT_EQ(Qjfs({"-mkdir", "/good"}), 0) << out_;
+  c_.namenode(0).Kill();
+  c_.namenode(1).Kill();
+
+  jn::QuorumOptions q;
+  q.journalnodes = c_.conf().journal.journalnodes;
+  q.journal_id = c_.conf().journal.journal_id;
+  q.name = "test-writer";
+  jn::NamespaceInfo ns;
+  ns.namespace_id = c_.conf().namespace_id;
+  ns.cluster_id = c_.conf().cluster_id;
+  int64_t bad = 0;
+  {
+    auto w = jn::QuorumWriter::Open(q, ns);
+    ASSERT_OK(w.status());
+    bad = (*w)->last_txid() + 1;
+    ASSERT_OK((*w)->StartSegment(bad));
+    ASSERT_OK((*w)->Append(bad, 0x7e57, "not an edit"));
+    EncodedEdit noop = EncodeEdit(NoopEdit{});
+    ASSERT_OK((*w)->Append(bad + 1, noop.op, noop.payload));
+    ASSERT_OK((*w)->FinalizeSegment());
+    (*w)->Close();
+  }
+  ASSERT_OK(c_.RestartNamenode(0));
+  EXPECT_FALSE(c_.TransitionToActive(0).ok());  // catch-up stops at the bad record
+  c_.namenode(0).Kill();
+
+  std::vector<std::string> recover = c_.NamenodeArgv(0);
+  recover.push_back("--recover");
+  EXPECT_EQ(RunCommand(recover, &out_), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "first bad record at txid " + std::to_string(bad) + ": ")) << out_;
+  EXPECT_TRUE(Contains(out_, "op 0x7e57")) << out_;
+  // The bad record, the NOOP after it and the NOOP of the failed activation's segment.
+  EXPECT_TRUE(Contains(out_, "3 committed edits from txid " + std::to_string(bad))) << out_;
+  EXPECT_TRUE(Contains(out_, "rerun with --force")) << out_;
+
+  recover.push_back("--force");
+  ASSERT_EQ(RunCommand(recover, &out_), 0) << out_;
+  EXPECT_TRUE(Contains(out_, "log truncated before txid " + std::to_string(bad))) << out_;
+  recover.pop_back();
+  ASSERT_EQ(RunCommand(recover, &out_), 0) << out_;
+  EXPECT_TRUE(Contains(out_, "nothing to recover")) << out_;
+
+  ASSERT_OK(c_.RestartNamenode(0));
+  ASSERT_OK(c_.TransitionToActive(0));
+  EXPECT_EQ(Qjfs({"-test", "-d", "/good"}), 0) << out_;
+  ASSERT_EQ(Qjfs({"-mkdir", "/after"}), 0) << out_;
 }
 
 }  // namespace
