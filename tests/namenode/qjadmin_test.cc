@@ -71,6 +71,17 @@ TEST_F(QjadminTest, RollEditsNeedsAnActiveAndStartsANewSegment) {
   ASSERT_EQ(Admin({"-rollEdits"}), 0) << out_;
   const int64_t first = NumberAfter("New segment starts at txid ");
   EXPECT_EQ(first, before->lastAppliedTxId + 1) << out_;
+  // The journalnodes hold the old segment finalized, ending right before the new one.
+  std::string status;
+  ASSERT_EQ(RunCommand({BinaryPath("journalnode/client/qjournal"),
+                        "--cluster_conf=" + c_.conf_path(), "status", "--json"},
+                       &status),
+            0)
+      << status;
+  EXPECT_TRUE(Contains(status, "\"end_txid\":" + std::to_string(first - 1) +
+                                   ",\"in_progress\":false}"))
+      << status;
+  EXPECT_TRUE(Contains(status, "{\"start_txid\":" + std::to_string(first) + ",")) << status;
   // A second roll right away: the segment holding only the NOOP is finalized and the
   // next one opens after it.
   ASSERT_EQ(Admin({"-rollEdits"}), 0) << out_;
