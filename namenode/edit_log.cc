@@ -50,4 +50,11 @@ Status EditLog::Finalize() {
   return Status::OK();
 }
 
+Result<int64_t> EditLog::Roll() {
+  if (segment_start_ < 0) return Status::IllegalState(name_ + ": roll with no open segment");
+  QJ_RETURN_IF_ERROR(Finalize());
+  QJ_RETURN_IF_ERROR(StartSegment());
+  return segment_start_;
+}
+
 }  // namespace qj

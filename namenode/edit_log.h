@@ -10,6 +10,7 @@
 //                  opened (both wait for a majority)
 //   WaitCommitted  blocks until a txid is durable on a majority
 //   Finalize()     finalizes the open segment (on clean hand-over or shutdown)
+//   Roll()         finalizes the open segment and opens the next one now (rollEdits)
 //
 // Failure: once the writer fails (fenced by a newer epoch, majority lost), health() stays
 // non-OK and every call returns that status; the owner must stop serving and discard any
@@ -49,6 +50,9 @@ class EditLog {
     return writer_->WaitCommitted(txid, timeout_ms);
   }
   Status Finalize();
+  // Finalizes the open segment (waits for a majority) and opens the next one; returns the
+  // new segment's first txid. IllegalState if no segment is open.
+  Result<int64_t> Roll();
   Status Purge(int64_t min_txid_to_keep) { return writer_->Purge(min_txid_to_keep); }
   jn::WriterStats stats() const { return writer_->stats(); }
   void Close() { writer_->Close(); }

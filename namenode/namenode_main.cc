@@ -1,7 +1,8 @@
 // The namenode daemon.
 //
 //   namenode --cluster_conf=conf/cluster.conf --namenode_id=nn1 --namenode_name_dir=DIR
-//            [--format [--force] | --bootstrap_standby [--force]]
+//            [--format [--force] | --bootstrap_standby [--force] |
+//             --initialize_shared_edits [--force] | --recover [--force]]
 //
 // Modes:
 //   --format             creates an empty namespace image at txid 0 in the name dir and
@@ -10,6 +11,19 @@
 //   --bootstrap_standby  copies the newest image of the other namenode(s) into the name
 //                        dir (verified), then exits; refuses to overwrite images unless
 //                        --force.
+//   --initialize_shared_edits
+//                        (HDFS -initializeSharedEdits) formats the journal on every
+//                        journalnode and starts it right after this name dir's newest
+//                        valid image (txid T: one finalized segment holding a NOOP at
+//                        T + 1), so that a namenode whose image outlived its journal (or a
+//                        new journal) can serve again; refuses when the journal is
+//                        formatted, unless --force (which destroys its edits).
+//   --recover            (HDFS -recover, non-interactive) loads the newest image, replays
+//                        the committed journal over it and reports the first record that
+//                        does not decode or apply (txid, op, reason); exit 1 then. With
+//                        --force it truncates the log there: saves an image at the last
+//                        good txid and restarts the journal after it (the bad record and
+//                        every later edit are destroyed).
 //   (default)            loads the newest valid image, starts as STANDBY (tailing the
 //                        journal) and serves RPCs until SIGTERM/SIGINT; becomes active
 //                        on transitionToActive (haadmin or failoverd).
@@ -34,6 +48,7 @@
 #include "common/file_util.h"
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/checkpointer.h"
+#include "namenode/edit_ops.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 #include "namenode/namenode_web.h"
@@ -47,9 +62,16 @@ DEFINE_string(tls_identity, "",
               "With TLS on: the certificate this process presents (tls.cert_dir/<id>.crt); "
               "default the namenode id. Formatting the journal needs an admin identity.");
 DEFINE_bool(format, false, "Format a new namespace (image at txid 0 + the journal), then exit.");
-DEFINE_bool(force, false, "With --format / --bootstrap_standby: overwrite existing data.");
+DEFINE_bool(force, false,
+            "With --format / --bootstrap_standby / --initialize_shared_edits: overwrite "
+            "existing data.");
 DEFINE_bool(bootstrap_standby, false,
             "Copy the other namenode's newest image into the name dir, then exit.");
+DEFINE_bool(initialize_shared_edits, false,
+            "Format the journal so that it continues this namenode's newest image, then exit.");
+DEFINE_bool(recover, false,
+            "Replay the journal over the newest image and report the first bad record; with "
+            "--force, truncate the log there. Then exit.");
 DEFINE_string(namenode_superuser, "",
               "User that bypasses permission checks (HDFS: the namenode process's user). "
               "Empty = the user running this process.");
@@ -175,6 +197,141 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
   return kExitOk;
 }
 
+int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force);
+
+int InitializeSharedEdits(const qj::NamenodeOptions& o) {
+  const std::string& id = o.namenode_id;
+  auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
+  if (!image.ok()) {
+    LOG(ERROR) << id << ": initializeSharedEdits needs an image in " << o.name_dir << ": "
+               << image.status();
+    return kExitFailure;
+  }
+  const int64_t txid = image->txid;
+  auto formatted = qj::jn::IsJournalFormatted(o.quorum);
+  if (!formatted.ok()) {
+    LOG(ERROR) << id << ": cannot tell whether the journal is formatted: " << formatted.status();
+    return kExitFailure;
+  }
+  if (*formatted && !FLAGS_force) {
+    LOG(ERROR) << id << ": refusing to initialize shared edits: journal " << o.quorum.journal_id
+               << " is already formatted (use --force to destroy its edits)";
+    return kExitFailure;
+  }
+  return ResetJournalAfter(o, txid, FLAGS_force);
+}
+
+// Formats the journal (force: even if formatted) and makes txid + 1 its first txid.
+int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force) {
+  const std::string& id = o.namenode_id;
+  qj::jn::NamespaceInfo ns;
+  ns.namespace_id = o.cluster.namespace_id;
+  ns.cluster_id = o.cluster.cluster_id;
+  qj::Status st = qj::jn::FormatJournal(o.quorum, ns, force);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": formatting the journal: " << st;
+    return kExitFailure;
+  }
+  // One finalized segment whose NOOP is txid T + 1: the journal continues the image, and
+  // a namenode loading it catches up from T + 1 as after any checkpoint.
+  auto writer = qj::jn::QuorumWriter::Open(o.quorum, ns);
+  if (writer.ok()) {
+    qj::jn::QuorumWriter* w = writer->get();
+    if (w->last_txid() != 0) {
+      st = qj::Status::IllegalState("the journal is not empty after formatting (last txid " +
+                                    std::to_string(w->last_txid()) + ")");
+    }
+    if (st.ok()) st = w->StartSegment(txid + 1);
+    qj::EncodedEdit noop = qj::EncodeEdit(qj::NoopEdit{});
+    if (st.ok()) st = w->Append(txid + 1, noop.op, noop.payload);
+    if (st.ok()) st = w->FinalizeSegment();
+    w->Close();
+  } else {
+    st = writer.status();
+  }
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": starting the journal at txid " << txid + 1 << ": " << st;
+    return kExitFailure;
+  }
+  LOG(INFO) << id << ": journal " << o.quorum.journal_id << " continues the image at txid "
+            << txid << " (first txid " << txid + 1 << ")";
+  return kExitOk;
+}
+
+int Recover(const qj::NamenodeOptions& o) {
+  const std::string& id = o.namenode_id;
+  auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
+  if (!image.ok()) {
+    LOG(ERROR) << id << ": recover: no image to start from in " << o.name_dir << ": "
+               << image.status();
+    return kExitFailure;
+  }
+  std::unique_ptr<qj::FsNamespace> ns = std::move(image->ns);
+  const int64_t image_txid = image->txid;
+  std::unique_ptr<qj::jn::QuorumReader> reader = qj::jn::QuorumReader::Create(o.quorum);
+  auto committed = reader->CommittedTxId();
+  if (!committed.ok()) {
+    LOG(ERROR) << id << ": recover: reading the journal: " << committed.status();
+    return kExitFailure;
+  }
+  int64_t next = image_txid + 1;
+  int64_t bad_txid = -1;
+  qj::Status why;
+  while (bad_txid < 0 && next <= *committed) {
+    auto batch = reader->ReadCommitted(next, 1000);
+    if (!batch.ok()) {
+      LOG(ERROR) << id << ": recover: reading txid " << next << ": " << batch.status();
+      return kExitFailure;
+    }
+    if (batch->empty()) break;
+    for (const qj::EditRecord& r : *batch) {
+      if (r.txid < next) continue;
+      if (r.txid != next) {
+        bad_txid = next;
+        why = qj::Status::Corruption("gap in the edit log: next record is txid " +
+                                     std::to_string(r.txid));
+        break;
+      }
+      auto edit = qj::DecodeEdit(r.op, r.payload);
+      why = edit.ok() ? ns->Apply(*edit, r.txid) : edit.status();
+      if (!why.ok()) {
+        bad_txid = r.txid;
+        char op[16];
+        snprintf(op, sizeof(op), "0x%04x", r.op);
+        why = why.Prepend(std::string("op ") + op);
+        break;
+      }
+      ++next;
+    }
+  }
+  if (bad_txid < 0) {
+    std::cout << id << ": recover: image at txid " << image_txid << " and edits up to txid "
+              << next - 1 << " replay cleanly; nothing to recover\n";
+    return kExitOk;
+  }
+  std::cout << id << ": recover: first bad record at txid " << bad_txid << ": " << why << "\n"
+            << id << ": recover: edits " << image_txid + 1 << ".." << bad_txid - 1
+            << " replay cleanly; " << *committed - bad_txid + 1
+            << " committed edits from txid " << bad_txid << " on would be discarded\n";
+  if (!FLAGS_force) {
+    std::cout << id << ": recover: rerun with --force to truncate the log before txid "
+              << bad_txid << "\n";
+    return kExitFailure;
+  }
+  // Truncate: an image at the last good txid, and a journal that goes on from the bad
+  // one (which becomes a NOOP). The journal's later edits are destroyed.
+  qj::Status st = qj::SaveImage(*ns, bad_txid - 1, o.name_dir);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": recover: saving the image at txid " << bad_txid - 1 << ": " << st;
+    return kExitFailure;
+  }
+  if (int rc = ResetJournalAfter(o, bad_txid - 1, /*force=*/true); rc != kExitOk) return rc;
+  std::cout << id << ": recover: log truncated before txid " << bad_txid << "; image at txid "
+            << bad_txid - 1 << " in " << o.name_dir
+            << "; bootstrap the other namenodes again (--bootstrap_standby --force)\n";
+  return kExitOk;
+}
+
 int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t sigs;
@@ -236,7 +393,8 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
 int main(int argc, char** argv) {
   constexpr char kUsage[] =
       "namenode --cluster_conf=FILE --namenode_id=ID --namenode_name_dir=DIR "
-      "[--format [--force] | --bootstrap_standby]";
+      "[--format [--force] | --bootstrap_standby | --initialize_shared_edits [--force] | "
+      "--recover [--force]]";
   gflags::SetUsageMessage(kUsage);
   qj::cli::SetClusterConfDefault();
   if (int rc = qj::cli::PreParseGflags(argc, argv, "namenode", kUsage); rc >= 0) return rc;
@@ -254,8 +412,11 @@ int main(int argc, char** argv) {
     std::cerr << "namenode: --namenode_id and --namenode_name_dir are required\n";
     return kExitUsage;
   }
-  if (FLAGS_format && FLAGS_bootstrap_standby) {
-    std::cerr << "namenode: --format and --bootstrap_standby exclude each other\n";
+  if (static_cast<int>(FLAGS_format) + static_cast<int>(FLAGS_bootstrap_standby) +
+          static_cast<int>(FLAGS_initialize_shared_edits) + static_cast<int>(FLAGS_recover) >
+      1) {
+    std::cerr << "namenode: --format, --bootstrap_standby, --initialize_shared_edits and "
+                 "--recover exclude each other\n";
     return kExitUsage;
   }
   if (FLAGS_namenode_segment_txns < 1 || FLAGS_namenode_images_retained < 1 ||
@@ -317,5 +478,7 @@ int main(int argc, char** argv) {
 
   if (FLAGS_format) return Format(o);
   if (FLAGS_bootstrap_standby) return BootstrapStandby(o);
+  if (FLAGS_initialize_shared_edits) return InitializeSharedEdits(o);
+  if (FLAGS_recover) return Recover(o);
   return Run(o, *me);
 }

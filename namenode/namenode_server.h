@@ -175,6 +175,25 @@ class NamenodeServer {
   int64_t inode_count() const;
   int64_t last_image_txid() const { return last_image_txid_.load(); }
 
+  // ---- Administration (qjadmin; admin.cc) ----
+  // Writes an image at the last applied txid now and returns that txid (no new file when
+  // the newest image is already at it). On the active, mutations wait (exclusive lock)
+  // until every applied edit is committed and the image is written: an image never holds
+  // an uncommitted edit. Refused while the namespace is stale (journal failed).
+  Result<int64_t> SaveNamespace();
+  // Active and serving only: finalizes the open segment and opens the next one; returns
+  // its first txid. A journal failure fences this namenode, as in Mutate.
+  Result<int64_t> RollEdits();
+  struct AdminReport {
+    NamenodeStatus status;
+    int64_t last_written_txid = -1;  // -1 unless active
+    int64_t committed_txid = -1;     // -1 unless active
+    int64_t image_txid = -1;
+    int64_t image_age_ms = -1;       // -1: no image
+    int64_t inode_count = 0;
+  };
+  AdminReport GetAdminReport() const;
+
   const NamenodeOptions& options() const { return opts_; }
   Clock* clock() const { return opts_.clock; }
 

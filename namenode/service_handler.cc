@@ -368,6 +368,26 @@ class Handler : public th::ClientProtocolIf {
 
   int64_t latestImageTxId() override { return s_->LatestImageTxId(); }
 
+  // ---- Administration (qjadmin) ----
+  int64_t saveNamespace() override { return AdminValue(s_->SaveNamespace()); }
+
+  int64_t rollEdits() override { return AdminValue(s_->RollEdits()); }
+
+  void getNamenodeReport(th::NamenodeReport& r) override {
+    NamenodeServer::AdminReport a = s_->GetAdminReport();
+    th::HAServiceStatus hs;
+    getServiceStatus(hs);
+    r.state = hs.state;
+    r.namenodeId = a.status.namenode_id;
+    r.lastAppliedTxId = a.status.last_applied_txid;
+    if (a.last_written_txid >= 0) r.__set_lastWrittenTxId(a.last_written_txid);
+    if (a.committed_txid >= 0) r.__set_committedTxId(a.committed_txid);
+    r.imageTxId = a.image_txid;
+    if (a.image_age_ms >= 0) r.__set_imageAgeMs(a.image_age_ms);
+    r.inodeCount = a.inode_count;
+    r.epoch = a.status.epoch;
+  }
+
  private:
   static FsStatus StatInto(const FsNamespace& ns, const std::string& path, th::FileStatus* r) {
     auto info = ns.StatPath(path);
@@ -390,6 +410,25 @@ class Handler : public th::ClientProtocolIf {
   void Check(const CallStatus& cs) {
     if (cs.ok()) return;
     throw ToFsException(cs, s_->GetStatus().active_hint);
+  }
+
+  // An admin call's value, or its failure as an FsException that keeps the code:
+  // NOT_ACTIVE (with the believed active) for a role that may not run it, IO_ERROR else.
+  int64_t AdminValue(const Result<int64_t>& r) {
+    if (r.ok()) return *r;
+    th::FsException e;
+    const StatusCode c = r.status().code();
+    if (c == StatusCode::kNotActive) {
+      e.code = th::FsErrorCode::NOT_ACTIVE;
+      const std::string hint = s_->GetStatus().active_hint;
+      if (!hint.empty()) e.__set_activeNamenodeId(hint);
+    } else if (c == StatusCode::kIllegalState || c == StatusCode::kInvalidArgument) {
+      e.code = th::FsErrorCode::INVALID_ARGUMENT;
+    } else {
+      e.code = th::FsErrorCode::IO_ERROR;
+    }
+    e.message = r.status().ToString();
+    throw e;
   }
 
   static void ThrowIfFailed(const Status& st) {

@@ -127,6 +127,22 @@ exception ServiceFailedException {
   2: optional HAErrorCode code,
 }
 
+// ---- Administration (qjadmin) ----
+
+// One namenode's state as `qjadmin -report` prints it.
+struct NamenodeReport {
+  1: required HAServiceState state,
+  2: required string namenodeId,
+  3: required i64 lastAppliedTxId,
+  // While active: the last txid handed to the journal and the last one a majority holds.
+  4: optional i64 lastWrittenTxId,
+  5: optional i64 committedTxId,
+  6: required i64 imageTxId,        // newest image in the name dir, -1 if none
+  7: optional i64 imageAgeMs,       // since that image file was written
+  8: required i64 inodeCount,       // including the root
+  9: required i64 epoch,
+}
+
 service HAServiceProtocol {
   HAServiceStatus getServiceStatus() throws (99: rpc.AccessDeniedException denied),
   // Throws when the namenode is unhealthy (journal failed, namespace not loaded, ...).
@@ -176,4 +192,14 @@ service ClientProtocol extends HAServiceProtocol {
   binary fetchImage(1: i64 txid, 2: i64 offset, 3: i32 maxBytes) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Txid of the newest image this namenode holds (-1 if none).
   i64 latestImageTxId() throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+
+  // ---- Administration (qjadmin) ----
+  // Writes an image of the namespace at the last applied txid now and returns that txid.
+  // On the active, new edits wait until every applied edit is committed and the image is
+  // written.
+  i64 saveNamespace() throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  // Active only: finalizes the open journal segment and opens the next one; returns the
+  // new segment's first txid.
+  i64 rollEdits() throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  NamenodeReport getNamenodeReport() throws (1: FsException e, 99: rpc.AccessDeniedException denied),
 }

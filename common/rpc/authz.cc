@@ -82,6 +82,8 @@ std::shared_ptr<const Policy> NamenodePolicy(const ClusterConfig& c) {
               {"transitionToActive", "transitionToStandby", "renewLease"}},
              {{"image transfer: namenodes and admins", kNamenodes | kAdmins},
               {"fetchImage", "latestImageTxId"}},
+             {{"namenode administration: admins only", kAdmins},
+              {"saveNamespace", "rollEdits", "getNamenodeReport"}},
              {{"filesystem calls: any cluster identity", kAnyone},
               {"mkdirs", "create", "addBlock", "complete", "deletePath", "rename", "setPermission",
                "setOwner", "setTimes", "setReplication", "getFileInfo", "listStatus",

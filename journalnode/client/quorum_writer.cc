@@ -53,7 +53,10 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
       return Status::IllegalState(Who() + ": segment " + std::to_string(segment_start_) +
                                   " is still open");
     }
-    if (first_txid != last_txid_ + 1) {
+    // An empty log (nothing ever written) may start after an existing image
+    // (namenode --initialize_shared_edits).
+    const bool empty_log_start = last_txid_ == 0 && first_txid > 1;
+    if (first_txid != last_txid_ + 1 && !empty_log_start) {
       return Status::InvalidArgument(Who() + ": segment must start at " +
                                      std::to_string(last_txid_ + 1) + ", not " +
                                      std::to_string(first_txid));
@@ -79,6 +82,7 @@ Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
     return health_;
   }
   segment_start_ = first_txid;
+  if (last_txid_ == 0) last_txid_ = first_txid - 1;
   buffer_.clear();
   buffer_bytes_ = 0;
   for (size_t i = 0; i < nodes_.size(); ++i) {

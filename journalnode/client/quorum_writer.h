@@ -119,7 +119,9 @@ class QuorumWriter {
   // OK while the writer can write; the failure reason forever after.
   virtual Status health() const = 0;
 
-  // Opens segment `first_txid` (== last_txid() + 1) on a majority.
+  // Opens segment `first_txid` (== last_txid() + 1) on a majority. On an empty log
+  // (last_txid() 0) any first_txid >= 1: the log then starts there (a journal initialized
+  // after an existing image, namenode --initialize_shared_edits).
   virtual Status StartSegment(int64_t first_txid) = 0;
   // Queues one edit; txid must be last_txid() + 1. Blocks only while the queue is full.
   virtual Status Append(int64_t txid, uint16_t op, std::string_view payload) = 0;

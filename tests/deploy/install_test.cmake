@@ -8,7 +8,7 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${PR
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed (${rc}): ${out}${err}")
 endif()
-foreach(bin journalnode namenode failoverd haadmin qjfs qjournal qjview)
+foreach(bin journalnode namenode failoverd haadmin qjadmin qjfs qjournal qjview)
   if(NOT EXISTS "${PREFIX}/bin/${bin}")
     message(FATAL_ERROR "not installed: bin/${bin}")
   endif()
