@@ -30,8 +30,8 @@
 #include "ClientProtocol.h"
 #include "common/cli.h"
 #include "common/cluster_config.h"
-#include "common/thrift_log.h"
 #include "common/rpc/rpc.h"
+#include "common/thrift_log.h"
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
 #include "namenode/checkpointer.h"
@@ -136,8 +136,8 @@ int Report(const ClusterConfig& conf) {
     th::NamenodeReport r;
     std::string error;
     std::cout << "Name: " << nn.id << " (" << nn.rpc().ToString() << ")\n";
-    if (!CallNamenode(nn, [&](th::ClientProtocolClient* c) { c->getNamenodeReport(r); },
-                      &error)) {
+    if (!CallNamenode(
+            nn, [&](th::ClientProtocolClient* c) { c->getNamenodeReport(r); }, &error)) {
       std::cout << "Reachable: no (" << error << ")\n\n";
       continue;
     }
@@ -170,8 +170,8 @@ int Report(const ClusterConfig& conf) {
     const auto& rep = states.replies[i];
     std::cout << "Name: " << q.journalnodes[i].ToString() << "\n";
     if (!rep || !rep->ok()) {
-      std::cout << "Reachable: no ("
-                << (rep ? rep->status.ToString() : std::string("no answer")) << ")\n\n";
+      std::cout << "Reachable: no (" << (rep ? rep->status.ToString() : std::string("no answer"))
+                << ")\n\n";
       continue;
     }
     std::cout << "Reachable: yes\n"
@@ -189,10 +189,9 @@ int SaveNamespace(const ClusterConfig& conf, const std::string& only) {
     if (!only.empty() && nn.id != only) continue;
     int64_t txid = -1;
     std::string error;
-    if (CallNamenode(nn, [&](th::ClientProtocolClient* c) { txid = c->saveNamespace(); },
-                     &error)) {
-      std::cout << "Save namespace successful for " << nn.id << " (image at txid " << txid
-                << ")\n";
+    if (CallNamenode(
+            nn, [&](th::ClientProtocolClient* c) { txid = c->saveNamespace(); }, &error)) {
+      std::cout << "Save namespace successful for " << nn.id << " (image at txid " << txid << ")\n";
       ++done;
     } else {
       std::cerr << "qjadmin: saveNamespace: " << error << "\n";
@@ -207,8 +206,8 @@ int RollEdits(const ClusterConfig& conf) {
   for (const NamenodeInfo& nn : conf.namenodes) {
     int64_t first = -1;
     std::string error;
-    if (CallNamenode(nn, [&](th::ClientProtocolClient* c) { first = c->rollEdits(); },
-                     &error)) {
+    if (CallNamenode(
+            nn, [&](th::ClientProtocolClient* c) { first = c->rollEdits(); }, &error)) {
       std::cout << "Successfully rolled edit logs on " << nn.id << ".\n"
                 << "New segment starts at txid " << first << "\n";
       return kExitOk;
@@ -225,7 +224,8 @@ int FetchImage(const ClusterConfig& conf, const std::string& dir) {
   int64_t best_txid = -1;
   std::string errors;
   for (const NamenodeInfo& nn : conf.namenodes) {
-    auto txid = qj::PeerLatestImageTxId(nn.rpc(), FLAGS_qjadmin_connect_timeout_ms);
+    auto txid =
+        qj::PeerLatestImageTxId(nn.rpc(), FLAGS_qjadmin_connect_timeout_ms, qj::rpc::ProcessTls());
     if (!txid.ok()) {
       errors += (errors.empty() ? "" : "; ") + txid.status().ToString();
       continue;
@@ -279,10 +279,9 @@ int main(int argc, char** argv) {
 
   if (cmd.empty()) return Usage();
   const std::string& verb = cmd[0];
-  const bool known = (verb == "-report" && cmd.size() == 1) ||
-                     (verb == "-saveNamespace" && cmd.size() <= 2) ||
-                     (verb == "-rollEdits" && cmd.size() == 1) ||
-                     (verb == "-fetchImage" && cmd.size() == 2);
+  const bool known =
+      (verb == "-report" && cmd.size() == 1) || (verb == "-saveNamespace" && cmd.size() <= 2) ||
+      (verb == "-rollEdits" && cmd.size() == 1) || (verb == "-fetchImage" && cmd.size() == 2);
   if (!known) return Usage();
   auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
   if (!conf.ok()) return Fail(conf.status().ToString());

@@ -83,8 +83,8 @@ class SecureCluster : public ::testing::Test {
     nn2_port_ = ports[5];
     conf_ = d + "/cluster.conf";
     std::ofstream(conf_) << "namespace.id = 7\ncluster.id = sec\n"
-                         << "journal.uri = qjournal://127.0.0.1:" << ports[0] << ";127.0.0.1:"
-                         << ports[1] << ";127.0.0.1:" << ports[2] << "/ns1\n"
+                         << "journal.uri = qjournal://127.0.0.1:" << ports[0]
+                         << ";127.0.0.1:" << ports[1] << ";127.0.0.1:" << ports[2] << "/ns1\n"
                          << "namenode.ids = nn1,nn2\n"
                          << "namenode.nn1.host = 127.0.0.1\nnamenode.nn1.rpc_port = " << nn1_port_
                          << "\nnamenode.nn1.failoverd_port = " << fo1_port_ << "\n"
@@ -97,13 +97,16 @@ class SecureCluster : public ::testing::Test {
     std::string out;
     const std::string script = SourceDir() + "/scripts/make-certs.sh";
     ASSERT_EQ(RunCommand({script, d + "/certs", conf_, "alice"}, &out), 0) << out;
-    ASSERT_EQ(RunCommand({"/usr/bin/env", "QJ_CERT_EXPIRED=1", script, d + "/certs", conf_, "old"}, &out), 0)
+    ASSERT_EQ(
+        RunCommand({"/usr/bin/env", "QJ_CERT_EXPIRED=1", script, d + "/certs", conf_, "old"}, &out),
+        0)
         << out;
     // Another CA with the same identities.
     ASSERT_EQ(RunCommand({script, d + "/other", conf_}, &out), 0) << out;
 
-    const std::string peers = "127.0.0.1:" + std::to_string(ports[0]) + ",127.0.0.1:" +
-                              std::to_string(ports[1]) + ",127.0.0.1:" + std::to_string(ports[2]);
+    const std::string peers = "127.0.0.1:" + std::to_string(ports[0]) +
+                              ",127.0.0.1:" + std::to_string(ports[1]) +
+                              ",127.0.0.1:" + std::to_string(ports[2]);
     for (int i = 0; i < 3; ++i) {
       auto* p = new Process();
       p->Start({BinaryPath("journalnode/journalnode"), "--cluster_conf=" + conf_,
@@ -115,8 +118,9 @@ class SecureCluster : public ::testing::Test {
       procs_.push_back(p);
     }
     for (int port : jn_ports_) ASSERT_TRUE(WaitForPort(port, 10000));
-    const std::vector<std::string> nn1 = {BinaryPath("namenode/namenode"), "--cluster_conf=" + conf_,
-                                          "--namenode_id=nn1", "--namenode_name_dir=" + d + "/nn1"};
+    const std::vector<std::string> nn1 = {BinaryPath("namenode/namenode"),
+                                          "--cluster_conf=" + conf_, "--namenode_id=nn1",
+                                          "--namenode_name_dir=" + d + "/nn1"};
     std::vector<std::string> fmt = nn1;
     fmt.push_back("--format");
     fmt.push_back("--tls_identity=admin");
@@ -201,7 +205,8 @@ TEST_F(SecureCluster, HandshakeRefusesMissingForeignAndExpiredCertificates) {
   // No client certificate.
   EXPECT_EQ(Try<th::JournalProtocolClient>(port, As(""), call).rfind("error: ", 0), 0u);
   // A certificate from another CA (same name).
-  EXPECT_EQ(Try<th::JournalProtocolClient>(port, As("admin", "other"), call).rfind("error: ", 0), 0u);
+  EXPECT_EQ(Try<th::JournalProtocolClient>(port, As("admin", "other"), call).rfind("error: ", 0),
+            0u);
   // An expired certificate from the cluster CA.
   EXPECT_EQ(Try<th::JournalProtocolClient>(port, As("old"), call).rfind("error: ", 0), 0u);
   // Plaintext to the TLS port.
@@ -241,31 +246,59 @@ TEST_F(SecureCluster, EveryJournalCallIsAuthorizedByRole) {
   std::map<std::string, JnFn> calls = {
       {"format", [&](auto& c) { c.format("authz", ns, true); }},
       {"isFormatted", [](auto& c) { c.isFormatted("authz"); }},
-      {"getJournalState", [](auto& c) { th::JournalState s; c.getJournalState(s, "authz"); }},
-      {"newEpoch", [&](auto& c) { th::NewEpochResponse r; c.newEpoch(r, "authz", ns, 1); }},
+      {"getJournalState",
+       [](auto& c) {
+         th::JournalState s;
+         c.getJournalState(s, "authz");
+       }},
+      {"newEpoch",
+       [&](auto& c) {
+         th::NewEpochResponse r;
+         c.newEpoch(r, "authz", ns, 1);
+       }},
       {"heartbeat", [](auto& c) { c.heartbeat(Req()); }},
       {"startLogSegment", [](auto& c) { c.startLogSegment(Req(), 1, 1); }},
       {"journal", [](auto& c) { c.journal(Req(), 1, 1, 0, ""); }},
       {"finalizeLogSegment", [](auto& c) { c.finalizeLogSegment(Req(), 1, 1); }},
       {"purgeLogs", [](auto& c) { c.purgeLogs(Req(), 1); }},
       {"getEditLogManifest",
-       [](auto& c) { th::EditLogManifest m; c.getEditLogManifest(m, "authz", 1, false); }},
+       [](auto& c) {
+         th::EditLogManifest m;
+         c.getEditLogManifest(m, "authz", 1, false);
+       }},
       {"getJournaledEdits",
-       [](auto& c) { th::JournaledEdits e; c.getJournaledEdits(e, "authz", 1, 10); }},
+       [](auto& c) {
+         th::JournaledEdits e;
+         c.getJournaledEdits(e, "authz", 1, 10);
+       }},
       {"prepareRecovery",
-       [](auto& c) { th::PrepareRecoveryResponse r; c.prepareRecovery(r, Req(), 1); }},
+       [](auto& c) {
+         th::PrepareRecoveryResponse r;
+         c.prepareRecovery(r, Req(), 1);
+       }},
       {"acceptRecovery",
-       [](auto& c) { th::SegmentInfo s; c.acceptRecovery(Req(), s, "", 0); }},
+       [](auto& c) {
+         th::SegmentInfo s;
+         c.acceptRecovery(Req(), s, "", 0);
+       }},
       {"getSegmentChunk",
-       [](auto& c) { th::SegmentChunk s; c.getSegmentChunk(s, "authz", 1, 1, 0, 10); }},
-      {"acquireLease", [](auto& c) { th::LeaseResponse r; c.acquireLease(r, "authz", "x", 1000); }},
+       [](auto& c) {
+         th::SegmentChunk s;
+         c.getSegmentChunk(s, "authz", 1, 1, 0, 10);
+       }},
+      {"acquireLease",
+       [](auto& c) {
+         th::LeaseResponse r;
+         c.acquireLease(r, "authz", "x", 1000);
+       }},
       {"releaseLease", [](auto& c) { c.releaseLease("authz", "x"); }},
   };
-  const std::vector<const char*> writer = {"newEpoch",      "heartbeat",       "startLogSegment",
-                                           "journal",       "finalizeLogSegment", "purgeLogs",
-                                           "prepareRecovery", "acceptRecovery"};
+  const std::vector<const char*> writer = {
+      "newEpoch",           "heartbeat", "startLogSegment", "journal",
+      "finalizeLogSegment", "purgeLogs", "prepareRecovery", "acceptRecovery"};
   std::vector<Case> cases;
-  for (const char* m : writer) cases.push_back({m, {"nn1", "nn2"}, {"failoverd-nn1", "admin", "jn1", "alice"}});
+  for (const char* m : writer)
+    cases.push_back({m, {"nn1", "nn2"}, {"failoverd-nn1", "admin", "jn1", "alice"}});
   cases.push_back({"format", {"admin"}, {"nn1", "jn1", "failoverd-nn1", "alice"}});
   cases.push_back({"isFormatted", {"nn1", "jn2", "admin"}, {"failoverd-nn1", "alice"}});
   cases.push_back({"getJournalState", {"nn1", "jn2", "admin"}, {"failoverd-nn1", "alice"}});
@@ -300,10 +333,21 @@ TEST_F(SecureCluster, NamenodeAndFailoverdCallsAreAuthorizedByRole) {
   req.source = th::RequestSource::REQUEST_BY_USER;
   std::map<std::string, NnFn> nn = {
       {"transitionToStandby", [&](auto& c) { c.transitionToStandby(req); }},
-      {"renewLease", [](auto& c) { c.renewLease(1); }},
-      {"fetchImage", [](auto& c) { std::string s; c.fetchImage(s, 0, 0, 10); }},
+      {"renewLease", [](auto& c) { c.renewLease(1, "nn1"); }},
+      {"fetchImage",
+       [](auto& c) {
+         std::string s;
+         c.fetchImage(s, 0, 0, 10);
+       }},
       {"latestImageTxId", [](auto& c) { c.latestImageTxId(); }},
       {"transitionToActive", [&](auto& c) { c.transitionToActive(req); }},
+      {"saveNamespace", [](auto& c) { c.saveNamespace(); }},
+      {"rollEdits", [](auto& c) { c.rollEdits(); }},
+      {"getNamenodeReport",
+       [](auto& c) {
+         th::NamenodeReport r;
+         c.getNamenodeReport(r);
+       }},
   };
   for (const char* m : {"transitionToStandby", "renewLease", "transitionToActive"}) {
     for (const char* id : {"nn2", "jn1", "alice"}) {
@@ -322,7 +366,18 @@ TEST_F(SecureCluster, NamenodeAndFailoverdCallsAreAuthorizedByRole) {
                 .rfind("denied", 0),
             0u);
   // Allowed: an admin makes nn1 active (its journal writer runs over TLS as nn1).
-  EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As("admin"), nn.at("transitionToActive")), "ok");
+  EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As("admin"), nn.at("transitionToActive")),
+            "ok");
+  // Namenode administration (qjadmin): admins only.
+  for (const char* m : {"saveNamespace", "rollEdits", "getNamenodeReport"}) {
+    for (const char* id : {"nn2", "failoverd-nn1", "jn1", "alice"}) {
+      EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As(id), nn.at(m)).rfind("denied: ", 0), 0u)
+          << m << " as " << id;
+    }
+  }
+  EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As("admin"), nn.at("getNamenodeReport")),
+            "ok");
+  EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As("admin"), nn.at("rollEdits")), "ok");
 
   // With TLS the user is the certificate's identity: alice claims to be hdfs.
   th::UserInfo claimed;
@@ -330,8 +385,9 @@ TEST_F(SecureCluster, NamenodeAndFailoverdCallsAreAuthorizedByRole) {
   claimed.groups = {"supergroup"};
   // The claimed superuser and supergroup do not let alice write the root.
   NnFn mk_root = [&](th::ClientProtocolClient& c) { c.mkdirs(claimed, "/alice-dir", 0755, true); };
-  EXPECT_NE(Try<th::ClientProtocolClient>(nn1_port_, As("alice"), mk_root).find("PERMISSION_DENIED"),
-            std::string::npos);
+  EXPECT_NE(
+      Try<th::ClientProtocolClient>(nn1_port_, As("alice"), mk_root).find("PERMISSION_DENIED"),
+      std::string::npos);
   // An admin (security.superusers) makes a world-writable directory; alice's directory in
   // it is owned by alice, whatever she claims.
   NnFn mk_tmp = [&](th::ClientProtocolClient& c) {
@@ -395,8 +451,8 @@ TEST_F(SecureCluster, ConnectionFloodLeavesLegitimateCallsServed) {
           c.getJournalState(s, "ns1");
         });
       }
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                       .count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       ok += r == "ok";
     }
     EXPECT_EQ(ok, 200);
@@ -413,7 +469,8 @@ TEST_F(SecureCluster, ConnectionFloodLeavesLegitimateCallsServed) {
           return Status::OK();
         });
         reused_ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
         reused_ok += st.ok();
       }
     } else {
@@ -426,17 +483,20 @@ TEST_F(SecureCluster, ConnectionFloodLeavesLegitimateCallsServed) {
           return Status::OK();
         });
         reused_ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
         reused_ok += st.ok();
       }
     }
     EXPECT_EQ(reused_ok, 1000);
-    std::printf("flood: %zu idle connections to %s: 1000 legitimate calls on one TLS connection, "
-                "p99 %.2f ms\n",
-                fds.size(), port == nn1_port_? "nn1" : "jn2", P99(reused_ms));
-    std::printf("flood: %zu idle connections to %s: 200 legitimate calls (new TLS connection each), "
-                "p99 %.2f ms\n",
-                fds.size(), port == nn1_port_ ? "nn1" : "jn2", P99(ms));
+    std::printf(
+        "flood: %zu idle connections to %s: 1000 legitimate calls on one TLS connection, "
+        "p99 %.2f ms\n",
+        fds.size(), port == nn1_port_ ? "nn1" : "jn2", P99(reused_ms));
+    std::printf(
+        "flood: %zu idle connections to %s: 200 legitimate calls (new TLS connection each), "
+        "p99 %.2f ms\n",
+        fds.size(), port == nn1_port_ ? "nn1" : "jn2", P99(ms));
     for (int fd : fds) ::close(fd);
   }
 }
