@@ -16,6 +16,18 @@ PACKAGES=(
   clang libclang-rt-14-dev
 )
 
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# The status-page browser test: chromedriver reaches Chromium, and selenium reaches
+# chromedriver, by the name "localhost". A bare root without /etc/hosts (a minimal chroot)
+# cannot resolve it, and the browser never starts; every Debian install has this entry.
+if ! getent hosts localhost >/dev/null 2>&1; then
+  echo "install-deps: 'localhost' does not resolve; adding it to /etc/hosts"
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' |
+    $SUDO tee -a /etc/hosts >/dev/null
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -29,8 +41,6 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
