@@ -117,6 +117,7 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
     return origin + (it == line_of.end() ? "" : ":" + std::to_string(it->second)) + ": " + key;
   };
   ClusterConfig c;
+  c.values = kv;
   auto take = [&](const std::string& key) -> Result<std::string> {
     auto it = kv.find(key);
     if (it == kv.end()) return Status::InvalidArgument(origin + ": missing key '" + key + "'");

@@ -96,6 +96,11 @@ struct ClusterConfig {
 
   SecurityConfig security;
 
+  // Every key the file sets, with its value as written (after validation of the whole
+  // file): what `qjournal conf get` prints, so that scripts read the cluster file through
+  // this parser instead of parsing it again.
+  std::map<std::string, std::string> values;
+
   // Identities (SecurityConfig): "jn<index+1>" for journal.journalnodes[index].
   static std::string JournalnodeIdentity(size_t index) { return "jn" + std::to_string(index + 1); }
   static std::string FailoverdIdentity(const std::string& namenode_id) {

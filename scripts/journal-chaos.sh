@@ -15,7 +15,7 @@ RUN=${QJ_RUN_DIR:-$ROOT/run}
 ROUNDS=${1:-10}
 N=${2:-100000}
 Q="$BUILD/journalnode/client/qjournal"
-URI=$(sed -n 's/^[[:space:]]*journal.uri[[:space:]]*=[[:space:]]*//p' "${QJ_CONF_DIR:-conf}/cluster.conf" | tr -d '[:space:]')
+URI=$("$Q" --cluster_conf="${QJ_CLUSTER_CONF:-${QJ_CONF_DIR:-conf}/cluster.conf}" conf get journal.uri)
 URI="${URI%/*}/chaos"
 for i in 1 2 3; do
   [ -f "$RUN/pids/jn$i.pid" ] || { echo "jn$i is not running: start the cluster with scripts/start-cluster.sh"; exit 1; }

@@ -9,6 +9,7 @@
 # are kept (re-running adds what is missing). Environment:
 #   QJ_CERT_DAYS=N      validity of new certificates (default 825)
 #   QJ_CERT_EXPIRED=1   make the extra identities' certificates already expired (tests)
+#   QJ_BUILD_DIR=DIR    the build tree whose qjournal reads the cluster file (default build/)
 set -euo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: $0 DIR [CLUSTER_FILE] [EXTRA_IDENTITY...]" >&2
@@ -23,7 +24,11 @@ command -v openssl >/dev/null || { echo "make-certs: openssl is not installed (s
 mkdir -p "$DIR"
 umask 077
 
-conf() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^#]*\).*/\1/p" "$CONF" | tail -n1 | tr -d '[:space:]'; }
+# The cluster file, read through the daemons' own parser (needs a build: scripts/build.sh).
+QJ="${QJ_BUILD_DIR:-$(dirname "$0")/../build}/journalnode/client/qjournal"
+[ -x "$QJ" ] || { echo "make-certs: no $QJ: build first (scripts/build.sh)" >&2; exit 1; }
+"$QJ" --cluster_conf="$CONF" conf list >/dev/null
+conf() { "$QJ" --cluster_conf="$CONF" conf get "$1"; }
 
 if [ ! -f "$DIR/ca.crt" ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=qjournal cluster CA" \

@@ -19,7 +19,12 @@ if [ "${QJ_SKIP_BUILD:-}" != 1 ]; then
 fi
 mkdir -p "$RUN/logs" "$RUN/pids"
 
-conf() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^#]*\).*/\1/p" "$CONF" | tail -n1 | tr -d '[:space:]'; }
+# The cluster file, read through the daemons' own parser (`qjournal conf`): a file they
+# would refuse stops this script here, naming file, line and key.
+QJ="$BUILD/journalnode/client/qjournal"
+[ -x "$QJ" ] || { echo "no $QJ: build first (scripts/build.sh)" >&2; exit 1; }
+"$QJ" --cluster_conf="$CONF" conf list >/dev/null
+conf() { "$QJ" --cluster_conf="$CONF" conf get "$1"; }
 
 alive() { [ -f "$RUN/pids/$1.pid" ] && kill -0 "$(cat "$RUN/pids/$1.pid")" 2>/dev/null; }
 

@@ -5,10 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${QJ_RUN_DIR:-$(pwd)/run}
+# Groups by the names start-cluster.sh gives: failoverd-<id>, jn<N>; the rest are
+# namenodes, whatever their ids.
 stop_group() {
   local pids=()
-  for f in "$RUN"/pids/$1*.pid; do
+  for f in "$RUN"/pids/*.pid; do
     [ -f "$f" ] || continue
+    case "$(basename "$f" .pid)" in
+      failoverd-*) [ "$1" = failoverd ] || continue ;;
+      jn[0-9]*) [ "$1" = journalnode ] || continue ;;
+      *) [ "$1" = namenode ] || continue ;;
+    esac
     pid=$(cat "$f")
     if kill -0 "$pid" 2>/dev/null; then kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid"; pids+=("$pid"); echo "stopping $(basename "$f" .pid) (pid $pid)"; fi
     rm -f "$f"
@@ -19,6 +26,6 @@ stop_group() {
   done
 }
 stop_group failoverd
-stop_group nn
-stop_group jn
+stop_group namenode
+stop_group journalnode
 if [ "${1:-}" = "--wipe" ]; then rm -rf "$RUN"; echo "removed $RUN"; fi

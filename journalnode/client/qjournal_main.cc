@@ -45,6 +45,10 @@ commands:
                   on a live cluster)
   dump [--from=TXID] [--max=N]
                   print committed edits ("txid op len payload-prefix") and a summary
+  conf get KEY    validate the whole cluster file, then print KEY's value as the file
+                  sets it (an empty line when the file leaves it unset: the default
+                  applies). Scripts read the cluster file this way
+  conf list       validate the cluster file, then print every key it sets, "key = value"
 
 options:
   --journal_uri=URI     the quorum (default: journal.uri of --cluster_conf)
@@ -69,6 +73,29 @@ int BadArgs(const std::string& msg) {
 int Fail(const std::string& msg) {
   std::cerr << "qjournal: " << msg << "\n";
   return qj::cli::kExitFailure;
+}
+
+// `conf get KEY` / `conf list`: the cluster file through the daemons' own parser. Needs no
+// journalnode and no certificate (make-certs.sh reads the file before any exists).
+int RunConf(const std::map<std::string, std::string>& flags,
+            const std::vector<std::string>& words) {
+  for (const auto& [k, v] : flags) {
+    if (k != "cluster_conf" && k != "verbose") return BadArgs("unknown option --" + k + " for 'conf'");
+  }
+  const bool get = words.size() == 3 && words[1] == "get";
+  const bool list = words.size() == 2 && words[1] == "list";
+  if (!get && !list) return BadArgs("usage: qjournal [--cluster_conf=FILE] conf get KEY | conf list");
+  auto it = flags.find("cluster_conf");
+  const std::string path = it != flags.end() ? it->second : qj::cli::DefaultClusterConf();
+  auto conf = qj::LoadClusterConfig(path);
+  if (!conf.ok()) return Fail(conf.status().ToString());
+  if (get) {
+    auto v = conf->values.find(words[2]);
+    std::cout << (v == conf->values.end() ? std::string() : v->second) << "\n";
+    return qj::cli::kExitOk;
+  }
+  for (const auto& [k, v] : conf->values) std::cout << k << " = " << v << "\n";
+  return qj::cli::kExitOk;
 }
 
 bool ParseInt(const std::string& s, int64_t* out) {
@@ -122,6 +149,7 @@ int main(int argc, char** argv) {
     FLAGS_minloglevel = 0;
     FLAGS_v = 1;
   }
+  if (!words.empty() && words[0] == "conf") return RunConf(flags, words);
   const std::map<std::string, std::vector<std::string>> kCommandFlags = {
       {"format", {"force", "namespace_id", "cluster_id"}},
       {"status", {"json"}},

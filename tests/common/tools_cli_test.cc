@@ -242,6 +242,46 @@ TEST_F(BadClusterFileTest, LogDirIsHonouredByEveryDaemon) {
   }
 }
 
+// Scripts read the cluster file through `qjournal conf`: the daemons' own parser, so a file
+// the daemons would refuse is refused here too, naming file, line and key.
+TEST_F(BadClusterFileTest, ConfGetPrintsWhatTheFileSets) {
+  const std::string conf = Write("failover.automatic = false   # manual\n");
+  CmdResult r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get",
+                                                     "journal.uri"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "qjournal://127.0.0.1:1;127.0.0.1:2;127.0.0.1:3/ns1\n");
+  r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get",
+                                           "failover.automatic"});
+  EXPECT_EQ(r.out, "false\n");
+  // Unset: an empty line (the default applies).
+  r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get",
+                                           "lease.duration_ms"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "\n");
+  r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "list"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "namenode.nn1.rpc_port = 9\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "namenode.ids = nn1\n")) << r.out;
+  // QJ_CONF_DIR names the file when --cluster_conf does not.
+  setenv("QJ_CONF_DIR", dir_.path().c_str(), 1);
+  r = Exec("journalnode/client/qjournal", {"conf", "get", "cluster.id"});
+  unsetenv("QJ_CONF_DIR");
+  EXPECT_EQ(r.out, "c\n");
+  // A file the daemons refuse is refused: exit 1, file and line.
+  const std::string bad = Write("lease.duraton_ms = 5000\n");
+  r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + bad, "conf", "get", "cluster.id"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, bad + ":9: unknown key 'lease.duraton_ms'")) << r.out;
+  // Usage errors: exit 2.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"conf"}, {"conf", "get"}, {"conf", "set", "a", "b"},
+        {"--json", "conf", "list"}}) {
+    std::vector<std::string> a = {"--cluster_conf=" + conf};
+    a.insert(a.end(), args.begin(), args.end());
+    EXPECT_EQ(Exec("journalnode/client/qjournal", a).code, 2) << args.back();
+  }
+}
+
 // qjfs tells "nothing answered" from "none is active".
 TEST_F(BadClusterFileTest, QjfsSaysNoNamenodeReachable) {
   const std::string conf = Write("");  // namenode at 127.0.0.1:9, where nothing listens

@@ -96,13 +96,17 @@ class SecureCluster : public ::testing::Test {
                          << "rpc.max_connections = 3000\nsecurity.superusers = admin\n";
     std::string out;
     const std::string script = SourceDir() + "/scripts/make-certs.sh";
-    ASSERT_EQ(RunCommand({script, d + "/certs", conf_, "alice"}, &out), 0) << out;
-    ASSERT_EQ(
-        RunCommand({"/usr/bin/env", "QJ_CERT_EXPIRED=1", script, d + "/certs", conf_, "old"}, &out),
-        0)
+    // make-certs.sh reads the cluster file with this build's qjournal.
+    const std::string build = "QJ_BUILD_DIR=" + BinaryPath(".");
+    ASSERT_EQ(RunCommand({"/usr/bin/env", build, script, d + "/certs", conf_, "alice"}, &out), 0)
+        << out;
+    ASSERT_EQ(RunCommand({"/usr/bin/env", build, "QJ_CERT_EXPIRED=1", script, d + "/certs", conf_,
+                          "old"},
+                         &out),
+              0)
         << out;
     // Another CA with the same identities.
-    ASSERT_EQ(RunCommand({script, d + "/other", conf_}, &out), 0) << out;
+    ASSERT_EQ(RunCommand({"/usr/bin/env", build, script, d + "/other", conf_}, &out), 0) << out;
 
     const std::string peers = "127.0.0.1:" + std::to_string(ports[0]) +
                               ",127.0.0.1:" + std::to_string(ports[1]) +
