@@ -10,7 +10,7 @@
 # Extra arguments go to ctest.
 #
 # The CI part: the lock and clock tests, the journal's storage tests (segments, journal,
-# crash points) and the lease table, on the sanitized journalnode library: 48 of the
+# crash points) and the lease table, on the sanitized journalnode library: 43 of the
 # tree's 196 objects, 25 min from an empty build dir without ccache on 2 cores shared with
 # other builds. All 196 do not fit in .ci/run's 45 min; --all is the complete run.
 #
