@@ -1,8 +1,8 @@
-// Clocks. Protocol logic takes a Clock& so tests and the simulator can drive time.
+// Clocks. Protocol logic takes a Clock& so tests and the simulator can drive time
+// (tests/support/fake_clock.h).
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 
 namespace qj {
 
@@ -26,29 +26,6 @@ class RealClock final : public Clock {
   int64_t WallMillis() const override;
   // A process-wide instance.
   static RealClock* Get();
-};
-
-// A clock that moves only when told to; `rate` scales Advance() to model drift.
-// Thread-safe.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(int64_t start_nanos = 1'000'000'000, double rate = 1.0)
-      : now_(start_nanos), rate_(rate) {}
-  int64_t MonotonicNanos() const override {
-    std::lock_guard<std::mutex> l(mu_);
-    return now_;
-  }
-  int64_t WallMillis() const override { return MonotonicNanos() / 1'000'000; }
-  // Advances by `true_nanos` of true time, i.e. by true_nanos * rate on this clock.
-  void Advance(int64_t true_nanos) {
-    std::lock_guard<std::mutex> l(mu_);
-    now_ += static_cast<int64_t>(static_cast<double>(true_nanos) * rate_);
-  }
-
- private:
-  mutable std::mutex mu_;
-  int64_t now_;
-  double rate_;
 };
 
 inline constexpr int64_t kNanosPerMilli = 1'000'000;

@@ -40,23 +40,27 @@ Status DaemonWeb::Start() {
 
 void DaemonWeb::SampleLoop() {
   pthread_setname_np(pthread_self(), "web-sampler");
-  std::unique_lock<std::mutex> l(mu_);
-  while (!stop_) {
-    l.unlock();
+  {
+    MutexLock l(&mu_);
+    if (stop_) return;
+  }
+  while (true) {
     auto [count, level] = sample_();
     ring_.Add(opts_.clock->WallMillis(), count, level);
-    l.lock();
-    stop_cv_.wait_for(l, std::chrono::milliseconds(opts_.sample_interval_ms),
-                      [this] { return stop_; });
+    MutexLock l(&mu_);
+    if (stop_cv_.WaitFor(&mu_, std::chrono::milliseconds(opts_.sample_interval_ms),
+                         [this]() REQUIRES(mu_) { return stop_; })) {
+      return;
+    }
   }
 }
 
 void DaemonWeb::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
   if (sampler_.joinable()) sampler_.join();
   server_.Stop();
 }

@@ -11,10 +11,8 @@
 // and sample functions read them.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -22,6 +20,7 @@
 #include "common/clock.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/mutex.h"
 #include "common/status_page.h"
 
 namespace qj {
@@ -63,9 +62,9 @@ class DaemonWeb {
   SampleRing ring_;
   HttpServer server_;
 
-  std::mutex mu_;
-  std::condition_variable stop_cv_;  // notified by Stop()
-  bool stop_ = false;                // guarded by mu_
+  Mutex mu_;
+  CondVar stop_cv_;  // notified by Stop()
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread sampler_;
 };
 

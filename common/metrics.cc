@@ -124,7 +124,7 @@ void TextWriter::HistogramSample(const std::string& name, const Labels& labels,
 
 Family<Counter>* Registry::AddCounter(const std::string& name, const std::string& help,
                                       std::vector<std::string> label_names) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   counters_.push_back(std::make_unique<Family<Counter>>(
       name, help, std::move(label_names), [] { return std::make_unique<Counter>(); }));
   return counters_.back().get();
@@ -132,7 +132,7 @@ Family<Counter>* Registry::AddCounter(const std::string& name, const std::string
 
 Family<Gauge>* Registry::AddGauge(const std::string& name, const std::string& help,
                                   std::vector<std::string> label_names) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   gauges_.push_back(std::make_unique<Family<Gauge>>(name, help, std::move(label_names),
                                                     [] { return std::make_unique<Gauge>(); }));
   return gauges_.back().get();
@@ -142,7 +142,7 @@ Family<Histogram>* Registry::AddHistogram(const std::string& name, const std::st
                                           std::vector<double> bounds,
                                           std::vector<std::string> label_names) {
   std::sort(bounds.begin(), bounds.end());
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   histograms_.push_back(std::make_unique<Family<Histogram>>(
       name, help, std::move(label_names),
       [bounds] { return std::make_unique<Histogram>(bounds); }));
@@ -150,7 +150,7 @@ Family<Histogram>* Registry::AddHistogram(const std::string& name, const std::st
 }
 
 void Registry::AddCollector(std::function<void(TextWriter*)> fn) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   collectors_.push_back(std::move(fn));
 }
 
@@ -158,7 +158,7 @@ std::string Registry::Render() const {
   TextWriter w;
   std::vector<std::function<void(TextWriter*)>> collectors;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& f : counters_) {
       w.Begin(f->name(), "counter", f->help());
       f->ForEach([&](const Labels& l, const Counter& c) { w.Sample(f->name(), l, c.value()); });

@@ -22,9 +22,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace qj::metrics {
 
@@ -109,7 +110,7 @@ class Family {
   // The child for these label values (in the order of the family's label names; the
   // count must match). Created on first use; the pointer stays valid.
   T* With(const std::vector<std::string>& values) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto& slot = children_[values];
     if (!slot) slot = make_();
     return slot.get();
@@ -121,7 +122,7 @@ class Family {
 
   // Calls fn(labels, child) for every child, in label order.
   void ForEach(const std::function<void(const Labels&, const T&)>& fn) const {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& [values, child] : children_) {
       Labels labels;
       for (size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {
@@ -135,8 +136,8 @@ class Family {
   const std::string name_, help_;
   const std::vector<std::string> label_names_;
   const std::function<std::unique_ptr<T>()> make_;
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<T>> children_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<T>> children_ GUARDED_BY(mu_);
 };
 
 class Registry {
@@ -160,12 +161,12 @@ class Registry {
   std::string Render() const;
 
  private:
-  mutable std::mutex mu_;
-  // In registration order; guarded by mu_.
-  std::vector<std::unique_ptr<Family<Counter>>> counters_;
-  std::vector<std::unique_ptr<Family<Gauge>>> gauges_;
-  std::vector<std::unique_ptr<Family<Histogram>>> histograms_;
-  std::vector<std::function<void(TextWriter*)>> collectors_;
+  mutable Mutex mu_;
+  // In registration order.
+  std::vector<std::unique_ptr<Family<Counter>>> counters_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Family<Gauge>>> gauges_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Family<Histogram>>> histograms_ GUARDED_BY(mu_);
+  std::vector<std::function<void(TextWriter*)>> collectors_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj::metrics

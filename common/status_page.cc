@@ -155,7 +155,7 @@ std::string RenderStatusHtml(const StatusReport& r, int refresh_s) {
 }
 
 void SampleRing::Add(int64_t now_ms, double count, double level) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   samples_.push_back(Sample{now_ms, count, level});
   while (samples_.size() > capacity_) samples_.pop_front();
 }
@@ -163,7 +163,7 @@ void SampleRing::Add(int64_t now_ms, double count, double level) {
 StatusChart SampleRing::RateChart(int64_t now_ms, const std::string& key,
                                   const std::string& title) const {
   StatusChart c{key, title, {}};
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (size_t i = 1; i < samples_.size(); ++i) {
     const Sample &a = samples_[i - 1], &b = samples_[i];
     if (b.ms <= a.ms) continue;
@@ -177,7 +177,7 @@ StatusChart SampleRing::RateChart(int64_t now_ms, const std::string& key,
 StatusChart SampleRing::LevelChart(int64_t now_ms, const std::string& key,
                                    const std::string& title) const {
   StatusChart c{key, title, {}};
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (const Sample& s : samples_) c.points.emplace_back((now_ms - s.ms) / 1000.0, s.level);
   return c;
 }

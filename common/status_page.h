@@ -9,10 +9,11 @@
 
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace qj {
 
@@ -79,8 +80,8 @@ class SampleRing {
     double count, level;
   };
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::deque<Sample> samples_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::deque<Sample> samples_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj

@@ -69,15 +69,15 @@ Journal::Journal(const JournalOptions& opts)
 Journal::~Journal() {
   Status s = FlushCommittedTxId();
   if (!s.ok()) LOG(WARNING) << who_ << ": persisting committed txid on close: " << s;
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   writer_.reset();
 }
 
 std::unique_ptr<Journal> Journal::Open(const JournalOptions& opts) {
   std::unique_ptr<Journal> j(new Journal(opts));
-  std::lock_guard<std::mutex> io(j->io_mu_);
+  MutexLock io(&j->io_mu_);
   Status s = j->Load();
-  std::lock_guard<std::mutex> l(j->mu_);
+  MutexLock l(&j->mu_);
   if (!s.ok()) {
     j->unavailable_ = j->StoppedStatus(s, "");
     LOG(ERROR) << j->who_ << ": journal stopped at start-up: " << s;
@@ -133,19 +133,22 @@ Status Journal::Load() {
   QJ_RETURN_IF_ERROR(ReadInt(kCommittedFile, -1, &committed));
   QJ_RETURN_IF_ERROR(ops_->CreateDirs(PaxosDir()));
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     formatted_ = true;
     storage_ = info;
     promised_epoch_ = promised;
     writer_epoch_ = writer;
     committed_txid_ = committed;
   }
-  persisted_committed_ = committed;
+  {
+    MutexLock p(&persist_mu_);
+    persisted_committed_ = committed;
+  }
   QJ_RETURN_IF_ERROR(LoadSegments());
   // A committed txid above this node's own durable edits was never justified (an older
   // version trusted any caller's hint): clamp it, so it can neither make this node serve
   // what it does not hold nor wedge a recovery.
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const int64_t last = LastWrittenTxIdLocked();
   if (committed_txid_ > last && !QJ_PLANTED(kTrustCommitted)) {
     LOG(WARNING) << who_ << ": committed txid " << committed_txid_
@@ -215,7 +218,7 @@ Status Journal::LoadSegments() {
     dropped = true;
   }
   if (dropped) QJ_RETURN_IF_ERROR(ops_->SyncDir(PaxosDir()));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   segments_ = std::move(segs);
   return Status::OK();
 }
@@ -328,7 +331,7 @@ Status Journal::StoppedStatus(const Status& cause, const std::string& what) cons
 }
 
 Status Journal::Fail(const Status& cause) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (unavailable_.ok()) {
     unavailable_ = StoppedStatus(cause, ": journal stopped");
     LOG(ERROR) << who_ << ": stopping the journal for good: " << cause;
@@ -339,7 +342,7 @@ Status Journal::Fail(const Status& cause) {
 Status Journal::PersistPromise(int64_t epoch) {
   Status s = WriteInt(kPromisedFile, epoch);
   if (!s.ok()) return Fail(s);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   LOG(INFO) << who_ << ": promised epoch " << promised_epoch_ << " -> " << epoch;
   promised_epoch_ = epoch;
   // Cached edits came from an older writer: a newer one may not agree with their tail.
@@ -350,7 +353,7 @@ Status Journal::PersistPromise(int64_t epoch) {
 Status Journal::CheckRequest(const RequestHeader& h) {
   int64_t promised;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     QJ_RETURN_IF_ERROR(CheckFormattedServing());
     promised = promised_epoch_;
     if (h.epoch < promised) {
@@ -361,7 +364,7 @@ Status Journal::CheckRequest(const RequestHeader& h) {
   }
   // Rule 3: a higher epoch on any call is a promise, durable before we go on.
   if (h.epoch > promised) QJ_RETURN_IF_ERROR(PersistPromise(h.epoch));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (serial_epoch_ == h.epoch && h.serial <= last_serial_) {
     return ErrorLocked(Status::OutOfSync(
         "IPC serial " + std::to_string(h.serial) + " is not above the last serial " +
@@ -400,10 +403,10 @@ void Journal::NoteCommitted(const RequestHeader& h) {
 }
 
 Status Journal::MaybePersistCommitted(bool force) {
-  std::lock_guard<std::mutex> p(persist_mu_);
+  MutexLock p(&persist_mu_);
   int64_t value;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     value = committed_txid_;
   }
   if (value == persisted_committed_) return Status::OK();
@@ -421,7 +424,7 @@ Status Journal::MaybePersistCommitted(bool force) {
 
 Status Journal::FlushCommittedTxId() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!formatted_ || !unavailable_.ok()) return Status::OK();
   }
   return MaybePersistCommitted(true);
@@ -441,7 +444,7 @@ int64_t Journal::LastWrittenTxIdLocked() const {
 }
 
 int64_t Journal::NextExpectedTxId() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (open_segment_ < 0) return -1;
   auto it = segments_.find(open_segment_);
   return it == segments_.end() ? -1 : it->second.state.end_txid + 1;
@@ -452,7 +455,7 @@ void Journal::AbortOpenSegment(const char* why) {
     VLOG(1) << who_ << ": closing open segment " << writer_->start_txid() << ": " << why;
   }
   writer_.reset();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   open_segment_ = -1;
 }
 
@@ -460,17 +463,17 @@ void Journal::AbortOpenSegment(const char* why) {
 // Administrative calls.
 
 Result<bool> Journal::IsFormatted() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   QJ_RETURN_IF_ERROR(CheckServing());
   return formatted_;
 }
 
 Status Journal::Format(const StorageInfo& info, bool force) {
   QJ_RETURN_IF_ERROR(ValidateClusterId(info.cluster_id).Prepend(who_ + ": format"));
-  std::lock_guard<std::mutex> io(io_mu_);
-  std::lock_guard<std::mutex> p(persist_mu_);
+  MutexLock io(&io_mu_);
+  MutexLock p(&persist_mu_);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!unavailable_.ok() && !force) {
       return Status::Unavailable(unavailable_.message() + " (format with force to wipe it)");
     }
@@ -501,7 +504,7 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   if (s.ok()) s = WriteInt(kWriterFile, 0);
   if (s.ok()) s = WriteInt(kCommittedFile, -1);
   if (!s.ok()) return s.Prepend(who_ + ": format");
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   formatted_ = true;
   storage_ = info;
   promised_epoch_ = writer_epoch_ = 0;
@@ -521,7 +524,7 @@ Status Journal::Format(const StorageInfo& info, bool force) {
 }
 
 Result<JournalSnapshot> Journal::GetState() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   JournalSnapshot snap;
   snap.unavailable_reason = unavailable_.ok() ? "" : unavailable_.message();
   snap.formatted = formatted_;
@@ -542,10 +545,10 @@ Result<JournalSnapshot> Journal::GetState() const {
 // Writer calls.
 
 Result<int64_t> Journal::NewEpoch(const StorageInfo& info, int64_t epoch) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   int64_t promised;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     QJ_RETURN_IF_ERROR(CheckFormattedServing());
     if (info.namespace_id != storage_.namespace_id || info.cluster_id != storage_.cluster_id) {
       return ErrorLocked(Status::InvalidArgument(
@@ -563,18 +566,18 @@ Result<int64_t> Journal::NewEpoch(const StorageInfo& info, int64_t epoch) {
   }
   QJ_RETURN_IF_ERROR(PersistPromise(epoch));
   AbortOpenSegment("new epoch");
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return segments_.empty() ? int64_t{-1} : segments_.rbegin()->first;
 }
 
 Status Journal::Heartbeat(const RequestHeader& h) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
   return Status::OK();  // committed-txid is persisted by the background flush
 }
 
 Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t layout_version) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
   if (txid < 1) return ErrorLocked(Status::InvalidArgument("segment txid must be >= 1"));
   (void)layout_version;
@@ -586,8 +589,10 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
     AbortOpenSegment("a new segment starts");
   }
   std::optional<SegmentState> stale;
+  int64_t old_writer_epoch;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
+    old_writer_epoch = writer_epoch_;
     for (const auto& [start, e] : segments_) {
       const SegmentState& s = e.state;
       if (start == txid && s.in_progress) {
@@ -640,13 +645,13 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   //    belongs to last-writer-epoch" is never true of a file that does not exist yet. A
   //    crash before this leaves an empty segment under the old writer epoch: it serves
   //    nothing, and the new writer's journal() is refused (OutOfSync) until it restarts it.
-  if (h.epoch != writer_epoch_) {
+  if (h.epoch != old_writer_epoch) {
     Status s = WriteInt(kWriterFile, h.epoch);
     if (!s.ok()) return Fail(s);
   }
   writer_ = std::move(w).value();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     writer_epoch_ = h.epoch;
     open_segment_ = txid;
     segments_[txid] = SegmentEntry{SegmentState{txid, txid - 1, true}, 0, true};
@@ -660,7 +665,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
 Status Journal::ReopenForAppend(int64_t segment_txid) {
   SegmentEntry e;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (segments_.empty() || segments_.rbegin()->first != segment_txid ||
         !segments_.rbegin()->second.state.in_progress) {
       return ErrorLocked(Status::OutOfSync("no open segment " + std::to_string(segment_txid)));
@@ -671,7 +676,7 @@ Status Journal::ReopenForAppend(int64_t segment_txid) {
                                  opts_.preallocate_bytes);
   if (!w.ok()) return Fail(w.status());
   writer_ = std::move(w).value();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   open_segment_ = segment_txid;
   LOG(INFO) << who_ << " epoch=" << writer_epoch_ << ": reopened segment " << segment_txid
             << " at txid " << e.state.end_txid + 1;
@@ -680,13 +685,13 @@ Status Journal::ReopenForAppend(int64_t segment_txid) {
 
 Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64_t first_txid,
                              int32_t num_txns, std::string_view records) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   // 1. Epoch, promise and serial (rules 2, 3, 5).
   QJ_RETURN_IF_ERROR(CheckRequest(h));
   // 2. Rule 4: the writer that opened the segment, the next txid.
   int64_t writer_epoch;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     writer_epoch = writer_epoch_;
   }
   if (h.epoch != writer_epoch) {
@@ -721,7 +726,7 @@ Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64
   if (!s.ok()) return Fail(s);
   NoteSync(opts_.clock->MonotonicNanos() - sync_start, first_txid, num_txns, records.size());
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     SegmentEntry& e = segments_[segment_txid];
     e.state.end_txid = writer_->end_txid();
     e.data_length = writer_->data_length();
@@ -733,7 +738,7 @@ Status Journal::JournalEdits(const RequestHeader& h, int64_t segment_txid, int64
 }
 
 Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, int64_t end_txid) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
   // A segment holds at least one edit. Refused here, as the caller's mistake: reaching the
   // segment writer, it would stop this journal.
@@ -747,7 +752,7 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
   int64_t accepted_epoch = -1;
   bool open = false;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = segments_.find(start_txid);
     if (it == segments_.end()) {
       return ErrorLocked(
@@ -761,7 +766,7 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
   }
   if (!e.state.in_progress) {
     if (e.state.end_txid == end_txid) {  // already finalized (accepted so, or caught up)
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       committed_txid_ = std::max(committed_txid_, end_txid);
       return Status::OK();
     }
@@ -801,7 +806,7 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
   Status u = ops_->Unlink(PaxosDir() + "/" + std::to_string(start_txid));
   if (!u.ok() && !u.IsNotFound()) return Fail(u);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     // A writer finalizes only what is committed (its own segment after the commit point
     // passed its end, or a recovered one that a majority accepted in this epoch).
     committed_txid_ = std::max(committed_txid_, end_txid);
@@ -814,11 +819,11 @@ Status Journal::FinalizeLogSegment(const RequestHeader& h, int64_t start_txid, i
 }
 
 Status Journal::PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
   std::vector<SegmentState> doomed;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& [start, e] : segments_) {
       if (start == open_segment_) continue;
       if (e.state.end_txid < min_txid_to_keep) doomed.push_back(e.state);
@@ -828,7 +833,7 @@ Status Journal::PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep) {
     Status st = ops_->Unlink(SegPath(s));
     if (!st.ok() && !st.IsNotFound()) return st.Prepend(who_ + ": purge");
     (void)ops_->Unlink(PaxosDir() + "/" + std::to_string(s.start_txid));
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     segments_.erase(s.start_txid);
   }
   if (!doomed.empty()) {

@@ -27,13 +27,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "journalnode/edits_cache.h"
 #include "journalnode/file_ops.h"
@@ -215,43 +215,44 @@ class Journal {
   std::string SegPath(const SegmentState& s) const { return CurrentDir() + "/" + SegmentName(s); }
 
   // Load and metadata (journal.cc).
-  Status Load();
-  Status LoadSegments();
-  Status CompleteInterruptedRecovery(const std::vector<std::string>& names);
+  // Load runs with io_mu_ held and no other thread using the journal.
+  Status Load() REQUIRES(io_mu_) EXCLUDES(mu_);
+  Status LoadSegments() REQUIRES(io_mu_) EXCLUDES(mu_);
+  Status CompleteInterruptedRecovery(const std::vector<std::string>& names) REQUIRES(io_mu_)
+      EXCLUDES(mu_);
   Status ReadInt(const std::string& name, int64_t dflt, int64_t* out);
   Status WriteInt(const std::string& name, int64_t v);
 
-  // Checks shared by the calls. Require mu_ held.
-  Status CheckServing() const;
-  Status CheckFormattedServing() const;
+  // Checks shared by the calls.
+  Status CheckServing() const REQUIRES(mu_);
+  Status CheckFormattedServing() const REQUIRES(mu_);
   // Epoch and serial checks for writer calls; persists a higher epoch first.
-  // Requires io_mu_ held (not mu_).
-  Status CheckRequest(const RequestHeader& h);
-  Status PersistPromise(int64_t epoch);
-  // Records the header's committed txid (mu_ held): only from the current writer's epoch,
-  // and never beyond this node's own last durable txid.
-  void NoteCommitted(const RequestHeader& h);
+  Status CheckRequest(const RequestHeader& h) REQUIRES(io_mu_) EXCLUDES(mu_);
+  Status PersistPromise(int64_t epoch) REQUIRES(io_mu_) EXCLUDES(mu_);
+  // Records the header's committed txid: only from the current writer's epoch, and never
+  // beyond this node's own last durable txid.
+  void NoteCommitted(const RequestHeader& h) REQUIRES(mu_);
   // Counts one written batch; logs it if slower than slow_sync_warn_ms.
   void NoteSync(int64_t nanos, int64_t first_txid, int64_t count, size_t bytes);
-  // Persists the committed txid when due (takes persist_mu_; mu_ not held).
-  Status MaybePersistCommitted(bool force);
+  // Persists the committed txid when due.
+  Status MaybePersistCommitted(bool force) EXCLUDES(persist_mu_, mu_);
   // Stops the journal for good; returns the Unavailable status to answer with.
-  Status Fail(const Status& cause);
+  Status Fail(const Status& cause) EXCLUDES(mu_);
   // The reason a stopped journal gives: "<who><what>: [Corruption: ]<cause>".
   Status StoppedStatus(const Status& cause, const std::string& what) const;
   Status ErrorLocked(Status s) const { return s.Prepend(who_); }
-  // Closes the writer's open segment, if any (io_mu_ held).
-  void AbortOpenSegment(const char* why);
+  // Closes the writer's open segment, if any.
+  void AbortOpenSegment(const char* why) REQUIRES(io_mu_) EXCLUDES(mu_);
   // Opens (reopens) the newest in-progress segment for appends in the writer epoch.
-  Status ReopenForAppend(int64_t segment_txid);
-  int64_t LastWrittenTxIdLocked() const;
+  Status ReopenForAppend(int64_t segment_txid) REQUIRES(io_mu_) EXCLUDES(mu_);
+  int64_t LastWrittenTxIdLocked() const REQUIRES(mu_);
 
   // Reads (journal_read.cc).
-  Result<EditsBatch> ReadCommitted(int64_t since_txid, int32_t max_txns);
+  Result<EditsBatch> ReadCommitted(int64_t since_txid, int32_t max_txns) EXCLUDES(mu_);
   // Reads records [since, up_to] from one segment file, verifying them; appends to *out.
   Result<int64_t> ReadFromSegment(const SegmentEntry& seg, int64_t since, int64_t up_to,
-                                  size_t max_bytes, std::string* out);
-  Status NoteReadCorruption(const Status& s);
+                                  size_t max_bytes, std::string* out) EXCLUDES(mu_);
+  Status NoteReadCorruption(const Status& s) EXCLUDES(mu_);
 
   // Recovery and transfer (journal_recovery.cc).
   // What a download may start from: this node's own copy of the same origin.
@@ -264,13 +265,16 @@ class Journal {
   using StillWanted = std::function<Status()>;
   Status DownloadSegment(const std::string& peer, const SegmentState& want,
                          const std::string& tmp_path, const LocalPrefix* prefix = nullptr,
-                         const StillWanted& still_wanted = nullptr);
+                         const StillWanted& still_wanted = nullptr) EXCLUDES(io_mu_, mu_);
   // Copies [0, prefix.data_length) of the local copy into tmp and fetches the rest from
   // peer at the same offset. NotFound/InvalidArgument/Corruption: the copies do not line
   // up (the caller falls back to a full download).
   Status ResumeFromPrefix(SegmentFile* tmp, const std::string& peer, const SegmentState& want,
-                          const LocalPrefix& prefix, int64_t* offset, bool* eof);
-  Status InstallCopy(const std::string& tmp_path, const SegmentState& state);
+                          const LocalPrefix& prefix, int64_t* offset, bool* eof)
+      EXCLUDES(io_mu_, mu_);
+  // Renames a verified copy into place and drops any other copy of the same segment.
+  Status InstallCopy(const std::string& tmp_path, const SegmentState& state) REQUIRES(io_mu_)
+      EXCLUDES(mu_);
   // writer_epoch (optional): the origin epoch recorded with the proposal, 0 if the file
   // predates the field.
   Status ReadAccepted(int64_t segment_txid, std::optional<SegmentState>* state,
@@ -280,42 +284,43 @@ class Journal {
   const std::string who_;
   FileOps* const ops_;
 
-  std::mutex io_mu_;
-  // Guarded by io_mu_.
-  std::unique_ptr<SegmentWriter> writer_;
+  Mutex io_mu_ ACQUIRED_BEFORE(persist_mu_);
+  std::unique_ptr<SegmentWriter> writer_ GUARDED_BY(io_mu_);
 
-  std::mutex persist_mu_;
-  // Guarded by persist_mu_.
-  int64_t persisted_committed_ = -1;
-  int64_t last_committed_persist_nanos_ = 0;
+  Mutex persist_mu_ ACQUIRED_BEFORE(mu_);
+  int64_t persisted_committed_ GUARDED_BY(persist_mu_) = -1;
+  int64_t last_committed_persist_nanos_ GUARDED_BY(persist_mu_) = 0;
 
-  mutable std::mutex mu_;
-  // Guarded by mu_.
-  bool formatted_ = false;
-  StorageInfo storage_;
-  int64_t promised_epoch_ = 0;
-  int64_t writer_epoch_ = 0;
-  int64_t committed_txid_ = -1;
-  int64_t committed_epoch_ = -1;  // epoch of the call that last raised committed_txid_
-  int64_t serial_epoch_ = -1;
-  int64_t last_serial_ = -1;
-  int64_t open_segment_ = -1;  // start of the writer's open segment, -1 when none
+  mutable Mutex mu_;
+  bool formatted_ GUARDED_BY(mu_) = false;
+  StorageInfo storage_ GUARDED_BY(mu_);
+  int64_t promised_epoch_ GUARDED_BY(mu_) = 0;
+  int64_t writer_epoch_ GUARDED_BY(mu_) = 0;
+  int64_t committed_txid_ GUARDED_BY(mu_) = -1;
+  // The epoch of the call that last raised committed_txid_.
+  int64_t committed_epoch_ GUARDED_BY(mu_) = -1;
+  int64_t serial_epoch_ GUARDED_BY(mu_) = -1;
+  int64_t last_serial_ GUARDED_BY(mu_) = -1;
+  // Start of the writer's open segment, -1 when none.
+  int64_t open_segment_ GUARDED_BY(mu_) = -1;
   // Bumped by Format: an acceptRecovery that started before a format never installs.
-  int64_t format_generation_ = 0;
-  std::map<int64_t, SegmentEntry> segments_;
-  EditsCache cache_;
+  int64_t format_generation_ GUARDED_BY(mu_) = 0;
+  std::map<int64_t, SegmentEntry> segments_ GUARDED_BY(mu_);
+  EditsCache cache_ GUARDED_BY(mu_);
+  // Thread-safe counters (common/metrics.h); read through counters() without a lock.
   JournalCounters counters_;
-  Status unavailable_;
+  Status unavailable_ GUARDED_BY(mu_);
   // Where the last file read stopped (segment start, next txid, byte offset), so a
   // tailer reading a segment front to back does not rescan it each call.
-  int64_t hint_segment_ = -1, hint_txid_ = -1;
-  uint64_t hint_offset_ = 0;
+  int64_t hint_segment_ GUARDED_BY(mu_) = -1;
+  int64_t hint_txid_ GUARDED_BY(mu_) = -1;
+  uint64_t hint_offset_ GUARDED_BY(mu_) = 0;
 
 #ifdef QJ_SIM_PLANTS
   // Planted bugs of the simulator (common/sim_plant.h); see journal.cc.
   bool PlantEpochFirst(const RequestHeader& h);
-  bool PlantTrustCommitted(const RequestHeader& h);  // mu_ held
-  int64_t PlantServable() const;                     // mu_ held
+  bool PlantTrustCommitted(const RequestHeader& h) REQUIRES(mu_);
+  int64_t PlantServable() const REQUIRES(mu_);
 #endif
 };
 

@@ -55,7 +55,7 @@ Result<std::unique_ptr<JournalNode>> JournalNode::Open(const JournalNodeOptions&
   std::unique_ptr<JournalNode> node(new JournalNode(opts, fd));
   auto names = opts.file_ops->ListDir(opts.edits_dir);
   if (!names.ok()) return names.status();
-  std::lock_guard<std::mutex> l(node->mu_);
+  MutexLock l(&node->mu_);
   for (const std::string& n : *names) {
     if (n == "in_use.lock" || !ValidateJournalId(n).ok()) continue;
     if (!opts.file_ops->Exists(opts.edits_dir + "/" + n + "/current")) continue;
@@ -88,7 +88,7 @@ JournalNode::JournalNode(const JournalNodeOptions& opts, int lock_fd)
 JournalNode::~JournalNode() {
   Shutdown();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     journals_.clear();
   }
   ::close(lock_fd_);  // releases the flock
@@ -116,13 +116,13 @@ Journal* JournalNode::AddLocked(const std::string& id) {
 
 void JournalNode::ForEachJournal(
     const std::function<void(const std::string& id, const Journal& j)>& fn) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (const auto& [id, slot] : journals_) fn(id, *slot.journal);
 }
 
 Result<Journal*> JournalNode::Get(const std::string& journal_id, bool create) {
   QJ_RETURN_IF_ERROR(ValidateJournalId(journal_id).Prepend(opts_.name));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto it = journals_.find(journal_id);
   if (it != journals_.end()) return it->second.journal.get();
   if (!create) {
@@ -143,11 +143,14 @@ void JournalNode::BackgroundLoop(Journal* j) {
   const int64_t tick_ms = std::max<int64_t>(
       50, std::min(opts_.committed_persist_interval_ms, opts_.catchup_interval_ms));
   int64_t since_catchup_ms = 0;
-  std::unique_lock<std::mutex> l(mu_);
-  while (!stopping_) {
-    stop_cv_.wait_for(l, std::chrono::milliseconds(tick_ms));
-    if (stopping_) break;
-    l.unlock();
+  while (true) {
+    {
+      MutexLock l(&mu_);
+      if (stop_cv_.WaitFor(&mu_, std::chrono::milliseconds(tick_ms),
+                           [this]() REQUIRES(mu_) { return stopping_; })) {
+        return;
+      }
+    }
     Status s = j->FlushCommittedTxId();
     if (!s.ok()) LOG(WARNING) << j->who() << ": persisting committed txid: " << s;
     since_catchup_ms += tick_ms;
@@ -160,7 +163,6 @@ void JournalNode::BackgroundLoop(Journal* j) {
         }
       }
     }
-    l.lock();
   }
 }
 
@@ -168,14 +170,14 @@ void JournalNode::Shutdown() {
   std::vector<std::thread> threads;
   std::vector<Journal*> journals;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stopping_ = true;
     for (auto& [id, slot] : journals_) {
       if (slot.background.joinable()) threads.push_back(std::move(slot.background));
       journals.push_back(slot.journal.get());
     }
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
   for (auto& t : threads) t.join();
   for (Journal* j : journals) {
     Status s = j->FlushCommittedTxId();

@@ -8,16 +8,15 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/journal.h"
@@ -77,9 +76,9 @@ class JournalNode {
     std::thread background;
   };
   JournalNode(const JournalNodeOptions& opts, int lock_fd);
-  Journal* AddLocked(const std::string& id);
+  Journal* AddLocked(const std::string& id) REQUIRES(mu_);
   // The per-journal thread: flush committed txid, catch up from peers.
-  void BackgroundLoop(Journal* j);
+  void BackgroundLoop(Journal* j) EXCLUDES(mu_);
 
   const JournalNodeOptions opts_;
   const int lock_fd_;
@@ -87,11 +86,11 @@ class JournalNode {
   PeerClient* peer_client_ = nullptr;
   LeaseTable leases_;
 
-  std::mutex mu_;
+  Mutex mu_;
   // Notified by Shutdown() to wake background threads.
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;                 // guarded by mu_
-  std::map<std::string, Slot> journals_;  // guarded by mu_
+  CondVar stop_cv_;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::map<std::string, Slot> journals_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj::jn

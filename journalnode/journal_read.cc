@@ -12,7 +12,7 @@ Status Journal::NoteReadCorruption(const Status& s) {
 }
 
 Result<Manifest> Journal::GetEditLogManifest(int64_t since_txid, bool in_progress_ok) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   QJ_RETURN_IF_ERROR(CheckFormattedServing());
   Manifest m;
   m.committed_txid = committed_txid_;
@@ -36,7 +36,7 @@ Result<int64_t> Journal::ReadFromSegment(const SegmentEntry& seg, int64_t since,
   uint64_t offset = 0;
   int64_t expect = seg.state.start_txid;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (hint_segment_ == seg.state.start_txid && hint_txid_ <= since && hint_txid_ > expect) {
       offset = hint_offset_;
       expect = hint_txid_;
@@ -73,7 +73,7 @@ Result<int64_t> Journal::ReadFromSegment(const SegmentEntry& seg, int64_t since,
   if (!seg.state.in_progress && expect == seg.state.end_txid + 1 && next_offset != size) {
     return corrupt(next_offset, "bytes after the last txid " + std::to_string(seg.state.end_txid));
   }
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   hint_segment_ = seg.state.start_txid;
   hint_txid_ = expect;
   hint_offset_ = next_offset;
@@ -102,7 +102,7 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
   std::vector<SegmentEntry> segs;
   int64_t up_to;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     QJ_RETURN_IF_ERROR(CheckFormattedServing());
     batch.committed_txid = committed_txid_;
     if (since_txid > QJ_PLANT_OR(PlantServable(), committed_txid_)) return batch;
@@ -159,7 +159,7 @@ Result<SegmentChunkData> Journal::GetSegmentChunk(int64_t start_txid, int64_t en
   }
   SegmentEntry seg;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     QJ_RETURN_IF_ERROR(CheckFormattedServing());
     auto it = segments_.find(start_txid);
     if (it == segments_.end()) {

@@ -22,7 +22,7 @@ std::string CatchupTmpName(const SegmentState& s) {
 }  // namespace
 
 Result<PrepareResult> Journal::PrepareRecovery(const RequestHeader& h, int64_t segment_txid) {
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   QJ_RETURN_IF_ERROR(CheckRequest(h));
   // The writer being recovered must not append behind the coordinator's back.
   AbortOpenSegment("recovery");
@@ -30,7 +30,7 @@ Result<PrepareResult> Journal::PrepareRecovery(const RequestHeader& h, int64_t s
   int64_t accepted_epoch = -1, accepted_origin = 0;
   Status s = ReadAccepted(segment_txid, &accepted, &accepted_epoch, &accepted_origin);
   if (!s.ok()) return Fail(s);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   PrepareResult r;
   r.last_writer_epoch = writer_epoch_;
   r.committed_txid = committed_txid_;
@@ -180,14 +180,12 @@ Status Journal::DownloadSegment(const std::string& peer, const SegmentState& wan
   return Status::OK();
 }
 
-// Renames a verified copy into place as `state` (io_mu_ held) and drops any other copy
-// of the same segment.
 Status Journal::InstallCopy(const std::string& tmp_path, const SegmentState& state) {
   const std::string target = SegPath(state);
   QJ_RETURN_IF_ERROR(ops_->Rename(tmp_path, target));
   std::vector<SegmentState> others;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = segments_.find(state.start_txid);
     if (it != segments_.end() && SegmentName(it->second.state) != SegmentName(state)) {
       others.push_back(it->second.state);
@@ -204,7 +202,7 @@ Status Journal::InstallCopy(const std::string& tmp_path, const SegmentState& sta
   if (!QJ_PLANTED(kNoDirSync)) QJ_RETURN_IF_ERROR(ops_->SyncDir(CurrentDir()));
   QJ_ASSIGN_OR_RETURN(auto f, ops_->Open(target, FileOps::Mode::kRead));
   QJ_ASSIGN_OR_RETURN(uint64_t size, f->Size());
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   segments_[state.start_txid] = SegmentEntry{state, state.in_progress ? size : 0, true};
   if (hint_segment_ == state.start_txid) hint_segment_ = -1;
   cache_.Clear();
@@ -224,14 +222,14 @@ Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state
   {
     // 1. Epoch checks (a higher epoch is persisted first), then decide what this node's
     //    copy lacks.
-    std::lock_guard<std::mutex> io(io_mu_);
+    MutexLock io(&io_mu_);
     QJ_RETURN_IF_ERROR(CheckRequest(h));
     AbortOpenSegment("recovery");
     std::optional<SegmentState> accepted;
     int64_t accepted_epoch = -1, accepted_origin = 0;
     Status rs = ReadAccepted(state.start_txid, &accepted, &accepted_epoch, &accepted_origin);
     if (!rs.ok()) return Fail(rs);
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     generation = format_generation_;
     if (state.end_txid < committed_txid_) {
       return ErrorLocked(Status::OutOfSync("refusing to accept " + state.ToString() +
@@ -271,7 +269,7 @@ Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state
   //    download stops as soon as a higher epoch is promised or the journal reformatted.
   const std::string tmp = CurrentDir() + "/" + RecoveryTmpName(state, h.epoch);
   auto superseded = [&]() -> Status {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (generation != format_generation_) {
       return ErrorLocked(Status::IllegalState("journal reformatted during acceptRecovery of " +
                                               state.ToString() + " in epoch " +
@@ -294,7 +292,7 @@ Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state
   }
   // 3. Re-check the epoch and the format generation (format holds io_mu_ throughout),
   //    persist the accepted proposal with the copy's origin, then install the copy.
-  std::lock_guard<std::mutex> io(io_mu_);
+  MutexLock io(&io_mu_);
   Status still = superseded();
   if (!still.ok()) {
     if (download) (void)ops_->Unlink(tmp);
@@ -322,13 +320,13 @@ Status Journal::AcceptRecovery(const RequestHeader& h, const SegmentState& state
 Result<int> Journal::CatchUpFrom(const std::string& peer) {
   if (opts_.peers == nullptr) return 0;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!formatted_ || !unavailable_.ok()) return 0;
   }
   QJ_ASSIGN_OR_RETURN(Manifest theirs, opts_.peers->GetManifest(peer, opts_.journal_id));
   std::vector<SegmentState> wanted;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     const int64_t committed = std::max(committed_txid_, theirs.committed_txid);
     for (const SegmentState& s : theirs.segments) {
       if (s.in_progress || s.end_txid > committed || s.end_txid < s.start_txid) continue;
@@ -351,11 +349,11 @@ Result<int> Journal::CatchUpFrom(const std::string& peer) {
       (void)ops_->Unlink(tmp);
       return st.Prepend(who_ + ": catch-up of " + s.ToString() + " from " + peer);
     }
-    std::lock_guard<std::mutex> io(io_mu_);
+    MutexLock io(&io_mu_);
     {
       // Re-check: the writer may have opened this segment, or a recovery installed a
       // finalized copy, meanwhile.
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       bool still_lacks = open_segment_ != s.start_txid && unavailable_.ok();
       for (const auto& [start, e] : segments_) {
         if (!e.state.in_progress && e.state.start_txid <= s.end_txid &&

@@ -25,7 +25,7 @@ Result<LeaseGrant> LeaseTable::Acquire(const std::string& journal_id, const std:
     g.remaining_ms = (grace_end_nanos_ - now + kNanosPerMilli - 1) / kNanosPerMilli;
     return g;
   }
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   Lease& lease = leases_[journal_id];
   if (!lease.holder.empty() && lease.expiry_nanos > now && lease.holder != holder) {
     g.holder = lease.holder;
@@ -46,7 +46,7 @@ Result<LeaseGrant> LeaseTable::Acquire(const std::string& journal_id, const std:
 Status LeaseTable::Release(const std::string& journal_id, const std::string& holder) {
   const std::string who = opts_.node_name + " " + journal_id;
   const int64_t now = opts_.clock->MonotonicNanos();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto it = leases_.find(journal_id);
   if (it == leases_.end() || it->second.expiry_nanos <= now) return Status::OK();
   if (it->second.holder != holder) {

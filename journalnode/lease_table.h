@@ -11,10 +11,10 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace qj::jn {
@@ -49,8 +49,8 @@ class LeaseTable {
   };
   const LeaseOptions opts_;
   const int64_t grace_end_nanos_;
-  std::mutex mu_;
-  std::map<std::string, Lease> leases_;  // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, Lease> leases_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj::jn

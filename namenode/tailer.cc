@@ -14,17 +14,13 @@ namespace {
 
 constexpr int kMaxTxnsPerRead = 1000;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMs(const Clock* clock) { return clock->MonotonicNanos() / kNanosPerMilli; }
 
 constexpr int64_t kProgressIntervalMs = 5000;
 
 // "12000 edits (txid 1..12000) in 2.31 s, 5194 edits/s".
-std::string Rate(int64_t edits, int64_t since_ms, int64_t first_txid = -1) {
-  const double secs = std::max<int64_t>(1, NowMs() - since_ms) / 1000.0;
+std::string Rate(int64_t edits, int64_t since_ms, int64_t now_ms, int64_t first_txid = -1) {
+  const double secs = std::max<int64_t>(1, now_ms - since_ms) / 1000.0;
   char buf[160];
   if (first_txid >= 0) {
     snprintf(buf, sizeof(buf), "%lld edits (txid %lld..%lld) in %.2f s, %.0f edits/s",
@@ -47,7 +43,7 @@ Tailer::~Tailer() { Stop(); }
 void Tailer::Start(int64_t from_txid) {
   Stop();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = false;
     health_ = Status::OK();
   }
@@ -59,16 +55,16 @@ void Tailer::Start(int64_t from_txid) {
 void Tailer::Stop() {
   if (!thread_.joinable()) return;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
   LOG(INFO) << opts_.name << ": tailer stopped at txid " << next_txid_.load() - 1;
 }
 
 Status Tailer::health() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return health_;
 }
 
@@ -81,21 +77,22 @@ void Tailer::Run() {
   // tailer is replaying the backlog (after a restart or a bootstrap); it says how far it
   // got every 5 s and once when done.
   const int64_t replay_from = next_txid_.load();
-  const int64_t replay_start_ms = NowMs();
+  const Clock* clock = opts_.clock;
+  const int64_t replay_start_ms = NowMs(clock);
   int64_t replay_logged_ms = replay_start_ms;
   bool replaying = true;
   while (true) {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       if (stop_) return;
     }
     auto batch = reader->ReadCommitted(next_txid_.load(), kMaxTxnsPerRead);
     int64_t sleep_ms = 0;
     if (!batch.ok()) {
-      if (NowMs() - last_warning_ms > 5000) {
+      if (NowMs(clock) - last_warning_ms > 5000) {
         LOG(WARNING) << opts_.name << ": tailer read at txid " << next_txid_.load()
                      << " failed (will retry): " << batch.status();
-        last_warning_ms = NowMs();
+        last_warning_ms = NowMs(clock);
       }
       backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
       sleep_ms = backoff_ms;
@@ -105,45 +102,48 @@ void Tailer::Run() {
       if (replaying) {
         replaying = false;
         const int64_t n = next_txid_.load() - replay_from;
-        if (n > 0) LOG(INFO) << opts_.name << ": replay: done, " << Rate(n, replay_start_ms);
+        if (n > 0) {
+          LOG(INFO) << opts_.name << ": replay: done, " << Rate(n, replay_start_ms, NowMs(clock));
+        }
       }
     } else {
       backoff_ms = poll_interval_ms_;
       Status st = apply_(*batch);
       if (!st.ok()) {
         LOG(ERROR) << opts_.name << ": tailer stops: " << st;
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         health_ = st;
         return;
       }
       next_txid_ = batch->back().txid + 1;
       VLOG(1) << opts_.name << ": tailed " << batch->size() << " edits up to txid "
               << batch->back().txid;
-      if (replaying && NowMs() - replay_logged_ms >= kProgressIntervalMs) {
-        replay_logged_ms = NowMs();
+      if (replaying && NowMs(clock) - replay_logged_ms >= kProgressIntervalMs) {
+        replay_logged_ms = NowMs(clock);
         LOG(INFO) << opts_.name << ": replay: "
-                  << Rate(next_txid_.load() - replay_from, replay_start_ms);
+                  << Rate(next_txid_.load() - replay_from, replay_start_ms, replay_logged_ms);
       }
     }
     if (sleep_ms > 0) {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_for(l, std::chrono::milliseconds(sleep_ms), [this] { return stop_; });
+      MutexLock l(&mu_);
+      cv_.WaitFor(&mu_, std::chrono::milliseconds(sleep_ms),
+                  [this]() REQUIRES(mu_) { return stop_; });
     }
   }
 }
 
 Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_txid,
-                       const ApplyFn& apply, int64_t timeout_ms) {
-  const int64_t start_ms = NowMs();
+                       const ApplyFn& apply, int64_t timeout_ms, const Clock* clock) {
+  const int64_t start_ms = NowMs(clock);
   const int64_t deadline = start_ms + timeout_ms;
   int64_t next = from_txid;
   Status last_error = Status::OK();
   int64_t logged_ms = start_ms;
   while (next <= to_txid) {
-    if (NowMs() - logged_ms >= kProgressIntervalMs) {
-      logged_ms = NowMs();
-      LOG(INFO) << "catching up committed edits: at txid " << next - 1 << " of " << to_txid
-                << ", " << Rate(next - from_txid, start_ms);
+    if (NowMs(clock) - logged_ms >= kProgressIntervalMs) {
+      logged_ms = NowMs(clock);
+      LOG(INFO) << "catching up committed edits: at txid " << next - 1 << " of " << to_txid << ", "
+                << Rate(next - from_txid, start_ms, logged_ms);
     }
     int max = static_cast<int>(std::min<int64_t>(kMaxTxnsPerRead, to_txid - next + 1));
     auto batch = reader->ReadCommitted(next, max);
@@ -154,7 +154,7 @@ Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_t
       continue;
     }
     if (!batch.ok()) last_error = batch.status();
-    if (NowMs() >= deadline) {
+    if (NowMs(clock) >= deadline) {
       return Status::TimedOut("catching up committed edits: reached txid " +
                               std::to_string(next - 1) + " of " + std::to_string(to_txid) +
                               (last_error.ok() ? "" : "; last error: " + last_error.ToString()));
@@ -162,7 +162,8 @@ Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_t
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (to_txid >= from_txid) {
-    LOG(INFO) << "caught up committed edits: " << Rate(to_txid - from_txid + 1, start_ms, from_txid);
+    LOG(INFO) << "caught up committed edits: "
+              << Rate(to_txid - from_txid + 1, start_ms, NowMs(clock), from_txid);
   }
   return Status::OK();
 }

@@ -8,20 +8,21 @@
 // backoff and logged, not fatal.
 //
 // Thread-safety: Start/Stop from one controlling thread; health() and next_txid() from
-// any thread. The callback runs on the tailer thread.
+// any thread. The callback runs on the tailer thread. Time (log throttling, progress
+// lines) is read from the QuorumOptions' clock.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/edit_record.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
 
@@ -35,35 +36,37 @@ class Tailer {
   ~Tailer();
 
   // Starts tailing at from_txid (the first txid not yet applied).
-  void Start(int64_t from_txid);
+  void Start(int64_t from_txid) EXCLUDES(mu_);
   // Stops the thread and waits for it; the last applied batch is complete.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
   bool running() const { return thread_.joinable(); }
 
   // OK, or why tailing stopped.
-  Status health() const;
+  Status health() const EXCLUDES(mu_);
   // The next txid the tailer will ask for.
   int64_t next_txid() const { return next_txid_.load(); }
 
   // Reads and applies committed edits [from_txid, to_txid] with `reader`, retrying empty
   // or failed reads until timeout_ms (TimedOut naming the txid reached). Used by
-  // transitionToActive to apply what the standby had not tailed yet.
+  // transitionToActive to apply what the standby had not tailed yet. The timeout and the
+  // progress lines are timed on `clock`.
   static Status CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_txid,
-                        const ApplyFn& apply, int64_t timeout_ms);
+                        const ApplyFn& apply, int64_t timeout_ms,
+                        const Clock* clock = RealClock::Get());
 
  private:
-  void Run();
+  void Run() EXCLUDES(mu_);
 
   const jn::QuorumOptions opts_;
   const ApplyFn apply_;
   const int64_t poll_interval_ms_;
   std::thread thread_;
   std::atomic<int64_t> next_txid_{1};
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Notified by Stop() to end a poll sleep early.
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  Status health_;      // guarded by mu_
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  Status health_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj

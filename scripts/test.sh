@@ -17,6 +17,13 @@ if [ "${QJ_FUZZ_RUNS:-8000}" != 0 ]; then
   done
   scripts/fuzz.sh --runs="${QJ_FUZZ_RUNS:-8000}" "${only[@]}"
 fi
+# The clang build with ASan + UBSan and the lock annotations checked, and the storage,
+# lock and clock tests under it (scripts/sanitize.sh, which says why only those; its --all
+# runs the whole suite). QJ_SANITIZE_TESTS=0 skips. Before the plain suite, for the same
+# reason as the fuzz targets.
+if [ "${QJ_SANITIZE_TESTS:-1}" != 0 ]; then
+  scripts/sanitize.sh
+fi
 BUILD_DIR=${QJ_BUILD_DIR:-build}
 cd "$BUILD_DIR"
 ctest --output-on-failure --timeout 600 -j "${QJ_TEST_JOBS:-2}" "$@"

@@ -14,6 +14,8 @@
 #include <map>
 #include <random>
 
+#include "tests/support/fake_clock.h"
+
 namespace qj::jn {
 namespace {
 

@@ -9,6 +9,7 @@ namespace qj::sim {
 class SimDisk::File final : public jn::SegmentFile {
  public:
   File(SimDisk* disk, std::string path, std::shared_ptr<Inode> inode, bool writable)
+      REQUIRES(disk->mu_)
       : disk_(disk),
         path_(std::move(path)),
         inode_(std::move(inode)),
@@ -16,7 +17,7 @@ class SimDisk::File final : public jn::SegmentFile {
         incarnation_(disk->incarnation_) {}
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
-    std::lock_guard<std::mutex> l(disk_->mu_);
+    MutexLock l(&disk_->mu_);
     QJ_RETURN_IF_ERROR(Usable("write"));
     if (!writable_) return Status::IOError("write " + path_ + ": opened read-only");
     std::string& d = inode_->data;
@@ -25,7 +26,7 @@ class SimDisk::File final : public jn::SegmentFile {
     return Status::OK();
   }
   Status ReadAt(uint64_t offset, size_t n, std::string* out) override {
-    std::lock_guard<std::mutex> l(disk_->mu_);
+    MutexLock l(&disk_->mu_);
     if (disk_->crashed_ || incarnation_ != disk_->incarnation_) {
       return Status::IOError("read " + path_ + ": simulated crash");
     }
@@ -40,13 +41,13 @@ class SimDisk::File final : public jn::SegmentFile {
   Status DataSync() override { return Sync("fdatasync"); }
   Status FullSync() override { return Sync("fsync"); }
   Status Truncate(uint64_t length) override {
-    std::lock_guard<std::mutex> l(disk_->mu_);
+    MutexLock l(&disk_->mu_);
     QJ_RETURN_IF_ERROR(Usable("truncate"));
     inode_->data.resize(length, '\0');
     return Status::OK();
   }
   Result<uint64_t> Size() override {
-    std::lock_guard<std::mutex> l(disk_->mu_);
+    MutexLock l(&disk_->mu_);
     if (disk_->crashed_ || incarnation_ != disk_->incarnation_) {
       return Status::IOError("stat " + path_ + ": simulated crash");
     }
@@ -55,14 +56,14 @@ class SimDisk::File final : public jn::SegmentFile {
   const std::string& path() const override { return path_; }
 
  private:
-  Status Usable(const char* what) {
+  Status Usable(const char* what) REQUIRES(disk_->mu_) {
     if (incarnation_ != disk_->incarnation_) {
       return Status::IOError(std::string(what) + " " + path_ + ": simulated crash");
     }
     return disk_->Step(std::string(what) + " " + path_);
   }
-  Status Sync(const char* what) {
-    std::lock_guard<std::mutex> l(disk_->mu_);
+  Status Sync(const char* what) EXCLUDES(disk_->mu_) {
+    MutexLock l(&disk_->mu_);
     QJ_RETURN_IF_ERROR(Usable(what));
     inode_->durable = inode_->data;
     return Status::OK();
@@ -108,38 +109,38 @@ Status SimDisk::Step(const std::string& what) {
 }
 
 void SimDisk::FailSyncAtStep(int64_t n, bool enospc) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   fail_sync_at_ = n;
   fail_sync_enospc_ = enospc;
 }
 
 int64_t SimDisk::failed_syncs() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return failed_syncs_;
 }
 
 void SimDisk::CrashAtStep(int64_t n) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   crash_at_ = n;
 }
 
 void SimDisk::CrashAtStepMatching(const std::string& what) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   crash_match_ = what;
 }
 
 bool SimDisk::crashed() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return crashed_;
 }
 
 int64_t SimDisk::steps() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return steps_;
 }
 
 std::vector<std::string> SimDisk::history() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return history_;
 }
 
@@ -172,7 +173,7 @@ void SimDisk::ApplyEntryOp(const EntryOp& op, std::map<std::string, std::shared_
 }
 
 void SimDisk::Restart(Loss loss, std::mt19937_64* rng) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   // Directory entries: a prefix of the unsynced changes, in order.
   size_t keep = 0;
   switch (loss) {
@@ -224,7 +225,7 @@ void SimDisk::Restart(Loss loss, std::mt19937_64* rng) {
 }
 
 Result<std::unique_ptr<jn::SegmentFile>> SimDisk::Open(const std::string& path, Mode mode) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto it = files_.find(path);
   if (mode == Mode::kRead) {
     if (crashed_) return Status::IOError("open " + path + ": simulated crash");
@@ -253,7 +254,7 @@ Result<std::unique_ptr<jn::SegmentFile>> SimDisk::Open(const std::string& path, 
 }
 
 Status SimDisk::Rename(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   QJ_RETURN_IF_ERROR(Step("rename " + from + " -> " + to));
   auto it = files_.find(from);
   if (it == files_.end()) return Status::IOError("rename " + from + ": no such file");
@@ -265,7 +266,7 @@ Status SimDisk::Rename(const std::string& from, const std::string& to) {
 }
 
 Status SimDisk::Unlink(const std::string& path) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   QJ_RETURN_IF_ERROR(Step("unlink " + path));
   if (files_.erase(path) == 0) return Status::NotFound(path + " does not exist");
   pending_.push_back(EntryOp{EntryOp::kUnlink, path, "", nullptr});
@@ -273,7 +274,7 @@ Status SimDisk::Unlink(const std::string& path) {
 }
 
 Status SimDisk::SyncDir(const std::string& dir) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   QJ_RETURN_IF_ERROR(Step("syncdir " + dir));
   if (dirs_.count(dir) == 0) return Status::IOError("fsync dir " + dir + ": no such directory");
   std::vector<EntryOp> rest;
@@ -299,7 +300,7 @@ Status SimDisk::AtomicWrite(const std::string& path, const std::string& contents
 }
 
 Status SimDisk::ReadFile(const std::string& path, std::string* out) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (crashed_) return Status::IOError("read " + path + ": simulated crash");
   auto it = files_.find(path);
   if (it == files_.end()) return Status::NotFound(path + " does not exist");
@@ -308,7 +309,7 @@ Status SimDisk::ReadFile(const std::string& path, std::string* out) {
 }
 
 Result<std::vector<std::string>> SimDisk::ListDir(const std::string& dir) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (crashed_) return Status::IOError("list " + dir + ": simulated crash");
   if (dirs_.count(dir) == 0) return Status::NotFound(dir + " does not exist");
   std::vector<std::string> names;
@@ -324,7 +325,7 @@ Result<std::vector<std::string>> SimDisk::ListDir(const std::string& dir) {
 Status SimDisk::CreateDirs(const std::string& dir) {
   std::vector<std::string> missing;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (std::string d = dir; !d.empty() && d != "." && d != "/" && dirs_.count(d) == 0;
          d = Parent(d)) {
       missing.push_back(d);
@@ -333,7 +334,7 @@ Status SimDisk::CreateDirs(const std::string& dir) {
   std::reverse(missing.begin(), missing.end());
   for (const std::string& d : missing) {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       QJ_RETURN_IF_ERROR(Step("mkdir " + d));
       dirs_.insert(d);
       pending_.push_back(EntryOp{EntryOp::kMkdir, d, "", nullptr});
@@ -350,12 +351,12 @@ Status SimDisk::CreateDirs(const std::string& dir) {
 }
 
 bool SimDisk::Exists(const std::string& path) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return files_.count(path) != 0 || dirs_.count(path) != 0;
 }
 
 Status SimDisk::Peek(const std::string& path, std::string* out) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return Status::NotFound(path + " does not exist");
   *out = it->second->data;
@@ -363,7 +364,7 @@ Status SimDisk::Peek(const std::string& path, std::string* out) {
 }
 
 Status SimDisk::Poke(const std::string& path, uint64_t offset, const std::string& bytes) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return Status::NotFound(path + " does not exist");
   for (std::string* s : {&it->second->data, &it->second->durable}) {

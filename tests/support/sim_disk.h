@@ -30,12 +30,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "journalnode/file_ops.h"
 
 namespace qj::sim {
@@ -105,26 +105,26 @@ class SimDisk final : public jn::FileOps {
 
   static std::string Parent(const std::string& path);
   // Counts a step; fails if the disk has crashed or this step is the crash point.
-  Status Step(const std::string& what);
+  Status Step(const std::string& what) REQUIRES(mu_);
   void ApplyEntryOp(const EntryOp& op, std::map<std::string, std::shared_ptr<Inode>>* files,
                     std::set<std::string>* dirs);
   bool AffectsDir(const EntryOp& op, const std::string& dir) const;
 
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Inode>> files_;   // live names
-  std::set<std::string> dirs_;                            // live directories
-  std::map<std::string, std::shared_ptr<Inode>> dfiles_;  // durable names
-  std::set<std::string> ddirs_;                           // durable directories
-  std::vector<EntryOp> pending_;                          // entry changes not yet durable
-  int64_t steps_ = 0;
-  int64_t crash_at_ = -1;
-  std::string crash_match_;
-  bool crashed_ = false;
-  int64_t fail_sync_at_ = -1;
-  bool fail_sync_enospc_ = false;
-  int64_t failed_syncs_ = 0;
-  int64_t incarnation_ = 0;  // bumped by Restart: older handles fail
-  std::vector<std::string> history_;
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<Inode>> files_ GUARDED_BY(mu_);   // live names
+  std::set<std::string> dirs_ GUARDED_BY(mu_);                            // live directories
+  std::map<std::string, std::shared_ptr<Inode>> dfiles_ GUARDED_BY(mu_);  // durable names
+  std::set<std::string> ddirs_ GUARDED_BY(mu_);                           // durable directories
+  std::vector<EntryOp> pending_ GUARDED_BY(mu_);  // entry changes not yet durable
+  int64_t steps_ GUARDED_BY(mu_) = 0;
+  int64_t crash_at_ GUARDED_BY(mu_) = -1;
+  std::string crash_match_ GUARDED_BY(mu_);
+  bool crashed_ GUARDED_BY(mu_) = false;
+  int64_t fail_sync_at_ GUARDED_BY(mu_) = -1;
+  bool fail_sync_enospc_ GUARDED_BY(mu_) = false;
+  int64_t failed_syncs_ GUARDED_BY(mu_) = 0;
+  int64_t incarnation_ GUARDED_BY(mu_) = 0;  // bumped by Restart: older handles fail
+  std::vector<std::string> history_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj::sim
