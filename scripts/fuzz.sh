@@ -31,11 +31,13 @@ case "${SECONDS_PER_TARGET:-$RUNS}" in
   ''|*[!0-9]*) echo "fuzz.sh: --runs / --seconds take a positive integer" >&2; exit 2 ;;
 esac
 
-TARGETS=(edit_record cluster_config segment jn_metadata journal_service namenode_service edit_ops image)
+TARGETS=(edit_record cluster_config segment jn_metadata edit_ops image journal_service namenode_service
+         failover_service)
 # Executions per --runs unit: the pure decoders run thousands of inputs a second, the
 # targets that build a journal directory or talk to a live quorum far fewer.
 declare -A WEIGHT=([edit_record]=8 [cluster_config]=4 [edit_ops]=4 [image]=4
-                   [segment]=1 [jn_metadata]=1 [journal_service]=1 [namenode_service]=1)
+                   [segment]=1 [jn_metadata]=1 [journal_service]=1 [namenode_service]=1
+                   [failover_service]=1)
 if [ ${#ONLY[@]} -gt 0 ]; then TARGETS=("${ONLY[@]}"); fi
 
 build_start=$(date +%s)
