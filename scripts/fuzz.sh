@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (tests/fuzz, clang with ASan+UBSan, in build-fuzz/ or
 # $QJ_FUZZ_BUILD_DIR) and runs every one of them from the checked-in seed corpus.
 #
-#   scripts/fuzz.sh                 # the CI step: each target's CI_RUNS executions (115900)
+#   scripts/fuzz.sh                 # the CI step: each target's CI_RUNS executions (115300)
 #   scripts/fuzz.sh --scale=N       # N x each target's CI_RUNS executions
 #   scripts/fuzz.sh --runs=N        # N executions of every target
 #   scripts/fuzz.sh --seconds=S     # S seconds per target (a long run: --seconds=600)
@@ -44,8 +44,8 @@ TARGETS=(edit_record cluster_config segment jn_metadata edit_ops image journal_s
 # quorum (the *_service ones) tens to hundreds. Sized so that the whole run stays near
 # two minutes on two cores.
 declare -A CI_RUNS=([edit_record]=60000 [cluster_config]=24000 [segment]=8000 [jn_metadata]=8000
-                    [edit_ops]=8000 [image]=6000 [journal_service]=1200 [namenode_service]=400
-                    [failover_service]=300)
+                    [edit_ops]=8000 [image]=6000 [journal_service]=800 [namenode_service]=300
+                    [failover_service]=200)
 if [ ${#ONLY[@]} -gt 0 ]; then TARGETS=("${ONLY[@]}"); fi
 
 build_start=$(date +%s)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 # Every fuzz target, bounded: each runs its CI_RUNS executions from scripts/fuzz.sh
-# (115900 in all; QJ_FUZZ_SCALE=N multiplies them, QJ_FUZZ_SCALE=0 skips the step). Any
+# (115300 in all; QJ_FUZZ_SCALE=N multiplies them, QJ_FUZZ_SCALE=0 skips the step). Any
 # crash, leak or undefined behaviour fails the run here. Before ctest, so that ctest's
 # summary stays the closing lines.
 if [ "${QJ_FUZZ_SCALE:-1}" != 0 ]; then
