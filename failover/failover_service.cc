@@ -12,11 +12,6 @@ namespace th = qjournal::thrift;
 
 namespace {
 
-// FailoverController's requests carry at most an i32; these leave room for any future
-// string argument and still bound what one request can make the server allocate.
-constexpr int32_t kMaxStringBytes = 64 << 10;
-constexpr int32_t kMaxContainerElements = 1024;
-
 class Handler : public th::FailoverControllerIf {
  public:
   explicit Handler(Controller* c) : c_(c) {}
@@ -69,6 +64,10 @@ class Handler : public th::FailoverControllerIf {
 };
 
 }  // namespace
+
+std::shared_ptr<apache::thrift::TProcessor> NewFailoverProcessor(Controller* controller) {
+  return std::make_shared<th::FailoverControllerProcessor>(std::make_shared<Handler>(controller));
+}
 
 FailoverServer::FailoverServer(Controller* controller, rpc::ServerOptions opts)
     : server_(rpc::GuardedFactory<th::FailoverControllerProcessor, th::FailoverControllerIf>(

@@ -22,6 +22,11 @@ namespace qj::fo {
 // out of failover for days.
 inline constexpr int64_t kMaxCedeMillis = 10 * 60 * 1000;
 
+// What FailoverServer serves, without the server's authorization in front: the generated
+// FailoverController dispatch over the handler above. Exposed so that requests can be fed
+// to it without a socket (tests/fuzz); `controller` must outlive it.
+std::shared_ptr<apache::thrift::TProcessor> NewFailoverProcessor(Controller* controller);
+
 class FailoverServer {
  public:
   // Listens on opts.bind_host:opts.port (the namenode's host: failoverd runs beside it),

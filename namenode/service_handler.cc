@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <future>
 #include <set>
 
@@ -20,6 +21,17 @@ namespace th = qjournal::thrift;
 namespace {
 
 constexpr int32_t kMaxListingPage = 5000;
+
+// A request's source as the wire sent it. The generated reader stores whatever i32 came
+// in the enum field, so a value outside RequestSource is possible, and loading it as the
+// enum type is undefined behaviour (a compiler may assume an enum holds only its range:
+// the "unknown request source" refusal could go). Its bytes are read as an int instead.
+int32_t RawSource(const th::HAStateChangeRequest& req) {
+  static_assert(sizeof(req.source) == sizeof(int32_t), "RequestSource is an i32 on the wire");
+  int32_t source;
+  std::memcpy(&source, &req.source, sizeof(source));
+  return source;
+}
 
 // ---- The one place where failures become Thrift exceptions. ----
 
@@ -154,7 +166,7 @@ class Handler : public th::ClientProtocolIf {
   void transitionToActive(const th::HAStateChangeRequest& req) override {
     const int64_t deadline = req.__isset.leaseDeadlineMonoNs ? req.leaseDeadlineMonoNs : 0;
     CheckSource("transitionToActive", req);
-    if (req.source == th::RequestSource::REQUEST_BY_FAILOVERD || deadline != 0) {
+    if (RawSource(req) == th::RequestSource::REQUEST_BY_FAILOVERD || deadline != 0) {
       // A failoverd always activates under its lease; a user may name a lease too (0 = none,
       // serve until told otherwise, as HDFS's manual mode).
       CheckDeadline("transitionToActive", deadline);
@@ -447,7 +459,8 @@ class Handler : public th::ClientProtocolIf {
   void CheckSource(const char* what, const th::HAStateChangeRequest& req) const {
     const NamenodeOptions& o = s_->options();
     const bool automatic = o.cluster.automatic_failover;
-    switch (req.source) {
+    const int32_t source = RawSource(req);
+    switch (source) {
       case th::RequestSource::REQUEST_BY_USER:
         if (automatic) {
           Refuse(th::HAErrorCode::MANUAL_WHILE_AUTOMATIC,
@@ -472,8 +485,7 @@ class Handler : public th::ClientProtocolIf {
         return;
     }
     Refuse(th::HAErrorCode::TRANSITION_FAILED,
-           o.namenode_id + ": " + what + ": unknown request source " +
-               std::to_string(static_cast<int>(req.source)));
+           o.namenode_id + ": " + what + ": unknown request source " + std::to_string(source));
   }
 
   // A failoverd speaks for this namenode only if it holds the lease under this

@@ -2,12 +2,14 @@
 # Builds the libFuzzer targets (tests/fuzz, clang with ASan+UBSan, in build-fuzz/ or
 # $QJ_FUZZ_BUILD_DIR) and runs every one of them from the checked-in seed corpus.
 #
-#   scripts/fuzz.sh                 # --runs=5000: 120000 executions over all 8 targets
-#   scripts/fuzz.sh --runs=N        # N x the target's weight executions per target
+#   scripts/fuzz.sh                 # the CI step: each target's CI_RUNS executions (115300)
+#   scripts/fuzz.sh --scale=N       # N x each target's CI_RUNS executions
+#   scripts/fuzz.sh --runs=N        # N executions of every target
 #   scripts/fuzz.sh --seconds=S     # S seconds per target (a long run: --seconds=600)
 #   scripts/fuzz.sh --only=NAME ... # just these targets (repeatable; only they are built)
 #
-# The seed corpus (tests/fuzz/corpus/<target>) is only read; what the fuzzers find is kept
+# The seed corpus (tests/fuzz/corpus/<target>) and the inputs of past findings
+# (tests/fuzz/regressions/<target>) are only read; what the fuzzers find is kept
 # in build-fuzz/fuzz-work/<target>/ (corpus/ grows there across runs, crash-* files land
 # in artifacts/). Prints the executions and the rate per target; exits non-zero if any
 # target found a crash, a leak or undefined behaviour (its input and stack are printed).
@@ -15,27 +17,35 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD_DIR=${QJ_FUZZ_BUILD_DIR:-build-fuzz}
-RUNS=5000
+SCALE=1
+RUNS=""
 SECONDS_PER_TARGET=""
 ONLY=()
 for arg in "$@"; do
   case "$arg" in
+    --scale=*) SCALE=${arg#--scale=}; RUNS=""; SECONDS_PER_TARGET="" ;;
     --runs=*) RUNS=${arg#--runs=}; SECONDS_PER_TARGET="" ;;
     --seconds=*) SECONDS_PER_TARGET=${arg#--seconds=} ;;
     --only=*) ONLY+=("${arg#--only=}") ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
-case "${SECONDS_PER_TARGET:-$RUNS}" in
-  ''|*[!0-9]*) echo "fuzz.sh: --runs / --seconds take a positive integer" >&2; exit 2 ;;
-esac
+for n in "$SCALE" "${RUNS:-1}" "${SECONDS_PER_TARGET:-1}"; do
+  case "$n" in
+    ''|*[!0-9]*) echo "fuzz.sh: --scale / --runs / --seconds take a positive integer" >&2; exit 2 ;;
+  esac
+done
 
-TARGETS=(edit_record cluster_config segment jn_metadata journal_service namenode_service edit_ops image)
-# Executions per --runs unit: the pure decoders run thousands of inputs a second, the
-# targets that build a journal directory or talk to a live quorum far fewer.
-declare -A WEIGHT=([edit_record]=8 [cluster_config]=4 [edit_ops]=4 [image]=4
-                   [segment]=1 [jn_metadata]=1 [journal_service]=1 [namenode_service]=1)
+TARGETS=(edit_record cluster_config segment jn_metadata edit_ops image journal_service namenode_service
+         failover_service)
+# The CI step's executions per target (--scale multiplies them): the pure decoders run
+# thousands of inputs a second, the targets that build a journal directory or drive a live
+# quorum (the *_service ones) tens to hundreds. Sized so that the whole run stays near
+# two minutes on two cores.
+declare -A CI_RUNS=([edit_record]=60000 [cluster_config]=24000 [segment]=8000 [jn_metadata]=8000
+                    [edit_ops]=8000 [image]=6000 [journal_service]=800 [namenode_service]=300
+                    [failover_service]=200)
 if [ ${#ONLY[@]} -gt 0 ]; then TARGETS=("${ONLY[@]}"); fi
 
 build_start=$(date +%s)
@@ -59,9 +69,12 @@ run_start=$(date +%s)
 for t in "${TARGETS[@]}"; do
   exe="$ROOT/$BUILD_DIR/tests/fuzz/fuzz_$t"
   seeds="$ROOT/tests/fuzz/corpus/$t"
+  # The inputs of past findings run first with the seeds, under ASan and UBSan.
+  regressions=()
+  if [ -d "$ROOT/tests/fuzz/regressions/$t" ]; then regressions=("$ROOT/tests/fuzz/regressions/$t"); fi
   [ -x "$exe" ] || { echo "fuzz.sh: no target '$t'" >&2; exit 2; }
   mkdir -p "$WORK/$t/corpus" "$WORK/$t/artifacts"
-  limit=(-runs="$(( RUNS * ${WEIGHT[$t]:-1} ))")
+  limit=(-runs="${RUNS:-$(( SCALE * ${CI_RUNS[$t]:-1000} ))}")
   if [ -n "$SECONDS_PER_TARGET" ]; then limit=(-max_total_time="$SECONDS_PER_TARGET"); fi
   # One allocation above 32 MiB is a finding: a decoder must check a declared length
   # against the bytes it has before allocating. The namenode's RPC frames are bounded at
@@ -73,7 +86,8 @@ for t in "${TARGETS[@]}"; do
   t0=$(date +%s)
   rc=0
   "$exe" "${limit[@]}" -max_len=16384 -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb="$malloc_mb" -print_final_stats=1 \
-    -artifact_prefix="$WORK/$t/artifacts/" "$WORK/$t/corpus" "$seeds" >"$log" 2>&1 || rc=$?
+    -artifact_prefix="$WORK/$t/artifacts/" "$WORK/$t/corpus" "$seeds" "${regressions[@]}" \
+    >"$log" 2>&1 || rc=$?
   secs=$(( $(date +%s) - t0 ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   execs=${execs:-0}

@@ -17,6 +17,7 @@
 #include <thrift/transport/TBufferTransports.h>
 
 #include "ClientProtocol.h"
+#include "FailoverController.h"
 #include "JournalProtocol.h"
 #include "common/edit_record.h"
 #include "common/thrift_transport.h"
@@ -249,6 +250,7 @@ class CallWriter {
 };
 using JournalCalls = CallWriter<tt::JournalProtocolClient>;
 using NamenodeCalls = CallWriter<tt::ClientProtocolClient>;
+using FailoverCalls = CallWriter<tt::FailoverControllerClient>;
 
 void JournalServiceSeeds() {
   tt::NamespaceInfo ns;
@@ -350,6 +352,24 @@ void NamenodeServiceSeeds() {
   }
 }
 
+// The first byte picks the controller (failover_service_fuzz.cc): 0 = nn1, automatic
+// failover on; 1 = nn2, automatic failover off.
+void FailoverServiceSeeds() {
+  for (int which = 0; which < 2; ++which) {
+    FailoverCalls c;
+    c->send_getStatus();
+    c->send_cedeActive(0);
+    c->send_cedeActive(-1000);
+    c->send_cedeActive(2147483647);
+    c->send_cedeActive(50);
+    c->send_getStatus();
+    c->send_gracefulFailover();
+    c->send_getStatus();
+    Put("failover_service", which == 0 ? "automatic" : "manual",
+        std::string(1, static_cast<char>(which)) + c.bytes());
+  }
+}
+
 }  // namespace
 }  // namespace qj::fuzz
 
@@ -366,6 +386,7 @@ int main(int argc, char** argv) {
   qj::fuzz::JnMetadataSeeds();
   qj::fuzz::JournalServiceSeeds();
   qj::fuzz::NamenodeServiceSeeds();
+  qj::fuzz::FailoverServiceSeeds();
   std::cout << "fuzz_make_corpus: wrote " << qj::fuzz::out_dir << "\n";
   return 0;
 }

@@ -1,10 +1,13 @@
 #include "tests/fuzz/thrift_driver.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include <thrift/TProcessor.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TVirtualTransport.h>
 
 #include "common/thrift_transport.h"
 
@@ -12,10 +15,33 @@ namespace qj::fuzz {
 
 namespace at = apache::thrift;
 
+namespace {
+
+// The input bytes as a connection's socket delivers them: read() returns what is left, up
+// to `len`, and 0 at the end (the peer closed). A TMemoryBuffer would not do here: it is
+// a TBufferBase, whose readAll() memcpy()s even for len 0, and TFramedTransport::readFrame
+// reads a zero-length frame into its still-null buffer -- harmless over TSocket/TSSLSocket
+// (the servers' inner transports), undefined behaviour over a TMemoryBuffer.
+class StreamTransport final : public at::transport::TVirtualTransport<StreamTransport> {
+ public:
+  explicit StreamTransport(std::string_view data) : data_(data) {}
+  bool isOpen() const override { return true; }
+  bool peek() override { return !data_.empty(); }
+  uint32_t read(uint8_t* buf, uint32_t len) {
+    const size_t n = std::min<size_t>(len, data_.size());
+    if (n > 0) std::memcpy(buf, data_.data(), n);
+    data_.remove_prefix(n);
+    return static_cast<uint32_t>(n);
+  }
+
+ private:
+  std::string_view data_;
+};
+
+}  // namespace
+
 int ProcessFramed(at::TProcessor* processor, std::string_view data, const ProtocolLimits& limits) {
-  auto input = std::make_shared<at::transport::TMemoryBuffer>(
-      reinterpret_cast<uint8_t*>(const_cast<char*>(data.data())), static_cast<uint32_t>(data.size()),
-      at::transport::TMemoryBuffer::OBSERVE);
+  auto input = std::make_shared<StreamTransport>(data);
   auto output = std::make_shared<at::transport::TMemoryBuffer>();
   auto framed_in = NewFramedTransport(input, limits.max_frame_bytes);
   auto framed_out = NewFramedTransport(output, limits.max_frame_bytes);
