@@ -138,7 +138,8 @@ class WriterCore {
   // --- Client events. ---
   // Becomes the writer (new epoch, recovery, finalize). Finishes with done(kOpen).
   void Open(int64_t now);
-  // Opens segment first_txid (== last_txid() + 1) on a majority; done(kStartSegment).
+  // Opens segment first_txid (== last_txid() + 1; on an empty log, last_txid() 0, any
+  // first_txid >= 1) on a majority; done(kStartSegment).
   // A refusal up front (bad txid, failed writer) is returned and nothing is sent.
   Status StartSegment(int64_t first_txid, int64_t now);
   // Queues one encoded record (common/edit_record.h) of txid last_txid() + 1. *queued is
