@@ -8,7 +8,9 @@
 //   - replies arrive on the channels' receiver threads and are fed to the core there;
 //   - one loop thread ("qj-writer") issues the requests the core asks for, in the core's
 //     order (a journalnode's batches must reach its channel in txid order, so no other
-//     thread issues them), and calls Tick() when the core's timer is due.
+//     thread issues them), and calls Tick() when the core's timer is due and after
+//     Appends and replies: the core forms batches then (batch_on_events off), so that
+//     what other callers append until the loop runs joins the batch.
 // One mutex (mu_) guards the core and the driver's state. It is never held while calling
 // into a channel: a channel may run a callback, which takes mu_, on the calling thread.
 //
@@ -38,12 +40,20 @@ constexpr int64_t kAppendRetryMs = 10;
 
 size_t OpIndex(WriterOp op) { return static_cast<size_t>(op); }
 
+WriterCoreOptions CoreOptions(const QuorumOptions& q, const NamespaceInfo& ns) {
+  WriterCoreOptions o = WriterCoreOptions::From(q, ns);
+  // Batches are formed by the loop's Tick, after an Append or a reply wakes it: whatever
+  // other callers appended meanwhile joins the batch (group commit).
+  o.batch_on_events = false;
+  return o;
+}
+
 }  // namespace
 
 QuorumWriterImpl::QuorumWriterImpl(QuorumOptions opts, NamespaceInfo ns)
     : opts_(std::move(opts)),
       channels_(MakeChannels(opts_)),
-      core_(WriterCoreOptions::From(opts_, ns)) {}
+      core_(CoreOptions(opts_, ns)) {}
 
 std::string QuorumWriterImpl::Who() const {
   std::lock_guard<std::mutex> l(mu_);
@@ -95,6 +105,7 @@ void QuorumWriterImpl::AfterEventLocked() {
     wake_state = true;
   }
   if (out.wake_at_ns >= 0 && (wake_at_ns_ < 0 || out.wake_at_ns < wake_at_ns_)) wake_loop = true;
+  if (kick_) wake_loop = true;
   wake_at_ns_ = out.wake_at_ns;
   const int64_t committed = core_.committed_txid();
   if (committed > notified_commit_) {
@@ -143,10 +154,12 @@ void QuorumWriterImpl::Loop() {
     }
     if (stop_loop_) return;
     const int64_t now = NowNs();
-    if (wake_at_ns_ >= 0 && now >= wake_at_ns_) {
+    if (kick_ || (wake_at_ns_ >= 0 && now >= wake_at_ns_)) {
+      const bool due = !kick_;
+      kick_ = false;
       core_.Tick(now);
       AfterEventLocked();
-      if (outbox_.empty() && wake_at_ns_ >= 0 && wake_at_ns_ <= now) {
+      if (due && outbox_.empty() && wake_at_ns_ >= 0 && wake_at_ns_ <= now) {
         // The core asked to be woken again at once yet did nothing: do not spin on it.
         loop_cv_.wait_for(l, std::chrono::milliseconds(1));
       }
@@ -165,6 +178,7 @@ void QuorumWriterImpl::OnReply(int64_t id, const WriterReply& reply) {
     state_cv_.notify_all();
   }
   core_.OnReply(id, reply, NowNs());
+  kick_ = true;
   AfterEventLocked();
 }
 
@@ -256,6 +270,7 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
     if (closing_) return ClosedStatus();
     bool queued = false;
     const Status s = core_.AppendRecord(txid, &record, NowNs(), &queued);
+    if (queued) kick_ = true;
     AfterEventLocked();
     if (!s.ok() || queued) return s;
     // The buffer is full: wait for commits and acks to make room.

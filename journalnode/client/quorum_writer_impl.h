@@ -79,6 +79,8 @@ class QuorumWriterImpl final : public QuorumWriter {
   // to one journalnode must reach its channel in txid order).
   std::deque<WriterRequest> outbox_;                          // GUARDED_BY(mu_)
   int64_t wake_at_ns_ = -1;                                   // GUARDED_BY(mu_)
+  // An Append or a reply since the loop's last Tick: the core forms batches on the next.
+  bool kick_ = false;                                         // GUARDED_BY(mu_)
   std::array<std::optional<Status>, 3> done_;                 // GUARDED_BY(mu_), by WriterOp
   int64_t notified_commit_ = 0;                               // GUARDED_BY(mu_)
   // The first failure the core reported before Close (Close itself is not a failure).

@@ -637,7 +637,7 @@ Status WriterCore::AppendRecord(int64_t txid, std::string* record, int64_t now, 
   buffer_.push_back(Entry{txid, std::move(*record), now, appended_bytes_});
   last_txid_ = txid;
   *queued = true;
-  Pump(now);
+  if (opts_.batch_on_events) Pump(now);
   return Status::OK();
 }
 
@@ -678,7 +678,7 @@ void WriterCore::OnReply(int64_t request_id, const WriterReply& reply, int64_t n
       }
       break;
   }
-  Pump(now);
+  if (opts_.batch_on_events) Pump(now);
 }
 
 void WriterCore::Pump(int64_t now) {

@@ -125,6 +125,11 @@ struct WriterCoreOptions {
   int max_inflight_batches = 2;
   int64_t heartbeat_interval_ms = 20;
   int max_epoch_attempts = 5;
+  // Whether Append and OnReply send what they allow at once (true: the simulator), or only
+  // the next Tick() does (false: the threaded driver, which ticks from its loop right
+  // after). Deferring lets every edit appended until the loop runs join the batch: with
+  // many concurrent callers, sending at once formed batches a quarter smaller.
+  bool batch_on_events = true;
   // How log lines and error messages name journalnode i ("127.0.0.1:8485"); "jn<i>" when
   // missing.
   std::vector<std::string> node_names;
