@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "journalnode/client/journal_channel.h"
+#include "journalnode/client/writer_core.h"
 
 namespace qj::jn {
 
@@ -40,20 +41,15 @@ struct QuorumResult {
 
 inline int MajorityOf(size_t n) { return static_cast<int>(n / 2 + 1); }
 
-// When every failed reply is the same definite answer from the journalnodes (a request
-// they refuse, not a transport problem), that answer, so that its code reaches the
-// operator once ("InvalidArgument: ... already formatted") instead of an Unavailable
-// wrapping it per node. Null otherwise.
+// When every failed reply is the same definite refusal (IsDefiniteRefusal), that answer;
+// null otherwise.
 template <typename T>
 const Status* UnanimousAnswer(const std::vector<std::optional<Reply<T>>>& replies) {
   const Status* first = nullptr;
   for (const auto& r : replies) {
     if (!r || r->ok()) continue;
     const StatusCode c = r->status.code();
-    const bool definite = c == StatusCode::kInvalidArgument || c == StatusCode::kAlreadyExists ||
-                          c == StatusCode::kNotFormatted || c == StatusCode::kPermissionDenied ||
-                          c == StatusCode::kNotSupported;
-    if (!definite || (first != nullptr && first->code() != c)) return nullptr;
+    if (!IsDefiniteRefusal(c) || (first != nullptr && first->code() != c)) return nullptr;
     if (first == nullptr) first = &r->status;
   }
   return first;

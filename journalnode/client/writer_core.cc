@@ -1,6 +1,18 @@
-// WriterCore: see writer_core.h. The write path mirrors quorum_writer.cc rule for rule;
-// where a rule is not obvious, the comment there explains it and is not repeated here.
+// WriterCore: see writer_core.h.
+//
+// Write path. Appended edits sit in buffer_ (encoded) until every node in the segment has
+// acknowledged them. For each node the core keeps `sent` (last txid handed to the driver
+// for it) and `acked` (last txid it fdatasync'ed); while fewer than max_inflight_batches
+// calls to it are unanswered it gets the next batch [sent+1, ...] up to max_batch_bytes,
+// so batches are pipelined and whatever arrives meanwhile forms the next one (group
+// commit). The committed txid is the majority-th highest `acked`. A failed batch starts a
+// new generation for that node (answers to older batches are ignored) and resends from
+// what the node says it expects (OutOfSync.expectedTxId), or from `acked` after a network
+// error; a node that needs txids no longer buffered, or refuses the segment, leaves the
+// pipeline until the next segment. StaleEpoch anywhere fences the writer.
 #include "journalnode/client/writer_core.h"
+
+#include <glog/logging.h>
 
 #include <algorithm>
 #include <functional>
@@ -23,6 +35,12 @@ bool IsTransient(const Status& s) {
 }
 
 }  // namespace
+
+bool IsDefiniteRefusal(StatusCode c) {
+  return c == StatusCode::kInvalidArgument || c == StatusCode::kAlreadyExists ||
+         c == StatusCode::kNotFormatted || c == StatusCode::kPermissionDenied ||
+         c == StatusCode::kNotSupported;
+}
 
 const char* WriterCallName(WriterCall c) {
   switch (c) {
@@ -88,6 +106,7 @@ WriterCoreOptions WriterCoreOptions::From(const QuorumOptions& q, const Namespac
   o.max_inflight_batches = q.max_inflight_batches;
   o.heartbeat_interval_ms = q.heartbeat_interval_ms;
   o.max_epoch_attempts = q.max_epoch_attempts;
+  for (const HostPort& hp : q.journalnodes) o.node_names.push_back(hp.ToString());
   return o;
 }
 
@@ -101,6 +120,13 @@ std::string WriterCore::Who() const {
   return opts_.name + " " + opts_.journal_id + " epoch=" + std::to_string(epoch_);
 }
 
+std::string WriterCore::NodeName(int i) const {
+  if (i >= 0 && static_cast<size_t>(i) < opts_.node_names.size()) {
+    return "jn" + std::to_string(i) + " " + opts_.node_names[static_cast<size_t>(i)];
+  }
+  return "jn" + std::to_string(i);
+}
+
 WriterOutput WriterCore::TakeOutput() {
   out_.wake_at_ns = NextWake(last_now_);
   WriterOutput o = std::move(out_);
@@ -111,6 +137,7 @@ WriterOutput WriterCore::TakeOutput() {
 void WriterCore::Fail(const Status& s) {
   if (!health_.ok()) return;
   health_ = s.ok() ? Status::IllegalState("writer failed") : s;
+  LOG(WARNING) << Who() << ": writer failed: " << health_;
   // Whatever client operation was under way ends with the failure.
   if (phase_.kind != PhaseKind::kNone) {
     const PhaseKind k = phase_.kind;
@@ -164,6 +191,9 @@ void WriterCore::JudgePhase(int64_t now) {
   if (phase_.kind == PhaseKind::kNone) return;
   int ok = 0, failed = 0;
   const Status* decisive = nullptr;
+  // The failures' common definite refusal, if they all gave the same one.
+  const Status* unanimous = nullptr;
+  bool all_same_refusal = true;
   for (const auto& r : phase_.replies) {
     if (!r) continue;
     if (r->status.ok()) {
@@ -171,8 +201,15 @@ void WriterCore::JudgePhase(int64_t now) {
     } else {
       ++failed;
       if (r->status.IsStaleEpoch() && decisive == nullptr) decisive = &r->status;
+      const StatusCode c = r->status.code();
+      if (!IsDefiniteRefusal(c) || (unanimous != nullptr && unanimous->code() != c)) {
+        all_same_refusal = false;
+      } else if (unanimous == nullptr) {
+        unanimous = &r->status;
+      }
     }
   }
+  if (!all_same_refusal) unanimous = nullptr;
   const int total = static_cast<int>(phase_.replies.size());
   const bool timed_out = now >= phase_.deadline_ns;
   Status verdict;
@@ -184,7 +221,7 @@ void WriterCore::JudgePhase(int64_t now) {
     std::string detail;
     for (size_t i = 0; i < phase_.replies.size(); ++i) {
       const auto& r = phase_.replies[i];
-      detail += "; jn" + std::to_string(i) + ": " +
+      detail += "; " + NodeName(static_cast<int>(i)) + ": " +
                 (!r               ? std::string("no answer")
                  : r->status.ok() ? "ok"
                                   : r->status.ToString());
@@ -192,9 +229,15 @@ void WriterCore::JudgePhase(int64_t now) {
     const std::string msg = phase_.what + ": " + std::to_string(ok) + " of " +
                             std::to_string(total) + " succeeded, need " +
                             std::to_string(phase_.need) + detail;
-    verdict = timed_out && total - failed >= phase_.need
-                  ? Status::TimedOut(msg + " (after " + std::to_string(phase_.timeout_ms) + " ms)")
-                  : Status::Unavailable(msg);
+    if (timed_out && total - failed >= phase_.need) {
+      verdict = Status::TimedOut(msg + " (after " + std::to_string(phase_.timeout_ms) + " ms)");
+    } else if (unanimous != nullptr) {
+      verdict = Status(unanimous->code(), phase_.what + ": " + unanimous->message() + " (" +
+                                              std::to_string(failed) + " of " +
+                                              std::to_string(total) + " journalnodes said so)");
+    } else {
+      verdict = Status::Unavailable(msg);
+    }
   } else {
     return;  // no verdict yet
   }
@@ -255,6 +298,7 @@ void WriterCore::PhaseDone(PhaseKind kind, const Status& s,
         return;
       }
       segment_start_ = first_txid;
+      if (last_txid_ == 0) last_txid_ = first_txid - 1;
       buffer_.clear();
       buffer_bytes_ = 0;
       for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -270,6 +314,7 @@ void WriterCore::PhaseDone(PhaseKind kind, const Status& s,
         n.probing = false;
         if (n.start_answer_txid == first_txid) ApplyStartAnswer(static_cast<int>(i), now);
       }
+      VLOG(1) << Who() << ": started segment " << first_txid;
       Done(WriterOp::kStartSegment, health_);
       return;
     }
@@ -288,6 +333,7 @@ void WriterCore::PhaseDone(PhaseKind kind, const Status& s,
         n.generation++;
         n.inflight = 0;
       }
+      VLOG(1) << Who() << ": finalized segment " << finalize_start_ << "-" << finalize_end_;
       Done(WriterOp::kFinalizeSegment, Status::OK());
       return;
     }
@@ -365,6 +411,8 @@ void WriterCore::OnNewEpoch(const Status& s, const std::vector<std::optional<Wri
       }
     }
     max_promised_ = std::max(max_promised_, proposal_);
+    LOG(INFO) << opts_.name << " " << opts_.journal_id << ": lost the race for epoch "
+              << proposal_ << ", retrying";
     ProposeEpoch(now);
     return;
   }
@@ -373,6 +421,7 @@ void WriterCore::OnNewEpoch(const Status& s, const std::vector<std::optional<Wri
   for (const auto& x : r) {
     if (x && x->status.ok()) newest_segment_ = std::max(newest_segment_, x->newest_segment);
   }
+  LOG(INFO) << Who() << ": became writer; newest segment starts at " << newest_segment_;
   if (newest_segment_ < 0) {
     if (known_committed_ > 0) {
       Fail(Status::IllegalState(Who() + ": no segments on a majority, but txid " +
@@ -412,6 +461,8 @@ void WriterCore::OnPrepare(const Status& s, const std::vector<std::optional<Writ
     Done(WriterOp::kOpen, health_);
     return;
   }
+  LOG(INFO) << Who() << ": recovery of segment " << newest_segment_ << " chose "
+            << choice->ToString();
   recovered_end_ = choice->end_txid;
   if (choice->node < 0) {
     Recovered(recovered_end_);
@@ -439,6 +490,7 @@ void WriterCore::Recovered(int64_t end) {
   last_txid_ = end;
   committed_txid_ = end;
   opened_ = true;
+  LOG(INFO) << Who() << ": recovered; log ends at txid " << end;
   Done(WriterOp::kOpen, Status::OK());
 }
 
@@ -453,7 +505,10 @@ Status WriterCore::StartSegment(int64_t first_txid, int64_t now) {
     return Status::IllegalState(Who() + ": segment " + std::to_string(segment_start_) +
                                 " is still open");
   }
-  if (first_txid != last_txid_ + 1) {
+  // An empty log (nothing ever written) may start after an existing image
+  // (namenode --initialize_shared_edits).
+  const bool empty_log_start = last_txid_ == 0 && first_txid > 1;
+  if (first_txid != last_txid_ + 1 && !empty_log_start) {
     return Status::InvalidArgument(Who() + ": segment must start at " +
                                    std::to_string(last_txid_ + 1) + ", not " +
                                    std::to_string(first_txid));
@@ -497,7 +552,11 @@ void WriterCore::ApplyStartAnswer(int i, int64_t now) {
   if (IsTransient(s)) {
     n.needs_start = true;
     n.retry_at_ns = now + kRetryBackoffMs * kNanosPerMilli;
+    VLOG(1) << Who() << ": " << NodeName(i) << " missed startLogSegment " << segment_start_
+            << ", will retry: " << s;
   } else {
+    LOG(WARNING) << Who() << ": " << NodeName(i) << " left out of segment " << segment_start_
+                 << ": " << s;
     n.in_pipeline = false;
     CheckPipelineMajority("jn" + std::to_string(i) + ": " + s.ToString());
   }
@@ -546,9 +605,17 @@ void WriterCore::Close(int64_t now) {
   if (health_.ok()) health_ = Status::IllegalState(Who() + ": writer closed");
 }
 
+void WriterCore::OnFenced(const Status& stale_epoch) {
+  if (stale_epoch.IsStaleEpoch()) Fail(stale_epoch.Prepend(Who() + ": fenced by a newer writer"));
+}
+
 // --- The write path. ---
 
 Status WriterCore::Append(int64_t txid, std::string record, int64_t now, bool* queued) {
+  return AppendRecord(txid, &record, now, queued);
+}
+
+Status WriterCore::AppendRecord(int64_t txid, std::string* record, int64_t now, bool* queued) {
   last_now_ = now;
   *queued = false;
   QJ_RETURN_IF_ERROR(health_);
@@ -559,15 +626,18 @@ Status WriterCore::Append(int64_t txid, std::string record, int64_t now, bool* q
     return Status::InvalidArgument(Who() + ": Append of txid " + std::to_string(txid) +
                                    ", expected " + std::to_string(last_txid_ + 1));
   }
-  if (!buffer_.empty() && buffer_bytes_ + record.size() > opts_.max_queue_bytes) {
+  // Back-pressure: while the buffer is full, drop lagging nodes to make room, else the
+  // driver waits for the majority to commit and calls again.
+  if (!buffer_.empty() && buffer_bytes_ + record->size() > opts_.max_queue_bytes) {
     MakeRoom(now);
-    if (!buffer_.empty() && buffer_bytes_ + record.size() > opts_.max_queue_bytes) return health_;
+    if (!buffer_.empty() && buffer_bytes_ + record->size() > opts_.max_queue_bytes) return health_;
   }
-  buffer_bytes_ += record.size();
-  buffer_.push_back(Entry{txid, std::move(record), now});
+  buffer_bytes_ += record->size();
+  appended_bytes_ += static_cast<int64_t>(record->size());
+  buffer_.push_back(Entry{txid, std::move(*record), now, appended_bytes_});
   last_txid_ = txid;
   *queued = true;
-  Pump(now);
+  if (opts_.batch_on_events) Pump(now);
   return Status::OK();
 }
 
@@ -608,7 +678,7 @@ void WriterCore::OnReply(int64_t request_id, const WriterReply& reply, int64_t n
       }
       break;
   }
-  Pump(now);
+  if (opts_.batch_on_events) Pump(now);
 }
 
 void WriterCore::Pump(int64_t now) {
@@ -675,6 +745,9 @@ void WriterCore::Pump(int64_t now) {
     if (segment_start_ >= 0 && n.in_pipeline && n.sent < last_txid_ && now >= n.retry_at_ns &&
         !(n.probing && n.inflight > 0) && n.inflight < std::max(1, opts_.max_inflight_batches)) {
       if (n.sent + 1 < BufferFrontTxid()) {
+        LOG(WARNING) << Who() << ": " << NodeName(node) << " needs txid " << n.sent + 1
+                     << ", no longer buffered (buffer starts at " << BufferFrontTxid()
+                     << "); out until the next segment";
         n.in_pipeline = false;
         continue;
       }
@@ -740,35 +813,51 @@ void WriterCore::OnJournalReply(const Pending& b, const WriterReply& r, int64_t 
   if (r.status.ok()) {
     if (b.last > n.acked) n.last_progress_ns = now;
     n.acked = std::max(n.acked, b.last);
+    if (n.probing) LOG(INFO) << Who() << ": " << NodeName(b.node) << " caught up to txid " << b.last;
     n.probing = false;
-    AdvanceCommit();
+    AdvanceCommit(now);
     return;
   }
+  // Every later batch in flight will fail too: start a new generation from what the
+  // journalnode says it expects, or from its last ack.
   n.generation++;
   n.inflight = 0;
   n.probing = true;
   const int64_t expected = r.expected_txid;
   const bool oos = r.status.IsOutOfSync();
+  // Its segment was opened by us and holds only what we sent, and the journalnode
+  // expects txid E only once E-1 is fdatasync'ed: E-1 is durable there (the answer
+  // that said so may have been lost).
   if (oos && n.started && expected - 1 > n.acked && expected - 1 <= n.max_sent &&
       expected - 1 >= segment_start_) {
     n.acked = expected - 1;
-    AdvanceCommit();
+    AdvanceCommit(now);
   }
+  // (A node that refuses exactly the txid it asked for is not going to take it.)
   if (oos && expected > 0 && expected != b.first && expected <= last_txid_ + 1 &&
       expected >= BufferFrontTxid() && expected >= segment_start_) {
     n.sent = expected - 1;
+    VLOG(1) << Who() << ": " << NodeName(b.node) << " expects txid " << expected << ", resending";
   } else if (oos && expected > 0 && expected < BufferFrontTxid()) {
+    LOG(WARNING) << Who() << ": " << NodeName(b.node) << " expects txid " << expected
+                 << ", no longer buffered; out until the next segment";
     n.in_pipeline = false;
   } else if (oos && expected < 0 && n.acked < segment_start_ && segment_start_ >= 0) {
+    // It never got startLogSegment (e.g. the request was lost): open it there first.
     n.needs_start = true;
     n.started = false;
     n.sent = n.acked;
     n.probing = false;
+    VLOG(1) << Who() << ": " << NodeName(b.node) << " has no open segment, retrying startLogSegment";
   } else if (oos) {
+    LOG(WARNING) << Who() << ": " << NodeName(b.node)
+                 << " out of sync, out until the next segment: " << r.status;
     n.in_pipeline = false;
   } else {
     n.sent = n.acked;
     n.retry_at_ns = now + kRetryBackoffMs * kNanosPerMilli;
+    VLOG(1) << Who() << ": " << NodeName(b.node) << " batch " << b.first << "-" << b.last
+            << " failed: " << r.status;
   }
   CheckPipelineMajority("jn" + std::to_string(b.node) + ": " + r.status.ToString());
 }
@@ -784,15 +873,18 @@ void WriterCore::OnStartReply(const Pending& b, const WriterReply& r, int64_t no
   if (r.status.ok()) {
     n.needs_start = false;
     n.started = true;
+    LOG(INFO) << Who() << ": " << NodeName(b.node) << " joined segment " << b.first << " late";
   } else if (IsTransient(r.status)) {
     n.retry_at_ns = now + kRetryBackoffMs * kNanosPerMilli;
   } else {
+    LOG(WARNING) << Who() << ": " << NodeName(b.node) << " refused segment " << b.first
+                 << ", out until the next segment: " << r.status;
     n.in_pipeline = false;
     n.needs_start = false;
   }
 }
 
-void WriterCore::AdvanceCommit() {
+void WriterCore::AdvanceCommit(int64_t now) {
   std::vector<int64_t> acked;
   for (const Node& n : nodes_) acked.push_back(n.in_pipeline ? n.acked : -1);
   std::sort(acked.begin(), acked.end(), std::greater<int64_t>());
@@ -808,10 +900,22 @@ void WriterCore::AdvanceCommit() {
       stats_.batch_size_log2_histogram.resize(bucket + 1);
     }
     stats_.batch_size_log2_histogram[bucket]++;
+    bool timed = false;
     for (int64_t t = std::max(committed_txid_ + 1, BufferFrontTxid()); t <= candidate; ++t) {
       const size_t idx = static_cast<size_t>(t - BufferFrontTxid());
       if (idx >= buffer_.size()) break;
       stats_.bytes += static_cast<int64_t>(buffer_[idx].bytes.size());
+      if (!timed) {
+        // Commit latency of the oldest edit this advance commits.
+        timed = true;
+        const int64_t us = std::max<int64_t>(0, (now - buffer_[idx].append_ns) / 1000);
+        int b = 0;
+        while ((int64_t{2} << b) <= us) ++b;
+        auto& hist = stats_.commit_latency_log2_us_histogram;
+        if (hist.size() <= static_cast<size_t>(b)) hist.resize(b + 1);
+        hist[b]++;
+        stats_.commit_latency_us_sum += us;
+      }
     }
     committed_txid_ = candidate;
   }
@@ -830,9 +934,18 @@ void WriterCore::TrimBuffer() {
 }
 
 void WriterCore::MakeRoom(int64_t now) {
-  for (Node& n : nodes_) {
+  // The buffer is full: nodes that lag behind the commit point and have not advanced for
+  // kStallMs leave the pipeline (the majority goes on; they rejoin at the next segment),
+  // and what they held is dropped. A node that merely has a batch in flight is not
+  // dropped: with a minority paused, dropping a slow-but-live node would stall the
+  // majority.
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
     if (n.in_pipeline && n.acked < committed_txid_ &&
         now - n.last_progress_ns >= kStallMs * kNanosPerMilli) {
+      LOG(WARNING) << Who() << ": " << NodeName(static_cast<int>(i)) << " lags at txid "
+                   << n.acked << " (committed " << committed_txid_ << "), buffer of "
+                   << buffer_bytes_ << " bytes full; out until the next segment";
       n.in_pipeline = false;
       n.generation++;
       n.inflight = 0;
@@ -856,22 +969,41 @@ int64_t WriterCore::NextWake(int64_t now) const {
       consider(buffer_[idx].append_ns + opts_.write_timeout_ms * kNanosPerMilli + 1);
     }
   }
+  // Only times at which Pump (or a waiting Append) would act: a time already past that
+  // nothing acts on would have the driver tick in a loop.
   const int64_t hb_ns = opts_.heartbeat_interval_ms * kNanosPerMilli;
   for (const Node& n : nodes_) {
     if (n.retry_at_ns > now) consider(n.retry_at_ns);
-    if (hb_ns > 0 && n.inflight == 0 && !n.heartbeat_inflight) consider(n.last_call_ns + hb_ns);
-    if (!buffer_.empty() && n.in_pipeline && n.acked < committed_txid_) {
-      consider(n.last_progress_ns + kStallMs * kNanosPerMilli);
+    // A node waiting to retry startLogSegment gets no heartbeat (Pump skips it).
+    const bool start_retry = segment_start_ >= 0 && n.in_pipeline && n.needs_start;
+    if (hb_ns > 0 && n.inflight == 0 && !n.heartbeat_inflight && !start_retry) {
+      consider(n.last_call_ns + hb_ns);
+    }
+    const int64_t stall_at = n.last_progress_ns + kStallMs * kNanosPerMilli;
+    if (!buffer_.empty() && n.in_pipeline && n.acked < committed_txid_ && stall_at > now) {
+      consider(stall_at);
     }
   }
   return at;
 }
 
-WriterStats WriterCore::stats() const {
+WriterStats WriterCore::stats(int64_t now) const {
+  if (now < 0) now = last_now_;
   WriterStats s = stats_;
+  s.queued_bytes.assign(nodes_.size(), 0);
+  s.lag_ms.assign(nodes_.size(), 0);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     s.acked_txid[i] = nodes_[i].acked;
     s.in_pipeline[i] = nodes_[i].in_pipeline;
+    if (!nodes_[i].in_pipeline || buffer_.empty()) continue;
+    // The buffer holds every edit some node in the pipeline lacks, with dense txids.
+    const int64_t first = std::max(nodes_[i].acked + 1, BufferFrontTxid());
+    const int64_t idx = first - BufferFrontTxid();
+    if (idx >= static_cast<int64_t>(buffer_.size())) continue;
+    const Entry& oldest = buffer_[static_cast<size_t>(idx)];
+    s.queued_bytes[i] = buffer_.back().cum_bytes - oldest.cum_bytes +
+                        static_cast<int64_t>(oldest.bytes.size());
+    s.lag_ms[i] = std::max<int64_t>(0, (now - oldest.append_ns) / kNanosPerMilli);
   }
   return s;
 }

@@ -1,9 +1,10 @@
 // WriterCore: the quorum writer's protocol (DESIGN §4) as a state machine with no threads,
 // no clock reads and no I/O.
 //
-// CONTRACT between the core (journalnode/client/writer_core.cc) and its drivers: the
-// seeded simulator (tests/sim/journal_net_sim.cc) today. The driver feeds events and
-// executes the actions the core returns:
+// CONTRACT between the core (journalnode/client/writer_core.cc) and its two drivers: the
+// threaded QuorumWriter the daemons use (quorum_writer.cc: channels, real time, blocking
+// calls) and the seeded simulator (tests/sim/journal_net_sim.cc). Every protocol decision
+// is made here, once. The driver feeds events and executes the actions the core returns:
 //
 //   events in                                   actions out (TakeOutput)
 //   Open / StartSegment / Append /              sends: requests to journalnode i
@@ -22,7 +23,7 @@
 // The network may reorder requests; the protocol stays safe (the journalnode's serial and
 // txid checks refuse what arrives out of order, and the core resends).
 //
-// Protocol (the same as the threaded QuorumWriter in quorum_writer.cc, phase for phase):
+// Protocol:
 //   Open: getJournalState on a majority -> newEpoch(max promised + 1) on a majority
 //     (retried higher after a lost race, max_epoch_attempts times) -> prepareRecovery of the
 //     newest segment -> ChooseRecovery (recovery.h) -> acceptRecovery on a majority ->
@@ -36,6 +37,8 @@
 //     max_queue_bytes that lags and stalls leaves the pipeline; a majority that does not ack
 //     within write_timeout_ms fails the writer; idle nodes get heartbeats.
 // Once failed, health() stays non-OK and every call returns it.
+//
+// Thread-compatible: the threaded driver calls it under its own mutex.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +66,12 @@ enum class WriterCall : uint8_t {
   kHeartbeat,
 };
 const char* WriterCallName(WriterCall c);
+
+// A refusal that is the journalnodes' definite answer to the request (not a transport
+// problem): when every node that failed a quorum call gave the same one, the call fails
+// with that code, so that it reaches the operator once ("NotFormatted: ...") instead of an
+// Unavailable wrapping it per node.
+bool IsDefiniteRefusal(StatusCode c);
 
 struct WriterRequest {
   int64_t id = 0;  // unique within one core; the reply names it
@@ -116,6 +125,14 @@ struct WriterCoreOptions {
   int max_inflight_batches = 2;
   int64_t heartbeat_interval_ms = 20;
   int max_epoch_attempts = 5;
+  // Whether Append and OnReply send what they allow at once (true: the simulator), or only
+  // the next Tick() does (false: the threaded driver, which ticks from its loop right
+  // after). Deferring lets every edit appended until the loop runs join the batch: with
+  // many concurrent callers, sending at once formed batches a quarter smaller.
+  bool batch_on_events = true;
+  // How log lines and error messages name journalnode i ("127.0.0.1:8485"); "jn<i>" when
+  // missing.
+  std::vector<std::string> node_names;
   static WriterCoreOptions From(const QuorumOptions& q, const NamespaceInfo& ns);
 };
 
@@ -126,17 +143,24 @@ class WriterCore {
   // --- Client events. ---
   // Becomes the writer (new epoch, recovery, finalize). Finishes with done(kOpen).
   void Open(int64_t now);
-  // Opens segment first_txid (== last_txid() + 1) on a majority; done(kStartSegment).
+  // Opens segment first_txid (== last_txid() + 1; on an empty log, last_txid() 0, any
+  // first_txid >= 1) on a majority; done(kStartSegment).
   // A refusal up front (bad txid, failed writer) is returned and nothing is sent.
   Status StartSegment(int64_t first_txid, int64_t now);
   // Queues one encoded record (common/edit_record.h) of txid last_txid() + 1. *queued is
   // false (and OK returned) while the buffer is full: call again after later events.
   Status Append(int64_t txid, std::string record, int64_t now, bool* queued);
+  // The same, moving from *record only when it is queued (a driver that waits for room
+  // retries with the same bytes).
+  Status AppendRecord(int64_t txid, std::string* record, int64_t now, bool* queued);
   // Once every appended edit commits (within write_timeout_ms), finalizes the open
   // segment on a majority; done(kFinalizeSegment).
   Status FinalizeSegment(int64_t now);
   // Best effort: the commit point to every node in a heartbeat; then the core is closed.
   void Close(int64_t now);
+  // A call made outside the core (purgeLogs, which no protocol step waits for) was
+  // refused with StaleEpoch: the writer is fenced and fails.
+  void OnFenced(const Status& stale_epoch);
 
   // --- Driver events. ---
   void OnReply(int64_t request_id, const WriterReply& reply, int64_t now);
@@ -153,7 +177,10 @@ class WriterCore {
   bool closed() const { return closed_; }
   // A client operation (Open, StartSegment, FinalizeSegment) is under way.
   bool busy() const { return phase_.kind != PhaseKind::kNone || finalize_waiting_; }
-  WriterStats stats() const;
+  // The header of calls in the writer's epoch: the epoch and the committed txid.
+  WriterHeader header() const { return Header(); }
+  // now: for lag_ms (the time of the last event when missing).
+  WriterStats stats(int64_t now = -1) const;
   std::string Who() const;
 
  private:
@@ -181,6 +208,8 @@ class WriterCore {
     int64_t txid;
     std::string bytes;
     int64_t append_ns;
+    // Record bytes appended up to and including this entry (queued-bytes stats).
+    int64_t cum_bytes = 0;
   };
   struct Node {
     int64_t acked = -1;
@@ -222,6 +251,7 @@ class WriterCore {
                  int64_t now);
   void Done(WriterOp op, const Status& s) { out_.done.emplace_back(op, s); }
   void Fail(const Status& s);
+  std::string NodeName(int i) const;
 
   // Open's steps.
   void OnStates(const Status& s, const std::vector<std::optional<WriterReply>>& r, int64_t now);
@@ -237,7 +267,7 @@ class WriterCore {
   void CheckPipelineMajority(const std::string& why);
   void OnJournalReply(const Pending& b, const WriterReply& r, int64_t now);
   void OnStartReply(const Pending& b, const WriterReply& r, int64_t now);
-  void AdvanceCommit();
+  void AdvanceCommit(int64_t now);
   void TrimBuffer();
   void MakeRoom(int64_t now);
   int64_t BufferFrontTxid() const { return buffer_.empty() ? last_txid_ + 1 : buffer_[0].txid; }
@@ -271,6 +301,7 @@ class WriterCore {
   int64_t finalize_start_ = -1, finalize_end_ = -1;
   std::deque<Entry> buffer_;
   size_t buffer_bytes_ = 0;
+  int64_t appended_bytes_ = 0;  // every record byte appended, ever
   std::vector<Node> nodes_;
   WriterStats stats_;
 };

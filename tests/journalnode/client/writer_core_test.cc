@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/edit_record.h"
 #include "tests/sim/journal_model.h"
 
@@ -137,6 +138,91 @@ TEST_F(WriterCoreTest, StaleEpochFencesTheWriter) {
   ASSERT_TRUE(AppendOne());
   Deliver();
   EXPECT_TRUE(core_->health().IsStaleEpoch()) << core_->health();
+}
+
+// namenode --initialize_shared_edits: an empty journal may start after an existing image.
+TEST_F(WriterCoreTest, EmptyLogStartsAfterAnExistingImage) {
+  core_->Open(now_);
+  Deliver();
+  ASSERT_TRUE(LastDone(WriterOp::kOpen).ok()) << LastDone(WriterOp::kOpen);
+  ASSERT_EQ(core_->last_txid(), 0);
+  ASSERT_TRUE(core_->StartSegment(101, now_).ok());
+  Deliver();
+  ASSERT_TRUE(LastDone(WriterOp::kStartSegment).ok()) << LastDone(WriterOp::kStartSegment);
+  EXPECT_EQ(core_->last_txid(), 100);
+  ASSERT_TRUE(AppendOne());
+  Deliver();
+  EXPECT_EQ(core_->committed_txid(), 101);
+  // Once the log has edits, a segment must follow them.
+  ASSERT_TRUE(core_->FinalizeSegment(now_).ok());
+  Deliver();
+  ASSERT_TRUE(LastDone(WriterOp::kFinalizeSegment).ok());
+  EXPECT_EQ(core_->StartSegment(200, now_).code(), StatusCode::kInvalidArgument);
+}
+
+// When every journalnode gives the same definite refusal, the writer fails with it (as
+// CallQuorum does), not with an Unavailable that hides the code. The newEpoch requests go
+// to the real Journals with the writer's namespace (the model cluster would use its own).
+TEST_F(WriterCoreTest, UnanimousRefusalKeepsItsCode) {
+  WriterCoreOptions o;
+  o.nodes = 3;
+  o.journal_id = "ns1";
+  o.ns = NamespaceInfo{43, "cluster-b", 1};  // not the namespace the journal holds
+  o.heartbeat_interval_ms = 0;
+  core_ = std::make_unique<WriterCore>(o);
+  core_->Open(now_);
+  for (int round = 0; round < 10; ++round) {
+    WriterOutput out = core_->TakeOutput();
+    for (auto& d : out.done) done_.push_back(d);
+    for (const auto& q : out.sends) {
+      WriterReply r;
+      if (q.call == WriterCall::kNewEpoch) {
+        const StorageInfo info{q.ns.namespace_id, q.ns.cluster_id, q.ns.layout_version};
+        r.status = cluster_.jn[q.node]->NewEpoch(info, q.epoch).status();
+      } else {
+        r = cluster_.Execute(q.node, q, ++serial_[q.node]);
+      }
+      core_->OnReply(q.id, r, now_ += 1000);
+    }
+  }
+  const Status s = LastDone(WriterOp::kOpen);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("journalnodes said so"), std::string::npos) << s;
+}
+
+// The core's timer names only times at which it acts: a deadline already past that nothing
+// acts on (here: a lagging node's stall, which only a full buffer acts on) would have a
+// driver that honours the timer tick in a busy loop.
+TEST_F(WriterCoreTest, NoWakeUpAtOnceWithNothingToDo) {
+  OpenAndStart();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(AppendOne());
+  Deliver({0, 1});  // jn2's batches stay unanswered
+  ASSERT_EQ(core_->committed_txid(), core_->last_txid());
+  ASSERT_LT(core_->stats().acked_txid[2], core_->committed_txid());
+  now_ += 500 * kNanosPerMilli;  // long past the stall time, short of the write timeout
+  core_->Tick(now_);
+  WriterOutput out = core_->TakeOutput();
+  EXPECT_TRUE(out.sends.empty());
+  EXPECT_TRUE(out.wake_at_ns < 0 || out.wake_at_ns > now_)
+      << "wake at " << out.wake_at_ns << ", now " << now_;
+}
+
+// The writer's figures: commit latency of each advance, and per node in the pipeline the
+// bytes it has not acknowledged and how long the oldest of them has waited.
+TEST_F(WriterCoreTest, StatsShowLagAndCommitLatency) {
+  OpenAndStart();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(AppendOne());
+  now_ += 7 * kNanosPerMilli;
+  Deliver({0, 1});
+  WriterStats s = core_->stats(now_ + 3 * kNanosPerMilli);
+  ASSERT_EQ(s.queued_bytes.size(), 3u);
+  EXPECT_EQ(s.queued_bytes[0], 0);
+  EXPECT_GT(s.queued_bytes[2], 0);
+  EXPECT_GE(s.lag_ms[2], 10);
+  int64_t timed = 0;
+  for (int64_t c : s.commit_latency_log2_us_histogram) timed += c;
+  EXPECT_GT(timed, 0);
+  EXPECT_GE(s.commit_latency_us_sum, 7000);
 }
 
 }  // namespace
