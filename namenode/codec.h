@@ -126,6 +126,13 @@ class Reader {
     pos_ += len;
     return true;
   }
+  // Exactly n raw bytes.
+  bool GetBytes(size_t n, std::string_view* s) {
+    if (!Need(n, "truncated bytes")) return false;
+    *s = data_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
   bool Fail(const char* why) {
     if (!failed_) {
       failed_ = true;

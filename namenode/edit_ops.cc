@@ -15,7 +15,10 @@ using codec::PutString;
 using codec::PutU8;
 using codec::PutVarint;
 
+// Version 1: the op's fields. Version 2: the op's fields, then the RetryIds of the call
+// (client id, kClientIdBytes raw bytes; call id, varint).
 constexpr uint8_t kEditVersion = 1;
+constexpr uint8_t kEditVersionWithIds = 2;
 constexpr uint64_t kMaxId = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 constexpr size_t kMaxNameLength = 255;  // owner and group names
 
@@ -236,19 +239,30 @@ bool DecodeBody(Decoder& d, SetReplicationEdit* e) {
   return d.Path(&e->path) && d.Id(&e->inode_id) && d.Replication(&e->replication);
 }
 
+bool DecodeIds(Decoder& d, RetryIds* ids) {
+  std::string_view raw;
+  if (!d.r().GetBytes(RetryIds::kClientIdBytes, &raw)) return false;
+  uint64_t call;
+  if (!d.r().GetBounded(0, kMaxId, &call, "call id out of range")) return false;
+  ids->client_id.assign(raw.data(), raw.size());
+  ids->call_id = static_cast<int64_t>(call);
+  return true;
+}
+
 template <typename T>
-Result<Edit> DecodeAs(uint16_t op, std::string_view payload) {
+Result<Edit> DecodeAs(uint16_t op, std::string_view payload, RetryIds* ids) {
   Decoder d(payload);
   uint8_t version;
   if (!d.r().GetU8(&version)) {
     return Status::Corruption(EditOpName(op) + " payload: empty (no version byte)");
   }
-  if (version != kEditVersion) {
+  if (version != kEditVersion && version != kEditVersionWithIds) {
     return Status::Corruption(EditOpName(op) + " payload: unknown version " +
                               std::to_string(version));
   }
   T body;
-  if (!DecodeBody(d, &body)) {
+  RetryIds got;
+  if (!DecodeBody(d, &body) || (version == kEditVersionWithIds && !DecodeIds(d, &got))) {
     return Status::Corruption(EditOpName(op) + " payload of " + std::to_string(payload.size()) +
                               " bytes: " + d.r().error() + " at offset " +
                               std::to_string(d.r().offset()));
@@ -257,6 +271,7 @@ Result<Edit> DecodeAs(uint16_t op, std::string_view payload) {
     return Status::Corruption(EditOpName(op) + " payload: " + std::to_string(d.r().remaining()) +
                               " trailing bytes at offset " + std::to_string(d.r().offset()));
   }
+  if (ids != nullptr) *ids = std::move(got);
   return Edit(std::move(body));
 }
 
@@ -310,38 +325,42 @@ EditOp OpOf(const Edit& edit) {
   return std::visit([](const auto& e) { return std::decay_t<decltype(e)>::kOp; }, edit);
 }
 
-EncodedEdit EncodeEdit(const Edit& edit) {
+EncodedEdit EncodeEdit(const Edit& edit, const RetryIds& ids) {
   EncodedEdit out;
   out.op = static_cast<uint16_t>(OpOf(edit));
-  PutU8(&out.payload, kEditVersion);
+  PutU8(&out.payload, ids.empty() ? kEditVersion : kEditVersionWithIds);
   std::visit([&out](const auto& e) { EncodeBody(e, &out.payload); }, edit);
+  if (!ids.empty()) {
+    out.payload.append(ids.client_id);
+    PutVarint(&out.payload, static_cast<uint64_t>(ids.call_id));
+  }
   return out;
 }
 
-Result<Edit> DecodeEdit(uint16_t op, std::string_view payload) {
+Result<Edit> DecodeEdit(uint16_t op, std::string_view payload, RetryIds* ids) {
   switch (static_cast<EditOp>(op)) {
     case EditOp::kNoop:
-      return DecodeAs<NoopEdit>(op, payload);
+      return DecodeAs<NoopEdit>(op, payload, ids);
     case EditOp::kMkdir:
-      return DecodeAs<MkdirEdit>(op, payload);
+      return DecodeAs<MkdirEdit>(op, payload, ids);
     case EditOp::kCreate:
-      return DecodeAs<CreateEdit>(op, payload);
+      return DecodeAs<CreateEdit>(op, payload, ids);
     case EditOp::kAddBlock:
-      return DecodeAs<AddBlockEdit>(op, payload);
+      return DecodeAs<AddBlockEdit>(op, payload, ids);
     case EditOp::kComplete:
-      return DecodeAs<CompleteEdit>(op, payload);
+      return DecodeAs<CompleteEdit>(op, payload, ids);
     case EditOp::kDelete:
-      return DecodeAs<DeleteEdit>(op, payload);
+      return DecodeAs<DeleteEdit>(op, payload, ids);
     case EditOp::kRename:
-      return DecodeAs<RenameEdit>(op, payload);
+      return DecodeAs<RenameEdit>(op, payload, ids);
     case EditOp::kSetPermission:
-      return DecodeAs<SetPermissionEdit>(op, payload);
+      return DecodeAs<SetPermissionEdit>(op, payload, ids);
     case EditOp::kSetOwner:
-      return DecodeAs<SetOwnerEdit>(op, payload);
+      return DecodeAs<SetOwnerEdit>(op, payload, ids);
     case EditOp::kSetTimes:
-      return DecodeAs<SetTimesEdit>(op, payload);
+      return DecodeAs<SetTimesEdit>(op, payload, ids);
     case EditOp::kSetReplication:
-      return DecodeAs<SetReplicationEdit>(op, payload);
+      return DecodeAs<SetReplicationEdit>(op, payload, ids);
   }
   return Status::Corruption("unknown edit op code " + std::to_string(op));
 }

@@ -9,6 +9,9 @@
 // Encoding: EncodeEdit gives (op, payload); `op` goes into the record's op field
 // (common/edit_record.h) and `payload` into its payload. Payloads are versioned,
 // little-endian, varint-based; the byte layout of each op is in namenode/FORMAT.md.
+// A payload may also carry the RetryIds of the client call that made the edit (version 2),
+// so that every namenode that applies the edit can answer a retry of that call from its
+// retry cache; an edit without ids keeps the version-1 bytes, so old logs still load.
 // DecodeEdit never crashes or over-reads on arbitrary bytes: anything that is not exactly
 // one well-formed payload of that op (unknown op, unknown version, truncated, trailing
 // bytes, bad bool, invalid path, out-of-range value) is Corruption naming the op and the
@@ -175,16 +178,31 @@ EditOp OpOf(const Edit& edit);
 // One line for logs: "MKDIR /a/b ids=[16386,16387] perm=0755 owner=alice:supergroup".
 std::string DescribeEdit(const Edit& edit);
 
+// The identity of one client call, for the retry cache (namenode/retry_cache.h): the
+// client's random id (kClientIdBytes bytes) and a call id the client never reuses.
+// An empty client_id means none: the call is not cached and its edit carries no ids.
+struct RetryIds {
+  static constexpr size_t kClientIdBytes = 16;
+  std::string client_id;
+  int64_t call_id = 0;  // >= 0
+  bool empty() const { return client_id.empty(); }
+  bool operator==(const RetryIds& o) const {
+    return client_id == o.client_id && call_id == o.call_id;
+  }
+};
+
 struct EncodedEdit {
   uint16_t op = 0;
   std::string payload;
 };
 
-// Never fails for an edit whose strings fit the limits Prepare enforces.
-EncodedEdit EncodeEdit(const Edit& edit);
+// Never fails for an edit whose strings fit the limits Prepare enforces. With non-empty
+// `ids` (client_id exactly kClientIdBytes, call_id >= 0) the payload carries them.
+EncodedEdit EncodeEdit(const Edit& edit, const RetryIds& ids = RetryIds());
 
-// Corruption on anything but exactly one well-formed payload for `op`.
-Result<Edit> DecodeEdit(uint16_t op, std::string_view payload);
+// Corruption on anything but exactly one well-formed payload for `op`. The call ids, if
+// the payload has them, go to *ids when ids != nullptr (cleared when it has none).
+Result<Edit> DecodeEdit(uint16_t op, std::string_view payload, RetryIds* ids = nullptr);
 
 bool EditsEqual(const Edit& a, const Edit& b);
 

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "common/rpc/rpc.h"
@@ -36,6 +38,18 @@ bool PeerClosed(int fd) {
   char c;
   ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// 16 random bytes: distinct clients must never share an id (the namenode would answer one
+// with the other's outcome), so they come from the kernel's generator.
+std::string NewClientId() {
+  std::random_device rd;
+  std::string id(16, '\0');
+  for (size_t i = 0; i < id.size(); i += 4) {
+    const uint32_t v = rd();
+    std::memcpy(&id[i], &v, 4);
+  }
+  return id;
 }
 
 int64_t NowMs() {
@@ -75,7 +89,8 @@ Status StatusFromFsException(const th::FsException& e) {
   return Status::IOError("unknown FsErrorCode " + std::to_string(e.code) + ": " + e.message);
 }
 
-FailoverProxy::FailoverProxy(FailoverProxyOptions opts) : opts_(std::move(opts)) {
+FailoverProxy::FailoverProxy(FailoverProxyOptions opts)
+    : opts_(std::move(opts)), client_id_(NewClientId()) {
   // Thrift prints every failed connect to stderr; the proxy reports failures itself.
   static std::once_flag once;
   std::call_once(once, [] {
@@ -116,7 +131,75 @@ void FailoverProxy::Drop(size_t i) {
 
 Status FailoverProxy::Call(const char* what, bool idempotent,
                            const std::function<void(Client&)>& fn) {
+  return CallImpl(what, idempotent, nullptr, fn);
+}
+
+Status FailoverProxy::ReadCall(const char* what,
+                               const std::function<int64_t(Client&, int64_t)>& fn) {
+  const int64_t min_txid = std::max<int64_t>(last_seen_txid_, 1);
+  if (opts_.standby_reads && !read_from_active_ && opts_.namenodes.size() > 1) {
+    // Any namenode but the one that served last (the active, as far as we know).
+    for (size_t k = 1; k < opts_.namenodes.size(); ++k) {
+      const size_t j = (current_ + k) % opts_.namenodes.size();
+      if (!Connect(j).ok()) continue;
+      try {
+        SawTxId(fn(*conns_[j]->client, min_txid));
+        last_read_from_ = opts_.namenodes[j].id;
+        return Status::OK();
+      } catch (const th::FsException& e) {
+        if (e.code != th::FsErrorCode::NOT_ACTIVE) {
+          // A definite answer (FILE_NOT_FOUND, ...), read at or after min_txid.
+          if (e.__isset.servedTxId) SawTxId(e.servedTxId);
+          last_fs_error_ = e.code;
+          last_read_from_ = opts_.namenodes[j].id;
+          return StatusFromFsException(e);
+        }
+        VLOG(2) << opts_.name << ": " << what << " on standby " << opts_.namenodes[j].id << ": "
+                << e.message;
+      } catch (const TException& e) {
+        Drop(j);
+        VLOG(1) << opts_.name << ": " << what << " on standby " << opts_.namenodes[j].id << ": "
+                << e.what();
+      }
+    }
+  }
+  // The active: its state holds every committed edit, so it is at or after anything seen.
+  // minTxId 0, so that a namenode that became standby since it last served refuses the read
+  // instead of answering from before this proxy's last write.
+  int64_t served = 0;
+  Status st = Call(what, true, [&](Client& c) { served = fn(c, 0); });
+  if (st.ok()) {
+    SawTxId(served);
+    read_from_active_ = false;
+    last_read_from_ = active_id_;
+  }
+  return st;
+}
+
+Status FailoverProxy::Msync() {
+  int64_t txid = 0;
+  QJ_RETURN_IF_ERROR(Call("msync", true, [&](Client& c) { txid = c.msync(); }));
+  SawTxId(txid);
+  read_from_active_ = false;
+  return Status::OK();
+}
+
+Status FailoverProxy::CallMutation(const char* what,
+                                   const std::function<void(Client&, const th::RpcIds&)>& fn) {
+  // Whatever happens, the next read goes to the active, which has this write if it landed.
+  read_from_active_ = true;
+  th::RpcIds ids;
+  if (!opts_.retry_mutations) return CallImpl(what, false, nullptr, [&](Client& c) { fn(c, ids); });
+  ids.clientId = client_id_;
+  ids.callId = next_call_id_++;
+  return CallImpl(what, true, &ids, [&](Client& c) { fn(c, ids); });
+}
+
+Status FailoverProxy::CallImpl(const char* what, bool idempotent, const th::RpcIds* ids,
+                               const std::function<void(Client&)>& fn) {
   last_fs_error_ = 0;
+  // Set once an attempt may have run without our seeing its answer.
+  std::string unknown;
   if (opts_.namenodes.empty()) return Status::InvalidArgument("no namenodes configured");
   const int64_t deadline = NowMs() + opts_.total_budget_ms;
   int64_t backoff = opts_.initial_backoff_ms;
@@ -125,6 +208,7 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
   while (true) {
     const size_t i = current_;
     const NamenodeInfo& nn = opts_.namenodes[i];
+    bool stay = false;
     Status st = Connect(i);
     if (st.ok()) {
       try {
@@ -132,13 +216,25 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
         active_id_ = nn.id;
         return Status::OK();
       } catch (const th::FsException& e) {
-        if (e.code != th::FsErrorCode::NOT_ACTIVE) {
+        if (e.code == th::FsErrorCode::IO_ERROR && ids != nullptr) {
+          // The namenode may hold the edit (uncommitted, or committed without an answer):
+          // the same ids again get its outcome from whichever namenode serves next.
+          unknown = nn.id + ": " + e.message;
+          why[i] = "outcome unknown (" + e.message + ")";
+          VLOG(1) << opts_.name << ": " << what << " call " << ids->callId << " on " << nn.id
+                  << ": " << e.message << "; retrying with the same ids";
+          // The namenode that holds the edit answers the retry soonest (after a backoff);
+          // if it has stopped serving it says NOT_ACTIVE and names the new active.
+          stay = true;
+        } else if (e.code != th::FsErrorCode::NOT_ACTIVE) {
           last_fs_error_ = e.code;
           active_id_ = nn.id;
           return StatusFromFsException(e);
+        } else {
+          why[i] = e.message.empty() ? "not active" : e.message;
+          VLOG(1) << opts_.name << ": " << what << " on " << nn.id
+                  << ": not active: " << e.message;
         }
-        why[i] = e.message.empty() ? "not active" : e.message;
-        VLOG(1) << opts_.name << ": " << what << " on " << nn.id << ": not active: " << e.message;
         if (e.__isset.activeNamenodeId) {
           for (size_t j = 0; j < opts_.namenodes.size(); ++j) {
             if (opts_.namenodes[j].id == e.activeNamenodeId && j != i) {
@@ -153,6 +249,7 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
           return Status::NetworkError(std::string(what) + " on " + nn.id +
                                       ": outcome unknown (the request was sent): " + e.what());
         }
+        if (ids != nullptr) unknown = nn.id + ": " + e.what();
         why[i] = std::string("unreachable (") + e.what() + ")";
       } catch (const TException& e) {
         // Refused by authorization, or a protocol error (bad frame, unknown method):
@@ -164,8 +261,8 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
       why[i] = "unreachable (" + st.message() + ")";
       VLOG(1) << opts_.name << ": " << what << ": " << st;
     }
-    if (current_ == i) current_ = (i + 1) % opts_.namenodes.size();
-    if (++tried_this_round >= opts_.namenodes.size()) {
+    if (current_ == i && !stay) current_ = (i + 1) % opts_.namenodes.size();
+    if (++tried_this_round >= opts_.namenodes.size() || stay) {
       tried_this_round = 0;
       int64_t left = deadline - NowMs();
       if (left <= 0) break;
@@ -173,6 +270,11 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
       backoff = std::min(backoff * 2, opts_.max_backoff_ms);
     }
     if (NowMs() >= deadline) break;
+  }
+  if (!unknown.empty()) {
+    return Status::NetworkError(std::string(what) + ": outcome unknown: no definite answer within " +
+                                std::to_string(opts_.total_budget_ms) +
+                                " ms of retries with the same call id (last: " + unknown + ")");
   }
   // "Nothing answered" (a network or configuration problem) and "all answered, none active"
   // (a failover problem) send the operator to different places.
@@ -189,32 +291,45 @@ Status FailoverProxy::Call(const char* what, bool idempotent,
 
 Status FailoverProxy::Mkdirs(const th::UserInfo& ugi, const std::string& path, int16_t permission,
                              bool create_parent, bool* created) {
-  return Call("mkdirs", false,
-              [&](Client& c) { *created = c.mkdirs(ugi, path, permission, create_parent); });
+  return CallMutation("mkdirs", [&](Client& c, const th::RpcIds& ids) {
+    *created = c.mkdirs(ugi, path, permission, create_parent, ids);
+  });
 }
 
 Status FailoverProxy::Create(const th::UserInfo& ugi, const std::string& path, int16_t permission,
                              bool overwrite, int16_t replication, int64_t block_size,
                              th::FileStatus* out) {
-  return Call("create", false, [&](Client& c) {
-    c.create(*out, ugi, path, permission, overwrite, replication, block_size);
+  return CallMutation("create", [&](Client& c, const th::RpcIds& ids) {
+    c.create(*out, ugi, path, permission, overwrite, replication, block_size, ids);
   });
 }
 
 Status FailoverProxy::Complete(const th::UserInfo& ugi, const std::string& path,
                                int64_t last_block_length, bool* done) {
-  return Call("complete", false,
-              [&](Client& c) { *done = c.complete(ugi, path, last_block_length); });
+  return CallMutation("complete", [&](Client& c, const th::RpcIds& ids) {
+    *done = c.complete(ugi, path, last_block_length, ids);
+  });
 }
 
 Status FailoverProxy::Delete(const th::UserInfo& ugi, const std::string& path, bool recursive,
                              bool* deleted) {
-  return Call("delete", false, [&](Client& c) { *deleted = c.deletePath(ugi, path, recursive); });
+  return CallMutation("delete", [&](Client& c, const th::RpcIds& ids) {
+    *deleted = c.deletePath(ugi, path, recursive, ids);
+  });
 }
 
 Status FailoverProxy::Rename(const th::UserInfo& ugi, const std::string& src,
                              const std::string& dst, bool* renamed) {
-  return Call("rename", false, [&](Client& c) { *renamed = c.rename(ugi, src, dst); });
+  return CallMutation("rename", [&](Client& c, const th::RpcIds& ids) {
+    *renamed = c.rename(ugi, src, dst, ids);
+  });
+}
+
+Status FailoverProxy::AddBlock(const th::UserInfo& ugi, const std::string& path,
+                               int64_t previous_block_length, th::Block* out) {
+  return CallMutation("addBlock", [&](Client& c, const th::RpcIds& ids) {
+    c.addBlock(*out, ugi, path, previous_block_length, ids);
+  });
 }
 
 Status FailoverProxy::SetPermission(const th::UserInfo& ugi, const std::string& path,
@@ -241,7 +356,10 @@ Status FailoverProxy::SetReplication(const th::UserInfo& ugi, const std::string&
 
 Status FailoverProxy::GetFileInfo(const th::UserInfo& ugi, const std::string& path,
                                   th::FileStatus* out) {
-  return Call("getFileInfo", true, [&](Client& c) { c.getFileInfo(*out, ugi, path); });
+  return ReadCall("getFileInfo", [&](Client& c, int64_t min_txid) {
+    c.getFileInfo(*out, ugi, path, min_txid);
+    return out->servedTxId;
+  });
 }
 
 Status FailoverProxy::ListAll(const th::UserInfo& ugi, const std::string& path,
@@ -250,8 +368,10 @@ Status FailoverProxy::ListAll(const th::UserInfo& ugi, const std::string& path,
   std::string start_after;
   while (true) {
     th::DirectoryListing page;
-    QJ_RETURN_IF_ERROR(Call("listStatus", true,
-                            [&](Client& c) { c.listStatus(page, ugi, path, start_after, 1000); }));
+    QJ_RETURN_IF_ERROR(ReadCall("listStatus", [&](Client& c, int64_t min_txid) {
+      c.listStatus(page, ugi, path, start_after, 1000, min_txid);
+      return page.servedTxId;
+    }));
     for (auto& e : page.entries) out->push_back(std::move(e));
     if (page.remainingEntries <= 0 || page.entries.empty()) return Status::OK();
     const std::string& last = out->back().path;
@@ -261,7 +381,10 @@ Status FailoverProxy::ListAll(const th::UserInfo& ugi, const std::string& path,
 
 Status FailoverProxy::GetContentSummary(const th::UserInfo& ugi, const std::string& path,
                                         th::ContentSummary* out) {
-  return Call("getContentSummary", true, [&](Client& c) { c.getContentSummary(*out, ugi, path); });
+  return ReadCall("getContentSummary", [&](Client& c, int64_t min_txid) {
+    c.getContentSummary(*out, ugi, path, min_txid);
+    return out->servedTxId;
+  });
 }
 
 }  // namespace qj

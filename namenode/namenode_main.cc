@@ -98,6 +98,26 @@ DEFINE_int64(namenode_journal_recovery_timeout_ms, 20000,
 DEFINE_int64(namenode_journal_accept_recovery_timeout_ms, 120000,
              "Time allowed for acceptRecovery, during which a journalnode may copy the whole "
              "last segment (HDFS dfs.qjournal.accept-recovery.timeout.ms).");
+DEFINE_int64(namenode_retry_cache_expiry_ms, 600000,
+             "How long the retry cache keeps the answer of a non-idempotent call, so that a "
+             "client retrying it (after a timeout or failover) gets that answer instead of "
+             "having the call applied twice (HDFS dfs.namenode.retrycache.expirytime.millis).");
+DEFINE_int64(namenode_retry_cache_max_entries, 500000,
+             "At most this many answers in the retry cache (oldest evicted first; ~100 bytes "
+             "each, ~400 for a create). 0 turns the retry cache off.");
+DEFINE_bool(namenode_standby_reads, true,
+            "While standby, serve consistent reads (clients that send the txid they have "
+            "seen; HDFS-12943 observer reads). Off: a standby refuses every read.");
+DEFINE_int64(namenode_standby_read_wait_ms, 200,
+             "How long a standby read waits for the standby to apply the client's txid before "
+             "the standby refuses it (the client then reads from the active).");
+DEFINE_string(namenode_test_stall_before_marker, "",
+              "Test only: the first mutation on a path containing this string sleeps "
+              "--namenode_test_stall_ms before it runs. Never set in production.");
+DEFINE_string(namenode_test_stall_after_marker, "",
+              "Test only: the first mutation on a path containing this string sleeps "
+              "--namenode_test_stall_ms after its edit is committed, before it answers.");
+DEFINE_int64(namenode_test_stall_ms, 0, "Test only: see --namenode_test_stall_*_marker.");
 DEFINE_int64(namenode_test_activation_delay_ms, 0,
              "Test only: delay the end of every transition to active by this long (models a "
              "slow catch-up). Never set in production.");
@@ -475,6 +495,22 @@ int main(int argc, char** argv) {
   o.read_barrier = FLAGS_namenode_read_barrier;
   o.commit_timeout_ms = FLAGS_namenode_commit_timeout_ms;
   o.test_activation_delay_ms = FLAGS_namenode_test_activation_delay_ms;
+  if (FLAGS_namenode_retry_cache_expiry_ms <= 0 || FLAGS_namenode_retry_cache_max_entries < 0) {
+    std::cerr << "namenode: --namenode_retry_cache_expiry_ms must be > 0 and "
+                 "--namenode_retry_cache_max_entries >= 0\n";
+    return kExitUsage;
+  }
+  if (FLAGS_namenode_standby_read_wait_ms < 0) {
+    std::cerr << "namenode: --namenode_standby_read_wait_ms must be >= 0\n";
+    return kExitUsage;
+  }
+  o.standby_reads = FLAGS_namenode_standby_reads;
+  o.standby_read_wait_ms = FLAGS_namenode_standby_read_wait_ms;
+  o.retry_cache.expiry_ms = FLAGS_namenode_retry_cache_expiry_ms;
+  o.retry_cache.max_entries = FLAGS_namenode_retry_cache_max_entries;
+  o.test_stall_before_marker = FLAGS_namenode_test_stall_before_marker;
+  o.test_stall_after_marker = FLAGS_namenode_test_stall_after_marker;
+  o.test_stall_ms = FLAGS_namenode_test_stall_ms;
 
   if (FLAGS_format) return Format(o);
   if (FLAGS_bootstrap_standby) return BootstrapStandby(o);

@@ -27,7 +27,10 @@ std::string DescribeWriterStats(const jn::WriterStats& w) {
 }  // namespace
 
 NamenodeServer::NamenodeServer(NamenodeOptions opts)
-    : opts_(std::move(opts)), id_(opts_.namenode_id), ha_(opts_.namenode_id, opts_.clock) {}
+    : opts_(std::move(opts)),
+      id_(opts_.namenode_id),
+      ha_(opts_.namenode_id, opts_.clock),
+      retry_cache_(opts_.retry_cache) {}
 
 NamenodeServer::~NamenodeServer() { Stop(); }
 
@@ -48,6 +51,7 @@ Status NamenodeServer::Start() {
     std::unique_lock<std::shared_mutex> l(ns_mu_);
     ns_ = std::move(loaded->ns);
     last_applied_txid_ = loaded->txid;
+    retry_cache_.Clear();
   }
   last_image_txid_ = loaded->txid;
   last_checkpoint_ms_ = opts_.clock->MonotonicNanos() / kNanosPerMilli;
@@ -75,6 +79,8 @@ void NamenodeServer::Stop() {
       log->Close();
       LOG(INFO) << id_ << ": journal writer closed: " << DescribeWriterStats(log->stats());
     }
+    standby_reads_ok_ = false;
+    applied_cv_.notify_all();
     if (tailer_ != nullptr) tailer_->Stop();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
   }
@@ -154,6 +160,8 @@ Status NamenodeServer::TransitionToStandby() {
 
 Status NamenodeServer::BecomeActiveLocked() {
   LOG(INFO) << id_ << ": becoming active";
+  standby_reads_ok_ = false;
+  applied_cv_.notify_all();
   // 1. Stop tailing; everything it applied is committed.
   bool tail_failed = false;
   if (tailer_ != nullptr) {
@@ -287,6 +295,8 @@ void NamenodeServer::StartTailing() {
     return st;
   });
   tailer_->Start(from);
+  PublishApplied(from - 1);
+  standby_reads_ok_ = true;
 }
 
 Status NamenodeServer::ReloadFromImage() {
@@ -296,6 +306,9 @@ Status NamenodeServer::ReloadFromImage() {
             << last_applied_txid_ << ")";
   ns_ = std::move(img.ns);
   last_applied_txid_ = img.txid;
+  // Entries may name edits that were never committed; the replay from the image rebuilds
+  // the ones that were.
+  retry_cache_.Clear();
   ns_stale_ = false;
   return Status::OK();
 }
@@ -309,11 +322,17 @@ Status NamenodeServer::ApplyRecords(const std::vector<EditRecord>& batch) {
                                 std::to_string(last_applied_txid_ + 1) + ", got " +
                                 std::to_string(r.txid));
     }
-    QJ_ASSIGN_OR_RETURN(Edit edit, DecodeEdit(r.op, r.payload));
+    RetryIds ids;
+    QJ_ASSIGN_OR_RETURN(Edit edit, DecodeEdit(r.op, r.payload, &ids));
     VLOG(2) << id_ << ": apply txid " << r.txid << " " << DescribeEdit(edit);
     QJ_RETURN_IF_ERROR(ns_->Apply(edit, r.txid));
     last_applied_txid_ = r.txid;
+    if (!ids.empty() && retry_cache_.enabled()) {
+      retry_cache_.Insert(ids, OutcomeOfEdit(edit, r.txid, *ns_),
+                          opts_.clock->MonotonicNanos() / kNanosPerMilli);
+    }
   }
+  PublishApplied(last_applied_txid_);
   return Status::OK();
 }
 
@@ -337,15 +356,18 @@ Result<std::shared_ptr<EditLog>> NamenodeServer::ServingLogLocked() {
   return log;
 }
 
-CallStatus NamenodeServer::Mutate(const char* what, const PrepareFn& prepare,
-                                  const AnswerFn& answer) {
-  CallStatus st = DoMutate(what, prepare, answer);
+CallStatus NamenodeServer::Mutate(const char* what, const RetryIds& ids,
+                                  const PrepareFn& prepare, RetryOutcome* outcome) {
+  CallStatus st = DoMutate(what, ids, prepare, outcome);
   CountCall(what, st);
   return st;
 }
 
-CallStatus NamenodeServer::Read(const char* what, const ReadFn& read) {
-  CallStatus st = DoRead(what, read);
+CallStatus NamenodeServer::Read(const char* what, int64_t min_txid, const ReadFn& read,
+                                int64_t* served_txid) {
+  CallStatus st = min_txid > 0 && ha_.role() != HaRole::kActive
+                      ? DoStandbyRead(what, min_txid, read, served_txid)
+                      : DoRead(what, read, served_txid);
   CountCall(what, st);
   return st;
 }
@@ -378,26 +400,34 @@ int64_t NamenodeServer::inode_count() const {
   return ns_ == nullptr ? 0 : ns_->inode_count();
 }
 
-CallStatus NamenodeServer::DoMutate(const char* what, const PrepareFn& prepare,
-                                    const AnswerFn& answer) {
+CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids,
+                                    const PrepareFn& prepare, RetryOutcome* outcome) {
   // 1. Refuse unless serving.
   Status st = ha_.CheckServing();
   if (!st.ok()) return CallStatus::Server(st);
   std::shared_ptr<EditLog> log;
   int64_t wait_txid = 0;
   FsStatus result;
+  RetryOutcome done;
   {
     // 2. Prepare, apply, append, answer, under the exclusive lock.
     std::unique_lock<std::shared_mutex> l(ns_mu_);
     auto serving = ServingLogLocked();
     if (!serving.ok()) return CallStatus::Server(serving.status());
     log = std::move(serving).value();
-    auto prepared = prepare(*ns_, opts_.clock->WallMillis());
-    wait_txid = last_applied_txid_;
-    if (!prepared.ok()) {
-      result = prepared.status();
+    const int64_t now_mono_ms = opts_.clock->MonotonicNanos() / kNanosPerMilli;
+    if (const RetryOutcome* earlier = retry_cache_.Find(ids, now_mono_ms)) {
+      // A retry: answer as the first call, once its edit is committed.
+      VLOG(1) << id_ << ": " << what << ": retry of call " << ids.call_id << " (txid "
+              << earlier->txid << ") answered from the retry cache";
+      done = *earlier;
+      wait_txid = earlier->txid;
     } else {
-      if (prepared->has_value()) {
+      auto prepared = prepare(*ns_, opts_.clock->WallMillis());
+      wait_txid = last_applied_txid_;
+      if (!prepared.ok()) {
+        result = prepared.status();
+      } else if (prepared->has_value()) {
         const Edit& edit = **prepared;
         Status applied = ns_->Apply(edit, log->last_txid() + 1);
         if (!applied.ok()) {
@@ -405,7 +435,7 @@ CallStatus NamenodeServer::DoMutate(const char* what, const PrepareFn& prepare,
           LOG(ERROR) << id_ << ": " << what << ": Apply refused a prepared edit: " << applied;
           return CallStatus::Server(applied);
         }
-        auto txid = log->Append(EncodeEdit(edit));
+        auto txid = log->Append(EncodeEdit(edit, ids));
         if (!txid.ok()) {
           l.unlock();
           OnJournalFailure(txid.status());
@@ -415,8 +445,9 @@ CallStatus NamenodeServer::DoMutate(const char* what, const PrepareFn& prepare,
         VLOG(2) << id_ << ": txid " << *txid << " " << DescribeEdit(edit);
         last_applied_txid_ = log->last_txid();
         wait_txid = *txid;
+        done = OutcomeOfEdit(edit, *txid, *ns_);
+        if (!ids.empty()) retry_cache_.Insert(ids, done, now_mono_ms);
       }
-      if (answer) result = answer(*ns_);
     }
   }
   // 3. Wait until the edit (or, for a failure or no-op, the state it saw) is committed.
@@ -438,10 +469,62 @@ CallStatus NamenodeServer::DoMutate(const char* what, const PrepareFn& prepare,
                                               ": not answered, the lease expired: " + st.message() +
                                               " (outcome unknown)"));
   }
+  if (result.ok() && outcome != nullptr) *outcome = std::move(done);
   return CallStatus::Fs(std::move(result));
 }
 
-CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read) {
+Result<int64_t> NamenodeServer::Msync() {
+  int64_t txid = 0;
+  CallStatus st = DoRead("msync", [](const FsNamespace&) { return FsStatus::OK(); }, &txid);
+  if (!st.server.ok()) return st.server;
+  return txid;
+}
+
+CallStatus NamenodeServer::DoStandbyRead(const char* what, int64_t min_txid, const ReadFn& read,
+                                         int64_t* served_txid) {
+  auto refuse = [&](const std::string& why) {
+    return CallStatus::Server(Status::NotActive(id_ + ": " + what + ": " + why));
+  };
+  if (!opts_.standby_reads) return refuse("standby, and standby reads are off");
+  if (!standby_reads_ok_.load()) return refuse("not a tailing standby");
+  if (!ha_.fence_status().ok()) return refuse("fenced");
+  {
+    std::lock_guard<std::mutex> l(health_mu_);
+    if (!tail_error_.ok()) return refuse("tailing stopped: " + tail_error_.ToString());
+  }
+  if (applied_txid_.load() < min_txid) {
+    std::unique_lock<std::mutex> l(applied_mu_);
+    applied_cv_.wait_for(l, std::chrono::milliseconds(opts_.standby_read_wait_ms), [&] {
+      return applied_txid_.load() >= min_txid || !standby_reads_ok_.load();
+    });
+  }
+  FsStatus result;
+  {
+    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    // Checked again under the lock: a transition or reload may have begun meanwhile.
+    if (!standby_reads_ok_.load() || ns_stale_.load() || edit_log_ != nullptr) {
+      return refuse("changing roles");
+    }
+    if (last_applied_txid_ < min_txid) {
+      return refuse("standby at txid " + std::to_string(last_applied_txid_) +
+                    ", behind the client's txid " + std::to_string(min_txid) + " after " +
+                    std::to_string(opts_.standby_read_wait_ms) + " ms");
+    }
+    result = read(*ns_);
+    if (served_txid != nullptr) *served_txid = last_applied_txid_;
+  }
+  return CallStatus::Fs(std::move(result));
+}
+
+void NamenodeServer::PublishApplied(int64_t txid) {
+  {
+    std::lock_guard<std::mutex> l(applied_mu_);
+    applied_txid_ = txid;
+  }
+  applied_cv_.notify_all();
+}
+
+CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read, int64_t* served_txid) {
   Status st = ha_.CheckServing();
   if (!st.ok()) return CallStatus::Server(st);
   std::shared_ptr<EditLog> log;
@@ -465,6 +548,7 @@ CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read) {
   }
   st = ha_.CheckServing();
   if (!st.ok()) return CallStatus::Server(st);
+  if (served_txid != nullptr) *served_txid = seen;
   return CallStatus::Fs(std::move(result));
 }
 

@@ -9,6 +9,11 @@
 //   3. release the lock; WaitCommitted(txid) (concurrent handlers share journal batches);
 //   4. check serving again and answer. A failure after step 2 is reported as IO_ERROR
 //      ("outcome unknown"), never as NOT_ACTIVE (clients retry NOT_ACTIVE elsewhere).
+// A call with RetryIds is looked up in the retry cache (retry_cache.h) in step 2, under
+// the same lock: if an earlier call with these ids made an edit, nothing is prepared or
+// applied; the call waits for that edit to commit and gets its recorded answer. The ids
+// go into the edit, and every edit with ids that this namenode applies (appends, tails,
+// replays) is recorded, so the active after a failover answers the retry the same way.
 // A failed Prepare still waits for the last applied txid to commit before answering, so
 // that an error never reveals an uncommitted change.
 //
@@ -19,6 +24,14 @@
 // a newer epoch and the barrier fails, so a deposed active never answers from stale
 // state. With a lease, the lease deadline gives the same guarantee. Check serving again,
 // answer.
+//
+// Consistent reads on the standby (HDFS-12943): a read with min_txid > 0 may be served
+// by a standby that is tailing (not while it changes roles or after a tail error). It
+// waits up to standby_read_wait_ms until it has applied min_txid, then reads under the
+// shared lock; everything a tailing standby applied is committed, so it never reveals an
+// uncommitted edit. Every read answer says which txid it was read at (served_txid), so a
+// client that passes the highest one it has seen reads its own writes (after an msync or
+// a read from the active) and never goes back in time, whichever namenode answers.
 //
 // Journal failure: the writer fails (fenced by a newer epoch, majority lost) -> HaState
 // is fenced at once (every call refused, monitorHealth fails) and the in-memory namespace,
@@ -55,6 +68,7 @@
 #include "namenode/fs_status.h"
 #include "namenode/ha_state.h"
 #include "namenode/namespace.h"
+#include "namenode/retry_cache.h"
 #include "namenode/tailer.h"
 
 namespace qj {
@@ -77,6 +91,8 @@ struct NamenodeOptions {
   bool read_barrier = true;
   // How long a client call waits for its edit to commit before answering IO_ERROR.
   int64_t commit_timeout_ms = 30000;
+  // Bounds of the retry cache (retry_cache.h); max_entries = 0 turns it off.
+  RetryCacheOptions retry_cache;
   Clock* clock = RealClock::Get();
   // This namenode's client side of TLS (to its peer namenode; the journal's is
   // quorum.tls).
@@ -84,6 +100,17 @@ struct NamenodeOptions {
   // Test only: a transition to active waits this long before it starts serving (models a
   // slow catch-up or journal). 0 in production.
   int64_t test_activation_delay_ms = 0;
+  // Serve reads with min_txid > 0 while standby (see the header comment), waiting at most
+  // standby_read_wait_ms for the tailer to reach min_txid.
+  bool standby_reads = true;
+  int64_t standby_read_wait_ms = 200;
+  // Test only: the first mutation on a path containing test_stall_before_marker sleeps
+  // test_stall_ms before it runs; one containing test_stall_after_marker, after it is
+  // committed and before it answers (a client timeout then cuts it at that step). Empty:
+  // off (production).
+  std::string test_stall_before_marker;
+  std::string test_stall_after_marker;
+  int64_t test_stall_ms = 0;
 };
 
 // The outcome of a client call: a namespace failure (fs) or a server failure (server:
@@ -151,14 +178,22 @@ class NamenodeServer {
 
   // ---- Client calls ----
   // prepare: validates and resolves against the namespace (no change).
-  // answer: runs under the lock after the edit (if any) was applied, to build the reply.
+  // ids: the call's RetryIds, empty for none (then the call is not cached).
+  // *outcome (may be null): on success, the answer of the edit the call made, or of the
+  // earlier call with the same ids (outcome->txid == 0: the call made no edit).
   using PrepareFn =
       std::function<FsResult<std::optional<Edit>>(const FsNamespace& ns, int64_t now_ms)>;
-  using AnswerFn = std::function<FsStatus(const FsNamespace& ns)>;
   using ReadFn = std::function<FsStatus(const FsNamespace& ns)>;
   // Both count the call in counters() by `what` and result.
-  CallStatus Mutate(const char* what, const PrepareFn& prepare, const AnswerFn& answer);
-  CallStatus Read(const char* what, const ReadFn& read);
+  CallStatus Mutate(const char* what, const RetryIds& ids, const PrepareFn& prepare,
+                    RetryOutcome* outcome);
+  // min_txid > 0: a consistent read a standby may serve (header comment). *served_txid
+  // (may be null): the txid of the state that was read, when it ran.
+  CallStatus Read(const char* what, int64_t min_txid, const ReadFn& read,
+                  int64_t* served_txid = nullptr);
+  // msync: on the active, a txid covering every write answered so far by any namenode
+  // (checked as a read: the active must still be the active).
+  Result<int64_t> Msync();
 
   // ---- Images (served to the peer and to bootstrap) ----
   // Txid of the newest image in the name dir, -1 if none.
@@ -198,8 +233,13 @@ class NamenodeServer {
   Clock* clock() const { return opts_.clock; }
 
  private:
-  CallStatus DoMutate(const char* what, const PrepareFn& prepare, const AnswerFn& answer);
-  CallStatus DoRead(const char* what, const ReadFn& read);
+  CallStatus DoMutate(const char* what, const RetryIds& ids, const PrepareFn& prepare,
+                      RetryOutcome* outcome);
+  CallStatus DoRead(const char* what, const ReadFn& read, int64_t* served_txid);
+  CallStatus DoStandbyRead(const char* what, int64_t min_txid, const ReadFn& read,
+                           int64_t* served_txid);
+  // Wakes standby reads waiting for the tailer.
+  void PublishApplied(int64_t txid);
   void CountCall(const char* what, const CallStatus& st);
 
   // Applies committed records (tailer, catch-up) under the exclusive lock.
@@ -234,16 +274,25 @@ class NamenodeServer {
   std::mutex transition_mu_;
   std::unique_ptr<Tailer> tailer_;  // guarded by transition_mu_
 
-  // Guards ns_, last_applied_txid_ and appends to edit_log_.
+  // Guards ns_, last_applied_txid_, retry_cache_ and appends to edit_log_.
   mutable std::shared_mutex ns_mu_;
   std::unique_ptr<FsNamespace> ns_;
   int64_t last_applied_txid_ = 0;
+  // Holds outcomes of edits in ns_ only: cleared whenever ns_ is replaced.
+  RetryCache retry_cache_;
   // The writer while active; handlers keep a copy across their commit wait.
   std::shared_ptr<EditLog> edit_log_;  // guarded by ns_mu_
   // True when ns_ may hold edits that were never committed (the journal failed).
   std::atomic<bool> ns_stale_{false};
   std::atomic<int64_t> epoch_{0};
   NamenodeCounters counters_;
+
+  // For standby reads: true only while tailing (ns_ then holds committed edits only);
+  // applied_txid_ mirrors last_applied_txid_ for waiters on applied_cv_.
+  std::atomic<bool> standby_reads_ok_{false};
+  std::atomic<int64_t> applied_txid_{0};
+  std::mutex applied_mu_;
+  std::condition_variable applied_cv_;
 
   // Why the last tailer stopped (an edit that does not decode or apply); OK otherwise.
   mutable std::mutex health_mu_;

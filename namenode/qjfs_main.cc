@@ -34,6 +34,9 @@ DEFINE_string(groups, "", "Caller's groups, comma separated (default: the user n
 DEFINE_int64(qjfs_failover_budget_ms, 15000,
              "How long to look for an active namenode before giving up, per call.");
 DEFINE_int64(qjfs_rpc_timeout_ms, 30000, "Timeout of one call to a namenode.");
+DEFINE_bool(qjfs_standby_reads, false,
+            "Send reads to the standby namenode first (consistent reads: this command's own "
+            "writes and everything before an msync are seen; see README).");
 
 namespace {
 
@@ -695,7 +698,16 @@ int main(int argc, char** argv) {
   opts.name = "qjfs";
   opts.total_budget_ms = FLAGS_qjfs_failover_budget_ms;
   opts.rpc_timeout_ms = FLAGS_qjfs_rpc_timeout_ms;
+  opts.standby_reads = FLAGS_qjfs_standby_reads;
   FailoverProxy proxy(opts);
+  // A command run after another client's write must see it: with standby reads, ask the
+  // active for its txid once before the first read.
+  if (opts.standby_reads) {
+    if (qj::Status st = proxy.Msync(); !st.ok()) {
+      std::cerr << "qjfs: msync: " << st << "\n";
+      return qj::cli::kExitFailure;
+    }
+  }
   th::UserInfo ugi;
   ugi.user = FLAGS_user.empty() ? DefaultUser() : FLAGS_user;
   std::stringstream groups(FLAGS_groups.empty() ? ugi.user : FLAGS_groups);

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <future>
+#include <mutex>
 #include <set>
 
 #include "ClientProtocol.h"
@@ -198,55 +200,62 @@ class Handler : public th::ClientProtocolIf {
   }
 
   // ---- ClientProtocol: mutations ----
+  // The non-idempotent ones carry RpcIds; their answers come from the RetryOutcome, which
+  // is the same for the first call and for a retry answered from the cache.
   bool mkdirs(const th::UserInfo& ugi, const std::string& path, const int16_t permission,
-              const bool create_parent) override {
+              const bool create_parent, const th::RpcIds& ids) override {
     CheckPath(path);
+    const RetryIds rids = ToRetryIds(ids);
+    TestStall(path, opts().test_stall_before_marker);
     Check(s_->Mutate(
-        "mkdirs",
+        "mkdirs", rids,
         [&](const FsNamespace& ns, int64_t now) {
           return ns.PrepareMkdirs(ToCaller(ugi), path, Bits(permission), create_parent, now);
         },
         nullptr));
+    TestStall(path, opts().test_stall_after_marker);
     return true;
   }
 
   void create(th::FileStatus& r, const th::UserInfo& ugi, const std::string& path,
               const int16_t permission, const bool overwrite, const int16_t replication,
-              const int64_t block_size) override {
+              const int64_t block_size, const th::RpcIds& ids) override {
     CheckPath(path);
+    const RetryIds rids = ToRetryIds(ids);
+    TestStall(path, opts().test_stall_before_marker);
+    RetryOutcome out;
     Check(s_->Mutate(
-        "create",
+        "create", rids,
         [&](const FsNamespace& ns, int64_t now) {
           return ns.PrepareCreate(ToCaller(ugi), path, Bits(permission), overwrite, replication,
                                   block_size, now);
         },
-        [&](const FsNamespace& ns) { return StatInto(ns, path, &r); }));
+        &out));
+    if (!out.file.has_value()) Internal("create", path, "no file after create");
+    r = ToThrift(*out.file);
+    TestStall(path, opts().test_stall_after_marker);
   }
 
   void addBlock(th::Block& r, const th::UserInfo& ugi, const std::string& path,
-                const int64_t previous_block_length) override {
+                const int64_t previous_block_length, const th::RpcIds& ids) override {
     CheckPath(path);
+    const RetryIds rids = ToRetryIds(ids);
+    RetryOutcome out;
     Check(s_->Mutate(
-        "addBlock",
+        "addBlock", rids,
         [&](const FsNamespace& ns, int64_t) {
           return ns.PrepareAddBlock(ToCaller(ugi), path, previous_block_length);
         },
-        [&](const FsNamespace& ns) {
-          auto info = ns.StatPath(path);
-          if (!info.ok()) return info.status();
-          if (info->blocks.empty()) {
-            return FsStatus(FsError::kInvalidArgument, path + ": no block after addBlock");
-          }
-          r = ToThrift(info->blocks.back());
-          return FsStatus::OK();
-        }));
+        &out));
+    if (!out.block.has_value()) Internal("addBlock", path, "no block after addBlock");
+    r = ToThrift(*out.block);
   }
 
   bool complete(const th::UserInfo& ugi, const std::string& path,
-                const int64_t last_block_length) override {
+                const int64_t last_block_length, const th::RpcIds& ids) override {
     CheckPath(path);
     Check(s_->Mutate(
-        "complete",
+        "complete", ToRetryIds(ids),
         [&](const FsNamespace& ns, int64_t now) {
           return ns.PrepareComplete(ToCaller(ugi), path, last_block_length, now);
         },
@@ -254,10 +263,13 @@ class Handler : public th::ClientProtocolIf {
     return true;
   }
 
-  bool deletePath(const th::UserInfo& ugi, const std::string& path, const bool recursive) override {
+  bool deletePath(const th::UserInfo& ugi, const std::string& path, const bool recursive,
+                  const th::RpcIds& ids) override {
     CheckPath(path);
+    const RetryIds rids = ToRetryIds(ids);
+    TestStall(path, opts().test_stall_before_marker);
     CallStatus cs = s_->Mutate(
-        "delete",
+        "delete", rids,
         [&](const FsNamespace& ns, int64_t now) {
           return ns.PrepareDelete(ToCaller(ugi), path, recursive, now);
         },
@@ -265,18 +277,23 @@ class Handler : public th::ClientProtocolIf {
     // As HDFS: deleting a missing path answers false, not an error.
     if (!cs.fs.ok() && cs.fs.code() == FsError::kNotFound) return false;
     Check(cs);
+    TestStall(path, opts().test_stall_after_marker);
     return true;
   }
 
-  bool rename(const th::UserInfo& ugi, const std::string& src, const std::string& dst) override {
+  bool rename(const th::UserInfo& ugi, const std::string& src, const std::string& dst,
+              const th::RpcIds& ids) override {
     CheckPath(src);
     CheckPath(dst);
+    const RetryIds rids = ToRetryIds(ids);
+    TestStall(src, opts().test_stall_before_marker);
     Check(s_->Mutate(
-        "rename",
+        "rename", rids,
         [&](const FsNamespace& ns, int64_t now) {
           return ns.PrepareRename(ToCaller(ugi), src, dst, now);
         },
         nullptr));
+    TestStall(src, opts().test_stall_after_marker);
     return true;
   }
 
@@ -284,7 +301,7 @@ class Handler : public th::ClientProtocolIf {
                      const int16_t permission) override {
     CheckPath(path);
     Check(s_->Mutate(
-        "setPermission",
+        "setPermission", RetryIds(),
         [&](const FsNamespace& ns, int64_t) {
           return ns.PrepareSetPermission(ToCaller(ugi), path, Bits(permission));
         },
@@ -295,7 +312,7 @@ class Handler : public th::ClientProtocolIf {
                 const std::string& group) override {
     CheckPath(path);
     Check(s_->Mutate(
-        "setOwner",
+        "setOwner", RetryIds(),
         [&](const FsNamespace& ns, int64_t) {
           return ns.PrepareSetOwner(ToCaller(ugi), path, owner, group);
         },
@@ -306,7 +323,7 @@ class Handler : public th::ClientProtocolIf {
                 const int64_t atime) override {
     CheckPath(path);
     Check(s_->Mutate(
-        "setTimes",
+        "setTimes", RetryIds(),
         [&](const FsNamespace& ns, int64_t) {
           return ns.PrepareSetTimes(ToCaller(ugi), path, mtime, atime);
         },
@@ -317,7 +334,7 @@ class Handler : public th::ClientProtocolIf {
                       const int16_t replication) override {
     CheckPath(path);
     Check(s_->Mutate(
-        "setReplication",
+        "setReplication", RetryIds(),
         [&](const FsNamespace& ns, int64_t) {
           return ns.PrepareSetReplication(ToCaller(ugi), path, replication);
         },
@@ -326,44 +343,71 @@ class Handler : public th::ClientProtocolIf {
   }
 
   // ---- ClientProtocol: reads ----
-  void getFileInfo(th::FileStatus& r, const th::UserInfo& ugi, const std::string& path) override {
+  // Each answer (or namespace failure) carries the txid it was read at (servedTxId).
+  void getFileInfo(th::FileStatus& r, const th::UserInfo& ugi, const std::string& path,
+                   const int64_t min_txid) override {
     CheckPath(path);
-    Check(s_->Read("getFileInfo", [&](const FsNamespace& ns) {
-      auto info = ns.GetFileInfo(ToCaller(ugi), path);
-      if (!info.ok()) return info.status();
-      r = ToThrift(*info);
-      return FsStatus::OK();
-    }));
+    int64_t served = 0;
+    CheckRead(s_->Read(
+                  "getFileInfo", min_txid,
+                  [&](const FsNamespace& ns) {
+                    auto info = ns.GetFileInfo(ToCaller(ugi), path);
+                    if (!info.ok()) return info.status();
+                    r = ToThrift(*info);
+                    return FsStatus::OK();
+                  },
+                  &served),
+              served);
+    r.__set_servedTxId(served);
   }
 
   void listStatus(th::DirectoryListing& r, const th::UserInfo& ugi, const std::string& path,
-                  const std::string& start_after, const int32_t limit) override {
+                  const std::string& start_after, const int32_t limit,
+                  const int64_t min_txid) override {
     CheckPath(path);
-    Check(s_->Read("listStatus", [&](const FsNamespace& ns) {
-      // Pages stay small whatever the client asks: a reply must fit one frame.
-      auto listing = ns.ListStatus(ToCaller(ugi), path, start_after,
-                                   std::min<int32_t>(limit, kMaxListingPage));
-      if (!listing.ok()) return listing.status();
-      r.entries.clear();
-      r.entries.reserve(listing->entries.size());
-      for (const FileInfo& f : listing->entries) r.entries.push_back(ToThrift(f));
-      r.remainingEntries = listing->remaining_entries;
-      return FsStatus::OK();
-    }));
+    int64_t served = 0;
+    CheckRead(s_->Read(
+                  "listStatus", min_txid,
+                  [&](const FsNamespace& ns) {
+                    // Pages stay small whatever the client asks: a reply must fit one frame.
+                    auto listing = ns.ListStatus(ToCaller(ugi), path, start_after,
+                                                 std::min<int32_t>(limit, kMaxListingPage));
+                    if (!listing.ok()) return listing.status();
+                    r.entries.clear();
+                    r.entries.reserve(listing->entries.size());
+                    for (const FileInfo& f : listing->entries) r.entries.push_back(ToThrift(f));
+                    r.remainingEntries = listing->remaining_entries;
+                    return FsStatus::OK();
+                  },
+                  &served),
+              served);
+    r.__set_servedTxId(served);
   }
 
-  void getContentSummary(th::ContentSummary& r, const th::UserInfo& ugi,
-                         const std::string& path) override {
+  void getContentSummary(th::ContentSummary& r, const th::UserInfo& ugi, const std::string& path,
+                         const int64_t min_txid) override {
     CheckPath(path);
-    Check(s_->Read("getContentSummary", [&](const FsNamespace& ns) {
-      auto cs = ns.GetContentSummary(ToCaller(ugi), path);
-      if (!cs.ok()) return cs.status();
-      r.length = cs->length;
-      r.fileCount = cs->file_count;
-      r.directoryCount = cs->directory_count;
-      r.spaceConsumed = cs->space_consumed;
-      return FsStatus::OK();
-    }));
+    int64_t served = 0;
+    CheckRead(s_->Read(
+                  "getContentSummary", min_txid,
+                  [&](const FsNamespace& ns) {
+                    auto cs = ns.GetContentSummary(ToCaller(ugi), path);
+                    if (!cs.ok()) return cs.status();
+                    r.length = cs->length;
+                    r.fileCount = cs->file_count;
+                    r.directoryCount = cs->directory_count;
+                    r.spaceConsumed = cs->space_consumed;
+                    return FsStatus::OK();
+                  },
+                  &served),
+              served);
+    r.__set_servedTxId(served);
+  }
+
+  int64_t msync() override {
+    auto txid = s_->Msync();
+    if (txid.ok()) return *txid;
+    throw ToFsException(CallStatus::Server(txid.status()), s_->GetStatus().active_hint);
   }
 
   // ---- Images ----
@@ -401,13 +445,6 @@ class Handler : public th::ClientProtocolIf {
   }
 
  private:
-  static FsStatus StatInto(const FsNamespace& ns, const std::string& path, th::FileStatus* r) {
-    auto info = ns.StatPath(path);
-    if (!info.ok()) return info.status();
-    *r = ToThrift(*info);
-    return FsStatus::OK();
-  }
-
   // Every client path is checked before the call reaches the namespace, whatever the
   // role: an invalid path is INVALID_PATH everywhere (clients retry only NOT_ACTIVE).
   static void CheckPath(const std::string& path) {
@@ -419,9 +456,58 @@ class Handler : public th::ClientProtocolIf {
     throw e;
   }
 
+  const NamenodeOptions& opts() const { return s_->options(); }
+
+  // Empty clientId = a call without ids (a client that does not send them).
+  static RetryIds ToRetryIds(const th::RpcIds& ids) {
+    RetryIds r;
+    if (ids.clientId.empty()) return r;
+    if (ids.clientId.size() != RetryIds::kClientIdBytes || ids.callId < 0) {
+      th::FsException e;
+      e.code = th::FsErrorCode::INVALID_ARGUMENT;
+      e.message = "RpcIds: clientId must be " + std::to_string(RetryIds::kClientIdBytes) +
+                  " bytes (got " + std::to_string(ids.clientId.size()) +
+                  ") and callId >= 0 (got " + std::to_string(ids.callId) + ")";
+      throw e;
+    }
+    r.client_id = ids.clientId;
+    r.call_id = ids.callId;
+    return r;
+  }
+
+  [[noreturn]] static void Internal(const char* what, const std::string& path,
+                                    const char* why) {
+    th::FsException e;
+    e.code = th::FsErrorCode::IO_ERROR;
+    e.message = std::string(what) + " " + path + ": " + why;
+    throw e;
+  }
+
+  // Test only (NamenodeOptions::test_stall_*_marker): the first call on a path that
+  // contains `marker` sleeps test_stall_ms, so that the client's timeout cuts it before its
+  // edit is journaled, or after it is committed but before the answer is sent.
+  void TestStall(const std::string& path, const std::string& marker) {
+    if (marker.empty() || path.find(marker) == std::string::npos) return;
+    {
+      std::lock_guard<std::mutex> l(stall_mu_);
+      if (!stalled_.insert(marker + path).second) return;
+    }
+    LOG(WARNING) << opts().namenode_id << ": test only: stalling the call on " << path << " for "
+                 << opts().test_stall_ms << " ms";
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts().test_stall_ms));
+  }
+
   void Check(const CallStatus& cs) {
     if (cs.ok()) return;
     throw ToFsException(cs, s_->GetStatus().active_hint);
+  }
+
+  // A read's failure; a namespace failure says which txid it was read at.
+  void CheckRead(const CallStatus& cs, int64_t served) {
+    if (cs.ok()) return;
+    th::FsException e = ToFsException(cs, s_->GetStatus().active_hint);
+    if (!cs.fs.ok()) e.__set_servedTxId(served);
+    throw e;
   }
 
   // An admin call's value, or its failure as an FsException that keeps the code:
@@ -525,6 +611,8 @@ class Handler : public th::ClientProtocolIf {
 
   NamenodeServer* const s_;
   const std::set<std::string> superusers_;
+  std::mutex stall_mu_;
+  std::set<std::string> stalled_;  // guarded by stall_mu_
 };
 
 }  // namespace

@@ -25,12 +25,26 @@ exception FsException {
   2: string message,
   // For NOT_ACTIVE: the id of the namenode believed active, when known.
   3: optional string activeNamenodeId,
+  // For a read's namespace failure (FILE_NOT_FOUND, ...): the txid it was read at, as
+  // FileStatus.servedTxId.
+  4: optional i64 servedTxId,
 }
 
 // Trusted caller identity, as with HDFS's simple authentication.
 struct UserInfo {
   1: required string user,
   2: required list<string> groups,
+}
+
+// The identity of one non-idempotent call, for the namenode's retry cache (HDFS's
+// RetryCache): a client's random 16-byte id and a call id it never reuses. A call sent
+// again with the same ids (after a timeout, a cut connection or a failover) is not applied
+// again: it gets the answer of the first. An empty clientId (what a client that does not
+// send the argument gets) means none: the call is not cached. Anything else but exactly
+// 16 bytes, or a negative callId, is INVALID_ARGUMENT.
+struct RpcIds {
+  1: required binary clientId,
+  2: required i64 callId,
 }
 
 struct Block {
@@ -54,12 +68,16 @@ struct FileStatus {
   12: required i64 fileId,
   13: optional list<Block> blocks,
   14: optional bool underConstruction,
+  // In the answer to getFileInfo (not in listing entries): the txid of the namespace state
+  // the answer was read from (see minTxId below).
+  15: optional i64 servedTxId,
 }
 
 struct DirectoryListing {
   1: required list<FileStatus> entries,
   // Entries remaining after this page; pass the last name as startAfter to continue.
   2: required i64 remainingEntries,
+  3: optional i64 servedTxId,        // as FileStatus.servedTxId
 }
 
 struct ContentSummary {
@@ -67,6 +85,7 @@ struct ContentSummary {
   2: required i64 fileCount,
   3: required i64 directoryCount,
   4: required i64 spaceConsumed,   // length x replication
+  5: optional i64 servedTxId,      // as FileStatus.servedTxId
 }
 
 enum HAServiceState {
@@ -159,19 +178,23 @@ service HAServiceProtocol {
 }
 
 service ClientProtocol extends HAServiceProtocol {
-  bool mkdirs(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool createParent)
+  // The mutations below that take `ids` are the non-idempotent ones (see RpcIds); the
+  // others give the same result when sent twice.
+  bool mkdirs(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool createParent,
+              5: RpcIds ids)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   FileStatus create(1: UserInfo ugi, 2: string path, 3: i16 permission, 4: bool overwrite,
-                    5: i16 replication, 6: i64 blockSize)
+                    5: i16 replication, 6: i64 blockSize, 7: RpcIds ids)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Ends the file's last block at previousBlockLength (if any) and allocates a new one.
-  Block addBlock(1: UserInfo ugi, 2: string path, 3: i64 previousBlockLength)
+  Block addBlock(1: UserInfo ugi, 2: string path, 3: i64 previousBlockLength, 4: RpcIds ids)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
-  bool complete(1: UserInfo ugi, 2: string path, 3: i64 lastBlockLength)
+  bool complete(1: UserInfo ugi, 2: string path, 3: i64 lastBlockLength, 4: RpcIds ids)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
-  bool deletePath(1: UserInfo ugi, 2: string path, 3: bool recursive)
+  bool deletePath(1: UserInfo ugi, 2: string path, 3: bool recursive, 4: RpcIds ids)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
-  bool rename(1: UserInfo ugi, 2: string src, 3: string dst) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  bool rename(1: UserInfo ugi, 2: string src, 3: string dst, 4: RpcIds ids)
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   void setPermission(1: UserInfo ugi, 2: string path, 3: i16 permission)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   void setOwner(1: UserInfo ugi, 2: string path, 3: string owner, 4: string group)
@@ -181,13 +204,23 @@ service ClientProtocol extends HAServiceProtocol {
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   bool setReplication(1: UserInfo ugi, 2: string path, 3: i16 replication)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
-  FileStatus getFileInfo(1: UserInfo ugi, 2: string path) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  // Reads. The active answers every read. minTxId > 0 makes the read a consistent read
+  // that a standby may answer too (HDFS's reads from observers, HDFS-12943): it answers
+  // once it has applied minTxId (waiting a bounded time, then NOT_ACTIVE: ask the active),
+  // from a state made only of committed edits. A client that passes the highest
+  // servedTxId (or msync result) it has seen gets read-your-writes and monotonic reads.
+  // minTxId <= 0 (also what a client that does not send it gets): a standby refuses.
+  FileStatus getFileInfo(1: UserInfo ugi, 2: string path, 3: i64 minTxId)
+      throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Entries sorted by name, starting after startAfter ("" for the first page).
   DirectoryListing listStatus(1: UserInfo ugi, 2: string path, 3: string startAfter,
-                              4: i32 limit)
+                              4: i32 limit, 5: i64 minTxId)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
-  ContentSummary getContentSummary(1: UserInfo ugi, 2: string path)
+  ContentSummary getContentSummary(1: UserInfo ugi, 2: string path, 3: i64 minTxId)
       throws (1: FsException e, 99: rpc.AccessDeniedException denied),
+  // Active only: the last txid committed on a majority, which covers every write any
+  // client has been answered for. A read with minTxId = that txid sees all of them.
+  i64 msync() throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Latest checkpoint image, for bootstrapping a standby: returns bytes from offset.
   binary fetchImage(1: i64 txid, 2: i64 offset, 3: i32 maxBytes) throws (1: FsException e, 99: rpc.AccessDeniedException denied),
   // Txid of the newest image this namenode holds (-1 if none).

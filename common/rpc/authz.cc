@@ -87,7 +87,7 @@ std::shared_ptr<const Policy> NamenodePolicy(const ClusterConfig& c) {
              {{"filesystem calls: any cluster identity", kAnyone},
               {"mkdirs", "create", "addBlock", "complete", "deletePath", "rename", "setPermission",
                "setOwner", "setTimes", "setReplication", "getFileInfo", "listStatus",
-               "getContentSummary"}},
+               "getContentSummary", "msync"}},
          }));
 }
 

@@ -93,7 +93,7 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
   try {
     NnConn c(active->port);
     for (int t = 0; t < clients; t++) {
-      c.c->mkdirs(ugi, base + "/t" + std::to_string(t), 0755, true);
+      c.c->mkdirs(ugi, base + "/t" + std::to_string(t), 0755, true, th::RpcIds());
     }
   } catch (const std::exception& e) {
     return Status::IOError("bench: mkdirs parents: " + Describe(e));
@@ -109,12 +109,12 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
         const std::string dir = base + "/t" + std::to_string(t) + "/";
         for (int64_t i = 0; i < per && !failed; i++) {
           if (kind == "mkdirs") {
-            if (!c.c->mkdirs(ugi, dir + "d" + std::to_string(i), 0755, false)) {
+            if (!c.c->mkdirs(ugi, dir + "d" + std::to_string(i), 0755, false, th::RpcIds())) {
               throw std::runtime_error("mkdirs returned false for a new directory");
             }
           } else {
             th::FileStatus fs;
-            c.c->create(fs, ugi, dir + "f" + std::to_string(i), 0644, false, 3, 128 << 20);
+            c.c->create(fs, ugi, dir + "f" + std::to_string(i), 0644, false, 3, 128 << 20, th::RpcIds());
           }
         }
       } catch (const std::exception& e) {
@@ -160,7 +160,7 @@ Status StandbyLag(const BenchOptions& o, Namenode* active, Namenode* standby,
   try {
     NnConn c(active->port);
     for (int w = 0; w < kLagClients; w++) {
-      c.c->mkdirs(ugi, base + "/w" + std::to_string(w), 0755, true);
+      c.c->mkdirs(ugi, base + "/w" + std::to_string(w), 0755, true, th::RpcIds());
     }
   } catch (const std::exception& e) {
     return Status::IOError("bench: mkdirs parents: " + Describe(e));
@@ -172,7 +172,7 @@ Status StandbyLag(const BenchOptions& o, Namenode* active, Namenode* standby,
         NnConn c(active->port);
         const std::string dir = base + "/w" + std::to_string(w) + "/d";
         for (int64_t i = 0; !stop; i++) {
-          c.c->mkdirs(ugi, dir + std::to_string(i), 0755, false);
+          c.c->mkdirs(ugi, dir + std::to_string(i), 0755, false, th::RpcIds());
           writes++;
         }
       } catch (const std::exception&) {

@@ -52,7 +52,7 @@ void ExpectAckedSurvived(const HaCluster& c, int active, const HaWorkload& w) {
   for (const auto& path : acked) {
     th::FileStatus st;
     try {
-      (*client)->getFileInfo(st, ugi, path);
+      (*client)->getFileInfo(st, ugi, path, 0);
       EXPECT_TRUE(st.isDir) << path;
     } catch (const th::FsException& e) {
       if (++missing <= 5) ADD_FAILURE() << "acknowledged " << path << " lost: " << e.message;

@@ -113,7 +113,7 @@ void HaWorkload::Writer(int t) {
     bool acked = false;
     while (!stop_ && MonoNs() - op_start < opts_.op_budget_ms * 1'000'000) {
       CallRecord r = Attempt(cur, *conns[cur],
-                             [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, path, 0755, true); });
+                             [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, path, 0755, true, th::RpcIds()); });
       log.calls.push_back(r);
       if (r.result == CallResult::kOk) {
         acked = true;
@@ -139,7 +139,7 @@ void HaWorkload::Prober(int nn) {
   while (!stop_) {
     CallRecord r = Attempt(nn, conn, [&](th::ClientProtocolClient& c) {
       th::FileStatus st;
-      c.getFileInfo(st, ugi, "/");
+      c.getFileInfo(st, ugi, "/", 0);
     });
     log.calls.push_back(r);
     if (r.result == CallResult::kOk) ++probe_ok_[nn];

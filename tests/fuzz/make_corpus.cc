@@ -307,6 +307,14 @@ void JournalServiceSeeds() {
   }
 }
 
+// Retry ids of one made-up client (see RpcIds in namenode.thrift).
+tt::RpcIds Ids(int64_t call) {
+  tt::RpcIds ids;
+  ids.clientId = "fuzz-seed-client";
+  ids.callId = call;
+  return ids;
+}
+
 void NamenodeServiceSeeds() {
   tt::UserInfo alice;
   alice.user = "alice";
@@ -318,20 +326,22 @@ void NamenodeServiceSeeds() {
     // Each seed works in a directory of its own: the namenode's state is shared by every
     // input of a run (namenode_service_fuzz.cc).
     NamenodeCalls c;
-    c->send_mkdirs(hdfs, "/w", 0777, true);
-    c->send_create(hdfs, "/w/f", 0644, true, 3, 1 << 20);
-    c->send_addBlock(hdfs, "/w/f", -1);
-    c->send_addBlock(hdfs, "/w/f", 1 << 20);
-    c->send_complete(hdfs, "/w/f", 4096);
+    c->send_mkdirs(hdfs, "/w", 0777, true, Ids(1));
+    c->send_create(hdfs, "/w/f", 0644, true, 3, 1 << 20, Ids(2));
+    c->send_create(hdfs, "/w/f", 0644, true, 3, 1 << 20, Ids(2));  // a retry
+    c->send_addBlock(hdfs, "/w/f", -1, Ids(3));
+    c->send_addBlock(hdfs, "/w/f", 1 << 20, tt::RpcIds());
+    c->send_complete(hdfs, "/w/f", 4096, Ids(4));
     c->send_setPermission(hdfs, "/w/f", 0600);
     c->send_setOwner(hdfs, "/w/f", "alice", "staff");
     c->send_setTimes(hdfs, "/w/f", 5000, 6000);
     c->send_setReplication(hdfs, "/w/f", 2);
-    c->send_getFileInfo(alice, "/w/f");
-    c->send_listStatus(alice, "/w", "", 100);
-    c->send_getContentSummary(hdfs, "/w");
-    c->send_rename(hdfs, "/w/f", "/w/g");
-    c->send_deletePath(hdfs, "/w", true);
+    c->send_getFileInfo(alice, "/w/f", 0);
+    c->send_listStatus(alice, "/w", "", 100, 1);
+    c->send_getContentSummary(hdfs, "/w", 0);
+    c->send_msync();
+    c->send_rename(hdfs, "/w/f", "/w/g", Ids(5));
+    c->send_deletePath(hdfs, "/w", true, Ids(6));
     Put("namenode_service", "mutations", c.bytes());
   }
   {
@@ -340,14 +350,14 @@ void NamenodeServiceSeeds() {
     c->send_monitorHealth();
     c->send_latestImageTxId();
     c->send_fetchImage(0, 0, 1 << 16);
-    c->send_mkdirs(alice, "/denied", 0755, false);
-    c->send_getFileInfo(alice, "/");
+    c->send_mkdirs(alice, "/denied", 0755, false, tt::RpcIds());
+    c->send_getFileInfo(alice, "/", 0);
     tt::HAStateChangeRequest req;
     req.source = tt::RequestSource::REQUEST_BY_USER;
     c->send_transitionToStandby(req);
     c->send_getServiceStatus();
     c->send_transitionToActive(req);
-    c->send_mkdirs(hdfs, "/after_failover", 0755, false);
+    c->send_mkdirs(hdfs, "/after_failover", 0755, false, Ids(7));
     Put("namenode_service", "ha", c.bytes());
   }
 }

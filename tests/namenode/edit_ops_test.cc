@@ -123,6 +123,51 @@ TEST(EditOpsTest, OpCodesAreStable) {
   EXPECT_EQ(enc.payload, std::string("\x01\x01/\x81\x80\x01\xed\x03", 8));
 }
 
+// Version 2 payloads: the op's fields, then the call's RetryIds. Edits without ids keep
+// the version-1 bytes (FORMAT.md), so logs written before the retry cache still load and
+// old readers see nothing new from calls that sent no ids.
+TEST(EditOpsTest, RetryIdsTravelInVersion2Payloads) {
+  RetryIds ids;
+  ids.client_id = std::string("0123456789abcdef");
+  ids.call_id = 300;
+  SetPermissionEdit sp;
+  sp.path = "/";
+  sp.inode_id = 16385;
+  sp.permission = 0755;
+  EncodedEdit enc = EncodeEdit(sp, ids);
+  EXPECT_EQ(enc.payload, std::string("\x02\x01/\x81\x80\x01\xed\x03", 8) + "0123456789abcdef" +
+                             std::string("\xac\x02", 2));
+  RetryIds got;
+  Result<Edit> dec = DecodeEdit(enc.op, enc.payload, &got);
+  ASSERT_TRUE(dec.ok()) << dec.status();
+  EXPECT_TRUE(EditsEqual(*dec, sp));
+  EXPECT_EQ(got, ids);
+  // Without ids: version 1, and a decoder asking for ids gets none.
+  got = ids;
+  dec = DecodeEdit(enc.op, EncodeEdit(sp).payload, &got);
+  ASSERT_TRUE(dec.ok());
+  EXPECT_TRUE(got.empty());
+  for (const Edit& e : SampleEdits()) {
+    EncodedEdit with = EncodeEdit(e, ids);
+    EXPECT_EQ(with.payload[0], 2);
+    EXPECT_EQ(with.payload.substr(1, with.payload.size() - 19), EncodeEdit(e).payload.substr(1))
+        << DescribeEdit(e);
+    RetryIds back;
+    Result<Edit> d = DecodeEdit(with.op, with.payload, &back);
+    ASSERT_TRUE(d.ok()) << DescribeEdit(e) << ": " << d.status();
+    EXPECT_TRUE(EditsEqual(*d, e));
+    EXPECT_EQ(back, ids);
+    // Every cut of the trailer is refused, as is a byte after it.
+    for (size_t n = with.payload.size() - 18; n < with.payload.size(); ++n) {
+      EXPECT_TRUE(DecodeEdit(with.op, std::string_view(with.payload).substr(0, n))
+                      .status()
+                      .IsCorruption())
+          << DescribeEdit(e) << " cut at " << n;
+    }
+    EXPECT_TRUE(DecodeEdit(with.op, with.payload + "x").status().IsCorruption());
+  }
+}
+
 TEST(EditOpsTest, EveryTruncationFailsCleanly) {
   for (const Edit& e : SampleEdits()) {
     EncodedEdit enc = EncodeEdit(e);
@@ -165,7 +210,15 @@ TEST(EditOpsTest, BadFieldsAreRejected) {
       {kSetPerm, enc({str("a/b"), var(16385), var(0755)}), "invalid path"},
       {kSetPerm, enc({str("/a//b"), var(16385), var(0755)}), "invalid path"},
       {kSetPerm, enc({str("/"), var(0), var(0755)}), "out of range"},
-      {kSetPerm, std::string("\x02", 1) + str("/") + var(16385) + var(0755), "version"},
+      {kSetPerm, std::string("\x03", 1) + str("/") + var(16385) + var(0755), "version"},
+      // Version 2 must end with the call ids (16 bytes + a varint).
+      {kSetPerm, std::string("\x02", 1) + str("/") + var(16385) + var(0755), "truncated"},
+      {kSetPerm, std::string("\x02", 1) + str("/") + var(16385) + var(0755) + std::string(16, 'c'),
+       "truncated varint"},
+      {kSetPerm,
+       std::string("\x02", 1) + str("/") + var(16385) + var(0755) + std::string(16, 'c') +
+           var(uint64_t{1} << 63),
+       "call id out of range"},
       {kSetPerm, "", "empty"},
       {kSetPerm, enc({str("/"), std::string(11, '\xff')}), "varint"},
       {static_cast<uint16_t>(EditOp::kSetOwner), enc({str("/"), var(16385), str(""), str("")}),

@@ -281,7 +281,7 @@ class HostileInputTest : public ::testing::Test {
            u.user = "hdfs";
            return CallTyped<th::ClientProtocolClient>(
                       nn, timeout_ms,
-                      [&](th::ClientProtocolClient& c) { c.getFileInfo(f, u, "/"); })
+                      [&](th::ClientProtocolClient& c) { c.getFileInfo(f, u, "/", 0); })
                       .ok &&
                   f.isDir;
          }});

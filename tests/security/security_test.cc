@@ -388,7 +388,7 @@ TEST_F(SecureCluster, NamenodeAndFailoverdCallsAreAuthorizedByRole) {
   claimed.user = "hdfs";
   claimed.groups = {"supergroup"};
   // The claimed superuser and supergroup do not let alice write the root.
-  NnFn mk_root = [&](th::ClientProtocolClient& c) { c.mkdirs(claimed, "/alice-dir", 0755, true); };
+  NnFn mk_root = [&](th::ClientProtocolClient& c) { c.mkdirs(claimed, "/alice-dir", 0755, true, th::RpcIds()); };
   EXPECT_NE(
       Try<th::ClientProtocolClient>(nn1_port_, As("alice"), mk_root).find("PERMISSION_DENIED"),
       std::string::npos);
@@ -397,15 +397,15 @@ TEST_F(SecureCluster, NamenodeAndFailoverdCallsAreAuthorizedByRole) {
   NnFn mk_tmp = [&](th::ClientProtocolClient& c) {
     th::UserInfo nobody;
     nobody.user = "nobody";
-    c.mkdirs(nobody, "/tmp", 0777, true);
+    c.mkdirs(nobody, "/tmp", 0777, true, th::RpcIds());
     c.setPermission(nobody, "/tmp", 0777);
   };
   EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As("admin"), mk_tmp), "ok");
   std::string owner;
   NnFn mk = [&](th::ClientProtocolClient& c) {
-    c.mkdirs(claimed, "/tmp/alice-dir", 0755, true);
+    c.mkdirs(claimed, "/tmp/alice-dir", 0755, true, th::RpcIds());
     th::FileStatus st;
-    c.getFileInfo(st, claimed, "/tmp/alice-dir");
+    c.getFileInfo(st, claimed, "/tmp/alice-dir", 0);
     owner = st.owner;
   };
   EXPECT_EQ(Try<th::ClientProtocolClient>(nn1_port_, As("alice"), mk), "ok");

@@ -241,32 +241,32 @@ TEST_F(ValidationTest, NamenodePaths_Invalid_AreInvalidPath) {
   ugi.groups = {"users"};
   for (const std::string& p : bad) {
     const std::string shown = p.substr(0, 40);
-    Outcome o = Fs(active_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true); });
+    Outcome o = Fs(active_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true, th::RpcIds()); });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "mkdirs " << shown << ": " << o.ToString();
     o = Fs(active_, [&](th::ClientProtocolClient& c) {
       th::FileStatus f;
-      c.create(f, ugi, p, 0644, false, 1, 1 << 20);
+      c.create(f, ugi, p, 0644, false, 1, 1 << 20, th::RpcIds());
     });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "create " << shown << ": " << o.ToString();
     o = Fs(active_, [&](th::ClientProtocolClient& c) {
       th::FileStatus f;
-      c.getFileInfo(f, ugi, p);
+      c.getFileInfo(f, ugi, p, 0);
     });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "stat " << shown << ": " << o.ToString();
-    o = Fs(active_, [&](th::ClientProtocolClient& c) { c.rename(ugi, "/", p); });
+    o = Fs(active_, [&](th::ClientProtocolClient& c) { c.rename(ugi, "/", p, th::RpcIds()); });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "rename " << shown << ": " << o.ToString();
     // On the standby too: INVALID_PATH, not NOT_ACTIVE (which clients retry elsewhere).
-    o = Fs(standby_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true); });
+    o = Fs(standby_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true, th::RpcIds()); });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "standby " << shown << ": " << o.ToString();
   }
   // The root is untouched; a valid path still works.
   th::DirectoryListing l;
-  Outcome o = Fs(active_, [&](th::ClientProtocolClient& c) { c.listStatus(l, ugi, "/", "", 100); });
+  Outcome o = Fs(active_, [&](th::ClientProtocolClient& c) { c.listStatus(l, ugi, "/", "", 100, 0); });
   ASSERT_TRUE(o.ok) << o.ToString();
   EXPECT_TRUE(l.entries.empty());
   th::UserInfo root;
   root.user = "root";  // the superuser (owner of "/")
-  o = Fs(active_, [&](th::ClientProtocolClient& c) { c.mkdirs(root, "/ok/dir", 0755, true); });
+  o = Fs(active_, [&](th::ClientProtocolClient& c) { c.mkdirs(root, "/ok/dir", 0755, true, th::RpcIds()); });
   EXPECT_TRUE(o.ok) << o.ToString();
 }
 
