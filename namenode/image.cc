@@ -679,7 +679,13 @@ Result<int64_t> PurgeImages(const std::string& dir, int retain_count) {
     LOG(INFO) << "image " << dir << ": purged " << ImageFileName(images[i].txid);
     removed = true;
   }
-  // Leftover temp files of interrupted saves.
+  if (removed) QJ_RETURN_IF_ERROR(FsyncDir(dir));
+  if (images.empty()) return int64_t{-1};
+  return images[images.size() > keep ? images.size() - keep : 0].txid;
+}
+
+Status RemoveLeftoverImageTemps(const std::string& dir) {
+  bool removed = false;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
@@ -689,12 +695,12 @@ Result<int64_t> PurgeImages(const std::string& dir, int retain_count) {
       if (::unlink(entry.path().c_str()) != 0 && errno != ENOENT) {
         return ErrnoStatus("delete", entry.path().string(), errno);
       }
+      LOG(INFO) << "image " << dir << ": removed " << name << ", left by an interrupted save";
       removed = true;
     }
   }
   if (removed) QJ_RETURN_IF_ERROR(FsyncDir(dir));
-  if (images.empty()) return int64_t{-1};
-  return images[images.size() > keep ? images.size() - keep : 0].txid;
+  return Status::OK();
 }
 
 }  // namespace qj

@@ -67,9 +67,13 @@ Result<std::vector<ImageInfo>> FindImages(const std::string& dir);
 // no image; Corruption (listing every failure) if none loads.
 Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options);
 
-// Deletes all but the newest `retain_count` (>= 1) images, and leftover "*.tmp" images.
-// Returns the txid of the oldest image kept (-1 if none), so the caller can purge edits
-// below it. IOError if a deletion fails.
+// Deletes all but the newest `retain_count` (>= 1) images. Returns the txid of the oldest
+// image kept (-1 if none), so the caller can purge edits below it. IOError if a deletion
+// fails. Temp files are left alone: a save may be writing one right now.
 Result<int64_t> PurgeImages(const std::string& dir, int retain_count);
+
+// Deletes the "*.tmp" images that interrupted saves left behind. Only at start-up, before
+// anything can save an image: a temp file is a leftover only when no save is running.
+Status RemoveLeftoverImageTemps(const std::string& dir);
 
 }  // namespace qj

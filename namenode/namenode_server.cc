@@ -36,6 +36,10 @@ NamenodeServer::~NamenodeServer() { Stop(); }
 
 Status NamenodeServer::Start() {
   std::lock_guard<std::mutex> t(transition_mu_);
+  // Nothing saves an image yet: a temp image now is an interrupted save's.
+  if (Status st = RemoveLeftoverImageTemps(opts_.name_dir); !st.ok() && !st.IsNotFound()) {
+    return st.Prepend(id_ + ": " + opts_.name_dir);
+  }
   auto loaded = LoadNewestValidImage(opts_.name_dir, opts_.ns_options);
   if (!loaded.ok()) {
     if (loaded.status().IsNotFound()) {
