@@ -322,6 +322,7 @@ class Connections {
   struct Conn {
     int fd = -1;
     int64_t last_ns = 0;   // accepted, or last call finished
+    int64_t calls = 0;     // calls finished
     bool busy = false;     // a call is being served by a worker
     bool closing = false;  // shut down by us; its I/O thread will close it
   };
@@ -378,6 +379,7 @@ class Connections {
     std::lock_guard<std::mutex> l(mu_);
     c->busy = false;
     c->last_ns = NowNs();
+    ++c->calls;
   }
 
   // Room for a new connection: true when there is room (perhaps made by shutting down
@@ -447,11 +449,17 @@ class Connections {
   int max() const { return max_; }
 
  private:
+  // The connection to close for room: one that has not completed a call yet (a flood's,
+  // or a TLS handshake that never ended) before one that has (a client that did real
+  // work); among those, the one idle longest. Never one with a call in progress.
   Conn* LongestIdleLocked() {
     Conn* best = nullptr;
     for (auto& [raw, c] : conns_) {
       if (c->busy || c->closing || c->fd < 0) continue;
-      if (best == nullptr || c->last_ns < best->last_ns) best = c.get();
+      if (best == nullptr || (c->calls == 0) > (best->calls == 0) ||
+          ((c->calls == 0) == (best->calls == 0) && c->last_ns < best->last_ns)) {
+        best = c.get();
+      }
     }
     return best;
   }

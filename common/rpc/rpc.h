@@ -178,10 +178,11 @@ struct ServerOptions {
   int32_t max_frame_bytes = kDefaultMaxFrameBytes;
   int32_t max_string_bytes = 16 << 20;
   int32_t max_container_elements = 1 << 20;
-  // Connections open at once. A new connection beyond it closes the open connection that
-  // has been idle longest (no call in progress), with a (rate-limited) log line; only when
-  // every connection has a call in progress is the new one refused. So a flood of idle or
-  // slow connections cannot shut a legitimate new client out.
+  // Connections open at once. A new connection beyond it closes an open one, with a
+  // (rate-limited) log line: one that has not completed a call yet if there is one, else
+  // the one idle longest, never one with a call in progress; only when every connection
+  // has a call in progress is the new one refused. So a flood of idle or slow connections
+  // shuts out neither a legitimate new client nor an established one.
   int max_connections = 1024;
   // A connection with no call in progress that has not completed a request for this long
   // is closed: an idle client, one trickling half a frame, a TLS handshake that never
