@@ -33,6 +33,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "rpc_types.h"
 
@@ -513,16 +514,16 @@ class Connections {
 // Thrift's TNonblockingServer calls accept() once per readable event on the listening
 // socket and must get a socket back: an exception would unwind through libevent and end
 // serving. So this never throws once listening. Out of descriptors (EMFILE/ENFILE) it
-// shuts down the longest-idle connection and accepts with a descriptor kept in reserve
-// for that purpose (a dead socket, which is also what it hands back, to be closed at
-// once, when there is nothing to accept).
+// shuts down the longest-idle connection and hands back one of a few descriptors kept in
+// reserve (a socket the server closes at once); the pending connection is accepted once
+// the shut-down one is closed.
 class Listener final : public tt::TNonblockingServerTransport {
  public:
   Listener(std::string host, int port, std::shared_ptr<tt::TSSLSocketFactory> tls,
            std::shared_ptr<Connections> conns)
       : host_(std::move(host)), port_(port), tls_(std::move(tls)), conns_(std::move(conns)) {}
   ~Listener() override {
-    if (reserve_ >= 0) ::close(reserve_);
+    for (int fd : reserve_) ::close(fd);
   }
 
   void listen() override {
@@ -559,7 +560,7 @@ class Listener final : public tt::TNonblockingServerTransport {
       throw tt::TTransportException(tt::TTransportException::NOT_OPEN,
                                     "cannot listen on " + host_ + ":" + port + ": " + err);
     }
-    MakeReserve();
+    TopUpReserve();
   }
   THRIFT_SOCKET getSocketFD() override { return fd_; }
   int getPort() override { return port_; }
@@ -575,13 +576,14 @@ class Listener final : public tt::TNonblockingServerTransport {
 
  protected:
   std::shared_ptr<tt::TSocket> acceptImpl() override {
-    if (reserve_ < 0) MakeReserve();
-    for (int attempt = 0;; ++attempt) {
+    TopUpReserve();
+    for (;;) {
       sockaddr_storage addr{};
       socklen_t len = sizeof(addr);
       int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) return Admit(fd, addr, len);
       const int err = errno;
+      if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
       if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         const auto now = std::chrono::steady_clock::now();
         if (now - last_emfile_log_ > std::chrono::seconds(10)) {
@@ -589,31 +591,20 @@ class Listener final : public tt::TNonblockingServerTransport {
           LOG(WARNING) << conns_->name() << ": accept failed (" << std::strerror(err)
                        << "); closing the connection idle longest to free a descriptor";
         }
-        const bool freeing = conns_->FreeDescriptor();
-        if (reserve_ >= 0) {
-          // The reserve makes room for exactly this accept.
-          ::close(reserve_);
-          reserve_ = -1;
-          fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (fd >= 0) {
-            if (freeing) return Admit(fd, addr, len);
-            conns_->CountRefused();
-            return Dead(fd);
-          }
-        }
-      } else if (err != EINTR && err != ECONNABORTED && err != EPROTO) {
-        // Nothing to accept (EAGAIN: the peer left), or an error accept will not repeat.
-        if (reserve_ >= 0) {
-          const int r = reserve_;
-          reserve_ = -1;
-          return Dead(r);
-        }
+        // Its I/O thread closes it soon; the pending connection waits in the backlog
+        // until then.
+        conns_->FreeDescriptor();
       }
-      if (attempt > 0) {
-        // No reserve and nothing accepted: wait for an I/O thread to close a connection.
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      // Nothing accepted: hand back a reserve socket, which is closed at once.
+      if (!reserve_.empty()) {
+        const int r = reserve_.back();
+        reserve_.pop_back();
+        return std::make_shared<tt::TSocket>(r);
       }
-      if (reserve_ < 0) MakeReserve();
+      // No reserve left either (descriptors exhausted for several rounds): wait for
+      // another I/O thread to close a connection.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      TopUpReserve();
     }
   }
 
@@ -644,19 +635,23 @@ class Listener final : public tt::TNonblockingServerTransport {
     ::shutdown(fd, SHUT_RDWR);
     return std::make_shared<tt::TSocket>(fd);
   }
-  void MakeReserve() {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return;
-    ::close(sv[1]);
-    reserve_ = sv[0];
+  // Reserve sockets: unconnected Unix stream sockets (one descriptor each), which poll as
+  // hung up, so the server closes one handed back at once.
+  void TopUpReserve() {
+    while (reserve_.size() < kReserve) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) return;
+      reserve_.push_back(fd);
+    }
   }
+  static constexpr size_t kReserve = 4;
 
   const std::string host_;
   const int port_;
   const std::shared_ptr<tt::TSSLSocketFactory> tls_;
   const std::shared_ptr<Connections> conns_;
   int fd_ = -1;       // accept thread (I/O thread 0) only, after listen()
-  int reserve_ = -1;  // likewise
+  std::vector<int> reserve_;  // likewise
   std::chrono::steady_clock::time_point last_emfile_log_;
 };
 
