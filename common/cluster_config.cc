@@ -269,6 +269,16 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
   }
   c.security.max_connections = static_cast<int>(max_conn);
   QJ_RETURN_IF_ERROR(take_positive("rpc.idle_timeout_ms", &c.security.idle_timeout_ms));
+  int64_t workers = c.security.worker_threads;
+  QJ_RETURN_IF_ERROR(take_positive("rpc.worker_threads", &workers));
+  if (workers > 4096) {
+    return Status::InvalidArgument(at("rpc.worker_threads") + " must be <= 4096");
+  }
+  c.security.worker_threads = static_cast<int>(workers);
+  int64_t io_threads = c.security.io_threads;
+  QJ_RETURN_IF_ERROR(take_positive("rpc.io_threads", &io_threads));
+  if (io_threads > 64) return Status::InvalidArgument(at("rpc.io_threads") + " must be <= 64");
+  c.security.io_threads = static_cast<int>(io_threads);
   if (c.security.tls_enabled && (c.security.ca_file.empty() || c.security.cert_dir.empty())) {
     return Status::InvalidArgument(origin +
                                    ": tls.enabled = true needs tls.ca_file and tls.cert_dir");

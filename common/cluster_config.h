@@ -10,7 +10,7 @@
 //   lease.renew_interval_ms, lease.acquire_interval_ms, health.interval_ms,
 //   health.timeout_ms; security and limits (docs/ARCHITECTURE.md, "Security"):
 //   tls.enabled, tls.ca_file, tls.cert_dir, security.admins, security.superusers,
-//   rpc.max_connections, rpc.idle_timeout_ms. Any other key is an error naming the file, line and key (a typo
+//   rpc.max_connections, rpc.idle_timeout_ms, rpc.worker_threads, rpc.io_threads. Any other key is an error naming the file, line and key (a typo
 //   must not silently leave a default in place); so is a key set twice.
 #pragma once
 
@@ -68,6 +68,10 @@ struct SecurityConfig {
   // connection that sends nothing for idle_timeout_ms is closed.
   int max_connections = 1024;
   int64_t idle_timeout_ms = 120000;
+  // Per server: the most threads running calls at once, and the threads doing socket I/O
+  // (rpc.h, ServerOptions).
+  int worker_threads = 256;
+  int io_threads = 1;
 
   std::string CertFile(const std::string& identity) const {
     return cert_dir + "/" + identity + ".crt";

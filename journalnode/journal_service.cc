@@ -323,6 +323,8 @@ rpc::ServerOptions ToRpc(const std::string& name, const ServerOptions& o) {
   r.max_container_elements = o.max_container_elements;
   r.max_connections = o.max_connections;
   r.idle_timeout_ms = o.idle_timeout_ms;
+  r.worker_threads = o.worker_threads;
+  r.io_threads = o.io_threads;
   r.tls = o.tls;
   r.policy = o.policy;
   return r;

@@ -3,8 +3,9 @@
 // one place (ThrowAsThrift in the .cc). Every message names the node and journal
 // ("jn1 ns1: ...").
 //
-// JournalServer serves it with rpc::Server (a thread per connection, at most
-// max_connections: one writer connection per journal keeps its calls ordered; framed
+// JournalServer serves it with rpc::Server (non-blocking, a worker per call in progress,
+// at most max_connections; one connection's calls are served one after another, so one
+// writer connection per journal keeps its calls ordered; framed
 // transport and binary protocol with finite frame, string and container sizes; idle
 // connections closed; with TLS, every call authorized by rpc::JournalPolicy).
 // Thread-safe: Stop() may be called from any thread (e.g. a signal thread).
@@ -33,6 +34,8 @@ struct ServerOptions {
   int32_t max_container_elements = 1 << 20;
   int max_connections = 1024;
   int64_t idle_timeout_ms = 120000;
+  int worker_threads = 256;  // rpc::ServerOptions
+  int io_threads = 1;
   rpc::TlsOptions tls;
   // Authorization of every call (TLS on); nullptr = none.
   std::shared_ptr<const rpc::Policy> policy;

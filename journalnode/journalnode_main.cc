@@ -107,6 +107,8 @@ std::string ReadFlags(Options* o) {
     if (!rpc.ok()) return rpc.status().ToString();
     o->server.max_connections = rpc->max_connections;
     o->server.idle_timeout_ms = rpc->idle_timeout_ms;
+    o->server.worker_threads = rpc->worker_threads;
+    o->server.io_threads = rpc->io_threads;
     o->server.tls = rpc->tls;
     o->server.policy = rpc->policy;
     o->node.peer_tls = rpc->tls;

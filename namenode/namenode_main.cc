@@ -372,6 +372,8 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   ro.port = me.rpc_port;
   ro.max_connections = o.cluster.security.max_connections;
   ro.idle_timeout_ms = o.cluster.security.idle_timeout_ms;
+  ro.worker_threads = o.cluster.security.worker_threads;
+  ro.io_threads = o.cluster.security.io_threads;
   auto server_tls = qj::rpc::TlsFor(o.cluster, o.namenode_id);
   if (!server_tls.ok()) {
     LOG(ERROR) << o.namenode_id << ": " << server_tls.status();

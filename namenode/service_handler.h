@@ -1,6 +1,6 @@
 // The namenode's RPC face: ClientProtocol (which extends HAServiceProtocol) over Thrift
-// on one port, served by rpc::Server (a thread per connection up to max_connections,
-// idle connections closed, framed transport, binary protocol with string/container size
+// on one port, served by rpc::Server (non-blocking, a worker per call in progress, up to
+// max_connections, idle connections closed, framed transport, binary protocol with string/container size
 // limits, TCP_NODELAY; with TLS every call authorized by rpc::NamenodePolicy and the
 // filesystem user taken from the client certificate).
 //
@@ -36,6 +36,8 @@ struct RpcServerOptions {
   int32_t max_frame_bytes = 64 << 20;
   int max_connections = 1024;
   int64_t idle_timeout_ms = 120000;
+  int worker_threads = 256;  // rpc::ServerOptions
+  int io_threads = 1;
   rpc::TlsOptions tls;
   std::shared_ptr<const rpc::Policy> policy;  // nullptr = every call allowed
 };

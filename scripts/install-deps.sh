@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   g++ make cmake pkg-config git ca-certificates procps iproute2 python3
   thrift-compiler libthrift-dev
+  # rpc::Server is Thrift's non-blocking server (libthriftnb), which needs libevent's headers
+  libevent-dev
   libboost-dev
   libgoogle-glog-dev libgflags-dev
   openssl libssl-dev

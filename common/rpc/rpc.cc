@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,7 +12,10 @@
 #include <thrift/TApplicationException.h>
 #include <thrift/TOutput.h>
 #include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/server/TThreadedServer.h>
+#include <thrift/concurrency/ThreadFactory.h>
+#include <thrift/concurrency/ThreadManager.h>
+#include <thrift/server/TNonblockingServer.h>
+#include <thrift/transport/TNonblockingServerTransport.h>
 #include <thrift/transport/TSSLServerSocket.h>
 #include <thrift/transport/TSSLSocket.h>
 #include <thrift/transport/TServerSocket.h>
@@ -21,11 +25,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "rpc_types.h"
 
@@ -34,6 +42,7 @@ namespace qj::rpc {
 namespace at = apache::thrift;
 namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
+namespace ac = apache::thrift::concurrency;
 
 void QuietThriftLogging() {
   static std::once_flag once;
@@ -291,6 +300,8 @@ Result<ServerOptions> ServerOptions::FromCluster(const ClusterConfig& cluster,
   o.name = identity;
   o.max_connections = cluster.security.max_connections;
   o.idle_timeout_ms = cluster.security.idle_timeout_ms;
+  o.worker_threads = cluster.security.worker_threads;
+  o.io_threads = cluster.security.io_threads;
   auto tls = TlsFor(cluster, identity);
   if (!tls.ok()) return tls.status();
   o.tls = *tls;
@@ -298,156 +309,493 @@ Result<ServerOptions> ServerOptions::FromCluster(const ClusterConfig& cluster,
   return o;
 }
 
-namespace {
+namespace internal {
 
-// Accepts like `inner`, but closes a new connection at once while max connections are
-// being served, so a flood costs a file descriptor for a moment, not a thread.
-class CappedServerTransport final : public tt::TServerTransport {
+// The open connections of one server, seen from outside their I/O threads: when each last
+// finished a call, whether a call is in progress, and its descriptor. A connection can
+// only be closed by its own I/O thread, so the cap and the idle timeout close one by
+// shutting its socket down (shutdown(2)): its I/O thread then reads end-of-file (or
+// fails to write) and closes it. A record lives from the server event handler's
+// createContext to its deleteContext, which Thrift calls before it closes the socket, so
+// under mu_ a record's descriptor is still that connection's.
+class Connections {
  public:
-  CappedServerTransport(std::shared_ptr<tt::TServerSocket> inner, int max,
-                        std::function<int64_t()> live, std::string name,
-                        std::shared_ptr<std::atomic<int64_t>> refused)
-      : inner_(std::move(inner)),
-        max_(max),
-        live_(std::move(live)),
-        name_(std::move(name)),
-        refused_(std::move(refused)) {}
+  struct Conn {
+    int fd = -1;
+    int64_t last_ns = 0;   // accepted, or last call finished
+    int64_t calls = 0;     // calls finished
+    bool busy = false;     // a call is being served by a worker
+    bool closing = false;  // shut down by us; its I/O thread will close it
+  };
 
-  bool isOpen() const override { return inner_->isOpen(); }
-  void listen() override { inner_->listen(); }
-  void interrupt() override { inner_->interrupt(); }
-  void interruptChildren() override { inner_->interruptChildren(); }
-  THRIFT_SOCKET getSocketFD() override { return inner_->getSocketFD(); }
-  void close() override { inner_->close(); }
+  Connections(std::string name, int max_connections, int max_workers)
+      : name_(std::move(name)), max_(max_connections), max_workers_(max_workers) {}
 
- protected:
-  std::shared_ptr<tt::TTransport> acceptImpl() override {
-    for (;;) {
-      std::shared_ptr<tt::TTransport> c = AcceptRetrying();
-      const int64_t live = live_();
-      if (live < max_) return c;
-      const int64_t n = ++*refused_;
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_log_ >= std::chrono::seconds(1)) {
-        last_log_ = now;
-        auto* sock = dynamic_cast<tt::TSocket*>(c.get());  // numeric: no DNS in the accept loop
-        LOG(WARNING) << name_ << ": refusing connection from "
-                     << (sock != nullptr ? sock->getPeerAddress() : std::string("?")) << ": " << live
-                     << " connections open (rpc.max_connections = " << max_ << "); " << n
-                     << " refused so far";
-      }
-      try {
-        c->close();
-      } catch (const std::exception&) {
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // createContext / getProcessor / deleteContext (one I/O thread per connection).
+  Conn* Open(const void* key) {
+    auto c = std::make_unique<Conn>();
+    c->last_ns = NowNs();
+    std::lock_guard<std::mutex> l(mu_);
+    Conn* raw = c.get();
+    conns_.emplace(raw, std::move(c));
+    unattached_[key] = raw;
+    return raw;
+  }
+  void Attach(const void* key, int fd) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = unattached_.find(key);
+    if (it == unattached_.end()) return;
+    it->second->fd = fd;
+    unattached_.erase(it);
+  }
+  void Close(Conn* c) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (c->closing) --closing_;
+    for (auto it = unattached_.begin(); it != unattached_.end(); ++it) {
+      if (it->second == c) {
+        unattached_.erase(it);
+        break;
       }
     }
+    conns_.erase(c);
   }
+
+  // Around each call, on its worker.
+  void Begin(Conn* c) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      c->busy = true;
+    }
+    const int busy = ++busy_workers_;
+    MaybeGrowWorkers(busy);
+  }
+  void End(Conn* c) {
+    --busy_workers_;
+    std::lock_guard<std::mutex> l(mu_);
+    c->busy = false;
+    c->last_ns = NowNs();
+    ++c->calls;
+  }
+
+  // Room for a new connection: true when there is room (perhaps made by shutting down
+  // the longest-idle connection), false when every connection is busy (refuse it).
+  bool MakeRoom() {
+    std::lock_guard<std::mutex> l(mu_);
+    // Connections already being closed do not count: their descriptors are on the way out.
+    int64_t live = static_cast<int64_t>(conns_.size()) - closing_;
+    if (live < max_) return true;
+    Conn* victim = LongestIdleLocked();
+    if (victim == nullptr) {
+      ++refused_;
+      LogLocked("refusing a new connection", live);
+      return false;
+    }
+    ShutLocked(victim);
+    ++evicted_;
+    LogLocked("closed the connection idle longest to admit a new one", live);
+    return true;
+  }
+
+  // Out of descriptors: shuts the longest-idle connection down, unless one is already
+  // being closed. Returns whether one was (or is being) closed.
+  bool FreeDescriptor() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closing_ > 0) return true;
+    Conn* victim = LongestIdleLocked();
+    if (victim == nullptr) return false;
+    ShutLocked(victim);
+    ++evicted_;
+    return true;
+  }
+
+  // Shuts down every idle connection not heard from for idle_ns.
+  void ReapIdle(int64_t idle_ns) {
+    const int64_t now = NowNs();
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [raw, c] : conns_) {
+      if (c->busy || c->closing || c->fd < 0 || now - c->last_ns < idle_ns) continue;
+      ShutLocked(c.get());
+      ++idle_closed_;
+    }
+  }
+
+  void SetWorkers(std::shared_ptr<apache::thrift::concurrency::ThreadManager> w) {
+    std::lock_guard<std::mutex> l(grow_mu_);
+    workers_ = std::move(w);
+  }
+
+  void Fill(ServerStats* s) {
+    std::lock_guard<std::mutex> l(mu_);
+    s->open_connections = static_cast<int64_t>(conns_.size());
+    s->refused_connections = refused_;
+    s->evicted_connections = evicted_;
+    s->idle_closed_connections = idle_closed_;
+  }
+  int64_t refused() {
+    std::lock_guard<std::mutex> l(mu_);
+    return refused_;
+  }
+  void CountRefused() {
+    std::lock_guard<std::mutex> l(mu_);
+    ++refused_;
+  }
+
+  const std::string& name() const { return name_; }
+  int max() const { return max_; }
 
  private:
-  // Thrift 0.17's server loop (TServerFramework::serve) ends for good on any accept failure
-  // other than a timeout or an interrupt, and closes the listening socket. accept() fails
-  // with EMFILE as soon as the process runs out of descriptors, so a flood of connections
-  // against a daemon with the common soft limit of 1024 left it running but deaf: no port,
-  // no error, until restarted (tests/security/hostile_input_test.cc). Such a failure is
-  // logged (at most once per 10 s) and accept is retried after 100 ms, by which time
-  // connections may have closed; pending ones wait in the listen backlog. Stop() still
-  // ends the loop: its interrupt is INTERRUPTED, not a failed accept.
-  std::shared_ptr<tt::TTransport> AcceptRetrying() {
-    for (;;) {
-      try {
-        return inner_->accept();
-      } catch (const tt::TTransportException& e) {
-        // INTERRUPTED (stop), TIMED_OUT and NOT_OPEN keep their meaning for the server
-        // loop; UNKNOWN is what a failed accept()/poll() throws.
-        if (e.getType() != tt::TTransportException::UNKNOWN) throw;
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_accept_warning_ > std::chrono::seconds(10)) {
-          last_accept_warning_ = now;
-          LOG(WARNING) << name_ << ": accept failed (" << e.what() << "); retrying every 100 ms";
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The connection to close for room: one that has not completed a call yet (a flood's,
+  // or a TLS handshake that never ended) before one that has (a client that did real
+  // work); among those, the one idle longest. Never one with a call in progress.
+  Conn* LongestIdleLocked() {
+    Conn* best = nullptr;
+    for (auto& [raw, c] : conns_) {
+      if (c->busy || c->closing || c->fd < 0) continue;
+      if (best == nullptr || (c->calls == 0) > (best->calls == 0) ||
+          ((c->calls == 0) == (best->calls == 0) && c->last_ns < best->last_ns)) {
+        best = c.get();
       }
+    }
+    return best;
+  }
+  void ShutLocked(Conn* c) {
+    c->closing = true;
+    ++closing_;
+    ::shutdown(c->fd, SHUT_RDWR);
+  }
+  void LogLocked(const char* what, int64_t live) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_log_ < std::chrono::seconds(1)) return;
+    last_log_ = now;
+    LOG(WARNING) << name_ << ": " << what << ": " << live
+                 << " connections open (rpc.max_connections = " << max_ << "); so far "
+                 << evicted_ << " closed for room, " << refused_ << " refused";
+  }
+  // A call is starting; if no worker is left idle, add one (up to the bound), so that
+  // handlers blocked on the journal or on fsync never starve the next call.
+  void MaybeGrowWorkers(int busy) {
+    std::lock_guard<std::mutex> l(grow_mu_);
+    if (workers_ == nullptr) return;
+    const size_t n = workers_->workerCount();
+    if (static_cast<size_t>(busy) < n || n >= static_cast<size_t>(max_workers_)) return;
+    try {
+      workers_->addWorker(1);
+    } catch (const std::exception& e) {
+      LOG(WARNING) << name_ << ": cannot add a worker thread (" << n << " running): " << e.what();
     }
   }
 
-  const std::shared_ptr<tt::TServerSocket> inner_;
-  const int max_;
-  const std::function<int64_t()> live_;
   const std::string name_;
-  const std::shared_ptr<std::atomic<int64_t>> refused_;
-  std::chrono::steady_clock::time_point last_log_;             // accept thread only
-  std::chrono::steady_clock::time_point last_accept_warning_;  // accept thread only
+  const int max_;
+  const int max_workers_;
+  std::mutex mu_;
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;  // guarded by mu_
+  std::unordered_map<const void*, Conn*> unattached_;       // guarded by mu_
+  int64_t closing_ = 0;                                     // guarded by mu_
+  int64_t refused_ = 0;                                     // guarded by mu_
+  int64_t evicted_ = 0;                                     // guarded by mu_
+  int64_t idle_closed_ = 0;                                 // guarded by mu_
+  std::chrono::steady_clock::time_point last_log_;          // guarded by mu_
+  std::atomic<int> busy_workers_{0};
+  std::mutex grow_mu_;
+  std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_;  // guarded by grow_mu_
 };
 
-class Events final : public at::server::TServerEventHandler {
+// The listening socket. Accepts non-blocking connections (TLS ones handshake in the I/O
+// thread, never blocking it), applies the connection cap, and survives running out of
+// descriptors.
+//
+// Thrift's TNonblockingServer calls accept() once per readable event on the listening
+// socket and must get a socket back: an exception would unwind through libevent and end
+// serving. So this never throws once listening. Out of descriptors (EMFILE/ENFILE) it
+// shuts down the longest-idle connection and hands back one of a few descriptors kept in
+// reserve (a socket the server closes at once); the pending connection is accepted once
+// the shut-down one is closed.
+class Listener final : public tt::TNonblockingServerTransport {
  public:
-  explicit Events(std::shared_ptr<std::promise<void>> listening)
-      : listening_(std::move(listening)) {}
-  void preServe() override {
-    if (listening_) listening_->set_value();
-    listening_.reset();
+  Listener(std::string host, int port, std::shared_ptr<tt::TSSLSocketFactory> tls,
+           std::shared_ptr<Connections> conns)
+      : host_(std::move(host)), port_(port), tls_(std::move(tls)), conns_(std::move(conns)) {}
+  ~Listener() override {
+    for (int fd : reserve_) ::close(fd);
+  }
+
+  void listen() override {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string port = std::to_string(port_);
+    const int rc = ::getaddrinfo(host_.empty() ? nullptr : host_.c_str(), port.c_str(), &hints, &res);
+    if (rc != 0) {
+      throw tt::TTransportException(tt::TTransportException::NOT_OPEN,
+                                    "cannot resolve " + host_ + ": " + gai_strerror(rc));
+    }
+    std::string err = "no address";
+    for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+      int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) {
+        err = std::string("socket: ") + std::strerror(errno);
+        continue;
+      }
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+        err = std::string("bind/listen: ") + std::strerror(errno);
+        ::close(fd);
+        continue;
+      }
+      fd_ = fd;
+      break;
+    }
+    ::freeaddrinfo(res);
+    if (fd_ < 0) {
+      throw tt::TTransportException(tt::TTransportException::NOT_OPEN,
+                                    "cannot listen on " + host_ + ":" + port + ": " + err);
+    }
+    TopUpReserve();
+  }
+  THRIFT_SOCKET getSocketFD() override { return fd_; }
+  int getPort() override { return port_; }
+  int getListenPort() override {
+    sockaddr_storage a{};
+    socklen_t len = sizeof(a);
+    if (fd_ < 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) return -1;
+    if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port);
+  }
+  // The I/O thread that listened closes the listening socket itself.
+  void close() override { fd_ = -1; }
+
+ protected:
+  std::shared_ptr<tt::TSocket> acceptImpl() override {
+    TopUpReserve();
+    for (;;) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof(addr);
+      int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) return Admit(fd, addr, len);
+      const int err = errno;
+      if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_emfile_log_ > std::chrono::seconds(10)) {
+          last_emfile_log_ = now;
+          LOG(WARNING) << conns_->name() << ": accept failed (" << std::strerror(err)
+                       << "); closing the connection idle longest to free a descriptor";
+        }
+        // Its I/O thread closes it soon; the pending connection waits in the backlog
+        // until then.
+        conns_->FreeDescriptor();
+      }
+      // Nothing accepted: hand back a reserve socket, which is closed at once.
+      if (!reserve_.empty()) {
+        const int r = reserve_.back();
+        reserve_.pop_back();
+        return std::make_shared<tt::TSocket>(r);
+      }
+      // No reserve left either (descriptors exhausted for several rounds): wait for
+      // another I/O thread to close a connection.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      TopUpReserve();
+    }
   }
 
  private:
-  std::shared_ptr<std::promise<void>> listening_;
+  std::shared_ptr<tt::TSocket> Admit(int fd, const sockaddr_storage& addr, socklen_t len) {
+    if (!conns_->MakeRoom()) return Dead(fd);
+    std::shared_ptr<tt::TSocket> s;
+    if (tls_) {
+      auto ssl = tls_->createSocket(fd);
+      ssl->setLibeventSafe();
+      // A TLS record arriving in pieces makes SSL_read want more input several times in a
+      // row; in libevent mode each is a "retry", and Thrift's default of 5 would drop the
+      // connection.
+      ssl->setMaxRecvRetries(1 << 30);
+      // Bounds the blocking SSL_shutdown of Thrift's close() on a peer that does not read.
+      ssl->setSendTimeout(100);
+      s = ssl;
+    } else {
+      s = std::make_shared<tt::TSocket>(fd);
+    }
+    s->setCachedAddress(reinterpret_cast<const sockaddr*>(&addr), len);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return s;
+  }
+  // A socket that is closed as soon as the server looks at it.
+  static std::shared_ptr<tt::TSocket> Dead(int fd) {
+    ::shutdown(fd, SHUT_RDWR);
+    return std::make_shared<tt::TSocket>(fd);
+  }
+  // Reserve sockets: unconnected Unix stream sockets (one descriptor each), which poll as
+  // hung up, so the server closes one handed back at once.
+  void TopUpReserve() {
+    while (reserve_.size() < kReserve) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) return;
+      reserve_.push_back(fd);
+    }
+  }
+  static constexpr size_t kReserve = 4;
+
+  const std::string host_;
+  const int port_;
+  const std::shared_ptr<tt::TSSLSocketFactory> tls_;
+  const std::shared_ptr<Connections> conns_;
+  int fd_ = -1;       // accept thread (I/O thread 0) only, after listen()
+  std::vector<int> reserve_;  // likewise
+  std::chrono::steady_clock::time_point last_emfile_log_;
+};
+
+}  // namespace internal
+
+namespace {
+
+using internal::Connections;
+
+// Tracks each connection (server event handler) and signals when listening.
+class Events final : public at::server::TServerEventHandler {
+ public:
+  Events(std::shared_ptr<Connections> conns, std::function<void()> listening)
+      : conns_(std::move(conns)), listening_(std::move(listening)) {}
+  void preServe() override {
+    if (listening_) listening_();
+  }
+  void* createContext(std::shared_ptr<tp::TProtocol> in, std::shared_ptr<tp::TProtocol>) override {
+    return conns_->Open(in.get());
+  }
+  void deleteContext(void* ctx, std::shared_ptr<tp::TProtocol>,
+                     std::shared_ptr<tp::TProtocol>) override {
+    conns_->Close(static_cast<Connections::Conn*>(ctx));
+  }
+
+ private:
+  const std::shared_ptr<Connections> conns_;
+  const std::function<void()> listening_;
+};
+
+// The processor of one connection: the service's (authz.h's Guarded), with each call
+// marked busy for the cap and the idle timeout.
+class Tracked final : public at::TProcessor {
+ public:
+  Tracked(std::shared_ptr<at::TProcessor> inner, std::shared_ptr<Connections> conns)
+      : inner_(std::move(inner)), conns_(std::move(conns)) {}
+  bool process(std::shared_ptr<tp::TProtocol> in, std::shared_ptr<tp::TProtocol> out,
+               void* ctx) override {
+    auto* c = static_cast<Connections::Conn*>(ctx);
+    conns_->Begin(c);
+    struct EndCall {
+      Connections* conns;
+      Connections::Conn* c;
+      ~EndCall() { conns->End(c); }
+    } end{conns_.get(), c};
+    return inner_->process(std::move(in), std::move(out), ctx);
+  }
+
+ private:
+  const std::shared_ptr<at::TProcessor> inner_;
+  const std::shared_ptr<Connections> conns_;
+};
+
+class TrackedFactory final : public at::TProcessorFactory {
+ public:
+  TrackedFactory(ProcessorFactory inner, std::shared_ptr<Connections> conns)
+      : inner_(std::move(inner)), conns_(std::move(conns)) {}
+  std::shared_ptr<at::TProcessor> getProcessor(const at::TConnectionInfo& info) override {
+    auto* sock = dynamic_cast<tt::TSocket*>(info.transport.get());
+    conns_->Attach(info.input.get(), sock != nullptr ? sock->getSocketFD() : -1);
+    return std::make_shared<Tracked>(inner_->getProcessor(info), conns_);
+  }
+
+ private:
+  const ProcessorFactory inner_;
+  const std::shared_ptr<Connections> conns_;
 };
 
 }  // namespace
 
 Server::Server(ProcessorFactory processors, ServerOptions opts)
-    : processors_(std::move(processors)), opts_(std::move(opts)) {}
+    : processors_(std::move(processors)),
+      opts_(std::move(opts)),
+      conns_(std::make_shared<Connections>(opts_.name, opts_.max_connections,
+                                           std::max(1, opts_.worker_threads))) {}
 
 Server::~Server() { Stop(); }
 
+int64_t Server::refused_connections() const { return conns_->refused(); }
+
+ServerStats Server::stats() const {
+  ServerStats s;
+  conns_->Fill(&s);
+  std::lock_guard<std::mutex> l(const_cast<std::mutex&>(mu_));
+  if (workers_) s.worker_threads = static_cast<int64_t>(workers_->workerCount());
+  return s;
+}
+
 Status Server::Build() {
   QuietThriftLogging();
-  std::shared_ptr<tt::TServerSocket> sock;
+  std::shared_ptr<tt::TSSLSocketFactory> tls;
   if (opts_.tls.enabled) {
     auto f = FactoryFor(opts_.tls, /*server=*/true);
     if (!f.ok()) return f.status();
-    sock = std::make_shared<tt::TSSLServerSocket>(opts_.bind_host, opts_.port, *f);
-  } else {
-    sock = std::make_shared<tt::TServerSocket>(opts_.bind_host, opts_.port);
+    tls = *f;
   }
-  // Accepted sockets: a silent peer is dropped after the idle timeout, a peer that does
-  // not read its answers after the same time (each blocks one connection thread only).
-  sock->setRecvTimeout(static_cast<int>(opts_.idle_timeout_ms));
-  sock->setSendTimeout(static_cast<int>(opts_.idle_timeout_ms));
-  // The cap reads the live count from the server built below (set before serving).
-  auto live = std::make_shared<std::atomic<at::server::TThreadedServer*>>(nullptr);
-  auto capped = std::make_shared<CappedServerTransport>(
-      sock, opts_.max_connections,
-      [live] {
-        auto* s = live->load();
-        return s == nullptr ? int64_t{0} : static_cast<int64_t>(s->getConcurrentClientCount());
-      },
-      opts_.name, refused_);
+  auto listener = std::make_shared<internal::Listener>(opts_.bind_host, opts_.port, tls, conns_);
+  // Strings and containers bounded as on the client; frames bounded by the server itself
+  // (it reads the 4-byte length, refuses a larger frame, then reads the frame).
   auto protocols = std::make_shared<tp::TBinaryProtocolFactory>(
       opts_.max_string_bytes, opts_.max_container_elements, false, true);
-  server_ = std::make_shared<at::server::TThreadedServer>(
-      processors_, capped, NewFramedTransportFactory(opts_.max_frame_bytes), protocols);
-  live->store(server_.get());
+  // A few workers to start with; Connections adds one whenever a call finds none idle.
+  const int max_workers = std::max(1, opts_.worker_threads);
+  workers_ = ac::ThreadManager::newSimpleThreadManager(static_cast<size_t>(std::min(4, max_workers)));
+  workers_->threadFactory(std::make_shared<ac::ThreadFactory>());
+  workers_->start();
+  conns_->SetWorkers(workers_);
+  server_ = std::make_shared<at::server::TNonblockingServer>(
+      std::make_shared<TrackedFactory>(processors_, conns_), protocols, listener, workers_);
+  server_->setNumIOThreads(static_cast<size_t>(std::max(1, opts_.io_threads)));
+  server_->setMaxFrameSize(static_cast<size_t>(opts_.max_frame_bytes));
   return Status::OK();
 }
 
+Status Server::Run(const std::shared_ptr<at::server::TNonblockingServer>& s) {
+  LOG(INFO) << opts_.name << ": serving on " << opts_.bind_host << ":" << opts_.port
+            << (opts_.tls.enabled ? " (TLS, mutual)" : "") << ", at most "
+            << opts_.max_connections << " connections, " << opts_.worker_threads
+            << " workers, " << opts_.io_threads << " I/O threads";
+  Status st = Status::OK();
+  try {
+    s->serve();
+  } catch (const std::exception& e) {
+    st = Status::NetworkError(opts_.name + ": cannot serve on " + opts_.bind_host + ":" +
+                              std::to_string(opts_.port) + ": " + e.what());
+  }
+  return st;
+}
+
 Status Server::Serve() {
-  std::shared_ptr<at::server::TThreadedServer> s;
+  std::shared_ptr<at::server::TNonblockingServer> s;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Status::OK();
     QJ_RETURN_IF_ERROR(Build());
+    server_->setServerEventHandler(std::make_shared<Events>(conns_, nullptr));
     s = server_;
+    serving_ = true;
   }
-  LOG(INFO) << opts_.name << ": serving on " << opts_.bind_host << ":" << opts_.port
-            << (opts_.tls.enabled ? " (TLS, mutual)" : "") << ", at most "
-            << opts_.max_connections << " connections";
-  try {
-    s->serve();
-  } catch (const std::exception& e) {
-    return Status::NetworkError(opts_.name + ": cannot serve on " + opts_.bind_host + ":" +
-                                std::to_string(opts_.port) + ": " + e.what());
-  }
-  return Status::OK();
+  if (!reaper_.joinable()) reaper_ = std::thread([this] { Reap(); });
+  Status st = Run(s);
+  std::lock_guard<std::mutex> l(mu_);
+  serving_ = false;
+  return st;
 }
 
 Status Server::Start() {
@@ -455,24 +803,22 @@ Status Server::Start() {
   std::future<void> ready = listening->get_future();
   auto result = std::make_shared<std::promise<Status>>();
   std::future<Status> ended = result->get_future();
+  std::shared_ptr<at::server::TNonblockingServer> s;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Status::IllegalState(opts_.name + ": server stopped");
     QJ_RETURN_IF_ERROR(Build());
-    server_->setServerEventHandler(std::make_shared<Events>(listening));
+    server_->setServerEventHandler(
+        std::make_shared<Events>(conns_, [listening] { listening->set_value(); }));
+    s = server_;
+    serving_ = true;
   }
-  std::shared_ptr<at::server::TThreadedServer> s = server_;
-  LOG(INFO) << opts_.name << ": serving on " << opts_.bind_host << ":" << opts_.port
-            << (opts_.tls.enabled ? " (TLS, mutual)" : "") << ", at most "
-            << opts_.max_connections << " connections";
   thread_ = std::thread([this, s, result] {
-    Status st = Status::OK();
-    try {
-      s->serve();
-    } catch (const std::exception& e) {
-      st = Status::NetworkError(opts_.name + ": cannot serve on " + opts_.bind_host + ":" +
-                                std::to_string(opts_.port) + ": " + e.what());
-      LOG(ERROR) << st;
+    Status st = Run(s);
+    if (!st.ok()) LOG(ERROR) << st;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      serving_ = false;
     }
     result->set_value(st);
   });
@@ -484,16 +830,55 @@ Status Server::Start() {
       return st.ok() ? Status::NetworkError(opts_.name + ": server ended before listening") : st;
     }
   }
+  // Idle connections are closed by this thread (see ServerOptions::idle_timeout_ms).
+  reaper_ = std::thread([this] { Reap(); });
   return Status::OK();
 }
 
+void Server::Reap() {
+  const int64_t period_ms = std::clamp<int64_t>(opts_.idle_timeout_ms / 4, 10, 1000);
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopped_) {
+    reap_cv_.wait_for(l, std::chrono::milliseconds(period_ms));
+    if (stopped_) break;
+    conns_->ReapIdle(opts_.idle_timeout_ms * 1000000);
+  }
+}
+
 void Server::Stop() {
+  std::shared_ptr<at::server::TNonblockingServer> s;
   {
     std::lock_guard<std::mutex> l(mu_);
     stopped_ = true;
-    if (server_) server_->stop();
+    s = server_;
+  }
+  reap_cv_.notify_all();
+  if (reaper_.joinable() && reaper_.get_id() != std::this_thread::get_id()) reaper_.join();
+  // The I/O loops can only be told to stop once they run; serve() may be just starting.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!serving_) break;
+    }
+    if (s) s->stop();
+    if (thread_.joinable() && thread_.get_id() == std::this_thread::get_id()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  std::shared_ptr<ac::ThreadManager> workers;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    workers = workers_;
+    s = std::move(server_);
+    server_.reset();
+  }
+  // Calls in progress finish (handlers bound their own waits) before the connections
+  // they answer on are closed with the server.
+  if (workers) {
+    conns_->SetWorkers(nullptr);
+    workers->stop();
+  }
+  s.reset();
 }
 
 }  // namespace qj::rpc

@@ -8,6 +8,10 @@
 //   server: rpc::Server serves a generated processor with the same transport, string and
 //           container limits, a connection cap, an idle timeout, optional mutual TLS and
 //           authorization of every call by the peer's certificate identity (authz.h).
+//           It is non-blocking (Thrift's TNonblockingServer over libevent): I/O threads
+//           read whole frames and do TLS handshakes without blocking, and only a complete
+//           request takes a worker thread, so idle and slow connections cost a descriptor
+//           and a few KiB, not a thread.
 //
 // TLS (off unless the cluster file says tls.enabled = true): TLS 1.2 or newer through
 // Thrift's TSSLSocketFactory; both sides present a certificate signed by the cluster CA
@@ -24,6 +28,7 @@
 #include <thrift/transport/TSocket.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -36,7 +41,10 @@
 #include "common/thrift_transport.h"
 
 namespace apache::thrift::server {
-class TThreadedServer;
+class TNonblockingServer;
+}
+namespace apache::thrift::concurrency {
+class ThreadManager;
 }
 
 namespace qj::rpc {
@@ -170,12 +178,22 @@ struct ServerOptions {
   int32_t max_frame_bytes = kDefaultMaxFrameBytes;
   int32_t max_string_bytes = 16 << 20;
   int32_t max_container_elements = 1 << 20;
-  // Connections served at once: one thread each (see docs/ARCHITECTURE.md, "Security").
-  // Beyond it a new connection is closed at once, with a (rate-limited) log line.
+  // Connections open at once. A new connection beyond it closes an open one, with a
+  // (rate-limited) log line: one that has not completed a call yet if there is one, else
+  // the one idle longest, never one with a call in progress; only when every connection
+  // has a call in progress is the new one refused. So a flood of idle or slow connections
+  // shuts out neither a legitimate new client nor an established one.
   int max_connections = 1024;
-  // A connection that sends nothing for this long is closed; also the bound on one
-  // blocked write of a response and on a TLS handshake.
+  // A connection with no call in progress that has not completed a request for this long
+  // is closed: an idle client, one trickling half a frame, a TLS handshake that never
+  // completes, or a client that does not read its answer.
   int64_t idle_timeout_ms = 120000;
+  // Worker threads that run calls (handlers may block: the namenode waits for the journal,
+  // the journalnode fsyncs). The pool starts small and grows by one whenever a call
+  // starts with no idle worker left, up to this bound; beyond it calls queue.
+  int worker_threads = 256;
+  // Threads that do socket I/O and TLS handshakes (never a handler).
+  int io_threads = 1;
   TlsOptions tls;
   // Who may make which call; nullptr = every caller may make every call (TLS off).
   std::shared_ptr<const Policy> policy;
@@ -189,6 +207,21 @@ struct ServerOptions {
 // Builds the processor of one connection around the shared handler (authz.h's Guard).
 using ProcessorFactory = std::shared_ptr<apache::thrift::TProcessorFactory>;
 
+namespace internal {
+class Connections;
+class Listener;
+}  // namespace internal
+
+// Counters of a running server (for logs, tests and benchmarks).
+struct ServerStats {
+  int64_t open_connections = 0;
+  int64_t accepted_connections = 0;
+  int64_t refused_connections = 0;  // closed at once: at the cap with every connection busy
+  int64_t evicted_connections = 0;  // closed to make room for a new one (longest idle)
+  int64_t idle_closed_connections = 0;  // closed by the idle timeout
+  int64_t worker_threads = 0;
+};
+
 class Server {
  public:
   Server(ProcessorFactory processors, ServerOptions opts);
@@ -201,22 +234,30 @@ class Server {
   Status Start();
   // Binds and serves on the calling thread until Stop().
   Status Serve();
-  // Stops accepting, interrupts connections, joins. Idempotent, any thread.
+  // Stops accepting, closes connections, waits for calls in progress. Idempotent, any
+  // thread.
   void Stop();
 
   const ServerOptions& options() const { return opts_; }
   // Connections refused by the cap so far.
-  int64_t refused_connections() const { return refused_->load(); }
+  int64_t refused_connections() const;
+  ServerStats stats() const;
 
  private:
   Status Build();
+  Status Run(const std::shared_ptr<apache::thrift::server::TNonblockingServer>& s);
+  void Reap();
   const ProcessorFactory processors_;
   const ServerOptions opts_;
-  std::shared_ptr<std::atomic<int64_t>> refused_ = std::make_shared<std::atomic<int64_t>>(0);
+  const std::shared_ptr<internal::Connections> conns_;
   std::mutex mu_;
-  std::shared_ptr<apache::thrift::server::TThreadedServer> server_;  // guarded by mu_
-  bool stopped_ = false;                                             // guarded by mu_
+  std::shared_ptr<apache::thrift::server::TNonblockingServer> server_;      // guarded by mu_
+  std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_;     // guarded by mu_
+  bool stopped_ = false;                                                    // guarded by mu_
+  bool serving_ = false;                                                    // guarded by mu_
+  std::condition_variable reap_cv_;
   std::thread thread_;
+  std::thread reaper_;
 };
 
 // Routes Thrift's own stderr chatter (failed connects, closed sockets) to VLOG(1):

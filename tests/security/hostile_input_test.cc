@@ -422,5 +422,59 @@ TEST_F(HostileInputTest, ConnectionFlood_ServesDuringAndAfter) {
   }
 }
 
+// A flood beyond what the daemon can hold: 1100 connections that never complete a request
+// (half silent, half stopped inside a frame), more than its 1024 descriptors and its
+// rpc.max_connections of 1024. A legitimate client that opens a NEW connection during the
+// flood must be served (the server closes the connection idle longest to make room);
+// 5 s is a generous "served at all" (the idle timeout is 120 s, so waiting for flood
+// connections to time out does not pass).
+TEST_F(HostileInputTest, FloodBeyondTheCap_NewLegitConnectionServed) {
+  ASSERT_GE(hard_nofile_, 4096u) << "this test needs RLIMIT_NOFILE >= 4096";
+  for (const Target& t : Targets()) {
+    ASSERT_LE(ReadSoftNofile(t.process->pid()), 1024) << t.name;
+    std::vector<int> fds;
+    for (int i = 0; i < 1100; ++i) {
+      int fd = Connect(t.address.port);
+      if (fd < 0) continue;
+      if (i % 2 == 1) {
+        std::string s;
+        PutI32(&s, 1000);
+        SendSome(fd, s + "partial");
+      }
+      fds.push_back(fd);
+    }
+    // The server takes the burst (its descriptor count stops moving), at most 15 s.
+    {
+      int64_t last = -1;
+      auto stable_since = std::chrono::steady_clock::now();
+      WaitFor(
+          [&] {
+            const int64_t n = CountFds(t.process->pid());
+            const auto now = std::chrono::steady_clock::now();
+            if (n != last) {
+              last = n;
+              stable_since = now;
+            }
+            return now - stable_since > std::chrono::seconds(1);
+          },
+          15000);
+    }
+    const int64_t threads = ReadThreads(t.process->pid());
+    const int64_t fds_held = CountFds(t.process->pid());
+    const auto start = std::chrono::steady_clock::now();
+    const bool served = WaitFor([&] { return t.legit(2000); }, 5000);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(served) << t.name << ": a new legitimate connection was not served within 5 s "
+                        << "during a flood of " << fds.size() << " connections";
+    std::printf("%-12s flood of %zu connections (daemon: %lld threads, %lld fds): new legit "
+                "connection %s after %.1f ms\n",
+                t.name.c_str(), fds.size(), static_cast<long long>(threads),
+                static_cast<long long>(fds_held), served ? "served" : "NOT served", ms);
+    for (int fd : fds) ::close(fd);
+    CheckServed(t, ReadRssKb(t.process->pid()), "a flood beyond the cap (closed)");
+  }
+}
+
 }  // namespace
 }  // namespace qj::testing
