@@ -180,6 +180,12 @@ class Bench {
                    30000)) {
       LOG(ERROR) << "cluster did not settle after " << scenario << "; logs in " << c_.dir();
     }
+    // A failoverd whose namenode was just unhealthy stays out of the election for the
+    // journal stall bound + a health interval + an acquire interval (ControllerCore's
+    // hysteresis); the next trial measures a steady cluster, not that residue.
+    const HaClusterOptions& o = c_.options();
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        o.health_journal_stall_ms + 2 * o.health_interval_ms + 2 * o.acquire_interval_ms));
     return t;
   }
 
