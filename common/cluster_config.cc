@@ -213,6 +213,7 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
   QJ_RETURN_IF_ERROR(take_positive("lease.acquire_interval_ms", &c.lease_acquire_interval_ms));
   QJ_RETURN_IF_ERROR(take_int("health.interval_ms", &c.health_interval_ms));
   QJ_RETURN_IF_ERROR(take_int("health.timeout_ms", &c.health_timeout_ms));
+  QJ_RETURN_IF_ERROR(take_positive("health.journal_stall_ms", &c.health_journal_stall_ms));
   if (kv.count("lease.drift")) {
     try {
       size_t used = 0;

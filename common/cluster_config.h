@@ -8,7 +8,7 @@
 //   journalnode in journal.uri order),
 //   failover.automatic (true/false), lease.duration_ms, lease.drift, lease.margin_ms,
 //   lease.renew_interval_ms, lease.acquire_interval_ms, health.interval_ms,
-//   health.timeout_ms; security and limits (docs/ARCHITECTURE.md, "Security"):
+//   health.timeout_ms, health.journal_stall_ms; security and limits (docs/ARCHITECTURE.md, "Security"):
 //   tls.enabled, tls.ca_file, tls.cert_dir, security.admins, security.superusers,
 //   rpc.max_connections, rpc.idle_timeout_ms, rpc.worker_threads, rpc.io_threads. Any other key is an error naming the file, line and key (a typo
 //   must not silently leave a default in place); so is a key set twice.
@@ -94,6 +94,10 @@ struct ClusterConfig {
   int64_t lease_margin_ms = 200;
   int64_t health_interval_ms = 200;
   int64_t health_timeout_ms = 1000;
+  // The namenode reports itself unhealthy when, active, its oldest edit not yet
+  // acknowledged by a journal majority is older than this, or, standby, no read from a
+  // majority has succeeded for this long (failover/controller_core.h: "Hysteresis").
+  int64_t health_journal_stall_ms = 1000;
   // failoverd: 0 = not set (failoverd's flag, else its default, decides).
   int64_t lease_renew_interval_ms = 0;
   int64_t lease_acquire_interval_ms = 0;

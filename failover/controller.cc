@@ -28,6 +28,7 @@ ControllerCoreOptions CoreOptions(const ControllerOptions& o) {
   c.renew_interval_ms = o.renew_interval_ms;
   c.acquire_interval_ms = o.acquire_interval_ms;
   c.demote_guard_ms = o.demote_guard_ms;
+  c.unhealthy_backoff_ms = o.unhealthy_backoff_ms;
   c.graceful_acquire_timeout_ms = o.graceful_acquire_timeout_ms;
   c.test_graceful_delay_ms = o.test_graceful_delay_ms;
   c.jitter_seed = std::random_device{}();

@@ -42,6 +42,8 @@ struct ControllerOptions {
   int64_t acquire_interval_ms = 100;
   // After a failed renewal, demote once less than this remains of the lease.
   int64_t demote_guard_ms = 500;
+  // ControllerCoreOptions::unhealthy_backoff_ms.
+  int64_t unhealthy_backoff_ms = 0;
   // Default stay-out asked of the peer by gracefulFailover.
   int64_t cede_ms = 10000;
   // Timeout of transitionToActive (it takes a new epoch and recovers the journal).

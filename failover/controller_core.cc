@@ -48,6 +48,10 @@ ControllerCore::ControllerCore(ControllerCoreOptions opts)
 
 ControllerCore::Actions ControllerCore::OnHealth(int64_t now, const HealthSnapshot& snap) {
   snap_ = snap;
+  // INITIALIZING is only "not heard from yet" (failoverd just started), not a fault.
+  if (snap_.state == HealthState::kUnhealthy || snap_.state == HealthState::kUnresponsive) {
+    BackOff(now);
+  }
   return Step(now);
 }
 
@@ -283,7 +287,7 @@ ControllerCore::Actions ControllerCore::Step(int64_t now) {
       cede_running_ = true;
       ceded_until_ = now + cedes_.front().second * kNanosPerMilli;
       if (active_ || lease_deadline_ != 0) {
-        Demote(now, "ceding", false, &out);
+        Demote(now, "ceding", false, &out, /*backoff=*/false);
       } else {
         ControllerAction a = Make(ControllerAction::kCedeDone);
         a.request = cedes_.front().first;
@@ -328,7 +332,8 @@ void ControllerCore::StepStandby(int64_t now, Actions* out) {
     Release(out);
   }
   const bool contending = opts_.automatic && snap_.state == HealthState::kHealthy &&
-                          now >= ceded_until_ && !release_at_deadline_;
+                          now >= ceded_until_ && now >= backoff_until_ &&
+                          !release_at_deadline_;
   // 2. The namenode says it is active but we do not hold the lease for it: demote it,
   // never adopt it (it may have been superseded and would serve stale reads).
   if (snap_.ha_state == "active") {
@@ -399,9 +404,13 @@ void ControllerCore::FinishActivation(int64_t now, Actions* out) {
   }
 }
 
+void ControllerCore::BackOff(int64_t now) {
+  backoff_until_ = std::max(backoff_until_, now + opts_.unhealthy_backoff_ms * kNanosPerMilli);
+}
+
 void ControllerCore::Demote(int64_t now, const std::string& reason, bool process_gone,
-                            Actions* out) {
-  (void)now;
+                            Actions* out, bool backoff) {
+  if (backoff) BackOff(now);
   if (active_) ++left_active_;
   active_ = false;
   if (process_gone) {
@@ -453,6 +462,7 @@ int64_t ControllerCore::NextTimer(int64_t now) const {
     if (release_at_deadline_) consider(lease_deadline_);
     consider(next_try_);
     consider(ceded_until_);
+    consider(backoff_until_);
     consider(next_recover_);
   }
   return best;

@@ -22,6 +22,14 @@
 //    lease is kept (not renewed) until its deadline has passed — the namenode stops
 //    serving at that deadline by itself — and released then; at once if its process is
 //    certainly gone.
+//  * Hysteresis against a namenode that cannot reach the journal: it contends only once
+//    it has been HEALTHY for unhealthy_backoff, counted from the last UNHEALTHY or
+//    UNRESPONSIVE snapshot and from the last time it left active for a reason other than
+//    a cede (fenced, refused a renewal, lease lapsed, failed activation). A namenode cut
+//    from the journalnodes is demoted as soon as its own health check says so, and as a
+//    standby it looks healthy again until its tailer has failed for the namenode's stall
+//    bound; without the backoff its failoverd would re-win the lease at once for a
+//    namenode that cannot become the writer, while the healthy pair waits.
 //  * A namenode that reports itself active while this controller does not hold the
 //    lease for it is demoted, never adopted. An UNHEALTHY namenode not active under our
 //    lease is sent transitionToStandby at most once per recover_interval (it reloads).
@@ -57,6 +65,10 @@ struct ControllerCoreOptions {
   int64_t recover_interval_ms = 1000;
   // After a failed activation, the next contention waits this long.
   int64_t retry_after_failure_ms = 1000;
+  // See "Hysteresis" above; 0 = contend as soon as the namenode is HEALTHY. failoverd sets
+  // it above the namenode's journal stall bound plus a health interval, so that a
+  // namenode just cut from the journalnodes is seen UNHEALTHY before it may contend.
+  int64_t unhealthy_backoff_ms = 0;
   int64_t graceful_acquire_timeout_ms = 5000;
   int64_t graceful_retry_ms = 20;
   // Test only: a graceful failover waits this long before asking the peers to cede.
@@ -119,6 +131,8 @@ class ControllerCore {
   int64_t lease_deadline() const { return lease_deadline_; }
   bool holds_lease(int64_t now) const { return now < lease_deadline_; }
   int64_t ceded_until() const { return ceded_until_; }
+  // Before this time the core does not contend (the hysteresis above).
+  int64_t backoff_until() const { return backoff_until_; }
   const HealthSnapshot& health() const { return snap_; }
   const ControllerCoreOptions& options() const { return opts_; }
 
@@ -132,7 +146,10 @@ class ControllerCore {
   void StartRound(int64_t now, Purpose p, Actions* out);
   void BecomeActive(int64_t now, int64_t deadline, Actions* out);
   void FinishActivation(int64_t now, Actions* out);
-  void Demote(int64_t now, const std::string& reason, bool process_gone, Actions* out);
+  // `backoff`: the namenode left active for a fault (not a cede): start the hysteresis.
+  void Demote(int64_t now, const std::string& reason, bool process_gone, Actions* out,
+              bool backoff = true);
+  void BackOff(int64_t now);
   void Release(Actions* out);
   void FinishGraceful(const Status& s, Actions* out);
   bool Busy() const { return round_out_ || quick_out_ || to_active_out_ || peers_out_; }
@@ -150,6 +167,7 @@ class ControllerCore {
   int64_t next_try_ = 0;
   int64_t next_recover_ = 0;
   int64_t ceded_until_ = 0;
+  int64_t backoff_until_ = 0;
   bool release_at_deadline_ = false;
 
   // The lease round out, if any.

@@ -113,6 +113,12 @@ int main(int argc, char** argv) {
   opts.acquire_interval_ms =
       Setting(FLAGS_failoverd_acquire_interval_ms, conf->lease_acquire_interval_ms, 100);
   opts.demote_guard_ms = opts.renew_interval_ms;
+  // A namenode just demoted for a journal stall looks healthy as a standby until its
+  // tailer has failed for health.journal_stall_ms; one more health interval (and one
+  // acquire interval of slack) lets its failoverd see that before contending again,
+  // while the healthy pair takes the lease within an acquire interval.
+  opts.unhealthy_backoff_ms =
+      conf->health_journal_stall_ms + conf->health_interval_ms + opts.acquire_interval_ms;
   if (FLAGS_failoverd_cede_ms < 1 || FLAGS_failoverd_cede_ms > qj::fo::kMaxCedeMillis) {
     // The peer's failoverd would refuse our cedeActive.
     std::cerr << "failoverd: --failoverd_cede_ms must be 1.." << qj::fo::kMaxCedeMillis << "\n";

@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -22,6 +23,18 @@ std::string DescribeWriterStats(const jn::WriterStats& w) {
            static_cast<long long>(w.edits), static_cast<long long>(w.batches),
            w.batches > 0 ? static_cast<double>(w.edits) / static_cast<double>(w.batches) : 0.0);
   return buf;
+}
+
+// How long ago the oldest edit not yet on a majority was appended: the majority-th
+// smallest per-journalnode lag, a journalnode outside the pipeline lagging forever.
+int64_t UncommittedAgeMs(const jn::WriterStats& w) {
+  std::vector<int64_t> lag;
+  for (size_t i = 0; i < w.lag_ms.size() && i < w.in_pipeline.size(); ++i) {
+    lag.push_back(w.in_pipeline[i] ? w.lag_ms[i] : INT64_MAX);
+  }
+  if (lag.empty()) return 0;
+  std::sort(lag.begin(), lag.end());
+  return lag[lag.size() / 2];  // index majority - 1
 }
 
 }  // namespace
@@ -86,6 +99,8 @@ void NamenodeServer::Stop() {
     standby_reads_ok_ = false;
     applied_cv_.notify_all();
     if (tailer_ != nullptr) tailer_->Stop();
+    tail_read_ok_ns_ = 0;
+    if (stalled_closer_.joinable()) stalled_closer_.join();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
   }
   {
@@ -130,9 +145,29 @@ Status NamenodeServer::CheckHealth() const {
   }
   {
     std::shared_lock<std::shared_mutex> l(ns_mu_);
-    if (edit_log_ != nullptr) QJ_RETURN_IF_ERROR(edit_log_->health());
+    if (edit_log_ != nullptr) {
+      QJ_RETURN_IF_ERROR(edit_log_->health());
+      QJ_RETURN_IF_ERROR(CheckJournalStall(*edit_log_));
+    }
+  }
+  const int64_t read_ok = tail_read_ok_ns_.load();
+  if (role == HaRole::kStandby && read_ok != 0) {
+    const int64_t ms = (opts_.clock->MonotonicNanos() - read_ok) / kNanosPerMilli;
+    if (ms > opts_.cluster.health_journal_stall_ms) {
+      return Status::Unavailable(id_ + ": no read from a journal majority for " +
+                                 std::to_string(ms) + " ms (bound " +
+                                 std::to_string(opts_.cluster.health_journal_stall_ms) + " ms)");
+    }
   }
   return Status::OK();
+}
+
+Status NamenodeServer::CheckJournalStall(const EditLog& log) const {
+  const int64_t age = UncommittedAgeMs(log.stats());
+  if (age <= opts_.cluster.health_journal_stall_ms) return Status::OK();
+  return Status::Unavailable(id_ + ": the oldest edit not acknowledged by a journal majority is " +
+                             std::to_string(age) + " ms old (bound " +
+                             std::to_string(opts_.cluster.health_journal_stall_ms) + " ms)");
 }
 
 Status NamenodeServer::TransitionToActive(int64_t lease_deadline_mono_ns) {
@@ -170,6 +205,7 @@ Status NamenodeServer::BecomeActiveLocked() {
   bool tail_failed = false;
   if (tailer_ != nullptr) {
     tailer_->Stop();
+    tail_read_ok_ns_ = 0;
     tail_failed = !tailer_->health().ok();
   }
   // 2. A namespace that may hold uncommitted edits (or that a bad edit stopped) is
@@ -256,14 +292,28 @@ void NamenodeServer::BecomeStandbyLocked() {
     log = std::move(edit_log_);
   }
   if (log != nullptr) {
-    Status st = log->Finalize();
+    // A writer cut from the journal majority would hold Finalize until its write timeout
+    // (10 s) while failoverd waits for this transition to release the lease: give up on
+    // its unacknowledged edits at once (they were never answered) and reload instead.
+    // Closing such a writer waits for its final heartbeat to time out (rpc timeout), so
+    // it closes on a thread of its own: it can no longer commit anything (a newer epoch
+    // fences it once the journal is reachable again), and nothing waits for its end.
+    Status st = CheckJournalStall(*log);
+    const bool stalled = !st.ok();
+    if (st.ok()) st = log->Finalize();
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": could not finalize the segment (" << st
                    << "); the namespace will be reloaded";
       ns_stale_ = true;
     }
-    log->Close();
-    LOG(INFO) << id_ << ": journal writer closed: " << DescribeWriterStats(log->stats());
+    LOG(INFO) << id_ << ": journal writer " << (stalled ? "abandoned" : "closed") << ": "
+              << DescribeWriterStats(log->stats());
+    if (stalled) {
+      if (stalled_closer_.joinable()) stalled_closer_.join();
+      stalled_closer_ = std::thread([log] { log->Close(); });
+    } else {
+      log->Close();
+    }
   }
   // 3. A namespace that may hold uncommitted edits is rebuilt from the newest image.
   if (ns_stale_.load()) {
@@ -290,14 +340,19 @@ void NamenodeServer::StartTailing() {
     std::lock_guard<std::mutex> l(health_mu_);
     tail_error_ = Status::OK();
   }
-  tailer_ = std::make_unique<Tailer>(q, [this](const std::vector<EditRecord>& b) {
-    Status st = ApplyRecords(b);
-    if (!st.ok()) {
-      std::lock_guard<std::mutex> l(health_mu_);
-      tail_error_ = st;
-    }
-    return st;
-  });
+  // A fresh tailer has the stall bound to make its first successful read.
+  tail_read_ok_ns_ = opts_.clock->MonotonicNanos();
+  tailer_ = std::make_unique<Tailer>(
+      q,
+      [this](const std::vector<EditRecord>& b) {
+        Status st = ApplyRecords(b);
+        if (!st.ok()) {
+          std::lock_guard<std::mutex> l(health_mu_);
+          tail_error_ = st;
+        }
+        return st;
+      },
+      10, [this] { tail_read_ok_ns_ = opts_.clock->MonotonicNanos(); });
   tailer_->Start(from);
   PublishApplied(from - 1);
   standby_reads_ok_ = true;

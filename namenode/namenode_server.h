@@ -168,7 +168,11 @@ class NamenodeServer {
 
   // ---- HA ----
   NamenodeStatus GetStatus() const;
-  // OK when healthy; the reason otherwise (fenced, tailer failed, stopping).
+  // OK when healthy; the reason otherwise (fenced, tailer failed, stopping, or cut from
+  // the journal: active with an edit a majority has not acknowledged for longer than
+  // cluster.health_journal_stall_ms, or standby with no successful read from a majority
+  // for that long). failoverd demotes an unhealthy active and never promotes an unhealthy
+  // standby, so a namenode cut from the journalnodes is replaced within that bound.
   Status CheckHealth() const;
   Status TransitionToActive(int64_t lease_deadline_mono_ns);
   Status TransitionToStandby();
@@ -258,6 +262,9 @@ class NamenodeServer {
   // REQUIRES transition_mu_ and an activation begun in HaState.
   Status BecomeActiveLocked();
   void BecomeStandbyLocked();
+  // Unavailable when the writer's oldest edit not acknowledged by a majority is older than
+  // the stall bound (the journalnodes are cut off or hung); OK otherwise.
+  Status CheckJournalStall(const EditLog& log) const;
 
   // Checkpoint thread (checkpointer.cc).
   void CheckpointLoop();
@@ -293,12 +300,18 @@ class NamenodeServer {
   std::atomic<int64_t> applied_txid_{0};
   std::mutex applied_mu_;
   std::condition_variable applied_cv_;
+  // When the running tailer last read from a majority (clock_ monotonic ns); 0 while no
+  // tailer runs (active, activating, stopping).
+  std::atomic<int64_t> tail_read_ok_ns_{0};
 
   // Why the last tailer stopped (an edit that does not decode or apply); OK otherwise.
   mutable std::mutex health_mu_;
   Status tail_error_;  // guarded by health_mu_
 
   // Checkpoint thread state.
+  // Closes a writer the journal majority stopped acknowledging (BecomeStandbyLocked);
+  // joined by the next such close and by Stop().
+  std::thread stalled_closer_;  // guarded by transition_mu_
   std::thread checkpoint_thread_;
   std::mutex cp_mu_;
   // Notified by Stop() to end the checkpoint thread's sleep.

@@ -35,8 +35,12 @@ std::string Rate(int64_t edits, int64_t since_ms, int64_t now_ms, int64_t first_
 
 }  // namespace
 
-Tailer::Tailer(jn::QuorumOptions opts, ApplyFn apply, int64_t poll_interval_ms)
-    : opts_(std::move(opts)), apply_(std::move(apply)), poll_interval_ms_(poll_interval_ms) {}
+Tailer::Tailer(jn::QuorumOptions opts, ApplyFn apply, int64_t poll_interval_ms,
+               std::function<void()> on_read_ok)
+    : opts_(std::move(opts)),
+      apply_(std::move(apply)),
+      poll_interval_ms_(poll_interval_ms),
+      on_read_ok_(std::move(on_read_ok)) {}
 
 Tailer::~Tailer() { Stop(); }
 
@@ -88,6 +92,7 @@ void Tailer::Run() {
     }
     auto batch = reader->ReadCommitted(next_txid_.load(), kMaxTxnsPerRead);
     int64_t sleep_ms = 0;
+    if (batch.ok() && on_read_ok_) on_read_ok_();
     if (!batch.ok()) {
       if (NowMs(clock) - last_warning_ms > 5000) {
         LOG(WARNING) << opts_.name << ": tailer read at txid " << next_txid_.load()

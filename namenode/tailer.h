@@ -5,7 +5,8 @@
 // The callback applies one record (under the namenode's lock) and returns its status; a
 // failure (undecodable or inapplicable edit: divergence) stops the tailer, and health()
 // then reports it. Read errors (journalnodes unreachable) are retried with a short
-// backoff and logged, not fatal.
+// backoff and logged, not fatal; `on_read_ok` (optional) runs after every read that a
+// majority answered, empty or not, so the owner can tell how long reads have failed.
 //
 // Thread-safety: Start/Stop from one controlling thread; health() and next_txid() from
 // any thread. The callback runs on the tailer thread. Time (log throttling, progress
@@ -32,7 +33,8 @@ class Tailer {
  public:
   using ApplyFn = std::function<Status(const std::vector<EditRecord>& batch)>;
 
-  Tailer(jn::QuorumOptions opts, ApplyFn apply, int64_t poll_interval_ms = 10);
+  Tailer(jn::QuorumOptions opts, ApplyFn apply, int64_t poll_interval_ms = 10,
+         std::function<void()> on_read_ok = nullptr);
   ~Tailer();
 
   // Starts tailing at from_txid (the first txid not yet applied).
@@ -60,6 +62,7 @@ class Tailer {
   const jn::QuorumOptions opts_;
   const ApplyFn apply_;
   const int64_t poll_interval_ms_;
+  const std::function<void()> on_read_ok_;
   std::thread thread_;
   std::atomic<int64_t> next_txid_{1};
   mutable Mutex mu_;

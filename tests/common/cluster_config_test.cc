@@ -77,8 +77,9 @@ TEST(ClusterConfigTest, UnknownKeyNamesFileLineAndKey) {
 TEST(ClusterConfigTest, ShippedClusterFileLoads) {
   auto c = LoadClusterConfig(std::string(QJ_SOURCE_DIR) + "/conf/cluster.conf");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->lease_renew_interval_ms, 500);
+  EXPECT_EQ(c->lease_renew_interval_ms, 250);
   EXPECT_EQ(c->lease_acquire_interval_ms, 100);
+  EXPECT_EQ(c->health_journal_stall_ms, 1000);
   // Every daemon of the shipped cluster has a status page, on ports of its own.
   ASSERT_EQ(c->journal_http_ports.size(), 3u);
   std::set<int> ports;

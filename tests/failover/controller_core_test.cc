@@ -19,13 +19,14 @@ struct Harness {
   int64_t now = 1000 * kMs;
   std::vector<ControllerAction> log;  // every action since the last Take()
 
-  Harness() : core(Options()) {}
-  static ControllerCoreOptions Options() {
+  explicit Harness(int64_t unhealthy_backoff_ms = 0) : core(Options(unhealthy_backoff_ms)) {}
+  static ControllerCoreOptions Options(int64_t unhealthy_backoff_ms) {
     ControllerCoreOptions o;
     o.namenode_id = "nn1";
     o.renew_interval_ms = 500;
     o.acquire_interval_ms = 100;
     o.demote_guard_ms = 500;
+    o.unhealthy_backoff_ms = unhealthy_backoff_ms;
     return o;
   }
   void Add(const ControllerCore::Actions& acts) { log.insert(log.end(), acts.begin(), acts.end()); }
@@ -378,6 +379,86 @@ TEST(ControllerCore, StaleRoundOutcomesAreIgnored) {
   h.Grant(r + 1, h.now + 2650 * kMs);  // not the round out
   EXPECT_EQ(h.Kinds(), "");
   EXPECT_FALSE(h.core.activating());
+}
+
+// The hysteresis (controller_core.h): a namenode cut from the journalnodes turns
+// UNHEALTHY, is demoted, and then looks HEALTHY as a standby until its tailer has failed
+// for its stall bound. Its failoverd must not re-take the lease in that gap.
+TEST(ControllerCore, DemotedForUnhealthyStaysOutForTheBackoff) {
+  Harness h(/*unhealthy_backoff_ms=*/1500);
+  h.BecomeActive();
+  h.Take();
+  h.Health(HealthState::kUnhealthy);  // "oldest unacknowledged edit 1200 ms old"
+  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  h.Add(h.core.OnStandbyDone(h.now, Status::OK(), false));
+  // Released; the snapshot still says UNHEALTHY, so a recovery transition follows.
+  EXPECT_EQ(h.Kinds(), "release-lease,forget-ha-state,transitionToStandby");
+  h.Add(h.core.OnStandbyDone(h.now, Status::OK(), false));
+  EXPECT_EQ(h.Kinds(), "forget-ha-state");
+  // Standby now, and healthy for a while: no contention until 1500 ms of health.
+  h.Health(HealthState::kHealthy, "standby");
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(1000);
+  EXPECT_EQ(h.Kinds(), "");
+  // Its tailer fails: UNHEALTHY again, which restarts the backoff (and asks for recovery).
+  h.Health(HealthState::kUnhealthy, "standby");
+  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  h.Add(h.core.OnStandbyDone(h.now, Status::OK(), false));
+  EXPECT_EQ(h.Kinds(), "forget-ha-state");
+  h.Health(HealthState::kHealthy, "standby");
+  h.Advance(1499);
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(1);
+  EXPECT_EQ(h.Kinds(), "start-lease-round");
+}
+
+TEST(ControllerCore, FencedNamenodeBacksOffWhileItsHealthStillPasses) {
+  Harness h(/*unhealthy_backoff_ms=*/1500);
+  h.BecomeActive();
+  h.Advance(500);
+  uint64_t r = h.ExpectRound();
+  h.Grant(r, h.now + 2650 * kMs);
+  EXPECT_EQ(h.Kinds(), "renewLease");
+  // A newer epoch fenced the namenode: it refuses the renewal.
+  h.Add(h.core.OnRenewLeaseDone(h.now, false, Status::IllegalState("fenced by epoch 7")));
+  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  h.Add(h.core.OnStandbyDone(h.now, Status::OK(), false));
+  EXPECT_EQ(h.Kinds(), "release-lease,forget-ha-state");
+  h.Health(HealthState::kHealthy, "standby");
+  h.Advance(1499);
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(1);
+  EXPECT_EQ(h.Kinds(), "start-lease-round");
+}
+
+TEST(ControllerCore, UnhealthyStandbyContendsOnlyAfterBeingHealthyForTheBackoff) {
+  Harness h(/*unhealthy_backoff_ms=*/1500);
+  h.Health(HealthState::kUnresponsive);
+  h.Take();
+  h.Advance(300);
+  h.Health(HealthState::kHealthy);
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(1199);  // 1499 ms since the last UNRESPONSIVE snapshot
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(1);
+  EXPECT_EQ(h.Kinds(), "start-lease-round");
+}
+
+TEST(ControllerCore, StartingUpIsNotAFaultAndCedingIsNoBackoff) {
+  Harness h(/*unhealthy_backoff_ms=*/1500);
+  // INITIALIZING (nothing heard yet) does not delay the first contention.
+  h.Health(HealthState::kInitializing);
+  EXPECT_EQ(h.Kinds(), "");
+  h.BecomeActive();
+  h.Take();
+  h.Add(h.core.Cede(h.now, 200, 1));
+  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  h.Add(h.core.OnStandbyDone(h.now, Status::OK(), false));
+  EXPECT_EQ(h.Kinds(), "release-lease,cede-done,forget-ha-state");
+  h.Advance(199);
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(1);  // only the cede's own stay-out applies
+  EXPECT_EQ(h.Kinds(), "start-lease-round");
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -90,6 +92,24 @@ int64_t OkAnswersSentAfter(const HaWorkload& w, int nn, int64_t since_ns) {
   return n;
 }
 
+// The longest time between two consecutive acknowledged writes (any writer) whose span
+// overlaps [from_ns, to_ns]: the no-write window a fault in that interval caused.
+int64_t LongestNoWriteWindowMs(const HaWorkload& w, int64_t from_ns, int64_t to_ns) {
+  std::vector<int64_t> acks;
+  for (const auto& l : w.logs()) {
+    if (l.name.rfind("writer", 0) != 0) continue;
+    for (const auto& c : l.calls) {
+      if (c.result == CallResult::kOk) acks.push_back(c.recv_ns);
+    }
+  }
+  std::sort(acks.begin(), acks.end());
+  int64_t best = 0;
+  for (size_t i = 1; i < acks.size(); ++i) {
+    if (acks[i] >= from_ns && acks[i - 1] <= to_ns) best = std::max(best, acks[i] - acks[i - 1]);
+  }
+  return best / 1'000'000;
+}
+
 struct Started {
   std::unique_ptr<HaCluster> cluster;
   int active = -1;
@@ -147,6 +167,7 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   c.namenode(a).Stop();
   const int64_t t_stop = MonoNs();
   ASSERT_TRUE(c.WaitForState(b, "active", 20000)) << "logs in " << c.dir();
+  const int64_t t_active = MonoNs();
   ASSERT_TRUE(WaitForAcks(w, 50));
   c.namenode(a).Continue();
   // It wakes up past its lease deadline: demoted by its failoverd, it rejoins as a healthy
@@ -169,6 +190,10 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
             << " us): " << OkAnswersSentAfter(w, a, t_signal) - OkAnswersSentAfter(w, a, t_stop)
             << "\n";
   EXPECT_EQ(OkAnswersSentAfter(w, a, t_stop), 0);
+  std::cout << "active SIGSTOPped: standby active after " << (t_active - t_stop) / 1'000'000
+            << " ms; longest no-write window " << LongestNoWriteWindowMs(w, t_stop, t_active)
+            << " ms (health.timeout_ms " << c.options().health_timeout_ms
+            << ", lease.duration_ms " << c.options().lease_duration_ms << ")\n";
   EXPECT_EQ(FailedOps(w), 0);
   ExpectNoDualActivity(w);
   ExpectAckedSurvived(c, b, w);
@@ -352,6 +377,130 @@ TEST(Failover, ManualMode_HaadminTransitionsAndFailover) {
   EXPECT_EQ(FailedOps(w), 0);
   ExpectNoDualActivity(w);
   ExpectAckedSurvived(c, 1, w);
+}
+
+// The active namenode loses its links to every journalnode (a fault proxy between them
+// goes silent, or drops one direction) while its failoverd, the other namenode and the
+// journalnodes still reach each other. Before health included the journal, the cut active
+// kept passing its health checks and its lease until its journal write timeout (10 s)
+// fenced it, and its failoverd then re-won the lease for it. Now its oldest unacknowledged
+// edit passes health.journal_stall_ms, it reports unhealthy, its failoverd demotes it and
+// stays out, and the standby takes over well inside the write timeout.
+void CutActiveFromJournal(FaultProxy::Mode cut) {
+  HaClusterOptions o;
+  o.proxy_journal_links = true;
+  Started s = StartCluster(o);
+  if (s.active < 0) return;
+  HaCluster& c = *s.cluster;
+  const int a = s.active, b = 1 - a;
+  HaWorkload w(c.conf().namenodes, WorkloadOptions{});
+  w.Start();
+  ASSERT_TRUE(WaitForAcks(w, 50));
+  const int64_t t_cut = MonoNs();
+  c.SetJournalLinks(a, cut);
+  // The namenode's journal write timeout (10 s, --namenode_journal_write_timeout_ms) is
+  // what used to end the outage; the standby must win long before it.
+  ASSERT_TRUE(c.WaitForState(b, "active", 8000))
+      << "the standby did not take over before the cut active's write timeout; logs in "
+      << c.dir();
+  const int64_t t_active = MonoNs();
+  ASSERT_TRUE(WaitForAcks(w, 50));
+  // While still cut, the old active never becomes active again (its failoverd backs off
+  // and then sees it unhealthy: it cannot read from a majority either).
+  std::this_thread::sleep_for(std::chrono::milliseconds(
+      2 * (o.health_journal_stall_ms + o.lease_duration_ms)));
+  EXPECT_EQ(c.ServiceState(b), "active");
+  EXPECT_NE(c.ServiceState(a), "active");
+  std::string out;
+  EXPECT_NE(c.Haadmin({"-checkHealth", c.nn_id(a)}, &out), 0)
+      << "a standby that cannot read from a journal majority must report unhealthy";
+  EXPECT_NE(out.find("journal majority"), std::string::npos) << out;
+  // Healed, it rejoins as a healthy standby.
+  c.SetJournalLinks(a, FaultProxy::kPass);
+  EXPECT_TRUE(WaitFor([&] { return c.Haadmin({"-checkHealth", c.nn_id(a)}, &out) == 0; }, 30000))
+      << out;
+  ASSERT_TRUE(WaitForAcks(w, 20));
+  w.Stop();
+  std::cout << "journal links of the active cut (" << FaultProxyModeName(cut)
+            << "): standby active after " << (t_active - t_cut) / 1'000'000
+            << " ms; longest no-write window " << LongestNoWriteWindowMs(w, t_cut, t_active)
+            << " ms (health.journal_stall_ms " << o.health_journal_stall_ms
+            << ", health.timeout_ms " << o.health_timeout_ms << ", lease.duration_ms "
+            << o.lease_duration_ms << ")\n";
+  EXPECT_EQ(OkAnswersSentAfter(w, a, t_active), 0);
+  EXPECT_EQ(FailedOps(w), 0);
+  ExpectNoDualActivity(w);
+  ExpectAckedSurvived(c, b, w);
+}
+
+TEST(Failover, ActiveCutFromJournal_StandbyTakesOver_NoAckLost) {
+  CutActiveFromJournal(FaultProxy::kBlackhole);
+}
+
+// One way only: edits reach the journalnodes (and may be committed there) but their
+// acknowledgements are lost. Nothing the old active acknowledged may be lost, and what it
+// wrote but never acknowledged is recovered by the new writer or discarded consistently.
+TEST(Failover, ActiveJournalAcksLost_StandbyTakesOver_NoAckLost) {
+  CutActiveFromJournal(FaultProxy::kDropToClient);
+}
+
+// conf/cluster.conf's failover timings (the ones the figures in docs/PERFORMANCE.md use).
+HaClusterOptions ProductionTimings() {
+  HaClusterOptions o;
+  o.lease_duration_ms = 2000;
+  o.lease_drift = 0.05;
+  o.lease_margin_ms = 200;
+  o.renew_interval_ms = 250;
+  o.acquire_interval_ms = 100;
+  o.health_interval_ms = 100;
+  o.health_timeout_ms = 800;
+  o.health_journal_stall_ms = 1000;
+  return o;
+}
+
+int CountInFile(const std::string& path, const std::string& needle) {
+  std::ifstream f(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(f, line)) n += line.find(needle) != std::string::npos ? 1 : 0;
+  return n;
+}
+
+// A namenode that is merely slow must not be failed over: qjfs-bench with 64 clients
+// saturates this machine's cores (namenodes, journalnodes and the clients share them)
+// while the shortened health and lease timings are in force. The active keeps its epoch
+// throughout: not a single failover, not even one back to the same namenode.
+TEST(Failover, FullLoad64Clients_NoFailover) {
+  const HaClusterOptions o = ProductionTimings();
+  Started s = StartCluster(o);
+  if (s.active < 0) return;
+  HaCluster& c = *s.cluster;
+  const int a = s.active;
+  fo::NamenodeTarget t(c.nn_info(a), 5000);
+  auto before = t.GetServiceStatus();
+  ASSERT_TRUE(before.ok()) << before.status();
+  std::string out;
+  const int rc = RunCommand({BinaryPath("tests/bench/qjfs-bench"), "--cluster_conf=" + c.conf_path(),
+                             "--clients=64", "--ops=40000"},
+                            &out, 240000);
+  EXPECT_EQ(rc, 0) << out;
+  auto after = t.GetServiceStatus();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state, "active");
+  EXPECT_EQ(after->epoch, before->epoch) << "a failover happened under load; logs in " << c.dir();
+  int flaps = 0;
+  for (int i = 0; i < 2; ++i) {
+    const std::string log = c.dir() + "/failoverd-" + c.nn_id(i) + ".log";
+    flaps += CountInFile(log, "health-mon: UNRESPONSIVE") + CountInFile(log, "health-mon: UNHEALTHY");
+  }
+  std::cout << "64 clients under lease.duration_ms " << o.lease_duration_ms
+            << ", health.timeout_ms " << o.health_timeout_ms << ", health.journal_stall_ms "
+            << o.health_journal_stall_ms << ": epoch " << before->epoch << " -> " << after->epoch
+            << ", health checks that failed (both failoverds): " << flaps << "\n";
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("BENCH", 0) == 0) std::cout << "  " << line << "\n";
+  }
 }
 
 }  // namespace

@@ -299,6 +299,9 @@ class Sim {
     fo::ControllerCoreOptions co;
     co.namenode_id = NnName(h);
     co.jitter_seed = static_cast<uint32_t>(w_.rng());
+    // As failoverd sets it (journal stall bound + a health interval + an acquire
+    // interval): the hysteresis must not cost safety or liveness.
+    co.unhealthy_backoff_ms = 1200;
     f.core = std::make_unique<fo::ControllerCore>(co);
     jn::LeaseClientOptions lo;
     lo.journal_id = kJournal;

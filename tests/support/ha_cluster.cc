@@ -31,6 +31,10 @@ HaCluster::HaCluster(HaClusterOptions opts) : opts_(std::move(opts)), dir_("qjha
   }
 }
 
+void HaCluster::SetJournalLinks(int nn, FaultProxy::Mode mode) {
+  for (int j = 0; j < 3; ++j) journal_link(nn, j).SetMode(mode);
+}
+
 HaCluster::~HaCluster() {
   // Failoverds first (they would otherwise react to the namenodes going away).
   for (auto& p : fos_) p->Kill();
@@ -39,10 +43,12 @@ HaCluster::~HaCluster() {
 }
 
 Status HaCluster::WriteConf() {
+  auto uri = [](const std::vector<int>& p) {
+    return "journal.uri = qjournal://127.0.0.1:" + std::to_string(p[0]) + ";127.0.0.1:" +
+           std::to_string(p[1]) + ";127.0.0.1:" + std::to_string(p[2]) + "/ns1\n";
+  };
   std::ostringstream c;
   c << "namespace.id = 42\ncluster.id = ha-test\n";
-  c << "journal.uri = qjournal://127.0.0.1:" << jn_ports_[0] << ";127.0.0.1:" << jn_ports_[1]
-    << ";127.0.0.1:" << jn_ports_[2] << "/ns1\n";
   c << "namenode.ids = nn1,nn2\n";
   for (int i = 0; i < 2; ++i) {
     c << "namenode.nn" << i + 1 << ".host = 127.0.0.1\n";
@@ -57,11 +63,28 @@ Status HaCluster::WriteConf() {
   c << "lease.acquire_interval_ms = " << opts_.acquire_interval_ms << "\n";
   c << "health.interval_ms = " << opts_.health_interval_ms << "\n";
   c << "health.timeout_ms = " << opts_.health_timeout_ms << "\n";
+  c << "health.journal_stall_ms = " << opts_.health_journal_stall_ms << "\n";
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream f(path);
+    f << text;
+    f.close();
+    return f ? Status::OK() : Status::IOError("cannot write " + path);
+  };
   conf_path_ = dir_.path() + "/cluster.conf";
-  std::ofstream f(conf_path_);
-  f << c.str();
-  f.close();
-  if (!f) return Status::IOError("cannot write " + conf_path_);
+  QJ_RETURN_IF_ERROR(write(conf_path_, c.str() + uri(jn_ports_)));
+  nn_conf_paths_.assign(2, conf_path_);
+  if (opts_.proxy_journal_links && proxies_.empty()) {
+    for (int nn = 0; nn < 2; ++nn) {
+      std::vector<int> via;
+      for (int j = 0; j < 3; ++j) {
+        proxies_.push_back(std::make_unique<FaultProxy>(jn_ports_[j]));
+        QJ_RETURN_IF_ERROR(proxies_.back()->Start());
+        via.push_back(proxies_.back()->port());
+      }
+      nn_conf_paths_[nn] = dir_.path() + "/cluster-" + nn_id(nn) + ".conf";
+      QJ_RETURN_IF_ERROR(write(nn_conf_paths_[nn], c.str() + uri(via)));
+    }
+  }
   auto conf = LoadClusterConfig(conf_path_);
   if (!conf.ok()) return conf.status();
   conf_ = *conf;
@@ -69,7 +92,8 @@ Status HaCluster::WriteConf() {
 }
 
 std::vector<std::string> HaCluster::NamenodeArgv(int i) const {
-  std::vector<std::string> argv = {BinaryPath("namenode/namenode"), "--cluster_conf=" + conf_path_,
+  std::vector<std::string> argv = {BinaryPath("namenode/namenode"),
+                                   "--cluster_conf=" + nn_conf_paths_.at(i),
                                    "--namenode_id=" + nn_id(i),
                                    "--namenode_name_dir=" + dir_.path() + "/" + nn_id(i)};
   for (const auto& f : opts_.nn_flags) argv.push_back(f);

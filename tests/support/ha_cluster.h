@@ -8,6 +8,11 @@
 //   c.namenode(a).Kill();                     // SIGKILL
 //   c.Haadmin({"-failover", "nn1", "nn2"}, &out);
 //
+// With proxy_journal_links, each namenode reaches each journalnode through its own
+// FaultProxy (fault_proxy.h; the namenode reads a cluster file of its own whose
+// journal.uri names its proxies), so a test can cut one namenode from the journal while
+// its failoverd, the other namenode and the journalnodes still reach each other.
+//
 // Each daemon logs to <dir>/<name>.log (kept when QJ_KEEP_TEST_DIRS is set). The
 // destructor SIGKILLs everything. Not thread-safe: drive it from one thread (the
 // workload threads talk to the namenodes over RPC, never to this object).
@@ -19,6 +24,7 @@
 
 #include "common/cluster_config.h"
 #include "common/status.h"
+#include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
 
 namespace qj::testing {
@@ -31,6 +37,8 @@ struct HaClusterOptions {
   int64_t acquire_interval_ms = 100;
   int64_t health_interval_ms = 100;
   int64_t health_timeout_ms = 500;
+  int64_t health_journal_stall_ms = 1000;
+  bool proxy_journal_links = false;
   bool automatic = true;
   bool start_failoverds = true;
   std::vector<std::string> jn_flags;
@@ -59,6 +67,10 @@ class HaCluster {
   Process& journalnode(int i) { return *jns_.at(i); }
   Process& namenode(int i) { return *nns_.at(i); }
   Process& failoverd(int i) { return *fos_.at(i); }
+  // Requires proxy_journal_links: the link from namenode `nn` to journalnode `jn`.
+  FaultProxy& journal_link(int nn, int jn) { return *proxies_.at(nn * 3 + jn); }
+  // Sets every journal link of namenode `nn` to `mode`.
+  void SetJournalLinks(int nn, FaultProxy::Mode mode);
 
   // (Re)starts namenode i / failoverd i with its original arguments and waits for its port.
   Status StartNamenode(int i);
@@ -85,6 +97,8 @@ class HaCluster {
   ClusterConfig conf_;
   std::vector<int> jn_ports_, nn_ports_, fo_ports_;
   std::vector<std::unique_ptr<Process>> jns_, nns_, fos_;
+  std::vector<std::unique_ptr<FaultProxy>> proxies_;  // [nn * 3 + jn]
+  std::vector<std::string> nn_conf_paths_;            // the file each namenode reads
 };
 
 }  // namespace qj::testing
