@@ -45,6 +45,7 @@
 
 #include "common/edit_record.h"
 #include "common/sim_plant.h"
+#include "journalnode/client/reader_core.h"
 #include "journalnode/client/writer_core.h"
 #include "tests/sim/journal_model.h"
 
@@ -71,6 +72,7 @@ using jn::WriterRequest;
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kLivenessSeconds = 60;
 constexpr int kPlantCount = 9;  // plants 1..8 (common/sim_plant.h)
+constexpr int kReaders = 2;
 
 struct SeedResult {
   int64_t events = 0;
@@ -92,11 +94,28 @@ struct Proc {
   int64_t truth_upto = 0;               // committed txids fed into the truth so far
   int64_t timer_gen = 0;
   int64_t timer_at = -1;
+  int64_t last_tick_at = -1;
+  int ticks_at_same_time = 0;
   bool alive() const { return st != kDead; }
 };
 
+// A standby namenode tailing committed edits with the real reader logic (ReaderCore), one
+// call per event: a getJournalState round when the core asks for one, then one
+// getJournaledEdits per journalnode in the core's order until it has its answer.
+struct Reader {
+  int id = 0;
+  std::unique_ptr<jn::ReaderCore> core;
+  int64_t gen = 1;            // a restart makes a new reader; older events are ignored
+  int64_t next = 1;           // the txid it must be handed next
+  bool reading = false;       // a read is under way
+  std::vector<int> order;     // journalnodes still to ask in this read
+  int max_txns = 1;
+  // Handed edits inside a recovery whose bytes are not read back yet: checked later.
+  std::map<int64_t, std::string> unchecked;
+};
+
 struct Event {
-  enum Kind { kRequest, kReply, kCallTimeout, kTimer, kChaos };
+  enum Kind { kRequest, kReply, kCallTimeout, kTimer, kChaos, kRead };
   int64_t at = 0;
   int64_t seq = 0;
   Kind kind = kChaos;
@@ -125,6 +144,7 @@ class NetRun {
     c_->Trace("seed " + std::to_string(seed_) + ": " + std::to_string(nodes) + " journalnodes" +
               (plant_ > 0 ? ", planted bug " + std::to_string(plant_) : ""));
     SeedResult r;
+    for (int k = 0; k < kReaders; ++k) NewReader(k);
     Schedule(Event{0, 0, Event::kChaos});
     while (events_ < budget && c_->violations.empty() && !q_.empty()) {
       Step();
@@ -203,6 +223,10 @@ class NetRun {
       case Event::kTimer:
         counted = Timer(e);
         break;
+      case Event::kRead:
+        if (e.id != readers_[e.proc]->gen) return;
+        ReadStep(*readers_[e.proc]);
+        break;
       case Event::kChaos:
         Chaos();
         if (!quiesced_) {
@@ -214,6 +238,7 @@ class NetRun {
     ++events_;
     ReadBack();
     Tail();
+    CheckReaders();
   }
 
   void DeliverRequest(const Event& e) {
@@ -287,9 +312,34 @@ class NetRun {
     Proc& p = *procs_[e.proc];
     if (!p.alive() || e.id != p.timer_gen) return false;
     p.timer_at = -1;
+    // A core that keeps asking to be woken now, without anything changing, would spin a
+    // real driver's thread (and stops simulated time here).
+    if (now_ == p.last_tick_at) {
+      if (++p.ticks_at_same_time > 1000) {
+        c_->Violation("w" + std::to_string(p.id) + " (epoch " + std::to_string(p.core->epoch()) +
+                      ") busy loop: 1000 wake-ups at the same instant; " + CoreState(p));
+        return true;
+      }
+    } else {
+      p.last_tick_at = now_;
+      p.ticks_at_same_time = 0;
+    }
     p.core->Tick(now_);
     Flush(p);
     return true;
+  }
+
+  std::string CoreState(const Proc& p) const {
+    const jn::WriterStats st = p.core->stats();
+    std::string out = "committed " + std::to_string(p.core->committed_txid()) + ", last " +
+                      std::to_string(p.core->last_txid()) + ", segment " +
+                      std::to_string(p.core->segment_start()) + ", busy " +
+                      (p.core->busy() ? "yes" : "no") + ", acked";
+    for (size_t i = 0; i < st.acked_txid.size(); ++i) {
+      out += " jn" + std::to_string(i) + "=" + std::to_string(st.acked_txid[i]) +
+             (st.in_pipeline[i] ? "" : "(out)");
+    }
+    return out;
   }
 
   // Executes what the core asks for and follows the client's script.
@@ -482,6 +532,136 @@ class NetRun {
     }
   }
 
+  // --- Readers (standby namenodes tailing). ---
+
+  void NewReader(int id) {
+    const int64_t gen = id < static_cast<int>(readers_.size()) ? readers_[id]->gen + 1 : 1;
+    std::vector<std::string> names;
+    for (int i = 0; i < N(); ++i) names.push_back(Cluster::Name(i));
+    auto r = std::make_unique<Reader>();
+    r->id = id;
+    r->gen = gen;
+    r->core = std::make_unique<jn::ReaderCore>("r" + std::to_string(id), names);
+    // A restarted standby tails again from a txid of its image: here, from the start.
+    if (id < static_cast<int>(readers_.size())) {
+      readers_[id] = std::move(r);
+    } else {
+      readers_.push_back(std::move(r));
+    }
+    ScheduleRead(*readers_[id], kMs + static_cast<int64_t>(R(5 * kMs)));
+  }
+  void ScheduleRead(const Reader& r, int64_t after) {
+    Schedule(Event{now_ + after, 0, Event::kRead, r.id, -1, r.gen});
+  }
+  // Whether a reader's call to journalnode i gets through (up, not cut, not lost).
+  bool ReaderReaches(const Reader& r, int i) {
+    return c_->Up(i) && reader_cut_.count({r.id, i}) == 0 && !P(loss_pct_);
+  }
+
+  void ReadStep(Reader& r) {
+    if (!r.reading) {
+      r.max_txns = 1 + static_cast<int>(R(60));
+      Status s = r.core->BeginRead(r.next, r.max_txns);
+      if (!s.ok()) {
+        c_->Violation("r" + std::to_string(r.id) + ": " + s.ToString());
+        return;
+      }
+      if (r.core->NeedRefresh(r.next)) {
+        int answers = 0;
+        for (int i = 0; i < N(); ++i) {
+          if (!ReaderReaches(r, i)) continue;
+          auto st = c_->jn[i]->GetState();
+          if (!st.ok()) continue;
+          r.core->OnState(i, st->committed_txid);
+          ++answers;
+        }
+        if (answers == 0) {
+          ScheduleRead(r, 5 * kMs);
+          return;
+        }
+      }
+      r.order = r.core->ReadOrder();
+      std::reverse(r.order.begin(), r.order.end());  // taken from the back
+      r.reading = true;
+      ScheduleRead(r, 100'000 + static_cast<int64_t>(R(kMs)));
+      return;
+    }
+    if (r.order.empty()) {
+      auto res = r.core->Exhausted();
+      Trace("r" + std::to_string(r.id) + " read from " + std::to_string(r.next) + ": " +
+            (res.ok() ? "nothing new" : res.status().ToString().substr(0, 120)));
+      r.reading = false;
+      ScheduleRead(r, kMs + static_cast<int64_t>(R(4 * kMs)));
+      return;
+    }
+    const int i = r.order.back();
+    r.order.pop_back();
+    ScheduleRead(r, 100'000 + static_cast<int64_t>(R(kMs)));
+    if (!ReaderReaches(r, i)) {
+      r.core->OnReadFailed(i, Status::NetworkError(Cluster::Name(i) + " unreachable"));
+      return;
+    }
+    auto b = c_->jn[i]->GetJournaledEdits(r.next, r.max_txns);
+    if (!b.ok()) {
+      r.core->OnReadFailed(i, b.status());
+      return;
+    }
+    jn::JournaledEditsInfo info{b->first_txid, b->num_txns, b->records, b->committed_txid};
+    std::vector<EditRecord> edits;
+    auto done = r.core->OnEdits(i, info, &edits);
+    if (!done.ok()) {
+      // Nothing in this simulator damages stored bytes: an invalid answer is a bug.
+      c_->Violation("r" + std::to_string(r.id) + " got an invalid answer from " + Cluster::Name(i) +
+                    ": " + done.status().ToString().substr(0, 160));
+      return;
+    }
+    if (!*done) return;
+    r.reading = false;
+    r.order.clear();
+    if (edits.empty()) return;
+    // The next read starts soon: a tailer with edits to apply keeps going.
+    Trace("r" + std::to_string(r.id) + " is handed " + std::to_string(edits.front().txid) + ".." +
+          std::to_string(edits.back().txid) + " by " + Cluster::Name(i));
+    for (const EditRecord& e : edits) {
+      if (e.txid != r.next) {
+        c_->Violation("r" + std::to_string(r.id) + " expected txid " + std::to_string(r.next) +
+                      ", was handed " + std::to_string(e.txid) + " (out of order or a gap)");
+        return;
+      }
+      std::string rec;
+      AppendRecord(&rec, e.txid, e.op, e.payload);
+      r.unchecked.emplace(e.txid, std::move(rec));
+      ++r.next;
+      ++handed_;
+    }
+    CheckReaders();
+  }
+
+  // Every edit handed to a reader is committed, with the committed bytes. An edit inside
+  // a recovery whose bytes are not read back yet is judged once they are.
+  void CheckReaders() {
+    for (auto& r : readers_) {
+      for (auto it = r->unchecked.begin(); it != r->unchecked.end();) {
+        auto t = c_->truth.find(it->first);
+        if (t == c_->truth.end()) {
+          if (c_->Unverified(it->first)) {
+            ++it;
+            continue;
+          }
+          c_->Violation("r" + std::to_string(r->id) + " was handed txid " +
+                        std::to_string(it->first) + ", which was never committed");
+          return;
+        }
+        if (t->second != it->second) {
+          c_->Violation("r" + std::to_string(r->id) + " was handed a divergent txid " +
+                        std::to_string(it->first));
+          return;
+        }
+        it = r->unchecked.erase(it);
+      }
+    }
+  }
+
   // --- Chaos. ---
 
   std::vector<int> Live(Proc::State want) const {
@@ -533,6 +713,12 @@ class NetRun {
         }
         break;
       case 3:
+        if (P(30)) {
+          const int k = static_cast<int>(R(readers_.size()));
+          c_->Trace("reader r" + std::to_string(k) + " restarts, tails from txid 1");
+          NewReader(k);
+          break;
+        }
         for (auto& p : procs_) {
           if (p->alive() && P(50)) {
             c_->Trace("w" + std::to_string(p->id) + " (epoch " + std::to_string(p->core->epoch()) +
@@ -552,8 +738,9 @@ class NetRun {
         Partition();
         break;
       case 7:
-        if (!cut_.empty()) c_->Trace("partitions heal");
+        if (!cut_.empty() || !reader_cut_.empty()) c_->Trace("partitions heal");
         cut_.clear();
+        reader_cut_.clear();
         break;
       case 8:
         loss_pct_ = P(50) ? 0 : static_cast<int>(R(15));
@@ -663,6 +850,16 @@ class NetRun {
   void Partition() {
     const int shape = static_cast<int>(R(3));
     std::string what;
+    if (P(30)) {
+      const int k = static_cast<int>(R(readers_.size()));
+      for (int i = 0; i < N(); ++i) {
+        if (!P(45)) continue;
+        reader_cut_.insert({k, i});
+        what += " " + Cluster::Name(i);
+      }
+      if (!what.empty()) c_->Trace("partition r" + std::to_string(k) + " from" + what);
+      return;
+    }
     std::vector<int> live;
     for (const auto& p : procs_) {
       if (p->alive()) live.push_back(p->id);
@@ -687,6 +884,7 @@ class NetRun {
     quiesced_ = true;
     c_->Trace("quiesce: no more faults");
     cut_.clear();
+    reader_cut_.clear();
     loss_pct_ = dup_pct_ = reorder_pct_ = 0;
     fifo_ = true;
     for (auto& p : procs_) p->st = Proc::kDead;
@@ -782,6 +980,9 @@ class NetRun {
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> q_;
   std::vector<std::unique_ptr<Proc>> procs_;
   std::set<std::tuple<int, int, int>> cut_;  // (writer, node, 1: requests / 0: replies)
+  std::set<std::pair<int, int>> reader_cut_;  // (reader, node): its calls fail
+  std::vector<std::unique_ptr<Reader>> readers_;
+  int64_t handed_ = 0;  // edits handed to readers
   std::vector<std::pair<jn::SegmentDesc, int64_t>> pending_readback_;  // with the epoch
   std::map<int64_t, int64_t> committed_in_;   // txid -> lowest epoch that committed it
   std::map<int64_t, int64_t> recovered_end_;  // epoch -> end of the log it recovered
