@@ -10,30 +10,38 @@
 //     partitions heal;
 //   - a call's timeout fires (the channel's job: the core is owed one answer per call);
 //   - a writer's timer fires (WriterCore::TakeOutput().wake_at_ns);
+//   - a reader's step: two standby namenodes tail committed edits with the real reader
+//     logic (journalnode/client/reader_core.h, what QuorumReader runs): a getJournalState
+//     round when the core asks for one, then one getJournaledEdits per journalnode in the
+//     core's order; a reader's calls fail when the journalnode is down, cut off from it by
+//     a partition, or the call is lost; readers restart and tail again from txid 1;
 //   - a chaos event: a client appends edits, rolls the segment; a new writer (namenode)
 //     takes over (new epoch, recovery) while older ones may still run until fenced; a
 //     writer process dies; a journalnode crashes at a random future disk step and restarts
 //     on what the power loss left; an fdatasync/fsync/directory sync fails with EIO or
-//     ENOSPC (the journal must stop, it is restarted later); background catch-up.
+//     ENOSPC (the journal must stop, it is restarted later); background catch-up; a stray
+//     heartbeat in an epoch no writer won, carrying a huge committed txid.
 // Invariants after every event (journal_model.h plus):
 //   - acknowledged (committed) edits keep their bytes forever, in order, without gaps;
-//   - tailing readers (GetJournaledEdits on every journalnode, as QuorumReader asks) are
-//     never handed an uncommitted or divergent edit;
+//   - no journalnode serves (GetJournaledEdits) an uncommitted or divergent edit;
+//   - no reader is handed an uncommitted or divergent edit, and what it is handed comes in
+//     txid order without gaps; it never gets an invalid answer;
 //   - each epoch is won by one writer; a recovered log never ends below an acknowledged
 //     txid; a journalnode stops only after an injected fault; finalized segments stay;
-//   - liveness: after the last fault, a new writer reaching every journalnode opens,
-//     writes and finalizes within kLivenessSeconds of simulated time; every acknowledged
-//     edit is then served by some journalnode.
+//   - a writer core never asks to be woken at the same instant over and over (a spin);
+//   - liveness: after the last fault (network healed, every process up), a new writer
+//     reaching a majority (sometimes exactly a majority) opens, writes and finalizes, and
+//     every reader is handed its edits, within --liveness_s simulated seconds; every
+//     acknowledged edit is then served by some journalnode.
 //
 //   journal_net_sim --seeds=N [--first_seed=S] [--events=E]   run N seeds, print figures
 //   journal_net_sim --seed=S --trace                          replay one seed with its trace
 //   journal_net_sim_planted --plant=P | --plant_table         planted bugs (sim_plant.h)
+// (flags and output: tests/sim/sim_runner.h)
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cinttypes>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -48,17 +56,11 @@
 #include "journalnode/client/reader_core.h"
 #include "journalnode/client/writer_core.h"
 #include "tests/sim/journal_model.h"
+#include "tests/sim/sim_runner.h"
 
-DEFINE_uint64(seeds, 100, "number of seeds to run");
-DEFINE_uint64(first_seed, 1, "first seed");
-DEFINE_uint64(seed, 0, "run only this seed (implies --seeds=1)");
-DEFINE_int32(events, 2000, "simulated events per seed before the faults stop");
-DEFINE_int32(nodes, 0, "journalnodes per cluster (0: 3 or 5, drawn from the seed)");
-DEFINE_bool(trace, false, "print every seed's trace of events");
-DEFINE_int32(plant, 0, "planted bug (journal_net_sim_planted only)");
-DEFINE_bool(plant_table, false,
-            "journal_net_sim_planted: for each plant, run seeds until the first violation");
-DEFINE_uint64(max_seeds, 10000, "--plant_table: give up on a plant after this many seeds");
+DEFINE_int32(liveness_s, 60,
+             "after the last fault, a writer reaching a majority must commit, and every "
+             "reader must be handed its edits, within this many simulated seconds");
 
 namespace qj::sim {
 namespace {
@@ -70,17 +72,7 @@ using jn::WriterReply;
 using jn::WriterRequest;
 
 constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kLivenessSeconds = 60;
-constexpr int kPlantCount = 9;  // plants 1..8 (common/sim_plant.h)
 constexpr int kReaders = 2;
-
-struct SeedResult {
-  int64_t events = 0;
-  int64_t acked_checked = 0;
-  int64_t first_violation_event = -1;
-  std::vector<std::string> violations;
-  std::vector<std::string> trace;
-};
 
 // A namenode process holding a writer core, and its channels to the journalnodes.
 struct Proc {
@@ -132,6 +124,11 @@ class NetRun {
  public:
   NetRun(uint64_t seed, int plant, bool trace) : seed_(seed), plant_(plant), tracing_(trace) {}
 
+  int64_t handed() const { return handed_; }
+  // Simulated time from the last fault until the final writer committed and every reader
+  // had its edits; -1 if the seed did not get there.
+  int64_t liveness_ms() const { return liveness_ms_; }
+
   SeedResult Run(int budget) {
     std::mt19937_64 pick(seed_ ^ 0x9e3779b97f4a7c15ull);
     const int nodes = FLAGS_nodes > 0 ? FLAGS_nodes : (pick() % 4 == 0 ? 5 : 3);
@@ -146,11 +143,12 @@ class NetRun {
     SeedResult r;
     for (int k = 0; k < kReaders; ++k) NewReader(k);
     Schedule(Event{0, 0, Event::kChaos});
-    while (events_ < budget && c_->violations.empty() && !q_.empty()) {
+    // Readers' calls do not use up the budget: it is the writers' and the faults' events.
+    while (events_ - read_events_ < budget && c_->violations.empty() && !q_.empty()) {
       Step();
     }
     r.first_violation_event = c_->violations.empty() ? -1 : events_;
-    if (c_->violations.empty()) r.acked_checked = Quiesce();
+    if (c_->violations.empty()) r.acked_checked = Quiesce(&liveness_ms_);
     r.events = events_;
     r.violations = c_->violations;
     r.trace = c_->trace;
@@ -225,6 +223,7 @@ class NetRun {
         break;
       case Event::kRead:
         if (e.id != readers_[e.proc]->gen) return;
+        ++read_events_;
         ReadStep(*readers_[e.proc]);
         break;
       case Event::kChaos:
@@ -690,7 +689,7 @@ class NetRun {
     int live = 0;
     for (const auto& p : procs_) live += p->alive() ? 1 : 0;
     const int takeover = live == 0 ? 30 : writing.empty() ? 4 : 2;
-    const int kinds[] = {takeover, 50, 4, 2, 3, 2, 4, 5, 3, 2};
+    const int kinds[] = {takeover, 50, 4, 2, 3, 2, 4, 5, 3, 2, 2};
     int total = 0;
     for (int k : kinds) total += k;
     int x = static_cast<int>(R(total)), kind = 0;
@@ -748,6 +747,9 @@ class NetRun {
         reorder_pct_ = P(30) ? 0 : static_cast<int>(R(30));
         c_->Trace("network: loss " + std::to_string(loss_pct_) + "%, duplication " +
                   std::to_string(dup_pct_) + "%, reordering " + std::to_string(reorder_pct_) + "%");
+        break;
+      case 9:
+        StrayHeartbeat();
         break;
       default: {
         const int i = static_cast<int>(R(N())), j = static_cast<int>(R(N()));
@@ -847,6 +849,22 @@ class NetRun {
               " will fail with " + (enospc ? "ENOSPC" : "EIO"));
   }
 
+  // A heartbeat from a process that won no epoch (a confused or partitioned-off client),
+  // in an epoch below or above the node's promise, claiming a huge committed txid.
+  void StrayHeartbeat() {
+    const int i = static_cast<int>(R(N()));
+    if (!c_->Up(i)) return;
+    auto st = c_->jn[i]->GetState();
+    if (!st.ok()) return;
+    int64_t e = P(50) ? st->promised_epoch + 1 + static_cast<int64_t>(R(3))
+                      : static_cast<int64_t>(R(st->promised_epoch + 1));
+    while (c_->epochs_won.count(e) != 0) ++e;
+    const int64_t committed = (int64_t{1} << 60) + static_cast<int64_t>(R(1000));
+    Status s = c_->jn[i]->Heartbeat(jn::RequestHeader{"ns1", e, 1000000 + e, committed});
+    c_->Trace("stray heartbeat to " + Cluster::Name(i) + ": epoch " + std::to_string(e) +
+              ", committed 2^60: " + (s.ok() ? "OK" : "refused"));
+  }
+
   void Partition() {
     const int shape = static_cast<int>(R(3));
     std::string what;
@@ -880,7 +898,7 @@ class NetRun {
 
   // --- The end: faults stop; liveness and survival. ---
 
-  int64_t Quiesce() {
+  int64_t Quiesce(int64_t* liveness_ms) {
     quiesced_ = true;
     c_->Trace("quiesce: no more faults");
     cut_.clear();
@@ -911,12 +929,26 @@ class NetRun {
     }
     const int64_t start = now_;
     Proc& p = NewProc();
-    c_->Trace("a final writer w" + std::to_string(p.id) + " reaches every journalnode");
+    // It reaches a majority: a minority of the journalnodes may stay cut off from it.
+    std::string unreached;
+    if (P(50)) {
+      std::vector<int> all(N());
+      for (int i = 0; i < N(); ++i) all[i] = i;
+      for (int k = 0; k < N() - c_->majority(); ++k) {
+        std::swap(all[k], all[k + R(N() - k)]);
+        cut_.insert({p.id, all[k], 1});
+        cut_.insert({p.id, all[k], 0});
+        unreached += " " + Cluster::Name(all[k]);
+      }
+    }
+    c_->Trace("a final writer w" + std::to_string(p.id) + " reaches " +
+              (unreached.empty() ? "every journalnode" : "all but" + unreached));
+    const int64_t bound = int64_t{FLAGS_liveness_s} * 1000 * kMs;
     p.core->Open(now_);
     Flush(p);
     int64_t target = -1;
     bool finalized = false, ok = false;
-    while (!q_.empty() && c_->violations.empty() && now_ - start < kLivenessSeconds * 1000 * kMs) {
+    while (!q_.empty() && c_->violations.empty() && now_ - start < bound) {
       if (!p.alive()) break;
       if (p.st == Proc::kWriting && target < 0) {
         Append(p, 2);
@@ -940,15 +972,33 @@ class NetRun {
     if (!c_->violations.empty()) return 0;
     if (!ok) {
       c_->Violation(
-          "liveness: after the last fault, a writer reaching every journalnode did "
-          "not open, write and finalize within " +
-          std::to_string(kLivenessSeconds) + " simulated seconds: " +
+          "liveness: after the last fault, a writer reaching " +
+          (unreached.empty() ? std::string("every journalnode") : "all but" + unreached) +
+          " did not open, write and finalize within " + std::to_string(FLAGS_liveness_s) +
+          " simulated seconds: " +
           (p.core->health().ok() ? std::string("still trying")
                                  : p.core->health().ToString().substr(0, 200)));
       return 0;
     }
     c_->Trace("the final writer committed and finalized " + std::to_string(target) + " after " +
               std::to_string((now_ - start) / kMs) + " ms");
+    // Readers (every journalnode reachable) tail up to it within the same bound.
+    while (!q_.empty() && c_->violations.empty() && now_ - start < bound) {
+      bool all = true;
+      for (const auto& r : readers_) all &= r->next > target;
+      if (all) break;
+      Step();
+    }
+    for (const auto& r : readers_) {
+      if (r->next <= target && c_->violations.empty()) {
+        c_->Violation("liveness: reader r" + std::to_string(r->id) + " was handed edits up to " +
+                      std::to_string(r->next - 1) + " only, not the final writer's " +
+                      std::to_string(target) + ", within " + std::to_string(FLAGS_liveness_s) +
+                      " simulated seconds after the last fault");
+      }
+    }
+    if (!c_->violations.empty()) return 0;
+    *liveness_ms = (now_ - start) / kMs;
     // Let its heartbeats carry the commit point, then check every node from the start.
     const int64_t until = now_ + 100 * kMs;
     while (!q_.empty() && q_.top().at <= until && c_->violations.empty()) Step();
@@ -983,6 +1033,8 @@ class NetRun {
   std::set<std::pair<int, int>> reader_cut_;  // (reader, node): its calls fail
   std::vector<std::unique_ptr<Reader>> readers_;
   int64_t handed_ = 0;  // edits handed to readers
+  int64_t liveness_ms_ = -1;
+  int64_t read_events_ = 0;
   std::vector<std::pair<jn::SegmentDesc, int64_t>> pending_readback_;  // with the epoch
   std::map<int64_t, int64_t> committed_in_;   // txid -> lowest epoch that committed it
   std::map<int64_t, int64_t> recovered_end_;  // epoch -> end of the log it recovered
@@ -999,68 +1051,20 @@ class NetRun {
   int64_t reads_checked_ = 0;
 };
 
-std::string Binary() {
+// Figures over all seeds run, for the summary line.
+int64_t g_handed = 0;        // edits handed to readers (each checked)
+int64_t g_liveness_max = 0;  // the slowest seed's time from the last fault to liveness
+
+Simulator NetSimulator() {
+  Simulator sim;
 #ifdef QJ_SIM_PLANTS
-  return "journal_net_sim_planted";
+  sim.binary = "journal_net_sim_planted";
+  sim.planted = true;
 #else
-  return "journal_net_sim";
+  sim.binary = "journal_net_sim";
 #endif
-}
-
-void SetPlant(int p) {
-#ifdef QJ_SIM_PLANTS
-  qj::sim_plant = p;
-#else
-  (void)p;
-#endif
-}
-
-int RunSeeds() {
-  uint64_t first = FLAGS_first_seed, count = FLAGS_seeds;
-  if (FLAGS_seed != 0) first = FLAGS_seed, count = 1;
-#ifndef QJ_SIM_PLANTS
-  if (FLAGS_plant != 0) {
-    std::fprintf(stderr, "--plant needs journal_net_sim_planted\n");
-    return 2;
-  }
-#endif
-  SetPlant(FLAGS_plant);
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t events = 0, acked = 0, violating = 0;
-  for (uint64_t s = first; s < first + count; ++s) {
-    SeedResult r = NetRun(s, FLAGS_plant, FLAGS_trace).Run(FLAGS_events);
-    events += r.events;
-    acked += r.acked_checked;
-    if (FLAGS_trace) {
-      for (const auto& t : r.trace) std::printf("%s\n", t.c_str());
-    }
-    if (!r.violations.empty()) {
-      ++violating;
-      const std::string at =
-          r.first_violation_event < 0 ? "end" : "event " + std::to_string(r.first_violation_event);
-      std::string replay =
-          Binary() + " --seed=" + std::to_string(s) + " --events=" + std::to_string(FLAGS_events);
-      if (FLAGS_nodes > 0) replay += " --nodes=" + std::to_string(FLAGS_nodes);
-      if (FLAGS_plant > 0) replay += " --plant=" + std::to_string(FLAGS_plant);
-      std::printf("VIOLATION seed %" PRIu64 " (%s): %s\n  replay: %s --trace\n", s, at.c_str(),
-                  r.violations[0].c_str(), replay.c_str());
-      std::fflush(stdout);
-    }
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("journal_net_sim: seeds %" PRIu64 " (from %" PRIu64 "), simulated events %" PRId64
-              ", %.0f events/s, acknowledged edits checked %" PRId64 ", violations %" PRId64
-              " (%.1f s)\n",
-              count, first, events, events / std::max(secs, 1e-9), acked, violating, secs);
-  return violating == 0 ? 0 : 1;
-}
-
-int PlantTable() {
-#ifndef QJ_SIM_PLANTS
-  std::printf("--plant_table needs journal_net_sim_planted\n");
-  return 2;
-#else
-  static const char* const kNames[] = {
+  sim.default_events = 2000;
+  sim.plant_names = {
       "",
       "(a) startLogSegment keeps paxos/<t>",
       "(b) writer epoch persisted before the segment file",
@@ -1071,60 +1075,29 @@ int PlantTable() {
       "(g) serve in-progress edits beyond committed",
       "(h) commit on one ack (WriterCore)",
   };
-  const auto t0 = std::chrono::steady_clock::now();
-  int missed = 0, baseline_hits = 0;
-  std::printf("%-50s %10s %8s %12s  %s\n", "planted bug", "first seed", "event", "sim events",
-              "first violation");
-  for (int p = 1; p < kPlantCount; ++p) {
-    if (FLAGS_plant > 0 && p != FLAGS_plant) continue;
-    SetPlant(p);
-    int64_t events = 0;
-    bool caught = false;
-    for (uint64_t s = FLAGS_first_seed; s < FLAGS_first_seed + FLAGS_max_seeds; ++s) {
-      SeedResult r = NetRun(s, p, false).Run(FLAGS_events);
-      events += r.events;
-      if (r.violations.empty()) continue;
-      SetPlant(0);
-      const bool baseline_clean = NetRun(s, 0, false).Run(FLAGS_events).violations.empty();
-      SetPlant(p);
-      if (!baseline_clean) {
-        ++baseline_hits;
-        continue;
-      }
-      const std::string at =
-          r.first_violation_event < 0 ? "end" : std::to_string(r.first_violation_event);
-      std::printf("%-50s %10" PRIu64 " %8s %12" PRId64 "  %s\n", kNames[p], s, at.c_str(), events,
-                  r.violations[0].substr(0, 150).c_str());
-      caught = true;
-      break;
-    }
-    if (!caught) {
-      ++missed;
-      std::printf("%-50s %10s %8s %12" PRId64 "  NOT CAUGHT in %" PRIu64 " seeds\n", kNames[p], "-",
-                  "-", events, FLAGS_max_seeds);
-    }
-    std::fflush(stdout);
-  }
-  SetPlant(0);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf(
-      "planted bugs: %d missed (%.1f s); %d seeds skipped (they fail without the plant "
-      "too); replay one with: journal_net_sim_planted --plant=P --seed=S --events=%d "
-      "--trace\n",
-      missed, secs, baseline_hits, FLAGS_events);
-  return missed == 0 ? 0 : 1;
+  sim.set_plant = [](int p) {
+#ifdef QJ_SIM_PLANTS
+    qj::sim_plant = p;
+#else
+    (void)p;
 #endif
+  };
+  sim.run = [](uint64_t seed, int plant) {
+    NetRun run(seed, plant, FLAGS_trace);
+    SeedResult r = run.Run(FLAGS_events);
+    g_handed += run.handed();
+    g_liveness_max = std::max(g_liveness_max, run.liveness_ms());
+    return r;
+  };
+  sim.summary = [] {
+    return ", edits handed to readers " + std::to_string(g_handed) + ", liveness bound " +
+           std::to_string(FLAGS_liveness_s) + " simulated s (slowest seed " +
+           std::to_string(g_liveness_max) + " ms)";
+  };
+  return sim;
 }
 
 }  // namespace
 }  // namespace qj::sim
 
-int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
-      "journal_net_sim --seeds=N [--first_seed=S] [--events=E] | --seed=S --trace");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_minloglevel = 3;
-  google::InitGoogleLogging(argv[0]);
-  if (FLAGS_plant_table) return qj::sim::PlantTable();
-  return qj::sim::RunSeeds();
-}
+int main(int argc, char** argv) { return qj::sim::Main(argc, argv, qj::sim::NetSimulator()); }
