@@ -87,6 +87,9 @@ struct Proc {
   int64_t timer_gen = 0;
   int64_t timer_at = -1;
   int64_t last_tick_at = -1;
+  // The process dies in the middle of its next recovery fan-out (prepareRecovery,
+  // acceptRecovery, finalizeLogSegment): only some of those requests leave.
+  bool die_mid_send = false;
   int ticks_at_same_time = 0;
   bool alive() const { return st != kDead; }
 };
@@ -345,6 +348,21 @@ class NetRun {
   void Flush(Proc& p) {
     for (int round = 0; round < 4; ++round) {
       jn::WriterOutput out = p.core->TakeOutput();
+      if (p.die_mid_send && out.sends.size() >= 2 &&
+          (out.sends[0].call == WriterCall::kPrepareRecovery ||
+           out.sends[0].call == WriterCall::kAcceptRecovery ||
+           out.sends[0].call == WriterCall::kFinalizeLogSegment)) {
+        // A random subset leaves (in random order), then the process is gone.
+        for (size_t k = 0; k + 1 < out.sends.size(); ++k) {
+          std::swap(out.sends[k], out.sends[k + R(out.sends.size() - k)]);
+        }
+        out.sends.resize(1 + R(out.sends.size() - 1));
+        c_->Trace("w" + std::to_string(p.id) + " dies while sending " +
+                  std::to_string(out.sends.size()) + " of its " +
+                  out.sends[0].ToString().substr(0, 40) + "... requests");
+        p.st = Proc::kDead;
+      }
+      const bool died = !p.alive();
       for (WriterRequest& q : out.sends) {
         const int i = q.node;
         Event e{0, 0, Event::kRequest, p.id, i, q.id};
@@ -358,6 +376,7 @@ class NetRun {
         }
         Wire(std::move(e));
       }
+      if (died) return;
       if (out.recovered) {
         pending_readback_.push_back({*out.recovered, p.core->epoch()});
         c_->unverified.emplace_back(out.recovered->start_txid, out.recovered->end_txid);
@@ -803,7 +822,9 @@ class NetRun {
 
   void Takeover() {
     Proc& p = NewProc();
-    c_->Trace("w" + std::to_string(p.id) + " tries to become writer");
+    p.die_mid_send = P(15);
+    c_->Trace("w" + std::to_string(p.id) + " tries to become writer" +
+              (p.die_mid_send ? " (and will die in the middle of a recovery fan-out)" : ""));
     p.core->Open(now_);
     Flush(p);
   }
