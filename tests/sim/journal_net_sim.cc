@@ -879,7 +879,11 @@ class NetRun {
     if (!st.ok()) return;
     int64_t e = P(50) ? st->promised_epoch + 1 + static_cast<int64_t>(R(3))
                       : static_cast<int64_t>(R(st->promised_epoch + 1));
-    while (c_->epochs_won.count(e) != 0) ++e;
+    // Never the epoch of a writer process (one still recovering is not in epochs_won yet):
+    // that would be the writer itself vouching for its edits, not a stray.
+    std::set<int64_t> used(c_->epochs_won.begin(), c_->epochs_won.end());
+    for (const auto& p : procs_) used.insert(p->core->epoch());
+    while (used.count(e) != 0) ++e;
     const int64_t committed = (int64_t{1} << 60) + static_cast<int64_t>(R(1000));
     Status s = c_->jn[i]->Heartbeat(jn::RequestHeader{"ns1", e, 1000000 + e, committed});
     c_->Trace("stray heartbeat to " + Cluster::Name(i) + ": epoch " + std::to_string(e) +
@@ -949,28 +953,46 @@ class NetRun {
       }
     }
     const int64_t start = now_;
-    Proc& p = NewProc();
     // It reaches a majority: a minority of the journalnodes may stay cut off from it.
+    std::vector<int> unreached_nodes;
     std::string unreached;
     if (P(50)) {
       std::vector<int> all(N());
       for (int i = 0; i < N(); ++i) all[i] = i;
       for (int k = 0; k < N() - c_->majority(); ++k) {
         std::swap(all[k], all[k + R(N() - k)]);
-        cut_.insert({p.id, all[k], 1});
-        cut_.insert({p.id, all[k], 0});
+        unreached_nodes.push_back(all[k]);
         unreached += " " + Cluster::Name(all[k]);
       }
     }
-    c_->Trace("a final writer w" + std::to_string(p.id) + " reaches " +
-              (unreached.empty() ? "every journalnode" : "all but" + unreached));
+    // A namenode whose writer was fenced (a stray process promised a newer epoch to some
+    // journalnode) tries again, as failoverd would make it.
+    int attempts = 0;
+    auto final_writer = [&]() -> Proc& {
+      Proc& w = NewProc();
+      ++attempts;
+      for (int i : unreached_nodes) {
+        cut_.insert({w.id, i, 1});
+        cut_.insert({w.id, i, 0});
+      }
+      c_->Trace("a final writer w" + std::to_string(w.id) + " reaches " +
+                (unreached.empty() ? "every journalnode" : "all but" + unreached));
+      w.core->Open(now_);
+      Flush(w);
+      return w;
+    };
     const int64_t bound = int64_t{FLAGS_liveness_s} * 1000 * kMs;
-    p.core->Open(now_);
-    Flush(p);
+    Proc* w = &final_writer();
     int64_t target = -1;
     bool finalized = false, ok = false;
     while (!q_.empty() && c_->violations.empty() && now_ - start < bound) {
-      if (!p.alive()) break;
+      if (!w->alive()) {
+        if (attempts >= 3 || !w->core->health().IsStaleEpoch()) break;
+        w = &final_writer();
+        target = -1;
+        finalized = false;
+      }
+      Proc& p = *w;
       if (p.st == Proc::kWriting && target < 0) {
         Append(p, 2);
         target = p.core->last_txid();
@@ -990,6 +1012,7 @@ class NetRun {
       }
       Step();
     }
+    Proc& p = *w;
     if (!c_->violations.empty()) return 0;
     if (!ok) {
       c_->Violation(
