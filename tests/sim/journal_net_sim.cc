@@ -376,11 +376,16 @@ class NetRun {
         }
         Wire(std::move(e));
       }
-      if (died) return;
       if (out.recovered) {
+        // A majority accepted the recovery's choice: committed, even if the process dies
+        // while it sends the finalize that follows.
         pending_readback_.push_back({*out.recovered, p.core->epoch()});
         c_->unverified.emplace_back(out.recovered->start_txid, out.recovered->end_txid);
         ReadBack();
+      }
+      if (died) {
+        Commit(p);  // what it counted committed before it died is committed
+        return;
       }
       bool again = false;
       for (const auto& [op, s] : out.done) again |= OnDone(p, op, s);
