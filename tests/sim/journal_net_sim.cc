@@ -45,6 +45,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -87,9 +88,9 @@ struct Proc {
   int64_t timer_gen = 0;
   int64_t timer_at = -1;
   int64_t last_tick_at = -1;
-  // The process dies in the middle of its next recovery fan-out (prepareRecovery,
-  // acceptRecovery, finalizeLogSegment): only some of those requests leave.
-  bool die_mid_send = false;
+  // The process dies in the middle of its next fan-out of this call (prepareRecovery,
+  // acceptRecovery or finalizeLogSegment): only some of those requests leave.
+  std::optional<WriterCall> die_mid_send;
   int ticks_at_same_time = 0;
   bool alive() const { return st != kDead; }
 };
@@ -348,10 +349,7 @@ class NetRun {
   void Flush(Proc& p) {
     for (int round = 0; round < 4; ++round) {
       jn::WriterOutput out = p.core->TakeOutput();
-      if (p.die_mid_send && out.sends.size() >= 2 &&
-          (out.sends[0].call == WriterCall::kPrepareRecovery ||
-           out.sends[0].call == WriterCall::kAcceptRecovery ||
-           out.sends[0].call == WriterCall::kFinalizeLogSegment)) {
+      if (p.die_mid_send && out.sends.size() >= 2 && out.sends[0].call == *p.die_mid_send) {
         // A random subset leaves (in random order), then the process is gone.
         for (size_t k = 0; k + 1 < out.sends.size(); ++k) {
           std::swap(out.sends[k], out.sends[k + R(out.sends.size() - k)]);
@@ -486,14 +484,17 @@ class NetRun {
     }
   }
 
-  // A recovery's chosen copy, accepted by a majority, is committed: read its bytes from a
-  // journalnode that holds it (retried after later events if none can answer now).
+  // A recovery's chosen copy, accepted by a majority, is committed: read its bytes back
+  // (retried after later events until it can be). Only bytes a majority of journalnodes
+  // hold for exactly this range count: a node that did not accept may still hold another
+  // copy of a segment with the same start (an older writer's uncommitted edits).
   void ReadBack() {
     for (size_t k = 0; k < pending_readback_.size();) {
       const jn::SegmentDesc seg = pending_readback_[k].first;
       const int64_t epoch = pending_readback_[k].second;
-      bool done = false;
-      for (int i = 0; i < N() && !done; ++i) {
+      std::map<std::string, int> copies;
+      const std::string* chosen = nullptr;
+      for (int i = 0; i < N() && chosen == nullptr; ++i) {
         if (!c_->Up(i)) continue;
         auto chunk = c_->jn[i]->GetSegmentChunk(seg.start_txid, seg.end_txid, 0, 64 << 20);
         if (!chunk.ok() || !chunk->eof) continue;
@@ -503,13 +504,14 @@ class NetRun {
             static_cast<int64_t>(recs.size()) != seg.end_txid - seg.start_txid + 1) {
           continue;
         }
-        for (const auto& [txid, rec] : recs) {
+        auto it = copies.emplace(std::move(chunk->data), 0).first;
+        if (++it->second >= c_->majority()) chosen = &it->first;
+      }
+      if (chosen != nullptr) {
+        for (const auto& [txid, rec] : SplitRecords(*chosen)) {
           c_->SetTruth(txid, rec, "the recovery of epoch " + std::to_string(epoch));
           NoteCommitted(txid, epoch);
         }
-        done = true;
-      }
-      if (done) {
         auto& u = c_->unverified;
         u.erase(std::find(u.begin(), u.end(), std::make_pair(seg.start_txid, seg.end_txid)));
         pending_readback_.erase(pending_readback_.begin() + static_cast<std::ptrdiff_t>(k));
@@ -827,9 +829,13 @@ class NetRun {
 
   void Takeover() {
     Proc& p = NewProc();
-    p.die_mid_send = P(15);
+    if (P(20)) {
+      static const WriterCall kCalls[] = {WriterCall::kPrepareRecovery, WriterCall::kAcceptRecovery,
+                                          WriterCall::kFinalizeLogSegment};
+      p.die_mid_send = kCalls[R(3)];
+    }
     c_->Trace("w" + std::to_string(p.id) + " tries to become writer" +
-              (p.die_mid_send ? " (and will die in the middle of a recovery fan-out)" : ""));
+              (p.die_mid_send ? " (and will die in the middle of a fan-out)" : ""));
     p.core->Open(now_);
     Flush(p);
   }
