@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <cstdlib>
 #include <cstdio>
+#include <set>
+#include <sstream>
 
 DEFINE_uint64(seeds, 100, "number of seeds to run");
 DEFINE_uint64(first_seed, 1, "first seed");
@@ -18,6 +21,7 @@ DEFINE_int32(plant, 0, "planted bug (the _planted build only)");
 DEFINE_bool(plant_table, false,
             "the _planted build: for each plant, run seeds until the first violation");
 DEFINE_uint64(max_seeds, 10000, "--plant_table: give up on a plant after this many seeds");
+DEFINE_string(plants, "", "--plant_table: only these plants (comma-separated numbers)");
 
 namespace qj::sim {
 
@@ -86,6 +90,19 @@ int PlantTable(const Simulator& sim) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   const int plants = static_cast<int>(sim.plant_names.size()) - 1;
+  std::set<int> only;
+  if (FLAGS_plant > 0) only.insert(FLAGS_plant);
+  std::stringstream list(FLAGS_plants);
+  for (std::string item; std::getline(list, item, ',');) {
+    char* end = nullptr;
+    const long p = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || p < 1 || p > plants) {
+      std::fprintf(stderr, "--plants=%s: '%s' is not a plant number 1..%d\n", FLAGS_plants.c_str(),
+                   item.c_str(), plants);
+      return 2;
+    }
+    only.insert(static_cast<int>(p));
+  }
   int missed = 0, tried = 0, baseline_hits = 0;
   // event: the event after which the violation was seen ("end": the final liveness and
   // survival checks); sim events: all events simulated for this plant up to and
@@ -93,7 +110,7 @@ int PlantTable(const Simulator& sim) {
   std::printf("%-50s %10s %8s %12s  %s\n", "planted bug", "first seed", "event", "sim events",
               "first violation");
   for (int p = 1; p <= plants; ++p) {
-    if (FLAGS_plant > 0 && p != FLAGS_plant) continue;
+    if (!only.empty() && only.count(p) == 0) continue;
     ++tried;
     sim.set_plant(p);
     int64_t events = 0;

@@ -5,7 +5,7 @@
 //   <sim> --seeds=N [--first_seed=S] [--events=E] [--nodes=K]   run N seeds, print figures
 //   <sim> --seed=S --trace                                      replay one seed, with its trace
 //   <sim>_planted --plant=P ...                                 the same with planted bug P
-//   <sim>_planted --plant_table [--plant=P] [--max_seeds=M]     seeds per plant until caught
+//   <sim>_planted --plant_table [--plants=P,Q] [--max_seeds=M]  seeds per plant until caught
 //
 // Every run prints one summary line (scripts/sim-soak.sh reads it):
 //   <sim>: seeds N (from S), simulated events E, R events/s, acknowledged edits checked A,
@@ -30,6 +30,7 @@ DECLARE_bool(trace);
 DECLARE_int32(plant);
 DECLARE_bool(plant_table);
 DECLARE_uint64(max_seeds);
+DECLARE_string(plants);
 
 namespace qj::sim {
 
