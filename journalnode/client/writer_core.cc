@@ -974,11 +974,15 @@ int64_t WriterCore::NextWake(int64_t now) const {
   const int64_t hb_ns = opts_.heartbeat_interval_ms * kNanosPerMilli;
   for (const Node& n : nodes_) {
     if (n.retry_at_ns > now) consider(n.retry_at_ns);
-    // A node waiting to retry startLogSegment gets no heartbeat (Pump skips it).
-    const bool start_retry = segment_start_ >= 0 && n.in_pipeline && n.needs_start;
-    if (hb_ns > 0 && n.inflight == 0 && !n.heartbeat_inflight && !start_retry) {
+    // Pump sends no heartbeat to a node waiting to retry its startLogSegment (it retries at
+    // retry_at_ns); waking for one would wake again at once, a spin until then.
+    const bool awaiting_start = segment_start_ >= 0 && n.in_pipeline && n.needs_start;
+    if (hb_ns > 0 && !awaiting_start && n.inflight == 0 && !n.heartbeat_inflight) {
       consider(n.last_call_ns + hb_ns);
     }
+    // Once a lagging node's stall deadline has passed, the next Append that finds the
+    // buffer full drops it (MakeRoom); nothing happens on a wake-up after it, so waking
+    // for it again would spin.
     const int64_t stall_at = n.last_progress_ns + kStallMs * kNanosPerMilli;
     if (!buffer_.empty() && n.in_pipeline && n.acked < committed_txid_ && stall_at > now) {
       consider(stall_at);

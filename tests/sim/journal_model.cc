@@ -86,22 +86,6 @@ void Cluster::Violation(const std::string& what) {
 }
 
 void Cluster::Restart(int i) {
-  if (next_loss[i] == SimDisk::Loss::kLoseAll || next_loss[i] == SimDisk::Loss::kRandom) {
-    // Walk back from the crash: a durable proposal (syncdir of paxos/) with a recovery
-    // copy's rename at or after it, and no syncdir of current/ in between.
-    const auto h = disk[i]->history();
-    const std::string cur = "syncdir /d" + std::to_string(i) + "/ns1/current";
-    bool copy = false;
-    for (size_t k = h.size(); k-- > 0 && h.size() - k <= 12;) {
-      const std::string& e = h[k];
-      if (e.find("edits_recovery_") != std::string::npos) copy = true;
-      if (e == cur + "/paxos") {
-        if (copy) ++k1_window_crashes;
-        break;
-      }
-      if (e == cur) break;
-    }
-  }
   peers.Remove(Name(i));
   jn[i].reset();
   disk[i]->Restart(next_loss[i], &rng);

@@ -93,10 +93,6 @@ struct Cluster {
     return false;
   }
   int64_t edits_checked = 0;  // acknowledged edits verified against what nodes serve
-  // Restarts whose crash fell inside acceptRecovery after paxos/<t> was durable and before
-  // the copy's directory entry was (the window of known real bug K1, journal_sim.cc) and
-  // whose loss policy may drop directory entries.
-  int k1_window_crashes = 0;
 
   static std::string Name(int i) { return "jn" + std::to_string(i); }
   jn::JournalOptions Options(int i);

@@ -10,33 +10,42 @@
 //     partitions heal;
 //   - a call's timeout fires (the channel's job: the core is owed one answer per call);
 //   - a writer's timer fires (WriterCore::TakeOutput().wake_at_ns);
+//   - a reader's step: two standby namenodes tail committed edits with the real reader
+//     logic (journalnode/client/reader_core.h, what QuorumReader runs): a getJournalState
+//     round when the core asks for one, then one getJournaledEdits per journalnode in the
+//     core's order; a reader's calls fail when the journalnode is down, cut off from it by
+//     a partition, or the call is lost; readers restart and tail again from txid 1;
 //   - a chaos event: a client appends edits, rolls the segment; a new writer (namenode)
 //     takes over (new epoch, recovery) while older ones may still run until fenced; a
 //     writer process dies; a journalnode crashes at a random future disk step and restarts
 //     on what the power loss left; an fdatasync/fsync/directory sync fails with EIO or
-//     ENOSPC (the journal must stop, it is restarted later); background catch-up.
+//     ENOSPC (the journal must stop, it is restarted later); background catch-up; a stray
+//     heartbeat in an epoch no writer won, carrying a huge committed txid.
 // Invariants after every event (journal_model.h plus):
 //   - acknowledged (committed) edits keep their bytes forever, in order, without gaps;
-//   - tailing readers (GetJournaledEdits on every journalnode, as QuorumReader asks) are
-//     never handed an uncommitted or divergent edit;
+//   - no journalnode serves (GetJournaledEdits) an uncommitted or divergent edit;
+//   - no reader is handed an uncommitted or divergent edit, and what it is handed comes in
+//     txid order without gaps; it never gets an invalid answer;
 //   - each epoch is won by one writer; a recovered log never ends below an acknowledged
 //     txid; a journalnode stops only after an injected fault; finalized segments stay;
-//   - liveness: after the last fault, a new writer reaching every journalnode opens,
-//     writes and finalizes within kLivenessSeconds of simulated time; every acknowledged
-//     edit is then served by some journalnode.
+//   - a writer core never asks to be woken at the same instant over and over (a spin);
+//   - liveness: after the last fault (network healed, every process up), a new writer
+//     reaching a majority (sometimes exactly a majority) opens, writes and finalizes, and
+//     every reader is handed its edits, within --liveness_s simulated seconds; every
+//     acknowledged edit is then served by some journalnode.
 //
 //   journal_net_sim --seeds=N [--first_seed=S] [--events=E]   run N seeds, print figures
 //   journal_net_sim --seed=S --trace                          replay one seed with its trace
 //   journal_net_sim_planted --plant=P | --plant_table         planted bugs (sim_plant.h)
+// (flags and output: tests/sim/sim_runner.h)
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cinttypes>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -45,19 +54,14 @@
 
 #include "common/edit_record.h"
 #include "common/sim_plant.h"
+#include "journalnode/client/reader_core.h"
 #include "journalnode/client/writer_core.h"
 #include "tests/sim/journal_model.h"
+#include "tests/sim/sim_runner.h"
 
-DEFINE_uint64(seeds, 100, "number of seeds to run");
-DEFINE_uint64(first_seed, 1, "first seed");
-DEFINE_uint64(seed, 0, "run only this seed (implies --seeds=1)");
-DEFINE_int32(events, 2000, "simulated events per seed before the faults stop");
-DEFINE_int32(nodes, 0, "journalnodes per cluster (0: 3 or 5, drawn from the seed)");
-DEFINE_bool(trace, false, "print every seed's trace of events");
-DEFINE_int32(plant, 0, "planted bug (journal_net_sim_planted only)");
-DEFINE_bool(plant_table, false,
-            "journal_net_sim_planted: for each plant, run seeds until the first violation");
-DEFINE_uint64(max_seeds, 10000, "--plant_table: give up on a plant after this many seeds");
+DEFINE_int32(liveness_s, 60,
+             "after the last fault, a writer reaching a majority must commit, and every "
+             "reader must be handed its edits, within this many simulated seconds");
 
 namespace qj::sim {
 namespace {
@@ -69,16 +73,7 @@ using jn::WriterReply;
 using jn::WriterRequest;
 
 constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kLivenessSeconds = 60;
-constexpr int kPlantCount = 9;  // plants 1..8 (common/sim_plant.h)
-
-struct SeedResult {
-  int64_t events = 0;
-  int64_t acked_checked = 0;
-  int64_t first_violation_event = -1;
-  std::vector<std::string> violations;
-  std::vector<std::string> trace;
-};
+constexpr int kReaders = 2;
 
 // A namenode process holding a writer core, and its channels to the journalnodes.
 struct Proc {
@@ -92,11 +87,31 @@ struct Proc {
   int64_t truth_upto = 0;               // committed txids fed into the truth so far
   int64_t timer_gen = 0;
   int64_t timer_at = -1;
+  int64_t last_tick_at = -1;
+  // The process dies in the middle of its next fan-out of this call (prepareRecovery,
+  // acceptRecovery or finalizeLogSegment): only some of those requests leave.
+  std::optional<WriterCall> die_mid_send;
+  int ticks_at_same_time = 0;
   bool alive() const { return st != kDead; }
 };
 
+// A standby namenode tailing committed edits with the real reader logic (ReaderCore), one
+// call per event: a getJournalState round when the core asks for one, then one
+// getJournaledEdits per journalnode in the core's order until it has its answer.
+struct Reader {
+  int id = 0;
+  std::unique_ptr<jn::ReaderCore> core;
+  int64_t gen = 1;            // a restart makes a new reader; older events are ignored
+  int64_t next = 1;           // the txid it must be handed next
+  bool reading = false;       // a read is under way
+  std::vector<int> order;     // journalnodes still to ask in this read
+  int max_txns = 1;
+  // Handed edits inside a recovery whose bytes are not read back yet: checked later.
+  std::map<int64_t, std::string> unchecked;
+};
+
 struct Event {
-  enum Kind { kRequest, kReply, kCallTimeout, kTimer, kChaos };
+  enum Kind { kRequest, kReply, kCallTimeout, kTimer, kChaos, kRead };
   int64_t at = 0;
   int64_t seq = 0;
   Kind kind = kChaos;
@@ -113,6 +128,11 @@ class NetRun {
  public:
   NetRun(uint64_t seed, int plant, bool trace) : seed_(seed), plant_(plant), tracing_(trace) {}
 
+  int64_t handed() const { return handed_; }
+  // Simulated time from the last fault until the final writer committed and every reader
+  // had its edits; -1 if the seed did not get there.
+  int64_t liveness_ms() const { return liveness_ms_; }
+
   SeedResult Run(int budget) {
     std::mt19937_64 pick(seed_ ^ 0x9e3779b97f4a7c15ull);
     const int nodes = FLAGS_nodes > 0 ? FLAGS_nodes : (pick() % 4 == 0 ? 5 : 3);
@@ -125,12 +145,14 @@ class NetRun {
     c_->Trace("seed " + std::to_string(seed_) + ": " + std::to_string(nodes) + " journalnodes" +
               (plant_ > 0 ? ", planted bug " + std::to_string(plant_) : ""));
     SeedResult r;
+    for (int k = 0; k < kReaders; ++k) NewReader(k);
     Schedule(Event{0, 0, Event::kChaos});
-    while (events_ < budget && c_->violations.empty() && !q_.empty()) {
+    // Readers' calls do not use up the budget: it is the writers' and the faults' events.
+    while (events_ - read_events_ < budget && c_->violations.empty() && !q_.empty()) {
       Step();
     }
     r.first_violation_event = c_->violations.empty() ? -1 : events_;
-    if (c_->violations.empty()) r.acked_checked = Quiesce();
+    if (c_->violations.empty()) r.acked_checked = Quiesce(&liveness_ms_);
     r.events = events_;
     r.violations = c_->violations;
     r.trace = c_->trace;
@@ -203,6 +225,11 @@ class NetRun {
       case Event::kTimer:
         counted = Timer(e);
         break;
+      case Event::kRead:
+        if (e.id != readers_[e.proc]->gen) return;
+        ++read_events_;
+        ReadStep(*readers_[e.proc]);
+        break;
       case Event::kChaos:
         Chaos();
         if (!quiesced_) {
@@ -214,6 +241,7 @@ class NetRun {
     ++events_;
     ReadBack();
     Tail();
+    CheckReaders();
   }
 
   void DeliverRequest(const Event& e) {
@@ -287,15 +315,52 @@ class NetRun {
     Proc& p = *procs_[e.proc];
     if (!p.alive() || e.id != p.timer_gen) return false;
     p.timer_at = -1;
+    // A core that keeps asking to be woken now, without anything changing, would spin a
+    // real driver's thread (and stops simulated time here).
+    if (now_ == p.last_tick_at) {
+      if (++p.ticks_at_same_time > 1000) {
+        c_->Violation("w" + std::to_string(p.id) + " (epoch " + std::to_string(p.core->epoch()) +
+                      ") busy loop: 1000 wake-ups at the same instant; " + CoreState(p));
+        return true;
+      }
+    } else {
+      p.last_tick_at = now_;
+      p.ticks_at_same_time = 0;
+    }
     p.core->Tick(now_);
     Flush(p);
     return true;
+  }
+
+  std::string CoreState(const Proc& p) const {
+    const jn::WriterStats st = p.core->stats();
+    std::string out = "committed " + std::to_string(p.core->committed_txid()) + ", last " +
+                      std::to_string(p.core->last_txid()) + ", segment " +
+                      std::to_string(p.core->segment_start()) + ", busy " +
+                      (p.core->busy() ? "yes" : "no") + ", acked";
+    for (size_t i = 0; i < st.acked_txid.size(); ++i) {
+      out += " jn" + std::to_string(i) + "=" + std::to_string(st.acked_txid[i]) +
+             (st.in_pipeline[i] ? "" : "(out)");
+    }
+    return out;
   }
 
   // Executes what the core asks for and follows the client's script.
   void Flush(Proc& p) {
     for (int round = 0; round < 4; ++round) {
       jn::WriterOutput out = p.core->TakeOutput();
+      if (p.die_mid_send && out.sends.size() >= 2 && out.sends[0].call == *p.die_mid_send) {
+        // A random subset leaves (in random order), then the process is gone.
+        for (size_t k = 0; k + 1 < out.sends.size(); ++k) {
+          std::swap(out.sends[k], out.sends[k + R(out.sends.size() - k)]);
+        }
+        out.sends.resize(1 + R(out.sends.size() - 1));
+        c_->Trace("w" + std::to_string(p.id) + " dies while sending " +
+                  std::to_string(out.sends.size()) + " of its " +
+                  out.sends[0].ToString().substr(0, 40) + "... requests");
+        p.st = Proc::kDead;
+      }
+      const bool died = !p.alive();
       for (WriterRequest& q : out.sends) {
         const int i = q.node;
         Event e{0, 0, Event::kRequest, p.id, i, q.id};
@@ -310,9 +375,15 @@ class NetRun {
         Wire(std::move(e));
       }
       if (out.recovered) {
+        // A majority accepted the recovery's choice: committed, even if the process dies
+        // while it sends the finalize that follows.
         pending_readback_.push_back({*out.recovered, p.core->epoch()});
         c_->unverified.emplace_back(out.recovered->start_txid, out.recovered->end_txid);
         ReadBack();
+      }
+      if (died) {
+        Commit(p);  // what it counted committed before it died is committed
+        return;
       }
       bool again = false;
       for (const auto& [op, s] : out.done) again |= OnDone(p, op, s);
@@ -413,14 +484,17 @@ class NetRun {
     }
   }
 
-  // A recovery's chosen copy, accepted by a majority, is committed: read its bytes from a
-  // journalnode that holds it (retried after later events if none can answer now).
+  // A recovery's chosen copy, accepted by a majority, is committed: read its bytes back
+  // (retried after later events until it can be). Only bytes a majority of journalnodes
+  // hold for exactly this range count: a node that did not accept may still hold another
+  // copy of a segment with the same start (an older writer's uncommitted edits).
   void ReadBack() {
     for (size_t k = 0; k < pending_readback_.size();) {
       const jn::SegmentDesc seg = pending_readback_[k].first;
       const int64_t epoch = pending_readback_[k].second;
-      bool done = false;
-      for (int i = 0; i < N() && !done; ++i) {
+      std::map<std::string, int> copies;
+      const std::string* chosen = nullptr;
+      for (int i = 0; i < N() && chosen == nullptr; ++i) {
         if (!c_->Up(i)) continue;
         auto chunk = c_->jn[i]->GetSegmentChunk(seg.start_txid, seg.end_txid, 0, 64 << 20);
         if (!chunk.ok() || !chunk->eof) continue;
@@ -430,13 +504,14 @@ class NetRun {
             static_cast<int64_t>(recs.size()) != seg.end_txid - seg.start_txid + 1) {
           continue;
         }
-        for (const auto& [txid, rec] : recs) {
+        auto it = copies.emplace(std::move(chunk->data), 0).first;
+        if (++it->second >= c_->majority()) chosen = &it->first;
+      }
+      if (chosen != nullptr) {
+        for (const auto& [txid, rec] : SplitRecords(*chosen)) {
           c_->SetTruth(txid, rec, "the recovery of epoch " + std::to_string(epoch));
           NoteCommitted(txid, epoch);
         }
-        done = true;
-      }
-      if (done) {
         auto& u = c_->unverified;
         u.erase(std::find(u.begin(), u.end(), std::make_pair(seg.start_txid, seg.end_txid)));
         pending_readback_.erase(pending_readback_.begin() + static_cast<std::ptrdiff_t>(k));
@@ -482,6 +557,136 @@ class NetRun {
     }
   }
 
+  // --- Readers (standby namenodes tailing). ---
+
+  void NewReader(int id) {
+    const int64_t gen = id < static_cast<int>(readers_.size()) ? readers_[id]->gen + 1 : 1;
+    std::vector<std::string> names;
+    for (int i = 0; i < N(); ++i) names.push_back(Cluster::Name(i));
+    auto r = std::make_unique<Reader>();
+    r->id = id;
+    r->gen = gen;
+    r->core = std::make_unique<jn::ReaderCore>("r" + std::to_string(id), names);
+    // A restarted standby tails again from a txid of its image: here, from the start.
+    if (id < static_cast<int>(readers_.size())) {
+      readers_[id] = std::move(r);
+    } else {
+      readers_.push_back(std::move(r));
+    }
+    ScheduleRead(*readers_[id], kMs + static_cast<int64_t>(R(5 * kMs)));
+  }
+  void ScheduleRead(const Reader& r, int64_t after) {
+    Schedule(Event{now_ + after, 0, Event::kRead, r.id, -1, r.gen});
+  }
+  // Whether a reader's call to journalnode i gets through (up, not cut, not lost).
+  bool ReaderReaches(const Reader& r, int i) {
+    return c_->Up(i) && reader_cut_.count({r.id, i}) == 0 && !P(loss_pct_);
+  }
+
+  void ReadStep(Reader& r) {
+    if (!r.reading) {
+      r.max_txns = 1 + static_cast<int>(R(60));
+      Status s = r.core->BeginRead(r.next, r.max_txns);
+      if (!s.ok()) {
+        c_->Violation("r" + std::to_string(r.id) + ": " + s.ToString());
+        return;
+      }
+      if (r.core->NeedRefresh(r.next)) {
+        int answers = 0;
+        for (int i = 0; i < N(); ++i) {
+          if (!ReaderReaches(r, i)) continue;
+          auto st = c_->jn[i]->GetState();
+          if (!st.ok()) continue;
+          r.core->OnState(i, st->committed_txid);
+          ++answers;
+        }
+        if (answers == 0) {
+          ScheduleRead(r, 5 * kMs);
+          return;
+        }
+      }
+      r.order = r.core->ReadOrder();
+      std::reverse(r.order.begin(), r.order.end());  // taken from the back
+      r.reading = true;
+      ScheduleRead(r, 100'000 + static_cast<int64_t>(R(kMs)));
+      return;
+    }
+    if (r.order.empty()) {
+      auto res = r.core->Exhausted();
+      Trace("r" + std::to_string(r.id) + " read from " + std::to_string(r.next) + ": " +
+            (res.ok() ? "nothing new" : res.status().ToString().substr(0, 120)));
+      r.reading = false;
+      ScheduleRead(r, kMs + static_cast<int64_t>(R(4 * kMs)));
+      return;
+    }
+    const int i = r.order.back();
+    r.order.pop_back();
+    ScheduleRead(r, 100'000 + static_cast<int64_t>(R(kMs)));
+    if (!ReaderReaches(r, i)) {
+      r.core->OnReadFailed(i, Status::NetworkError(Cluster::Name(i) + " unreachable"));
+      return;
+    }
+    auto b = c_->jn[i]->GetJournaledEdits(r.next, r.max_txns);
+    if (!b.ok()) {
+      r.core->OnReadFailed(i, b.status());
+      return;
+    }
+    jn::JournaledEditsInfo info{b->first_txid, b->num_txns, b->records, b->committed_txid};
+    std::vector<EditRecord> edits;
+    auto done = r.core->OnEdits(i, info, &edits);
+    if (!done.ok()) {
+      // Nothing in this simulator damages stored bytes: an invalid answer is a bug.
+      c_->Violation("r" + std::to_string(r.id) + " got an invalid answer from " + Cluster::Name(i) +
+                    ": " + done.status().ToString().substr(0, 160));
+      return;
+    }
+    if (!*done) return;
+    r.reading = false;
+    r.order.clear();
+    if (edits.empty()) return;
+    // The next read starts soon: a tailer with edits to apply keeps going.
+    Trace("r" + std::to_string(r.id) + " is handed " + std::to_string(edits.front().txid) + ".." +
+          std::to_string(edits.back().txid) + " by " + Cluster::Name(i));
+    for (const EditRecord& e : edits) {
+      if (e.txid != r.next) {
+        c_->Violation("r" + std::to_string(r.id) + " expected txid " + std::to_string(r.next) +
+                      ", was handed " + std::to_string(e.txid) + " (out of order or a gap)");
+        return;
+      }
+      std::string rec;
+      AppendRecord(&rec, e.txid, e.op, e.payload);
+      r.unchecked.emplace(e.txid, std::move(rec));
+      ++r.next;
+      ++handed_;
+    }
+    CheckReaders();
+  }
+
+  // Every edit handed to a reader is committed, with the committed bytes. An edit inside
+  // a recovery whose bytes are not read back yet is judged once they are.
+  void CheckReaders() {
+    for (auto& r : readers_) {
+      for (auto it = r->unchecked.begin(); it != r->unchecked.end();) {
+        auto t = c_->truth.find(it->first);
+        if (t == c_->truth.end()) {
+          if (c_->Unverified(it->first)) {
+            ++it;
+            continue;
+          }
+          c_->Violation("r" + std::to_string(r->id) + " was handed txid " +
+                        std::to_string(it->first) + ", which was never committed");
+          return;
+        }
+        if (t->second != it->second) {
+          c_->Violation("r" + std::to_string(r->id) + " was handed a divergent txid " +
+                        std::to_string(it->first));
+          return;
+        }
+        it = r->unchecked.erase(it);
+      }
+    }
+  }
+
   // --- Chaos. ---
 
   std::vector<int> Live(Proc::State want) const {
@@ -510,7 +715,7 @@ class NetRun {
     int live = 0;
     for (const auto& p : procs_) live += p->alive() ? 1 : 0;
     const int takeover = live == 0 ? 30 : writing.empty() ? 4 : 2;
-    const int kinds[] = {takeover, 50, 4, 2, 3, 2, 4, 5, 3, 2};
+    const int kinds[] = {takeover, 50, 4, 2, 3, 2, 4, 5, 3, 2, 2};
     int total = 0;
     for (int k : kinds) total += k;
     int x = static_cast<int>(R(total)), kind = 0;
@@ -533,6 +738,12 @@ class NetRun {
         }
         break;
       case 3:
+        if (P(30)) {
+          const int k = static_cast<int>(R(readers_.size()));
+          c_->Trace("reader r" + std::to_string(k) + " restarts, tails from txid 1");
+          NewReader(k);
+          break;
+        }
         for (auto& p : procs_) {
           if (p->alive() && P(50)) {
             c_->Trace("w" + std::to_string(p->id) + " (epoch " + std::to_string(p->core->epoch()) +
@@ -552,8 +763,9 @@ class NetRun {
         Partition();
         break;
       case 7:
-        if (!cut_.empty()) c_->Trace("partitions heal");
+        if (!cut_.empty() || !reader_cut_.empty()) c_->Trace("partitions heal");
         cut_.clear();
+        reader_cut_.clear();
         break;
       case 8:
         loss_pct_ = P(50) ? 0 : static_cast<int>(R(15));
@@ -561,6 +773,9 @@ class NetRun {
         reorder_pct_ = P(30) ? 0 : static_cast<int>(R(30));
         c_->Trace("network: loss " + std::to_string(loss_pct_) + "%, duplication " +
                   std::to_string(dup_pct_) + "%, reordering " + std::to_string(reorder_pct_) + "%");
+        break;
+      case 9:
+        StrayHeartbeat();
         break;
       default: {
         const int i = static_cast<int>(R(N())), j = static_cast<int>(R(N()));
@@ -614,7 +829,13 @@ class NetRun {
 
   void Takeover() {
     Proc& p = NewProc();
-    c_->Trace("w" + std::to_string(p.id) + " tries to become writer");
+    if (P(20)) {
+      static const WriterCall kCalls[] = {WriterCall::kPrepareRecovery, WriterCall::kAcceptRecovery,
+                                          WriterCall::kFinalizeLogSegment};
+      p.die_mid_send = kCalls[R(3)];
+    }
+    c_->Trace("w" + std::to_string(p.id) + " tries to become writer" +
+              (p.die_mid_send ? " (and will die in the middle of a fan-out)" : ""));
     p.core->Open(now_);
     Flush(p);
   }
@@ -660,9 +881,39 @@ class NetRun {
               " will fail with " + (enospc ? "ENOSPC" : "EIO"));
   }
 
+  // A heartbeat from a process that won no epoch (a confused or partitioned-off client),
+  // in an epoch below or above the node's promise, claiming a huge committed txid.
+  void StrayHeartbeat() {
+    const int i = static_cast<int>(R(N()));
+    if (!c_->Up(i)) return;
+    auto st = c_->jn[i]->GetState();
+    if (!st.ok()) return;
+    int64_t e = P(50) ? st->promised_epoch + 1 + static_cast<int64_t>(R(3))
+                      : static_cast<int64_t>(R(st->promised_epoch + 1));
+    // Never the epoch of a writer process (one still recovering is not in epochs_won yet):
+    // that would be the writer itself vouching for its edits, not a stray.
+    std::set<int64_t> used(c_->epochs_won.begin(), c_->epochs_won.end());
+    for (const auto& p : procs_) used.insert(p->core->epoch());
+    while (used.count(e) != 0) ++e;
+    const int64_t committed = (int64_t{1} << 60) + static_cast<int64_t>(R(1000));
+    Status s = c_->jn[i]->Heartbeat(jn::RequestHeader{"ns1", e, 1000000 + e, committed});
+    c_->Trace("stray heartbeat to " + Cluster::Name(i) + ": epoch " + std::to_string(e) +
+              ", committed 2^60: " + (s.ok() ? "OK" : "refused"));
+  }
+
   void Partition() {
     const int shape = static_cast<int>(R(3));
     std::string what;
+    if (P(30)) {
+      const int k = static_cast<int>(R(readers_.size()));
+      for (int i = 0; i < N(); ++i) {
+        if (!P(45)) continue;
+        reader_cut_.insert({k, i});
+        what += " " + Cluster::Name(i);
+      }
+      if (!what.empty()) c_->Trace("partition r" + std::to_string(k) + " from" + what);
+      return;
+    }
     std::vector<int> live;
     for (const auto& p : procs_) {
       if (p->alive()) live.push_back(p->id);
@@ -683,10 +934,11 @@ class NetRun {
 
   // --- The end: faults stop; liveness and survival. ---
 
-  int64_t Quiesce() {
+  int64_t Quiesce(int64_t* liveness_ms) {
     quiesced_ = true;
     c_->Trace("quiesce: no more faults");
     cut_.clear();
+    reader_cut_.clear();
     loss_pct_ = dup_pct_ = reorder_pct_ = 0;
     fifo_ = true;
     for (auto& p : procs_) p->st = Proc::kDead;
@@ -712,14 +964,46 @@ class NetRun {
       }
     }
     const int64_t start = now_;
-    Proc& p = NewProc();
-    c_->Trace("a final writer w" + std::to_string(p.id) + " reaches every journalnode");
-    p.core->Open(now_);
-    Flush(p);
+    // It reaches a majority: a minority of the journalnodes may stay cut off from it.
+    std::vector<int> unreached_nodes;
+    std::string unreached;
+    if (P(50)) {
+      std::vector<int> all(N());
+      for (int i = 0; i < N(); ++i) all[i] = i;
+      for (int k = 0; k < N() - c_->majority(); ++k) {
+        std::swap(all[k], all[k + R(N() - k)]);
+        unreached_nodes.push_back(all[k]);
+        unreached += " " + Cluster::Name(all[k]);
+      }
+    }
+    // A namenode whose writer was fenced (a stray process promised a newer epoch to some
+    // journalnode) tries again, as failoverd would make it.
+    int attempts = 0;
+    auto final_writer = [&]() -> Proc& {
+      Proc& w = NewProc();
+      ++attempts;
+      for (int i : unreached_nodes) {
+        cut_.insert({w.id, i, 1});
+        cut_.insert({w.id, i, 0});
+      }
+      c_->Trace("a final writer w" + std::to_string(w.id) + " reaches " +
+                (unreached.empty() ? "every journalnode" : "all but" + unreached));
+      w.core->Open(now_);
+      Flush(w);
+      return w;
+    };
+    const int64_t bound = int64_t{FLAGS_liveness_s} * 1000 * kMs;
+    Proc* w = &final_writer();
     int64_t target = -1;
     bool finalized = false, ok = false;
-    while (!q_.empty() && c_->violations.empty() && now_ - start < kLivenessSeconds * 1000 * kMs) {
-      if (!p.alive()) break;
+    while (!q_.empty() && c_->violations.empty() && now_ - start < bound) {
+      if (!w->alive()) {
+        if (attempts >= 3 || !w->core->health().IsStaleEpoch()) break;
+        w = &final_writer();
+        target = -1;
+        finalized = false;
+      }
+      Proc& p = *w;
       if (p.st == Proc::kWriting && target < 0) {
         Append(p, 2);
         target = p.core->last_txid();
@@ -739,18 +1023,37 @@ class NetRun {
       }
       Step();
     }
+    Proc& p = *w;
     if (!c_->violations.empty()) return 0;
     if (!ok) {
       c_->Violation(
-          "liveness: after the last fault, a writer reaching every journalnode did "
-          "not open, write and finalize within " +
-          std::to_string(kLivenessSeconds) + " simulated seconds: " +
+          "liveness: after the last fault, a writer reaching " +
+          (unreached.empty() ? std::string("every journalnode") : "all but" + unreached) +
+          " did not open, write and finalize within " + std::to_string(FLAGS_liveness_s) +
+          " simulated seconds: " +
           (p.core->health().ok() ? std::string("still trying")
                                  : p.core->health().ToString().substr(0, 200)));
       return 0;
     }
     c_->Trace("the final writer committed and finalized " + std::to_string(target) + " after " +
               std::to_string((now_ - start) / kMs) + " ms");
+    // Readers (every journalnode reachable) tail up to it within the same bound.
+    while (!q_.empty() && c_->violations.empty() && now_ - start < bound) {
+      bool all = true;
+      for (const auto& r : readers_) all &= r->next > target;
+      if (all) break;
+      Step();
+    }
+    for (const auto& r : readers_) {
+      if (r->next <= target && c_->violations.empty()) {
+        c_->Violation("liveness: reader r" + std::to_string(r->id) + " was handed edits up to " +
+                      std::to_string(r->next - 1) + " only, not the final writer's " +
+                      std::to_string(target) + ", within " + std::to_string(FLAGS_liveness_s) +
+                      " simulated seconds after the last fault");
+      }
+    }
+    if (!c_->violations.empty()) return 0;
+    *liveness_ms = (now_ - start) / kMs;
     // Let its heartbeats carry the commit point, then check every node from the start.
     const int64_t until = now_ + 100 * kMs;
     while (!q_.empty() && q_.top().at <= until && c_->violations.empty()) Step();
@@ -782,6 +1085,11 @@ class NetRun {
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> q_;
   std::vector<std::unique_ptr<Proc>> procs_;
   std::set<std::tuple<int, int, int>> cut_;  // (writer, node, 1: requests / 0: replies)
+  std::set<std::pair<int, int>> reader_cut_;  // (reader, node): its calls fail
+  std::vector<std::unique_ptr<Reader>> readers_;
+  int64_t handed_ = 0;  // edits handed to readers
+  int64_t liveness_ms_ = -1;
+  int64_t read_events_ = 0;
   std::vector<std::pair<jn::SegmentDesc, int64_t>> pending_readback_;  // with the epoch
   std::map<int64_t, int64_t> committed_in_;   // txid -> lowest epoch that committed it
   std::map<int64_t, int64_t> recovered_end_;  // epoch -> end of the log it recovered
@@ -798,68 +1106,20 @@ class NetRun {
   int64_t reads_checked_ = 0;
 };
 
-std::string Binary() {
+// Figures over all seeds run, for the summary line.
+int64_t g_handed = 0;        // edits handed to readers (each checked)
+int64_t g_liveness_max = 0;  // the slowest seed's time from the last fault to liveness
+
+Simulator NetSimulator() {
+  Simulator sim;
 #ifdef QJ_SIM_PLANTS
-  return "journal_net_sim_planted";
+  sim.binary = "journal_net_sim_planted";
+  sim.planted = true;
 #else
-  return "journal_net_sim";
+  sim.binary = "journal_net_sim";
 #endif
-}
-
-void SetPlant(int p) {
-#ifdef QJ_SIM_PLANTS
-  qj::sim_plant = p;
-#else
-  (void)p;
-#endif
-}
-
-int RunSeeds() {
-  uint64_t first = FLAGS_first_seed, count = FLAGS_seeds;
-  if (FLAGS_seed != 0) first = FLAGS_seed, count = 1;
-#ifndef QJ_SIM_PLANTS
-  if (FLAGS_plant != 0) {
-    std::fprintf(stderr, "--plant needs journal_net_sim_planted\n");
-    return 2;
-  }
-#endif
-  SetPlant(FLAGS_plant);
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t events = 0, acked = 0, violating = 0;
-  for (uint64_t s = first; s < first + count; ++s) {
-    SeedResult r = NetRun(s, FLAGS_plant, FLAGS_trace).Run(FLAGS_events);
-    events += r.events;
-    acked += r.acked_checked;
-    if (FLAGS_trace) {
-      for (const auto& t : r.trace) std::printf("%s\n", t.c_str());
-    }
-    if (!r.violations.empty()) {
-      ++violating;
-      const std::string at =
-          r.first_violation_event < 0 ? "end" : "event " + std::to_string(r.first_violation_event);
-      std::string replay =
-          Binary() + " --seed=" + std::to_string(s) + " --events=" + std::to_string(FLAGS_events);
-      if (FLAGS_nodes > 0) replay += " --nodes=" + std::to_string(FLAGS_nodes);
-      if (FLAGS_plant > 0) replay += " --plant=" + std::to_string(FLAGS_plant);
-      std::printf("VIOLATION seed %" PRIu64 " (%s): %s\n  replay: %s --trace\n", s, at.c_str(),
-                  r.violations[0].c_str(), replay.c_str());
-      std::fflush(stdout);
-    }
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("journal_net_sim: seeds %" PRIu64 " (from %" PRIu64 "), simulated events %" PRId64
-              ", %.0f events/s, acknowledged edits checked %" PRId64 ", violations %" PRId64
-              " (%.1f s)\n",
-              count, first, events, events / std::max(secs, 1e-9), acked, violating, secs);
-  return violating == 0 ? 0 : 1;
-}
-
-int PlantTable() {
-#ifndef QJ_SIM_PLANTS
-  std::printf("--plant_table needs journal_net_sim_planted\n");
-  return 2;
-#else
-  static const char* const kNames[] = {
+  sim.default_events = 2000;
+  sim.plant_names = {
       "",
       "(a) startLogSegment keeps paxos/<t>",
       "(b) writer epoch persisted before the segment file",
@@ -870,60 +1130,29 @@ int PlantTable() {
       "(g) serve in-progress edits beyond committed",
       "(h) commit on one ack (WriterCore)",
   };
-  const auto t0 = std::chrono::steady_clock::now();
-  int missed = 0, baseline_hits = 0;
-  std::printf("%-50s %10s %8s %12s  %s\n", "planted bug", "first seed", "event", "sim events",
-              "first violation");
-  for (int p = 1; p < kPlantCount; ++p) {
-    if (FLAGS_plant > 0 && p != FLAGS_plant) continue;
-    SetPlant(p);
-    int64_t events = 0;
-    bool caught = false;
-    for (uint64_t s = FLAGS_first_seed; s < FLAGS_first_seed + FLAGS_max_seeds; ++s) {
-      SeedResult r = NetRun(s, p, false).Run(FLAGS_events);
-      events += r.events;
-      if (r.violations.empty()) continue;
-      SetPlant(0);
-      const bool baseline_clean = NetRun(s, 0, false).Run(FLAGS_events).violations.empty();
-      SetPlant(p);
-      if (!baseline_clean) {
-        ++baseline_hits;
-        continue;
-      }
-      const std::string at =
-          r.first_violation_event < 0 ? "end" : std::to_string(r.first_violation_event);
-      std::printf("%-50s %10" PRIu64 " %8s %12" PRId64 "  %s\n", kNames[p], s, at.c_str(), events,
-                  r.violations[0].substr(0, 150).c_str());
-      caught = true;
-      break;
-    }
-    if (!caught) {
-      ++missed;
-      std::printf("%-50s %10s %8s %12" PRId64 "  NOT CAUGHT in %" PRIu64 " seeds\n", kNames[p], "-",
-                  "-", events, FLAGS_max_seeds);
-    }
-    std::fflush(stdout);
-  }
-  SetPlant(0);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf(
-      "planted bugs: %d missed (%.1f s); %d seeds skipped (they fail without the plant "
-      "too); replay one with: journal_net_sim_planted --plant=P --seed=S --events=%d "
-      "--trace\n",
-      missed, secs, baseline_hits, FLAGS_events);
-  return missed == 0 ? 0 : 1;
+  sim.set_plant = [](int p) {
+#ifdef QJ_SIM_PLANTS
+    qj::sim_plant = p;
+#else
+    (void)p;
 #endif
+  };
+  sim.run = [](uint64_t seed, int plant) {
+    NetRun run(seed, plant, FLAGS_trace);
+    SeedResult r = run.Run(FLAGS_events);
+    g_handed += run.handed();
+    g_liveness_max = std::max(g_liveness_max, run.liveness_ms());
+    return r;
+  };
+  sim.summary = [] {
+    return ", edits handed to readers " + std::to_string(g_handed) + ", liveness bound " +
+           std::to_string(FLAGS_liveness_s) + " simulated s (slowest seed " +
+           std::to_string(g_liveness_max) + " ms)";
+  };
+  return sim;
 }
 
 }  // namespace
 }  // namespace qj::sim
 
-int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
-      "journal_net_sim --seeds=N [--first_seed=S] [--events=E] | --seed=S --trace");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_minloglevel = 3;
-  google::InitGoogleLogging(argv[0]);
-  if (FLAGS_plant_table) return qj::sim::PlantTable();
-  return qj::sim::RunSeeds();
-}
+int main(int argc, char** argv) { return qj::sim::Main(argc, argv, qj::sim::NetSimulator()); }

@@ -24,8 +24,6 @@
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cinttypes>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -36,58 +34,12 @@
 #include "common/sim_plant.h"
 #include "journalnode/segment.h"
 #include "tests/sim/journal_model.h"
-
-DEFINE_uint64(seeds, 100, "number of seeds to run");
-DEFINE_uint64(first_seed, 1, "first seed");
-DEFINE_uint64(seed, 0, "run only this seed (implies --seeds=1)");
-DEFINE_int32(events, 150, "random events per seed");
-DEFINE_int32(nodes, 0, "journalnodes per cluster (0: 3 or 5, drawn from the seed)");
-DEFINE_bool(trace, false, "print every seed's trace of events");
-DEFINE_int32(plant, 0, "planted bug (journal_sim_planted only; 8 is test-side and works in both)");
-DEFINE_bool(plant_table, false,
-            "journal_sim_planted: for each plant, run seeds until the first violation");
-DEFINE_bool(strict, true,
-            "count violations of known, unfixed real bugs (kKnownBugs) as failures too");
-DEFINE_uint64(max_seeds, 10000, "--plant_table: give up on a plant after this many seeds");
+#include "tests/sim/sim_runner.h"
 
 namespace qj::sim {
 namespace {
 
 constexpr int kPlantCommitOnOneAck = 8;  // test-side: lives in the model writer
-constexpr int kPlantCountForTable = 9;   // plants 1..8 (common/sim_plant.h)
-
-// Real bugs the simulator found in production code and that are not fixed on this
-// branch (see docs/ARCHITECTURE.md "Simulation"): a violation whose text contains the
-// signature is counted as known, not as new, unless --strict.
-struct KnownBug {
-  const char* id;
-  const char* signature;
-};
-const KnownBug kKnownBugs[] = {
-    // acceptRecovery persists paxos/<t> before the downloaded temp copy's directory entry
-    // is durable; a power loss then leaves the proposal without its copy, and every later
-    // prepareRecovery(t) on that node answers IllegalState (the node is wedged for t).
-    {"K1 accept: proposal durable before the copy's directory entry",
-     "does not match the copy on disk"},
-};
-const KnownBug* Known(const std::vector<std::string>& violations, bool k1_window) {
-  if (!k1_window) return nullptr;  // K1 is the only entry: its symptom needs its crash
-  for (const auto& k : kKnownBugs) {
-    for (const auto& v : violations) {
-      if (v.find(k.signature) != std::string::npos) return &k;
-    }
-  }
-  return nullptr;
-}
-
-struct SeedResult {
-  int64_t events = 0;         // events run (up to and including the violating one)
-  int64_t acked_checked = 0;  // acknowledged edits verified at the end
-  int64_t first_violation_event = -1;
-  bool k1_window = false;  // a crash fell in known bug K1's window
-  std::vector<std::string> violations;
-  std::vector<std::string> trace;
-};
 
 class SeedRun {
  public:
@@ -112,11 +64,10 @@ class SeedRun {
       c_->Settle();
       c_->Check();
       ++r.events;
-      if (!c_->violations.empty()) r.first_violation_event = e;
+      if (!c_->violations.empty()) r.first_violation_event = e + 1;
     }
     if (c_->violations.empty()) r.acked_checked = Quiesce();
     r.violations = c_->violations;
-    r.k1_window = c_->k1_window_crashes > 0;
     r.trace = c_->trace;
     return r;
   }
@@ -335,71 +286,16 @@ class SeedRun {
   std::unique_ptr<Writer> w_;
 };
 
-std::string Binary() {
+Simulator JournalSimulator() {
+  Simulator sim;
 #ifdef QJ_SIM_PLANTS
-  return "journal_sim_planted";
+  sim.binary = "journal_sim_planted";
+  sim.planted = true;
 #else
-  return "journal_sim";
+  sim.binary = "journal_sim";
 #endif
-}
-
-void SetPlant(int p) {
-#ifdef QJ_SIM_PLANTS
-  qj::sim_plant = p == kPlantCommitOnOneAck ? qj::kPlantNone : p;
-#else
-  (void)p;
-#endif
-}
-
-int RunSeeds() {
-  uint64_t first = FLAGS_first_seed, count = FLAGS_seeds;
-  if (FLAGS_seed != 0) first = FLAGS_seed, count = 1;
-  SetPlant(FLAGS_plant);
-  const auto t0 = std::chrono::steady_clock::now();
-  int64_t events = 0, acked = 0, violating = 0;
-  std::map<std::string, int> known;
-  for (uint64_t s = first; s < first + count; ++s) {
-    SeedResult r = SeedRun(s, FLAGS_plant).Run(FLAGS_events);
-    events += r.events;
-    acked += r.acked_checked;
-    if (FLAGS_trace) {
-      for (const auto& t : r.trace) std::printf("%s\n", t.c_str());
-    }
-    if (!r.violations.empty()) {
-      const KnownBug* k = Known(r.violations, r.k1_window);
-      if (k != nullptr) ++known[k->id];
-      if (k == nullptr || FLAGS_strict) ++violating;
-      const std::string what =
-          k != nullptr ? "KNOWN BUG " + std::string(k->id) + ":" : std::string("VIOLATION");
-      const std::string at = r.first_violation_event < 0
-                                 ? "end"
-                                 : "event " + std::to_string(r.first_violation_event + 1);
-      std::string replay =
-          Binary() + " --seed=" + std::to_string(s) + " --events=" + std::to_string(FLAGS_events);
-      if (FLAGS_nodes > 0) replay += " --nodes=" + std::to_string(FLAGS_nodes);
-      if (FLAGS_plant > 0) replay += " --plant=" + std::to_string(FLAGS_plant);
-      std::printf("%s seed %" PRIu64 " (%s): %s\n  replay: %s --trace\n", what.c_str(), s,
-                  at.c_str(), r.violations[0].c_str(), replay.c_str());
-    }
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("journal_sim: seeds %" PRIu64 " (from %" PRIu64 "), simulated events %" PRId64
-              ", %.0f events/s, acknowledged edits checked %" PRId64 ", violations %" PRId64
-              " (%.1f s)\n",
-              count, first, events, events / std::max(secs, 1e-9), acked, violating, secs);
-  for (const auto& [id, n] : known) {
-    std::printf("  known real bug %s: %d seeds%s\n", id.c_str(), n,
-                FLAGS_strict ? "" : " (not counted: --strict=false)");
-  }
-  return violating == 0 ? 0 : 1;
-}
-
-int PlantTable() {
-#ifndef QJ_SIM_PLANTS
-  std::printf("--plant_table needs journal_sim_planted\n");
-  return 2;
-#else
-  static const char* const kNames[] = {
+  sim.default_events = 150;
+  sim.plant_names = {
       "",
       "(a) startLogSegment keeps paxos/<t>",
       "(b) writer epoch persisted before the segment file",
@@ -410,68 +306,18 @@ int PlantTable() {
       "(g) serve in-progress edits beyond committed",
       "(h) commit on one ack (model writer, test-side)",
   };
-  const auto t0 = std::chrono::steady_clock::now();
-  int missed = 0, baseline_hits = 0;
-  // event: the event (1-based) after which the violation was seen, "end" for the final
-  // liveness / survival checks; sim events: all events simulated for this plant so far.
-  std::printf("%-50s %10s %8s %12s  %s\n", "planted bug", "first seed", "event", "sim events",
-              "first violation");
-  for (int p = 1; p < kPlantCountForTable; ++p) {
-    SetPlant(p);
-    int64_t events = 0;
-    bool caught = false;
-    for (uint64_t s = FLAGS_first_seed; s < FLAGS_first_seed + FLAGS_max_seeds; ++s) {
-      SeedResult r = SeedRun(s, p).Run(FLAGS_events);
-      events += r.events;
-      if (!r.violations.empty() && Known(r.violations, r.k1_window) != nullptr) {
-        // The symptom of a known real bug (kKnownBugs) proves nothing about the plant.
-        ++baseline_hits;
-        continue;
-      }
-      if (!r.violations.empty()) {
-        // Caught only if the same seed finds nothing with no bug planted.
-        SetPlant(0);
-        const bool baseline_clean = SeedRun(s, 0).Run(FLAGS_events).violations.empty();
-        SetPlant(p);
-        if (!baseline_clean) {
-          ++baseline_hits;
-          continue;
-        }
-        const std::string at =
-            r.first_violation_event < 0 ? "end" : std::to_string(r.first_violation_event + 1);
-        std::printf("%-50s %10" PRIu64 " %8s %12" PRId64 "  %s\n", kNames[p], s, at.c_str(), events,
-                    r.violations[0].substr(0, 150).c_str());
-        caught = true;
-        break;
-      }
-    }
-    if (!caught) {
-      ++missed;
-      std::printf("%-50s %10s %8s %12" PRId64 "  NOT CAUGHT in %" PRIu64 " seeds\n", kNames[p], "-",
-                  "-", events, FLAGS_max_seeds);
-    }
-    std::fflush(stdout);
-  }
-  SetPlant(0);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf(
-      "planted bugs: %d of %d caught (%.1f s); %d seeds skipped (they fail "
-      "without the plant too, or show known bug K1); replay one with: journal_sim_planted "
-      "--plant=P --seed=S "
-      "--events=%d --trace\n",
-      kPlantCountForTable - 1 - missed, kPlantCountForTable - 1, secs, baseline_hits, FLAGS_events);
-  return missed == 0 ? 0 : 1;
+  sim.set_plant = [](int p) {
+#ifdef QJ_SIM_PLANTS
+    qj::sim_plant = p == kPlantCommitOnOneAck ? qj::kPlantNone : p;
+#else
+    (void)p;
 #endif
+  };
+  sim.run = [](uint64_t seed, int plant) { return SeedRun(seed, plant).Run(FLAGS_events); };
+  return sim;
 }
 
 }  // namespace
 }  // namespace qj::sim
 
-int main(int argc, char** argv) {
-  gflags::SetUsageMessage("journal_sim --seeds=N [--first_seed=S] [--events=E] | --seed=S --trace");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  FLAGS_minloglevel = 3;  // thousands of crashes: keep glog quiet
-  google::InitGoogleLogging(argv[0]);
-  if (FLAGS_plant_table) return qj::sim::PlantTable();
-  return qj::sim::RunSeeds();
-}
+int main(int argc, char** argv) { return qj::sim::Main(argc, argv, qj::sim::JournalSimulator()); }

@@ -118,6 +118,62 @@ TEST_F(WriterCoreTest, JournalRefusesEmptyFinalizeAndKeepsServing) {
   EXPECT_EQ(st->unavailable_reason, "") << "the journal stopped on a bad request";
 }
 
+// Found by journal_net_sim's busy-loop check: once a lagging node's stall deadline had
+// passed, the core asked to be woken at once after every wake-up (nothing happens then:
+// only an Append that finds the buffer full drops the node), a spin in a real driver.
+TEST_F(WriterCoreTest, NoWakeUpAtOnceAfterALaggingNodesStallDeadline) {
+  OpenAndStart();
+  ASSERT_TRUE(AppendOne());
+  Deliver({0, 1});  // jn2 never answers: in the pipeline, behind the commit point
+  ASSERT_EQ(core_->committed_txid(), core_->last_txid());
+  const int64_t t = now_ + 200'000'000;  // past the 100 ms stall deadline
+  core_->Tick(t);
+  WriterOutput out = core_->TakeOutput();
+  EXPECT_TRUE(out.wake_at_ns < 0 || out.wake_at_ns > t || !out.sends.empty())
+      << "wake-up at " << out.wake_at_ns << " (now " << t << ") with nothing to do";
+}
+
+// Found by journal_net_sim's busy-loop check: a node waiting to retry its startLogSegment
+// gets no heartbeat, yet its heartbeat deadline woke the core at once until the retry.
+TEST_F(WriterCoreTest, NoWakeUpAtOnceWhileAStartRetryWaits) {
+  WriterCoreOptions o;
+  o.nodes = 3;
+  o.journal_id = "ns1";
+  o.ns = NamespaceInfo{42, "cluster-a", 1};
+  o.heartbeat_interval_ms = 20;
+  core_ = std::make_unique<WriterCore>(o);
+  core_->Open(now_);
+  Deliver();
+  ASSERT_TRUE(LastDone(WriterOp::kOpen).ok()) << LastDone(WriterOp::kOpen);
+  ASSERT_TRUE(core_->StartSegment(core_->last_txid() + 1, now_).ok());
+  Collect();
+  for (const auto& q : queue_) {
+    WriterReply r;
+    if (q.node == 2) {
+      r.status = Status::NetworkError("jn2: connection refused");  // retried after a backoff
+    } else {
+      r = cluster_.Execute(q.node, q, ++serial_[q.node]);
+    }
+    core_->OnReply(q.id, r, now_ += 1000);
+  }
+  queue_.clear();
+  Collect();
+  ASSERT_TRUE(queue_.empty()) << queue_[0].ToString();
+  ASSERT_TRUE(LastDone(WriterOp::kStartSegment).ok()) << LastDone(WriterOp::kStartSegment);
+  const int64_t t = now_ + 30'000'000;  // past a heartbeat interval, before jn2's retry
+  core_->Tick(t);
+  Collect();
+  for (const auto& q : queue_) {
+    ASSERT_NE(q.node, 2) << q.ToString();
+    core_->OnReply(q.id, cluster_.Execute(q.node, q, ++serial_[q.node]), t);
+  }
+  queue_.clear();
+  WriterOutput out = core_->TakeOutput();
+  EXPECT_TRUE(out.sends.empty());
+  EXPECT_TRUE(out.wake_at_ns < 0 || out.wake_at_ns > t)
+      << "wake-up at " << out.wake_at_ns << " (now " << t << ") with nothing to do";
+}
+
 TEST_F(WriterCoreTest, StaleEpochFencesTheWriter) {
   OpenAndStart();
   // A second writer takes a newer epoch on every node.
