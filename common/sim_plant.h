@@ -1,4 +1,4 @@
-// Planted bugs for the simulator (tests/sim, issue 9). Only the library behind
+// Planted bugs for the simulator (tests/sim). Only the library behind
 // `journal_sim_planted` is compiled with -DQJ_SIM_PLANTS; everywhere else the hooks below
 // expand to the production expression (or to nothing), so production objects are
 // byte-for-byte what they were without them. Hooks sit on existing source lines (no line
@@ -12,7 +12,7 @@ namespace qj {
 
 enum SimPlant : int {
   kPlantNone = 0,
-  kKeepPaxos = 1,         // (a) startLogSegment keeps paxos/<t> (issue 8 item 1)
+  kKeepPaxos = 1,         // (a) startLogSegment keeps paxos/<t> (a crash between two of its steps served a stale proposal)
   kEpochFirst = 2,        // (b) last-writer-epoch persisted before the segment file (item 2)
   kNoHoles = 3,           // (c) holes in the last unsynced batch are corruption (item 3)
   kTrustCommitted = 4,    // (d) committed txid from any epoch, unclamped (item 5)

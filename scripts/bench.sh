@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# qjournal-bench (issue 5): builds what is missing, runs the benchmark against real
+# qjournal-bench: builds what is missing, runs the benchmark against real
 # journalnodes / namenodes on 127.0.0.1 (started and stopped by PID by the benchmark, in a
 # temp dir), optionally runs the ZooKeeper / etcd peers, and prints the ratios and targets.
 #

@@ -15,6 +15,9 @@
 # target found a crash, a leak or undefined behaviour (its input and stack are printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Reports must name functions: tests/fuzz/ubsan.supp matches by function name.
+command -v llvm-symbolizer >/dev/null ||
+  { echo "fuzz.sh: llvm-symbolizer is missing (package llvm: scripts/install-deps.sh)" >&2; exit 1; }
 ROOT=$(pwd)
 BUILD_DIR=${QJ_FUZZ_BUILD_DIR:-build-fuzz}
 SCALE=1

@@ -14,8 +14,11 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev
   # The status-page browser test (tests/web/browser_test.py): headless Chromium via selenium.
   chromium chromium-driver python3-selenium
-  # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes (not a Depends of clang)
-  clang libclang-rt-14-dev
+  # scripts/fuzz.sh and scripts/sanitize.sh: clang with libFuzzer and the sanitizer
+  # runtimes (not a Depends of clang), and llvm-symbolizer (package llvm): without it a
+  # report has no function names, so tests/fuzz/ubsan.supp's function-level entries match
+  # nothing
+  clang libclang-rt-14-dev llvm
 )
 
 SUDO=""

@@ -27,6 +27,9 @@
 # warnings are shown but not fatal here; the gcc build (scripts/build.sh) is the -Werror one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Reports must name functions: tests/fuzz/ubsan.supp matches by function name.
+command -v llvm-symbolizer >/dev/null ||
+  { echo "sanitize.sh: llvm-symbolizer is missing (package llvm: scripts/install-deps.sh)" >&2; exit 1; }
 ROOT=$PWD
 BUILD_DIR=${QJ_ASAN_BUILD_DIR:-build-asan}
 CI_TARGETS="mutex_test clock_test journalnode_lease_test journalnode_storage_test"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side peers for the qjournal benchmark (issue 5): Apache ZooKeeper and etcd, each
+# Side-by-side peers for the qjournal benchmark: Apache ZooKeeper and etcd, each
 # installed from Debian's packages, run as a 3-member cluster on 127.0.0.1 with their
 # default durability (fsync on), in a temp dir, driven by an efficient client:
 #   ZooKeeper: tests/bench/peers/zk_driver.c  (libzookeeper_mt, async zoo_aset, many outstanding)

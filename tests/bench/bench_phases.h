@@ -1,4 +1,4 @@
-// The figures of qjournal-bench (issue 5), one function per group. Each prints BENCH lines
+// The figures of qjournal-bench, one function per group. Each prints BENCH lines
 // (bench_util.h) and returns a non-OK Status if the system under test failed (a write not
 // committed, a daemon that did not start): a benchmark never prints a figure for work that
 // did not complete.

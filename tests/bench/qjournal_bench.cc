@@ -1,4 +1,4 @@
-// qjournal-bench: the figures of issue 5 against real daemons on 127.0.0.1.
+// qjournal-bench: the journal figures against real daemons on 127.0.0.1.
 //
 //   qjournal-bench [--bench_figures=floor,journal,startup,namenode] [--bench_nodes=3,5] ...
 //
@@ -58,7 +58,7 @@ std::vector<T> ParseList(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("qjournal-bench: issue 5's figures against real daemons");
+  gflags::SetUsageMessage("qjournal-bench: the journal's figures against real daemons");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);

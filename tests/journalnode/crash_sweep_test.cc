@@ -1,4 +1,4 @@
-// The journal under crashes between any two durable steps (issue 8).
+// The journal under crashes between any two durable steps.
 //
 // Three real `Journal`s, each on its own SimDisk (tests/support/sim_disk.h), run a fixed
 // timeline of writers taking over from each other: segments rolled, batches that reach
@@ -185,7 +185,7 @@ class CrashSweepTest : public ::testing::Test {
   int saved_level_ = 0;
 };
 
-// Items 1 and 5 of issue 8 run as written, with no crash: a stale accepted proposal must
+// The stale-proposal and raised-committed-txid scenarios run as written, with no crash: a stale accepted proposal must
 // not outlive startLogSegment, and a stray committed txid must neither make a node serve
 // uncommitted edits nor wedge recovery.
 TEST_F(CrashSweepTest, TimelineWithoutCrashes_KeepsEveryAcknowledgedEdit) {

@@ -68,7 +68,7 @@ class ServerTest : public ::testing::Test {
   Process jn_;
 };
 
-// Regression (issue 8): the frame bound was counted over the connection's life (Thrift
+// Regression: the frame bound was counted over the connection's life (Thrift
 // 0.17's max message size is consumed by every binary read and never reset), so the 17th
 // 1 MiB journal() call on one connection was dropped ("TSocket read 0 bytes").
 TEST_F(ServerTest, FortyOneMiBJournalCallsOnOneConnection_AllSucceed) {

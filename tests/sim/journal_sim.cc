@@ -1,5 +1,5 @@
-// journal_sim: a seeded, single-threaded, randomized simulation of a journal cluster
-// (issue 9, first step). Everything a run does follows from one 64-bit seed.
+// journal_sim: a seeded, single-threaded, randomized simulation of a journal cluster.
+// Everything a run does follows from one 64-bit seed.
 //
 // Each seed builds 3 or 5 real `Journal`s on SimDisks (tests/sim/journal_model.h) and
 // drives them with random events: writers take over from random majorities (or fewer, and

@@ -1,4 +1,4 @@
-// Failover time benchmark (issue 4): time from a fault to the first operation
+// Failover time benchmark: time from a fault to the first operation
 // acknowledged by the new active namenode, p50 / p99 / max over N trials per scenario,
 // on a real 3-journalnode, 2-namenode, 2-failoverd cluster (tests/support/ha_cluster.h)
 // with the default timings of conf/cluster.conf unless flags say otherwise.
