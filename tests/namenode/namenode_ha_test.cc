@@ -22,12 +22,6 @@ namespace {
 namespace th = qjournal::thrift;
 
 
-th::UserInfo Super() {
-  th::UserInfo u;
-  u.user = "nnsuper";
-  u.groups = {"supergroup"};
-  return u;
-}
 
 std::vector<std::string> FindImagesForTest(const std::string& dir) {
   std::vector<std::string> out;
@@ -78,10 +72,10 @@ class Workload {
         auto proxy = c.NewProxy(30000);
         bool created = false;
         std::string dir = "/" + prefix_ + "/t" + std::to_string(t);
-        if (!proxy->Mkdirs(Super(), dir, 0755, true, &created).ok()) return;
+        if (!proxy->Mkdirs(SuperUser(), dir, 0755, true, &created).ok()) return;
         for (int j = 0; j < per_thread && !stop_.load(); ++j) {
           std::string p = dir + "/d" + std::to_string(j);
-          Status st = proxy->Mkdirs(Super(), p, 0755, false, &created);
+          Status st = proxy->Mkdirs(SuperUser(), p, 0755, false, &created);
           std::lock_guard<std::mutex> l(mu_);
           if (st.ok()) {
             acked_.insert(p);
@@ -126,7 +120,7 @@ void ExpectAllExist(FailoverProxy* client, const std::set<std::string>& paths) {
   int missing = 0;
   for (const auto& p : paths) {
     th::FileStatus f;
-    Status st = client->GetFileInfo(Super(), p, &f);
+    Status st = client->GetFileInfo(SuperUser(), p, &f);
     if (!st.ok()) {
       if (++missing < 5) ADD_FAILURE() << "acknowledged " << p << " is lost: " << st;
     }
@@ -221,11 +215,11 @@ TEST(NamenodeHaTest, StandbyTailsBurst_ThenManualSwapLosesNothing) {
   ExpectAllExist(client.get(), w.acked());
   // And back: nn1 tails what nn2 wrote.
   bool created = false;
-  ASSERT_OK(client->Mkdirs(Super(), "/after-swap", 0755, false, &created));
+  ASSERT_OK(client->Mkdirs(SuperUser(), "/after-swap", 0755, false, &created));
   ASSERT_OK(c.TransitionToStandby(1));
   ASSERT_OK(c.TransitionToActive(0));
   th::FileStatus f;
-  ASSERT_OK(client->GetFileInfo(Super(), "/after-swap", &f));
+  ASSERT_OK(client->GetFileInfo(SuperUser(), "/after-swap", &f));
   EXPECT_EQ(client->active_id(), "nn1");
 }
 
@@ -257,26 +251,26 @@ TEST(NamenodeHaTest, FencedOldActive_AnswersNothingAfterResume) {
   ASSERT_OK(c.TransitionToActive(0));
   auto client = c.NewProxy();
   bool created = false;
-  ASSERT_OK(client->Mkdirs(Super(), "/before", 0755, false, &created));
+  ASSERT_OK(client->Mkdirs(SuperUser(), "/before", 0755, false, &created));
   // Pause nn1, make nn2 active (a newer epoch), change the namespace through nn2.
   c.namenode(0).Stop();
   ASSERT_OK(c.TransitionToActive(1));
   auto nn2_client = c.NewDirectClient(1);
-  ASSERT_OK(nn2_client->Mkdirs(Super(), "/after", 0755, false, &created));
+  ASSERT_OK(nn2_client->Mkdirs(SuperUser(), "/after", 0755, false, &created));
   c.namenode(0).Continue();
   // The old active must not answer from its stale namespace (which lacks /after) and
   // must acknowledge nothing.
   auto old = c.NewDirectClient(0);
   th::FileStatus f;
-  Status read = old->GetFileInfo(Super(), "/after", &f);
+  Status read = old->GetFileInfo(SuperUser(), "/after", &f);
   EXPECT_FALSE(read.ok());
   EXPECT_NE(old->last_fs_error(), th::FsErrorCode::FILE_NOT_FOUND) << read;
-  Status read2 = old->GetFileInfo(Super(), "/before", &f);
+  Status read2 = old->GetFileInfo(SuperUser(), "/before", &f);
   EXPECT_FALSE(read2.ok()) << "stale read answered";
-  Status write = old->Mkdirs(Super(), "/from-old", 0755, false, &created);
+  Status write = old->Mkdirs(SuperUser(), "/from-old", 0755, false, &created);
   EXPECT_FALSE(write.ok()) << "stale write acknowledged";
   th::FileStatus g;
-  EXPECT_FALSE(nn2_client->GetFileInfo(Super(), "/from-old", &g).ok());
+  EXPECT_FALSE(nn2_client->GetFileInfo(SuperUser(), "/from-old", &g).ok());
   EXPECT_EQ(nn2_client->last_fs_error(), th::FsErrorCode::FILE_NOT_FOUND);
   // It reports itself unhealthy, and becomes a sane standby when told to.
   auto st = c.GetStatus(0);
@@ -296,7 +290,7 @@ TEST(NamenodeHaTest, LeaseDeadline_PausedActiveRefusesAfterResume) {
   ASSERT_OK(c.TransitionToActive(0, deadline));
   auto old = c.NewDirectClient(0);
   bool created = false;
-  ASSERT_OK(old->Mkdirs(Super(), "/leased", 0755, false, &created));
+  ASSERT_OK(old->Mkdirs(SuperUser(), "/leased", 0755, false, &created));
   auto st = c.GetStatus(0);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->leaseDeadlineMonoNs, deadline);
@@ -305,13 +299,13 @@ TEST(NamenodeHaTest, LeaseDeadline_PausedActiveRefusesAfterResume) {
   ASSERT_OK(c.TransitionToActive(1));
   c.namenode(0).Continue();
   th::FileStatus f;
-  Status read = old->GetFileInfo(Super(), "/leased", &f);
+  Status read = old->GetFileInfo(SuperUser(), "/leased", &f);
   EXPECT_FALSE(read.ok());
   EXPECT_EQ(old->last_fs_error(), 0) << read;  // NOT_ACTIVE, which the client retries
   EXPECT_EQ(read.code(), StatusCode::kNotActive) << read;
   // The HA client finds the new active.
   auto client = c.NewProxy();
-  ASSERT_OK(client->GetFileInfo(Super(), "/leased", &f));
+  ASSERT_OK(client->GetFileInfo(SuperUser(), "/leased", &f));
   EXPECT_EQ(client->active_id(), "nn2");
 }
 
@@ -353,7 +347,7 @@ TEST(NamenodeHaTest, RestartFromImageAndEdits_CorruptNewestImageFallsBack) {
       << "the first journal segment was not purged";
   // Some edits after the last checkpoint, then stop both namenodes.
   bool created = false;
-  ASSERT_OK(client->Mkdirs(Super(), "/tail", 0755, false, &created));
+  ASSERT_OK(client->Mkdirs(SuperUser(), "/tail", 0755, false, &created));
   auto before = DumpTree(client.get());
   ASSERT_TRUE(before.ok()) << before.status();
   c.namenode(0).Terminate();
@@ -386,29 +380,29 @@ TEST(NamenodeHaTest, Proxy_RetriesMutationsWithUnknownOutcomeUnderTheSameIds) {
   po.rpc_timeout_ms = 700;
   FailoverProxy proxy(po);
   bool created = false;
-  ASSERT_OK(proxy.Mkdirs(Super(), "/p", 0755, false, &created));
+  ASSERT_OK(proxy.Mkdirs(SuperUser(), "/p", 0755, false, &created));
   ASSERT_EQ(proxy.active_id(), "nn1");
   // nn1 hangs after accepting the request: the outcome is unknown, so the proxy sends the
   // call again, with the same ids, to whichever namenode serves (the retry cache makes
   // that safe: tests/namenode/retry_cache_test.cc).
   c.namenode(0).Stop();
   ASSERT_OK(c.TransitionToActive(1));
-  ASSERT_OK(proxy.Mkdirs(Super(), "/q", 0755, false, &created));
+  ASSERT_OK(proxy.Mkdirs(SuperUser(), "/q", 0755, false, &created));
   EXPECT_TRUE(created);
   EXPECT_EQ(proxy.active_id(), "nn2");
   th::FileStatus f;
-  ASSERT_OK(proxy.GetFileInfo(Super(), "/q", &f));
+  ASSERT_OK(proxy.GetFileInfo(SuperUser(), "/q", &f));
   // With retry_mutations off (for a namenode without a retry cache) the old rule holds:
   // a mutation whose request was sent is not sent again; the caller decides.
   po.retry_mutations = false;
   FailoverProxy cautious(po);  // starts with nn1, which still hangs
-  Status st = cautious.Mkdirs(Super(), "/r", 0755, false, &created);
+  Status st = cautious.Mkdirs(SuperUser(), "/r", 0755, false, &created);
   EXPECT_EQ(st.code(), StatusCode::kNetworkError) << st;
   EXPECT_NE(st.message().find("outcome unknown"), std::string::npos) << st;
   // A read is idempotent: it moves on to nn2.
-  ASSERT_OK(cautious.GetFileInfo(Super(), "/p", &f));
+  ASSERT_OK(cautious.GetFileInfo(SuperUser(), "/p", &f));
   EXPECT_EQ(cautious.active_id(), "nn2");
-  EXPECT_EQ(cautious.GetFileInfo(Super(), "/r", &f).code(), StatusCode::kNotFound);
+  EXPECT_EQ(cautious.GetFileInfo(SuperUser(), "/r", &f).code(), StatusCode::kNotFound);
   c.namenode(0).Continue();
 }
 
@@ -418,19 +412,19 @@ TEST(NamenodeHaTest, LostJournalMajority_StopsServing_ServesAgainAfterTransition
   ASSERT_OK(c.TransitionToActive(0));
   auto nn1 = c.NewDirectClient(0, 30000);
   bool created = false;
-  ASSERT_OK(nn1->Mkdirs(Super(), "/a", 0755, false, &created));
+  ASSERT_OK(nn1->Mkdirs(SuperUser(), "/a", 0755, false, &created));
   // Two of three journalnodes die: the next write cannot commit, the writer fails, and
   // the namenode stops serving reads and writes and reports itself unhealthy.
   c.journalnodes().node(1).Kill();
   c.journalnodes().node(2).Kill();
-  Status write = nn1->Mkdirs(Super(), "/b", 0755, false, &created);
+  Status write = nn1->Mkdirs(SuperUser(), "/b", 0755, false, &created);
   EXPECT_FALSE(write.ok());
   // The namenode answered IO_ERROR (not committed, outcome unknown); this client has no
   // failover budget to retry it, so it reports the outcome unknown.
   EXPECT_EQ(write.code(), StatusCode::kNetworkError) << write;
   EXPECT_NE(write.message().find("outcome unknown"), std::string::npos) << write;
   th::FileStatus f;
-  Status read = nn1->GetFileInfo(Super(), "/a", &f);
+  Status read = nn1->GetFileInfo(SuperUser(), "/a", &f);
   EXPECT_EQ(read.code(), StatusCode::kNotActive) << read;
   auto st = c.GetStatus(0);
   ASSERT_TRUE(st.ok());
@@ -443,8 +437,8 @@ TEST(NamenodeHaTest, LostJournalMajority_StopsServing_ServesAgainAfterTransition
   c.journalnodes().node(2).Restart();
   ASSERT_OK(c.TransitionToStandby(0));
   ASSERT_OK(c.TransitionToActive(0));
-  ASSERT_OK(nn1->GetFileInfo(Super(), "/a", &f));
-  ASSERT_OK(nn1->Mkdirs(Super(), "/c", 0755, false, &created));
+  ASSERT_OK(nn1->GetFileInfo(SuperUser(), "/a", &f));
+  ASSERT_OK(nn1->Mkdirs(SuperUser(), "/c", 0755, false, &created));
   st = c.GetStatus(0);
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(st->readyToBecomeActive);
@@ -481,12 +475,12 @@ TEST(NamenodeHaTest, Lifecycle_FormatRefusesToClobber_BadFlagsExit2_SigtermExits
   ASSERT_OK(c.TransitionToActive(0));
   auto client = c.NewProxy();
   bool created = false;
-  ASSERT_OK(client->Mkdirs(Super(), "/x/y", 0755, true, &created));
+  ASSERT_OK(client->Mkdirs(SuperUser(), "/x/y", 0755, true, &created));
   ASSERT_EQ(kill(c.namenode(0).pid(), SIGTERM), 0);
   EXPECT_EQ(c.namenode(0).Wait(15000), 0);
   ASSERT_OK(c.TransitionToActive(1));
   th::FileStatus f;
-  ASSERT_OK(client->GetFileInfo(Super(), "/x/y", &f));
+  ASSERT_OK(client->GetFileInfo(SuperUser(), "/x/y", &f));
 }
 
 }  // namespace

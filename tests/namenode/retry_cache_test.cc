@@ -23,12 +23,6 @@ namespace {
 namespace th = qjournal::thrift;
 using Client = FailoverProxy::Client;
 
-th::UserInfo Super() {
-  th::UserInfo u;
-  u.user = "nnsuper";
-  u.groups = {"supergroup"};
-  return u;
-}
 
 th::RpcIds Ids(const std::string& client, int64_t call) {
   th::RpcIds ids;
@@ -104,7 +98,7 @@ TEST(RetryCacheTest, SameNamenode_SecondSendGetsTheFirstAnswer) {
   ASSERT_OK(c.TransitionToActive(0));
   auto p = c.NewProxy();
   bool ok = false;
-  ASSERT_OK(p->Mkdirs(Super(), "/t", 0755, false, &ok));
+  ASSERT_OK(p->Mkdirs(SuperUser(), "/t", 0755, false, &ok));
   const std::string me = "client-0000000AB";
   ASSERT_EQ(me.size(), 16u);
   auto twice = [&](const std::function<void(Client&)>& fn) {
@@ -117,7 +111,7 @@ TEST(RetryCacheTest, SameNamenode_SecondSendGetsTheFirstAnswer) {
   th::FileStatus f1, f2;
   int n = 0;
   ASSERT_OK(twice([&](Client& cl) {
-    cl.create(n++ == 0 ? f1 : f2, Super(), "/t/f", 0644, false, 3, 1 << 20, Ids(me, 1));
+    cl.create(n++ == 0 ? f1 : f2, SuperUser(), "/t/f", 0644, false, 3, 1 << 20, Ids(me, 1));
   }));
   EXPECT_EQ(f1.fileId, f2.fileId);
   EXPECT_EQ(f1.path, f2.path);
@@ -125,45 +119,45 @@ TEST(RetryCacheTest, SameNamenode_SecondSendGetsTheFirstAnswer) {
   th::Block b1, b2;
   n = 0;
   ASSERT_OK(
-      twice([&](Client& cl) { cl.addBlock(n++ == 0 ? b1 : b2, Super(), "/t/f", -1, Ids(me, 2)); }));
+      twice([&](Client& cl) { cl.addBlock(n++ == 0 ? b1 : b2, SuperUser(), "/t/f", -1, Ids(me, 2)); }));
   EXPECT_EQ(b1.blockId, b2.blockId);
   th::FileStatus now;
-  ASSERT_OK(p->GetFileInfo(Super(), "/t/f", &now));
+  ASSERT_OK(p->GetFileInfo(SuperUser(), "/t/f", &now));
   ASSERT_TRUE(now.__isset.blocks);
   EXPECT_EQ(now.blocks.size(), 1u) << "addBlock applied twice";
   std::vector<bool> answers;
   ASSERT_OK(
-      twice([&](Client& cl) { answers.push_back(cl.complete(Super(), "/t/f", 10, Ids(me, 3))); }));
+      twice([&](Client& cl) { answers.push_back(cl.complete(SuperUser(), "/t/f", 10, Ids(me, 3))); }));
   ASSERT_OK(twice(
-      [&](Client& cl) { answers.push_back(cl.rename(Super(), "/t/f", "/t/g", Ids(me, 4))); }));
+      [&](Client& cl) { answers.push_back(cl.rename(SuperUser(), "/t/f", "/t/g", Ids(me, 4))); }));
   ASSERT_OK(twice(
-      [&](Client& cl) { answers.push_back(cl.mkdirs(Super(), "/t/d", 0755, false, Ids(me, 5))); }));
+      [&](Client& cl) { answers.push_back(cl.mkdirs(SuperUser(), "/t/d", 0755, false, Ids(me, 5))); }));
   ASSERT_OK(twice(
-      [&](Client& cl) { answers.push_back(cl.deletePath(Super(), "/t/g", false, Ids(me, 6))); }));
+      [&](Client& cl) { answers.push_back(cl.deletePath(SuperUser(), "/t/g", false, Ids(me, 6))); }));
   EXPECT_EQ(answers, std::vector<bool>(8, true));
   // New ids are a new call: the rename runs again and fails, as it should.
   Status st =
-      p->Call("test", false, [&](Client& cl) { cl.rename(Super(), "/t/f", "/t/h", Ids(me, 7)); });
+      p->Call("test", false, [&](Client& cl) { cl.rename(SuperUser(), "/t/f", "/t/h", Ids(me, 7)); });
   EXPECT_EQ(st.code(), StatusCode::kNotFound) << st;
   // Without ids nothing is cached: a second delete answers false.
   bool del = true;
   ASSERT_OK(p->Call("test", false, [&](Client& cl) {
-    del = cl.deletePath(Super(), "/t/d", false, th::RpcIds());
+    del = cl.deletePath(SuperUser(), "/t/d", false, th::RpcIds());
   }));
   EXPECT_TRUE(del);
   ASSERT_OK(p->Call("test", false, [&](Client& cl) {
-    del = cl.deletePath(Super(), "/t/d", false, th::RpcIds());
+    del = cl.deletePath(SuperUser(), "/t/d", false, th::RpcIds());
   }));
   EXPECT_FALSE(del);
   // A client id that is not 16 bytes is refused before anything runs.
   st = p->Call("test", false,
-               [&](Client& cl) { cl.mkdirs(Super(), "/t/x", 0755, false, Ids("short", 1)); });
+               [&](Client& cl) { cl.mkdirs(SuperUser(), "/t/x", 0755, false, Ids("short", 1)); });
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st;
   st = p->Call("test", false,
-               [&](Client& cl) { cl.mkdirs(Super(), "/t/x", 0755, false, Ids(me, -1)); });
+               [&](Client& cl) { cl.mkdirs(SuperUser(), "/t/x", 0755, false, Ids(me, -1)); });
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st;
   th::FileStatus x;
-  EXPECT_EQ(p->GetFileInfo(Super(), "/t/x", &x).code(), StatusCode::kNotFound);
+  EXPECT_EQ(p->GetFileInfo(SuperUser(), "/t/x", &x).code(), StatusCode::kNotFound);
 }
 
 // Cut after commit, before the answer: the client's timeout ends the first attempt after
@@ -174,35 +168,35 @@ TEST(RetryCacheTest, CutAfterCommit_RetryGetsTheOriginalAnswer) {
   ASSERT_OK(c.TransitionToActive(0));
   auto setup = c.NewProxy();
   bool ok = false;
-  ASSERT_OK(setup->Mkdirs(Super(), "/t", 0755, false, &ok));
+  ASSERT_OK(setup->Mkdirs(SuperUser(), "/t", 0755, false, &ok));
   th::FileStatus f;
-  ASSERT_OK(setup->Create(Super(), "/t/src", 0644, false, 3, 1 << 20, &f));
-  ASSERT_OK(setup->Create(Super(), "/t/gone", 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(setup->Create(SuperUser(), "/t/src", 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(setup->Create(SuperUser(), "/t/gone", 0644, false, 3, 1 << 20, &f));
   auto p = ShortTimeoutProxy(c, 800);
   // create without overwrite: run twice it would fail with FILE_ALREADY_EXISTS.
   th::FileStatus created;
-  ASSERT_OK(p->Create(Super(), std::string("/t/new") + kAfter, 0644, false, 3, 1 << 20, &created));
+  ASSERT_OK(p->Create(SuperUser(), std::string("/t/new") + kAfter, 0644, false, 3, 1 << 20, &created));
   th::FileStatus seen;
-  ASSERT_OK(setup->GetFileInfo(Super(), std::string("/t/new") + kAfter, &seen));
+  ASSERT_OK(setup->GetFileInfo(SuperUser(), std::string("/t/new") + kAfter, &seen));
   EXPECT_EQ(created.fileId, seen.fileId);
   // rename: run twice it would fail with FILE_NOT_FOUND.
   bool renamed = false;
-  ASSERT_OK(p->Rename(Super(), std::string("/t/src"), std::string("/t/dst") + kAfter, &renamed));
+  ASSERT_OK(p->Rename(SuperUser(), std::string("/t/src"), std::string("/t/dst") + kAfter, &renamed));
   EXPECT_TRUE(renamed);
   // rename's stall marker is on the source path.
-  ASSERT_OK(setup->Create(Super(), std::string("/t/src2") + kAfter, 0644, false, 3, 1 << 20, &f));
-  ASSERT_OK(p->Rename(Super(), std::string("/t/src2") + kAfter, "/t/dst2", &renamed));
+  ASSERT_OK(setup->Create(SuperUser(), std::string("/t/src2") + kAfter, 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(p->Rename(SuperUser(), std::string("/t/src2") + kAfter, "/t/dst2", &renamed));
   EXPECT_TRUE(renamed);
   // delete: run twice it would answer false.
-  ASSERT_OK(setup->Create(Super(), std::string("/t/del") + kAfter, 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(setup->Create(SuperUser(), std::string("/t/del") + kAfter, 0644, false, 3, 1 << 20, &f));
   bool deleted = false;
-  ASSERT_OK(p->Delete(Super(), std::string("/t/del") + kAfter, false, &deleted));
+  ASSERT_OK(p->Delete(SuperUser(), std::string("/t/del") + kAfter, false, &deleted));
   EXPECT_TRUE(deleted);
   // mkdirs (we cache it too, though a second mkdirs of a directory answers the same).
-  ASSERT_OK(p->Mkdirs(Super(), std::string("/t/dir") + kAfter, 0755, false, &ok));
+  ASSERT_OK(p->Mkdirs(SuperUser(), std::string("/t/dir") + kAfter, 0755, false, &ok));
   EXPECT_TRUE(ok);
   std::vector<th::FileStatus> all;
-  ASSERT_OK(setup->ListAll(Super(), "/t", &all));
+  ASSERT_OK(setup->ListAll(SuperUser(), "/t", &all));
   std::vector<std::string> names;
   for (const auto& e : all) names.push_back(e.path);
   EXPECT_EQ(names, (std::vector<std::string>{std::string("/t/dir") + kAfter, "/t/dst2",
@@ -220,12 +214,12 @@ TEST(RetryCacheTest, CutBeforeJournal_StalledFirstAttemptAppliesNothing) {
   ASSERT_OK(c.TransitionToActive(0));
   auto setup = c.NewProxy();
   bool ok = false;
-  ASSERT_OK(setup->Mkdirs(Super(), "/t", 0755, false, &ok));
+  ASSERT_OK(setup->Mkdirs(SuperUser(), "/t", 0755, false, &ok));
   auto p = ShortTimeoutProxy(c, 800);
   // create with overwrite: run twice, the second would replace the file (a new file id).
   const std::string path = std::string("/t/f") + kBefore;
   th::FileStatus created;
-  ASSERT_OK(p->Create(Super(), path, 0644, true, 3, 1 << 20, &created));
+  ASSERT_OK(p->Create(SuperUser(), path, 0644, true, 3, 1 << 20, &created));
   auto status = c.GetStatus(0);
   ASSERT_TRUE(status.ok());
   const int64_t txid_after_retry = status->lastAppliedTxId;
@@ -236,7 +230,7 @@ TEST(RetryCacheTest, CutBeforeJournal_StalledFirstAttemptAppliesNothing) {
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->lastAppliedTxId, txid_after_retry) << "the stalled attempt made an edit";
   th::FileStatus seen;
-  ASSERT_OK(setup->GetFileInfo(Super(), path, &seen));
+  ASSERT_OK(setup->GetFileInfo(SuperUser(), path, &seen));
   EXPECT_EQ(seen.fileId, created.fileId) << "the create was applied twice";
 }
 
@@ -249,10 +243,10 @@ TEST(RetryCacheTest, CutByFailover_NewActiveAnswersTheRetry) {
   ASSERT_OK(c.TransitionToActive(0));
   auto setup = c.NewProxy();
   bool ok = false;
-  ASSERT_OK(setup->Mkdirs(Super(), "/t", 0755, false, &ok));
+  ASSERT_OK(setup->Mkdirs(SuperUser(), "/t", 0755, false, &ok));
   th::FileStatus f;
   const std::string src = std::string("/t/src") + kAfter;
-  ASSERT_OK(setup->Create(Super(), src, 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(setup->Create(SuperUser(), src, 0644, false, 3, 1 << 20, &f));
   auto before = c.GetStatus(0);
   ASSERT_TRUE(before.ok());
   // Two mutations in flight, each stalled after its commit on nn1.
@@ -261,12 +255,12 @@ TEST(RetryCacheTest, CutByFailover_NewActiveAnswersTheRetry) {
   th::FileStatus created;
   std::thread renamer([&] {
     auto p = ShortTimeoutProxy(c, 20000, 60000);
-    rename_st = p->Rename(Super(), src, "/t/dst", &renamed);
+    rename_st = p->Rename(SuperUser(), src, "/t/dst", &renamed);
   });
   std::thread creator([&] {
     auto p = ShortTimeoutProxy(c, 20000, 60000);
     create_st =
-        p->Create(Super(), std::string("/t/new") + kAfter, 0644, false, 3, 1 << 20, &created);
+        p->Create(SuperUser(), std::string("/t/new") + kAfter, 0644, false, 3, 1 << 20, &created);
   });
   // Both edits committed and tailed by nn2, then nn1 dies before it answers.
   ASSERT_TRUE(c.WaitForAppliedTxId(1, before->lastAppliedTxId + 2, 20000));
@@ -278,9 +272,9 @@ TEST(RetryCacheTest, CutByFailover_NewActiveAnswersTheRetry) {
   EXPECT_TRUE(renamed);
   ASSERT_OK(create_st);
   th::FileStatus seen;
-  ASSERT_OK(setup->GetFileInfo(Super(), std::string("/t/new") + kAfter, &seen));
+  ASSERT_OK(setup->GetFileInfo(SuperUser(), std::string("/t/new") + kAfter, &seen));
   EXPECT_EQ(seen.fileId, created.fileId);
-  EXPECT_OK(setup->GetFileInfo(Super(), "/t/dst", &seen));
+  EXPECT_OK(setup->GetFileInfo(SuperUser(), "/t/dst", &seen));
   EXPECT_EQ(setup->active_id(), "nn2");
 }
 
@@ -292,16 +286,16 @@ TEST(RetryCacheTest, RestartReplay_RebuildsTheCache) {
   ASSERT_OK(c.TransitionToActive(0));
   auto p = c.NewProxy();
   bool ok = false;
-  ASSERT_OK(p->Mkdirs(Super(), "/t", 0755, false, &ok));
+  ASSERT_OK(p->Mkdirs(SuperUser(), "/t", 0755, false, &ok));
   th::FileStatus f;
-  ASSERT_OK(p->Create(Super(), "/t/a", 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(p->Create(SuperUser(), "/t/a", 0644, false, 3, 1 << 20, &f));
   const std::string me = "restart-client-1";
   bool renamed = false;
-  auto rename = [&](Client& cl) { renamed = cl.rename(Super(), "/t/a", "/t/b", Ids(me, 42)); };
+  auto rename = [&](Client& cl) { renamed = cl.rename(SuperUser(), "/t/a", "/t/b", Ids(me, 42)); };
   th::FileStatus created, created_again;
   auto create = [&](th::FileStatus* out) {
     return [&, out](Client& cl) {
-      cl.create(*out, Super(), "/t/c", 0644, false, 3, 1 << 20, Ids(me, 43));
+      cl.create(*out, SuperUser(), "/t/c", 0644, false, 3, 1 << 20, Ids(me, 43));
     };
   };
   ASSERT_OK(p->Call("rename", false, rename));

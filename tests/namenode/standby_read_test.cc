@@ -21,12 +21,6 @@ namespace {
 namespace th = qjournal::thrift;
 using Client = FailoverProxy::Client;
 
-th::UserInfo Super() {
-  th::UserInfo u;
-  u.user = "nnsuper";
-  u.groups = {"supergroup"};
-  return u;
-}
 
 std::unique_ptr<FailoverProxy> ReadingProxy(const NnCluster& c, const std::string& name) {
   FailoverProxyOptions o = FailoverProxyOptionsFromConfig(c.conf());
@@ -43,33 +37,33 @@ TEST(StandbyReadTest, StandbyAnswersAtOrAfterTheClientsTxid) {
   ASSERT_OK(c.TransitionToActive(0));
   auto a = ReadingProxy(c, "a");
   bool ok = false;
-  ASSERT_OK(a->Mkdirs(Super(), "/x", 0755, false, &ok));
+  ASSERT_OK(a->Mkdirs(SuperUser(), "/x", 0755, false, &ok));
   th::FileStatus f;
   // After a write the next read goes to the active (the write's txid is not known)...
-  ASSERT_OK(a->GetFileInfo(Super(), "/x", &f));
+  ASSERT_OK(a->GetFileInfo(SuperUser(), "/x", &f));
   EXPECT_EQ(a->last_read_from(), "nn1");
   const int64_t seen = a->last_seen_txid();
   EXPECT_GT(seen, 0);
   EXPECT_EQ(f.servedTxId, seen);
   // ... and later reads to the standby, which answers at or after that txid.
-  ASSERT_OK(a->GetFileInfo(Super(), "/x", &f));
+  ASSERT_OK(a->GetFileInfo(SuperUser(), "/x", &f));
   EXPECT_EQ(a->last_read_from(), "nn2");
   EXPECT_GE(f.servedTxId, seen);
   std::vector<th::FileStatus> entries;
-  ASSERT_OK(a->ListAll(Super(), "/", &entries));
+  ASSERT_OK(a->ListAll(SuperUser(), "/", &entries));
   EXPECT_EQ(a->last_read_from(), "nn2");
   th::ContentSummary cs;
-  ASSERT_OK(a->GetContentSummary(Super(), "/", &cs));
+  ASSERT_OK(a->GetContentSummary(SuperUser(), "/", &cs));
   EXPECT_EQ(a->last_read_from(), "nn2");
   // A missing path is a definite answer from the standby too.
-  EXPECT_EQ(a->GetFileInfo(Super(), "/nope", &f).code(), StatusCode::kNotFound);
+  EXPECT_EQ(a->GetFileInfo(SuperUser(), "/nope", &f).code(), StatusCode::kNotFound);
   EXPECT_EQ(a->last_read_from(), "nn2");
 
   // Another client's write is seen after an msync.
   auto b = c.NewProxy();
-  ASSERT_OK(b->Mkdirs(Super(), "/from-b", 0755, false, &ok));
+  ASSERT_OK(b->Mkdirs(SuperUser(), "/from-b", 0755, false, &ok));
   ASSERT_OK(a->Msync());
-  ASSERT_OK(a->GetFileInfo(Super(), "/from-b", &f));
+  ASSERT_OK(a->GetFileInfo(SuperUser(), "/from-b", &f));
   EXPECT_EQ(a->last_read_from(), "nn2");
 
   // The protocol, on the standby directly: no minTxId (an old client) is refused as
@@ -77,11 +71,11 @@ TEST(StandbyReadTest, StandbyAnswersAtOrAfterTheClientsTxid) {
   // active only.
   auto direct = c.NewDirectClient(1);
   Status st =
-      direct->Call("getFileInfo", true, [&](Client& cl) { cl.getFileInfo(f, Super(), "/x", 0); });
+      direct->Call("getFileInfo", true, [&](Client& cl) { cl.getFileInfo(f, SuperUser(), "/x", 0); });
   EXPECT_EQ(st.code(), StatusCode::kNotActive) << st;
   const auto t0 = std::chrono::steady_clock::now();
   st = direct->Call("getFileInfo", true,
-                    [&](Client& cl) { cl.getFileInfo(f, Super(), "/x", seen + 1000000); });
+                    [&](Client& cl) { cl.getFileInfo(f, SuperUser(), "/x", seen + 1000000); });
   EXPECT_EQ(st.code(), StatusCode::kNotActive) << st;
   EXPECT_NE(st.message().find("behind"), std::string::npos) << st;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
@@ -96,7 +90,7 @@ TEST(StandbyReadTest, StandbyAnswersAtOrAfterTheClientsTxid) {
   FailoverProxyOptions o = FailoverProxyOptionsFromConfig(c.conf());
   FailoverProxy plain(o);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_OK(plain.GetFileInfo(Super(), "/x", &f));
+    ASSERT_OK(plain.GetFileInfo(SuperUser(), "/x", &f));
     EXPECT_EQ(plain.last_read_from(), "nn1");
   }
 }
@@ -113,8 +107,8 @@ TEST(StandbyReadTest, MixedWorkloadWhileFailingOver_ReadYourWritesAndMonotonicRe
   {
     auto setup = c.NewProxy();
     bool ok = false;
-    ASSERT_OK(setup->Mkdirs(Super(), "/grow", 0755, false, &ok));
-    ASSERT_OK(setup->Mkdirs(Super(), "/own", 0755, false, &ok));
+    ASSERT_OK(setup->Mkdirs(SuperUser(), "/grow", 0755, false, &ok));
+    ASSERT_OK(setup->Mkdirs(SuperUser(), "/own", 0755, false, &ok));
   }
   std::atomic<bool> stop{false};
   std::mutex mu;
@@ -130,7 +124,7 @@ TEST(StandbyReadTest, MixedWorkloadWhileFailingOver_ReadYourWritesAndMonotonicRe
     auto p = ReadingProxy(c, "grower");
     for (int n = 0; !stop.load(); ++n) {
       th::FileStatus f;
-      Status st = p->Create(Super(), "/grow/" + std::to_string(n), 0644, false, 1, 1 << 20, &f);
+      Status st = p->Create(SuperUser(), "/grow/" + std::to_string(n), 0644, false, 1, 1 << 20, &f);
       if (!st.ok()) return fail("grower create " + std::to_string(n) + ": " + st.ToString());
       ++writes;
     }
@@ -141,21 +135,21 @@ TEST(StandbyReadTest, MixedWorkloadWhileFailingOver_ReadYourWritesAndMonotonicRe
       auto p = ReadingProxy(c, "writer" + std::to_string(t));
       const std::string dir = "/own/w" + std::to_string(t);
       bool ok = false;
-      Status st = p->Mkdirs(Super(), dir, 0755, false, &ok);
+      Status st = p->Mkdirs(SuperUser(), dir, 0755, false, &ok);
       if (!st.ok()) return fail("mkdirs " + dir + ": " + st.ToString());
       for (int n = 0; !stop.load(); ++n) {
         const std::string path = dir + "/" + std::to_string(n);
         th::FileStatus f, g;
-        st = p->Create(Super(), path, 0644, false, 1, 1 << 20, &f);
+        st = p->Create(SuperUser(), path, 0644, false, 1, 1 << 20, &f);
         if (!st.ok()) return fail("create " + path + ": " + st.ToString());
         ++writes;
-        st = p->GetFileInfo(Super(), path, &g);
+        st = p->GetFileInfo(SuperUser(), path, &g);
         if (!st.ok()) return fail("read-your-write " + path + ": " + st.ToString());
         if (g.fileId != f.fileId) return fail(path + ": another file id read back");
         ++reads;
         // A few more reads, which may go to the standby.
         for (int k = 0; k < 3; ++k) {
-          st = p->GetFileInfo(Super(), path, &g);
+          st = p->GetFileInfo(SuperUser(), path, &g);
           if (!st.ok()) return fail("read " + path + ": " + st.ToString());
           ++reads;
           if (p->last_read_from() != p->active_id()) ++standby_reads;
@@ -168,7 +162,7 @@ TEST(StandbyReadTest, MixedWorkloadWhileFailingOver_ReadYourWritesAndMonotonicRe
       int64_t last = -1;
       while (!stop.load()) {
         th::ContentSummary cs;
-        Status st = p->GetContentSummary(Super(), "/grow", &cs);
+        Status st = p->GetContentSummary(SuperUser(), "/grow", &cs);
         if (!st.ok()) return fail("reader: " + st.ToString());
         ++reads;
         if (p->last_read_from() != p->active_id()) ++standby_reads;

@@ -184,12 +184,16 @@ Status DumpInto(FailoverProxy* client, const th::UserInfo& ugi, const std::strin
 
 }  // namespace
 
-Result<std::string> DumpTree(FailoverProxy* client, const std::string& root) {
+th::UserInfo SuperUser() {
   th::UserInfo ugi;
   ugi.user = "nnsuper";
   ugi.groups = {"supergroup"};
+  return ugi;
+}
+
+Result<std::string> DumpTree(FailoverProxy* client, const std::string& root) {
   std::ostringstream out;
-  QJ_RETURN_IF_ERROR(DumpInto(client, ugi, root, &out));
+  QJ_RETURN_IF_ERROR(DumpInto(client, SuperUser(), root, &out));
   return out.str();
 }
 

@@ -86,4 +86,7 @@ class NnCluster {
 // `client` (which must reach an active namenode). For comparing namespaces in tests.
 Result<std::string> DumpTree(FailoverProxy* client, const std::string& root = "/");
 
+// The HDFS superuser the cluster's namenodes are started with (--namenode_superuser).
+qjournal::thrift::UserInfo SuperUser();
+
 }  // namespace qj::testing
