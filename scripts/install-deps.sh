@@ -19,6 +19,8 @@ PACKAGES=(
   # report has no function names, so tests/fuzz/ubsan.supp's function-level entries match
   # nothing
   clang libclang-rt-14-dev llvm
+  # scripts/format.sh: the C++ layout check .ci/run makes (.clang-format)
+  clang-format
 )
 
 SUDO=""

@@ -2,7 +2,8 @@
 # The sanitizer build: clang with AddressSanitizer and UndefinedBehaviorSanitizer (CMake
 # option QJ_SANITIZE; any UB aborts) and the lock annotations checked (-Wthread-safety as
 # an error; every clang build does that), in build-asan/ (or $QJ_ASAN_BUILD_DIR); then
-# tests under it.
+# tests under it. In its CI form it first checks the lock annotations of every file of the
+# tree (scripts/thread-safety-check.py), since it builds only some targets.
 #
 #   scripts/sanitize.sh          what .ci/run runs (scripts/test.sh): the CI part below.
 #   scripts/sanitize.sh --all    every target and the whole CTest suite, except the tests
@@ -46,6 +47,11 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 if [ "$all" = 1 ]; then
   cmake --build "$BUILD_DIR" -j "${QJ_JOBS:-$(nproc)}"
 else
+  # The lock annotations of the whole tree, not only of the targets built below: every
+  # translation unit through clang's front end (scripts/thread-safety-check.py). It needs
+  # the generated Thrift headers, which the targets below need anyway.
+  cmake --build "$BUILD_DIR" -j "${QJ_JOBS:-$(nproc)}" --target qj_thrift
+  scripts/thread-safety-check.py "$BUILD_DIR" -j "${QJ_JOBS:-$(nproc)}"
   # shellcheck disable=SC2086  # a list of target names
   cmake --build "$BUILD_DIR" -j "${QJ_JOBS:-$(nproc)}" --target $CI_TARGETS
 fi

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The C++ layout first: it takes seconds and names the files to run scripts/format.sh on.
+scripts/format.sh --check
 scripts/build.sh
 # Every fuzz target, bounded: each runs its CI_RUNS executions from scripts/fuzz.sh
 # (115300 in all; QJ_FUZZ_SCALE=N multiplies them, QJ_FUZZ_SCALE=0 skips the step). Any
