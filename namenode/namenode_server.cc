@@ -234,7 +234,7 @@ Status NamenodeServer::BecomeActiveLocked() {
     std::shared_lock<std::shared_mutex> l(ns_mu_);
     applied = last_applied_txid_;
   }
-  auto fail = [&](const Status& st) {
+  auto fail = [&](const Status& st) REQUIRES(transition_mu_) {
     LOG(WARNING) << id_ << ": becoming active failed: " << st;
     log->Close();
     StartTailing();
