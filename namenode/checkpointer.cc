@@ -127,9 +127,9 @@ void NamenodeServer::CheckpointLoop() {
   pthread_setname_np(pthread_self(), "nn-checkpoint");
   while (true) {
     {
-      std::unique_lock<std::mutex> l(cp_mu_);
-      cp_cv_.wait_for(l, std::chrono::milliseconds(opts_.checkpoint_check_interval_ms),
-                      [this] { return cp_stop_; });
+      MutexLock l(&cp_mu_);
+      cp_cv_.WaitFor(&cp_mu_, std::chrono::milliseconds(opts_.checkpoint_check_interval_ms),
+                     [this]() REQUIRES(cp_mu_) { return cp_stop_; });
       if (cp_stop_) return;
     }
     HaRole role = ha_.role();

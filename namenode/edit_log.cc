@@ -15,20 +15,27 @@ Result<std::unique_ptr<EditLog>> EditLog::Open(const jn::QuorumOptions& opts,
 
 EditLog::~EditLog() { writer_->Close(); }
 
+Status EditLog::AppendNext(uint16_t op, std::string_view payload) {
+  const int64_t txid = last_txid() + 1;
+  QJ_RETURN_IF_ERROR(writer_->Append(txid, op, payload));
+  last_txid_.store(txid, std::memory_order_release);
+  return Status::OK();
+}
+
 Status EditLog::StartSegment() {
-  const int64_t first = writer_->last_txid() + 1;
+  const int64_t first = last_txid() + 1;
   QJ_RETURN_IF_ERROR(writer_->StartSegment(first));
   segment_start_ = first;
   EncodedEdit noop = EncodeEdit(NoopEdit{});
-  QJ_RETURN_IF_ERROR(writer_->Append(first, noop.op, noop.payload));
+  QJ_RETURN_IF_ERROR(AppendNext(noop.op, noop.payload));
   VLOG(1) << name_ << " epoch=" << epoch() << ": segment " << first << " open";
   return Status::OK();
 }
 
 Result<int64_t> EditLog::Append(const EncodedEdit& edit) {
   if (segment_start_ < 1) return Status::IllegalState(name_ + ": append with no open segment");
-  const int64_t txid = writer_->last_txid() + 1;
-  QJ_RETURN_IF_ERROR(writer_->Append(txid, edit.op, edit.payload));
+  const int64_t txid = last_txid() + 1;
+  QJ_RETURN_IF_ERROR(AppendNext(edit.op, edit.payload));
   if (txid - segment_start_ + 1 >= segment_txns_) {
     // Rolling waits for this segment to commit on a majority; the caller's lock holds
     // other writers back for that one round trip, every segment_txns edits.
@@ -45,7 +52,7 @@ Status EditLog::Finalize() {
   if (segment_start_ < 0) return Status::OK();
   QJ_RETURN_IF_ERROR(writer_->FinalizeSegment());
   LOG(INFO) << name_ << " epoch=" << epoch() << ": segment " << segment_start_ << "-"
-            << writer_->last_txid() << " finalized";
+            << last_txid() << " finalized";
   segment_start_ = -1;
   return Status::OK();
 }

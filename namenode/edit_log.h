@@ -18,12 +18,16 @@
 //
 // Thread-safety: Append, StartSegment and Finalize must be serialized by the caller (the
 // namenode holds its namespace lock); WaitCommitted, health and the getters may be called
-// from any thread.
+// from any thread. last_txid() is kept here rather than asked of the writer: the caller
+// reads it under its namespace lock on every mutation, and the writer's mutex is the one
+// its reply threads and commit waiters contend on.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
@@ -38,7 +42,8 @@ class EditLog {
   ~EditLog();
 
   int64_t epoch() const { return writer_->epoch(); }
-  int64_t last_txid() const { return writer_->last_txid(); }
+  // The last txid appended (after Open: the end of the recovered log).
+  int64_t last_txid() const { return last_txid_.load(std::memory_order_acquire); }
   int64_t committed_txid() const { return writer_->committed_txid(); }
   Status health() const { return writer_->health(); }
 
@@ -59,12 +64,20 @@ class EditLog {
 
  private:
   EditLog(std::unique_ptr<jn::QuorumWriter> w, int64_t segment_txns, std::string name)
-      : writer_(std::move(w)), segment_txns_(segment_txns), name_(std::move(name)) {}
+      : writer_(std::move(w)),
+        segment_txns_(segment_txns),
+        name_(std::move(name)),
+        last_txid_(writer_->last_txid()) {}
+
+  // Appends one record at last_txid() + 1 and advances last_txid().
+  Status AppendNext(uint16_t op, std::string_view payload);
 
   std::unique_ptr<jn::QuorumWriter> writer_;
   const int64_t segment_txns_;
   const std::string name_;
   int64_t segment_start_ = -1;  // -1: no open segment
+  // Written only by the (serialized) appending calls; read from any thread.
+  std::atomic<int64_t> last_txid_;
 };
 
 }  // namespace qj

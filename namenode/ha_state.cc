@@ -19,12 +19,12 @@ const char* HaRoleName(HaRole role) {
 }
 
 HaRole HaState::role() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return role_;
 }
 
 void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (role != role_)
     LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(role);
   role_ = role;
@@ -40,7 +40,7 @@ void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
 }
 
 Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (role_ != HaRole::kActive && activating_ && pending_deadline_ns_ != 0) {
     // Nothing is served yet; the renewal only keeps the lease that is being taken fresh.
     // Same rule as below: a lease that lapsed during the activation is never revived.
@@ -65,13 +65,13 @@ Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
 }
 
 void HaState::BeginActivation(int64_t lease_deadline_mono_ns) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   activating_ = true;
   pending_deadline_ns_ = lease_deadline_mono_ns;
 }
 
 int64_t HaState::CompleteActivation() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   DCHECK(activating_);
   // The newest deadline given by BeginActivation or a renewal since, read under the same
   // lock that enters ACTIVE: no renewal can fall between the two.
@@ -88,46 +88,46 @@ int64_t HaState::CompleteActivation() {
 }
 
 void HaState::CancelActivation() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   activating_ = false;
   pending_deadline_ns_ = 0;
 }
 
 int64_t HaState::lease_deadline() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return lease_deadline_ns_;
 }
 
 void HaState::Fence(const Status& why) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (!fenced_.ok()) return;
   LOG(ERROR) << id_ << ": stops serving (fenced): " << why;
   fenced_ = why.ok() ? Status::IllegalState("fenced") : why;
 }
 
 void HaState::ClearFence() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (!fenced_.ok()) LOG(INFO) << id_ << ": fence cleared (state reloaded): was " << fenced_;
   fenced_ = Status::OK();
 }
 
 Status HaState::fence_status() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return fenced_;
 }
 
 void HaState::set_active_hint(const std::string& id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (role_ != HaRole::kActive) active_hint_ = id;
 }
 
 std::string HaState::active_hint() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return active_hint_;
 }
 
 Status HaState::CheckServing() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (role_ != HaRole::kActive) {
     return Status::NotActive(id_ + " is " + HaRoleName(role_));
   }

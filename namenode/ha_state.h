@@ -12,10 +12,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
 
@@ -29,17 +29,17 @@ class HaState {
  public:
   HaState(std::string namenode_id, Clock* clock) : id_(std::move(namenode_id)), clock_(clock) {}
 
-  HaRole role() const;
+  HaRole role() const EXCLUDES(mu_);
   // Sets the role; entering ACTIVE clears the fence and sets the lease deadline
   // (0 = none); leaving ACTIVE clears the deadline. Ends an activation (see below).
-  void SetRole(HaRole role, int64_t lease_deadline_mono_ns = 0);
+  void SetRole(HaRole role, int64_t lease_deadline_mono_ns = 0) EXCLUDES(mu_);
   // Extends the lease. IllegalState unless ACTIVE, not fenced, and the current deadline
   // has not passed (a namenode whose lease lapsed may have been superseded: it must be
   // demoted and promoted again with a new epoch, never revived by a late renewal).
   // During an activation under a lease it extends the pending deadline instead, by the
   // same rule: refused once the pending deadline has passed.
-  Status RenewLease(int64_t lease_deadline_mono_ns);
-  int64_t lease_deadline() const;
+  Status RenewLease(int64_t lease_deadline_mono_ns) EXCLUDES(mu_);
+  int64_t lease_deadline() const EXCLUDES(mu_);
 
   // An activation: a transition to ACTIVE that may take longer than one lease (new epoch,
   // recovery, catch-up). BeginActivation records the deadline of the lease that was won;
@@ -48,37 +48,37 @@ class HaState {
   // which case nothing is served and every later renewal is refused. CancelActivation
   // (or any SetRole) ends an activation that failed. Deadline 0 = manual mode (no lease;
   // renewals are refused until ACTIVE, as before).
-  void BeginActivation(int64_t lease_deadline_mono_ns);
+  void BeginActivation(int64_t lease_deadline_mono_ns) EXCLUDES(mu_);
   // Enters ACTIVE; returns the deadline installed (0 = none).
-  int64_t CompleteActivation();
-  void CancelActivation();
+  int64_t CompleteActivation() EXCLUDES(mu_);
+  void CancelActivation() EXCLUDES(mu_);
 
   // Stops serving at once; the first reason sticks until the next SetRole(kActive) or
   // ClearFence().
-  void Fence(const Status& why);
+  void Fence(const Status& why) EXCLUDES(mu_);
   // Called once a fenced namenode has discarded its possibly-uncommitted state (reloaded
   // as standby): it is healthy again.
-  void ClearFence();
+  void ClearFence() EXCLUDES(mu_);
   // OK when not fenced, else the reason.
-  Status fence_status() const;
+  Status fence_status() const EXCLUDES(mu_);
 
   // The namenode believed active (for NOT_ACTIVE answers); "" if unknown.
-  void set_active_hint(const std::string& id);
-  std::string active_hint() const;
+  void set_active_hint(const std::string& id) EXCLUDES(mu_);
+  std::string active_hint() const EXCLUDES(mu_);
 
   // OK if a client call may be served now; NotActive naming the reason otherwise.
-  Status CheckServing() const;
+  Status CheckServing() const EXCLUDES(mu_);
 
  private:
   const std::string id_;
   Clock* const clock_;
-  mutable std::mutex mu_;
-  HaRole role_ = HaRole::kInitializing;  // guarded by mu_
-  int64_t lease_deadline_ns_ = 0;        // guarded by mu_; 0 = no lease (manual mode)
-  bool activating_ = false;              // guarded by mu_
-  int64_t pending_deadline_ns_ = 0;      // guarded by mu_; meaningful while activating_
-  Status fenced_;                        // guarded by mu_
-  std::string active_hint_;              // guarded by mu_
+  mutable Mutex mu_;
+  HaRole role_ GUARDED_BY(mu_) = HaRole::kInitializing;
+  int64_t lease_deadline_ns_ GUARDED_BY(mu_) = 0;  // 0 = no lease (manual mode)
+  bool activating_ GUARDED_BY(mu_) = false;
+  int64_t pending_deadline_ns_ GUARDED_BY(mu_) = 0;  // meaningful while activating_
+  Status fenced_ GUARDED_BY(mu_);
+  std::string active_hint_ GUARDED_BY(mu_);
 };
 
 }  // namespace qj

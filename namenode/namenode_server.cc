@@ -48,7 +48,7 @@ NamenodeServer::NamenodeServer(NamenodeOptions opts)
 NamenodeServer::~NamenodeServer() { Stop(); }
 
 Status NamenodeServer::Start() {
-  std::lock_guard<std::mutex> t(transition_mu_);
+  MutexLock t(&transition_mu_);
   // Nothing saves an image yet: a temp image now is an interrupted save's.
   if (Status st = RemoveLeftoverImageTemps(opts_.name_dir); !st.ok() && !st.IsNotFound()) {
     return st.Prepend(id_ + ": " + opts_.name_dir);
@@ -80,7 +80,7 @@ Status NamenodeServer::Start() {
 
 void NamenodeServer::Stop() {
   {
-    std::lock_guard<std::mutex> t(transition_mu_);
+    MutexLock t(&transition_mu_);
     if (stopped_) return;
     stopped_ = true;
     const bool was_active = ha_.role() == HaRole::kActive;
@@ -97,17 +97,17 @@ void NamenodeServer::Stop() {
       LOG(INFO) << id_ << ": journal writer closed: " << DescribeWriterStats(log->stats());
     }
     standby_reads_ok_ = false;
-    applied_cv_.notify_all();
+    applied_cv_.SignalAll();
     if (tailer_ != nullptr) tailer_->Stop();
     tail_read_ok_ns_ = 0;
     if (stalled_closer_.joinable()) stalled_closer_.join();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
   }
   {
-    std::lock_guard<std::mutex> l(cp_mu_);
+    MutexLock l(&cp_mu_);
     cp_stop_ = true;
   }
-  cp_cv_.notify_all();
+  cp_cv_.SignalAll();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
@@ -137,7 +137,7 @@ Status NamenodeServer::CheckHealth() const {
   if (role == HaRole::kInitializing) return Status::Unavailable(id_ + " is initializing");
   QJ_RETURN_IF_ERROR(ha_.fence_status());
   {
-    std::lock_guard<std::mutex> l(health_mu_);
+    MutexLock l(&health_mu_);
     if (!tail_error_.ok()) return tail_error_.Prepend(id_ + ": tailing stopped");
   }
   if (ns_stale_.load()) {
@@ -171,7 +171,7 @@ Status NamenodeServer::CheckJournalStall(const EditLog& log) const {
 }
 
 Status NamenodeServer::TransitionToActive(int64_t lease_deadline_mono_ns) {
-  std::lock_guard<std::mutex> t(transition_mu_);
+  MutexLock t(&transition_mu_);
   if (stopped_) return Status::Unavailable(id_ + " is stopping");
   if (ha_.role() == HaRole::kActive) {
     if (ha_.fence_status().ok() && !ns_stale_.load()) {
@@ -190,7 +190,7 @@ Status NamenodeServer::TransitionToActive(int64_t lease_deadline_mono_ns) {
 }
 
 Status NamenodeServer::TransitionToStandby() {
-  std::lock_guard<std::mutex> t(transition_mu_);
+  MutexLock t(&transition_mu_);
   if (stopped_) return Status::Unavailable(id_ + " is stopping");
   if (ha_.role() == HaRole::kStandby && !ns_stale_.load()) return Status::OK();
   BecomeStandbyLocked();
@@ -200,7 +200,7 @@ Status NamenodeServer::TransitionToStandby() {
 Status NamenodeServer::BecomeActiveLocked() {
   LOG(INFO) << id_ << ": becoming active";
   standby_reads_ok_ = false;
-  applied_cv_.notify_all();
+  applied_cv_.SignalAll();
   // 1. Stop tailing; everything it applied is committed.
   bool tail_failed = false;
   if (tailer_ != nullptr) {
@@ -234,7 +234,7 @@ Status NamenodeServer::BecomeActiveLocked() {
     std::shared_lock<std::shared_mutex> l(ns_mu_);
     applied = last_applied_txid_;
   }
-  auto fail = [&](const Status& st) {
+  auto fail = [&](const Status& st) REQUIRES(transition_mu_) {
     LOG(WARNING) << id_ << ": becoming active failed: " << st;
     log->Close();
     StartTailing();
@@ -337,7 +337,7 @@ void NamenodeServer::StartTailing() {
   jn::QuorumOptions q = opts_.quorum;
   q.name = id_ + " tailer";
   {
-    std::lock_guard<std::mutex> l(health_mu_);
+    MutexLock l(&health_mu_);
     tail_error_ = Status::OK();
   }
   // A fresh tailer has the stall bound to make its first successful read.
@@ -347,7 +347,7 @@ void NamenodeServer::StartTailing() {
       [this](const std::vector<EditRecord>& b) {
         Status st = ApplyRecords(b);
         if (!st.ok()) {
-          std::lock_guard<std::mutex> l(health_mu_);
+          MutexLock l(&health_mu_);
           tail_error_ = st;
         }
         return st;
@@ -548,12 +548,12 @@ CallStatus NamenodeServer::DoStandbyRead(const char* what, int64_t min_txid, con
   if (!standby_reads_ok_.load()) return refuse("not a tailing standby");
   if (!ha_.fence_status().ok()) return refuse("fenced");
   {
-    std::lock_guard<std::mutex> l(health_mu_);
+    MutexLock l(&health_mu_);
     if (!tail_error_.ok()) return refuse("tailing stopped: " + tail_error_.ToString());
   }
   if (applied_txid_.load() < min_txid) {
-    std::unique_lock<std::mutex> l(applied_mu_);
-    applied_cv_.wait_for(l, std::chrono::milliseconds(opts_.standby_read_wait_ms), [&] {
+    MutexLock l(&applied_mu_);
+    applied_cv_.WaitFor(&applied_mu_, std::chrono::milliseconds(opts_.standby_read_wait_ms), [&] {
       return applied_txid_.load() >= min_txid || !standby_reads_ok_.load();
     });
   }
@@ -577,10 +577,10 @@ CallStatus NamenodeServer::DoStandbyRead(const char* what, int64_t min_txid, con
 
 void NamenodeServer::PublishApplied(int64_t txid) {
   {
-    std::lock_guard<std::mutex> l(applied_mu_);
+    MutexLock l(&applied_mu_);
     applied_txid_ = txid;
   }
-  applied_cv_.notify_all();
+  applied_cv_.SignalAll();
 }
 
 CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read, int64_t* served_txid) {

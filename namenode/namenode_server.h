@@ -48,7 +48,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +60,7 @@
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "common/metrics.h"
+#include "common/mutex.h"
 #include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
@@ -248,8 +248,8 @@ class NamenodeServer {
 
   // Applies committed records (tailer, catch-up) under the exclusive lock.
   Status ApplyRecords(const std::vector<EditRecord>& batch);
-  // Replaces the namespace with the newest valid image. Requires transition_mu_, no tailer.
-  Status ReloadFromImage();
+  // Replaces the namespace with the newest valid image. No tailer may run.
+  Status ReloadFromImage() REQUIRES(transition_mu_);
   // Fences this namenode because the journal failed.
   void OnJournalFailure(const Status& why);
   // Commits a barrier after a read that saw txid `seen` (see the header comment).
@@ -258,10 +258,10 @@ class NamenodeServer {
   // role or lease forbids serving, there is no writer, or it failed (then recorded via
   // OnJournalFailure).
   Result<std::shared_ptr<EditLog>> ServingLogLocked();
-  void StartTailing();
-  // REQUIRES transition_mu_ and an activation begun in HaState.
-  Status BecomeActiveLocked();
-  void BecomeStandbyLocked();
+  void StartTailing() REQUIRES(transition_mu_);
+  // Also requires an activation begun in HaState.
+  Status BecomeActiveLocked() REQUIRES(transition_mu_);
+  void BecomeStandbyLocked() REQUIRES(transition_mu_);
   // Unavailable when the writer's oldest edit not acknowledged by a majority is older than
   // the stall bound (the journalnodes are cut off or hung); OK otherwise.
   Status CheckJournalStall(const EditLog& log) const;
@@ -277,9 +277,10 @@ class NamenodeServer {
   const std::string id_;
   HaState ha_;
 
-  // Serializes transitions, Start/Stop, image installs.
-  std::mutex transition_mu_;
-  std::unique_ptr<Tailer> tailer_;  // guarded by transition_mu_
+  // Serializes transitions, Start/Stop, image installs. Acquired before ns_mu_ and
+  // HaState's mutex.
+  Mutex transition_mu_;
+  std::unique_ptr<Tailer> tailer_ GUARDED_BY(transition_mu_);
 
   // Guards ns_, last_applied_txid_, retry_cache_ and appends to edit_log_.
   mutable std::shared_mutex ns_mu_;
@@ -298,29 +299,29 @@ class NamenodeServer {
   // applied_txid_ mirrors last_applied_txid_ for waiters on applied_cv_.
   std::atomic<bool> standby_reads_ok_{false};
   std::atomic<int64_t> applied_txid_{0};
-  std::mutex applied_mu_;
-  std::condition_variable applied_cv_;
+  Mutex applied_mu_;
+  CondVar applied_cv_;
   // When the running tailer last read from a majority (clock_ monotonic ns); 0 while no
   // tailer runs (active, activating, stopping).
   std::atomic<int64_t> tail_read_ok_ns_{0};
 
   // Why the last tailer stopped (an edit that does not decode or apply); OK otherwise.
-  mutable std::mutex health_mu_;
-  Status tail_error_;  // guarded by health_mu_
+  mutable Mutex health_mu_;
+  Status tail_error_ GUARDED_BY(health_mu_);
 
   // Checkpoint thread state.
   // Closes a writer the journal majority stopped acknowledging (BecomeStandbyLocked);
   // joined by the next such close and by Stop().
-  std::thread stalled_closer_;  // guarded by transition_mu_
+  std::thread stalled_closer_ GUARDED_BY(transition_mu_);
   std::thread checkpoint_thread_;
-  std::mutex cp_mu_;
+  Mutex cp_mu_;
   // Notified by Stop() to end the checkpoint thread's sleep.
-  std::condition_variable cp_cv_;
-  bool cp_stop_ = false;  // guarded by cp_mu_
+  CondVar cp_cv_;
+  bool cp_stop_ GUARDED_BY(cp_mu_) = false;
   std::atomic<int64_t> last_image_txid_{-1};
   int64_t last_checkpoint_ms_ = 0;  // checkpoint thread only
   int64_t last_purge_txid_ = 0;     // checkpoint thread only
-  bool stopped_ = false;            // guarded by transition_mu_
+  bool stopped_ GUARDED_BY(transition_mu_) = false;
 };
 
 }  // namespace qj

@@ -1,4 +1,5 @@
-// Namenode figures: mkdirs and creates per second with 1, 16, 64 concurrent RPC clients
+// Namenode figures: mkdirs and creates per second with 1, 16, 64, 256 concurrent RPC clients
+// (with the per-call latency p50/p99 the clients saw)
 // against a real active namenode whose edits go to real journalnodes (each operation is
 // durable on the quorum before it is answered), and the standby's apply lag.
 //
@@ -98,16 +99,23 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
   } catch (const std::exception& e) {
     return Status::IOError("bench: mkdirs parents: " + Describe(e));
   }
+  // Each client's call latencies (us), merged after the run.
+  std::vector<std::vector<double>> latency(static_cast<size_t>(clients));
   CpuMeter cpu(pids);
   cpu.Start();
+  // The active namenode's and the clients' (this process's) shares of the total.
+  const double nn_cpu0 = ProcCpuUs(active->proc.pid()), self_cpu0 = SelfCpuUs();
   double t0 = NowUs();
   std::vector<std::thread> threads;
   for (int t = 0; t < clients; t++) {
     threads.emplace_back([&, t] {
+      std::vector<double>& lat = latency[static_cast<size_t>(t)];
+      lat.reserve(static_cast<size_t>(per));
       try {
         NnConn c(active->port);
         const std::string dir = base + "/t" + std::to_string(t) + "/";
         for (int64_t i = 0; i < per && !failed; i++) {
+          const double start = NowUs();
           if (kind == "mkdirs") {
             if (!c.c->mkdirs(ugi, dir + "d" + std::to_string(i), 0755, false, th::RpcIds())) {
               throw std::runtime_error("mkdirs returned false for a new directory");
@@ -116,6 +124,7 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
             th::FileStatus fs;
             c.c->create(fs, ugi, dir + "f" + std::to_string(i), 0644, false, 3, 128 << 20, th::RpcIds());
           }
+          lat.push_back(NowUs() - start);
         }
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> l(mu);
@@ -126,8 +135,14 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
   }
   for (auto& th : threads) th.join();
   double us = NowUs() - t0;
+  const double nn_cpu = ProcCpuUs(active->proc.pid()) - nn_cpu0;
+  const double self_cpu = SelfCpuUs() - self_cpu0;
   if (failed) return Status::IOError("bench: namenode " + kind + ": " + failure);
   const int64_t ops = per * clients;
+  std::vector<double> all;
+  all.reserve(static_cast<size_t>(ops));
+  for (const auto& v : latency) all.insert(all.end(), v.begin(), v.end());
+  const double p50 = Percentile(&all, 0.5), p99 = Percentile(&all, 0.99);
   BenchLine("nn_" + kind)
       .Add("payload", 0)
       .Add("nodes", 3)
@@ -136,7 +151,11 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
       .AddFixed("value", static_cast<double>(ops) / (us / 1e6), 0)
       .Add("unit", "ops/s")
       .Add("clients", clients)
+      .AddFixed("p50_us", p50, 0)
+      .AddFixed("p99_us", p99, 0)
       .AddFixed("cpu_us_per_op", cpu.Elapsed() / static_cast<double>(ops), 2)
+      .AddFixed("nn_cpu_us_per_op", nn_cpu / static_cast<double>(ops), 2)
+      .AddFixed("client_cpu_us_per_op", self_cpu / static_cast<double>(ops), 2)
       .Print();
   return Status::OK();
 }

@@ -29,7 +29,7 @@ struct BenchOptions {
   int startup_payload = 64;
   int64_t floor_ops = 1000;  // 4 KiB write + fdatasync samples
   int64_t rtt_ops = 20000;   // loopback round trips
-  std::vector<int> nn_clients = {1, 16, 64};
+  std::vector<int> nn_clients = {1, 16, 64, 256};
   int64_t nn_ops = 20000;  // per op kind and client count
 };
 

@@ -34,7 +34,7 @@ DEFINE_string(bench_startup_edits, "1000000,10000000",
 DEFINE_int32(bench_startup_payload, 64, "Payload bytes of the generated start-up edits.");
 DEFINE_int64(bench_floor_ops, 1000, "4 KiB write+fdatasync samples for the disk floor.");
 DEFINE_int64(bench_rtt_ops, 20000, "Loopback round trips for the network floor.");
-DEFINE_string(bench_nn_clients, "1,16,64", "Concurrent namenode clients (comma list).");
+DEFINE_string(bench_nn_clients, "1,16,64,256", "Concurrent namenode clients (comma list).");
 DEFINE_int64(bench_nn_ops, 20000, "Namenode operations per kind and client count.");
 DEFINE_string(bench_work_dir, "", "Directory for the daemons' data (default: a fresh temp dir).");
 DEFINE_string(bench_pid_file, "", "File listing the PIDs of running daemons (for cleanup).");
