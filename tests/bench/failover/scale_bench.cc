@@ -18,9 +18,10 @@
 // writes --tail_edits mkdirs through RPC, so the recovery replays a journal tail as well.
 // Memory: each namenode's resident set (VmRSS) after loading is printed.
 //
-//   scale_bench [--inodes=1000000,10000000] [--tail_edits=20000] [--trials=3]
+//   scale_bench [--inodes=1000000,10000000] [--tail_edits=5000] [--trials=3]
 #include <gflags/gflags.h>
 #include <glog/logging.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -46,10 +47,13 @@
 
 DEFINE_string(inodes, "1000000,10000000", "Comma list of namespace sizes (inodes) to measure.");
 DEFINE_int32(fanout, 1000, "Directories per parent directory in the generated namespace.");
-DEFINE_int32(tail_edits, 20000,
+DEFINE_int32(tail_edits, 5000,
              "mkdirs the first active writes after the image (replayed by the recovery).");
 DEFINE_int32(writer_threads, 8, "Client threads writing the tail edits.");
 DEFINE_int32(trials, 3, "Promotion/recovery pairs per size (the namenodes swap roles).");
+DEFINE_bool(offline_only, false,
+            "Only build, save and load the image in this process (no cluster): where image "
+            "load time goes, without daemons.");
 
 namespace qj::testing {
 namespace {
@@ -157,7 +161,55 @@ std::string List(std::vector<double> v) {
   return s.str();
 }
 
+double CpuMs() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+// Build, SaveImage, LoadImage in this process: wall and CPU time of each.
+int RunOffline(int64_t inodes) {
+  TempDir dir("scale_bench");
+  double c0 = CpuMs();
+  int64_t t0 = MonoNs();
+  auto ns = Build(1, inodes);
+  if (!ns.ok()) {
+    std::fprintf(stderr, "scale_bench: %s\n", ns.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%lld inodes offline: build %.0f ms (cpu %.0f ms)", static_cast<long long>(inodes),
+              MsSince(t0), CpuMs() - c0);
+  c0 = CpuMs();
+  t0 = MonoNs();
+  Status s = SaveImage(**ns, 0, dir.path());
+  if (!s.ok()) {
+    std::fprintf(stderr, "scale_bench: SaveImage: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf(", save %.0f ms (cpu %.0f ms)", MsSince(t0), CpuMs() - c0);
+  ns->reset();
+  NamespaceOptions o;
+  o.namespace_id = 1;
+  o.superuser = "root";
+  c0 = CpuMs();
+  t0 = MonoNs();
+  auto loaded = LoadImage(dir.path() + "/" + ImageFileName(0), o);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "scale_bench: LoadImage: %s\n", loaded.status().ToString().c_str());
+    return 1;
+  }
+  std::printf(", load %.0f ms (cpu %.0f ms)", MsSince(t0), CpuMs() - c0);
+  c0 = CpuMs();
+  t0 = MonoNs();
+  loaded->ns.reset();
+  std::printf(", free %.0f ms (cpu %.0f ms)\n", MsSince(t0), CpuMs() - c0);
+  std::fflush(stdout);
+  return 0;
+}
+
 int RunSize(int64_t inodes) {
+  if (FLAGS_offline_only) return RunOffline(inodes);
   HaClusterOptions o;
   o.automatic = false;
   o.start_failoverds = false;
@@ -199,6 +251,7 @@ int RunSize(int64_t inodes) {
   }
   const double save_ms = MsSince(t0) / 2;
   ns->reset();
+  malloc_trim(0);  // give the generator's memory back before the namenodes load
   auto info = VerifyImageFile(c.dir() + "/nn1/" + ImageFileName(txid));
   std::printf("%lld inodes: built in %.0f ms (generator max RSS grew %.0f MiB), image %.0f MiB "
               "written in %.0f ms per copy\n",
