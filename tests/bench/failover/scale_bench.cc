@@ -55,6 +55,9 @@ DEFINE_bool(offline_only, false,
             "Only build, save and load the image in this process (no cluster): where image "
             "load time goes, without daemons.");
 
+DEFINE_string(load_image, "",
+              "Only time LoadImage of this image file in this process, then exit.");
+
 namespace qj::testing {
 namespace {
 
@@ -377,6 +380,25 @@ int RunSize(int64_t inodes) {
 
 int Main() {
   fo::QuietThriftLogging();
+  if (!FLAGS_load_image.empty()) {
+    NamespaceOptions o;
+    o.superuser = "root";
+    const double c0 = CpuMs();
+    const int64_t t0 = MonoNs();
+    auto loaded = LoadImage(FLAGS_load_image, o);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "scale_bench: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%s: %lld inodes loaded in %.0f ms (cpu %.0f ms), max RSS %.0f MiB\n",
+                FLAGS_load_image.c_str(), static_cast<long long>(loaded->ns->inode_count()),
+                MsSince(t0), CpuMs() - c0, [] {
+                  rusage ru;
+                  getrusage(RUSAGE_SELF, &ru);
+                  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+                }());
+    return 0;
+  }
   std::stringstream ss(FLAGS_inodes);
   std::string item;
   int rc = 0;
