@@ -29,10 +29,20 @@ ControllerCoreOptions CoreOptions(const ControllerOptions& o) {
   c.acquire_interval_ms = o.acquire_interval_ms;
   c.demote_guard_ms = o.demote_guard_ms;
   c.unhealthy_backoff_ms = o.unhealthy_backoff_ms;
+  // A check is sent every health interval and a renewal falls due every renew interval:
+  // a renewal vouches for a namenode whose newest healthy answer was asked for within
+  // their sum. A slower answer only postpones renewals (the lease has several renew
+  // intervals to spare); a namenode is failed over when no answer at all comes in time.
+  c.health_fresh_ms = o.health.interval_ms + o.renew_interval_ms;
   c.graceful_acquire_timeout_ms = o.graceful_acquire_timeout_ms;
   c.test_graceful_delay_ms = o.test_graceful_delay_ms;
   c.jitter_seed = std::random_device{}();
   return c;
+}
+
+HealthOptions WithClock(HealthOptions h, const Clock* clock) {
+  h.clock = clock;
+  return h;
 }
 
 }  // namespace
@@ -84,7 +94,7 @@ Controller::Controller(ControllerOptions opts, ClusterConfig conf,
       self_(FindSelf(conf_, opts_.namenode_id)),
       lease_(std::move(lease)),
       clock_(clock),
-      monitor_(self_, opts_.health),
+      monitor_(self_, WithClock(opts_.health, clock)),
       transition_target_(self_, opts_.transition_timeout_ms),
       quick_target_(self_, opts_.rpc_timeout_ms),
       core_(CoreOptions(opts_)) {}

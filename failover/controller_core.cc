@@ -131,6 +131,7 @@ ControllerCore::Actions ControllerCore::OnLeaseRound(int64_t now, uint64_t round
         ControllerAction a = Make(ControllerAction::kRenewLease, "renewal during activation");
         a.deadline = deadline;
         a.during_activation = true;
+        handed_deadline_ = std::max(handed_deadline_, deadline);
         out.push_back(std::move(a));
       }
       if (late) lapsed_ = true;
@@ -145,7 +146,7 @@ ControllerCore::Actions ControllerCore::OnLeaseRound(int64_t now, uint64_t round
         quick_out_ = true;
         quick_is_standby_ = false;
         ControllerAction a = Make(ControllerAction::kRenewLease);
-        a.deadline = deadline;
+        a.deadline = Hand(deadline);
         out.push_back(std::move(a));
       } else {
         const int64_t left = deadline > now ? (deadline - now) / kNanosPerMilli : 0;
@@ -203,7 +204,11 @@ ControllerCore::Actions ControllerCore::OnStandbyDone(int64_t now, const Status&
   if (!quick_out_ || !quick_is_standby_) return Step(now);
   quick_out_ = false;
   if (standby_why_ == StandbyWhy::kDemote) {
-    if (s.ok() || process_gone) {
+    const bool released_early = released_while_demoting_;
+    released_while_demoting_ = false;
+    if (released_early) {
+      // Released at the namenode's deadline while this call was out (see Step).
+    } else if (s.ok() || process_gone) {
       Release(&out);
     } else {
       // The namenode stops serving at its deadline by itself; the lease must stay ours
@@ -214,10 +219,15 @@ ControllerCore::Actions ControllerCore::OnStandbyDone(int64_t now, const Status&
       ControllerAction a = Make(ControllerAction::kCedeDone);
       a.request = cedes_.front().first;
       if (release_at_deadline_) {
-        const int64_t left = lease_deadline_ > now ? (lease_deadline_ - now) / kNanosPerMilli : 0;
+        const int64_t left =
+            handed_deadline_ > now ? (handed_deadline_ - now) / kNanosPerMilli : 0;
         a.status = Status::IllegalState(opts_.namenode_id +
                                         " could not be demoted; its lease runs out in " +
                                         std::to_string(left) + " ms");
+      } else if (released_early && !s.ok() && !process_gone) {
+        a.status = Status::IllegalState(opts_.namenode_id +
+                                        " could not be demoted; its lease ran out: " +
+                                        s.message());
       }
       out.push_back(std::move(a));
       cedes_.pop_front();
@@ -301,6 +311,14 @@ ControllerCore::Actions ControllerCore::Step(int64_t now) {
       StepStandby(now, &out);
     }
   }
+  // A demotion that has not answered by the namenode's deadline (a hung namenode answers
+  // only at the call's timeout, if ever): the namenode stops serving at that deadline by
+  // itself, so the lease need not wait for the call.
+  if (quick_out_ && quick_is_standby_ && standby_why_ == StandbyWhy::kDemote &&
+      !released_while_demoting_ && handed_deadline_ != 0 && now >= handed_deadline_) {
+    Release(&out);
+    released_while_demoting_ = true;
+  }
   ControllerAction t = Make(ControllerAction::kSetTimer);
   t.at = NextTimer(now);
   if (t.at != 0) out.push_back(std::move(t));
@@ -315,25 +333,37 @@ void ControllerCore::StepActive(int64_t now, Actions* out) {
     Demote(now, "the lease lapsed", snap_.process_gone, out);
     return;
   }
+  // 0b. The namenode's own deadline passed (no renewal vouched for it: its health answers
+  // stopped): it has stopped serving; it must not be revived without a fresh epoch.
+  if (now >= handed_deadline_) {
+    const int64_t ago =
+        snap_.healthy_at != 0 ? (now - snap_.healthy_at) / kNanosPerMilli : -1;
+    Demote(now,
+           "the namenode's deadline passed; last healthy answer asked for " +
+               std::to_string(ago) + " ms ago",
+           snap_.process_gone, out);
+    return;
+  }
   // 1. The namenode is not healthy: demote before the deadline, release after.
   if (snap_.state != HealthState::kHealthy) {
     Demote(now, std::string("namenode ") + HealthStateName(snap_.state) + ": " + snap_.reason,
            snap_.process_gone, out);
     return;
   }
-  // 2. Renew on schedule; the outcome hands the new deadline to the namenode.
-  if (now >= next_renew_) StartRound(now, Purpose::kRenew, out);
+  // 2. Renew on schedule, while health vouches for the namenode; the outcome hands the
+  // new deadline to the namenode.
+  if (now >= next_renew_ && HealthFresh(now)) StartRound(now, Purpose::kRenew, out);
 }
 
 void ControllerCore::StepStandby(int64_t now, Actions* out) {
   // 1. A lease we could not release when demoting: release once the namenode's own
   // deadline (the same as ours) has passed, or at once if its process is gone.
-  if (release_at_deadline_ && (snap_.process_gone || now >= lease_deadline_)) {
+  if (release_at_deadline_ && (snap_.process_gone || now >= handed_deadline_)) {
     Release(out);
   }
   const bool contending = opts_.automatic && snap_.state == HealthState::kHealthy &&
                           now >= ceded_until_ && now >= backoff_until_ &&
-                          !release_at_deadline_;
+                          !release_at_deadline_ && HealthFresh(now);
   // 2. The namenode says it is active but we do not hold the lease for it: demote it,
   // never adopt it (it may have been superseded and would serve stale reads).
   if (snap_.ha_state == "active") {
@@ -379,7 +409,7 @@ void ControllerCore::BecomeActive(int64_t now, int64_t deadline, Actions* out) {
   lapsed_ = false;
   next_keep_ = now + opts_.renew_interval_ms * kNanosPerMilli;
   ControllerAction a = Make(ControllerAction::kTransitionToActive, "won the lease");
-  a.deadline = deadline;
+  a.deadline = Hand(deadline);
   out->push_back(std::move(a));
 }
 
@@ -402,6 +432,22 @@ void ControllerCore::FinishActivation(int64_t now, Actions* out) {
   if (graceful_) {
     FinishGraceful(s.Prepend(opts_.namenode_id + " failoverd: could not become active"), out);
   }
+}
+
+bool ControllerCore::HealthFresh(int64_t now) const {
+  if (opts_.health_fresh_ms <= 0) return true;
+  return snap_.healthy_at != 0 && now - snap_.healthy_at <= opts_.health_fresh_ms * kNanosPerMilli;
+}
+
+int64_t ControllerCore::Hand(int64_t deadline) {
+  int64_t d = deadline;
+  if (opts_.health_fresh_ms > 0) {
+    // The round obtained (deadline - round start) of lease; vouch for no more than that
+    // past the last moment the namenode is known to have been healthy.
+    d = std::min(d, snap_.healthy_at + (deadline - round_started_));
+  }
+  handed_deadline_ = std::max(handed_deadline_, d);
+  return d;
 }
 
 void ControllerCore::BackOff(int64_t now) {
@@ -433,6 +479,7 @@ void ControllerCore::Demote(int64_t now, const std::string& reason, bool process
 void ControllerCore::Release(Actions* out) {
   release_at_deadline_ = false;
   lease_deadline_ = 0;
+  handed_deadline_ = 0;
   round_out_ = false;  // a round still out is abandoned (its outcome is ignored)
   out->push_back(Make(ControllerAction::kReleaseLease));
 }
@@ -455,11 +502,16 @@ int64_t ControllerCore::NextTimer(int64_t now) const {
   if (to_active_out_) consider(next_keep_);
   if (graceful_ && !graceful_started_) consider(graceful_start_at_);
   if (graceful_acquiring_) consider(graceful_retry_at_);
+  if (quick_out_ && quick_is_standby_ && standby_why_ == StandbyWhy::kDemote &&
+      !released_while_demoting_ && handed_deadline_ != 0) {
+    consider(handed_deadline_);
+  }
   if (active_) {
     consider(next_renew_);
     consider(lease_deadline_);
+    consider(handed_deadline_);
   } else {
-    if (release_at_deadline_) consider(lease_deadline_);
+    if (release_at_deadline_) consider(handed_deadline_);
     consider(next_try_);
     consider(ceded_until_);
     consider(backoff_until_);

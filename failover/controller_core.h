@@ -17,11 +17,23 @@
 //    namenode. A renewal that misses the majority is retried after acquire_interval;
 //    once less than demote_guard remains of the lease, it demotes. A renewal that ends
 //    after the old deadline is a new lease, not a renewal: it demotes.
+//  * A renewal vouches only for what health has confirmed (when health_fresh_ms > 0). A
+//    HEALTHY snapshot says the namenode was healthy at some moment after `healthy_at`
+//    (when the check was sent), not that it still is: a SIGSTOPped namenode looks HEALTHY
+//    until its check times out. So a lease round (contention or renewal) starts only
+//    while healthy_at is at most health_fresh_ms old, and the deadline handed to the
+//    namenode is no later than healthy_at + the lease the round obtained (deadline −
+//    round start). A hung namenode's deadline therefore lies within one lease of its last
+//    healthy answer, whatever the health timeout. The keeper's renewals during an
+//    activation are exempt: the namenode serves nothing before the transition returns,
+//    and its outcome is checked against the lease.
 //  * When the namenode is not HEALTHY, or refuses a renewal (IllegalState), or the lease
-//    lapsed: transitionToStandby, then release. If the namenode cannot be demoted the
-//    lease is kept (not renewed) until its deadline has passed — the namenode stops
-//    serving at that deadline by itself — and released then; at once if its process is
-//    certainly gone.
+//    lapsed, or the deadline handed to it passed: transitionToStandby, then release. If
+//    the namenode cannot be demoted the lease is kept (not renewed) until the latest
+//    deadline ever handed to it has passed — the namenode stops serving at its deadline by
+//    itself — and released then, even while the transitionToStandby is still out (a hung
+//    namenode does not answer it before its timeout); at once if its process is certainly
+//    gone.
 //  * Hysteresis against a namenode that cannot reach the journal: it contends only once
 //    it has been HEALTHY for unhealthy_backoff, counted from the last UNHEALTHY or
 //    UNRESPONSIVE snapshot and from the last time it left active for a reason other than
@@ -69,6 +81,11 @@ struct ControllerCoreOptions {
   // it above the namenode's journal stall bound plus a health interval, so that a
   // namenode just cut from the journalnodes is seen UNHEALTHY before it may contend.
   int64_t unhealthy_backoff_ms = 0;
+  // See "A renewal vouches only for what health has confirmed" above; 0 = renew and hand
+  // over deadlines regardless of when the namenode was last seen healthy (the driver then
+  // need not set HealthSnapshot::healthy_at). failoverd sets one health interval plus one
+  // renew interval: a namenode slowed by load answers within it, a hung one does not.
+  int64_t health_fresh_ms = 0;
   int64_t graceful_acquire_timeout_ms = 5000;
   int64_t graceful_retry_ms = 20;
   // Test only: a graceful failover waits this long before asking the peers to cede.
@@ -129,6 +146,9 @@ class ControllerCore {
   int64_t left_active() const { return left_active_; }
   bool activating() const { return to_active_out_; }
   int64_t lease_deadline() const { return lease_deadline_; }
+  // The latest deadline handed to the namenode under the current lease (0: none): the
+  // namenode serves until no later than this.
+  int64_t handed_deadline() const { return handed_deadline_; }
   bool holds_lease(int64_t now) const { return now < lease_deadline_; }
   int64_t ceded_until() const { return ceded_until_; }
   // Before this time the core does not contend (the hysteresis above).
@@ -145,6 +165,10 @@ class ControllerCore {
   void StepStandby(int64_t now, Actions* out);
   void StartRound(int64_t now, Purpose p, Actions* out);
   void BecomeActive(int64_t now, int64_t deadline, Actions* out);
+  // Whether the newest healthy answer is recent enough for a lease round to vouch for it.
+  bool HealthFresh(int64_t now) const;
+  // The deadline that a round's `deadline` lets us hand the namenode; records it.
+  int64_t Hand(int64_t deadline);
   void FinishActivation(int64_t now, Actions* out);
   // `backoff`: the namenode left active for a fault (not a cede): start the hysteresis.
   void Demote(int64_t now, const std::string& reason, bool process_gone, Actions* out,
@@ -168,7 +192,11 @@ class ControllerCore {
   int64_t next_recover_ = 0;
   int64_t ceded_until_ = 0;
   int64_t backoff_until_ = 0;
+  int64_t handed_deadline_ = 0;
   bool release_at_deadline_ = false;
+  // The lease was released at the handed deadline while the demoting transitionToStandby
+  // was still out.
+  bool released_while_demoting_ = false;
 
   // The lease round out, if any.
   bool round_out_ = false;

@@ -69,6 +69,7 @@ void HealthMonitor::Run() {
       std::lock_guard<std::mutex> l(mu_);
       gen = ha_state_gen_;
     }
+    const int64_t sent = opts_.clock->MonotonicNanos();
     Status st = target.MonitorHealth();
     if (st.ok() || st.code() == StatusCode::kUnavailable) {
       auto status = target.GetServiceStatus();
@@ -96,6 +97,7 @@ void HealthMonitor::Run() {
       changed = next.state != snap_.state || next.process_gone != snap_.process_gone;
       // A transition happened while we asked: what we heard may predate it.
       if (gen != ha_state_gen_) next.ha_state.clear();
+      next.healthy_at = st.ok() ? sent : snap_.healthy_at;
       snap_ = next;
     }
     if (changed) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/cluster_config.h"
 #include "failover/health_state.h"
 
@@ -30,6 +31,8 @@ namespace qj::fo {
 struct HealthOptions {
   int64_t interval_ms = 200;
   int64_t timeout_ms = 1000;
+  // The lease clock, for HealthSnapshot::healthy_at; outlives the monitor.
+  const Clock* clock = RealClock::Get();
 };
 
 class HealthMonitor {

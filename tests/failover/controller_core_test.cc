@@ -19,7 +19,11 @@ struct Harness {
   int64_t now = 1000 * kMs;
   std::vector<ControllerAction> log;  // every action since the last Take()
 
+  // When the last check that found the namenode HEALTHY was sent (HealthSnapshot).
+  int64_t healthy_at = 0;
+
   explicit Harness(int64_t unhealthy_backoff_ms = 0) : core(Options(unhealthy_backoff_ms)) {}
+  explicit Harness(const ControllerCoreOptions& o) : core(o) {}
   static ControllerCoreOptions Options(int64_t unhealthy_backoff_ms) {
     ControllerCoreOptions o;
     o.namenode_id = "nn1";
@@ -49,6 +53,17 @@ struct Harness {
     h.state = st;
     h.ha_state = ha_state;
     h.process_gone = gone;
+    if (st == HealthState::kHealthy) healthy_at = now;
+    h.healthy_at = healthy_at;
+    Add(core.OnHealth(now, h));
+  }
+  // A HEALTHY snapshot whose check was sent at `sent` (answered now, or the monitor still
+  // shows an old answer while the next check hangs).
+  void HealthyAsOf(int64_t sent) {
+    HealthSnapshot h;
+    h.state = HealthState::kHealthy;
+    healthy_at = sent;
+    h.healthy_at = sent;
     Add(core.OnHealth(now, h));
   }
   void Advance(int64_t ms) {
@@ -198,7 +213,8 @@ TEST(ControllerCore, RenewalEndingAfterTheOldDeadlineDemotes) {
   const int64_t old_deadline = h.core.lease_deadline();
   h.now = old_deadline;  // the round took that long
   h.Grant(r, h.now + 2650 * kMs);
-  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  // The namenode's deadline has passed: the lease need not wait for the demotion.
+  EXPECT_EQ(h.Kinds(), "transitionToStandby,release-lease");
 }
 
 TEST(ControllerCore, RefusedRenewalDemotes) {
@@ -258,7 +274,8 @@ TEST(ControllerCore, LeaseLapsingDuringActivationFailsIt) {
   h.Add(h.core.OnTransitionToActiveDone(h.now, Status::OK()));
   EXPECT_EQ(h.Kinds(), "forget-ha-state");
   h.Add(h.core.OnLeaseRound(h.now, r, false, h.core.lease_deadline(), "timed out"));
-  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  // Every deadline handed over has passed: released without waiting for the demotion.
+  EXPECT_EQ(h.Kinds(), "transitionToStandby,release-lease");
   EXPECT_FALSE(h.core.active());
 }
 
@@ -458,6 +475,124 @@ TEST(ControllerCore, StartingUpIsNotAFaultAndCedingIsNoBackoff) {
   h.Advance(199);
   EXPECT_EQ(h.Kinds(), "");
   h.Advance(1);  // only the cede's own stay-out applies
+  EXPECT_EQ(h.Kinds(), "start-lease-round");
+}
+
+// With health_fresh_ms: a lease renewal vouches only for what health has confirmed.
+ControllerCoreOptions FreshOptions() {
+  ControllerCoreOptions o = Harness::Options(0);
+  o.health_fresh_ms = 350;
+  return o;
+}
+
+// Moves time in steps of `step_ms`, the monitor showing HEALTHY as of `sent` throughout.
+void HealthyAsOfFor(Harness* h, int64_t sent, int64_t ms, int64_t step_ms = 20) {
+  for (int64_t t = 0; t < ms; t += step_ms) {
+    h->now += step_ms * kMs;
+    h->HealthyAsOf(sent);
+  }
+}
+
+TEST(ControllerCore, RenewalHandsTheNamenodeNoMoreThanOneLeasePastItsLastHealthyAnswer) {
+  Harness h(FreshOptions());
+  h.BecomeActive();
+  h.Take();
+  // The check answered now was sent 200 ms ago: the namenode is known healthy as of then.
+  h.Advance(500 - 1);
+  h.Take();
+  h.now += 1 * kMs;
+  h.HealthyAsOf(h.now - 200 * kMs);
+  const uint64_t r = h.ExpectRound();
+  h.Grant(r, h.now + 2650 * kMs);  // a round started now, granted 2650 ms
+  auto acts = h.Take();
+  ASSERT_EQ(acts.size(), 1u);
+  ASSERT_EQ(acts[0].kind, A::kRenewLease);
+  EXPECT_EQ(acts[0].deadline, h.now - 200 * kMs + 2650 * kMs);
+  EXPECT_EQ(h.core.handed_deadline(), acts[0].deadline);
+  EXPECT_EQ(h.core.lease_deadline(), h.now + 2650 * kMs);
+}
+
+// SIGSTOP: the health monitor keeps showing the last HEALTHY answer until its check times
+// out. No renewal vouches for the silent namenode; once its check is late the lease is let
+// run out from the last healthy answer, and released at the namenode's deadline even
+// though the transitionToStandby to the hung namenode has not returned.
+TEST(ControllerCore, HungNamenodeIsNotRenewedAndTheLeaseIsReleasedAtItsDeadline) {
+  Harness h(FreshOptions());
+  h.BecomeActive();
+  h.Take();
+  const int64_t last_healthy = h.now;  // the namenode stops now
+  // The renew interval (500 ms) passes with no new healthy answer (fresh bound 350 ms).
+  HealthyAsOfFor(&h, last_healthy, 1200);
+  EXPECT_EQ(h.Kinds(), "") << "a renewal vouched for a namenode not heard from";
+  EXPECT_TRUE(h.core.active());
+  const int64_t handed = h.core.handed_deadline();
+  EXPECT_EQ(handed, last_healthy + 2650 * kMs);
+  // The health check times out: demote; the call hangs.
+  h.Health(HealthState::kUnresponsive);
+  EXPECT_EQ(h.Kinds(), "transitionToStandby");
+  h.now = handed - 1;
+  h.Add(h.core.OnTick(h.now));
+  EXPECT_EQ(h.Kinds(), "");
+  h.now = handed;
+  h.Add(h.core.OnTick(h.now));
+  EXPECT_EQ(h.Kinds(), "release-lease");
+  EXPECT_FALSE(h.core.holds_lease(h.now));
+  // The demotion's timeout arrives later: nothing more to release.
+  h.now += 500 * kMs;
+  h.Add(h.core.OnStandbyDone(h.now, Status::NetworkError("timed out"), false));
+  EXPECT_EQ(h.Kinds(), "forget-ha-state");
+}
+
+// Without an UNRESPONSIVE verdict (a health timeout longer than the lease): the namenode's
+// deadline passing is reason enough to demote, and the lease goes with it.
+TEST(ControllerCore, NamenodeDeadlinePassingWithoutAHealthyAnswerDemotesAndReleases) {
+  Harness h(FreshOptions());
+  h.BecomeActive();
+  h.Take();
+  const int64_t last_healthy = h.now;
+  const int64_t handed = h.core.handed_deadline();
+  HealthyAsOfFor(&h, last_healthy, (handed - h.now) / kMs - 20);
+  EXPECT_EQ(h.Kinds(), "");
+  HealthyAsOfFor(&h, last_healthy, 20);
+  EXPECT_EQ(h.Kinds(), "transitionToStandby,release-lease");
+  EXPECT_FALSE(h.core.active());
+}
+
+// A namenode slowed by load answers its checks late but answers: renewals pause while the
+// answers are overdue and resume with the next one; it is never demoted.
+TEST(ControllerCore, SlowNamenodeKeepsItsLease) {
+  Harness h(FreshOptions());
+  h.BecomeActive();
+  h.Take();
+  int renewals = 0;
+  for (int i = 0; i < 40; ++i) {
+    // Every 250 ms an answer arrives whose check was sent 300 ms earlier; every fourth
+    // check takes 700 ms (over the fresh bound, under the health timeout).
+    const int64_t latency = (i % 4 == 3 ? 700 : 300) * kMs;
+    HealthyAsOfFor(&h, h.healthy_at, 250, 50);
+    h.HealthyAsOf(h.now - latency);
+    for (auto& a : h.Take()) {
+      ASSERT_EQ(a.kind, A::kStartLeaseRound) << ControllerActionName(a.kind);
+      h.Grant(a.round, h.now + 2650 * kMs);
+      auto acts = h.Take();
+      ASSERT_EQ(acts.size(), 1u);
+      ASSERT_EQ(acts[0].kind, A::kRenewLease);
+      EXPECT_EQ(acts[0].deadline, h.healthy_at + 2650 * kMs);
+      h.Add(h.core.OnRenewLeaseDone(h.now, false, Status::OK()));
+      ++renewals;
+    }
+    ASSERT_TRUE(h.core.active()) << "demoted at step " << i;
+  }
+  EXPECT_GE(renewals, 15);
+}
+
+TEST(ControllerCore, StandbyContendsOnlyWithAFreshHealthyAnswer) {
+  Harness h(FreshOptions());
+  h.HealthyAsOf(h.now - 400 * kMs);
+  EXPECT_EQ(h.Kinds(), "");
+  h.Advance(200);
+  EXPECT_EQ(h.Kinds(), "");
+  h.HealthyAsOf(h.now - 100 * kMs);
   EXPECT_EQ(h.Kinds(), "start-lease-round");
 }
 

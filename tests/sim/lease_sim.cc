@@ -241,6 +241,7 @@ class Sim {
     uint64_t call_seq = 0;
     // Health monitor model.
     fo::HealthSnapshot health;
+    int64_t healthy_at = 0;  // host time the newest probe answered HEALTHY was sent
     uint64_t ha_gen = 0;
     bool probe_out = false;
     uint64_t probe_seq = 0;
@@ -302,6 +303,9 @@ class Sim {
     // As failoverd sets it (journal stall bound + a health interval + an acquire
     // interval): the hysteresis must not cost safety or liveness.
     co.unhealthy_backoff_ms = 1200;
+    // As failoverd sets it (a probe interval + a renew interval): renewals vouch only for
+    // what the probes confirmed.
+    co.health_fresh_ms = 200 + co.renew_interval_ms;
     f.core = std::make_unique<fo::ControllerCore>(co);
     jn::LeaseClientOptions lo;
     lo.journal_id = kJournal;
@@ -540,12 +544,15 @@ class Sim {
     const uint64_t probe = ++f.call_seq;
     f.probe_seq = probe;
     const uint64_t nn_inc = nns_[h]->incarnation;
-    auto report = [this, h, inc, gen, probe](fo::HealthSnapshot snap) {
+    const int64_t sent = HostNow(h);
+    auto report = [this, h, inc, gen, probe, sent](fo::HealthSnapshot snap) {
       if (!FoAlive(h, inc) || fos_[h]->probe_seq != probe) return;
       Fo& f = *fos_[h];
       f.probe_out = false;
       f.probe_seq = 0;
       if (gen != f.ha_gen) snap.ha_state.clear();  // a transition happened meanwhile
+      if (snap.state == fo::HealthState::kHealthy) f.healthy_at = sent;
+      snap.healthy_at = f.healthy_at;
       f.health = snap;
       Apply(h, f.core->OnHealth(HostNow(h), snap));
       w_.At(HostClock(h)->RealAt(HostNow(h) + 200 * kMs), [this, h, inc] {
