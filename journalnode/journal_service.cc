@@ -253,20 +253,10 @@ std::shared_ptr<at::TProcessor> NewJournalProcessor(JournalNode* node) {
   return std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node));
 }
 
-namespace {
-
-rpc::ServerOptions Named(const rpc::ServerOptions& opts, const std::string& name) {
-  rpc::ServerOptions o = opts;
-  if (o.name.empty()) o.name = name;
-  return o;
-}
-
-}  // namespace
-
 JournalServer::JournalServer(JournalNode* node, rpc::ServerOptions opts)
     : server_(rpc::GuardedFactory<tt::JournalProtocolProcessor, tt::JournalProtocolIf>(
                   std::make_shared<Handler>(node), opts.policy, node->name()),
-              Named(opts, node->name())) {}
+              opts) {}
 
 JournalServer::~JournalServer() { Stop(); }
 

@@ -28,7 +28,7 @@ class TProcessor;
 namespace qj::jn {
 
 // The journalnode's defaults for rpc::Server: port 8485, and frames (and strings) of up to
-// 16 MiB, room for a 1 MiB batch of edits and more. The name defaults to the node's.
+// 16 MiB, room for a 1 MiB batch of edits and more.
 rpc::ServerOptions JournalServerOptions();
 
 // What JournalServer serves: the generated JournalProtocol dispatch over the handler that
@@ -38,7 +38,7 @@ std::shared_ptr<apache::thrift::TProcessor> NewJournalProcessor(JournalNode* nod
 
 class JournalServer {
  public:
-  // An empty opts.name is the node's name.
+  // opts.name names the server in log lines (the node's name, as a rule).
   JournalServer(JournalNode* node, rpc::ServerOptions opts);
   ~JournalServer();
   // Binds and serves until Stop(). NetworkError if the port cannot be bound.

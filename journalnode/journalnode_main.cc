@@ -78,6 +78,7 @@ std::string ReadFlags(Options* o) {
   o->node.max_batch_bytes = static_cast<uint64_t>(FLAGS_journalnode_max_frame_bytes);
   o->node.name = FLAGS_journalnode_name.empty() ? "jn-" + std::to_string(FLAGS_journalnode_rpc_port)
                                                 : FLAGS_journalnode_name;
+  o->server.name = o->node.name;
   o->node.edits_dir = FLAGS_journalnode_edits_dir;
   o->node.self_address =
       FLAGS_journalnode_bind_host + ":" + std::to_string(FLAGS_journalnode_rpc_port);

@@ -615,16 +615,6 @@ rpc::ServerOptions NamenodeRpcServerOptions() {
   return o;
 }
 
-namespace {
-
-rpc::ServerOptions Named(const rpc::ServerOptions& opts, const std::string& name) {
-  rpc::ServerOptions o = opts;
-  if (o.name.empty()) o.name = name;
-  return o;
-}
-
-}  // namespace
-
 std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer* server) {
   return std::make_shared<th::ClientProtocolProcessor>(std::make_shared<Handler>(server));
 }
@@ -632,7 +622,7 @@ std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer*
 NamenodeRpcServer::NamenodeRpcServer(NamenodeServer* server, rpc::ServerOptions opts)
     : rpc_(rpc::GuardedFactory<th::ClientProtocolProcessor, th::ClientProtocolIf>(
                std::make_shared<Handler>(server), opts.policy, server->options().namenode_id),
-           Named(opts, server->options().namenode_id)) {}
+           opts) {}
 
 NamenodeRpcServer::~NamenodeRpcServer() { Stop(); }
 

@@ -29,7 +29,7 @@ class TProcessor;
 namespace qj {
 
 // The namenode's defaults for rpc::Server: frames of up to 64 MiB (a listing page, an
-// image chunk). The name defaults to the namenode's id.
+// image chunk).
 rpc::ServerOptions NamenodeRpcServerOptions();
 
 // What NamenodeRpcServer serves: the generated ClientProtocol dispatch over the handler
@@ -40,7 +40,7 @@ std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer*
 // Serves a NamenodeServer until Stop().
 class NamenodeRpcServer {
  public:
-  // An empty opts.name is the namenode's id.
+  // opts.name names the server in log lines (the namenode's id, as a rule).
   NamenodeRpcServer(NamenodeServer* server, rpc::ServerOptions opts);
   ~NamenodeRpcServer();
 

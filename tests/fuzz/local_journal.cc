@@ -41,6 +41,7 @@ LocalJournal::LocalJournal(const std::string& dir, const std::string& journal_id
     Node n;
     n.node = std::move(*node);
     rpc::ServerOptions so = jn::JournalServerOptions();
+    so.name = o.name;
     so.port = port;
     n.server = std::make_unique<jn::JournalServer>(n.node.get(), so);
     jn::JournalServer* server = n.server.get();

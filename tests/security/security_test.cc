@@ -502,6 +502,7 @@ TEST(ServerLimits, ConnectionsBeyondTheCapAreClosedAndIdleOnesTimeOut) {
   auto node = jn::JournalNode::Open(jo);
   ASSERT_TRUE(node.ok()) << node.status();
   rpc::ServerOptions so = jn::JournalServerOptions();
+  so.name = jo.name;
   so.port = PickFreePorts(1)[0];
   so.max_connections = 10;
   so.idle_timeout_ms = 6000;
