@@ -106,6 +106,29 @@ int PreParseGflags(int argc, char** argv, const std::string& binary, const std::
   return -1;
 }
 
+int ParseToolArgs(int argc, char** argv, const std::string& binary,
+                  std::vector<std::string>* command) {
+  // gflags would take "-report" for a flag: it sees only the "--" arguments.
+  std::vector<char*> flag_args{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      // gflags would exit 1 on an unknown flag; a usage error is 2.
+      if (!CheckGflagKnown(a, binary)) return kExitUsage;
+      flag_args.push_back(argv[i]);
+    } else {
+      command->push_back(a);
+    }
+  }
+  int fargc = static_cast<int>(flag_args.size());
+  char** fargv = flag_args.data();
+  gflags::ParseCommandLineFlags(&fargc, &fargv, false);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = 1;  // a command-line tool: warnings and errors only
+  return -1;
+}
+
 bool InitDaemonLogging(const char* argv0, const std::string& binary) {
   gflags::CommandLineFlagInfo info;
   const bool explicit_stderr =

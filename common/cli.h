@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace qj::cli {
 
@@ -40,6 +41,14 @@ int PreParseGflags(int argc, char** argv, const std::string& binary, const std::
 // Checks one "-x" / "--x[=v]" argument against the defined gflags; false (after printing
 // the one-line error) if it names no flag.
 bool CheckGflagKnown(const std::string& arg, const std::string& binary);
+
+// For an admin tool whose commands look like flags ("haadmin -failover nn1 nn2"), after
+// it has handled --help and --version: gflags parses only the "--" arguments (an unknown
+// one is the one-line error and kExitUsage), logging goes to stderr with warnings and
+// errors only, and every other argument lands in *command, in order. Returns -1 when
+// main should go on.
+int ParseToolArgs(int argc, char** argv, const std::string& binary,
+                  std::vector<std::string>* command);
 
 // Logging for a daemon, after flag parsing: with --log_dir, glog's files go there
 // (<binary>.INFO etc., errors also on stderr) unless --logtostderr was given explicitly;

@@ -8,6 +8,9 @@
 #include <random>
 
 #include "FailoverController.h"
+#include "common/rpc/idl_errors.h"
+#include "common/rpc/rpc.h"
+#include "failover/process_probe.h"
 #include "failover_types.h"
 
 namespace qj::fo {
@@ -282,13 +285,14 @@ Status Controller::AskPeersToCede() {
   // 2. Every other namenode's controller cedes (demote + release + stay out).
   for (const auto& nn : conf_.namenodes) {
     if (nn.id == self_.id) continue;
-    ThriftConn<th::FailoverControllerClient> peer(nn.failoverd(), opts_.transition_timeout_ms);
+    rpc::Client<th::FailoverControllerClient> peer(
+        nn.failoverd(), rpc::ClientOptions::WithTimeout(opts_.transition_timeout_ms));
     auto c = peer.Get();
-    if (!c.ok()) return c.status().Prepend("failoverd of " + nn.id);
+    if (!c.ok()) return Status::NetworkError(c.status().message()).Prepend("failoverd of " + nn.id);
     try {
       (*c)->cedeActive(static_cast<int32_t>(opts_.cede_ms));
     } catch (const th::FailoverException& e) {
-      return Status::IllegalState(nn.id + " did not cede: " + e.message);
+      return rpc::StatusFrom(e, rpc::FailoverErrors(), nn.id + " did not cede");
     } catch (const apache::thrift::TException& e) {
       return Status::NetworkError("failoverd of " + nn.id + ": cedeActive: " + e.what());
     }

@@ -4,6 +4,7 @@
 
 #include "FailoverController.h"
 #include "common/rpc/authz.h"
+#include "common/rpc/idl_errors.h"
 #include "failover_types.h"
 
 namespace qj::fo {
@@ -58,7 +59,7 @@ class Handler : public th::FailoverControllerIf {
   }
   static void Throw(const Status& s) {
     if (s.ok()) return;
-    Refuse(th::FailoverErrorCode::FAILED, s.ToString());
+    rpc::ThrowAs<th::FailoverException>(s, rpc::FailoverErrors(), s.ToString());
   }
   Controller* const c_;
 };

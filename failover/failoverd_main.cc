@@ -23,7 +23,6 @@
 #include "failover/failoverd_web.h"
 #include "failover/failover_service.h"
 #include "failover/jn_lease_grantor.h"
-#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "Id of the namenode this failoverd watches (required).");
@@ -64,7 +63,6 @@ int main(int argc, char** argv) {
   if (int rc = qj::cli::PreParseGflags(argc, argv, "failoverd", kUsage); rc >= 0) return rc;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (!qj::cli::InitDaemonLogging(argv[0], "failoverd")) return qj::cli::kExitUsage;
-  qj::RouteThriftLogsToGlog();
   if (argc > 1) {
     std::cerr << "failoverd: unexpected argument '" << argv[1] << "'\n";
     return qj::cli::kExitUsage;

@@ -27,9 +27,7 @@
 #include "common/cluster_config.h"
 #include "common/rpc/rpc.h"
 #include "failover/namenode_target.h"
-#include "failover/rpc_util.h"
 #include "failover_types.h"
-#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(tls_identity, "admin",
@@ -140,10 +138,13 @@ int Failover(const ClusterConfig& conf, const NamenodeInfo& from, const Namenode
     return 0;
   }
   // Automatic mode: TO's failoverd does the graceful failover.
-  qj::fo::ThriftConn<th::FailoverControllerClient> conn(to.failoverd(),
-                                                        FLAGS_haadmin_failover_timeout_ms);
+  qj::rpc::Client<th::FailoverControllerClient> conn(
+      to.failoverd(), qj::rpc::ClientOptions::WithTimeout(FLAGS_haadmin_failover_timeout_ms));
   auto c = conn.Get();
-  if (!c.ok()) return Fail("failoverd of " + to.id + ": " + c.status().ToString());
+  if (!c.ok()) {
+    return Fail("failoverd of " + to.id + ": " +
+                qj::Status::NetworkError(c.status().message()).ToString());
+  }
   try {
     (*c)->gracefulFailover();
   } catch (const th::FailoverException& e) {
@@ -159,9 +160,6 @@ int Failover(const ClusterConfig& conf, const NamenodeInfo& from, const Namenode
 
 int main(int argc, char** argv) {
   qj::cli::SetClusterConfDefault();
-  // gflags would take "-getServiceState" for a flag: pass it only the "--" arguments.
-  std::vector<char*> flag_args{argv[0]};
-  std::vector<std::string> cmd;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (qj::cli::IsHelpArg(a)) return Usage(std::cout, 0);
@@ -170,24 +168,8 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
-      // gflags would exit 1 on an unknown flag; a usage error is 2.
-      if (!qj::cli::CheckGflagKnown(a, "haadmin")) return kUsageError;
-      flag_args.push_back(argv[i]);
-    } else {
-      cmd.push_back(a);
-    }
-  }
-  int fargc = static_cast<int>(flag_args.size());
-  char** fargv = flag_args.data();
-  gflags::ParseCommandLineFlags(&fargc, &fargv, false);
-  google::InitGoogleLogging(argv[0]);
-  qj::RouteThriftLogsToGlog();
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;  // a command-line tool: warnings and errors only
-  qj::fo::QuietThriftLogging();
+  std::vector<std::string> cmd;
+  if (int rc = qj::cli::ParseToolArgs(argc, argv, "haadmin", &cmd); rc >= 0) return rc;
 
   if (cmd.empty()) return Usage();
   // A missing or bad cluster file is a failure (1) with a one-line reason, as in HDFS where

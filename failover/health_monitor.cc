@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "failover/namenode_target.h"
+#include "failover/process_probe.h"
 
 namespace qj::fo {
 

@@ -4,7 +4,7 @@
 #include <pthread.h>
 
 #include "JournalProtocol.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 #include "journal_types.h"
 
 namespace qj::fo {
@@ -13,7 +13,6 @@ namespace th = qjournal::thrift;
 
 JnLeaseGrantor::JnLeaseGrantor(HostPort jn, int64_t rpc_timeout_ms)
     : jn_(std::move(jn)), rpc_timeout_ms_(rpc_timeout_ms) {
-  QuietThriftLogging();
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -64,7 +63,7 @@ void JnLeaseGrantor::ReleaseAsync(const std::string& journal_id, const std::stri
 
 void JnLeaseGrantor::Run() {
   pthread_setname_np(pthread_self(), "lease-grantor");
-  ThriftConn<th::JournalProtocolClient> conn(jn_, rpc_timeout_ms_);
+  rpc::Client<th::JournalProtocolClient> conn(jn_, rpc::ClientOptions::WithTimeout(rpc_timeout_ms_));
   while (true) {
     Call call;
     {
@@ -79,8 +78,8 @@ void JnLeaseGrantor::Run() {
     Status release_status;
     auto client = conn.Get();
     if (!client.ok()) {
-      reply.status = client.status();
-      release_status = client.status();
+      reply.status = Status::NetworkError(client.status().message());
+      release_status = reply.status;
     } else {
       try {
         if (call.acquire) {

@@ -1,13 +1,13 @@
 #include "failover/namenode_target.h"
 
+#include "common/rpc/idl_errors.h"
+
 namespace qj::fo {
 
 namespace th = qjournal::thrift;
 
 NamenodeTarget::NamenodeTarget(NamenodeInfo nn, int64_t timeout_ms)
-    : nn_(nn), conn_(nn.rpc(), timeout_ms) {
-  QuietThriftLogging();
-}
+    : nn_(nn), conn_(nn.rpc(), rpc::ClientOptions::WithTimeout(timeout_ms)) {}
 
 template <typename Fn>
 Status NamenodeTarget::Invoke(const char* what, Fn&& fn) {
@@ -16,15 +16,18 @@ Status NamenodeTarget::Invoke(const char* what, Fn&& fn) {
   // Every HA call is safe to repeat (transitions and renewals are idempotent in effect).
   for (int attempt = 0;; ++attempt) {
     const bool reused = conn_.connected();
-    auto client = conn_.Get(&last_refused_);
-    if (!client.ok()) return client.status().Prepend(nn_.id + " " + what);
+    auto client = conn_.Get();
+    last_refused_ = !client.ok() && client.status().code() == StatusCode::kConnectionRefused;
+    if (!client.ok()) {
+      return Status::NetworkError(client.status().message()).Prepend(nn_.id + " " + what);
+    }
     try {
       fn(**client);
       return Status::OK();
     } catch (const th::HealthCheckFailedException& e) {
       return Status::Unavailable(nn_.id + " " + what + ": unhealthy: " + e.message);
     } catch (const th::ServiceFailedException& e) {
-      return Status::IllegalState(nn_.id + " " + what + ": " + e.message);
+      return rpc::StatusFrom(e, rpc::HaErrors(), nn_.id + " " + what);
     } catch (const apache::thrift::transport::TTransportException& e) {
       conn_.Reset();
       if (reused && attempt == 0 &&

@@ -14,7 +14,7 @@
 #include "HAServiceProtocol.h"
 #include "common/cluster_config.h"
 #include "common/status.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 #include "namenode_types.h"
 
 namespace qj::fo {
@@ -51,7 +51,7 @@ class NamenodeTarget {
   Status Invoke(const char* what, Fn&& fn);
 
   const NamenodeInfo nn_;
-  ThriftConn<qjournal::thrift::HAServiceProtocolClient> conn_;
+  rpc::Client<qjournal::thrift::HAServiceProtocolClient> conn_;
   bool last_refused_ = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include "JournalProtocol.h"
 #include "common/rpc/authz.h"
+#include "common/rpc/idl_errors.h"
 
 namespace qj::jn {
 namespace {
@@ -11,96 +12,19 @@ namespace {
 namespace at = apache::thrift;
 namespace tt = qjournal::thrift;
 
-// Which typed exceptions a method declares (journal.thrift).
-enum : unsigned {
-  kStale = 1,
-  kOutOfSync = 2,
-  kNotFormatted = 4,
-  kUnavailable = 8,
-  kIO = 16,
-  kInvalid = 32,
-};
+using rpc::JournalError;
+using rpc::JournalErrorSet;
 
-// THE mapping from Status to the typed Thrift exceptions. `allowed` is what the method
-// declares; a code whose exception the method lacks falls back to a declared one.
-[[noreturn]] void ThrowAsThrift(const Status& s, unsigned allowed, const std::string& who,
-                                Journal* j, bool bad_journal_id = false) {
-  std::string msg = s.message();
-  if (msg.compare(0, who.size(), who) != 0) msg = who + ": " + msg;
-  unsigned want;
-  switch (s.code()) {
-    case StatusCode::kStaleEpoch:
-      want = kStale;
-      break;
-    case StatusCode::kOutOfSync:
-      want = kOutOfSync;
-      break;
-    case StatusCode::kNotFormatted:
-      want = kNotFormatted;
-      break;
-    case StatusCode::kUnavailable:
-    case StatusCode::kCorruption:
-      want = kUnavailable;
-      break;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kNotFound:
-    case StatusCode::kResourceExhausted:
-      want = kInvalid;
-      break;
-    default:
-      want = kIO;
-      break;
-  }
-  if ((allowed & want) == 0) {
-    for (unsigned fallback : {kIO, kInvalid, kUnavailable, kNotFormatted}) {
-      if (allowed & fallback) {
-        want = fallback;
-        break;
-      }
-    }
-  }
-  switch (want) {
-    case kStale: {
-      tt::StaleEpochException e;
-      e.message = msg;
-      e.promisedEpoch = s.promised_epoch();
-      throw e;
-    }
-    case kOutOfSync: {
-      tt::OutOfSyncException e;
-      e.message = msg;
-      e.expectedTxId = j ? j->NextExpectedTxId() : -1;
-      throw e;
-    }
-    case kNotFormatted: {
-      tt::NotFormattedException e;
-      e.message = msg;
-      throw e;
-    }
-    case kUnavailable: {
-      tt::JournalUnavailableException e;
-      e.message = msg;
-      throw e;
-    }
-    case kInvalid: {
-      tt::InvalidRequestException e;
-      e.message = msg;
-      e.__set_code(bad_journal_id ? tt::InvalidRequestCode::INVALID_JOURNAL_ID
-                   : s.code() == StatusCode::kResourceExhausted
-                       ? tt::InvalidRequestCode::TOO_MANY_JOURNALS
-                       : tt::InvalidRequestCode::INVALID_ARGUMENT);
-      throw e;
-    }
-    default: {
-      tt::JournalIOException e;
-      e.message = msg;
-      throw e;
-    }
-  }
-}
-
-constexpr unsigned kWriterCall = kStale | kNotFormatted | kUnavailable | kIO | kOutOfSync;
+// What each method declares (journal.thrift); a failure outside it becomes a declared one
+// (rpc::JournalErrors()).
+constexpr JournalErrorSet kWriterCall{JournalError::kStaleEpoch, JournalError::kNotFormatted,
+                                      JournalError::kUnavailable, JournalError::kIO,
+                                      JournalError::kOutOfSync};
+constexpr JournalErrorSet kStale{JournalError::kStaleEpoch};
+constexpr JournalErrorSet kNotFormatted{JournalError::kNotFormatted};
+constexpr JournalErrorSet kUnavailable{JournalError::kUnavailable};
+constexpr JournalErrorSet kIO{JournalError::kIO};
+constexpr JournalErrorSet kInvalid{JournalError::kInvalid};
 
 RequestHeader FromThrift(const tt::RequestInfo& r) {
   return RequestHeader{r.journalId, r.epoch, r.ipcSerialNumber, r.committedTxId};
@@ -122,7 +46,7 @@ class Handler final : public tt::JournalProtocolIf {
 
   void format(const std::string& journalId, const tt::NamespaceInfo& nsInfo,
               const bool force) override {
-    const unsigned allowed = kUnavailable | kIO | kInvalid;
+    const JournalErrorSet allowed = kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, true, allowed);
     Check(j->Format(FromThrift(nsInfo), force), allowed, journalId, j);
   }
@@ -139,7 +63,7 @@ class Handler final : public tt::JournalProtocolIf {
   }
 
   void getJournalState(tt::JournalState& out, const std::string& journalId) override {
-    const unsigned allowed = kNotFormatted | kUnavailable;
+    const JournalErrorSet allowed = kNotFormatted | kUnavailable;
     Journal* j = Lookup(journalId, false, allowed);
     auto snap = j->GetState();
     if (!snap.ok()) Fail(snap.status(), allowed, journalId, j);
@@ -164,7 +88,7 @@ class Handler final : public tt::JournalProtocolIf {
 
   void newEpoch(tt::NewEpochResponse& out, const std::string& journalId,
                 const tt::NamespaceInfo& nsInfo, const int64_t epoch) override {
-    const unsigned allowed = kStale | kNotFormatted | kUnavailable | kIO | kInvalid;
+    const JournalErrorSet allowed = kStale | kNotFormatted | kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, false, allowed);
     auto r = j->NewEpoch(FromThrift(nsInfo), epoch);
     if (!r.ok()) Fail(r.status(), allowed, journalId, j);
@@ -184,7 +108,7 @@ class Handler final : public tt::JournalProtocolIf {
 
   void journal(const tt::RequestInfo& req, const int64_t segmentTxId, const int64_t firstTxId,
                const int32_t numTxns, const std::string& records) override {
-    const unsigned allowed = kWriterCall | kInvalid;
+    const JournalErrorSet allowed = kWriterCall | kInvalid;
     Journal* j = Lookup(req.journalId, false, allowed);
     Check(j->JournalEdits(FromThrift(req), segmentTxId, firstTxId, numTxns, records), allowed,
           req.journalId, j);
@@ -198,14 +122,14 @@ class Handler final : public tt::JournalProtocolIf {
   }
 
   void purgeLogs(const tt::RequestInfo& req, const int64_t minTxIdToKeep) override {
-    const unsigned allowed = kStale | kNotFormatted | kUnavailable | kIO;
+    const JournalErrorSet allowed = kStale | kNotFormatted | kUnavailable | kIO;
     Journal* j = Lookup(req.journalId, false, allowed);
     Check(j->PurgeLogs(FromThrift(req), minTxIdToKeep), allowed, req.journalId, j);
   }
 
   void getEditLogManifest(tt::EditLogManifest& out, const std::string& journalId,
                           const int64_t sinceTxId, const bool inProgressOk) override {
-    const unsigned allowed = kNotFormatted | kUnavailable | kIO;
+    const JournalErrorSet allowed = kNotFormatted | kUnavailable | kIO;
     Journal* j = Lookup(journalId, false, allowed);
     auto m = j->GetEditLogManifest(sinceTxId, inProgressOk);
     if (!m.ok()) Fail(m.status(), allowed, journalId, j);
@@ -215,7 +139,7 @@ class Handler final : public tt::JournalProtocolIf {
 
   void getJournaledEdits(tt::JournaledEdits& out, const std::string& journalId,
                          const int64_t sinceTxId, const int32_t maxTxns) override {
-    const unsigned allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
+    const JournalErrorSet allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, false, allowed);
     auto r = j->GetJournaledEdits(sinceTxId, maxTxns);
     if (!r.ok()) Fail(r.status(), allowed, journalId, j);
@@ -227,7 +151,7 @@ class Handler final : public tt::JournalProtocolIf {
 
   void prepareRecovery(tt::PrepareRecoveryResponse& out, const tt::RequestInfo& req,
                        const int64_t segmentTxId) override {
-    const unsigned allowed = kStale | kNotFormatted | kUnavailable | kIO;
+    const JournalErrorSet allowed = kStale | kNotFormatted | kUnavailable | kIO;
     Journal* j = Lookup(req.journalId, false, allowed);
     auto r = j->PrepareRecovery(FromThrift(req), segmentTxId);
     if (!r.ok()) Fail(r.status(), allowed, req.journalId, j);
@@ -249,7 +173,7 @@ class Handler final : public tt::JournalProtocolIf {
 
   void acceptRecovery(const tt::RequestInfo& req, const tt::SegmentInfo& state,
                       const std::string& fromPeer, const int64_t fromWriterEpoch) override {
-    const unsigned allowed = kWriterCall | kInvalid;
+    const JournalErrorSet allowed = kWriterCall | kInvalid;
     Journal* j = Lookup(req.journalId, false, allowed);
     Check(j->AcceptRecovery(FromThrift(req),
                             SegmentState{state.startTxId, state.endTxId, state.isInProgress},
@@ -260,7 +184,7 @@ class Handler final : public tt::JournalProtocolIf {
   void getSegmentChunk(tt::SegmentChunk& out, const std::string& journalId, const int64_t startTxId,
                        const int64_t endTxId, const int64_t offset,
                        const int32_t maxBytes) override {
-    const unsigned allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
+    const JournalErrorSet allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, false, allowed);
     auto r = j->GetSegmentChunk(startTxId, endTxId, offset, std::min(maxBytes, 8 << 20));
     if (!r.ok()) Fail(r.status(), allowed, journalId, j);
@@ -289,18 +213,24 @@ class Handler final : public tt::JournalProtocolIf {
   }
 
  private:
-  [[noreturn]] void Fail(const Status& s, unsigned allowed, const std::string& journal_id,
+  [[noreturn]] void Fail(const Status& s, JournalErrorSet allowed, const std::string& journal_id,
                          Journal* j) {
     // A bad id can be megabytes: never echo more than a prefix of it.
     const bool bad_id = !ValidateJournalId(journal_id).ok();
     const std::string shown = bad_id ? journal_id.substr(0, 80) : journal_id;
     VLOG(1) << node_->name() << " " << shown << ": call failed: " << s;
-    ThrowAsThrift(s, allowed, node_->name() + " " + shown, j, bad_id);
+    const std::string who = node_->name() + " " + shown;
+    std::string msg = s.message();
+    if (msg.compare(0, who.size(), who) != 0) msg = who + ": " + msg;
+    rpc::JournalErrorDetail detail;
+    detail.expected_txid = j != nullptr && s.IsOutOfSync() ? j->NextExpectedTxId() : -1;
+    detail.bad_journal_id = bad_id;
+    rpc::ThrowJournalError(s, allowed, msg, detail);
   }
-  void Check(const Status& s, unsigned allowed, const std::string& journal_id, Journal* j) {
+  void Check(const Status& s, JournalErrorSet allowed, const std::string& journal_id, Journal* j) {
     if (!s.ok()) Fail(s, allowed, journal_id, j);
   }
-  Journal* Lookup(const std::string& journal_id, bool create, unsigned allowed) {
+  Journal* Lookup(const std::string& journal_id, bool create, JournalErrorSet allowed) {
     auto j = node_->Get(journal_id, create);
     if (!j.ok()) Fail(j.status(), allowed, journal_id, nullptr);
     return *j;
@@ -311,37 +241,22 @@ class Handler final : public tt::JournalProtocolIf {
 
 }  // namespace
 
-namespace {
-
-rpc::ServerOptions ToRpc(const std::string& name, const ServerOptions& o) {
-  rpc::ServerOptions r;
-  r.name = name;
-  r.bind_host = o.bind_host;
-  r.port = o.port;
-  r.max_frame_bytes = o.max_frame_bytes;
-  r.max_string_bytes = o.max_frame_bytes;
-  r.max_container_elements = o.max_container_elements;
-  r.max_connections = o.max_connections;
-  r.idle_timeout_ms = o.idle_timeout_ms;
-  r.worker_threads = o.worker_threads;
-  r.io_threads = o.io_threads;
-  r.tls = o.tls;
-  r.policy = o.policy;
-  return r;
+rpc::ServerOptions JournalServerOptions() {
+  rpc::ServerOptions o;
+  o.port = 8485;
+  o.max_frame_bytes = 16 << 20;
+  o.max_string_bytes = 16 << 20;
+  return o;
 }
-
-}  // namespace
 
 std::shared_ptr<at::TProcessor> NewJournalProcessor(JournalNode* node) {
   return std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node));
 }
 
-JournalServer::JournalServer(JournalNode* node, const ServerOptions& opts)
-    : node_(node),
-      opts_(opts),
-      server_(rpc::GuardedFactory<tt::JournalProtocolProcessor, tt::JournalProtocolIf>(
+JournalServer::JournalServer(JournalNode* node, rpc::ServerOptions opts)
+    : server_(rpc::GuardedFactory<tt::JournalProtocolProcessor, tt::JournalProtocolIf>(
                   std::make_shared<Handler>(node), opts.policy, node->name()),
-              ToRpc(node->name(), opts)) {}
+              opts) {}
 
 JournalServer::~JournalServer() { Stop(); }
 

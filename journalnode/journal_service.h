@@ -1,7 +1,7 @@
 // The journalnode's Thrift face: JournalProtocol calls mapped onto JournalNode /
-// Journal / LeaseTable, and Status mapped to the typed exceptions of journal.thrift in
-// one place (ThrowAsThrift in the .cc). Every message names the node and journal
-// ("jn1 ns1: ...").
+// Journal / LeaseTable. A failed call's Status becomes one of the typed exceptions its
+// method declares through journal.thrift's error table (common/rpc/idl_errors.h), which
+// the clients read back with. Every message names the node and journal ("jn1 ns1: ...").
 //
 // JournalServer serves it with rpc::Server (non-blocking, a worker per call in progress,
 // at most max_connections; one connection's calls are served one after another, so one
@@ -27,19 +27,9 @@ class TProcessor;
 
 namespace qj::jn {
 
-struct ServerOptions {
-  std::string bind_host = "127.0.0.1";
-  int port = 8485;
-  int32_t max_frame_bytes = 16 << 20;
-  int32_t max_container_elements = 1 << 20;
-  int max_connections = 1024;
-  int64_t idle_timeout_ms = 120000;
-  int worker_threads = 256;  // rpc::ServerOptions
-  int io_threads = 1;
-  rpc::TlsOptions tls;
-  // Authorization of every call (TLS on); nullptr = none.
-  std::shared_ptr<const rpc::Policy> policy;
-};
+// The journalnode's defaults for rpc::Server: port 8485, and frames (and strings) of up to
+// 16 MiB, room for a 1 MiB batch of edits and more.
+rpc::ServerOptions JournalServerOptions();
 
 // What JournalServer serves: the generated JournalProtocol dispatch over the handler that
 // maps each call onto `node`. Exposed so that requests can be fed to it without a socket
@@ -48,15 +38,14 @@ std::shared_ptr<apache::thrift::TProcessor> NewJournalProcessor(JournalNode* nod
 
 class JournalServer {
  public:
-  JournalServer(JournalNode* node, const ServerOptions& opts);
+  // opts.name names the server in log lines (the node's name, as a rule).
+  JournalServer(JournalNode* node, rpc::ServerOptions opts);
   ~JournalServer();
   // Binds and serves until Stop(). NetworkError if the port cannot be bound.
   Status Serve();
   void Stop();
 
  private:
-  JournalNode* const node_;
-  const ServerOptions opts_;
   rpc::Server server_;
 };
 

@@ -19,7 +19,6 @@
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
 #include "journalnode/journal_web.h"
-#include "common/thrift_log.h"
 
 DEFINE_int32(journalnode_rpc_port, 8485, "TCP port for JournalProtocol");
 DEFINE_string(journalnode_bind_host, "127.0.0.1", "Address to listen on");
@@ -50,7 +49,7 @@ namespace {
 
 struct Options {
   qj::jn::JournalNodeOptions node;
-  qj::jn::ServerOptions server;
+  qj::rpc::ServerOptions server = qj::jn::JournalServerOptions();
 };
 
 // Reads the flags once; returns an error message for bad ones.
@@ -75,9 +74,11 @@ std::string ReadFlags(Options* o) {
   o->server.bind_host = FLAGS_journalnode_bind_host;
   o->server.port = FLAGS_journalnode_rpc_port;
   o->server.max_frame_bytes = FLAGS_journalnode_max_frame_bytes;
+  o->server.max_string_bytes = FLAGS_journalnode_max_frame_bytes;
   o->node.max_batch_bytes = static_cast<uint64_t>(FLAGS_journalnode_max_frame_bytes);
   o->node.name = FLAGS_journalnode_name.empty() ? "jn-" + std::to_string(FLAGS_journalnode_rpc_port)
                                                 : FLAGS_journalnode_name;
+  o->server.name = o->node.name;
   o->node.edits_dir = FLAGS_journalnode_edits_dir;
   o->node.self_address =
       FLAGS_journalnode_bind_host + ":" + std::to_string(FLAGS_journalnode_rpc_port);
@@ -102,16 +103,9 @@ std::string ReadFlags(Options* o) {
   if (!FLAGS_cluster_conf.empty()) {
     auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
     if (!conf.ok()) return conf.status().ToString();
-    auto rpc = qj::rpc::ServerOptions::FromCluster(*conf, o->node.name,
-                                                   qj::rpc::JournalPolicy(*conf));
-    if (!rpc.ok()) return rpc.status().ToString();
-    o->server.max_connections = rpc->max_connections;
-    o->server.idle_timeout_ms = rpc->idle_timeout_ms;
-    o->server.worker_threads = rpc->worker_threads;
-    o->server.io_threads = rpc->io_threads;
-    o->server.tls = rpc->tls;
-    o->server.policy = rpc->policy;
-    o->node.peer_tls = rpc->tls;
+    qj::Status st = o->server.ApplyCluster(*conf, o->node.name, qj::rpc::JournalPolicy(*conf));
+    if (!st.ok()) return st.ToString();
+    o->node.peer_tls = o->server.tls;
   }
   return "";
 }
@@ -124,7 +118,6 @@ int main(int argc, char** argv) {
   if (int rc = qj::cli::PreParseGflags(argc, argv, "journalnode", kUsage); rc >= 0) return rc;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (!qj::cli::InitDaemonLogging(argv[0], "journalnode")) return qj::cli::kExitUsage;
-  qj::RouteThriftLogsToGlog();
   if (argc > 1) {
     std::fprintf(stderr, "journalnode: unexpected argument '%s'\n", argv[1]);
     return qj::cli::kExitUsage;

@@ -1,7 +1,10 @@
 #include "journalnode/peer_client.h"
 
+#include <optional>
+
 #include "JournalProtocol.h"
 #include "common/cluster_config.h"
+#include "common/rpc/idl_errors.h"
 
 namespace qj::jn {
 namespace {
@@ -21,14 +24,10 @@ Status WithClient(const std::string& peer, int64_t timeout_ms, const rpc::TlsOpt
   return client.Call("peer", [&](tt::JournalProtocolClient* c) -> Status {
     try {
       return fn(*c);
-    } catch (const tt::JournalUnavailableException& e) {
-      return Status::Unavailable("peer " + peer + ": " + e.message);
-    } catch (const tt::NotFormattedException& e) {
-      return Status::NotFormatted("peer " + peer + ": " + e.message);
-    } catch (const tt::JournalIOException& e) {
-      return Status::IOError("peer " + peer + ": " + e.message);
-    } catch (const tt::InvalidRequestException& e) {
-      return Status::InvalidArgument("peer " + peer + ": " + e.message);
+    } catch (const apache::thrift::TException& e) {
+      std::optional<Status> typed = rpc::JournalStatusFrom(e, "peer " + peer);
+      if (!typed) throw;  // rpc::Client::Call maps it and drops the connection
+      return *typed;
     }
   });
 }

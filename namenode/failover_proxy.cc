@@ -2,17 +2,16 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <thrift/TOutput.h>
 #include <thrift/transport/TTransportException.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <random>
 #include <thread>
 
+#include "common/rpc/idl_errors.h"
 #include "common/rpc/rpc.h"
 
 namespace qj {
@@ -67,36 +66,11 @@ FailoverProxyOptions FailoverProxyOptionsFromConfig(const ClusterConfig& conf) {
 }
 
 Status StatusFromFsException(const th::FsException& e) {
-  switch (e.code) {
-    case th::FsErrorCode::FILE_NOT_FOUND:
-      return Status::NotFound(e.message);
-    case th::FsErrorCode::FILE_ALREADY_EXISTS:
-      return Status::AlreadyExists(e.message);
-    case th::FsErrorCode::PERMISSION_DENIED:
-      return Status::PermissionDenied(e.message);
-    case th::FsErrorCode::NOT_ACTIVE:
-      return Status::NotActive(e.message);
-    case th::FsErrorCode::IO_ERROR:
-      return Status::IOError(e.message);
-    case th::FsErrorCode::INVALID_PATH:
-    case th::FsErrorCode::INVALID_ARGUMENT:
-      return Status::InvalidArgument(e.message);
-    case th::FsErrorCode::NOT_A_DIRECTORY:
-    case th::FsErrorCode::IS_A_DIRECTORY:
-    case th::FsErrorCode::DIRECTORY_NOT_EMPTY:
-      return Status::IllegalState(e.message);
-  }
-  return Status::IOError("unknown FsErrorCode " + std::to_string(e.code) + ": " + e.message);
+  return rpc::StatusFrom(e, rpc::FsErrors(), "");
 }
 
 FailoverProxy::FailoverProxy(FailoverProxyOptions opts)
     : opts_(std::move(opts)), client_id_(NewClientId()) {
-  // Thrift prints every failed connect to stderr; the proxy reports failures itself.
-  static std::once_flag once;
-  std::call_once(once, [] {
-    apache::thrift::GlobalOutput.setOutputFunction(
-        [](const char* msg) { VLOG(1) << "thrift: " << msg; });
-  });
   conns_.resize(opts_.namenodes.size());
 }
 

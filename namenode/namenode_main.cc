@@ -53,7 +53,6 @@
 #include "namenode/namenode_server.h"
 #include "namenode/namenode_web.h"
 #include "namenode/service_handler.h"
-#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "This namenode's id in the cluster file (e.g. nn1).");
@@ -367,21 +366,15 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
     LOG(ERROR) << st;
     return kExitFailure;
   }
-  qj::RpcServerOptions ro;
+  qj::rpc::ServerOptions ro = qj::NamenodeRpcServerOptions();
   ro.bind_host = me.host;
   ro.port = me.rpc_port;
-  ro.max_connections = o.cluster.security.max_connections;
-  ro.idle_timeout_ms = o.cluster.security.idle_timeout_ms;
-  ro.worker_threads = o.cluster.security.worker_threads;
-  ro.io_threads = o.cluster.security.io_threads;
-  auto server_tls = qj::rpc::TlsFor(o.cluster, o.namenode_id);
-  if (!server_tls.ok()) {
-    LOG(ERROR) << o.namenode_id << ": " << server_tls.status();
+  st = ro.ApplyCluster(o.cluster, o.namenode_id, qj::rpc::NamenodePolicy(o.cluster));
+  if (!st.ok()) {
+    LOG(ERROR) << o.namenode_id << ": " << st;
     server.Stop();
     return kExitFailure;
   }
-  ro.tls = *server_tls;
-  if (ro.tls.enabled) ro.policy = qj::rpc::NamenodePolicy(o.cluster);
   qj::NamenodeRpcServer rpc(&server, ro);
   st = rpc.Start();
   if (!st.ok()) {
@@ -428,7 +421,6 @@ int main(int argc, char** argv) {
   }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (!qj::cli::InitDaemonLogging(argv[0], "namenode")) return kExitUsage;
-  qj::RouteThriftLogsToGlog();
 
   if (FLAGS_namenode_id.empty() || FLAGS_namenode_name_dir.empty()) {
     std::cerr << "namenode: --namenode_id and --namenode_name_dir are required\n";

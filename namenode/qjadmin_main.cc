@@ -31,7 +31,6 @@
 #include "common/cli.h"
 #include "common/cluster_config.h"
 #include "common/rpc/rpc.h"
-#include "common/thrift_log.h"
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
 #include "namenode/checkpointer.h"
@@ -257,25 +256,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
   }
-  // gflags would take "-report" for a flag: pass it only the "--" arguments.
-  std::vector<char*> flag_args{argv[0]};
   std::vector<std::string> cmd;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
-      if (!qj::cli::CheckGflagKnown(a, "qjadmin")) return kExitUsage;
-      flag_args.push_back(argv[i]);
-    } else {
-      cmd.push_back(a);
-    }
-  }
-  int fargc = static_cast<int>(flag_args.size());
-  char** fargv = flag_args.data();
-  gflags::ParseCommandLineFlags(&fargc, &fargv, false);
-  google::InitGoogleLogging(argv[0]);
-  qj::RouteThriftLogsToGlog();
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;  // a command-line tool: warnings and errors only
+  if (int rc = qj::cli::ParseToolArgs(argc, argv, "qjadmin", &cmd); rc >= 0) return rc;
 
   if (cmd.empty()) return Usage();
   const std::string& verb = cmd[0];

@@ -23,7 +23,6 @@
 #include "common/cli.h"
 #include "common/rpc/rpc.h"
 #include "namenode/failover_proxy.h"
-#include "common/thrift_log.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file naming the namenodes.");
 DEFINE_string(user, "", "Caller's user name (default: $USER, else the login name).");
@@ -673,7 +672,6 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);
   google::InitGoogleLogging(argv[0]);
-  qj::RouteThriftLogsToGlog();
   if (i >= argc) {
     std::cerr << kUsage;
     return qj::cli::kExitUsage;

@@ -13,6 +13,7 @@
 
 #include "ClientProtocol.h"
 #include "common/rpc/authz.h"
+#include "common/rpc/idl_errors.h"
 #include "common/thrift_transport.h"
 #include "namenode/path_util.h"
 
@@ -59,25 +60,26 @@ th::FsErrorCode::type ToFsErrorCode(FsError e) {
   return th::FsErrorCode::INVALID_ARGUMENT;
 }
 
+// A server failure (not a namespace answer) as the codes clients act on: NOT_ACTIVE (with
+// the believed active's id) only for calls that did not run, so that clients retry them
+// on another namenode; INVALID_ARGUMENT; every other failure IO_ERROR (rpc::FsErrors()).
+th::FsException ServerFailure(const Status& s, const std::string& message,
+                              const std::string& active_hint) {
+  using C = th::FsErrorCode;
+  th::FsException e = rpc::ToException<th::FsException>(
+      s, rpc::FsErrors(), message, {C::NOT_ACTIVE, C::INVALID_ARGUMENT, C::IO_ERROR});
+  if (e.code == C::NOT_ACTIVE && !active_hint.empty()) e.__set_activeNamenodeId(active_hint);
+  return e;
+}
+
 th::FsException ToFsException(const CallStatus& cs, const std::string& active_hint) {
-  th::FsException e;
   if (!cs.fs.ok()) {
+    th::FsException e;
     e.code = ToFsErrorCode(cs.fs.code());
     e.message = cs.fs.message();
     return e;
   }
-  // NOT_ACTIVE only for calls that did not run (clients retry those on another
-  // namenode); every other server failure is IO_ERROR.
-  if (cs.server.code() == StatusCode::kNotActive) {
-    e.code = th::FsErrorCode::NOT_ACTIVE;
-    if (!active_hint.empty()) e.__set_activeNamenodeId(active_hint);
-  } else if (cs.server.code() == StatusCode::kInvalidArgument) {
-    e.code = th::FsErrorCode::INVALID_ARGUMENT;
-  } else {
-    e.code = th::FsErrorCode::IO_ERROR;
-  }
-  e.message = cs.server.ToString();
-  return e;
+  return ServerFailure(cs.server, cs.server.ToString(), active_hint);
 }
 
 th::Block ToThrift(const BlockInfo& b) {
@@ -415,10 +417,8 @@ class Handler : public th::ClientProtocolIf {
                   const int32_t max_bytes) override {
     Status st = s_->ReadImageChunk(txid, offset, max_bytes, &r);
     if (!st.ok()) {
-      th::FsException e;
-      e.code = st.IsNotFound() ? th::FsErrorCode::FILE_NOT_FOUND : th::FsErrorCode::IO_ERROR;
-      e.message = st.ToString();
-      throw e;
+      rpc::ThrowAs<th::FsException>(st, rpc::FsErrors(), st.ToString(),
+                                    {th::FsErrorCode::FILE_NOT_FOUND, th::FsErrorCode::IO_ERROR});
     }
   }
 
@@ -511,27 +511,19 @@ class Handler : public th::ClientProtocolIf {
   }
 
   // An admin call's value, or its failure as an FsException that keeps the code:
-  // NOT_ACTIVE (with the believed active) for a role that may not run it, IO_ERROR else.
+  // NOT_ACTIVE (with the believed active) for a role that may not run it, INVALID_ARGUMENT
+  // for one this state refuses (a checkpoint asked of the active), IO_ERROR else.
   int64_t AdminValue(const Result<int64_t>& r) {
     if (r.ok()) return *r;
-    th::FsException e;
-    const StatusCode c = r.status().code();
-    if (c == StatusCode::kNotActive) {
-      e.code = th::FsErrorCode::NOT_ACTIVE;
-      const std::string hint = s_->GetStatus().active_hint;
-      if (!hint.empty()) e.__set_activeNamenodeId(hint);
-    } else if (c == StatusCode::kIllegalState || c == StatusCode::kInvalidArgument) {
-      e.code = th::FsErrorCode::INVALID_ARGUMENT;
-    } else {
-      e.code = th::FsErrorCode::IO_ERROR;
-    }
-    e.message = r.status().ToString();
-    throw e;
+    const Status& s = r.status();
+    throw ServerFailure(s.code() == StatusCode::kIllegalState ? Status::InvalidArgument(s.message())
+                                                              : s,
+                        s.ToString(), s_->GetStatus().active_hint);
   }
 
   static void ThrowIfFailed(const Status& st) {
     if (st.ok()) return;
-    Refuse(th::HAErrorCode::TRANSITION_FAILED, st.ToString());
+    rpc::ThrowAs<th::ServiceFailedException>(st, rpc::HaErrors(), st.ToString());
   }
 
   [[noreturn]] static void Refuse(th::HAErrorCode::type code, const std::string& why) {
@@ -617,37 +609,20 @@ class Handler : public th::ClientProtocolIf {
 
 }  // namespace
 
-namespace {
-
-rpc::ServerOptions ToRpc(const std::string& name, const RpcServerOptions& o) {
-  rpc::ServerOptions r;
-  r.name = name;
-  r.bind_host = o.bind_host;
-  r.port = o.port;
-  r.max_frame_bytes = o.max_frame_bytes;
-  r.max_string_bytes = o.max_string_bytes;
-  r.max_container_elements = o.max_container_elements;
-  r.max_connections = o.max_connections;
-  r.idle_timeout_ms = o.idle_timeout_ms;
-  r.worker_threads = o.worker_threads;
-  r.io_threads = o.io_threads;
-  r.tls = o.tls;
-  r.policy = o.policy;
-  return r;
+rpc::ServerOptions NamenodeRpcServerOptions() {
+  rpc::ServerOptions o;
+  o.max_frame_bytes = 64 << 20;
+  return o;
 }
-
-}  // namespace
 
 std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer* server) {
   return std::make_shared<th::ClientProtocolProcessor>(std::make_shared<Handler>(server));
 }
 
-NamenodeRpcServer::NamenodeRpcServer(NamenodeServer* server, RpcServerOptions opts)
-    : server_(server),
-      opts_(std::move(opts)),
-      rpc_(rpc::GuardedFactory<th::ClientProtocolProcessor, th::ClientProtocolIf>(
-               std::make_shared<Handler>(server), opts_.policy, server->options().namenode_id),
-           ToRpc(server->options().namenode_id, opts_)) {}
+NamenodeRpcServer::NamenodeRpcServer(NamenodeServer* server, rpc::ServerOptions opts)
+    : rpc_(rpc::GuardedFactory<th::ClientProtocolProcessor, th::ClientProtocolIf>(
+               std::make_shared<Handler>(server), opts.policy, server->options().namenode_id),
+           opts) {}
 
 NamenodeRpcServer::~NamenodeRpcServer() { Stop(); }
 

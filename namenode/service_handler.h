@@ -4,9 +4,10 @@
 // limits, TCP_NODELAY; with TLS every call authorized by rpc::NamenodePolicy and the
 // filesystem user taken from the client certificate).
 //
-// Errors cross the wall here, in one place (ToFsException): FsStatus codes map 1:1 onto
-// FsErrorCode; server failures map to NOT_ACTIVE (with the believed active's id) when
-// the call did not run, and IO_ERROR otherwise.
+// Errors cross the wall here (ToFsException in the .cc): FsStatus codes map 1:1 onto
+// FsErrorCode; server failures go through namenode.thrift's error table
+// (common/rpc/idl_errors.h: NOT_ACTIVE, with the believed active's id, when the call did
+// not run; INVALID_ARGUMENT; IO_ERROR otherwise), which clients read back with.
 //
 // Thread-safety: the handler is shared by all connection threads; it holds no state of
 // its own beyond the NamenodeServer (thread-safe).
@@ -27,20 +28,9 @@ class TProcessor;
 
 namespace qj {
 
-struct RpcServerOptions {
-  std::string bind_host = "127.0.0.1";
-  int port = 0;
-  // Upper bounds on one request's strings and containers (bytes / elements).
-  int32_t max_string_bytes = 16 << 20;
-  int32_t max_container_elements = 1 << 20;
-  int32_t max_frame_bytes = 64 << 20;
-  int max_connections = 1024;
-  int64_t idle_timeout_ms = 120000;
-  int worker_threads = 256;  // rpc::ServerOptions
-  int io_threads = 1;
-  rpc::TlsOptions tls;
-  std::shared_ptr<const rpc::Policy> policy;  // nullptr = every call allowed
-};
+// The namenode's defaults for rpc::Server: frames of up to 64 MiB (a listing page, an
+// image chunk).
+rpc::ServerOptions NamenodeRpcServerOptions();
 
 // What NamenodeRpcServer serves: the generated ClientProtocol dispatch over the handler
 // that maps each call onto `server`. Exposed so that requests can be fed to it without a
@@ -50,7 +40,8 @@ std::shared_ptr<apache::thrift::TProcessor> NewNamenodeProcessor(NamenodeServer*
 // Serves a NamenodeServer until Stop().
 class NamenodeRpcServer {
  public:
-  NamenodeRpcServer(NamenodeServer* server, RpcServerOptions opts);
+  // opts.name names the server in log lines (the namenode's id, as a rule).
+  NamenodeRpcServer(NamenodeServer* server, rpc::ServerOptions opts);
   ~NamenodeRpcServer();
 
   // Binds and starts serving on a background thread. IOError if the port is taken.
@@ -59,8 +50,6 @@ class NamenodeRpcServer {
   void Stop();
 
  private:
-  NamenodeServer* const server_;
-  const RpcServerOptions opts_;
   rpc::Server rpc_;
 };
 

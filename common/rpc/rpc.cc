@@ -30,7 +30,6 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
@@ -49,7 +48,13 @@ namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 namespace ac = apache::thrift::concurrency;
 
-void QuietThriftLogging() {
+namespace {
+
+// What every process that speaks Thrift needs, done once by the first Connect or Server
+// (every Thrift socket is opened through one of them, so no main() has to remember it):
+// Thrift's own stderr chatter (failed connects, closed sockets) goes to VLOG(1), since
+// our callers report each failure with context; and SIGPIPE is ignored.
+void SetUpThriftForProcess() {
   static std::once_flag once;
   std::call_once(once, [] {
     // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a peer that closed the
@@ -58,6 +63,8 @@ void QuietThriftLogging() {
     at::GlobalOutput.setOutputFunction([](const char* msg) { VLOG(1) << "thrift: " << msg; });
   });
 }
+
+}  // namespace
 
 Result<TlsOptions> TlsFor(const ClusterConfig& cluster, const std::string& identity) {
   TlsOptions t;
@@ -77,17 +84,17 @@ Result<TlsOptions> TlsFor(const ClusterConfig& cluster, const std::string& ident
 }
 
 namespace {
-std::mutex process_tls_mu;
-TlsOptions process_tls;  // guarded by process_tls_mu
+Mutex process_tls_mu;
+TlsOptions process_tls GUARDED_BY(process_tls_mu);
 }  // namespace
 
 void SetProcessTls(const TlsOptions& tls) {
-  std::lock_guard<std::mutex> l(process_tls_mu);
+  MutexLock l(&process_tls_mu);
   process_tls = tls;
 }
 
 TlsOptions ProcessTls() {
-  std::lock_guard<std::mutex> l(process_tls_mu);
+  MutexLock l(&process_tls_mu);
   return process_tls;
 }
 
@@ -123,10 +130,10 @@ class Tls12Factory final : public tt::TSSLSocketFactory {
 
 // One factory (one SSL_CTX, certificates loaded once) per side and key pair.
 Result<std::shared_ptr<tt::TSSLSocketFactory>> FactoryFor(const TlsOptions& t, bool server) {
-  static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<tt::TSSLSocketFactory>> cache;
+  static Mutex mu;
+  static std::map<std::string, std::shared_ptr<tt::TSSLSocketFactory>> cache;  // under mu
   const std::string key = (server ? "s|" : "c|") + t.ca_file + "|" + t.cert_file + "|" + t.key_file;
-  std::lock_guard<std::mutex> l(mu);
+  MutexLock l(&mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   try {
@@ -209,7 +216,7 @@ Result<int> ConnectFd(const HostPort& peer, int64_t timeout_ms) {
 }  // namespace
 
 Result<std::unique_ptr<Connection>> Connect(const HostPort& peer, const ClientOptions& opts) {
-  QuietThriftLogging();
+  SetUpThriftForProcess();
   std::shared_ptr<tt::TSSLSocketFactory> factory;
   const TlsOptions tls = opts.tls.enabled ? opts.tls : ProcessTls();
   if (tls.enabled) {
@@ -249,7 +256,7 @@ Connection::~Connection() { Close(); }
 
 Status Connection::WaitReadable(int64_t timeout_ms) {
   if (tls_) {
-    std::lock_guard<std::mutex> l(io_mu_);
+    MutexLock l(&io_mu_);
     // Bytes OpenSSL already decrypted are invisible to poll().
     SSL* ssl = SslOf::Get(static_cast<tt::TSSLSocket*>(socket_.get()));
     if (ssl != nullptr && SSL_pending(ssl) > 0) return Status::OK();
@@ -298,19 +305,25 @@ Status FromThrift(const std::exception& e, const std::string& context) {
 // ---------------------------------------------------------------------------------------
 // Server
 
+Status ServerOptions::ApplyCluster(const ClusterConfig& cluster, const std::string& identity,
+                                   std::shared_ptr<const Policy> p) {
+  auto t = TlsFor(cluster, identity);
+  if (!t.ok()) return t.status();
+  name = identity;
+  max_connections = cluster.security.max_connections;
+  idle_timeout_ms = cluster.security.idle_timeout_ms;
+  worker_threads = cluster.security.worker_threads;
+  io_threads = cluster.security.io_threads;
+  tls = *t;
+  policy = tls.enabled ? std::move(p) : nullptr;
+  return Status::OK();
+}
+
 Result<ServerOptions> ServerOptions::FromCluster(const ClusterConfig& cluster,
                                                  const std::string& identity,
                                                  std::shared_ptr<const Policy> policy) {
   ServerOptions o;
-  o.name = identity;
-  o.max_connections = cluster.security.max_connections;
-  o.idle_timeout_ms = cluster.security.idle_timeout_ms;
-  o.worker_threads = cluster.security.worker_threads;
-  o.io_threads = cluster.security.io_threads;
-  auto tls = TlsFor(cluster, identity);
-  if (!tls.ok()) return tls.status();
-  o.tls = *tls;
-  if (o.tls.enabled) o.policy = std::move(policy);
+  QJ_RETURN_IF_ERROR(o.ApplyCluster(cluster, identity, std::move(policy)));
   return o;
 }
 
@@ -333,34 +346,33 @@ class Connections {
     bool closing = false;  // shut down by us; its I/O thread will close it
   };
 
-  Connections(std::string name, int max_connections, int max_workers)
-      : name_(std::move(name)), max_(max_connections), max_workers_(max_workers) {}
+  Connections(std::string name, int max_connections, int max_workers, const Clock* clock)
+      : name_(std::move(name)),
+        max_(max_connections),
+        max_workers_(max_workers),
+        clock_(clock != nullptr ? clock : RealClock::Get()) {}
 
-  static int64_t NowNs() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t NowNs() const { return clock_->MonotonicNanos(); }
 
   // createContext / getProcessor / deleteContext (one I/O thread per connection).
   Conn* Open(const void* key) {
     auto c = std::make_unique<Conn>();
     c->last_ns = NowNs();
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Conn* raw = c.get();
     conns_.emplace(raw, std::move(c));
     unattached_[key] = raw;
     return raw;
   }
   void Attach(const void* key, int fd) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = unattached_.find(key);
     if (it == unattached_.end()) return;
     it->second->fd = fd;
     unattached_.erase(it);
   }
   void Close(Conn* c) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (c->closing) --closing_;
     for (auto it = unattached_.begin(); it != unattached_.end(); ++it) {
       if (it->second == c) {
@@ -374,7 +386,7 @@ class Connections {
   // Around each call, on its worker.
   void Begin(Conn* c) {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       c->busy = true;
     }
     const int busy = ++busy_workers_;
@@ -382,7 +394,7 @@ class Connections {
   }
   void End(Conn* c) {
     --busy_workers_;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->busy = false;
     c->last_ns = NowNs();
     ++c->calls;
@@ -391,7 +403,7 @@ class Connections {
   // Room for a new connection: true when there is room (perhaps made by shutting down
   // the longest-idle connection), false when every connection is busy (refuse it).
   bool MakeRoom() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     // Connections already being closed do not count: their descriptors are on the way out.
     int64_t live = static_cast<int64_t>(conns_.size()) - closing_;
     if (live < max_) return true;
@@ -410,7 +422,7 @@ class Connections {
   // Out of descriptors: shuts the longest-idle connection down, unless one is already
   // being closed. Returns whether one was (or is being) closed.
   bool FreeDescriptor() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (closing_ > 0) return true;
     Conn* victim = LongestIdleLocked();
     if (victim == nullptr) return false;
@@ -422,7 +434,7 @@ class Connections {
   // Shuts down every idle connection not heard from for idle_ns.
   void ReapIdle(int64_t idle_ns) {
     const int64_t now = NowNs();
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (auto& [raw, c] : conns_) {
       if (c->busy || c->closing || c->fd < 0 || now - c->last_ns < idle_ns) continue;
       ShutLocked(c.get());
@@ -431,23 +443,23 @@ class Connections {
   }
 
   void SetWorkers(std::shared_ptr<apache::thrift::concurrency::ThreadManager> w) {
-    std::lock_guard<std::mutex> l(grow_mu_);
+    MutexLock l(&grow_mu_);
     workers_ = std::move(w);
   }
 
   void Fill(ServerStats* s) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     s->open_connections = static_cast<int64_t>(conns_.size());
     s->refused_connections = refused_;
     s->evicted_connections = evicted_;
     s->idle_closed_connections = idle_closed_;
   }
   int64_t refused() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return refused_;
   }
   void CountRefused() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     ++refused_;
   }
 
@@ -458,7 +470,7 @@ class Connections {
   // The connection to close for room: one that has not completed a call yet (a flood's,
   // or a TLS handshake that never ended) before one that has (a client that did real
   // work); among those, the one idle longest. Never one with a call in progress.
-  Conn* LongestIdleLocked() {
+  Conn* LongestIdleLocked() REQUIRES(mu_) {
     Conn* best = nullptr;
     for (auto& [raw, c] : conns_) {
       if (c->busy || c->closing || c->fd < 0) continue;
@@ -469,23 +481,23 @@ class Connections {
     }
     return best;
   }
-  void ShutLocked(Conn* c) {
+  void ShutLocked(Conn* c) REQUIRES(mu_) {
     c->closing = true;
     ++closing_;
     ::shutdown(c->fd, SHUT_RDWR);
   }
-  void LogLocked(const char* what, int64_t live) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_log_ < std::chrono::seconds(1)) return;
-    last_log_ = now;
+  void LogLocked(const char* what, int64_t live) REQUIRES(mu_) {
+    const int64_t now = NowNs();
+    if (last_log_ns_ != 0 && now - last_log_ns_ < 1000000000) return;
+    last_log_ns_ = now;
     LOG(WARNING) << name_ << ": " << what << ": " << live
                  << " connections open (rpc.max_connections = " << max_ << "); so far "
                  << evicted_ << " closed for room, " << refused_ << " refused";
   }
   // A call is starting; if no worker is left idle, add one (up to the bound), so that
   // handlers blocked on the journal or on fsync never starve the next call.
-  void MaybeGrowWorkers(int busy) {
-    std::lock_guard<std::mutex> l(grow_mu_);
+  void MaybeGrowWorkers(int busy) EXCLUDES(grow_mu_) {
+    MutexLock l(&grow_mu_);
     if (workers_ == nullptr) return;
     const size_t n = workers_->workerCount();
     if (static_cast<size_t>(busy) < n || n >= static_cast<size_t>(max_workers_)) return;
@@ -499,17 +511,19 @@ class Connections {
   const std::string name_;
   const int max_;
   const int max_workers_;
-  std::mutex mu_;
-  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;  // guarded by mu_
-  std::unordered_map<const void*, Conn*> unattached_;       // guarded by mu_
-  int64_t closing_ = 0;                                     // guarded by mu_
-  int64_t refused_ = 0;                                     // guarded by mu_
-  int64_t evicted_ = 0;                                     // guarded by mu_
-  int64_t idle_closed_ = 0;                                 // guarded by mu_
-  std::chrono::steady_clock::time_point last_log_;          // guarded by mu_
+  const Clock* const clock_;
+  // The connection records (and every field of each Conn) are read and written under mu_.
+  Mutex mu_;
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_ GUARDED_BY(mu_);
+  std::unordered_map<const void*, Conn*> unattached_ GUARDED_BY(mu_);
+  int64_t closing_ GUARDED_BY(mu_) = 0;
+  int64_t refused_ GUARDED_BY(mu_) = 0;
+  int64_t evicted_ GUARDED_BY(mu_) = 0;
+  int64_t idle_closed_ GUARDED_BY(mu_) = 0;
+  int64_t last_log_ns_ GUARDED_BY(mu_) = 0;  // 0: never logged
   std::atomic<int> busy_workers_{0};
-  std::mutex grow_mu_;
-  std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_;  // guarded by grow_mu_
+  Mutex grow_mu_;
+  std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_ GUARDED_BY(grow_mu_);
 };
 
 // The listening socket. Accepts non-blocking connections (TLS ones handshake in the I/O
@@ -590,9 +604,9 @@ class Listener final : public tt::TNonblockingServerTransport {
       const int err = errno;
       if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
       if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_emfile_log_ > std::chrono::seconds(10)) {
-          last_emfile_log_ = now;
+        const int64_t now = conns_->NowNs();
+        if (last_emfile_log_ns_ == 0 || now - last_emfile_log_ns_ > 10000000000) {
+          last_emfile_log_ns_ = now;
           LOG(WARNING) << conns_->name() << ": accept failed (" << std::strerror(err)
                        << "); closing the connection idle longest to free a descriptor";
         }
@@ -657,7 +671,7 @@ class Listener final : public tt::TNonblockingServerTransport {
   const std::shared_ptr<Connections> conns_;
   int fd_ = -1;       // accept thread (I/O thread 0) only, after listen()
   std::vector<int> reserve_;  // likewise
-  std::chrono::steady_clock::time_point last_emfile_log_;
+  int64_t last_emfile_log_ns_ = 0;  // likewise; 0: never logged
 };
 
 }  // namespace internal
@@ -905,7 +919,7 @@ Server::Server(ProcessorFactory processors, ServerOptions opts)
     : processors_(std::move(processors)),
       opts_(std::move(opts)),
       conns_(std::make_shared<Connections>(opts_.name, opts_.max_connections,
-                                           std::max(1, opts_.worker_threads))) {}
+                                           std::max(1, opts_.worker_threads), opts_.clock)) {}
 
 Server::~Server() { Stop(); }
 
@@ -914,13 +928,13 @@ int64_t Server::refused_connections() const { return conns_->refused(); }
 ServerStats Server::stats() const {
   ServerStats s;
   conns_->Fill(&s);
-  std::lock_guard<std::mutex> l(const_cast<std::mutex&>(mu_));
+  MutexLock l(&mu_);
   if (workers_) s.worker_threads = static_cast<int64_t>(workers_->workerCount());
   return s;
 }
 
 Status Server::Build() {
-  QuietThriftLogging();
+  SetUpThriftForProcess();
   std::shared_ptr<tt::TSSLSocketFactory> tls;
   if (opts_.tls.enabled) {
     auto f = FactoryFor(opts_.tls, /*server=*/true);
@@ -962,7 +976,7 @@ Status Server::Run(const std::shared_ptr<at::server::TNonblockingServer>& s) {
 Status Server::Serve() {
   std::shared_ptr<at::server::TNonblockingServer> s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stopped_) return Status::OK();
     QJ_RETURN_IF_ERROR(Build());
     server_->setServerEventHandler(std::make_shared<Events>(conns_, nullptr));
@@ -971,7 +985,7 @@ Status Server::Serve() {
   }
   if (!reaper_.joinable()) reaper_ = std::thread([this] { Reap(); });
   Status st = Run(s);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   serving_ = false;
   return st;
 }
@@ -983,7 +997,7 @@ Status Server::Start() {
   std::future<Status> ended = result->get_future();
   std::shared_ptr<at::server::TNonblockingServer> s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stopped_) return Status::IllegalState(opts_.name + ": server stopped");
     QJ_RETURN_IF_ERROR(Build());
     server_->setServerEventHandler(
@@ -995,7 +1009,7 @@ Status Server::Start() {
     Status st = Run(s);
     if (!st.ok()) LOG(ERROR) << st;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       serving_ = false;
     }
     result->set_value(st);
@@ -1015,9 +1029,9 @@ Status Server::Start() {
 
 void Server::Reap() {
   const int64_t period_ms = std::clamp<int64_t>(opts_.idle_timeout_ms / 4, 10, 1000);
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (!stopped_) {
-    reap_cv_.wait_for(l, std::chrono::milliseconds(period_ms));
+    reap_cv_.WaitFor(&mu_, std::chrono::milliseconds(period_ms));
     if (stopped_) break;
     conns_->ReapIdle(opts_.idle_timeout_ms * 1000000);
   }
@@ -1026,16 +1040,16 @@ void Server::Reap() {
 void Server::Stop() {
   std::shared_ptr<at::server::TNonblockingServer> s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stopped_ = true;
     s = server_;
   }
-  reap_cv_.notify_all();
+  reap_cv_.SignalAll();
   if (reaper_.joinable() && reaper_.get_id() != std::this_thread::get_id()) reaper_.join();
   // The I/O loops can only be told to stop once they run; serve() may be just starting.
   for (;;) {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       if (!serving_) break;
     }
     if (s) s->stop();
@@ -1045,7 +1059,7 @@ void Server::Stop() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   std::shared_ptr<ac::ThreadManager> workers;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     workers = workers_;
     s = std::move(server_);
     server_.reset();

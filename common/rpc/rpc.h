@@ -28,16 +28,17 @@
 #include <thrift/transport/TSocket.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/cluster_config.h"
+#include "common/mutex.h"
 #include "common/rpc/authz.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "common/thrift_transport.h"
 
 namespace apache::thrift::server {
@@ -77,6 +78,13 @@ struct ClientOptions {
   int64_t recv_timeout_ms = 2000;
   int32_t max_frame_bytes = kDefaultMaxFrameBytes;
   TlsOptions tls;  // when not enabled: ProcessTls()
+
+  // The defaults with connect, send and receive time-outs of `ms`.
+  static ClientOptions WithTimeout(int64_t ms) {
+    ClientOptions o;
+    o.connect_timeout_ms = o.send_timeout_ms = o.recv_timeout_ms = ms;
+    return o;
+  }
 };
 
 // One open connection. Reads and writes use separate framed transports and protocols, so
@@ -90,9 +98,9 @@ class Connection {
   const std::shared_ptr<apache::thrift::protocol::TProtocol>& out() const { return out_; }
   bool tls() const { return tls_; }
   int fd() const { return fd_; }
-  std::mutex& io_mu() { return io_mu_; }
+  Mutex* io_mu() RETURN_CAPABILITY(io_mu_) { return &io_mu_; }
   // Waits until a read would find input (or timeout_ms passes: TimedOut). Without io_mu().
-  Status WaitReadable(int64_t timeout_ms);
+  Status WaitReadable(int64_t timeout_ms) EXCLUDES(io_mu_);
   void SetRecvTimeout(int64_t ms);
   // Unblocks a read or write in another thread (shuts the socket down). Any thread.
   void Shutdown();
@@ -105,7 +113,9 @@ class Connection {
   std::shared_ptr<apache::thrift::protocol::TProtocol> in_;
   std::shared_ptr<apache::thrift::protocol::TProtocol> out_;
   bool tls_ = false;
-  std::mutex io_mu_;
+  // Serializes the TLS session's reads and writes (see above); what it guards lives
+  // inside OpenSSL, so nothing here is GUARDED_BY it.
+  Mutex io_mu_;
   int fd_ = -1;
   std::atomic<bool> closed_{false};
 };
@@ -117,9 +127,9 @@ Result<std::unique_ptr<Connection>> Connect(const HostPort& peer, const ClientOp
 
 // THE exception -> Status mapping for calls: AccessDeniedException -> PermissionDenied
 // (naming the rule), a transport time-out -> TimedOut, other transport and protocol
-// failures -> NetworkError, an application exception -> IOError. Service-specific typed
-// exceptions (journal.thrift's) are mapped by the caller first. `context` prefixes the
-// message ("127.0.0.1:8485 newEpoch").
+// failures -> NetworkError, an application exception -> IOError. A service's own typed
+// exceptions are mapped by the caller first, with its IDL's table (idl_errors.h).
+// `context` prefixes the message ("127.0.0.1:8485 newEpoch").
 Status FromThrift(const std::exception& e, const std::string& context);
 
 // A generated client over a lazily opened connection. After a failed call, Reset(); the
@@ -197,8 +207,14 @@ struct ServerOptions {
   TlsOptions tls;
   // Who may make which call; nullptr = every caller may make every call (TLS off).
   std::shared_ptr<const Policy> policy;
+  // Times the idle timeout and rate-limits log lines; nullptr = RealClock::Get().
+  const Clock* clock = nullptr;
 
-  // Limits, TLS and policy from the cluster file, for the server of `identity`.
+  // Sets the name, connection limits, TLS and (with TLS on) the policy from the cluster
+  // file, for the server of `identity`; address and frame/string limits stay as they are.
+  Status ApplyCluster(const ClusterConfig& cluster, const std::string& identity,
+                      std::shared_ptr<const Policy> policy);
+  // The defaults with ApplyCluster.
   static Result<ServerOptions> FromCluster(const ClusterConfig& cluster,
                                            const std::string& identity,
                                            std::shared_ptr<const Policy> policy);
@@ -231,37 +247,33 @@ class Server {
 
   // Binds and serves on a background thread; returns once listening, or the error that
   // ended serving (NetworkError naming the address).
-  Status Start();
+  Status Start() EXCLUDES(mu_);
   // Binds and serves on the calling thread until Stop().
-  Status Serve();
+  Status Serve() EXCLUDES(mu_);
   // Stops accepting, closes connections, waits for calls in progress. Idempotent, any
   // thread.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
   const ServerOptions& options() const { return opts_; }
   // Connections refused by the cap so far.
   int64_t refused_connections() const;
-  ServerStats stats() const;
+  ServerStats stats() const EXCLUDES(mu_);
 
  private:
-  Status Build();
+  Status Build() REQUIRES(mu_);
   Status Run(const std::shared_ptr<apache::thrift::server::TNonblockingServer>& s);
-  void Reap();
+  void Reap() EXCLUDES(mu_);
   const ProcessorFactory processors_;
   const ServerOptions opts_;
   const std::shared_ptr<internal::Connections> conns_;
-  std::mutex mu_;
-  std::shared_ptr<apache::thrift::server::TNonblockingServer> server_;      // guarded by mu_
-  std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_;     // guarded by mu_
-  bool stopped_ = false;                                                    // guarded by mu_
-  bool serving_ = false;                                                    // guarded by mu_
-  std::condition_variable reap_cv_;
+  mutable Mutex mu_;
+  std::shared_ptr<apache::thrift::server::TNonblockingServer> server_ GUARDED_BY(mu_);
+  std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_ GUARDED_BY(mu_);
+  bool stopped_ GUARDED_BY(mu_) = false;
+  bool serving_ GUARDED_BY(mu_) = false;
+  CondVar reap_cv_;
   std::thread thread_;
   std::thread reaper_;
 };
-
-// Routes Thrift's own stderr chatter (failed connects, closed sockets) to VLOG(1):
-// our callers report each failure with context. Idempotent; Connect and Server call it.
-void QuietThriftLogging();
 
 }  // namespace qj::rpc

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "JournalProtocol.h"
+#include "common/rpc/idl_errors.h"
 #include "journal_types.h"
 
 namespace qj::jn {
@@ -46,26 +48,19 @@ class TypedCall final : public ChannelCall {
   size_t bytes() const override { return bytes_; }
   void Send(Client* c) override { send_(c, serial_); }
   void Recv(Client* c) override {
-    const std::string where = peer_ + " " + name_ + ": ";
+    const std::string where = peer_ + " " + name_;
     try {
       reply_.value = recv_(c);
       reply_.status = Status::OK();
-    } catch (const t::StaleEpochException& e) {
-      reply_.status = Status::StaleEpoch(e.promisedEpoch, where + e.message);
-    } catch (const t::OutOfSyncException& e) {
-      reply_.status = Status::OutOfSync(where + e.message);
-      reply_.expected_txid = e.expectedTxId;
-    } catch (const t::NotFormattedException& e) {
-      reply_.status = Status::NotFormatted(where + e.message);
-    } catch (const t::JournalUnavailableException& e) {
-      reply_.status = Status::Unavailable(where + e.message);
-    } catch (const t::JournalIOException& e) {
-      reply_.status = Status::IOError(where + e.message);
-    } catch (const t::InvalidRequestException& e) {
-      reply_.status = Status::InvalidArgument(where + e.message);
     } catch (const apache::thrift::TApplicationException& e) {
       // The whole answer was read: the connection is still good.
-      reply_.status = Status::IOError(where + "application error: " + e.what());
+      reply_.status = Status::IOError(where + ": application error: " + e.what());
+    } catch (const apache::thrift::TException& e) {
+      // A typed answer (journal.thrift's exceptions) leaves the connection good too;
+      // transport and protocol failures go to the channel, which drops it.
+      std::optional<Status> typed = rpc::JournalStatusFrom(e, where, &reply_.expected_txid);
+      if (!typed) throw;
+      reply_.status = std::move(*typed);
     }
   }
   void Fail(const Status& s) override { reply_.status = s; }

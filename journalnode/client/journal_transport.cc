@@ -62,7 +62,7 @@ class ThriftTransport final : public JournalTransport {
     if (!client_ || !c) return Status::NetworkError(hp_.ToString() + ": not connected");
     try {
       if (c->tls()) {
-        std::lock_guard<std::mutex> l(c->io_mu());
+        MutexLock l(c->io_mu());
         call->Send(client_.get());
       } else {
         call->Send(client_.get());
@@ -84,7 +84,7 @@ class ThriftTransport final : public JournalTransport {
       if (c->tls()) {
         Status ready = c->WaitReadable(timeout_ms);
         if (!ready.ok()) return ready.Prepend(hp_.ToString() + " " + call->name());
-        std::lock_guard<std::mutex> l(c->io_mu());
+        MutexLock l(c->io_mu());
         RecvWithTimeout(c.get(), call);
       } else {
         RecvWithTimeout(c.get(), call);

@@ -16,7 +16,6 @@
 #include "common/cluster_config.h"
 #include "common/rpc/rpc.h"
 #include "journalnode/client/qjournal_tool.h"
-#include "common/thrift_log.h"
 
 namespace {
 
@@ -112,7 +111,6 @@ bool ParseInt(const std::string& s, int64_t* out) {
 
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
-  qj::RouteThriftLogsToGlog();
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 2;  // errors only, unless --verbose
 

@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "common/cluster_config.h"
-#include "common/thrift_log.h"
 #include "namenode/failover_proxy.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "Cluster file naming the namenodes.");
@@ -108,7 +107,6 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  qj::RouteThriftLogsToGlog();
   auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
   if (!conf.ok()) {
     std::fprintf(stderr, "qjfs-bench: %s\n", conf.status().ToString().c_str());

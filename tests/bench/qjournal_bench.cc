@@ -16,7 +16,6 @@
 #include "tests/bench/bench_phases.h"
 #include "tests/bench/bench_util.h"
 #include "tests/support/process.h"
-#include "common/thrift_log.h"
 #include "common/cluster_config.h"
 #include "common/rpc/rpc.h"
 
@@ -62,7 +61,6 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
-  qj::RouteThriftLogsToGlog();
 
   std::unique_ptr<qj::testing::TempDir> tmp;
   std::string work = FLAGS_bench_work_dir;

@@ -38,6 +38,7 @@
 #include "common/rpc/rpc.h"
 #include "tests/bench/bench_util.h"
 #include "tests/support/process.h"
+#include "tests/support/raw_conn.h"
 
 DEFINE_string(journalnode, "", "journalnode binary (default: this build's)");
 DEFINE_string(source_dir, QJ_SOURCE_DIR, "source tree (for scripts/make-certs.sh)");
@@ -76,22 +77,6 @@ int64_t CountFds(pid_t pid) {
     n = std::stoll(out);
   }
   return n;
-}
-
-// A raw connection to 127.0.0.1:port (blocking connect; the kernel completes it even
-// when the server has not accepted it yet). -1 on failure.
-int RawConnect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // Flood connections the server has closed (readable with end-of-file or an error).
@@ -251,7 +236,7 @@ class Bench {
     std::vector<int> flood;
     int failed_connects = 0;
     for (int i = 0; i < FLAGS_flood; ++i) {
-      int fd = RawConnect(port_);
+      int fd = testing::RawConnect(port_);
       if (fd < 0) {
         ++failed_connects;
         continue;

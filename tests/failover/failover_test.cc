@@ -18,7 +18,7 @@
 #include "ClientProtocol.h"
 #include "FailoverController.h"
 #include "failover/namenode_target.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 #include "namenode_types.h"
 #include "tests/failover/ha_workload.h"
 #include "tests/support/ha_cluster.h"
@@ -42,7 +42,8 @@ bool WaitForAcks(const HaWorkload& w, int64_t more, int timeout_ms = 20000) {
 
 // Every acknowledged directory exists on the active namenode `active`.
 void ExpectAckedSurvived(const HaCluster& c, int active, const HaWorkload& w) {
-  fo::ThriftConn<th::ClientProtocolClient> conn(c.nn_info(active).rpc(), 10000);
+  rpc::Client<th::ClientProtocolClient> conn(c.nn_info(active).rpc(),
+                                             rpc::ClientOptions::WithTimeout(10000));
   auto client = conn.Get();
   ASSERT_TRUE(client.ok()) << client.status();
   th::UserInfo ugi;
@@ -311,7 +312,8 @@ TEST(Failover, TransitionToActiveLongerThanLease_EndsActiveAndStaysActive) {
 
 // Asks failoverd i to cede (demote, release, stay out for `ms`) as a peer would.
 void Cede(const HaCluster& c, int i, int ms) {
-  fo::ThriftConn<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), 10000);
+  rpc::Client<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(),
+                                                 rpc::ClientOptions::WithTimeout(10000));
   auto client = conn.Get();
   ASSERT_TRUE(client.ok()) << client.status();
   ASSERT_NO_THROW((*client)->cedeActive(ms));

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "ClientProtocol.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 #include "namenode_types.h"
 
 namespace qj::testing {
@@ -31,7 +31,7 @@ th::UserInfo Root() {
 
 // One attempt of fn against `conn`; classifies the outcome.
 template <typename Fn>
-CallRecord Attempt(int nn, fo::ThriftConn<th::ClientProtocolClient>& conn, Fn&& fn) {
+CallRecord Attempt(int nn, rpc::Client<th::ClientProtocolClient>& conn, Fn&& fn) {
   CallRecord r;
   r.nn = nn;
   r.send_ns = MonoNs();
@@ -62,7 +62,6 @@ CallRecord Attempt(int nn, fo::ThriftConn<th::ClientProtocolClient>& conn, Fn&& 
 
 HaWorkload::HaWorkload(std::vector<NamenodeInfo> namenodes, WorkloadOptions opts)
     : nns_(std::move(namenodes)), opts_(opts), last_ack_ns_(nns_.size()), probe_ok_(nns_.size()) {
-  fo::QuietThriftLogging();
   for (auto& a : last_ack_ns_) a = 0;
   for (auto& a : probe_ok_) a = 0;
   for (int t = 0; t < opts_.writers; ++t) {
@@ -99,10 +98,11 @@ int64_t HaWorkload::probe_ok_count(int nn) const { return probe_ok_[nn].load(); 
 
 void HaWorkload::Writer(int t) {
   ThreadLog& log = logs_[t];
-  std::vector<std::unique_ptr<fo::ThriftConn<th::ClientProtocolClient>>> conns;
+  std::vector<std::unique_ptr<rpc::Client<th::ClientProtocolClient>>> conns;
   for (const auto& nn : nns_) {
     conns.push_back(
-        std::make_unique<fo::ThriftConn<th::ClientProtocolClient>>(nn.rpc(), opts_.rpc_timeout_ms));
+        std::make_unique<rpc::Client<th::ClientProtocolClient>>(
+            nn.rpc(), rpc::ClientOptions::WithTimeout(opts_.rpc_timeout_ms)));
   }
   int cur = 0;
   const th::UserInfo ugi = Root();
@@ -134,7 +134,8 @@ void HaWorkload::Writer(int t) {
 
 void HaWorkload::Prober(int nn) {
   ThreadLog& log = logs_[opts_.writers + nn];
-  fo::ThriftConn<th::ClientProtocolClient> conn(nns_[nn].rpc(), opts_.rpc_timeout_ms);
+  rpc::Client<th::ClientProtocolClient> conn(nns_[nn].rpc(),
+                                             rpc::ClientOptions::WithTimeout(opts_.rpc_timeout_ms));
   const th::UserInfo ugi = Root();
   while (!stop_) {
     CallRecord r = Attempt(nn, conn, [&](th::ClientProtocolClient& c) {

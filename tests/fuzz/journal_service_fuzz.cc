@@ -24,10 +24,10 @@ QJ_FUZZ_TARGET(journal_service) {
   QJ_FUZZ_CHECK(node.ok(), node.status().ToString());
   {
     auto processor = qj::jn::NewJournalProcessor(node->get());
-    const qj::jn::ServerOptions server;  // the limits JournalServer serves with
+    const qj::rpc::ServerOptions server = qj::jn::JournalServerOptions();  // what JournalServer serves with
     qj::fuzz::ProtocolLimits limits;
     limits.max_frame_bytes = server.max_frame_bytes;
-    limits.max_string_bytes = server.max_frame_bytes;
+    limits.max_string_bytes = server.max_string_bytes;
     limits.max_container_elements = server.max_container_elements;
     limits.strict_read = false;
     qj::fuzz::ProcessFramed(processor.get(), data, limits);

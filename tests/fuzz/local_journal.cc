@@ -40,7 +40,8 @@ LocalJournal::LocalJournal(const std::string& dir, const std::string& journal_id
     QJ_FUZZ_CHECK(node.ok(), node.status().ToString());
     Node n;
     n.node = std::move(*node);
-    jn::ServerOptions so;
+    rpc::ServerOptions so = jn::JournalServerOptions();
+    so.name = o.name;
     so.port = port;
     n.server = std::make_unique<jn::JournalServer>(n.node.get(), so);
     jn::JournalServer* server = n.server.get();

@@ -97,7 +97,7 @@ Cluster* Start() {
 QJ_FUZZ_TARGET(namenode_service) {
   if (cluster == nullptr) Start();
   // The limits NamenodeRpcServer serves with (rpc::Server reads without strict_read).
-  const qj::RpcServerOptions server;
+  const qj::rpc::ServerOptions server = qj::NamenodeRpcServerOptions();
   qj::fuzz::ProtocolLimits limits;
   limits.max_frame_bytes = server.max_frame_bytes;
   limits.max_string_bytes = server.max_string_bytes;

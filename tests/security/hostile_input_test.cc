@@ -31,6 +31,7 @@
 #include "tests/security/security_test_util.h"
 #include "tests/support/ha_cluster.h"
 #include "tests/support/process.h"
+#include "tests/support/raw_conn.h"
 
 namespace qj::testing {
 namespace {
@@ -183,23 +184,6 @@ std::vector<Attack> Attacks(const std::string& method) {
 
 // ---- Sockets ----
 
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends what it can (the server may close early: that is a fine answer).
 void SendSome(int fd, const std::string& bytes) {
   size_t off = 0;
@@ -324,7 +308,7 @@ TEST_F(HostileInputTest, MalformedFrames_DaemonsStayUpBoundedAndServing) {
     const int64_t base = ReadRssKb(t.process->pid());
     ASSERT_GT(base, 0) << t.name;
     for (const Attack& a : Attacks(t.method)) {
-      int fd = Connect(t.address.port);
+      int fd = RawConnect(t.address.port, 5000);
       ASSERT_GE(fd, 0) << t.name << ": cannot connect before " << a.name;
       SendSome(fd, a.bytes);
       if (a.half_close) ::shutdown(fd, SHUT_WR);
@@ -345,7 +329,7 @@ TEST_F(HostileInputTest, HalfOpenAndIdleConnections_LegitClientServed) {
     const int64_t base = ReadRssKb(t.process->pid());
     std::vector<int> fds;
     for (int i = 0; i < 100; ++i) {
-      int fd = Connect(t.address.port);
+      int fd = RawConnect(t.address.port, 5000);
       if (fd < 0) continue;  // a server with a connection cap may refuse: acceptable
       if (i % 2 == 0) {
         std::string s;
@@ -373,7 +357,7 @@ TEST_F(HostileInputTest, ConnectionFlood_ServesDuringAndAfter) {
     const int64_t base = ReadRssKb(t.process->pid());
     std::vector<int> fds;
     for (int i = 0; i < 1100; ++i) {
-      int fd = Connect(t.address.port);
+      int fd = RawConnect(t.address.port, 5000);
       if (fd >= 0) fds.push_back(fd);
     }
     // Let the server take what it will: wait until it holds ~1000 descriptors (all it
@@ -434,7 +418,7 @@ TEST_F(HostileInputTest, FloodBeyondTheCap_NewLegitConnectionServed) {
     ASSERT_LE(ReadSoftNofile(t.process->pid()), 1024) << t.name;
     std::vector<int> fds;
     for (int i = 0; i < 1100; ++i) {
-      int fd = Connect(t.address.port);
+      int fd = RawConnect(t.address.port, 5000);
       if (fd < 0) continue;
       if (i % 2 == 1) {
         std::string s;

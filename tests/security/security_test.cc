@@ -24,6 +24,7 @@
 #include "journalnode/journal_service.h"
 #include "rpc_types.h"
 #include "tests/support/process.h"
+#include "tests/support/raw_conn.h"
 
 namespace qj {
 namespace {
@@ -40,21 +41,6 @@ std::string SourceDir() {
   // QJ_BINARY_DIR is <source>/build or similar; the scripts are found from the source
   // tree, given to the test by CMake.
   return QJ_SOURCE_DIR;
-}
-
-// A raw TCP connection that never speaks (an idle client, or a TLS handshake that never
-// starts). -1 if the connect failed.
-int OpenIdle(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // Whether the server closed fd within timeout_ms (a read returns 0 or an error).
@@ -435,7 +421,9 @@ TEST_F(SecureCluster, ConnectionFloodLeavesLegitimateCallsServed) {
   for (int port : {jn_ports_[1], nn1_port_}) {
     std::vector<int> fds;
     for (int i = 0; i < 2000; ++i) {
-      int fd = OpenIdle(port);
+      // A raw connection that never speaks (an idle client, or a TLS handshake that
+      // never starts).
+      int fd = testing::RawConnect(port);
       if (fd >= 0) fds.push_back(fd);
     }
     EXPECT_EQ(fds.size(), 2000u);
@@ -513,7 +501,8 @@ TEST(ServerLimits, ConnectionsBeyondTheCapAreClosedAndIdleOnesTimeOut) {
   jo.edits_dir = dir.path() + "/jn";
   auto node = jn::JournalNode::Open(jo);
   ASSERT_TRUE(node.ok()) << node.status();
-  jn::ServerOptions so;
+  rpc::ServerOptions so = jn::JournalServerOptions();
+  so.name = jo.name;
   so.port = PickFreePorts(1)[0];
   so.max_connections = 10;
   so.idle_timeout_ms = 6000;

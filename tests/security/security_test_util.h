@@ -11,7 +11,7 @@
 #include <typeinfo>
 
 #include "common/cluster_config.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 
 namespace qj::testing {
 
@@ -72,7 +72,7 @@ struct Outcome {
 // `message` and an optional `code`) the call may throw.
 template <typename Client, typename... E, typename Fn>
 Outcome CallTyped(const HostPort& hp, int64_t timeout_ms, Fn fn) {
-  fo::ThriftConn<Client> conn(hp, timeout_ms);
+  rpc::Client<Client> conn(hp, rpc::ClientOptions::WithTimeout(timeout_ms));
   Outcome out;
   auto c = conn.Get();
   if (!c.ok()) {

@@ -1,26 +1,18 @@
 #include "tests/web/http_get.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "tests/support/raw_conn.h"
+
 namespace qj::testweb {
 
 Reply Request(int port, const std::string& method, const std::string& path) {
   Reply r;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = testing::RawConnect(port);
   if (fd < 0) return r;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return r;
-  }
   const std::string req =
       method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {

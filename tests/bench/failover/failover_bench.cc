@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "FailoverController.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 #include "failover_types.h"
 #include "tests/failover/ha_workload.h"
 #include "tests/support/ha_cluster.h"
@@ -69,7 +69,8 @@ int64_t MonoNs() {
 
 // The failoverd of namenode i reports a healthy namenode.
 bool FailoverdSeesHealthy(const HaCluster& c, int i) {
-  fo::ThriftConn<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), 500);
+  rpc::Client<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(),
+                                                 rpc::ClientOptions::WithTimeout(500));
   auto cl = conn.Get();
   if (!cl.ok()) return false;
   try {

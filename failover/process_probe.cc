@@ -1,12 +1,10 @@
-#include "failover/rpc_util.h"
+#include "failover/process_probe.h"
 
-#include <glog/logging.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <string>
 

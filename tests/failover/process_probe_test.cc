@@ -1,6 +1,6 @@
-// ProcessIsGone (failover/rpc_util.h): what failoverd takes as proof that its namenode's
+// ProcessIsGone (failover/process_probe.h): what failoverd takes as proof that its namenode's
 // process no longer exists.
-#include "failover/rpc_util.h"
+#include "failover/process_probe.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
