@@ -126,7 +126,7 @@ Status Journal::Load() {
                               ": missing or malformed namespaceId, clusterId or "
                               "layoutVersion");
   }
-  StorageInfo info{ns_id, kv["clusterId"], static_cast<int32_t>(layout)};
+  NamespaceInfo info{ns_id, kv["clusterId"], static_cast<int32_t>(layout)};
   int64_t promised = 0, writer = 0, committed = -1;
   QJ_RETURN_IF_ERROR(ReadInt(kPromisedFile, 0, &promised));
   QJ_RETURN_IF_ERROR(ReadInt(kWriterFile, 0, &writer));
@@ -468,7 +468,7 @@ Result<bool> Journal::IsFormatted() const {
   return formatted_;
 }
 
-Status Journal::Format(const StorageInfo& info, bool force) {
+Status Journal::Format(const NamespaceInfo& info, bool force) {
   QJ_RETURN_IF_ERROR(ValidateClusterId(info.cluster_id).Prepend(who_ + ": format"));
   MutexLock io(&io_mu_);
   MutexLock p(&persist_mu_);
@@ -523,15 +523,15 @@ Status Journal::Format(const StorageInfo& info, bool force) {
   return Status::OK();
 }
 
-Result<JournalSnapshot> Journal::GetState() const {
+Result<JournalState> Journal::GetState() const {
   MutexLock l(&mu_);
-  JournalSnapshot snap;
+  JournalState snap;
   snap.unavailable_reason = unavailable_.ok() ? "" : unavailable_.message();
   snap.formatted = formatted_;
   if (!formatted_ && unavailable_.ok()) {
     return ErrorLocked(Status::NotFormatted("journal is not formatted"));
   }
-  if (formatted_) snap.storage = storage_;
+  if (formatted_) snap.ns = storage_;
   snap.promised_epoch = promised_epoch_;
   snap.writer_epoch = writer_epoch_;
   snap.committed_txid = committed_txid_;
@@ -544,7 +544,7 @@ Result<JournalSnapshot> Journal::GetState() const {
 // ---------------------------------------------------------------------------------------
 // Writer calls.
 
-Result<int64_t> Journal::NewEpoch(const StorageInfo& info, int64_t epoch) {
+Result<int64_t> Journal::NewEpoch(const NamespaceInfo& info, int64_t epoch) {
   MutexLock io(&io_mu_);
   int64_t promised;
   {

@@ -37,64 +37,10 @@
 #include "common/status.h"
 #include "journalnode/edits_cache.h"
 #include "journalnode/file_ops.h"
+#include "journalnode/protocol_types.h"
 #include "journalnode/segment.h"
 
 namespace qj::jn {
-
-// The header every writer call carries.
-struct RequestHeader {
-  std::string journal_id;
-  int64_t epoch = 0;
-  int64_t serial = 0;
-  int64_t committed_txid = -1;
-};
-
-// What `format` stores in VERSION.
-struct StorageInfo {
-  int64_t namespace_id = 0;
-  std::string cluster_id;
-  int32_t layout_version = 1;
-};
-
-struct JournalSnapshot {
-  bool formatted = false;
-  int64_t promised_epoch = 0;
-  int64_t writer_epoch = 0;
-  int64_t committed_txid = -1;
-  int64_t last_written_txid = -1;      // highest durable txid, -1 when none
-  int64_t open_segment_start = -1;     // the writer's open segment, -1 when none
-  std::vector<SegmentState> segments;  // by start txid
-  std::optional<StorageInfo> storage;
-  std::string unavailable_reason;  // empty while serving
-};
-
-struct PrepareResult {
-  std::optional<SegmentState> segment;
-  std::optional<int64_t> accepted_in_epoch;
-  // Origin of `segment`: the epoch of the writer whose records it holds, 0 if unknown
-  // (FORMAT.md "Origin epoch").
-  int64_t origin_epoch = 0;
-  int64_t last_writer_epoch = 0;
-  int64_t committed_txid = -1;
-};
-
-struct EditsBatch {
-  int64_t first_txid = 0;
-  int32_t num_txns = 0;
-  std::string records;
-  int64_t committed_txid = -1;
-};
-
-struct SegmentChunkData {
-  int64_t offset = 0;
-  std::string data;  // whole records
-  bool eof = false;
-};
-
-struct Manifest {
-  std::vector<SegmentState> segments;
-  int64_t committed_txid = -1;
-};
 
 // How a journal reaches its peers (recovery copies, catch-up). The daemon's
 // implementation speaks Thrift (peer_client.h); tests may wire journals in-process.
@@ -158,12 +104,12 @@ class Journal {
   Result<bool> IsFormatted() const;
   // AlreadyExists if formatted and !force; Unavailable if the journal is stopped (a
   // corrupt VERSION must not look unformatted) unless force, which also clears it.
-  Status Format(const StorageInfo& info, bool force);
-  Result<JournalSnapshot> GetState() const;
+  Status Format(const NamespaceInfo& info, bool force);
+  Result<JournalState> GetState() const;
 
   // --- Writer fencing and lifecycle. ---
   // Returns the start txid of the newest segment, -1 when none.
-  Result<int64_t> NewEpoch(const StorageInfo& info, int64_t epoch);
+  Result<int64_t> NewEpoch(const NamespaceInfo& info, int64_t epoch);
   Status Heartbeat(const RequestHeader& h);
   Status StartLogSegment(const RequestHeader& h, int64_t txid, int32_t layout_version);
   // Returns after the records are fdatasync'ed.
@@ -175,7 +121,7 @@ class Journal {
   // --- Readers. ---
   Result<Manifest> GetEditLogManifest(int64_t since_txid, bool in_progress_ok) const;
   // Committed edits only (txid <= the committed txid this node heard of).
-  Result<EditsBatch> GetJournaledEdits(int64_t since_txid, int32_t max_txns);
+  Result<JournaledEdits> GetJournaledEdits(int64_t since_txid, int32_t max_txns);
   Result<SegmentChunkData> GetSegmentChunk(int64_t start_txid, int64_t end_txid, int64_t offset,
                                            int32_t max_bytes);
 
@@ -248,7 +194,7 @@ class Journal {
   int64_t LastWrittenTxIdLocked() const REQUIRES(mu_);
 
   // Reads (journal_read.cc).
-  Result<EditsBatch> ReadCommitted(int64_t since_txid, int32_t max_txns) EXCLUDES(mu_);
+  Result<JournaledEdits> ReadCommitted(int64_t since_txid, int32_t max_txns) EXCLUDES(mu_);
   // Reads records [since, up_to] from one segment file, verifying them; appends to *out.
   Result<int64_t> ReadFromSegment(const SegmentEntry& seg, int64_t since, int64_t up_to,
                                   size_t max_bytes, std::string* out) EXCLUDES(mu_);
@@ -293,7 +239,7 @@ class Journal {
 
   mutable Mutex mu_;
   bool formatted_ GUARDED_BY(mu_) = false;
-  StorageInfo storage_ GUARDED_BY(mu_);
+  NamespaceInfo storage_ GUARDED_BY(mu_);
   int64_t promised_epoch_ GUARDED_BY(mu_) = 0;
   int64_t writer_epoch_ GUARDED_BY(mu_) = 0;
   int64_t committed_txid_ GUARDED_BY(mu_) = -1;

@@ -80,7 +80,7 @@ Result<int64_t> Journal::ReadFromSegment(const SegmentEntry& seg, int64_t since,
   return copied;
 }
 
-Result<EditsBatch> Journal::GetJournaledEdits(int64_t since_txid, int32_t max_txns) {
+Result<JournaledEdits> Journal::GetJournaledEdits(int64_t since_txid, int32_t max_txns) {
   // A segment finalized or purged between listing and reading makes one attempt fail
   // with an IOError; the next sees the new state.
   for (int attempt = 1;; ++attempt) {
@@ -89,7 +89,7 @@ Result<EditsBatch> Journal::GetJournaledEdits(int64_t since_txid, int32_t max_tx
   }
 }
 
-Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) {
+Result<JournaledEdits> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) {
   if (since_txid < 1 || max_txns < 1) {
     return Status::InvalidArgument(who_ +
                                    ": getJournaledEdits needs sinceTxId >= 1 and "
@@ -97,7 +97,7 @@ Result<EditsBatch> Journal::ReadCommitted(int64_t since_txid, int32_t max_txns) 
                                    std::to_string(since_txid) + ", " + std::to_string(max_txns));
   }
   max_txns = std::min(max_txns, opts_.max_read_txns);
-  EditsBatch batch;
+  JournaledEdits batch;
   batch.first_txid = since_txid;
   std::vector<SegmentEntry> segs;
   int64_t up_to;
@@ -181,6 +181,8 @@ Result<SegmentChunkData> Journal::GetSegmentChunk(int64_t start_txid, int64_t en
   QJ_ASSIGN_OR_RETURN(auto file, ops_->Open(path, FileOps::Mode::kRead));
   QJ_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   SegmentChunkData chunk;
+  chunk.start_txid = start_txid;
+  chunk.end_txid = end_txid;
   chunk.offset = offset;
   SegmentReader reader(file.get(), size, static_cast<uint64_t>(offset));
   int64_t prev = -1;

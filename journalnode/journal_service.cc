@@ -5,6 +5,7 @@
 #include "JournalProtocol.h"
 #include "common/rpc/authz.h"
 #include "common/rpc/idl_errors.h"
+#include "journalnode/journal_wire.h"
 
 namespace qj::jn {
 namespace {
@@ -25,20 +26,6 @@ constexpr JournalErrorSet kNotFormatted{JournalError::kNotFormatted};
 constexpr JournalErrorSet kUnavailable{JournalError::kUnavailable};
 constexpr JournalErrorSet kIO{JournalError::kIO};
 constexpr JournalErrorSet kInvalid{JournalError::kInvalid};
-
-RequestHeader FromThrift(const tt::RequestInfo& r) {
-  return RequestHeader{r.journalId, r.epoch, r.ipcSerialNumber, r.committedTxId};
-}
-StorageInfo FromThrift(const tt::NamespaceInfo& n) {
-  return StorageInfo{n.namespaceId, n.clusterId, n.layoutVersion};
-}
-tt::SegmentInfo ToThrift(const SegmentState& s) {
-  tt::SegmentInfo out;
-  out.startTxId = s.start_txid;
-  out.endTxId = s.end_txid;
-  out.isInProgress = s.in_progress;
-  return out;
-}
 
 class Handler final : public tt::JournalProtocolIf {
  public:
@@ -67,23 +54,7 @@ class Handler final : public tt::JournalProtocolIf {
     Journal* j = Lookup(journalId, false, allowed);
     auto snap = j->GetState();
     if (!snap.ok()) Fail(snap.status(), allowed, journalId, j);
-    out.formatted = snap->formatted;
-    out.lastPromisedEpoch = snap->promised_epoch;
-    out.lastWriterEpoch = snap->writer_epoch;
-    out.committedTxId = snap->committed_txid;
-    out.lastWrittenTxId = snap->last_written_txid;
-    out.currentSegmentStartTxId = snap->open_segment_start;
-    for (const auto& s : snap->segments) out.segments.push_back(ToThrift(s));
-    if (snap->storage) {
-      out.__isset.nsInfo = true;
-      out.nsInfo.namespaceId = snap->storage->namespace_id;
-      out.nsInfo.clusterId = snap->storage->cluster_id;
-      out.nsInfo.layoutVersion = snap->storage->layout_version;
-    }
-    if (!snap->unavailable_reason.empty()) {
-      out.__isset.unavailableReason = true;
-      out.unavailableReason = snap->unavailable_reason;
-    }
+    out = ToThrift(*snap);
   }
 
   void newEpoch(tt::NewEpochResponse& out, const std::string& journalId,
@@ -133,8 +104,7 @@ class Handler final : public tt::JournalProtocolIf {
     Journal* j = Lookup(journalId, false, allowed);
     auto m = j->GetEditLogManifest(sinceTxId, inProgressOk);
     if (!m.ok()) Fail(m.status(), allowed, journalId, j);
-    for (const auto& s : m->segments) out.segments.push_back(ToThrift(s));
-    out.committedTxId = m->committed_txid;
+    out = ToThrift(*m);
   }
 
   void getJournaledEdits(tt::JournaledEdits& out, const std::string& journalId,
@@ -143,10 +113,7 @@ class Handler final : public tt::JournalProtocolIf {
     Journal* j = Lookup(journalId, false, allowed);
     auto r = j->GetJournaledEdits(sinceTxId, maxTxns);
     if (!r.ok()) Fail(r.status(), allowed, journalId, j);
-    out.firstTxId = r->first_txid;
-    out.numTxns = r->num_txns;
-    out.records = std::move(r->records);
-    out.committedTxId = r->committed_txid;
+    out = ToThrift(std::move(r).value());
   }
 
   void prepareRecovery(tt::PrepareRecoveryResponse& out, const tt::RequestInfo& req,
@@ -155,29 +122,15 @@ class Handler final : public tt::JournalProtocolIf {
     Journal* j = Lookup(req.journalId, false, allowed);
     auto r = j->PrepareRecovery(FromThrift(req), segmentTxId);
     if (!r.ok()) Fail(r.status(), allowed, req.journalId, j);
-    if (r->segment) {
-      out.__isset.segmentState = true;
-      out.segmentState = ToThrift(*r->segment);
-    }
-    if (r->accepted_in_epoch) {
-      out.__isset.acceptedInEpoch = true;
-      out.acceptedInEpoch = *r->accepted_in_epoch;
-    }
-    out.lastWriterEpoch = r->last_writer_epoch;
-    out.lastCommittedTxId = r->committed_txid;
-    if (r->segment && r->origin_epoch > 0) {
-      out.__isset.segmentWriterEpoch = true;
-      out.segmentWriterEpoch = r->origin_epoch;
-    }
+    out = ToThrift(*r);
   }
 
   void acceptRecovery(const tt::RequestInfo& req, const tt::SegmentInfo& state,
                       const std::string& fromPeer, const int64_t fromWriterEpoch) override {
     const JournalErrorSet allowed = kWriterCall | kInvalid;
     Journal* j = Lookup(req.journalId, false, allowed);
-    Check(j->AcceptRecovery(FromThrift(req),
-                            SegmentState{state.startTxId, state.endTxId, state.isInProgress},
-                            fromPeer, std::max<int64_t>(fromWriterEpoch, 0)),
+    Check(j->AcceptRecovery(FromThrift(req), FromThrift(state), fromPeer,
+                            std::max<int64_t>(fromWriterEpoch, 0)),
           allowed, req.journalId, j);
   }
 
@@ -188,11 +141,7 @@ class Handler final : public tt::JournalProtocolIf {
     Journal* j = Lookup(journalId, false, allowed);
     auto r = j->GetSegmentChunk(startTxId, endTxId, offset, std::min(maxBytes, 8 << 20));
     if (!r.ok()) Fail(r.status(), allowed, journalId, j);
-    out.startTxId = startTxId;
-    out.endTxId = endTxId;
-    out.offset = r->offset;
-    out.data = std::move(r->data);
-    out.eof = r->eof;
+    out = ToThrift(std::move(r).value());
   }
 
   void acquireLease(tt::LeaseResponse& out, const std::string& journalId,

@@ -12,7 +12,7 @@ struct JournalRow {
   std::string id;
   std::string state;  // serving, unformatted, unavailable
   std::string reason;
-  JournalSnapshot snap;
+  JournalState snap;
   const JournalCounters* counters = nullptr;
   // How far this node is behind what the writer reports committed (0 when caught up).
   int64_t lag() const {

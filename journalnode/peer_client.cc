@@ -5,6 +5,7 @@
 #include "JournalProtocol.h"
 #include "common/cluster_config.h"
 #include "common/rpc/idl_errors.h"
+#include "journalnode/journal_wire.h"
 
 namespace qj::jn {
 namespace {
@@ -32,10 +33,6 @@ Status WithClient(const std::string& peer, int64_t timeout_ms, const rpc::TlsOpt
   });
 }
 
-SegmentState FromThrift(const tt::SegmentInfo& s) {
-  return SegmentState{s.startTxId, s.endTxId, s.isInProgress};
-}
-
 }  // namespace
 
 Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& peer,
@@ -46,9 +43,7 @@ Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& pe
   Status s = WithClient(peer, timeout_ms_, tls_, [&](tt::JournalProtocolClient& c) {
     tt::SegmentChunk chunk;
     c.getSegmentChunk(chunk, journal_id, start_txid, end_txid, offset, max_bytes);
-    out.offset = chunk.offset;
-    out.data = std::move(chunk.data);
-    out.eof = chunk.eof;
+    out = FromThrift(std::move(chunk));
     return Status::OK();
   });
   if (!s.ok()) return s;
@@ -61,8 +56,7 @@ Result<Manifest> ThriftPeerClient::GetManifest(const std::string& peer,
   Status s = WithClient(peer, timeout_ms_, tls_, [&](tt::JournalProtocolClient& c) {
     tt::EditLogManifest m;
     c.getEditLogManifest(m, journal_id, 1, false);
-    for (const auto& seg : m.segments) out.segments.push_back(FromThrift(seg));
-    out.committed_txid = m.committedTxId;
+    out = FromThrift(m);
     return Status::OK();
   });
   if (!s.ok()) return s;

@@ -38,11 +38,6 @@ uint32_t GetU32(const char* p) {
 
 }  // namespace
 
-std::string SegmentState::ToString() const {
-  return std::string(in_progress ? "in-progress" : "finalized") + " segment [" +
-         std::to_string(start_txid) + ", " + std::to_string(end_txid) + "]";
-}
-
 std::string InProgressName(int64_t start_txid) { return kInProgressPrefix + Pad(start_txid); }
 
 std::string FinalizedName(int64_t start_txid, int64_t end_txid) {

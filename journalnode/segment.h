@@ -15,21 +15,9 @@
 #include "common/edit_record.h"
 #include "common/status.h"
 #include "journalnode/file_ops.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
-
-// A segment as named on disk. For an in-progress segment end_txid is the last durable
-// txid (start_txid - 1 when empty).
-struct SegmentState {
-  int64_t start_txid = 0;
-  int64_t end_txid = 0;
-  bool in_progress = false;
-  int64_t num_txns() const { return end_txid - start_txid + 1; }
-  bool operator==(const SegmentState& o) const {
-    return start_txid == o.start_txid && end_txid == o.end_txid && in_progress == o.in_progress;
-  }
-  std::string ToString() const;
-};
 
 // "edits_inprogress_0000000000000000001", "edits_0000000000000000001-0000000000000000100".
 std::string InProgressName(int64_t start_txid);

@@ -158,9 +158,9 @@ int Report(const ClusterConfig& conf) {
   q.rpc_timeout_ms = FLAGS_qjadmin_connect_timeout_ms;
   auto channels = qj::jn::MakeChannels(q);
   const auto chans = qj::jn::ChannelPointers(channels);
-  auto states = qj::jn::CallQuorum<qj::jn::JournalStateInfo>(
+  auto states = qj::jn::CallQuorum<qj::jn::JournalState>(
       chans, static_cast<int>(chans.size()), q.rpc_timeout_ms, "qjadmin: getJournalState",
-      [](qj::jn::JournalChannel& c, qj::jn::ReplyCallback<qj::jn::JournalStateInfo> cb) {
+      [](qj::jn::JournalChannel& c, qj::jn::ReplyCallback<qj::jn::JournalState> cb) {
         c.GetJournalState(cb);
       },
       true);

@@ -13,6 +13,7 @@
 #include "JournalProtocol.h"
 #include "common/rpc/idl_errors.h"
 #include "journal_types.h"
+#include "journalnode/journal_wire.h"
 
 namespace qj::jn {
 
@@ -79,53 +80,7 @@ class TypedCall final : public ChannelCall {
   Reply<T> reply_;
 };
 
-SegmentDesc FromThrift(const t::SegmentInfo& s) {
-  SegmentDesc out;
-  out.start_txid = s.startTxId;
-  out.end_txid = s.endTxId;
-  out.in_progress = s.isInProgress;
-  return out;
-}
-
-t::SegmentInfo ToThrift(const SegmentDesc& s) {
-  t::SegmentInfo out;
-  out.startTxId = s.start_txid;
-  out.endTxId = s.end_txid;
-  out.isInProgress = s.in_progress;
-  return out;
-}
-
-t::NamespaceInfo ToThrift(const NamespaceInfo& ns) {
-  t::NamespaceInfo out;
-  out.namespaceId = ns.namespace_id;
-  out.clusterId = ns.cluster_id;
-  out.layoutVersion = ns.layout_version;
-  return out;
-}
-
-JournalStateInfo FromThrift(const t::JournalState& s) {
-  JournalStateInfo out;
-  out.formatted = s.formatted;
-  out.promised_epoch = s.lastPromisedEpoch;
-  out.writer_epoch = s.lastWriterEpoch;
-  out.committed_txid = s.committedTxId;
-  out.last_written_txid = s.lastWrittenTxId;
-  out.current_segment_start = s.currentSegmentStartTxId;
-  for (const auto& seg : s.segments) out.segments.push_back(FromThrift(seg));
-  if (s.__isset.nsInfo) {
-    out.namespace_id = s.nsInfo.namespaceId;
-    out.cluster_id = s.nsInfo.clusterId;
-  }
-  if (s.__isset.unavailableReason) out.unavailable_reason = s.unavailableReason;
-  return out;
-}
-
 }  // namespace
-
-std::string SegmentDesc::ToString() const {
-  return std::string(in_progress ? "inprogress[" : "finalized[") + std::to_string(start_txid) +
-         ".." + std::to_string(end_txid) + "]";
-}
 
 JournalChannel::JournalChannel(int index, HostPort address, ChannelOptions opts,
                                std::unique_ptr<JournalTransport> transport)
@@ -327,16 +282,13 @@ void JournalChannel::ReceiverLoop() {
 
 // --- Calls. Each lambda pair writes one request and reads its answer. ---
 
-#define QJ_HEADER(h)           \
-  t::RequestInfo ri;           \
-  ri.journalId = journal_id;   \
-  ri.epoch = (h).epoch;        \
-  ri.ipcSerialNumber = serial; \
-  ri.committedTxId = (h).committed_txid
+#define QJ_HEADER(h)      \
+  const t::RequestInfo ri = \
+      ToThrift(RequestHeader{journal_id, (h).epoch, serial, (h).committed_txid})
 
-void JournalChannel::GetJournalState(ReplyCallback<JournalStateInfo> cb) {
+void JournalChannel::GetJournalState(ReplyCallback<JournalState> cb) {
   const std::string journal_id = opts_.journal_id;
-  Submit(std::make_unique<TypedCall<JournalStateInfo>>(
+  Submit(std::make_unique<TypedCall<JournalState>>(
       "getJournalState", 64, address_.ToString(),
       [journal_id](Client* c, int64_t) { c->send_getJournalState(journal_id); },
       [](Client* c) {
@@ -464,9 +416,9 @@ void JournalChannel::PurgeLogs(const WriterHeader& h, int64_t min_txid_to_keep,
 }
 
 void JournalChannel::PrepareRecovery(const WriterHeader& h, int64_t segment_txid,
-                                     ReplyCallback<PrepareAnswer> cb) {
+                                     ReplyCallback<PrepareResult> cb) {
   const std::string journal_id = opts_.journal_id;
-  Submit(std::make_unique<TypedCall<PrepareAnswer>>(
+  Submit(std::make_unique<TypedCall<PrepareResult>>(
       "prepareRecovery", 64, address_.ToString(),
       [journal_id, h, segment_txid](Client* c, int64_t serial) {
         QJ_HEADER(h);
@@ -475,18 +427,12 @@ void JournalChannel::PrepareRecovery(const WriterHeader& h, int64_t segment_txid
       [](Client* c) {
         t::PrepareRecoveryResponse r;
         c->recv_prepareRecovery(r);
-        PrepareAnswer a;
-        if (r.__isset.segmentState) a.segment = FromThrift(r.segmentState);
-        if (r.__isset.acceptedInEpoch) a.accepted_in_epoch = r.acceptedInEpoch;
-        a.last_writer_epoch = r.lastWriterEpoch;
-        a.last_committed_txid = r.lastCommittedTxId;
-        if (r.__isset.segmentWriterEpoch) a.origin_epoch = r.segmentWriterEpoch;
-        return a;
+        return FromThrift(r);
       },
       std::move(cb)));
 }
 
-void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentDesc& state,
+void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentState& state,
                                     const std::string& from_peer, int64_t origin_epoch,
                                     int64_t timeout_ms, ReplyCallback<Void> cb) {
   const std::string journal_id = opts_.journal_id;
@@ -505,9 +451,9 @@ void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentDesc& st
 }
 
 void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,
-                                       ReplyCallback<JournaledEditsInfo> cb) {
+                                       ReplyCallback<JournaledEdits> cb) {
   const std::string journal_id = opts_.journal_id;
-  Submit(std::make_unique<TypedCall<JournaledEditsInfo>>(
+  Submit(std::make_unique<TypedCall<JournaledEdits>>(
       "getJournaledEdits", 64, address_.ToString(),
       [journal_id, since_txid, max_txns](Client* c, int64_t) {
         c->send_getJournaledEdits(journal_id, since_txid, max_txns);
@@ -515,12 +461,7 @@ void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,
       [](Client* c) {
         t::JournaledEdits r;
         c->recv_getJournaledEdits(r);
-        JournaledEditsInfo out;
-        out.first_txid = r.firstTxId;
-        out.num_txns = r.numTxns;
-        out.records = std::move(r.records);
-        out.committed_txid = r.committedTxId;
-        return out;
+        return FromThrift(std::move(r));
       },
       std::move(cb)));
 }

@@ -30,11 +30,14 @@
 
 #include "common/cluster_config.h"
 #include "common/status.h"
-#include "journalnode/client/client_types.h"
 #include "journalnode/client/journal_transport.h"
 #include "journalnode/client/quorum_writer.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
+
+// The value of a call that answers nothing but success or a failure.
+struct Void {};
 
 // A call's outcome: status, the value when OK, and for OutOfSync the txid the journalnode
 // expects next (-1 if it has no open segment or did not say).
@@ -78,7 +81,7 @@ class JournalChannel {
   // Fails everything queued or in flight with Unavailable and joins the threads.
   void Stop();
 
-  void GetJournalState(ReplyCallback<JournalStateInfo> cb);
+  void GetJournalState(ReplyCallback<JournalState> cb);
   void IsFormatted(ReplyCallback<bool> cb);
   void Format(const NamespaceInfo& ns, bool force, ReplyCallback<Void> cb);
   // Value: start txid of this journalnode's newest segment (-1 if none).
@@ -92,14 +95,14 @@ class JournalChannel {
                           ReplyCallback<Void> cb);
   void PurgeLogs(const WriterHeader& h, int64_t min_txid_to_keep, ReplyCallback<Void> cb);
   void PrepareRecovery(const WriterHeader& h, int64_t segment_txid,
-                       ReplyCallback<PrepareAnswer> cb);
-  // origin_epoch: the chosen copy's origin (PrepareAnswer::origin_epoch, 0 = unknown).
+                       ReplyCallback<PrepareResult> cb);
+  // origin_epoch: the chosen copy's origin (PrepareResult::origin_epoch, 0 = unknown).
   // timeout_ms: how long to wait for the answer (the journalnode may copy the segment
   // first); 0 = the per-call timeout.
-  void AcceptRecovery(const WriterHeader& h, const SegmentDesc& state, const std::string& from_peer,
+  void AcceptRecovery(const WriterHeader& h, const SegmentState& state, const std::string& from_peer,
                       int64_t origin_epoch, int64_t timeout_ms, ReplyCallback<Void> cb);
   void GetJournaledEdits(int64_t since_txid, int32_t max_txns,
-                         ReplyCallback<JournaledEditsInfo> cb);
+                         ReplyCallback<JournaledEdits> cb);
 
  private:
   void Submit(std::unique_ptr<ChannelCall> call);

@@ -35,14 +35,20 @@ std::string Printable(const std::string& s, size_t max) {
   return out;
 }
 
+// A segment as the status table shows it: "finalized[1..10]", "inprogress[11..12]".
+std::string ShortName(const SegmentState& s) {
+  return std::string(s.in_progress ? "inprogress[" : "finalized[") +
+         std::to_string(s.start_txid) + ".." + std::to_string(s.end_txid) + "]";
+}
+
 // all: wait for every node (or the timeout) so a table is complete; else the first answer.
-QuorumResult<JournalStateInfo> GetStates(const QuorumOptions& q, bool all) {
+QuorumResult<JournalState> GetStates(const QuorumOptions& q, bool all) {
   auto channels = MakeChannels(q);
   const auto chans = ChannelPointers(channels);
-  return CallQuorum<JournalStateInfo>(
+  return CallQuorum<JournalState>(
       chans, all ? static_cast<int>(chans.size()) : 1, q.rpc_timeout_ms,
       q.name + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); }, all);
+      [](JournalChannel& c, ReplyCallback<JournalState> cb) { c.GetJournalState(cb); }, all);
 }
 
 }  // namespace
@@ -84,7 +90,7 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
         out << ",\"formatted\":false}";
         continue;
       }
-      const JournalStateInfo& s = rep->value;
+      const JournalState& s = rep->value;
       out << ",\"formatted\":" << (s.formatted ? "true" : "false")
           << ",\"promised_epoch\":" << s.promised_epoch << ",\"writer_epoch\":" << s.writer_epoch
           << ",\"committed_txid\":" << s.committed_txid
@@ -124,9 +130,9 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
           << "\n";
       continue;
     }
-    const JournalStateInfo& s = rep->value;
+    const JournalState& s = rep->value;
     std::string segs;
-    for (const auto& seg : s.segments) segs += (segs.empty() ? "" : " ") + seg.ToString();
+    for (const auto& seg : s.segments) segs += (segs.empty() ? "" : " ") + ShortName(seg);
     if (segs.empty()) segs = "-";
     if (!s.unavailable_reason.empty()) segs += "  UNAVAILABLE: " + s.unavailable_reason;
     out << std::setw(10) << "yes" << std::setw(10) << (s.formatted ? "yes" : "no") << std::setw(9)
@@ -212,9 +218,9 @@ int RunAppend(const ToolOptions& o, std::ostream& out, std::ostream& err) {
     auto r = GetStates(o.quorum, false);
     bool found = false;
     for (const auto& rep : r.replies) {
-      if (rep && rep->ok() && rep->value.formatted) {
-        ns.namespace_id = rep->value.namespace_id;
-        ns.cluster_id = rep->value.cluster_id;
+      if (rep && rep->ok() && rep->value.formatted && rep->value.ns) {
+        ns.namespace_id = rep->value.ns->namespace_id;
+        ns.cluster_id = rep->value.ns->cluster_id;
         found = true;
         break;
       }

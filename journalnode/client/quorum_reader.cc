@@ -43,10 +43,10 @@ Status QuorumReaderImpl::Refresh() {
   const auto chans = ChannelPointers(channels_);
   // A majority is enough (the writer's heartbeats carry the commit point to every live
   // node), and a paused node must not stall a tailer.
-  auto r = CallQuorum<JournalStateInfo>(
+  auto r = CallQuorum<JournalState>(
       chans, MajorityOf(chans.size()), opts_.rpc_timeout_ms,
       opts_.name + " " + opts_.journal_id + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); });
+      [](JournalChannel& c, ReplyCallback<JournalState> cb) { c.GetJournalState(cb); });
   for (size_t i = 0; i < chans.size(); ++i) {
     if (r.replies[i] && r.replies[i]->ok()) {
       core_.OnState(static_cast<int>(i), r.replies[i]->value.committed_txid);
@@ -65,10 +65,10 @@ Result<std::vector<EditRecord>> QuorumReaderImpl::ReadCommitted(int64_t from_txi
   QJ_RETURN_IF_ERROR(core_.BeginRead(from_txid, max_txns));
   if (core_.NeedRefresh(from_txid)) QJ_RETURN_IF_ERROR(Refresh());
   for (int node : core_.ReadOrder()) {
-    auto r = CallQuorum<JournaledEditsInfo>(
+    auto r = CallQuorum<JournaledEdits>(
         {channels_[node].get()}, 1, opts_.rpc_timeout_ms,
         opts_.name + " " + opts_.journal_id + ": getJournaledEdits " + std::to_string(from_txid),
-        [&](JournalChannel& c, ReplyCallback<JournaledEditsInfo> cb) {
+        [&](JournalChannel& c, ReplyCallback<JournaledEdits> cb) {
           c.GetJournaledEdits(from_txid, max_txns, cb);
         });
     if (!r.status.ok()) {

@@ -199,7 +199,7 @@ void QuorumWriterImpl::Dispatch(const WriterRequest& r) {
   switch (r.call) {
     case WriterCall::kGetJournalState:
       c.GetJournalState(
-          answer([](WriterReply* w, const JournalStateInfo& v) { w->state = v; }));
+          answer([](WriterReply* w, const JournalState& v) { w->state = v; }));
       return;
     case WriterCall::kNewEpoch:
       c.NewEpoch(r.ns, r.epoch,
@@ -207,7 +207,7 @@ void QuorumWriterImpl::Dispatch(const WriterRequest& r) {
       return;
     case WriterCall::kPrepareRecovery:
       c.PrepareRecovery(r.header, r.segment_txid,
-                        answer([](WriterReply* w, const PrepareAnswer& v) { w->prepare = v; }));
+                        answer([](WriterReply* w, const PrepareResult& v) { w->prepare = v; }));
       return;
     case WriterCall::kAcceptRecovery:
       c.AcceptRecovery(r.header, r.segment,

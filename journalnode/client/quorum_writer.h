@@ -33,14 +33,9 @@
 #include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/client/journal_transport.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
-
-struct NamespaceInfo {
-  int64_t namespace_id = 0;
-  std::string cluster_id;
-  int32_t layout_version = 1;
-};
 
 struct QuorumOptions {
   std::vector<HostPort> journalnodes;

@@ -32,7 +32,7 @@ std::vector<int> ReaderCore::ReadOrder() const {
   return order;
 }
 
-Result<bool> ReaderCore::OnEdits(int node, const JournaledEditsInfo& e,
+Result<bool> ReaderCore::OnEdits(int node, const JournaledEdits& e,
                                  std::vector<EditRecord>* out) {
   out->clear();
   known_committed_[node] = std::max(known_committed_[node], e.committed_txid);

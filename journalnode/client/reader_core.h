@@ -30,7 +30,7 @@
 
 #include "common/edit_record.h"
 #include "common/status.h"
-#include "journalnode/client/client_types.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
 
@@ -56,7 +56,7 @@ class ReaderCore {
   // and *out holds its edits (possibly none: nothing more is committed anywhere we know
   // of). False: ask the next node. An error: the node served something invalid; it is
   // tried last next time and the error is part of Exhausted()'s failure.
-  Result<bool> OnEdits(int node, const JournaledEditsInfo& e, std::vector<EditRecord>* out);
+  Result<bool> OnEdits(int node, const JournaledEdits& e, std::vector<EditRecord>* out);
   // The call to `node` failed.
   void OnReadFailed(int node, const Status& s);
   // Every node in ReadOrder() was asked without a final answer: no edits if no node

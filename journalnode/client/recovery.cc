@@ -8,7 +8,7 @@ namespace qj::jn {
 
 namespace {
 
-bool HasSegment(const PrepareAnswer& a) { return a.segment.has_value() && !a.segment->empty(); }
+bool HasSegment(const PrepareResult& a) { return a.segment.has_value() && !a.segment->empty(); }
 
 }  // namespace
 
@@ -17,11 +17,11 @@ std::string RecoveryChoice::ToString() const {
   return segment.ToString() + " from jn" + std::to_string(node);
 }
 
-int64_t RecoveryEpoch(const PrepareAnswer& a) {
+int64_t RecoveryEpoch(const PrepareResult& a) {
   return a.accepted_in_epoch.has_value() ? *a.accepted_in_epoch : a.last_writer_epoch;
 }
 
-int CompareRecoveryAnswers(const PrepareAnswer& a, const PrepareAnswer& b) {
+int CompareRecoveryAnswers(const PrepareResult& a, const PrepareResult& b) {
   const bool ha = HasSegment(a), hb = HasSegment(b);
   if (ha != hb) return ha ? 1 : -1;
   if (!ha) return 0;
@@ -37,7 +37,7 @@ int CompareRecoveryAnswers(const PrepareAnswer& a, const PrepareAnswer& b) {
 }
 
 Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
-                                      const std::vector<std::optional<PrepareAnswer>>& answers,
+                                      const std::vector<std::optional<PrepareResult>>& answers,
                                       int64_t committed_txid) {
   int best = -1;
   // Committed-txid hints count only as far as the answering node's own copy of this
@@ -47,9 +47,9 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
   int64_t max_committed = -1;
   for (size_t i = 0; i < answers.size(); ++i) {
     if (!answers[i]) continue;
-    const PrepareAnswer& a = *answers[i];
+    const PrepareResult& a = *answers[i];
     const int64_t reach = HasSegment(a) ? a.segment->end_txid : segment_txid - 1;
-    max_committed = std::max(max_committed, std::min(a.last_committed_txid, reach));
+    max_committed = std::max(max_committed, std::min(a.committed_txid, reach));
     if (HasSegment(a) && a.segment->start_txid != segment_txid) {
       return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) + ": jn" +
                                   std::to_string(i) + " answered with segment " +
@@ -62,7 +62,7 @@ Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
     if (!answers[i] || best < 0 || !HasSegment(*answers[i]) || answers[i]->segment->in_progress) {
       continue;
     }
-    const SegmentDesc& b = *answers[best]->segment;
+    const SegmentState& b = *answers[best]->segment;
     if (!b.in_progress && answers[i]->segment->end_txid != b.end_txid) {
       return Status::IllegalState("recovery of segment " + std::to_string(segment_txid) +
                                   ": finalized copies disagree: jn" + std::to_string(best) + " " +

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "journalnode/client/client_types.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
 
@@ -28,24 +28,24 @@ struct RecoveryChoice {
   // Index of a journalnode holding the chosen copy, -1 when no one has the segment.
   int node = -1;
   // The chosen copy (valid when node >= 0).
-  SegmentDesc segment;
+  SegmentState segment;
   // End of the log after recovery: segment.end_txid, or segment_txid - 1 if none.
   int64_t end_txid = 0;
   std::string ToString() const;
 };
 
 // The recovery epoch of an answer: accepted-in epoch if present, else the writer epoch.
-int64_t RecoveryEpoch(const PrepareAnswer& a);
+int64_t RecoveryEpoch(const PrepareResult& a);
 
 // >0 if a is better than b, <0 if worse, 0 if equivalent (rules 1-4; two finalized copies
 // compare equal whatever their epochs).
-int CompareRecoveryAnswers(const PrepareAnswer& a, const PrepareAnswer& b);
+int CompareRecoveryAnswers(const PrepareResult& a, const PrepareResult& b);
 
 // answers[i] is journalnode i's answer (nullopt if it did not answer). segment_txid is the
 // start of the segment being recovered. committed_txid: the highest committed txid known
 // from other sources (e.g. getJournalState), -1 if none; combined with the answers' own.
 Result<RecoveryChoice> ChooseRecovery(int64_t segment_txid,
-                                      const std::vector<std::optional<PrepareAnswer>>& answers,
+                                      const std::vector<std::optional<PrepareResult>>& answers,
                                       int64_t committed_txid);
 
 }  // namespace qj::jn

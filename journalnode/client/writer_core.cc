@@ -265,7 +265,7 @@ void WriterCore::PhaseDone(PhaseKind kind, const Status& s,
         Done(WriterOp::kOpen, health_);
         return;
       }
-      out_.recovered = SegmentDesc{chosen_.start_txid, recovered_end_, chosen_.in_progress};
+      out_.recovered = SegmentState{chosen_.start_txid, recovered_end_, chosen_.in_progress};
       const WriterHeader fh{epoch_, recovered_end_};
       const int64_t start = chosen_.start_txid, end = recovered_end_;
       StartPhase(PhaseKind::kFinalizeRecovery, Who() + ": finalizeLogSegment", majority(),
@@ -470,7 +470,7 @@ void WriterCore::OnPrepare(const Status& s, const std::vector<std::optional<Writ
   }
   chosen_ = choice->segment;
   const WriterHeader h{epoch_, known_committed_};
-  const SegmentDesc seg = choice->segment;
+  const SegmentState seg = choice->segment;
   const int from = choice->node;
   const int64_t origin = answers_[from] ? answers_[from]->origin_epoch : 0;
   const int64_t accept_timeout = std::max(opts_.accept_recovery_timeout_ms, opts_.rpc_timeout_ms);

@@ -50,7 +50,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "journalnode/client/client_types.h"
+#include "journalnode/protocol_types.h"
 #include "journalnode/client/quorum_writer.h"
 
 namespace qj::jn {
@@ -85,7 +85,7 @@ struct WriterRequest {
   int64_t last_txid = -1;      // kJournal: last txid of the batch; kFinalize: end
   int32_t layout_version = 1;  // kStartLogSegment
   std::shared_ptr<const std::string> records;  // kJournal: encoded records
-  SegmentDesc segment;                         // kAcceptRecovery: the chosen copy
+  SegmentState segment;                         // kAcceptRecovery: the chosen copy
   int from_node = -1;                          // kAcceptRecovery: a journalnode holding it
   int64_t origin_epoch = 0;                    // kAcceptRecovery
   int64_t timeout_ms = 0;                      // the driver fails the call after this long
@@ -95,9 +95,9 @@ struct WriterRequest {
 struct WriterReply {
   Status status;
   int64_t expected_txid = -1;   // OutOfSync: the txid the node expects next, -1 if none
-  JournalStateInfo state;       // kGetJournalState
+  JournalState state;       // kGetJournalState
   int64_t newest_segment = -1;  // kNewEpoch: start of the node's newest segment
-  PrepareAnswer prepare;        // kPrepareRecovery
+  PrepareResult prepare;        // kPrepareRecovery
 };
 
 enum class WriterOp : uint8_t { kOpen, kStartSegment, kFinalizeSegment };
@@ -107,7 +107,7 @@ struct WriterOutput {
   std::vector<std::pair<WriterOp, Status>> done;
   // Recovery chose `segment` ending the log at its end, and a majority accepted it: from
   // now on those edits are committed (observers, e.g. the simulator's truth, read them).
-  std::optional<SegmentDesc> recovered;
+  std::optional<SegmentState> recovered;
   int64_t wake_at_ns = -1;  // -1: no timer needed
 };
 
@@ -288,8 +288,8 @@ class WriterCore {
   // Open's state between phases.
   int64_t max_promised_ = 0, known_committed_ = -1, proposal_ = 0, newest_segment_ = -1;
   int epoch_attempts_ = 0;
-  std::vector<std::optional<PrepareAnswer>> answers_;
-  SegmentDesc chosen_;
+  std::vector<std::optional<PrepareResult>> answers_;
+  SegmentState chosen_;
   int64_t recovered_end_ = 0;
 
   int64_t last_txid_ = 0;

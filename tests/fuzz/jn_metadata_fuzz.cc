@@ -83,9 +83,9 @@ QJ_FUZZ_TARGET(jn_metadata) {
     }
   }
   // A recovery round in a new epoch: reads paxos/<txid> of every segment.
-  if (state->promised_epoch < std::numeric_limits<int64_t>::max() && state->storage) {
+  if (state->promised_epoch < std::numeric_limits<int64_t>::max() && state->ns) {
     const int64_t epoch = state->promised_epoch + 1;
-    auto newest = journal->NewEpoch(*state->storage, epoch);
+    auto newest = journal->NewEpoch(*state->ns, epoch);
     if (!newest.ok()) return;
     qj::jn::RequestHeader h;
     h.journal_id = "j";

@@ -54,10 +54,10 @@ TEST_F(JournalTest, Unformatted_RefusesCalls_FormatTwiceNeedsForce) {
   Status again = j->Format(Ns(), false);
   EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
   EXPECT_NE(again.message().find("jn1 ns1"), std::string::npos) << again;
-  ASSERT_OK(j->Format(StorageInfo{7, "other", 1}, true));
+  ASSERT_OK(j->Format(NamespaceInfo{7, "other", 1}, true));
   auto st = j->GetState();
   ASSERT_TRUE(st.ok());
-  EXPECT_EQ(st->storage->namespace_id, 7);
+  EXPECT_EQ(st->ns->namespace_id, 7);
   // newEpoch for another namespace is refused.
   EXPECT_EQ(j->NewEpoch(Ns(), 1).status().code(), StatusCode::kInvalidArgument);
 }
@@ -431,7 +431,7 @@ TEST_F(JournalTest, ClusterIdWithControlCharacters_IsRefused_VersionReadBackStri
   auto j = Open();
   for (const std::string& bad :
        {std::string("c\nnamespaceId=7"), std::string("c d"), std::string("c\x01"), std::string()}) {
-    Status s = j->Format(StorageInfo{42, bad, 1}, false);
+    Status s = j->Format(NamespaceInfo{42, bad, 1}, false);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
   }
   ASSERT_OK(j->Format(Ns(), false));

@@ -27,7 +27,7 @@ inline RequestHeader Hdr(int64_t epoch, int64_t serial, int64_t committed = -1) 
   return RequestHeader{"ns1", epoch, serial, committed};
 }
 
-inline StorageInfo Ns() { return StorageInfo{42, "cluster-a", 1}; }
+inline NamespaceInfo Ns() { return NamespaceInfo{42, "cluster-a", 1}; }
 
 // Journals reachable by name, in this process.
 class LocalPeers final : public PeerClient {

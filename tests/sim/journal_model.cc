@@ -197,12 +197,7 @@ jn::WriterReply Cluster::Execute(int i, const jn::WriterRequest& q, int64_t seri
       } else if (!st->formatted) {
         r.status = Status::NotFormatted("jn" + std::to_string(i) + ": not formatted");
       } else {
-        r.state.formatted = true;
-        r.state.promised_epoch = st->promised_epoch;
-        r.state.writer_epoch = st->writer_epoch;
-        r.state.committed_txid = st->committed_txid;
-        r.state.last_written_txid = st->last_written_txid;
-        r.state.current_segment_start = st->open_segment_start;
+        r.state = *st;
       }
       break;
     }
@@ -215,21 +210,11 @@ jn::WriterReply Cluster::Execute(int i, const jn::WriterRequest& q, int64_t seri
     case WriterCall::kPrepareRecovery: {
       auto x = j->PrepareRecovery(h, q.segment_txid);
       r.status = x.status();
-      if (x.ok()) {
-        if (x->segment) {
-          r.prepare.segment = jn::SegmentDesc{x->segment->start_txid, x->segment->end_txid,
-                                              x->segment->in_progress};
-        }
-        r.prepare.accepted_in_epoch = x->accepted_in_epoch;
-        r.prepare.last_writer_epoch = x->last_writer_epoch;
-        r.prepare.last_committed_txid = x->committed_txid;
-        r.prepare.origin_epoch = x->origin_epoch;
-      }
+      if (x.ok()) r.prepare = *x;
       break;
     }
     case WriterCall::kAcceptRecovery: {
-      const jn::SegmentState seg{q.segment.start_txid, q.segment.end_txid, q.segment.in_progress};
-      r.status = j->AcceptRecovery(h, seg, Cluster::Name(q.from_node), q.origin_epoch);
+      r.status = j->AcceptRecovery(h, q.segment, Cluster::Name(q.from_node), q.origin_epoch);
       break;
     }
     case WriterCall::kFinalizeLogSegment:
@@ -305,7 +290,7 @@ bool Writer::Become(const std::vector<int>& accept_only) {
   }
   last_txid_ = 0;
   if (newest >= 0) {
-    std::vector<std::optional<jn::PrepareAnswer>> answers(run_->nodes);
+    std::vector<std::optional<jn::PrepareResult>> answers(run_->nodes);
     ok = 0;
     const RequestHeader h = Hdr(known_committed);
     for (int i : reach_) {
@@ -316,16 +301,7 @@ bool Writer::Become(const std::vector<int>& accept_only) {
         continue;
       }
       ++ok;
-      jn::PrepareAnswer a;
-      if (r->segment) {
-        a.segment =
-            jn::SegmentDesc{r->segment->start_txid, r->segment->end_txid, r->segment->in_progress};
-      }
-      a.accepted_in_epoch = r->accepted_in_epoch;
-      a.last_writer_epoch = r->last_writer_epoch;
-      a.last_committed_txid = r->committed_txid;
-      a.origin_epoch = r->origin_epoch;
-      answers[i] = a;
+      answers[i] = *r;
     }
     if (ok < majority) return Die("prepareRecovery: no majority (" + err + ")");
     auto choice = jn::ChooseRecovery(newest, answers, known_committed);
@@ -335,8 +311,7 @@ bool Writer::Become(const std::vector<int>& accept_only) {
     }
     last_txid_ = choice->end_txid;
     if (choice->node >= 0) {
-      const jn::SegmentState seg{choice->segment.start_txid, choice->segment.end_txid,
-                                 choice->segment.in_progress};
+      const jn::SegmentState& seg = choice->segment;
       ok = 0;
       std::vector<int> accepted;
       const std::vector<int>& to = accept_only.empty() ? reach_ : accept_only;

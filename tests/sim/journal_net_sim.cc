@@ -490,7 +490,7 @@ class NetRun {
   // copy of a segment with the same start (an older writer's uncommitted edits).
   void ReadBack() {
     for (size_t k = 0; k < pending_readback_.size();) {
-      const jn::SegmentDesc seg = pending_readback_[k].first;
+      const jn::SegmentState seg = pending_readback_[k].first;
       const int64_t epoch = pending_readback_[k].second;
       std::map<std::string, int> copies;
       const std::string* chosen = nullptr;
@@ -631,9 +631,8 @@ class NetRun {
       r.core->OnReadFailed(i, b.status());
       return;
     }
-    jn::JournaledEditsInfo info{b->first_txid, b->num_txns, b->records, b->committed_txid};
     std::vector<EditRecord> edits;
-    auto done = r.core->OnEdits(i, info, &edits);
+    auto done = r.core->OnEdits(i, *b, &edits);
     if (!done.ok()) {
       // Nothing in this simulator damages stored bytes: an invalid answer is a bug.
       c_->Violation("r" + std::to_string(r.id) + " got an invalid answer from " + Cluster::Name(i) +
@@ -1090,7 +1089,7 @@ class NetRun {
   int64_t handed_ = 0;  // edits handed to readers
   int64_t liveness_ms_ = -1;
   int64_t read_events_ = 0;
-  std::vector<std::pair<jn::SegmentDesc, int64_t>> pending_readback_;  // with the epoch
+  std::vector<std::pair<jn::SegmentState, int64_t>> pending_readback_;  // with the epoch
   std::map<int64_t, int64_t> committed_in_;   // txid -> lowest epoch that committed it
   std::map<int64_t, int64_t> recovered_end_;  // epoch -> end of the log it recovered
   std::vector<int64_t> tail_;

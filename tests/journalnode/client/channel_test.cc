@@ -81,7 +81,7 @@ TEST(ChannelTest, DeadNodeFailsCallsQuickly) {
   cluster.node(0).Kill();
   auto channels = jn::MakeChannels(cluster.Options("chan"));
   for (int i = 0; i < 5; ++i) {
-    Waiter<jn::JournalStateInfo> w;
+    Waiter<jn::JournalState> w;
     channels[0]->GetJournalState(w.cb());
     auto r = w.get();
     EXPECT_EQ(r.status.code(), StatusCode::kNetworkError) << r.status;

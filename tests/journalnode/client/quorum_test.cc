@@ -264,9 +264,9 @@ TEST(QuorumTest, PurgeDeletesOldFinalizedSegmentsEverywhere) {
   ASSERT_OK((*w)->Purge(21));
   (*w)->Close();
   auto channels = jn::MakeChannels(cluster.Options("probe"));
-  auto r = jn::CallQuorum<jn::JournalStateInfo>(
+  auto r = jn::CallQuorum<jn::JournalState>(
       jn::ChannelPointers(channels), 3, 5000, "getJournalState",
-      [](jn::JournalChannel& c, jn::ReplyCallback<jn::JournalStateInfo> cb) {
+      [](jn::JournalChannel& c, jn::ReplyCallback<jn::JournalState> cb) {
         c.GetJournalState(cb);
       });
   ASSERT_OK(r.status);

@@ -10,8 +10,8 @@
 namespace qj::jn {
 namespace {
 
-JournaledEditsInfo Edits(int64_t first, int64_t last, int64_t committed) {
-  JournaledEditsInfo e;
+JournaledEdits Edits(int64_t first, int64_t last, int64_t committed) {
+  JournaledEdits e;
   e.committed_txid = committed;
   if (last < first) return e;
   e.first_txid = first;
@@ -90,7 +90,7 @@ TEST(ReaderCoreTest, InvalidAnswersAreRefusedAndTriedLast) {
   ASSERT_TRUE(small.BeginRead(1, 2).ok());
   EXPECT_FALSE(small.OnEdits(0, Edits(1, 5, 5), &out).ok());
   // Records whose txids do not match what the header says.
-  JournaledEditsInfo bad = Edits(4, 6, 9);
+  JournaledEdits bad = Edits(4, 6, 9);
   bad.first_txid = 4;
   bad.num_txns = 2;
   EXPECT_FALSE(c.OnEdits(1, bad, &out).ok());

@@ -6,28 +6,28 @@
 namespace qj::jn {
 namespace {
 
-PrepareAnswer None(int64_t writer_epoch = 1, int64_t committed = -1) {
-  PrepareAnswer a;
+PrepareResult None(int64_t writer_epoch = 1, int64_t committed = -1) {
+  PrepareResult a;
   a.last_writer_epoch = writer_epoch;
-  a.last_committed_txid = committed;
+  a.committed_txid = committed;
   return a;
 }
 
-PrepareAnswer InProgress(int64_t start, int64_t end, int64_t writer_epoch,
+PrepareResult InProgress(int64_t start, int64_t end, int64_t writer_epoch,
                          std::optional<int64_t> accepted = std::nullopt, int64_t committed = -1) {
-  PrepareAnswer a = None(writer_epoch, committed);
-  a.segment = SegmentDesc{start, end, true};
+  PrepareResult a = None(writer_epoch, committed);
+  a.segment = SegmentState{start, end, true};
   a.accepted_in_epoch = accepted;
   return a;
 }
 
-PrepareAnswer Finalized(int64_t start, int64_t end, int64_t writer_epoch) {
-  PrepareAnswer a = None(writer_epoch);
-  a.segment = SegmentDesc{start, end, false};
+PrepareResult Finalized(int64_t start, int64_t end, int64_t writer_epoch) {
+  PrepareResult a = None(writer_epoch);
+  a.segment = SegmentState{start, end, false};
   return a;
 }
 
-using Answers = std::vector<std::optional<PrepareAnswer>>;
+using Answers = std::vector<std::optional<PrepareResult>>;
 
 TEST(RecoveryChoice, SegmentBeatsNone) {
   auto c = ChooseRecovery(1, {None(5), InProgress(1, 3, 1), None(5)}, -1);

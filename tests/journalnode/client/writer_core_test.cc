@@ -233,7 +233,7 @@ TEST_F(WriterCoreTest, UnanimousRefusalKeepsItsCode) {
     for (const auto& q : out.sends) {
       WriterReply r;
       if (q.call == WriterCall::kNewEpoch) {
-        const StorageInfo info{q.ns.namespace_id, q.ns.cluster_id, q.ns.layout_version};
+        const NamespaceInfo info{q.ns.namespace_id, q.ns.cluster_id, q.ns.layout_version};
         r.status = cluster_.jn[q.node]->NewEpoch(info, q.epoch).status();
       } else {
         r = cluster_.Execute(q.node, q, ++serial_[q.node]);
