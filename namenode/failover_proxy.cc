@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/rpc/rpc.h"
 
 namespace qj {
@@ -52,11 +53,7 @@ std::string NewClientId() {
   return id;
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMs() { return RealClock::Get()->MonotonicNanos() / kNanosPerMilli; }
 
 }  // namespace
 
