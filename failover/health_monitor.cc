@@ -39,6 +39,11 @@ HealthSnapshot HealthMonitor::snapshot() const {
   return snap_;
 }
 
+int64_t HealthMonitor::next_check_due() const {
+  MutexLock l(&mu_);
+  return next_check_due_;
+}
+
 void HealthMonitor::Poke() {
   {
     MutexLock l(&mu_);
@@ -121,11 +126,13 @@ void HealthMonitor::Run() {
 
 void HealthMonitor::WaitForNextCheck(int64_t checked_at) {
   const int64_t due = checked_at + opts_.interval_ms * kNanosPerMilli;
+  next_check_due_ = due;
   while (!stop_ && !poked_) {
     const int64_t left = due - clock_->MonotonicNanos();
-    if (left <= 0) return;
+    if (left <= 0) break;
     cv_.WaitFor(&mu_, std::chrono::nanoseconds(std::min(left, kClockPollNanos)));
   }
+  next_check_due_ = 0;
 }
 
 }  // namespace qj::fo

@@ -50,6 +50,9 @@ class HealthMonitor {
   void Start(std::function<void()> on_change) EXCLUDES(mu_);
   void Stop() EXCLUDES(mu_);
   HealthSnapshot snapshot() const EXCLUDES(mu_);
+  // The clock time (MonotonicNanos) at which the next check is due unless poked; 0 while
+  // a check runs.
+  int64_t next_check_due() const EXCLUDES(mu_);
   // Runs a check now (wakes the thread); used after a state transition.
   void Poke() EXCLUDES(mu_);
   // Clears the remembered HA state (it is stale after a transition) and runs a check now.
@@ -72,6 +75,7 @@ class HealthMonitor {
   bool stop_ GUARDED_BY(mu_) = false;
   bool poked_ GUARDED_BY(mu_) = false;
   uint64_t ha_state_gen_ GUARDED_BY(mu_) = 0;  // bumped by ForgetHaState()
+  int64_t next_check_due_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -59,7 +59,11 @@ TEST_F(HealthMonitorTest, ChecksOncePerIntervalOfTheClock) {
     // monitor has finished a check before it moves the clock again.
     const bool healthy = i % 2 == 0;
     nn_.SetHealth(healthy ? Status::OK() : Status::Unavailable("nn1: unhealthy"));
-    // Short of the interval by a millisecond, then the rest of it.
+    // The monitor waits for a whole interval after the last check ended (its clock has
+    // not moved since): short of it by a millisecond nothing happens, then it checks.
+    const int64_t due = t0 + i * 1000 * kMs;
+    ASSERT_TRUE(Eventually([&] { return monitor_->next_check_due() == due; }))
+        << "waits until " << monitor_->next_check_due() << ", not " << due;
     clock_.Advance(999 * kMs);
     clock_.Advance(1 * kMs);
     ASSERT_TRUE(StateBecomes(healthy ? HealthState::kHealthy : HealthState::kUnhealthy))
