@@ -167,7 +167,7 @@ void Controller::ExecuteOne(const ControllerAction& a) {
                 << (deadline - NowNanos()) / kNanosPerMilli << " ms); transitionToActive";
       transition_worker_.Post([this, deadline] {
         Status s = transition_target_->TransitionToActive(th::RequestSource::REQUEST_BY_FAILOVERD,
-                                                         deadline);
+                                                          deadline);
         if (s.ok()) {
           LOG(INFO) << self_.id << " failoverd: transitionToActive returned";
         } else {

@@ -185,7 +185,8 @@ void NamenodeServer::ActivePullAndPurgeStep() {
     if (nn.id == id_) continue;
     auto theirs = PeerLatestImageTxId(nn.rpc(), 2000, opts_.tls);
     if (!theirs.ok() || *theirs <= mine) continue;
-    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls, opts_.file_ops);
+    Status st =
+        DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls, opts_.file_ops);
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
       continue;

@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "JournalProtocol.h"
-#include "journalnode/client/quorum_writer.h"
 #include "common/file_ops.h"
+#include "journalnode/client/quorum_writer.h"
 #include "journalnode/segment.h"
 #include "tests/bench/bench_phases.h"
 #include "tests/bench/bench_util.h"

@@ -89,8 +89,7 @@ class ControllerTest : public ::testing::Test {
     o.renew_interval_ms = 500;
     o.acquire_interval_ms = 100;
     o.demote_guard_ms = 500;
-    controller_ =
-        std::make_unique<Controller>(o, conf_, std::move(lease), &clock_, nn_.Factory());
+    controller_ = std::make_unique<Controller>(o, conf_, std::move(lease), &clock_, nn_.Factory());
     controller_->Start();
   }
   int Acquires() const {
@@ -152,7 +151,8 @@ TEST_F(ControllerTest, RenewsOnTheClocksScheduleAndHandsOverEachDeadline) {
         if (c.deadline == want) return true;
       }
       return false;
-    })) << "renewal " << i;
+    })) << "renewal "
+        << i;
   }
   // Nothing but renewals: never demoted, one activation.
   EXPECT_EQ(nn_.count("transitionToActive"), 1u);
@@ -165,8 +165,8 @@ TEST_F(ControllerTest, DemotesAndReleasesWhenTheNamenodeTurnsUnhealthy) {
   ASSERT_EQ(Releases(), 0);
   nn_.SetHealth(Status::Unavailable("nn1 monitorHealth: unhealthy: journal failed"));
   // Health checks are due every 200 ms of the clock.
-  ASSERT_TRUE(AdvanceUntil(&clock_, 200 * kMs,
-                           [&] { return nn_.count("transitionToStandby") >= 1; }));
+  ASSERT_TRUE(
+      AdvanceUntil(&clock_, 200 * kMs, [&] { return nn_.count("transitionToStandby") >= 1; }));
   ASSERT_TRUE(Eventually([&] { return Releases() == 3; })) << "the lease goes to the peer";
   ASSERT_TRUE(Eventually([&] { return !controller_->GetStatus().active; }));
   ControllerStatus st = controller_->GetStatus();

@@ -35,8 +35,8 @@
 #include <string>
 #include <vector>
 
-#include "common/mutex.h"
 #include "common/file_ops.h"
+#include "common/mutex.h"
 
 namespace qj::sim {
 
