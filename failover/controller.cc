@@ -43,11 +43,6 @@ ControllerCoreOptions CoreOptions(const ControllerOptions& o) {
   return c;
 }
 
-HealthOptions WithClock(HealthOptions h, const Clock* clock) {
-  h.clock = clock;
-  return h;
-}
-
 }  // namespace
 
 Controller::Worker::Worker(const char* name) : name_(name) {
@@ -58,20 +53,20 @@ Controller::Worker::~Worker() { Stop(); }
 
 void Controller::Worker::Post(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stop_) return;
     queue_.push_back(std::move(fn));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void Controller::Worker::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
     queue_.clear();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -80,8 +75,8 @@ void Controller::Worker::Run() {
   while (true) {
     std::function<void()> fn;
     {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      MutexLock l(&mu_);
+      while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
       if (stop_) return;
       fn = std::move(queue_.front());
       queue_.pop_front();
@@ -91,15 +86,16 @@ void Controller::Worker::Run() {
 }
 
 Controller::Controller(ControllerOptions opts, ClusterConfig conf,
-                       std::unique_ptr<jn::LeaseClient> lease, const Clock* clock)
+                       std::unique_ptr<jn::LeaseClient> lease, const Clock* clock,
+                       const NamenodeTargetFactory& targets)
     : opts_(std::move(opts)),
       conf_(std::move(conf)),
       self_(FindSelf(conf_, opts_.namenode_id)),
       lease_(std::move(lease)),
       clock_(clock),
-      monitor_(self_, WithClock(opts_.health, clock)),
-      transition_target_(self_, opts_.transition_timeout_ms),
-      quick_target_(self_, opts_.rpc_timeout_ms),
+      monitor_(self_, opts_.health, targets, clock),
+      transition_target_(targets(self_, opts_.transition_timeout_ms)),
+      quick_target_(targets(self_, opts_.rpc_timeout_ms)),
       core_(CoreOptions(opts_)) {}
 
 Controller::~Controller() { Stop(); }
@@ -110,20 +106,20 @@ void Controller::Start() {
             << " ms)";
   monitor_.Start([this] {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       wake_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   });
   thread_ = std::thread([this] { Run(); });
 }
 
 void Controller::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
   // The calls in progress finish (their results reach the core, whose new actions are
   // dropped); nothing queued runs.
@@ -135,14 +131,15 @@ void Controller::Stop() {
 
 void Controller::Run() {
   pthread_setname_np(pthread_self(), "fo-ctl");
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (!stop_) {
     const HealthSnapshot snap = monitor_.snapshot();
     Execute(core_.OnHealth(NowNanos(), snap));
     // Short tick as well as the core's timer: health snapshots are polled.
     int64_t wait_ns = 20 * kNanosPerMilli;
     if (timer_at_ != 0) wait_ns = std::max<int64_t>(0, std::min(wait_ns, timer_at_ - NowNanos()));
-    cv_.wait_for(l, std::chrono::nanoseconds(wait_ns), [&] { return stop_ || wake_; });
+    cv_.WaitFor(&mu_, std::chrono::nanoseconds(wait_ns),
+                [this]() REQUIRES(mu_) { return stop_ || wake_; });
     wake_ = false;
   }
 }
@@ -162,7 +159,7 @@ void Controller::ExecuteOne(const ControllerAction& a) {
         auto r = lease_->AcquireOrRenew();
         if (!r.ok()) VLOG(1) << self_.id << " failoverd: " << r.status();
         const int64_t deadline = lease_->deadline_nanos();
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         Execute(core_.OnLeaseRound(NowNanos(), round, r.ok(), deadline,
                                    r.ok() ? "" : r.status().ToString()));
       });
@@ -177,14 +174,14 @@ void Controller::ExecuteOne(const ControllerAction& a) {
       LOG(INFO) << self_.id << " failoverd: won the lease ("
                 << (deadline - NowNanos()) / kNanosPerMilli << " ms); transitionToActive";
       transition_worker_.Post([this, deadline] {
-        Status s = transition_target_.TransitionToActive(th::RequestSource::REQUEST_BY_FAILOVERD,
-                                                         deadline);
+        Status s = transition_target_->TransitionToActive(th::RequestSource::REQUEST_BY_FAILOVERD,
+                                                          deadline);
         if (s.ok()) {
           LOG(INFO) << self_.id << " failoverd: transitionToActive returned";
         } else {
           LOG(WARNING) << self_.id << " failoverd: transitionToActive: " << s;
         }
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         Execute(core_.OnTransitionToActiveDone(NowNanos(), s));
       });
       break;
@@ -193,12 +190,12 @@ void Controller::ExecuteOne(const ControllerAction& a) {
       const int64_t deadline = a.deadline;
       const bool during = a.during_activation;
       quick_worker_.Post([this, deadline, during] {
-        Status s = quick_target_.RenewLease(deadline);
+        Status s = quick_target_->RenewLease(deadline);
         if (!s.ok()) {
           LOG(WARNING) << self_.id << " failoverd: renewLease"
                        << (during ? " during transition" : "") << ": " << s;
         }
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         Execute(core_.OnRenewLeaseDone(NowNanos(), during, s));
       });
       break;
@@ -206,7 +203,7 @@ void Controller::ExecuteOne(const ControllerAction& a) {
     case ControllerAction::kTransitionToStandby: {
       LOG(INFO) << self_.id << " failoverd: transitionToStandby: " << a.reason;
       quick_worker_.Post([this] {
-        Status s = quick_target_.TransitionToStandby(th::RequestSource::REQUEST_BY_FAILOVERD);
+        Status s = quick_target_->TransitionToStandby(th::RequestSource::REQUEST_BY_FAILOVERD);
         monitor_.Poke();
         const bool gone =
             !s.ok() && IsLocalHost(self_.host) && ProcessIsGone(monitor_.snapshot().pid);
@@ -214,7 +211,7 @@ void Controller::ExecuteOne(const ControllerAction& a) {
           LOG(WARNING) << self_.id << " failoverd: transitionToStandby failed (" << s << ")"
                        << (gone ? "; the namenode process is gone" : "");
         }
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         Execute(core_.OnStandbyDone(NowNanos(), s, gone));
       });
       break;
@@ -225,24 +222,24 @@ void Controller::ExecuteOne(const ControllerAction& a) {
     case ControllerAction::kAskPeersToCede:
       transition_worker_.Post([this] {
         Status s = AskPeersToCede();
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         Execute(core_.OnPeersCeded(NowNanos(), s));
       });
       break;
     case ControllerAction::kSetTimer:
       timer_at_ = a.at;
-      cv_.notify_all();
+      cv_.SignalAll();
       break;
     case ControllerAction::kCedeDone:
     case ControllerAction::kFailoverDone:
       answers_[a.request] = a.status;
-      cv_.notify_all();
+      cv_.SignalAll();
       break;
   }
 }
 
-Status Controller::WaitForAnswer(uint64_t request, std::unique_lock<std::mutex>* l) {
-  cv_.wait(*l, [&] { return stop_ || answers_.count(request) != 0; });
+Status Controller::WaitForAnswer(uint64_t request) {
+  while (!stop_ && answers_.count(request) == 0) cv_.Wait(&mu_);
   auto it = answers_.find(request);
   if (it == answers_.end()) return Status::Unavailable(self_.id + " failoverd is stopping");
   Status s = it->second;
@@ -257,7 +254,7 @@ ControllerStatus Controller::GetStatus() const {
   st.holds_lease = lease_->IsHeld();
   st.lease_remaining_ms = lease_->RemainingMs();
   st.automatic = opts_.automatic;
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const int64_t ceded_left = core_.ceded_until() - NowNanos();
   st.ceded_remaining_ms = ceded_left > 0 ? ceded_left / kNanosPerMilli : 0;
   st.active = core_.active();
@@ -268,17 +265,17 @@ ControllerStatus Controller::GetStatus() const {
 
 Status Controller::CedeActive(int64_t millis) {
   LOG(INFO) << self_.id << " failoverd: asked to cede for " << millis << " ms";
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const uint64_t request = ++next_request_;
   Execute(core_.Cede(NowNanos(), millis, request));
-  return WaitForAnswer(request, &l);
+  return WaitForAnswer(request);
 }
 
 Status Controller::GracefulFailover() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const uint64_t request = ++next_request_;
   Execute(core_.GracefulFailover(NowNanos(), request));
-  return WaitForAnswer(request, &l);
+  return WaitForAnswer(request);
 }
 
 Status Controller::AskPeersToCede() {

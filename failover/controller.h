@@ -10,23 +10,27 @@
 //                      process is certainly gone.
 // cedeActive and gracefulFailover wait for the core's answer.
 //
+// The namenode is reached through NamenodeTargets from a factory and time is read from
+// a Clock, so that tests drive the controller with a scripted namenode and a fake clock
+// (tests/failover/controller_test.cc).
+//
 // Thread-safety: all public methods are thread-safe. mu_ guards the core; workers run
-// their calls without it. Lock order: mu_ before a worker's lock.
+// their calls without it. Lock order: mu_ before a worker's lock and the monitor's.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/cluster_config.h"
+#include "common/mutex.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "failover/controller_core.h"
 #include "failover/health_monitor.h"
 #include "failover/namenode_target.h"
@@ -73,23 +77,25 @@ struct ControllerStatus {
 class Controller {
  public:
   // `lease` must be built with holder id = the namenode id; `clock` outlives this object.
+  // `targets` makes the connections to the local namenode (the monitor's and two more).
   Controller(ControllerOptions opts, ClusterConfig conf, std::unique_ptr<jn::LeaseClient> lease,
-             const Clock* clock);
+             const Clock* clock,
+             const NamenodeTargetFactory& targets = RpcNamenodeTarget::Factory());
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
-  void Start();
+  void Start() EXCLUDES(mu_);
   // Stops the loop. Does not demote or release: a restarted failoverd re-acquires the same
   // lease (same holder id); otherwise the namenode stops at its deadline.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
-  ControllerStatus GetStatus() const;
+  ControllerStatus GetStatus() const EXCLUDES(mu_);
   // Demotes the local namenode (if active), releases the lease, stays out for `millis`.
   // Fails (still ceded) if the namenode could not be demoted.
-  Status CedeActive(int64_t millis);
+  Status CedeActive(int64_t millis) EXCLUDES(mu_);
   // Makes the local namenode active: peer cedes, then this side takes the lease.
-  Status GracefulFailover();
+  Status GracefulFailover() EXCLUDES(mu_);
 
  private:
   // One thread running queued calls in order.
@@ -97,25 +103,25 @@ class Controller {
    public:
     explicit Worker(const char* name);
     ~Worker();
-    void Post(std::function<void()> fn);
+    void Post(std::function<void()> fn) EXCLUDES(mu_);
     // Drops queued calls and joins the thread (after the call in progress).
-    void Stop();
+    void Stop() EXCLUDES(mu_);
 
    private:
-    void Run();
+    void Run() EXCLUDES(mu_);
     const char* const name_;
-    std::mutex mu_;
-    std::condition_variable cv_;               // notified by Post() and Stop()
-    std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
-    bool stop_ = false;                        // GUARDED_BY(mu_)
+    Mutex mu_;
+    CondVar cv_;  // signalled by Post() and Stop()
+    std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+    bool stop_ GUARDED_BY(mu_) = false;
     std::thread thread_;
   };
 
-  void Run();
-  void Execute(const ControllerCore::Actions& actions);  // REQUIRES(mu_)
-  void ExecuteOne(const ControllerAction& a);            // REQUIRES(mu_)
-  Status AskPeersToCede();
-  Status WaitForAnswer(uint64_t request, std::unique_lock<std::mutex>* l);
+  void Run() EXCLUDES(mu_);
+  void Execute(const ControllerCore::Actions& actions) REQUIRES(mu_);
+  void ExecuteOne(const ControllerAction& a) REQUIRES(mu_);
+  Status AskPeersToCede() EXCLUDES(mu_);
+  Status WaitForAnswer(uint64_t request) REQUIRES(mu_);
   int64_t NowNanos() const { return clock_->MonotonicNanos(); }
 
   const ControllerOptions opts_;
@@ -124,20 +130,20 @@ class Controller {
   const std::unique_ptr<jn::LeaseClient> lease_;
   const Clock* const clock_;
   HealthMonitor monitor_;
-  NamenodeTarget transition_target_;  // used by the transition worker only
-  NamenodeTarget quick_target_;       // used by the quick worker only
+  const std::unique_ptr<NamenodeTarget> transition_target_;  // the transition worker's only
+  const std::unique_ptr<NamenodeTarget> quick_target_;       // the quick worker's only
   Worker lease_worker_{"fo-lease"};
   Worker transition_worker_{"fo-transition"};
   Worker quick_worker_{"fo-quick"};
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;          // wakes the loop (timer, health change, stop) and waiters
-  ControllerCore core_;                 // GUARDED_BY(mu_)
-  bool stop_ = false;                   // GUARDED_BY(mu_)
-  bool wake_ = false;                   // GUARDED_BY(mu_)
-  int64_t timer_at_ = 0;                // GUARDED_BY(mu_): the core's timer, 0 = none
-  uint64_t next_request_ = 0;           // GUARDED_BY(mu_)
-  std::map<uint64_t, Status> answers_;  // GUARDED_BY(mu_): answered cede/failover requests
+  mutable Mutex mu_;
+  CondVar cv_;  // wakes the loop (timer, health change, stop) and waiters
+  ControllerCore core_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool wake_ GUARDED_BY(mu_) = false;
+  int64_t timer_at_ GUARDED_BY(mu_) = 0;  // the core's timer, 0 = none
+  uint64_t next_request_ GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, Status> answers_ GUARDED_BY(mu_);  // answered cede/failover requests
   std::thread thread_;
 };
 

@@ -70,7 +70,7 @@ const NamenodeInfo* Find(const ClusterConfig& conf, const std::string& id) {
 }
 
 int GetServiceState(const NamenodeInfo& nn) {
-  qj::fo::NamenodeTarget t(nn, FLAGS_haadmin_rpc_timeout_ms);
+  qj::fo::RpcNamenodeTarget t(nn, FLAGS_haadmin_rpc_timeout_ms);
   auto s = t.GetServiceStatus();
   if (!s.ok()) return Fail(s.status().ToString());
   std::cout << s->state << "\n";
@@ -80,7 +80,7 @@ int GetServiceState(const NamenodeInfo& nn) {
 int GetAllServiceState(const ClusterConfig& conf) {
   int rc = 0;
   for (const auto& nn : conf.namenodes) {
-    qj::fo::NamenodeTarget t(nn, FLAGS_haadmin_rpc_timeout_ms);
+    qj::fo::RpcNamenodeTarget t(nn, FLAGS_haadmin_rpc_timeout_ms);
     auto s = t.GetServiceStatus();
     std::string state = s.ok() ? s->state : "unreachable (" + s.status().message() + ")";
     if (!s.ok()) rc = kFailed;
@@ -90,7 +90,7 @@ int GetAllServiceState(const ClusterConfig& conf) {
 }
 
 int CheckHealth(const NamenodeInfo& nn) {
-  qj::fo::NamenodeTarget t(nn, FLAGS_haadmin_rpc_timeout_ms);
+  qj::fo::RpcNamenodeTarget t(nn, FLAGS_haadmin_rpc_timeout_ms);
   Status s = t.MonitorHealth();
   if (!s.ok()) return Fail("health check failed: " + s.ToString());
   return 0;
@@ -113,7 +113,7 @@ int Transition(const ClusterConfig& conf, const NamenodeInfo& nn, bool to_active
               << "\n";
     source = th::RequestSource::REQUEST_BY_USER_FORCED;
   }
-  qj::fo::NamenodeTarget t(nn, FLAGS_haadmin_failover_timeout_ms);
+  qj::fo::RpcNamenodeTarget t(nn, FLAGS_haadmin_failover_timeout_ms);
   Status s = to_active ? t.TransitionToActive(source, /*lease_deadline_nanos=*/0)
                        : t.TransitionToStandby(source);
   if (!s.ok()) return Fail(s.ToString());
@@ -125,13 +125,13 @@ int Failover(const ClusterConfig& conf, const NamenodeInfo& from, const Namenode
   if (from.id == to.id) return Fail("-failover needs two different namenodes");
   if (!conf.automatic_failover) {
     // Manual mode: FROM -> standby (if reachable), TO -> active.
-    qj::fo::NamenodeTarget f(from, FLAGS_haadmin_failover_timeout_ms);
+    qj::fo::RpcNamenodeTarget f(from, FLAGS_haadmin_failover_timeout_ms);
     Status s = f.TransitionToStandby(th::RequestSource::REQUEST_BY_USER);
     if (!s.ok()) {
       return Fail("could not make " + from.id + " standby (" + s.ToString() + "); not promoting " +
                   to.id);
     }
-    qj::fo::NamenodeTarget t(to, FLAGS_haadmin_failover_timeout_ms);
+    qj::fo::RpcNamenodeTarget t(to, FLAGS_haadmin_failover_timeout_ms);
     s = t.TransitionToActive(th::RequestSource::REQUEST_BY_USER, 0);
     if (!s.ok()) return Fail(s.ToString());
     std::cout << "Failover from " << from.id << " to " << to.id << " successful\n";

@@ -6,11 +6,17 @@ namespace qj::fo {
 
 namespace th = qjournal::thrift;
 
-NamenodeTarget::NamenodeTarget(NamenodeInfo nn, int64_t timeout_ms)
+RpcNamenodeTarget::RpcNamenodeTarget(NamenodeInfo nn, int64_t timeout_ms)
     : nn_(nn), conn_(nn.rpc(), rpc::ClientOptions::WithTimeout(timeout_ms)) {}
 
+NamenodeTargetFactory RpcNamenodeTarget::Factory() {
+  return [](const NamenodeInfo& nn, int64_t timeout_ms) -> std::unique_ptr<NamenodeTarget> {
+    return std::make_unique<RpcNamenodeTarget>(nn, timeout_ms);
+  };
+}
+
 template <typename Fn>
-Status NamenodeTarget::Invoke(const char* what, Fn&& fn) {
+Status RpcNamenodeTarget::Invoke(const char* what, Fn&& fn) {
   // A cached connection may belong to a namenode process that has since died (and maybe
   // restarted): if it breaks without a timeout, try once more on a fresh connection.
   // Every HA call is safe to repeat (transitions and renewals are idempotent in effect).
@@ -44,7 +50,7 @@ Status NamenodeTarget::Invoke(const char* what, Fn&& fn) {
   }
 }
 
-Result<NamenodeStatus> NamenodeTarget::GetServiceStatus() {
+Result<NamenodeStatus> RpcNamenodeTarget::GetServiceStatus() {
   th::HAServiceStatus s;
   QJ_RETURN_IF_ERROR(
       Invoke("getServiceStatus", [&](th::HAServiceProtocolClient& c) { c.getServiceStatus(s); }));
@@ -72,11 +78,11 @@ Result<NamenodeStatus> NamenodeTarget::GetServiceStatus() {
   return out;
 }
 
-Status NamenodeTarget::MonitorHealth() {
+Status RpcNamenodeTarget::MonitorHealth() {
   return Invoke("monitorHealth", [&](th::HAServiceProtocolClient& c) { c.monitorHealth(); });
 }
 
-Status NamenodeTarget::TransitionToActive(th::RequestSource::type source,
+Status RpcNamenodeTarget::TransitionToActive(th::RequestSource::type source,
                                           int64_t lease_deadline_nanos) {
   th::HAStateChangeRequest req;
   req.source = source;
@@ -87,7 +93,7 @@ Status NamenodeTarget::TransitionToActive(th::RequestSource::type source,
                 [&](th::HAServiceProtocolClient& c) { c.transitionToActive(req); });
 }
 
-Status NamenodeTarget::TransitionToStandby(th::RequestSource::type source) {
+Status RpcNamenodeTarget::TransitionToStandby(th::RequestSource::type source) {
   th::HAStateChangeRequest req;
   req.source = source;
   if (source == th::RequestSource::REQUEST_BY_FAILOVERD) req.__set_holderId(nn_.id);
@@ -95,7 +101,7 @@ Status NamenodeTarget::TransitionToStandby(th::RequestSource::type source) {
                 [&](th::HAServiceProtocolClient& c) { c.transitionToStandby(req); });
 }
 
-Status NamenodeTarget::RenewLease(int64_t lease_deadline_nanos) {
+Status RpcNamenodeTarget::RenewLease(int64_t lease_deadline_nanos) {
   return Invoke("renewLease",
                 [&](th::HAServiceProtocolClient& c) { c.renewLease(lease_deadline_nanos, nn_.id); });
 }

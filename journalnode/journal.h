@@ -36,7 +36,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "journalnode/edits_cache.h"
-#include "journalnode/file_ops.h"
+#include "common/file_ops.h"
 #include "journalnode/protocol_types.h"
 #include "journalnode/segment.h"
 

@@ -14,7 +14,7 @@
 
 #include "common/edit_record.h"
 #include "common/status.h"
-#include "journalnode/file_ops.h"
+#include "common/file_ops.h"
 #include "journalnode/protocol_types.h"
 
 namespace qj::jn {

@@ -33,12 +33,12 @@ Result<int64_t> NamenodeServer::SaveNamespace() {
       }
     }
     if (txid > last_image_txid_.load() || LatestImageTxId() < txid) {
-      QJ_RETURN_IF_ERROR(SaveImage(*ns_, txid, opts_.name_dir));
+      QJ_RETURN_IF_ERROR(SaveImage(*ns_, txid, opts_.name_dir, opts_.file_ops));
     }
   }
   if (txid > last_image_txid_.load()) last_image_txid_ = txid;
   LOG(INFO) << id_ << ": saveNamespace: image at txid " << txid << " in " << opts_.name_dir;
-  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained);
+  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained, opts_.file_ops);
   if (!oldest.ok()) LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
   return txid;
 }

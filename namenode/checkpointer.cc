@@ -1,16 +1,14 @@
 // The checkpoint thread of NamenodeServer, and image transfer between namenodes.
 #include "namenode/checkpointer.h"
 
-#include <fcntl.h>
 #include <glog/logging.h>
 #include <pthread.h>
 #include <thrift/transport/TTransportException.h>
-#include <unistd.h>
 
 #include <cstdio>
 
 #include "ClientProtocol.h"
-#include "common/file_util.h"
+#include "common/file_ops.h"
 #include "common/progress.h"
 #include "common/thrift_transport.h"
 #include "common/rpc/rpc.h"
@@ -66,15 +64,20 @@ Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
 }
 
 Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
-                     int64_t timeout_ms, const rpc::TlsOptions& tls) {
-  QJ_RETURN_IF_ERROR(CreateDirs(dir));
+                     int64_t timeout_ms, const rpc::TlsOptions& tls, FileOps* fs) {
+  QJ_RETURN_IF_ERROR(fs->CreateDirs(dir));
   const std::string final_path = dir + "/" + ImageFileName(txid);
   const std::string tmp = final_path + ".download.tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("open", tmp, errno);
+  QJ_ASSIGN_OR_RETURN(std::unique_ptr<SegmentFile> file, fs->Open(tmp, FileOps::Mode::kCreate));
+  auto remove_tmp = [&] {
+    file.reset();
+    Status removed = fs->Unlink(tmp);
+    if (!removed.ok() && !removed.IsNotFound()) {
+      LOG(WARNING) << "removing " << tmp << " after a failed download: " << removed;
+    }
+  };
   auto fail = [&](Status st) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    remove_tmp();
     return st;
   };
   try {
@@ -87,12 +90,8 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
       std::string chunk;
       client->fetchImage(chunk, txid, offset, kChunkBytes);
       if (chunk.empty()) break;
-      size_t done = 0;
-      while (done < chunk.size()) {
-        ssize_t w = ::write(fd, chunk.data() + done, chunk.size() - done);
-        if (w < 0) return fail(ErrnoStatus("write", tmp, errno));
-        done += static_cast<size_t>(w);
-      }
+      Status st = file->WriteAt(static_cast<uint64_t>(offset), chunk);
+      if (!st.ok()) return fail(st);
       offset += static_cast<int64_t>(chunk.size());
       progress.Update(static_cast<uint64_t>(offset));
     }
@@ -103,21 +102,17 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
   } catch (const apache::thrift::TException& e) {
     return fail(rpc::FromThrift(e, peer.ToString() + " fetchImage " + std::to_string(txid)));
   }
-  if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
-  ::close(fd);
-  auto info = VerifyImageFile(tmp);
+  if (Status st = file->FullSync(); !st.ok()) return fail(st);
+  file.reset();
+  auto info = VerifyImageFile(tmp, fs);
   if (!info.ok() || info->txid != txid) {
-    ::unlink(tmp.c_str());
+    remove_tmp();
     if (!info.ok()) return info.status().Prepend("image fetched from " + peer.ToString());
     return Status::Corruption("image fetched from " + peer.ToString() + " is at txid " +
                               std::to_string(info->txid) + ", asked for " + std::to_string(txid));
   }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    Status st = ErrnoStatus("rename", tmp, errno);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return FsyncDir(dir);
+  if (Status st = fs->Rename(tmp, final_path); !st.ok()) return fail(st);
+  return fs->SyncDir(dir);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -179,7 +174,7 @@ void NamenodeServer::StandbyCheckpointStep() {
     LOG(WARNING) << id_ << ": checkpoint failed: " << st;
     return;
   }
-  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained);
+  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained, opts_.file_ops);
   if (!oldest.ok()) LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
 }
 
@@ -190,7 +185,8 @@ void NamenodeServer::ActivePullAndPurgeStep() {
     if (nn.id == id_) continue;
     auto theirs = PeerLatestImageTxId(nn.rpc(), 2000, opts_.tls);
     if (!theirs.ok() || *theirs <= mine) continue;
-    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls);
+    Status st =
+        DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls, opts_.file_ops);
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
       continue;
@@ -200,7 +196,7 @@ void NamenodeServer::ActivePullAndPurgeStep() {
     last_image_txid_ = mine;
   }
   // 2. Keep the newest images; purge journal segments the oldest of them does not need.
-  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained);
+  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained, opts_.file_ops);
   if (!oldest.ok()) {
     LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
     return;

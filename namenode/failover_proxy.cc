@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/rpc/idl_errors.h"
 #include "common/rpc/rpc.h"
 
@@ -51,11 +52,7 @@ std::string NewClientId() {
   return id;
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMs() { return RealClock::Get()->MonotonicNanos() / kNanosPerMilli; }
 
 }  // namespace
 

@@ -1,9 +1,6 @@
 #include "namenode/image.h"
 
-#include <fcntl.h>
 #include <glog/logging.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,6 +14,7 @@
 #include "common/clock.h"
 #include "common/crc32c.h"
 #include "common/progress.h"
+#include "common/file_ops.h"
 #include "common/file_util.h"
 #include "namenode/codec.h"
 #include "namenode/inode.h"
@@ -52,25 +50,26 @@ std::string EncodeHeader(int64_t namespace_id, int64_t txid) {
   return h;
 }
 
-Status WriteAll(int fd, const std::string& path, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path, errno);
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
+// Appends to a file opened for writing, from offset 0.
+class Appender {
+ public:
+  explicit Appender(SegmentFile* file) : file_(file) {}
+  Status Append(const char* data, size_t n) {
+    QJ_RETURN_IF_ERROR(file_->WriteAt(offset_, std::string_view(data, n)));
+    offset_ += n;
+    return Status::OK();
   }
-  return Status::OK();
-}
+  uint64_t offset() const { return offset_; }
+
+ private:
+  SegmentFile* const file_;
+  uint64_t offset_ = 0;
+};
 
 // Streams records into CRC-checked frames.
 class FrameWriter {
  public:
-  FrameWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
-    buf_.reserve(kFrameTarget + 4096);
-  }
+  explicit FrameWriter(Appender* out) : out_(out) { buf_.reserve(kFrameTarget + 4096); }
   std::string* buf() { return &buf_; }
   // Call after each whole record.
   Status MaybeFlush() { return buf_.size() >= kFrameTarget ? Flush() : Status::OK(); }
@@ -87,7 +86,7 @@ class FrameWriter {
     std::string end;
     codec::PutFixed32(&end, 0);
     codec::PutFixed32(&end, stream_crc_);
-    return WriteAll(fd_, path_, end.data(), end.size());
+    return out_->Append(end.data(), end.size());
   }
 
  private:
@@ -97,12 +96,11 @@ class FrameWriter {
     uint32_t crc = crc32c::Extend(crc32c::Value(head.data(), 4), payload.data(), payload.size());
     codec::PutFixed32(&head, crc);
     stream_crc_ = crc32c::Extend(stream_crc_, payload.data(), payload.size());
-    QJ_RETURN_IF_ERROR(WriteAll(fd_, path_, head.data(), head.size()));
-    return WriteAll(fd_, path_, payload.data(), payload.size());
+    QJ_RETURN_IF_ERROR(out_->Append(head.data(), head.size()));
+    return out_->Append(payload.data(), payload.size());
   }
 
-  int fd_;
-  std::string path_;
+  Appender* const out_;
   std::string buf_;
   uint32_t stream_crc_ = 0;
 };
@@ -200,22 +198,18 @@ Status WriteImageBody(const FsNamespace& ns, FrameWriter* w) {
 // Reads the header and then one verified frame payload at a time.
 class FrameReader {
  public:
-  explicit FrameReader(std::string path) : path_(std::move(path)) {}
-  ~FrameReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  FrameReader(FileOps* fs, std::string path) : fs_(fs), path_(std::move(path)) {}
 
   Status Open(ImageInfo* info) {
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      if (errno == ENOENT) return Status::NotFound("image " + path_ + " does not exist");
-      return ErrnoStatus("open", path_, errno);
+    auto file = fs_->Open(path_, FileOps::Mode::kRead);
+    if (!file.ok()) {
+      if (file.status().IsNotFound()) return Status::NotFound("image " + path_ + " does not exist");
+      return file.status();
     }
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat", path_, errno);
-    file_size_ = static_cast<uint64_t>(st.st_size);
+    file_ = std::move(*file);
+    QJ_ASSIGN_OR_RETURN(file_size_, file_->Size());
     info->path = path_;
-    info->file_size = st.st_size;
+    info->file_size = static_cast<int64_t>(file_size_);
     char h[kHeaderSize];
     QJ_RETURN_IF_ERROR(ReadExact(h, kHeaderSize, "header"));
     if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) return Bad("header", 0, "bad magic");
@@ -290,25 +284,20 @@ class FrameReader {
 
  private:
   Status ReadExact(char* dst, size_t n, const char* what) {
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = ::read(fd_, dst + got, n - got);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("read", path_, errno);
-      }
-      if (r == 0) {
-        return Bad(what, offset_ + got,
-                   "truncated (file ends after " + std::to_string(offset_ + got) + " bytes)");
-      }
-      got += static_cast<size_t>(r);
+    QJ_RETURN_IF_ERROR(file_->ReadAt(offset_, n, &read_buf_));
+    if (read_buf_.size() < n) {
+      const uint64_t end = offset_ + read_buf_.size();
+      return Bad(what, end, "truncated (file ends after " + std::to_string(end) + " bytes)");
     }
+    std::memcpy(dst, read_buf_.data(), n);
     offset_ += n;
     return Status::OK();
   }
 
-  std::string path_;
-  int fd_ = -1;
+  FileOps* const fs_;
+  const std::string path_;
+  std::unique_ptr<SegmentFile> file_;
+  std::string read_buf_;
   uint64_t file_size_ = 0;
   uint64_t offset_ = 0;
   uint64_t frame_offset_ = 0;
@@ -538,45 +527,53 @@ bool ParseImageFileName(const std::string& name, int64_t* txid) {
   return true;
 }
 
-Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir) {
+Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir, FileOps* fs) {
   if (txid < 0)
     return Status::InvalidArgument("image txid must be >= 0, got " + std::to_string(txid));
   const std::string path = JoinDir(dir, ImageFileName(txid));
   const std::string tmp = path + ".tmp";
   ProgressLog progress("image " + path + ": saving", 0, RealClock::Get());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("create", tmp, errno);
+  auto created = fs->Open(tmp, FileOps::Mode::kCreate);
+  if (!created.ok()) {
+    // Creating fails with NotFound only when the directory is missing: a storage
+    // problem to the caller, like any other failure to write the image.
+    if (created.status().IsNotFound()) {
+      return Status::IOError("create " + tmp + ": directory " + dir + " does not exist");
+    }
+    return created.status();
+  }
+  std::unique_ptr<SegmentFile> file = std::move(*created);
+  // On any failure the temp file goes; whatever image was newest before stays newest.
   auto fail = [&](Status s) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    file.reset();
+    Status removed = fs->Unlink(tmp);
+    if (!removed.ok() && !removed.IsNotFound()) {
+      LOG(WARNING) << "image " << dir << ": removing " << tmp << " after a failed save: " << removed;
+    }
     return s;
   };
+  Appender out(file.get());
   const std::string header = EncodeHeader(ns.options().namespace_id, txid);
-  Status s = WriteAll(fd, tmp, header.data(), header.size());
+  Status s = out.Append(header.data(), header.size());
   if (!s.ok()) return fail(s);
-  FrameWriter writer(fd, tmp);
+  FrameWriter writer(&out);
   s = WriteImageBody(ns, &writer);
   if (!s.ok()) return fail(s);
-  if (::fsync(fd) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
-  struct stat st;
-  const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus("close", tmp, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus("rename to " + path + " from", tmp, err);
-  }
-  QJ_RETURN_IF_ERROR(FsyncDir(dir));
+  s = file->FullSync();
+  if (!s.ok()) return fail(s);
+  const uint64_t size = out.offset();
+  // Closing cannot lose data after a successful fsync, so the close is not checked.
+  file.reset();
+  s = fs->Rename(tmp, path);
+  if (!s.ok()) return fail(s);
+  QJ_RETURN_IF_ERROR(fs->SyncDir(dir));
   progress.Done(size, ", " + std::to_string(ns.inode_count()) + " inodes");
   return Status::OK();
 }
 
-Result<LoadedImage> LoadImage(const std::string& path, const NamespaceOptions& options) {
-  FrameReader frames(path);
+Result<LoadedImage> LoadImage(const std::string& path, const NamespaceOptions& options,
+                              FileOps* fs) {
+  FrameReader frames(fs, path);
   ImageInfo info;
   QJ_RETURN_IF_ERROR(frames.Open(&info));
   if (options.namespace_id != 0 && info.namespace_id != options.namespace_id) {
@@ -597,8 +594,8 @@ Result<LoadedImage> LoadImage(const std::string& path, const NamespaceOptions& o
   return out;
 }
 
-Result<ImageInfo> VerifyImageFile(const std::string& path) {
-  FrameReader frames(path);
+Result<ImageInfo> VerifyImageFile(const std::string& path, FileOps* fs) {
+  FrameReader frames(fs, path);
   ImageInfo info;
   QJ_RETURN_IF_ERROR(frames.Open(&info));
   std::string payload;
@@ -623,23 +620,23 @@ Result<ImageInfo> VerifyImageFile(const std::string& path) {
   return info;
 }
 
-Result<std::vector<ImageInfo>> FindImages(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec) {
-    if (ec == std::errc::no_such_file_or_directory) {
+Result<std::vector<ImageInfo>> FindImages(const std::string& dir, FileOps* fs) {
+  auto names = fs->ListDir(dir);
+  if (!names.ok()) {
+    if (names.status().IsNotFound()) {
       return Status::NotFound("image directory " + dir + " does not exist");
     }
-    return Status::IOError("list " + dir + ": " + ec.message());
+    return names.status();
   }
   std::vector<ImageInfo> out;
-  for (const auto& entry : it) {
+  for (const std::string& name : *names) {
     ImageInfo info;
-    if (!ParseImageFileName(entry.path().filename().string(), &info.txid)) continue;
-    info.path = entry.path().string();
-    std::error_code size_ec;
-    auto size = std::filesystem::file_size(entry.path(), size_ec);
-    info.file_size = size_ec ? -1 : static_cast<int64_t>(size);
+    if (!ParseImageFileName(name, &info.txid)) continue;
+    info.path = JoinDir(dir, name);
+    info.file_size = -1;
+    if (auto file = fs->Open(info.path, FileOps::Mode::kRead); file.ok()) {
+      if (auto size = (*file)->Size(); size.ok()) info.file_size = static_cast<int64_t>(*size);
+    }
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(),
@@ -647,12 +644,13 @@ Result<std::vector<ImageInfo>> FindImages(const std::string& dir) {
   return out;
 }
 
-Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options) {
-  QJ_ASSIGN_OR_RETURN(std::vector<ImageInfo> images, FindImages(dir));
+Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options,
+                                         FileOps* fs) {
+  QJ_ASSIGN_OR_RETURN(std::vector<ImageInfo> images, FindImages(dir, fs));
   if (images.empty()) return Status::NotFound("no image in " + dir);
   std::string failures;
   for (auto it = images.rbegin(); it != images.rend(); ++it) {
-    Result<LoadedImage> loaded = LoadImage(it->path, options);
+    Result<LoadedImage> loaded = LoadImage(it->path, options, fs);
     if (loaded.ok()) {
       if (!failures.empty()) {
         LOG(WARNING) << "image " << dir << ": using older image " << ImageFileName(it->txid)
@@ -667,39 +665,36 @@ Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const Namespace
   return Status::Corruption("no valid image in " + dir + ": " + failures);
 }
 
-Result<int64_t> PurgeImages(const std::string& dir, int retain_count) {
+Result<int64_t> PurgeImages(const std::string& dir, int retain_count, FileOps* fs) {
   if (retain_count < 1) return Status::InvalidArgument("image retain count must be >= 1");
-  QJ_ASSIGN_OR_RETURN(std::vector<ImageInfo> images, FindImages(dir));
+  QJ_ASSIGN_OR_RETURN(std::vector<ImageInfo> images, FindImages(dir, fs));
   bool removed = false;
   const size_t keep = static_cast<size_t>(retain_count);
   for (size_t i = 0; i + keep < images.size(); ++i) {
-    if (::unlink(images[i].path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus("delete", images[i].path, errno);
-    }
+    Status s = fs->Unlink(images[i].path);
+    if (!s.ok() && !s.IsNotFound()) return s;
     LOG(INFO) << "image " << dir << ": purged " << ImageFileName(images[i].txid);
     removed = true;
   }
-  if (removed) QJ_RETURN_IF_ERROR(FsyncDir(dir));
+  if (removed) QJ_RETURN_IF_ERROR(fs->SyncDir(dir));
   if (images.empty()) return int64_t{-1};
   return images[images.size() > keep ? images.size() - keep : 0].txid;
 }
 
-Status RemoveLeftoverImageTemps(const std::string& dir) {
+Status RemoveLeftoverImageTemps(const std::string& dir, FileOps* fs) {
   bool removed = false;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
+  QJ_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(dir));
+  for (const std::string& name : names) {
     int64_t txid;
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0 &&
         ParseImageFileName(name.substr(0, name.size() - 4), &txid)) {
-      if (::unlink(entry.path().c_str()) != 0 && errno != ENOENT) {
-        return ErrnoStatus("delete", entry.path().string(), errno);
-      }
+      Status s = fs->Unlink(JoinDir(dir, name));
+      if (!s.ok() && !s.IsNotFound()) return s;
       LOG(INFO) << "image " << dir << ": removed " << name << ", left by an interrupted save";
       removed = true;
     }
   }
-  if (removed) QJ_RETURN_IF_ERROR(FsyncDir(dir));
+  if (removed) QJ_RETURN_IF_ERROR(fs->SyncDir(dir));
   return Status::OK();
 }
 

@@ -50,10 +50,10 @@ NamenodeServer::~NamenodeServer() { Stop(); }
 Status NamenodeServer::Start() {
   MutexLock t(&transition_mu_);
   // Nothing saves an image yet: a temp image now is an interrupted save's.
-  if (Status st = RemoveLeftoverImageTemps(opts_.name_dir); !st.ok() && !st.IsNotFound()) {
+  if (Status st = RemoveLeftoverImageTemps(opts_.name_dir, opts_.file_ops); !st.ok() && !st.IsNotFound()) {
     return st.Prepend(id_ + ": " + opts_.name_dir);
   }
-  auto loaded = LoadNewestValidImage(opts_.name_dir, opts_.ns_options);
+  auto loaded = LoadNewestValidImage(opts_.name_dir, opts_.ns_options, opts_.file_ops);
   if (!loaded.ok()) {
     if (loaded.status().IsNotFound()) {
       return Status::NotFound(id_ + ": no image in " + opts_.name_dir +
@@ -359,7 +359,7 @@ void NamenodeServer::StartTailing() {
 }
 
 Status NamenodeServer::ReloadFromImage() {
-  QJ_ASSIGN_OR_RETURN(LoadedImage img, LoadNewestValidImage(opts_.name_dir, opts_.ns_options));
+  QJ_ASSIGN_OR_RETURN(LoadedImage img, LoadNewestValidImage(opts_.name_dir, opts_.ns_options, opts_.file_ops));
   std::unique_lock<std::shared_mutex> l(ns_mu_);
   LOG(INFO) << id_ << ": namespace reloaded from the image at txid " << img.txid << " (was at txid "
             << last_applied_txid_ << ")";
@@ -637,7 +637,7 @@ Status NamenodeServer::ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t 
 // Images
 
 int64_t NamenodeServer::LatestImageTxId() const {
-  auto images = FindImages(opts_.name_dir);
+  auto images = FindImages(opts_.name_dir, opts_.file_ops);
   if (!images.ok() || images->empty()) return -1;
   return images->back().txid;
 }
@@ -650,18 +650,14 @@ Status NamenodeServer::ReadImageChunk(int64_t txid, int64_t offset, int32_t max_
   }
   const size_t n = static_cast<size_t>(std::min<int32_t>(max_bytes, 8 << 20));
   const std::string path = opts_.name_dir + "/" + ImageFileName(txid);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound("no image at txid " + std::to_string(txid));
-    return ErrnoStatus("open", path, errno);
+  auto file = opts_.file_ops->Open(path, FileOps::Mode::kRead);
+  if (!file.ok()) {
+    if (file.status().IsNotFound()) {
+      return Status::NotFound("no image at txid " + std::to_string(txid));
+    }
+    return file.status();
   }
-  out->resize(n);
-  ssize_t got = ::pread(fd, out->data(), n, offset);
-  int err = errno;
-  ::close(fd);
-  if (got < 0) return ErrnoStatus("pread", path, err);
-  out->resize(static_cast<size_t>(got));
-  return Status::OK();
+  return (*file)->ReadAt(static_cast<uint64_t>(offset), n, out);
 }
 
 Status NamenodeServer::SaveCheckpoint() {
@@ -675,7 +671,7 @@ Status NamenodeServer::SaveCheckpoint() {
     txid = last_applied_txid_;
     if (txid <= last_image_txid_.load()) return Status::OK();
     // The shared lock holds the tailer back while the image is written.
-    QJ_RETURN_IF_ERROR(SaveImage(*ns_, txid, opts_.name_dir));
+    QJ_RETURN_IF_ERROR(SaveImage(*ns_, txid, opts_.name_dir, opts_.file_ops));
   }
   last_image_txid_ = txid;
   LOG(INFO) << id_ << ": checkpoint saved at txid " << txid;

@@ -58,6 +58,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/file_ops.h"
 #include "common/cluster_config.h"
 #include "common/metrics.h"
 #include "common/mutex.h"
@@ -94,6 +95,8 @@ struct NamenodeOptions {
   // Bounds of the retry cache (retry_cache.h); max_entries = 0 turns it off.
   RetryCacheOptions retry_cache;
   Clock* clock = RealClock::Get();
+  // Every image file (save, load, purge, serve, download) goes through this.
+  FileOps* file_ops = FileOps::Posix();
   // This namenode's client side of TLS (to its peer namenode; the journal's is
   // quorum.tls).
   rpc::TlsOptions tls;

@@ -10,7 +10,7 @@
 
 #include "common/edit_record.h"
 #include "common/json.h"
-#include "journalnode/file_ops.h"
+#include "common/file_ops.h"
 #include "journalnode/segment.h"
 #include "namenode/edit_ops.h"
 #include "namenode/image.h"
@@ -124,8 +124,8 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
   // The name, when it is a segment name, says where txids start and (finalized) end.
   const std::optional<jn::SegmentState> named = jn::ParseSegmentName(Basename(path));
   const bool in_progress = named && named->in_progress;
-  jn::PosixFileOps ops;
-  auto file = ops.Open(path, jn::FileOps::Mode::kRead);
+  PosixFileOps ops;
+  auto file = ops.Open(path, FileOps::Mode::kRead);
   if (!file.ok()) {
     err << "qjview: " << file.status().ToString() << "\n";
     return 1;

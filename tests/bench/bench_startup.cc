@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "JournalProtocol.h"
+#include "common/file_ops.h"
 #include "journalnode/client/quorum_writer.h"
-#include "journalnode/file_ops.h"
 #include "journalnode/segment.h"
 #include "tests/bench/bench_phases.h"
 #include "tests/bench/bench_util.h"
@@ -77,7 +77,7 @@ Status Generate(const std::string& dir, int64_t first, int64_t last, int payload
   std::string buf;
   for (int64_t start = first; start <= last; start += kSegmentEdits) {
     int64_t end = std::min(last, start + kSegmentEdits - 1);
-    auto w = jn::SegmentWriter::Create(jn::FileOps::Posix(), dir, start, 1u << 20);
+    auto w = jn::SegmentWriter::Create(FileOps::Posix(), dir, start, 1u << 20);
     QJ_RETURN_IF_ERROR(w.status());
     for (int64_t t = start; t <= end; t += kChunk) {
       int64_t n = std::min(kChunk, end - t + 1);

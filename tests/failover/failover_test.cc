@@ -266,7 +266,7 @@ TEST(Failover, HaadminFailoverBothWays_UnderWorkload) {
 // Samples namenode i's role and epoch every 100 ms for `ms`; false (with the reason) as
 // soon as it is not active or its epoch is not `epoch` (a demotion and a new promotion).
 bool StaysActive(const HaCluster& c, int i, int64_t epoch, int64_t ms, std::string* why) {
-  fo::NamenodeTarget t(c.nn_info(i), 1000);
+  fo::RpcNamenodeTarget t(c.nn_info(i), 1000);
   const int64_t end = MonoNs() + ms * 1'000'000;
   while (MonoNs() < end) {
     auto st = t.GetServiceStatus();
@@ -291,7 +291,7 @@ TEST(Failover, TransitionToActiveLongerThanLease_EndsActiveAndStaysActive) {
   if (s.active < 0) return;
   HaCluster& c = *s.cluster;
   const int a = s.active;
-  fo::NamenodeTarget t(c.nn_info(a), 1000);
+  fo::RpcNamenodeTarget t(c.nn_info(a), 1000);
   auto st = t.GetServiceStatus();
   ASSERT_TRUE(st.ok()) << st.status();
   // Three leases and more: a namenode whose deadline was left behind is demoted within
@@ -478,7 +478,7 @@ TEST(Failover, FullLoad64Clients_NoFailover) {
   if (s.active < 0) return;
   HaCluster& c = *s.cluster;
   const int a = s.active;
-  fo::NamenodeTarget t(c.nn_info(a), 5000);
+  fo::RpcNamenodeTarget t(c.nn_info(a), 5000);
   auto before = t.GetServiceStatus();
   ASSERT_TRUE(before.ok()) << before.status();
   std::string out;

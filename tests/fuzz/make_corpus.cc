@@ -131,7 +131,7 @@ void EditRecordSeeds() {
 }
 
 void SegmentSeeds() {
-  jn::FileOps* ops = jn::FileOps::Posix();
+  FileOps* ops = FileOps::Posix();
   const std::string dir = ScratchDir() + "/segments";
   ResetDir(dir);
   auto w = jn::SegmentWriter::Create(ops, dir, 1, 4096);

@@ -4,7 +4,7 @@
 // records, an end, a torn tail or Corruption — and never more data than the file holds.
 #include <optional>
 
-#include "journalnode/file_ops.h"
+#include "common/file_ops.h"
 #include "journalnode/segment.h"
 #include "tests/fuzz/fuzz_target.h"
 
@@ -22,14 +22,14 @@ int64_t StartTxid(std::string_view data) {
 
 QJ_FUZZ_TARGET(segment) {
   using qj::jn::SegmentReader;
-  qj::jn::FileOps* ops = qj::jn::FileOps::Posix();
+  qj::FileOps* ops = qj::FileOps::Posix();
   const std::string path = qj::fuzz::ScratchDir() + "/segment";
   qj::fuzz::WriteFileOrDie(path, data);
   const int64_t start = StartTxid(data);
 
   // The streaming reader: offsets only move forward and stay inside the file.
   {
-    auto file = ops->Open(path, qj::jn::FileOps::Mode::kRead);
+    auto file = ops->Open(path, qj::FileOps::Mode::kRead);
     QJ_FUZZ_CHECK(file.ok(), file.status().ToString());
     SegmentReader reader(file->get(), data.size());
     reader.AllowHoles(8192);

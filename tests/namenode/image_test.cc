@@ -9,6 +9,7 @@
 #include <random>
 
 #include "common/crc32c.h"
+#include "common/file_ops.h"
 #include "common/file_util.h"
 #include "namenode/codec.h"
 #include "tests/namenode/namespace_test_util.h"
@@ -421,6 +422,131 @@ TEST(ImageDirTest, FindPurgeAndVerifyCopies) {
   ExpectEqual(h.ns(), *loaded->ns);
   EXPECT_TRUE(FindImages(other.path() + "/missing").status().IsNotFound());
 }
+
+// The real file system, except for the one step of an image save the test chooses to
+// fail: the temp image's fsync, its rename, or its writes once the disk is "full"
+// (the write that does not fit is cut short, as a full disk cuts it, and then fails).
+class FaultyImageOps final : public PosixFileOps {
+ public:
+  enum class Fault { kNone, kSync, kRename, kNoSpace };
+
+  void Inject(Fault fault, uint64_t space_left = 0) {
+    fault_ = fault;
+    space_left_ = space_left;
+  }
+  int injected() const { return injected_; }
+
+  Result<std::unique_ptr<SegmentFile>> Open(const std::string& path, Mode mode) override {
+    auto file = PosixFileOps::Open(path, mode);
+    if (!file.ok() || mode == Mode::kRead) return file;
+    return std::unique_ptr<SegmentFile>(new File(this, std::move(*file)));
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (fault_ == Fault::kRename) {
+      ++injected_;
+      return Status::IOError("rename to " + to + " from " + from + ": Input/output error");
+    }
+    return PosixFileOps::Rename(from, to);
+  }
+
+ private:
+  class File final : public SegmentFile {
+   public:
+    File(FaultyImageOps* ops, std::unique_ptr<SegmentFile> real)
+        : ops_(ops), real_(std::move(real)) {}
+    Status WriteAt(uint64_t offset, std::string_view data) override {
+      if (ops_->fault_ == Fault::kNoSpace && offset + data.size() > ops_->space_left_) {
+        ++ops_->injected_;
+        const uint64_t fits = offset < ops_->space_left_ ? ops_->space_left_ - offset : 0;
+        Status s = real_->WriteAt(offset, data.substr(0, fits));
+        if (!s.ok()) return s;
+        return Status::IOError("write at offset " + std::to_string(offset + fits) + " of " +
+                               path() + ": No space left on device");
+      }
+      return real_->WriteAt(offset, data);
+    }
+    Status ReadAt(uint64_t offset, size_t n, std::string* out) override {
+      return real_->ReadAt(offset, n, out);
+    }
+    Status DataSync() override { return Sync(&SegmentFile::DataSync); }
+    Status FullSync() override { return Sync(&SegmentFile::FullSync); }
+    Status Truncate(uint64_t length) override { return real_->Truncate(length); }
+    Result<uint64_t> Size() override { return real_->Size(); }
+    const std::string& path() const override { return real_->path(); }
+
+   private:
+    Status Sync(Status (SegmentFile::*sync)()) {
+      if (ops_->fault_ == Fault::kSync) {
+        ++ops_->injected_;
+        return Status::IOError("fsync " + path() + ": Input/output error");
+      }
+      return (real_.get()->*sync)();
+    }
+    FaultyImageOps* const ops_;
+    const std::unique_ptr<SegmentFile> real_;
+  };
+
+  Fault fault_ = Fault::kNone;
+  uint64_t space_left_ = 0;
+  int injected_ = 0;
+};
+
+// A save that fails at any durable step reports the error, leaves no file under the
+// image's name (and no temp file), and the image before it stays the newest one that
+// loads. Ignoring the failed fsync would acknowledge an image the disk may not hold.
+class ImageSaveFailureTest : public ::testing::TestWithParam<FaultyImageOps::Fault> {};
+
+TEST_P(ImageSaveFailureTest, SaveFailsAndPreviousImageStaysNewest) {
+  testing::TempDir dir;
+  FaultyImageOps ops;
+  NsHarness h(Opts());
+  RandomWorkload(&h, 61, 400);
+  ASSERT_TRUE(SaveImage(h.ns(), 10, dir.path(), &ops).ok());
+  const uint64_t digest10 = h.ns().Digest();
+  RandomWorkload(&h, 62, 400);
+
+  // ENOSPC past the header and the first bytes of the body: a short write mid-image.
+  ops.Inject(GetParam(), /*space_left=*/100);
+  Status s = SaveImage(h.ns(), 20, dir.path(), &ops);
+  ASSERT_EQ(ops.injected(), 1);
+  ASSERT_FALSE(s.ok()) << "the save acknowledged an image whose write failed";
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s;
+  EXPECT_NE(s.message().find(ImageFileName(20)), std::string::npos) << s;
+
+  ops.Inject(FaultyImageOps::Fault::kNone);
+  Result<std::vector<std::string>> names = ops.ListDir(dir.path());
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{ImageFileName(10)});
+  Result<LoadedImage> loaded = LoadNewestValidImage(dir.path(), Opts(), &ops);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->txid, 10);
+  EXPECT_EQ(loaded->ns->Digest(), digest10);
+
+  // The disk is well again: the same save goes through and becomes the newest.
+  ASSERT_TRUE(SaveImage(h.ns(), 20, dir.path(), &ops).ok());
+  loaded = LoadNewestValidImage(dir.path(), Opts(), &ops);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->txid, 20);
+  ExpectEqual(h.ns(), *loaded->ns);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, ImageSaveFailureTest,
+                         ::testing::Values(FaultyImageOps::Fault::kSync,
+                                           FaultyImageOps::Fault::kRename,
+                                           FaultyImageOps::Fault::kNoSpace),
+                         [](const ::testing::TestParamInfo<FaultyImageOps::Fault>& info) {
+                           switch (info.param) {
+                             case FaultyImageOps::Fault::kSync:
+                               return std::string("FsyncFails");
+                             case FaultyImageOps::Fault::kRename:
+                               return std::string("RenameFails");
+                             case FaultyImageOps::Fault::kNoSpace:
+                               return std::string("ShortWriteNoSpace");
+                             case FaultyImageOps::Fault::kNone:
+                               break;
+                           }
+                           return std::string("None");
+                         });
 
 }  // namespace
 }  // namespace qj

@@ -165,7 +165,7 @@ Status HaCluster::StartFailoverd(int i) {
 }
 
 std::string HaCluster::ServiceState(int i) const {
-  fo::NamenodeTarget t(conf_.namenodes.at(i), 500);
+  fo::RpcNamenodeTarget t(conf_.namenodes.at(i), 500);
   auto s = t.GetServiceStatus();
   return s.ok() ? s->state : "";
 }

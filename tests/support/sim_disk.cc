@@ -6,7 +6,7 @@ namespace qj::sim {
 
 // A handle on an inode. It fails once the disk crashed, and for good after a restart (the
 // process that held it is gone).
-class SimDisk::File final : public jn::SegmentFile {
+class SimDisk::File final : public SegmentFile {
  public:
   File(SimDisk* disk, std::string path, std::shared_ptr<Inode> inode, bool writable)
       REQUIRES(disk->mu_)
@@ -224,18 +224,18 @@ void SimDisk::Restart(Loss loss, std::mt19937_64* rng) {
   history_.push_back("RESTART");
 }
 
-Result<std::unique_ptr<jn::SegmentFile>> SimDisk::Open(const std::string& path, Mode mode) {
+Result<std::unique_ptr<SegmentFile>> SimDisk::Open(const std::string& path, Mode mode) {
   MutexLock l(&mu_);
   auto it = files_.find(path);
   if (mode == Mode::kRead) {
     if (crashed_) return Status::IOError("open " + path + ": simulated crash");
     if (it == files_.end()) return Status::NotFound(path + " does not exist");
-    return std::unique_ptr<jn::SegmentFile>(new File(this, path, it->second, false));
+    return std::unique_ptr<SegmentFile>(new File(this, path, it->second, false));
   }
   if (mode == Mode::kWrite) {
     if (crashed_) return Status::IOError("open " + path + ": simulated crash");
     if (it == files_.end()) return Status::NotFound(path + " does not exist");
-    return std::unique_ptr<jn::SegmentFile>(new File(this, path, it->second, true));
+    return std::unique_ptr<SegmentFile>(new File(this, path, it->second, true));
   }
   // kCreate: create or truncate.
   if (dirs_.count(Parent(path)) == 0) {
@@ -245,12 +245,12 @@ Result<std::unique_ptr<jn::SegmentFile>> SimDisk::Open(const std::string& path, 
   QJ_RETURN_IF_ERROR(Step("create " + path));
   if (it != files_.end()) {
     it->second->data.clear();
-    return std::unique_ptr<jn::SegmentFile>(new File(this, path, it->second, true));
+    return std::unique_ptr<SegmentFile>(new File(this, path, it->second, true));
   }
   auto inode = std::make_shared<Inode>();
   files_[path] = inode;
   pending_.push_back(EntryOp{EntryOp::kLink, path, "", inode});
-  return std::unique_ptr<jn::SegmentFile>(new File(this, path, inode, true));
+  return std::unique_ptr<SegmentFile>(new File(this, path, inode, true));
 }
 
 Status SimDisk::Rename(const std::string& from, const std::string& to) {

@@ -35,12 +35,12 @@
 #include <string>
 #include <vector>
 
+#include "common/file_ops.h"
 #include "common/mutex.h"
-#include "journalnode/file_ops.h"
 
 namespace qj::sim {
 
-class SimDisk final : public jn::FileOps {
+class SimDisk final : public FileOps {
  public:
   static constexpr uint64_t kPage = 4096;
 
@@ -75,7 +75,7 @@ class SimDisk final : public jn::FileOps {
   void Restart(Loss loss, std::mt19937_64* rng);
 
   // --- FileOps. ---
-  Result<std::unique_ptr<jn::SegmentFile>> Open(const std::string& path, Mode mode) override;
+  Result<std::unique_ptr<SegmentFile>> Open(const std::string& path, Mode mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Unlink(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/edit_record.h"
-#include "journalnode/file_ops.h"
+#include "common/file_ops.h"
 #include "journalnode/segment.h"
 #include "namenode/edit_ops.h"
 #include "namenode/image.h"
@@ -83,7 +83,7 @@ class OfflineViewTest : public ::testing::Test {
 
   // Writes the records with the journalnode's SegmentWriter; finalized unless told not.
   std::string WriteSegment(bool finalize) {
-    auto w = jn::SegmentWriter::Create(jn::FileOps::Posix(), dir_.path(), 1, 64 << 10);
+    auto w = jn::SegmentWriter::Create(FileOps::Posix(), dir_.path(), 1, 64 << 10);
     EXPECT_TRUE(w.ok()) << w.status();
     EXPECT_TRUE((*w)->Append(records_, 1, count()).ok());
     if (!finalize) return (*w)->path();
@@ -186,7 +186,7 @@ TEST_F(OfflineViewTest, SegmentThatIsNotNamenodeEditsIsBad) {
   AppendRecord(&recs, 1, noop.op, noop.payload);
   const size_t second = recs.size();
   AppendRecord(&recs, 2, 0x7e57, "qjournal test edit");
-  auto w = jn::SegmentWriter::Create(jn::FileOps::Posix(), dir_.path(), 1, 4096);
+  auto w = jn::SegmentWriter::Create(FileOps::Posix(), dir_.path(), 1, 4096);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Append(recs, 1, 2).ok());
   CmdResult v = Qjview({"segment", (*w)->path(), "--verify"});

@@ -1,4 +1,4 @@
-#include "journalnode/file_ops.h"
+#include "common/file_ops.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 
 #include "common/file_util.h"
 
-namespace qj::jn {
+namespace qj {
 namespace {
 
 class PosixSegmentFile final : public SegmentFile {
@@ -149,4 +149,4 @@ bool PosixFileOps::Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-}  // namespace qj::jn
+}  // namespace qj

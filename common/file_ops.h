@@ -1,6 +1,8 @@
-// The journalnode's file-system seam (DESIGN §7): every segment and metadata access goes
-// through FileOps / SegmentFile so that tests can inject failures (a failed fdatasync, a
-// short read) and a simulator can model crashes, without touching ::open elsewhere.
+// The file-system seam (an Env in LevelDB's sense, DESIGN §7): the journalnode's segments
+// and metadata and the namenode's images and checkpoint transfers go through FileOps /
+// SegmentFile, so that tests can inject failures (a failed fdatasync, a short write, a
+// full disk) and a simulator can model crashes, without touching ::open elsewhere.
+// Callers take a FileOps* and default to FileOps::Posix().
 //
 // Thread-safety: PosixFileOps is stateless and thread-safe. A SegmentFile is used by one
 // thread at a time (the journal serializes its writer; readers open their own handle).
@@ -15,9 +17,10 @@
 
 #include "common/status.h"
 
-namespace qj::jn {
+namespace qj {
 
-// An open file of a segment (or a temp copy of one).
+// An open file: a journal segment, an image, or a temp copy of either. (The name is
+// the journalnode's, where the seam started.)
 class SegmentFile {
  public:
   virtual ~SegmentFile() = default;
@@ -71,4 +74,4 @@ class PosixFileOps : public FileOps {
   bool Exists(const std::string& path) override;
 };
 
-}  // namespace qj::jn
+}  // namespace qj
