@@ -42,7 +42,8 @@ QuorumResult<JournalStateInfo> GetStates(const QuorumOptions& q, bool all) {
   return CallQuorum<JournalStateInfo>(
       chans, all ? static_cast<int>(chans.size()) : 1, q.rpc_timeout_ms,
       q.name + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); }, all);
+      [](JournalChannel& c, ReplyCallback<JournalStateInfo> cb) { c.GetJournalState(cb); }, all,
+      q.clock);
 }
 
 }  // namespace
