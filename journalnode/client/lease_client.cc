@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "journalnode/client/journal_transport.h"
+#include "journalnode/client/quorum_call.h"
 
 namespace qj::jn {
 
@@ -230,9 +231,7 @@ Result<int64_t> LeaseClient::AcquireOrRenew() {
         if (decided) break;
       }
       if (decided) break;
-      const int64_t left = give_up - clock_->MonotonicNanos();
-      if (left <= 0) break;
-      state->cv.WaitFor(&state->mu, std::chrono::nanoseconds(left));
+      if (!WaitOnClock(&state->cv, &state->mu, clock_, give_up)) break;
     }
     for (const auto& e : state->errors) errors += (errors.empty() ? "" : "; ") + e;
   }
@@ -273,9 +272,7 @@ void LeaseClient::ReleaseGrantors(const std::vector<int>& indexes, bool wait) {
   const int64_t give_up = clock_->MonotonicNanos() + opts_.round_timeout_ms * kNanosPerMilli;
   MutexLock l(&st->mu);
   while (st->pending > 0) {
-    const int64_t left = give_up - clock_->MonotonicNanos();
-    if (left <= 0) break;
-    st->cv.WaitFor(&st->mu, std::chrono::nanoseconds(left));
+    if (!WaitOnClock(&st->cv, &st->mu, clock_, give_up)) break;
   }
 }
 

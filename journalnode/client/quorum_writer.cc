@@ -293,15 +293,14 @@ Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
                                      ") past the last appended txid " +
                                      std::to_string(core_.last_txid()));
     }
-    const int64_t left = deadline - NowNs();
-    if (left <= 0) {
+    if (NowNs() >= deadline) {
       return Status::TimedOut(core_.Who() + ": txid " + std::to_string(txid) +
                               " not committed after " + std::to_string(timeout_ms) +
                               " ms (committed " + std::to_string(core_.committed_txid()) + ")");
     }
     CondVar cv;
     auto it = commit_waiters_.emplace(txid, &cv);
-    cv.WaitFor(&mu_, std::chrono::nanoseconds(left));
+    WaitOnClock(&cv, &mu_, opts_.clock, deadline);
     commit_waiters_.erase(it);
   }
 }
