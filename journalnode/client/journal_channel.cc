@@ -526,9 +526,9 @@ void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,
 }
 
 void JournalChannel::AcquireLease(const std::string& holder_id, int64_t duration_ms,
-                                  ReplyCallback<LeaseGrant> cb) {
+                                  ReplyCallback<LeaseAnswer> cb) {
   const std::string journal_id = opts_.journal_id;
-  Submit(std::make_unique<TypedCall<LeaseGrant>>(
+  Submit(std::make_unique<TypedCall<LeaseAnswer>>(
       "acquireLease", 64 + holder_id.size(), address_.ToString(),
       [journal_id, holder_id, duration_ms](Client* c, int64_t) {
         c->send_acquireLease(journal_id, holder_id, duration_ms);
@@ -536,7 +536,7 @@ void JournalChannel::AcquireLease(const std::string& holder_id, int64_t duration
       [](Client* c) {
         t::LeaseResponse r;
         c->recv_acquireLease(r);
-        LeaseGrant g;
+        LeaseAnswer g;
         g.granted = r.granted;
         g.holder = std::move(r.holder);
         g.remaining_ms = r.remainingMs;

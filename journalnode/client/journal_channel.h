@@ -71,7 +71,7 @@ struct ChannelOptions {
 // A journalnode's answer to acquireLease: granted, or the current holder ("" during the
 // journalnode's restart grace period) and how long its grant has left on that journalnode's
 // clock.
-struct LeaseGrant {
+struct LeaseAnswer {
   bool granted = false;
   std::string holder;
   int64_t remaining_ms = 0;
@@ -122,7 +122,7 @@ class JournalChannel {
                          ReplyCallback<JournaledEditsInfo> cb);
   // Asks for (or renews) holder_id's lease on this channel's journal for duration_ms.
   void AcquireLease(const std::string& holder_id, int64_t duration_ms,
-                    ReplyCallback<LeaseGrant> cb);
+                    ReplyCallback<LeaseAnswer> cb);
   // Drops holder_id's lease, if it holds one.
   void ReleaseLease(const std::string& holder_id, ReplyCallback<Void> cb);
 

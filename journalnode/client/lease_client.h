@@ -41,9 +41,10 @@
 #include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
 #include "common/thread_annotations.h"
-#include "journalnode/client/journal_channel.h"
 
 namespace qj::jn {
+
+class JournalChannel;
 
 struct LeaseClientOptions {
   std::string journal_id;
