@@ -22,7 +22,6 @@
 #include "failover/controller.h"
 #include "failover/failoverd_web.h"
 #include "failover/failover_service.h"
-#include "failover/jn_lease_grantor.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "Id of the namenode this failoverd watches (required).");
@@ -136,10 +135,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // 3. Controller and server.
-  auto lease_client = std::make_unique<qj::jn::LeaseClient>(
-      lease,
-      qj::fo::MakeJnLeaseGrantors(conf->journal.journalnodes, FLAGS_failoverd_rpc_timeout_ms),
-      qj::RealClock::Get());
+  auto lease_client = qj::jn::NewLeaseClient(lease, conf->journal.journalnodes,
+                                             FLAGS_failoverd_rpc_timeout_ms, qj::RealClock::Get());
   qj::fo::Controller controller(opts, *conf, std::move(lease_client), qj::RealClock::Get());
   auto rpc_opts = qj::rpc::ServerOptions::FromCluster(
       *conf, qj::ClusterConfig::FailoverdIdentity(self->id), qj::rpc::FailoverPolicy(*conf));
@@ -171,7 +168,8 @@ int main(int argc, char** argv) {
   LOG(INFO) << self->id << " failoverd: serving on " << self->host << ":" << port;
   qj::Status st = server.Serve();
 
-  // 4. Shutdown order: server (done), controller loop, then the lease grantors.
+  // 4. Shutdown order: server (done), controller loop, then (as the controller goes) the
+  // lease client and its journalnode channels.
   if (!st.ok()) {
     LOG(ERROR) << st;
     if (web) web->Stop();

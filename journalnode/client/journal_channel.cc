@@ -5,7 +5,6 @@
 #include <thrift/TApplicationException.h>
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -21,12 +20,6 @@ namespace {
 
 namespace t = qjournal::thrift;
 using Client = t::JournalProtocolClient;
-
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The one place where typed Thrift failures become a Status (the other direction is the
 // journalnode's handler).
@@ -96,34 +89,34 @@ JournalChannel::JournalChannel(int index, HostPort address, ChannelOptions opts,
 JournalChannel::~JournalChannel() { Stop(); }
 
 void JournalChannel::SetSentCallback(std::function<void()> cb) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   sent_cb_ = std::move(cb);
 }
 
 size_t JournalChannel::queued_calls() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return queue_.size();
 }
 
 size_t JournalChannel::max_inflight() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return max_inflight_;
 }
 
 void JournalChannel::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stopping_ && !sender_.joinable()) return;
     stopping_ = true;
     transport_->Shutdown();
   }
-  sender_cv_.notify_all();
-  receiver_cv_.notify_all();
+  sender_cv_.SignalAll();
+  receiver_cv_.SignalAll();
   if (sender_.joinable()) sender_.join();
   if (receiver_.joinable()) receiver_.join();
   std::deque<std::unique_ptr<ChannelCall>> left;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (auto& c : inflight_) left.push_back(std::move(c));
     for (auto& c : queue_) left.push_back(std::move(c));
     inflight_.clear();
@@ -140,12 +133,13 @@ void JournalChannel::Stop() {
 void JournalChannel::Submit(std::unique_ptr<ChannelCall> call) {
   Status fail;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
+    const int64_t now = opts_.clock->MonotonicNanos();
     if (stopping_) {
       fail = Status::Unavailable(who_ + ": channel stopped");
-    } else if (!connected_ && NowNanos() < retry_at_ns_) {
+    } else if (!connected_ && now < retry_at_ns_) {
       fail = Status::NetworkError(who_ + ": unreachable, reconnecting in " +
-                                  std::to_string((retry_at_ns_ - NowNanos()) / 1000000) + " ms");
+                                  std::to_string((retry_at_ns_ - now) / kNanosPerMilli) + " ms");
     } else if (!queue_.empty() && queued_bytes_ + call->bytes() > opts_.max_queue_bytes) {
       fail = Status::Unavailable(who_ + ": send queue full (" + std::to_string(queued_bytes_) +
                                  " bytes)");
@@ -159,7 +153,7 @@ void JournalChannel::Submit(std::unique_ptr<ChannelCall> call) {
     call->Finish();
     return;
   }
-  sender_cv_.notify_one();
+  sender_cv_.Signal();
 }
 
 void JournalChannel::BreakLocked(const Status& why) {
@@ -167,54 +161,53 @@ void JournalChannel::BreakLocked(const Status& why) {
   broken_ = true;
   VLOG(1) << who_ << ": connection lost: " << why;
   transport_->Shutdown();
-  receiver_cv_.notify_all();
-  sender_cv_.notify_all();
+  receiver_cv_.SignalAll();
+  sender_cv_.SignalAll();
+}
+
+void JournalChannel::FailQueuedLocked(const Status& why) {
+  std::deque<std::unique_ptr<ChannelCall>> failed;
+  failed.swap(queue_);
+  queued_bytes_ = 0;
+  auto cb = sent_cb_;
+  mu_.Unlock();
+  for (auto& c : failed) {
+    c->Fail(why);
+    c->Finish();
+  }
+  if (cb) cb();
+  mu_.Lock();
 }
 
 void JournalChannel::SenderLoop() {
   pthread_setname_np(pthread_self(), ("qj-jn" + std::to_string(index_) + "-send").c_str());
-  std::unique_lock<std::mutex> l(mu_);
-  auto fail_queued = [&](const Status& s) {
-    std::deque<std::unique_ptr<ChannelCall>> failed;
-    failed.swap(queue_);
-    queued_bytes_ = 0;
-    auto cb = sent_cb_;
-    l.unlock();
-    for (auto& c : failed) {
-      c->Fail(s);
-      c->Finish();
-    }
-    if (cb) cb();
-    l.lock();
-  };
+  mu_.Lock();
   while (true) {
-    sender_cv_.wait(l,
-                    [&] { return stopping_ || (broken_ ? inflight_.empty() : !queue_.empty()); });
+    while (!stopping_ && (broken_ ? !inflight_.empty() : queue_.empty())) sender_cv_.Wait(&mu_);
     if (stopping_) break;
     if (broken_) {
       // The receiver has failed everything in flight; start over on a new connection.
-      l.unlock();
+      mu_.Unlock();
       transport_->Close();
-      l.lock();
+      mu_.Lock();
       broken_ = false;
       connected_ = false;
       continue;
     }
     if (!connected_) {
-      const int64_t now = NowNanos();
-      if (now < retry_at_ns_) {
-        fail_queued(Status::NetworkError(who_ + ": unreachable, waiting to reconnect"));
+      if (opts_.clock->MonotonicNanos() < retry_at_ns_) {
+        FailQueuedLocked(Status::NetworkError(who_ + ": unreachable, waiting to reconnect"));
         continue;
       }
-      l.unlock();
+      mu_.Unlock();
       Status s = transport_->Connect();
-      l.lock();
+      mu_.Lock();
       if (!s.ok()) {
         if (backoff_ms_ == 0) LOG(WARNING) << who_ << ": cannot connect: " << s;
         backoff_ms_ = backoff_ms_ == 0 ? opts_.min_backoff_ms
                                        : std::min(backoff_ms_ * 2, opts_.max_backoff_ms);
-        retry_at_ns_ = NowNanos() + backoff_ms_ * 1000000;
-        fail_queued(s);
+        retry_at_ns_ = opts_.clock->MonotonicNanos() + backoff_ms_ * kNanosPerMilli;
+        FailQueuedLocked(s);
         continue;
       }
       if (backoff_ms_ != 0) LOG(INFO) << who_ << ": connected";
@@ -228,38 +221,39 @@ void JournalChannel::SenderLoop() {
     queued_bytes_ -= call->bytes();
     call->set_serial(next_serial_++);
     auto cb = sent_cb_;
-    l.unlock();
+    mu_.Unlock();
     Status s = transport_->Send(call.get());
-    l.lock();
+    mu_.Lock();
     if (s.ok() && !broken_ && !stopping_) {
       inflight_.push_back(std::move(call));
       max_inflight_ = std::max(max_inflight_, inflight_.size());
-      receiver_cv_.notify_one();
-      l.unlock();
+      receiver_cv_.Signal();
+      mu_.Unlock();
     } else {
       if (s.ok()) s = Status::NetworkError(who_ + ": connection lost while sending");
       BreakLocked(s);
-      l.unlock();
+      mu_.Unlock();
       call->Fail(s);
       call->Finish();
     }
     if (cb) cb();
-    l.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 void JournalChannel::ReceiverLoop() {
   pthread_setname_np(pthread_self(), ("qj-jn" + std::to_string(index_) + "-recv").c_str());
-  std::unique_lock<std::mutex> l(mu_);
+  mu_.Lock();
   while (true) {
-    receiver_cv_.wait(l, [&] { return stopping_ || !inflight_.empty(); });
+    while (!stopping_ && inflight_.empty()) receiver_cv_.Wait(&mu_);
     if (stopping_) break;
     ChannelCall* call = inflight_.front().get();
     const bool was_broken = broken_;
-    l.unlock();
+    mu_.Unlock();
     Status s =
         was_broken ? Status::NetworkError(who_ + ": connection lost") : transport_->Recv(call);
-    l.lock();
+    mu_.Lock();
     if (stopping_) break;  // Stop() fails what is left
     std::vector<std::unique_ptr<ChannelCall>> done;
     done.push_back(std::move(inflight_.front()));
@@ -273,11 +267,12 @@ void JournalChannel::ReceiverLoop() {
       }
       inflight_.clear();
     }
-    if (inflight_.empty()) sender_cv_.notify_all();
-    l.unlock();
+    if (inflight_.empty()) sender_cv_.SignalAll();
+    mu_.Unlock();
     for (auto& c : done) c->Finish();
-    l.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 // --- Calls. Each lambda pair writes one request and reads its answer. ---
@@ -466,6 +461,38 @@ void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,
       std::move(cb)));
 }
 
+void JournalChannel::AcquireLease(const std::string& holder_id, int64_t duration_ms,
+                                  ReplyCallback<LeaseAnswer> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<LeaseAnswer>>(
+      "acquireLease", 64 + holder_id.size(), address_.ToString(),
+      [journal_id, holder_id, duration_ms](Client* c, int64_t) {
+        c->send_acquireLease(journal_id, holder_id, duration_ms);
+      },
+      [](Client* c) {
+        t::LeaseResponse r;
+        c->recv_acquireLease(r);
+        LeaseAnswer g;
+        g.granted = r.granted;
+        g.holder = std::move(r.holder);
+        g.remaining_ms = r.remainingMs;
+        return g;
+      },
+      std::move(cb)));
+}
+
+void JournalChannel::ReleaseLease(const std::string& holder_id, ReplyCallback<Void> cb) {
+  const std::string journal_id = opts_.journal_id;
+  Submit(std::make_unique<TypedCall<Void>>(
+      "releaseLease", 64 + holder_id.size(), address_.ToString(),
+      [journal_id, holder_id](Client* c, int64_t) { c->send_releaseLease(journal_id, holder_id); },
+      [](Client* c) {
+        c->recv_releaseLease();
+        return Void{};
+      },
+      std::move(cb)));
+}
+
 #undef QJ_HEADER
 
 std::vector<std::unique_ptr<JournalChannel>> MakeChannels(const QuorumOptions& opts) {
@@ -474,6 +501,7 @@ std::vector<std::unique_ptr<JournalChannel>> MakeChannels(const QuorumOptions& o
   copts.journal_id = opts.journal_id;
   copts.owner = opts.name;
   copts.max_queue_bytes = opts.max_queue_bytes;
+  copts.clock = opts.clock;
   TransportOptions topts;
   topts.connect_timeout_ms = opts.rpc_timeout_ms;
   topts.send_timeout_ms = opts.rpc_timeout_ms;

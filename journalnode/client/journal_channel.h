@@ -13,23 +13,31 @@
 // reconnects. Typed journalnode errors arrive as the call's Status (StaleEpoch names the
 // promised epoch; OutOfSync carries expected_txid).
 //
+// The lease calls (acquireLease, releaseLease; DESIGN §6) travel the same way: a
+// failoverd's LeaseClient (lease_client.h) keeps one channel per journalnode, so that a
+// release never overtakes an earlier acquire and a hung journalnode stalls only its own
+// channel.
+//
+// Time: the reconnect backoff is measured on ChannelOptions::clock (common/clock.h).
+//
 // Thread-safety: all methods are thread-safe. Callbacks run on the channel's threads (or
 // on the caller's thread when a call fails at submission), with no channel lock held; they
 // must not block for long.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/cluster_config.h"
+#include "common/mutex.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "journalnode/client/journal_transport.h"
 #include "journalnode/client/quorum_writer.h"
 #include "journalnode/protocol_types.h"
@@ -59,6 +67,17 @@ struct ChannelOptions {
   size_t max_queue_bytes = 64u << 20;
   int64_t min_backoff_ms = 20;
   int64_t max_backoff_ms = 1000;
+  // Times the reconnect backoff. Must outlive the channel.
+  const Clock* clock = RealClock::Get();
+};
+
+// A journalnode's answer to acquireLease: granted, or the current holder ("" during the
+// journalnode's restart grace period) and how long its grant has left on that journalnode's
+// clock.
+struct LeaseAnswer {
+  bool granted = false;
+  std::string holder;
+  int64_t remaining_ms = 0;
 };
 
 class JournalChannel {
@@ -70,16 +89,17 @@ class JournalChannel {
   JournalChannel& operator=(const JournalChannel&) = delete;
 
   int index() const { return index_; }
+  const std::string& journal_id() const { return opts_.journal_id; }
   const HostPort& address() const { return address_; }
   // Called (on the sender thread) after each request has been written or failed, so an
   // owner can form its next batch. Set before issuing calls.
-  void SetSentCallback(std::function<void()> cb);
+  void SetSentCallback(std::function<void()> cb) EXCLUDES(mu_);
   // Calls queued but not yet written.
-  size_t queued_calls() const;
+  size_t queued_calls() const EXCLUDES(mu_);
   // The most calls that were ever written but not yet answered at once (pipelining depth).
-  size_t max_inflight() const;
+  size_t max_inflight() const EXCLUDES(mu_);
   // Fails everything queued or in flight with Unavailable and joins the threads.
-  void Stop();
+  void Stop() EXCLUDES(mu_);
 
   void GetJournalState(ReplyCallback<JournalState> cb);
   void IsFormatted(ReplyCallback<bool> cb);
@@ -103,13 +123,20 @@ class JournalChannel {
                       int64_t origin_epoch, int64_t timeout_ms, ReplyCallback<Void> cb);
   void GetJournaledEdits(int64_t since_txid, int32_t max_txns,
                          ReplyCallback<JournaledEdits> cb);
+  // Asks for (or renews) holder_id's lease on this channel's journal for duration_ms.
+  void AcquireLease(const std::string& holder_id, int64_t duration_ms,
+                    ReplyCallback<LeaseAnswer> cb);
+  // Drops holder_id's lease, if it holds one.
+  void ReleaseLease(const std::string& holder_id, ReplyCallback<Void> cb);
 
  private:
-  void Submit(std::unique_ptr<ChannelCall> call);
-  void SenderLoop();
-  void ReceiverLoop();
-  // Marks the connection broken and unblocks the other thread. REQUIRES mu_.
-  void BreakLocked(const Status& why);
+  void Submit(std::unique_ptr<ChannelCall> call) EXCLUDES(mu_);
+  void SenderLoop() EXCLUDES(mu_);
+  void ReceiverLoop() EXCLUDES(mu_);
+  // Marks the connection broken and unblocks the other thread.
+  void BreakLocked(const Status& why) REQUIRES(mu_);
+  // Fails every queued call with `why`, then runs the sent callback; drops mu_ meanwhile.
+  void FailQueuedLocked(const Status& why) REQUIRES(mu_);
 
   const int index_;
   const HostPort address_;
@@ -117,22 +144,22 @@ class JournalChannel {
   const std::string who_;  // "nn1 -> 127.0.0.1:8485"
   std::unique_ptr<JournalTransport> transport_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Notified by Submit (new call), the receiver (in-flight drained), Stop.
-  std::condition_variable sender_cv_;
+  CondVar sender_cv_;
   // Notified by the sender (call in flight), Stop.
-  std::condition_variable receiver_cv_;
-  std::deque<std::unique_ptr<ChannelCall>> queue_;     // GUARDED_BY(mu_)
-  size_t queued_bytes_ = 0;                            // GUARDED_BY(mu_)
-  std::deque<std::unique_ptr<ChannelCall>> inflight_;  // GUARDED_BY(mu_)
-  size_t max_inflight_ = 0;                            // GUARDED_BY(mu_)
-  bool connected_ = false;                             // GUARDED_BY(mu_)
-  bool broken_ = false;                                // GUARDED_BY(mu_)
-  bool stopping_ = false;                              // GUARDED_BY(mu_)
-  int64_t retry_at_ns_ = 0;                            // GUARDED_BY(mu_)
-  int64_t backoff_ms_ = 0;                             // GUARDED_BY(mu_)
-  int64_t next_serial_ = 1;                            // sender thread only
-  std::function<void()> sent_cb_;
+  CondVar receiver_cv_;
+  std::deque<std::unique_ptr<ChannelCall>> queue_ GUARDED_BY(mu_);
+  size_t queued_bytes_ GUARDED_BY(mu_) = 0;
+  std::deque<std::unique_ptr<ChannelCall>> inflight_ GUARDED_BY(mu_);
+  size_t max_inflight_ GUARDED_BY(mu_) = 0;
+  bool connected_ GUARDED_BY(mu_) = false;
+  bool broken_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  int64_t retry_at_ns_ GUARDED_BY(mu_) = 0;
+  int64_t backoff_ms_ GUARDED_BY(mu_) = 0;
+  int64_t next_serial_ = 1;  // sender thread only
+  std::function<void()> sent_cb_ GUARDED_BY(mu_);
   std::thread sender_;
   std::thread receiver_;
 };

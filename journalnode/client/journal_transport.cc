@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "JournalProtocol.h"
+#include "common/mutex.h"
 #include "common/rpc/rpc.h"
+#include "common/thread_annotations.h"
 
 namespace qj::jn {
 
@@ -37,20 +39,20 @@ class ThriftTransport final : public JournalTransport {
                                                                      : Status::NetworkError(c.status().ToString());
     std::shared_ptr<rpc::Connection> conn(std::move(*c));
     client_ = std::make_unique<qjournal::thrift::JournalProtocolClient>(conn->in(), conn->out());
-    std::lock_guard<std::mutex> l(conn_mu_);
+    MutexLock l(&conn_mu_);
     conn_ = std::move(conn);
     return Status::OK();
   }
 
   void Shutdown() override {
-    std::lock_guard<std::mutex> l(conn_mu_);
+    MutexLock l(&conn_mu_);
     if (conn_) conn_->Shutdown();
   }
 
   void Close() override {
     std::shared_ptr<rpc::Connection> c;
     {
-      std::lock_guard<std::mutex> l(conn_mu_);
+      MutexLock l(&conn_mu_);
       c = std::move(conn_);
     }
     client_.reset();
@@ -101,16 +103,19 @@ class ThriftTransport final : public JournalTransport {
     call->Recv(client_.get());
     if (call->recv_timeout_ms() > 0) c->SetRecvTimeout(opts_.recv_timeout_ms);
   }
-  std::shared_ptr<rpc::Connection> conn() {
-    std::lock_guard<std::mutex> l(conn_mu_);
+  std::shared_ptr<rpc::Connection> conn() EXCLUDES(conn_mu_) {
+    MutexLock l(&conn_mu_);
     return conn_;
   }
 
   const HostPort hp_;
   const TransportOptions opts_;
+  // Set and reset by Connect/Close, which run on the channel's sender thread while no
+  // Send or Recv is running (JournalTransport's contract), so it needs no lock.
   std::unique_ptr<qjournal::thrift::JournalProtocolClient> client_;
-  std::mutex conn_mu_;  // guards conn_ against Shutdown() from another thread
-  std::shared_ptr<rpc::Connection> conn_;
+  // Shutdown() comes from any thread.
+  Mutex conn_mu_;
+  std::shared_ptr<rpc::Connection> conn_ GUARDED_BY(conn_mu_);
 };
 
 class FaultyTransport final : public JournalTransport {
@@ -145,20 +150,20 @@ class FaultyTransport final : public JournalTransport {
   }
 
  private:
-  bool Roll(double p) {
+  bool Roll(double p) EXCLUDES(mu_) {
     if (p <= 0 || !opts_.enabled->load()) return false;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return std::uniform_real_distribution<double>(0, 1)(rng_) < p;
   }
-  int64_t Uniform(int64_t max) {
-    std::lock_guard<std::mutex> l(mu_);
+  int64_t Uniform(int64_t max) EXCLUDES(mu_) {
+    MutexLock l(&mu_);
     return std::uniform_int_distribution<int64_t>(0, max)(rng_);
   }
 
   std::unique_ptr<JournalTransport> inner_;
   const FaultOptions opts_;
-  std::mutex mu_;  // Send and Recv run on different threads
-  std::mt19937_64 rng_;
+  Mutex mu_;  // Send and Recv run on different threads
+  std::mt19937_64 rng_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
+#include <utility>
+
+#include "journalnode/client/quorum_call.h"
 
 namespace qj::jn {
 
@@ -91,16 +93,16 @@ namespace {
 // One round's replies, shared with callbacks that may arrive after the round is over
 // (those are never read).
 struct RoundState {
-  std::mutex mu;
-  std::condition_variable cv;  // notified by every reply callback
-  std::vector<std::pair<int, GrantReply>> replies;
-  std::vector<std::string> errors;
+  Mutex mu;
+  CondVar cv;  // signalled by every reply callback
+  std::vector<std::pair<int, GrantReply>> replies GUARDED_BY(mu);
+  std::vector<std::string> errors GUARDED_BY(mu);
 };
 
 struct ReleaseState {
-  std::mutex mu;
-  std::condition_variable cv;  // notified by every release callback
-  int pending = 0;
+  Mutex mu;
+  CondVar cv;  // signalled by every release callback
+  int pending GUARDED_BY(mu) = 0;
 };
 
 }  // namespace
@@ -118,50 +120,49 @@ LeaseClient::LeaseClient(LeaseClientOptions opts,
 LeaseClient::~LeaseClient() = default;
 
 Result<int64_t> LeaseClient::AcquireOrRenew() {
-  std::lock_guard<std::mutex> round_lock(round_mu_);
+  MutexLock round_lock(&round_mu_);
   const int n = static_cast<int>(grantors_.size());
   auto state = std::make_shared<RoundState>();
   // 1. t0 before anything is sent: every grant's expiry lies after t0 + duration.
   uint64_t round;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     round = core_.StartRound(clock_->MonotonicNanos());
   }
   for (int i = 0; i < n; ++i) {
     std::string name = grantors_[i]->name();
     grantors_[i]->AcquireAsync(opts_.journal_id, opts_.holder_id, opts_.duration_ms,
                                [state, i, name](GrantReply reply) {
-                                 std::lock_guard<std::mutex> l(state->mu);
+                                 MutexLock l(&state->mu);
                                  if (!reply.status.ok())
                                    state->errors.push_back(name + ": " + reply.status.ToString());
                                  state->replies.emplace_back(i, std::move(reply));
-                                 state->cv.notify_all();
+                                 state->cv.SignalAll();
                                });
   }
   // 2. Feed replies to the core until it decides; stragglers after the timeout count as
   // not granted.
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.round_timeout_ms);
+  const int64_t give_up = clock_->MonotonicNanos() + opts_.round_timeout_ms * kNanosPerMilli;
   std::string errors;
   {
-    std::unique_lock<std::mutex> l(state->mu);
+    MutexLock l(&state->mu);
     size_t fed = 0;
     bool decided = false;
     while (!decided) {
       while (fed < state->replies.size()) {
-        std::lock_guard<std::mutex> cl(mu_);
+        MutexLock cl(&mu_);
         decided = core_.OnReply(round, state->replies[fed].first, state->replies[fed].second);
         ++fed;
         if (decided) break;
       }
       if (decided) break;
-      if (!state->cv.wait_until(l, give_up, [&] { return fed < state->replies.size(); })) break;
+      if (!WaitOnClock(&state->cv, &state->mu, clock_, give_up)) break;
     }
     for (const auto& e : state->errors) errors += (errors.empty() ? "" : "; ") + e;
   }
   LeaseClientCore::RoundEnd end;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     end = core_.FinishRound(clock_->MonotonicNanos());
   }
   // 3. Granted: the deadline (from t0) is in force.
@@ -179,49 +180,54 @@ Result<int64_t> LeaseClient::AcquireOrRenew() {
 
 void LeaseClient::ReleaseGrantors(const std::vector<int>& indexes, bool wait) {
   auto st = std::make_shared<ReleaseState>();
-  st->pending = static_cast<int>(indexes.size());
+  {
+    MutexLock l(&st->mu);
+    st->pending = static_cast<int>(indexes.size());
+  }
   for (int i : indexes) {
     std::string name = grantors_[i]->name();
     grantors_[i]->ReleaseAsync(opts_.journal_id, opts_.holder_id, [st, name](Status s) {
       if (!s.ok()) VLOG(1) << "lease: release at " << name << " failed: " << s;
-      std::lock_guard<std::mutex> l(st->mu);
+      MutexLock l(&st->mu);
       --st->pending;
-      st->cv.notify_all();
+      st->cv.SignalAll();
     });
   }
   if (!wait) return;
-  std::unique_lock<std::mutex> l(st->mu);
-  st->cv.wait_for(l, std::chrono::milliseconds(opts_.round_timeout_ms),
-                  [&] { return st->pending == 0; });
+  const int64_t give_up = clock_->MonotonicNanos() + opts_.round_timeout_ms * kNanosPerMilli;
+  MutexLock l(&st->mu);
+  while (st->pending > 0) {
+    if (!WaitOnClock(&st->cv, &st->mu, clock_, give_up)) break;
+  }
 }
 
 void LeaseClient::Release() {
-  std::lock_guard<std::mutex> round_lock(round_mu_);
+  MutexLock round_lock(&round_mu_);
   std::vector<int> all;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     all = core_.Release();
   }
   ReleaseGrantors(all, /*wait=*/true);
 }
 
 bool LeaseClient::IsHeld() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.IsHeld(clock_->MonotonicNanos());
 }
 
 int64_t LeaseClient::deadline_nanos() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.deadline_nanos();
 }
 
 int64_t LeaseClient::RemainingMs() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.RemainingMs(clock_->MonotonicNanos());
 }
 
 std::string LeaseClient::last_other_holder() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.last_other_holder();
 }
 

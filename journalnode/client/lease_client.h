@@ -22,23 +22,29 @@
 //   LeaseClientCore       the client's decisions without threads, clock reads or I/O:
 //                         rounds, the deadline, which grants to hand back (the simulator
 //                         in tests/sim drives it directly);
-//   LeaseGrantor          the transport to one journalnode (thrift in failover/, fakes in
-//                         tests), asynchronous so a hung journalnode can't stall a round;
-//   LeaseClient           the threaded driver of LeaseClientCore over LeaseGrantors.
+//   LeaseGrantor          the transport to one journalnode, asynchronous so a hung
+//                         journalnode can't stall a round: a JournalChannel's lease calls
+//                         (journal_channel.h) for real, fakes in tests;
+//   LeaseClient           the threaded driver of LeaseClientCore over LeaseGrantors;
+//   NewLeaseClient()      a LeaseClient over one JournalChannel per journalnode.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/cluster_config.h"
+#include "common/mutex.h"
 #include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace qj::jn {
+
+class JournalChannel;
 
 struct LeaseClientOptions {
   std::string journal_id;
@@ -160,9 +166,17 @@ class LeaseGrantor {
                             std::function<void(Status)> done) = 0;
 };
 
+// A LeaseGrantor over a JournalChannel (its acquireLease/releaseLease calls, in order on
+// the channel's connection). While an acquire is queued or in flight, a new acquire fails
+// at once ("busy") instead of piling up behind a hung journalnode. Calls for a journal
+// other than the channel's fail with InvalidArgument. The destructor stops the channel:
+// calls not answered yet fail with Unavailable.
+std::unique_ptr<LeaseGrantor> NewChannelGrantor(std::unique_ptr<JournalChannel> channel);
+
 // Acquires, renews and releases the lease over a set of grantors: reads the clock, sends,
-// waits, and leaves every decision to a LeaseClientCore. Thread-safe; rounds are
-// serialized (one at a time).
+// waits, and leaves every decision to a LeaseClientCore. Every time it reads (t0, the
+// round timeout, IsHeld) comes from `clock`. Thread-safe; rounds are serialized (one at
+// a time).
 class LeaseClient {
  public:
   // `clock` must outlive this object.
@@ -178,31 +192,38 @@ class LeaseClient {
   // deadline, if any, stays in force. When the round fails and no lease is held, grants
   // this round did obtain are released so that two contenders can't each sit on a
   // minority until expiry.
-  Result<int64_t> AcquireOrRenew();
+  Result<int64_t> AcquireOrRenew() EXCLUDES(round_mu_, mu_);
 
   // Forgets the lease and asks every journalnode to drop it; waits up to the round
   // timeout for the replies (best effort: unanswered grants simply expire).
   // Call only after the namenode stopped acting on the lease.
-  void Release();
+  void Release() EXCLUDES(round_mu_, mu_);
 
-  bool IsHeld() const;
+  bool IsHeld() const EXCLUDES(mu_);
   // Clock ns (CLOCK_BOOTTIME), or 0 when never held / released.
-  int64_t deadline_nanos() const;
+  int64_t deadline_nanos() const EXCLUDES(mu_);
   // Milliseconds until the deadline, 0 when not held.
-  int64_t RemainingMs() const;
+  int64_t RemainingMs() const EXCLUDES(mu_);
   // The other holder named in the last refused round ("" if none).
-  std::string last_other_holder() const;
+  std::string last_other_holder() const EXCLUDES(mu_);
   const LeaseClientOptions& options() const { return opts_; }
 
  private:
-  void ReleaseGrantors(const std::vector<int>& indexes, bool wait);
+  void ReleaseGrantors(const std::vector<int>& indexes, bool wait) EXCLUDES(mu_);
 
   const LeaseClientOptions opts_;
   const std::vector<std::unique_ptr<LeaseGrantor>> grantors_;
   const Clock* const clock_;
-  std::mutex round_mu_;  // serializes rounds; taken before mu_
-  mutable std::mutex mu_;
-  LeaseClientCore core_;  // GUARDED_BY(mu_)
+  Mutex round_mu_;  // serializes rounds
+  mutable Mutex mu_ ACQUIRED_AFTER(round_mu_);
+  LeaseClientCore core_ GUARDED_BY(mu_);
 };
+
+// A LeaseClient for opts.journal_id over one JournalChannel (Thrift, this process's TLS)
+// per journalnode, each call bounded by rpc_timeout_ms; the channels' reconnect backoff
+// also runs on `clock`, which must outlive the client.
+std::unique_ptr<LeaseClient> NewLeaseClient(const LeaseClientOptions& opts,
+                                            const std::vector<HostPort>& journalnodes,
+                                            int64_t rpc_timeout_ms, const Clock* clock);
 
 }  // namespace qj::jn

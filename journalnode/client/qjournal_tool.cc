@@ -48,7 +48,8 @@ QuorumResult<JournalState> GetStates(const QuorumOptions& q, bool all) {
   return CallQuorum<JournalState>(
       chans, all ? static_cast<int>(chans.size()) : 1, q.rpc_timeout_ms,
       q.name + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalState> cb) { c.GetJournalState(cb); }, all);
+      [](JournalChannel& c, ReplyCallback<JournalState> cb) { c.GetJournalState(cb); }, all,
+      q.clock);
 }
 
 }  // namespace

@@ -10,18 +10,22 @@
 // With wait_all, it waits for every reply (or the timeout) before judging, for callers
 // that want the whole picture (status tables, format).
 //
+// The timeout runs on `clock` (the real clock unless the caller passes its own).
+//
 // Thread-safety: the function blocks the caller only; replies are collected under the
-// result's own mutex. Must be called with no lock held that a channel callback takes.
+// call's own mutex. Must be called with no lock held that a channel callback takes.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/writer_core.h"
 
@@ -41,6 +45,22 @@ struct QuorumResult {
 
 inline int MajorityOf(size_t n) { return static_cast<int>(n / 2 + 1); }
 
+// The longest a wait for a deadline on a Clock sleeps in real time before it reads the
+// clock again: a clock that does not follow real time (tests' FakeClock) is seen to pass
+// the deadline within this long.
+inline constexpr int64_t kMaxClockWaitMs = 50;
+
+// Waits on `cv` (with `mu` held) until signalled, or for at most kMaxClockWaitMs, or
+// until `deadline_nanos` on `clock`. Returns false, at once, when the deadline has passed.
+// May return spuriously: callers re-check their condition.
+inline bool WaitOnClock(CondVar* cv, Mutex* mu, const Clock* clock, int64_t deadline_nanos)
+    REQUIRES(mu) {
+  const int64_t left = deadline_nanos - clock->MonotonicNanos();
+  if (left <= 0) return false;
+  cv->WaitFor(mu, std::chrono::nanoseconds(std::min(left, kMaxClockWaitMs * kNanosPerMilli)));
+  return true;
+}
+
 // When every failed reply is the same definite refusal (IsDefiniteRefusal), that answer;
 // null otherwise.
 template <typename T>
@@ -59,24 +79,27 @@ const Status* UnanimousAnswer(const std::vector<std::optional<Reply<T>>>& replie
 template <typename T, typename IssueFn>
 QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int need,
                            int64_t timeout_ms, const std::string& what, IssueFn issue,
-                           bool wait_all = false) {
+                           bool wait_all = false, const Clock* clock = RealClock::Get()) {
   struct State {
-    std::mutex mu;
-    std::condition_variable cv;  // notified by every reply callback
-    std::vector<std::optional<Reply<T>>> replies;
+    Mutex mu;
+    CondVar cv;  // signalled by every reply callback
+    std::vector<std::optional<Reply<T>>> replies GUARDED_BY(mu);
   };
   auto st = std::make_shared<State>();
-  st->replies.resize(channels.size());
+  {
+    MutexLock l(&st->mu);
+    st->replies.resize(channels.size());
+  }
   for (size_t i = 0; i < channels.size(); ++i) {
     issue(*channels[i], [st, i](Reply<T> r) {
-      std::lock_guard<std::mutex> l(st->mu);
+      MutexLock l(&st->mu);
       st->replies[i] = std::move(r);
-      st->cv.notify_all();
+      st->cv.SignalAll();
     });
   }
   QuorumResult<T> out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  std::unique_lock<std::mutex> l(st->mu);
+  const int64_t deadline = clock->MonotonicNanos() + timeout_ms * kNanosPerMilli;
+  MutexLock l(&st->mu);
   while (true) {
     int ok = 0, failed = 0;
     const Status* decisive = nullptr;
@@ -90,9 +113,9 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       }
     }
     const int total = static_cast<int>(channels.size());
-    const bool timed_out = std::chrono::steady_clock::now() >= deadline;
+    const bool timed_out = clock->MonotonicNanos() >= deadline;
     if (wait_all && ok + failed < total && !timed_out) {
-      st->cv.wait_until(l, deadline);
+      WaitOnClock(&st->cv, &st->mu, clock, deadline);
       continue;
     }
     if (ok >= need) {
@@ -124,7 +147,7 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       }
       break;
     }
-    st->cv.wait_until(l, deadline);
+    WaitOnClock(&st->cv, &st->mu, clock, deadline);
   }
   out.replies = st->replies;
   return out;

@@ -46,7 +46,8 @@ Status QuorumReaderImpl::Refresh() {
   auto r = CallQuorum<JournalState>(
       chans, MajorityOf(chans.size()), opts_.rpc_timeout_ms,
       opts_.name + " " + opts_.journal_id + ": getJournalState",
-      [](JournalChannel& c, ReplyCallback<JournalState> cb) { c.GetJournalState(cb); });
+      [](JournalChannel& c, ReplyCallback<JournalState> cb) { c.GetJournalState(cb); },
+      /*wait_all=*/false, opts_.clock);
   for (size_t i = 0; i < chans.size(); ++i) {
     if (r.replies[i] && r.replies[i]->ok()) {
       core_.OnState(static_cast<int>(i), r.replies[i]->value.committed_txid);
@@ -70,7 +71,8 @@ Result<std::vector<EditRecord>> QuorumReaderImpl::ReadCommitted(int64_t from_txi
         opts_.name + " " + opts_.journal_id + ": getJournaledEdits " + std::to_string(from_txid),
         [&](JournalChannel& c, ReplyCallback<JournaledEdits> cb) {
           c.GetJournaledEdits(from_txid, max_txns, cb);
-        });
+        },
+        /*wait_all=*/false, opts_.clock);
     if (!r.status.ok()) {
       VLOG(1) << opts_.name << ": read from " << channels_[node]->address().ToString()
               << " failed: " << r.status;
@@ -101,7 +103,7 @@ Status FormatJournal(const QuorumOptions& opts, const NamespaceInfo& ns, bool fo
       chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms * 2,
       opts.name + " " + opts.journal_id + ": format",
       [&](JournalChannel& c, ReplyCallback<Void> cb) { c.Format(ns, force, cb); },
-      /*wait_all=*/true);
+      /*wait_all=*/true, opts.clock);
   if (r.status.ok()) {
     LOG(INFO) << opts.name << " " << opts.journal_id << ": formatted on " << chans.size()
               << " journalnodes (namespace " << ns.namespace_id << ", cluster " << ns.cluster_id
@@ -118,7 +120,7 @@ Result<bool> IsJournalFormatted(const QuorumOptions& opts) {
       chans, static_cast<int>(chans.size()), opts.rpc_timeout_ms,
       opts.name + " " + opts.journal_id + ": isFormatted",
       [](JournalChannel& c, ReplyCallback<bool> cb) { c.IsFormatted(cb); },
-      /*wait_all=*/true);
+      /*wait_all=*/true, opts.clock);
   if (r.successes() < majority) return r.status;
   int yes = 0;
   for (const auto& rep : r.replies) yes += (rep && rep->ok() && rep->value) ? 1 : 0;

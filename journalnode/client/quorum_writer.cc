@@ -56,7 +56,7 @@ QuorumWriterImpl::QuorumWriterImpl(QuorumOptions opts, NamespaceInfo ns)
       core_(CoreOptions(opts_, ns)) {}
 
 std::string QuorumWriterImpl::Who() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.Who();
 }
 
@@ -65,27 +65,27 @@ Status QuorumWriterImpl::ClosedStatus() const {
 }
 
 int64_t QuorumWriterImpl::epoch() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.epoch();
 }
 
 int64_t QuorumWriterImpl::last_txid() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.last_txid();
 }
 
 int64_t QuorumWriterImpl::committed_txid() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.committed_txid();
 }
 
 Status QuorumWriterImpl::health() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return failure_;
 }
 
 WriterStats QuorumWriterImpl::stats() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return core_.stats(NowNs());
 }
 
@@ -112,25 +112,25 @@ void QuorumWriterImpl::AfterEventLocked() {
     notified_commit_ = committed;
     for (auto it = commit_waiters_.begin();
          it != commit_waiters_.end() && it->first <= committed; ++it) {
-      it->second->notify_one();
+      it->second->Signal();
     }
   }
   if (failure_.ok() && !closing_ && !core_.health().ok()) {
     failure_ = core_.health();
     WakeAllWaitersLocked();
   }
-  if (wake_state) state_cv_.notify_all();
-  if (wake_loop) loop_cv_.notify_one();
+  if (wake_state) state_cv_.SignalAll();
+  if (wake_loop) loop_cv_.Signal();
 }
 
 void QuorumWriterImpl::WakeAllWaitersLocked() {
-  state_cv_.notify_all();
-  for (auto& [txid, cv] : commit_waiters_) cv->notify_one();
+  state_cv_.SignalAll();
+  for (auto& [txid, cv] : commit_waiters_) cv->Signal();
 }
 
-Status QuorumWriterImpl::WaitDoneLocked(std::unique_lock<std::mutex>& l, WriterOp op) {
-  auto& done = done_[OpIndex(op)];
-  state_cv_.wait(l, [&] { return done.has_value() || closing_; });
+Status QuorumWriterImpl::WaitDoneLocked(WriterOp op) {
+  std::optional<Status>& done = done_[OpIndex(op)];
+  while (!done.has_value() && !closing_) state_cv_.Wait(&mu_);
   if (!done.has_value()) return ClosedStatus();
   Status s = std::move(*done);
   done.reset();
@@ -140,19 +140,19 @@ Status QuorumWriterImpl::WaitDoneLocked(std::unique_lock<std::mutex>& l, WriterO
 void QuorumWriterImpl::Loop() {
   pthread_setname_np(pthread_self(), "qj-writer");
   std::vector<WriterRequest> sending;
-  std::unique_lock<std::mutex> l(mu_);
+  mu_.Lock();
   while (true) {
     if (!outbox_.empty()) {
       sending.assign(std::make_move_iterator(outbox_.begin()),
                      std::make_move_iterator(outbox_.end()));
       outbox_.clear();
-      l.unlock();
+      mu_.Unlock();
       for (const WriterRequest& r : sending) Dispatch(r);
       sending.clear();
-      l.lock();
+      mu_.Lock();
       continue;
     }
-    if (stop_loop_) return;
+    if (stop_loop_) break;
     const int64_t now = NowNs();
     if (kick_ || (wake_at_ns_ >= 0 && now >= wake_at_ns_)) {
       const bool due = !kick_;
@@ -161,21 +161,22 @@ void QuorumWriterImpl::Loop() {
       AfterEventLocked();
       if (due && outbox_.empty() && wake_at_ns_ >= 0 && wake_at_ns_ <= now) {
         // The core asked to be woken again at once yet did nothing: do not spin on it.
-        loop_cv_.wait_for(l, std::chrono::milliseconds(1));
+        loop_cv_.WaitFor(&mu_, std::chrono::milliseconds(1));
       }
       continue;
     }
     int64_t sleep_ns = kMaxLoopSleepMs * kNanosPerMilli;
     if (wake_at_ns_ >= 0) sleep_ns = std::min(sleep_ns, wake_at_ns_ - now);
-    loop_cv_.wait_for(l, std::chrono::nanoseconds(sleep_ns));
+    loop_cv_.WaitFor(&mu_, std::chrono::nanoseconds(sleep_ns));
   }
+  mu_.Unlock();
 }
 
 void QuorumWriterImpl::OnReply(int64_t id, const WriterReply& reply) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 &&
       final_heartbeats_.empty()) {
-    state_cv_.notify_all();
+    state_cv_.SignalAll();
   }
   core_.OnReply(id, reply, NowNs());
   kick_ = true;
@@ -234,28 +235,28 @@ void QuorumWriterImpl::Dispatch(const WriterRequest& r) {
 
 Status QuorumWriterImpl::Open() {
   loop_ = std::thread([this] { Loop(); });
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   core_.Open(NowNs());
   AfterEventLocked();
-  return WaitDoneLocked(l, WriterOp::kOpen);
+  return WaitDoneLocked(WriterOp::kOpen);
 }
 
 Status QuorumWriterImpl::StartSegment(int64_t first_txid) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (closing_) return ClosedStatus();
   done_[OpIndex(WriterOp::kStartSegment)].reset();
   QJ_RETURN_IF_ERROR(core_.StartSegment(first_txid, NowNs()));
   AfterEventLocked();
-  return WaitDoneLocked(l, WriterOp::kStartSegment);
+  return WaitDoneLocked(WriterOp::kStartSegment);
 }
 
 Status QuorumWriterImpl::FinalizeSegment() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (closing_) return ClosedStatus();
   done_[OpIndex(WriterOp::kFinalizeSegment)].reset();
   QJ_RETURN_IF_ERROR(core_.FinalizeSegment(NowNs()));
   AfterEventLocked();
-  return WaitDoneLocked(l, WriterOp::kFinalizeSegment);
+  return WaitDoneLocked(WriterOp::kFinalizeSegment);
 }
 
 Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payload) {
@@ -265,7 +266,7 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
   }
   std::string record;
   AppendRecord(&record, txid, op, payload);  // encoded outside the lock
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (true) {
     if (closing_) return ClosedStatus();
     bool queued = false;
@@ -275,14 +276,14 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
     if (!s.ok() || queued) return s;
     // The buffer is full: wait for commits and acks to make room.
     ++blocked_appends_;
-    state_cv_.wait_for(l, std::chrono::milliseconds(kAppendRetryMs));
+    state_cv_.WaitFor(&mu_, std::chrono::milliseconds(kAppendRetryMs));
     --blocked_appends_;
   }
 }
 
 Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> l(mu_);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  MutexLock l(&mu_);
+  const int64_t deadline = NowNs() + timeout_ms * kNanosPerMilli;
   while (true) {
     if (core_.committed_txid() >= txid) return Status::OK();
     QJ_RETURN_IF_ERROR(failure_);
@@ -292,16 +293,15 @@ Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
                                      ") past the last appended txid " +
                                      std::to_string(core_.last_txid()));
     }
-    std::condition_variable cv;
-    auto it = commit_waiters_.emplace(txid, &cv);
-    const std::cv_status woke = cv.wait_until(l, deadline);
-    commit_waiters_.erase(it);
-    if (woke == std::cv_status::timeout && core_.committed_txid() < txid) {
-      QJ_RETURN_IF_ERROR(failure_);
+    if (NowNs() >= deadline) {
       return Status::TimedOut(core_.Who() + ": txid " + std::to_string(txid) +
                               " not committed after " + std::to_string(timeout_ms) +
                               " ms (committed " + std::to_string(core_.committed_txid()) + ")");
     }
+    CondVar cv;
+    auto it = commit_waiters_.emplace(txid, &cv);
+    WaitOnClock(&cv, &mu_, opts_.clock, deadline);
+    commit_waiters_.erase(it);
   }
 }
 
@@ -309,7 +309,7 @@ Status QuorumWriterImpl::Purge(int64_t min_txid_to_keep) {
   WriterHeader h;
   std::string who;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (closing_) return ClosedStatus();
     QJ_RETURN_IF_ERROR(failure_);
     h = core_.header();
@@ -319,9 +319,10 @@ Status QuorumWriterImpl::Purge(int64_t min_txid_to_keep) {
   auto r = CallQuorum<Void>(
       chans, MajorityOf(chans.size()), opts_.write_timeout_ms,
       who + ": purgeLogs " + std::to_string(min_txid_to_keep),
-      [&](JournalChannel& c, ReplyCallback<Void> cb) { c.PurgeLogs(h, min_txid_to_keep, cb); });
+      [&](JournalChannel& c, ReplyCallback<Void> cb) { c.PurgeLogs(h, min_txid_to_keep, cb); },
+      /*wait_all=*/false, opts_.clock);
   if (r.status.IsStaleEpoch()) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     core_.OnFenced(r.status);
     AfterEventLocked();
   }
@@ -331,7 +332,7 @@ Status QuorumWriterImpl::Purge(int64_t min_txid_to_keep) {
 
 void QuorumWriterImpl::Close() {
   {
-    std::unique_lock<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (closing_) return;
     closing_ = true;
     WakeAllWaitersLocked();
@@ -343,11 +344,12 @@ void QuorumWriterImpl::Close() {
     AfterEventLocked();
     for (size_t i = before; i < outbox_.size(); ++i) final_heartbeats_.insert(outbox_[i].id);
     if (loop_.joinable()) {
-      state_cv_.wait_for(l, std::chrono::milliseconds(opts_.rpc_timeout_ms),
-                         [&] { return final_heartbeats_.empty(); });
+      // Bounded in real time, not on opts_.clock: it bounds shutdown, whatever the clock.
+      state_cv_.WaitFor(&mu_, std::chrono::milliseconds(opts_.rpc_timeout_ms),
+                        [this]() REQUIRES(mu_) { return final_heartbeats_.empty(); });
     }
     stop_loop_ = true;
-    loop_cv_.notify_all();
+    loop_cv_.SignalAll();
   }
   if (loop_.joinable()) loop_.join();
   for (auto& c : channels_) c->Stop();

@@ -19,7 +19,6 @@
 #include "common/clock.h"
 #include "failover/controller.h"
 #include "failover/failover_service.h"
-#include "failover/jn_lease_grantor.h"
 #include "journalnode/client/lease_client.h"
 #include "tests/fuzz/fuzz_target.h"
 #include "tests/fuzz/local_journal.h"
@@ -82,9 +81,8 @@ void Start() {
     lo.holder_id = o.namenode_id;
     lo.duration_ms = conf.lease_duration_ms;
     lo.round_timeout_ms = 500;
-    auto lease = std::make_unique<qj::jn::LeaseClient>(
-        lo, qj::fo::MakeJnLeaseGrantors(conf.journal.journalnodes, o.rpc_timeout_ms),
-        qj::RealClock::Get());
+    auto lease = qj::jn::NewLeaseClient(lo, conf.journal.journalnodes, o.rpc_timeout_ms,
+                                        qj::RealClock::Get());
     f->controllers[i] =
         std::make_unique<qj::fo::Controller>(o, conf, std::move(lease), qj::RealClock::Get());
     f->controllers[i]->Start();

@@ -38,7 +38,7 @@
 
 #include "ClientProtocol.h"
 #include "failover/namenode_target.h"
-#include "failover/rpc_util.h"
+#include "common/rpc/rpc.h"
 #include "namenode/image.h"
 #include "namenode/namespace.h"
 #include "namenode_types.h"
@@ -90,7 +90,7 @@ th::UserInfo Root() {
 
 // One mkdirs on namenode `nn`; OK, or why not.
 Status Mkdirs(const NamenodeInfo& nn, const std::string& path, int64_t timeout_ms = 5000) {
-  fo::ThriftConn<th::ClientProtocolClient> conn(nn.rpc(), timeout_ms);
+  rpc::Client<th::ClientProtocolClient> conn(nn.rpc(), rpc::ClientOptions::WithTimeout(timeout_ms));
   auto c = conn.Get();
   if (!c.ok()) return c.status();
   try {
@@ -131,7 +131,7 @@ Result<std::unique_ptr<FsNamespace>> Build(int64_t namespace_id, int64_t inodes)
 
 // Polls until namenode i answers monitorHealth OK and has applied `txid`; false on timeout.
 bool WaitHealthyAt(const NamenodeInfo& nn, int64_t txid, int timeout_ms) {
-  fo::NamenodeTarget t(nn, 2000);
+  fo::RpcNamenodeTarget t(nn, 2000);
   return WaitFor(
       [&] {
         if (!t.MonitorHealth().ok()) return false;
@@ -142,7 +142,7 @@ bool WaitHealthyAt(const NamenodeInfo& nn, int64_t txid, int timeout_ms) {
 }
 
 int64_t AppliedTxid(const NamenodeInfo& nn) {
-  fo::NamenodeTarget t(nn, 5000);
+  fo::RpcNamenodeTarget t(nn, 5000);
   auto st = t.GetServiceStatus();
   return st.ok() ? st->last_applied_txid : -1;
 }
@@ -280,7 +280,7 @@ int RunSize(int64_t inodes) {
   }
   // 3. nn1 active; the tail edits.
   {
-    fo::NamenodeTarget t(c.nn_info(0), 600000);
+    fo::RpcNamenodeTarget t(c.nn_info(0), 600000);
     s = t.TransitionToActive(th::RequestSource::REQUEST_BY_USER, 0);
     if (!s.ok()) {
       std::fprintf(stderr, "scale_bench: nn1 transitionToActive: %s\n", s.ToString().c_str());
@@ -323,7 +323,7 @@ int RunSize(int64_t inodes) {
     // 4. Promotion: the standby becomes active (a new epoch fences the old active).
     t0 = MonoNs();
     {
-      fo::NamenodeTarget t(b, 600000);
+      fo::RpcNamenodeTarget t(b, 600000);
       s = t.TransitionToActive(th::RequestSource::REQUEST_BY_USER_FORCED, 0);
     }
     const double rpc_ms = MsSince(t0);
@@ -348,7 +348,7 @@ int RunSize(int64_t inodes) {
     const int64_t target = AppliedTxid(b);
     t0 = MonoNs();
     {
-      fo::NamenodeTarget t(a, 600000);
+      fo::RpcNamenodeTarget t(a, 600000);
       s = t.TransitionToStandby(th::RequestSource::REQUEST_BY_USER_FORCED);
     }
     const double standby_rpc_ms = MsSince(t0);
@@ -379,7 +379,6 @@ int RunSize(int64_t inodes) {
 }
 
 int Main() {
-  fo::QuietThriftLogging();
   if (!FLAGS_load_image.empty()) {
     NamespaceOptions o;
     o.superuser = "root";

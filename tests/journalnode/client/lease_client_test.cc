@@ -11,8 +11,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "tests/support/fake_clock.h"
 
@@ -313,6 +317,63 @@ TEST(LeaseClient, RestartedJournalnodeGrantsNothingDuringGrace) {
   EXPECT_FALSE(b->AcquireOrRenew().ok());
   sim.world.Advance(200 * kMs);
   EXPECT_TRUE(b->AcquireOrRenew().ok());
+}
+
+// A journalnode that takes every call and answers none until it is destroyed (a hung
+// process): the round can only end by its timeout.
+class HungGrantor : public LeaseGrantor {
+ public:
+  ~HungGrantor() override {
+    for (auto& done : acquires_) done(GrantReply{Status::NetworkError("hung"), false, "", 0});
+    for (auto& done : releases_) done(Status::NetworkError("hung"));
+  }
+  std::string name() const override { return "hung"; }
+  void AcquireAsync(const std::string&, const std::string&, int64_t,
+                    std::function<void(GrantReply)> done) override {
+    std::lock_guard<std::mutex> l(mu_);
+    acquires_.push_back(std::move(done));
+  }
+  void ReleaseAsync(const std::string&, const std::string&,
+                    std::function<void(Status)> done) override {
+    std::lock_guard<std::mutex> l(mu_);
+    releases_.push_back(std::move(done));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::function<void(GrantReply)>> acquires_;
+  std::vector<std::function<void(Status)>> releases_;
+};
+
+TEST(LeaseClient, RoundTimeoutRunsOnTheClientsClock) {
+  // One journalnode grants, two hang: the round is undecided until its timeout. The
+  // timeout is an hour, and only the client's clock passes it (a helper thread moves that
+  // clock a minute every few real milliseconds): a round timed on any other clock would
+  // outlast this test's CTest timeout.
+  Sim sim(1);
+  FakeClock clock;
+  std::vector<std::unique_ptr<LeaseGrantor>> gs;
+  gs.push_back(std::make_unique<SimGrantor>(&sim.world, sim.jns[0].get(), &sim.rng, "jn0"));
+  gs.push_back(std::make_unique<HungGrantor>());
+  gs.push_back(std::make_unique<HungGrantor>());
+  LeaseClientOptions o = Opts("a");
+  o.round_timeout_ms = 3600 * 1000;
+  LeaseClient client(o, std::move(gs), &clock);
+  std::atomic<bool> done{false};
+  std::thread mover([&] {
+    while (!done.load()) {
+      clock.Advance(60'000 * kMs);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  auto r = client.AcquireOrRenew();
+  done.store(true);
+  mover.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimedOut) << r.status();
+  EXPECT_FALSE(client.IsHeld());
+  // Only jn0 granted.
+  EXPECT_NE(r.status().message().find("1/3"), std::string::npos) << r.status();
 }
 
 // Randomized: two contenders race for the lease over 5 journalnodes with random delays,

@@ -1,15 +1,14 @@
-// LeaseClient over real journalnode processes (thrift grantors): grant, deny, release,
+// LeaseClient over JournalChannels to real journalnode processes: grant, deny, release,
 // majority with a dead and with a paused journalnode, and the restart grace period.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
-#include "failover/jn_lease_grantor.h"
 #include "journalnode/client/lease_client.h"
 #include "tests/support/jn_cluster.h"
 
-namespace qj::fo {
+namespace qj::jn {
 namespace {
 
 using qj::testing::JnCluster;
@@ -20,19 +19,18 @@ JnCluster::Config ShortGrace() {
   return o;
 }
 
-std::unique_ptr<jn::LeaseClient> Client(const JnCluster& c, const std::string& holder) {
-  jn::LeaseClientOptions o;
+std::unique_ptr<LeaseClient> Client(const JnCluster& c, const std::string& holder) {
+  LeaseClientOptions o;
   o.journal_id = c.journal_id();
   o.holder_id = holder;
   o.duration_ms = 1500;
   o.margin_ms = 100;
   o.round_timeout_ms = 500;
-  return std::make_unique<jn::LeaseClient>(o, MakeJnLeaseGrantors(c.addresses(), 500),
-                                           RealClock::Get());
+  return NewLeaseClient(o, c.addresses(), 500, RealClock::Get());
 }
 
 // Polls until the journalnodes' start-up grace is over (a grant succeeds).
-Result<int64_t> AcquireWithin(jn::LeaseClient* c, int timeout_ms) {
+Result<int64_t> AcquireWithin(LeaseClient* c, int timeout_ms) {
   auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     auto r = c->AcquireOrRenew();
@@ -43,7 +41,7 @@ Result<int64_t> AcquireWithin(jn::LeaseClient* c, int timeout_ms) {
 
 // Keeps renewing until every journalnode's start-up grace (begun before `started`) is
 // over, so that later rounds can count on all of them.
-void RenewPastGrace(jn::LeaseClient* c, std::chrono::steady_clock::time_point started) {
+void RenewPastGrace(LeaseClient* c, std::chrono::steady_clock::time_point started) {
   while (std::chrono::steady_clock::now() < started + std::chrono::milliseconds(1800)) {
     (void)c->AcquireOrRenew();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -109,4 +107,4 @@ TEST(LeaseOverJournalnodes, RestartedJournalnodesForgetNothingUnsafe) {
 }
 
 }  // namespace
-}  // namespace qj::fo
+}  // namespace qj::jn
