@@ -5,28 +5,28 @@
 namespace qj {
 namespace {
 
-namespace tt = apache::thrift::transport;
+namespace tr = apache::thrift::transport;
 
 // TFramedTransport whose consumed-bytes count starts over with every frame.
-class PerFrameBoundedTransport final : public tt::TFramedTransport {
+class PerFrameBoundedTransport final : public tr::TFramedTransport {
  public:
-  PerFrameBoundedTransport(std::shared_ptr<tt::TTransport> inner,
+  PerFrameBoundedTransport(std::shared_ptr<tr::TTransport> inner,
                            std::shared_ptr<apache::thrift::TConfiguration> config)
-      : tt::TFramedTransport(std::move(inner), std::move(config)) {}
+      : tr::TFramedTransport(std::move(inner), std::move(config)) {}
 
  protected:
   bool readFrame() override {
-    if (!tt::TFramedTransport::readFrame()) return false;
+    if (!tr::TFramedTransport::readFrame()) return false;
     // The frame passed the max-frame check; count only this frame's bytes from here on.
     resetConsumedMessageSize();
     return true;
   }
 };
 
-class Factory final : public tt::TTransportFactory {
+class Factory final : public tr::TTransportFactory {
  public:
   explicit Factory(int32_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
-  std::shared_ptr<tt::TTransport> getTransport(std::shared_ptr<tt::TTransport> trans) override {
+  std::shared_ptr<tr::TTransport> getTransport(std::shared_ptr<tr::TTransport> trans) override {
     return NewFramedTransport(std::move(trans), max_frame_bytes_);
   }
 
@@ -36,7 +36,7 @@ class Factory final : public tt::TTransportFactory {
 
 }  // namespace
 
-std::shared_ptr<tt::TFramedTransport> NewFramedTransport(std::shared_ptr<tt::TTransport> inner,
+std::shared_ptr<tr::TFramedTransport> NewFramedTransport(std::shared_ptr<tr::TTransport> inner,
                                                          int32_t max_frame_bytes) {
   // Max message size >= max frame: a message never spans frames here, and the count is
   // reset per frame, so it never binds before the frame limit does.
@@ -45,7 +45,7 @@ std::shared_ptr<tt::TFramedTransport> NewFramedTransport(std::shared_ptr<tt::TTr
   return std::make_shared<PerFrameBoundedTransport>(std::move(inner), std::move(config));
 }
 
-std::shared_ptr<tt::TTransportFactory> NewFramedTransportFactory(int32_t max_frame_bytes) {
+std::shared_ptr<tr::TTransportFactory> NewFramedTransportFactory(int32_t max_frame_bytes) {
   return std::make_shared<Factory>(max_frame_bytes);
 }
 

@@ -11,7 +11,7 @@ namespace qj::jn {
 namespace {
 
 namespace at = apache::thrift;
-namespace tt = qjournal::thrift;
+namespace th = qjournal::thrift;
 
 using rpc::JournalError;
 using rpc::JournalErrorSet;
@@ -27,11 +27,11 @@ constexpr JournalErrorSet kUnavailable{JournalError::kUnavailable};
 constexpr JournalErrorSet kIO{JournalError::kIO};
 constexpr JournalErrorSet kInvalid{JournalError::kInvalid};
 
-class Handler final : public tt::JournalProtocolIf {
+class Handler final : public th::JournalProtocolIf {
  public:
   explicit Handler(JournalNode* node) : node_(node) {}
 
-  void format(const std::string& journalId, const tt::NamespaceInfo& nsInfo,
+  void format(const std::string& journalId, const th::NamespaceInfo& nsInfo,
               const bool force) override {
     const JournalErrorSet allowed = kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, true, allowed);
@@ -49,7 +49,7 @@ class Handler final : public tt::JournalProtocolIf {
     return *formatted;
   }
 
-  void getJournalState(tt::JournalState& out, const std::string& journalId) override {
+  void getJournalState(th::JournalState& out, const std::string& journalId) override {
     const JournalErrorSet allowed = kNotFormatted | kUnavailable;
     Journal* j = Lookup(journalId, false, allowed);
     auto snap = j->GetState();
@@ -57,8 +57,8 @@ class Handler final : public tt::JournalProtocolIf {
     out = ToThrift(*snap);
   }
 
-  void newEpoch(tt::NewEpochResponse& out, const std::string& journalId,
-                const tt::NamespaceInfo& nsInfo, const int64_t epoch) override {
+  void newEpoch(th::NewEpochResponse& out, const std::string& journalId,
+                const th::NamespaceInfo& nsInfo, const int64_t epoch) override {
     const JournalErrorSet allowed = kStale | kNotFormatted | kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, false, allowed);
     auto r = j->NewEpoch(FromThrift(nsInfo), epoch);
@@ -66,18 +66,18 @@ class Handler final : public tt::JournalProtocolIf {
     out.lastSegmentTxId = *r;
   }
 
-  void heartbeat(const tt::RequestInfo& req) override {
+  void heartbeat(const th::RequestInfo& req) override {
     Journal* j = Lookup(req.journalId, false, kWriterCall);
     Check(j->Heartbeat(FromThrift(req)), kWriterCall, req.journalId, j);
   }
 
-  void startLogSegment(const tt::RequestInfo& req, const int64_t txid,
+  void startLogSegment(const th::RequestInfo& req, const int64_t txid,
                        const int32_t layoutVersion) override {
     Journal* j = Lookup(req.journalId, false, kWriterCall);
     Check(j->StartLogSegment(FromThrift(req), txid, layoutVersion), kWriterCall, req.journalId, j);
   }
 
-  void journal(const tt::RequestInfo& req, const int64_t segmentTxId, const int64_t firstTxId,
+  void journal(const th::RequestInfo& req, const int64_t segmentTxId, const int64_t firstTxId,
                const int32_t numTxns, const std::string& records) override {
     const JournalErrorSet allowed = kWriterCall | kInvalid;
     Journal* j = Lookup(req.journalId, false, allowed);
@@ -85,20 +85,20 @@ class Handler final : public tt::JournalProtocolIf {
           req.journalId, j);
   }
 
-  void finalizeLogSegment(const tt::RequestInfo& req, const int64_t startTxId,
+  void finalizeLogSegment(const th::RequestInfo& req, const int64_t startTxId,
                           const int64_t endTxId) override {
     Journal* j = Lookup(req.journalId, false, kWriterCall);
     Check(j->FinalizeLogSegment(FromThrift(req), startTxId, endTxId), kWriterCall, req.journalId,
           j);
   }
 
-  void purgeLogs(const tt::RequestInfo& req, const int64_t minTxIdToKeep) override {
+  void purgeLogs(const th::RequestInfo& req, const int64_t minTxIdToKeep) override {
     const JournalErrorSet allowed = kStale | kNotFormatted | kUnavailable | kIO;
     Journal* j = Lookup(req.journalId, false, allowed);
     Check(j->PurgeLogs(FromThrift(req), minTxIdToKeep), allowed, req.journalId, j);
   }
 
-  void getEditLogManifest(tt::EditLogManifest& out, const std::string& journalId,
+  void getEditLogManifest(th::EditLogManifest& out, const std::string& journalId,
                           const int64_t sinceTxId, const bool inProgressOk) override {
     const JournalErrorSet allowed = kNotFormatted | kUnavailable | kIO;
     Journal* j = Lookup(journalId, false, allowed);
@@ -107,7 +107,7 @@ class Handler final : public tt::JournalProtocolIf {
     out = ToThrift(*m);
   }
 
-  void getJournaledEdits(tt::JournaledEdits& out, const std::string& journalId,
+  void getJournaledEdits(th::JournaledEdits& out, const std::string& journalId,
                          const int64_t sinceTxId, const int32_t maxTxns) override {
     const JournalErrorSet allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
     Journal* j = Lookup(journalId, false, allowed);
@@ -116,7 +116,7 @@ class Handler final : public tt::JournalProtocolIf {
     out = ToThrift(std::move(r).value());
   }
 
-  void prepareRecovery(tt::PrepareRecoveryResponse& out, const tt::RequestInfo& req,
+  void prepareRecovery(th::PrepareRecoveryResponse& out, const th::RequestInfo& req,
                        const int64_t segmentTxId) override {
     const JournalErrorSet allowed = kStale | kNotFormatted | kUnavailable | kIO;
     Journal* j = Lookup(req.journalId, false, allowed);
@@ -125,7 +125,7 @@ class Handler final : public tt::JournalProtocolIf {
     out = ToThrift(*r);
   }
 
-  void acceptRecovery(const tt::RequestInfo& req, const tt::SegmentInfo& state,
+  void acceptRecovery(const th::RequestInfo& req, const th::SegmentInfo& state,
                       const std::string& fromPeer, const int64_t fromWriterEpoch) override {
     const JournalErrorSet allowed = kWriterCall | kInvalid;
     Journal* j = Lookup(req.journalId, false, allowed);
@@ -134,7 +134,7 @@ class Handler final : public tt::JournalProtocolIf {
           allowed, req.journalId, j);
   }
 
-  void getSegmentChunk(tt::SegmentChunk& out, const std::string& journalId, const int64_t startTxId,
+  void getSegmentChunk(th::SegmentChunk& out, const std::string& journalId, const int64_t startTxId,
                        const int64_t endTxId, const int64_t offset,
                        const int32_t maxBytes) override {
     const JournalErrorSet allowed = kNotFormatted | kUnavailable | kIO | kInvalid;
@@ -144,7 +144,7 @@ class Handler final : public tt::JournalProtocolIf {
     out = ToThrift(std::move(r).value());
   }
 
-  void acquireLease(tt::LeaseResponse& out, const std::string& journalId,
+  void acquireLease(th::LeaseResponse& out, const std::string& journalId,
                     const std::string& holderId, const int64_t durationMs) override {
     Status v = ValidateJournalId(journalId);
     if (!v.ok()) Fail(v, kInvalid, journalId, nullptr);
@@ -199,11 +199,11 @@ rpc::ServerOptions JournalServerOptions() {
 }
 
 std::shared_ptr<at::TProcessor> NewJournalProcessor(JournalNode* node) {
-  return std::make_shared<tt::JournalProtocolProcessor>(std::make_shared<Handler>(node));
+  return std::make_shared<th::JournalProtocolProcessor>(std::make_shared<Handler>(node));
 }
 
 JournalServer::JournalServer(JournalNode* node, rpc::ServerOptions opts)
-    : server_(rpc::GuardedFactory<tt::JournalProtocolProcessor, tt::JournalProtocolIf>(
+    : server_(rpc::GuardedFactory<th::JournalProtocolProcessor, th::JournalProtocolIf>(
                   std::make_shared<Handler>(node), opts.policy, node->name()),
               opts) {}
 

@@ -4,34 +4,34 @@
 
 namespace qj::jn {
 
-namespace tt = qjournal::thrift;
+namespace th = qjournal::thrift;
 
-tt::SegmentInfo ToThrift(const SegmentState& s) {
-  tt::SegmentInfo out;
+th::SegmentInfo ToThrift(const SegmentState& s) {
+  th::SegmentInfo out;
   out.startTxId = s.start_txid;
   out.endTxId = s.end_txid;
   out.isInProgress = s.in_progress;
   return out;
 }
 
-SegmentState FromThrift(const tt::SegmentInfo& s) {
+SegmentState FromThrift(const th::SegmentInfo& s) {
   return SegmentState{s.startTxId, s.endTxId, s.isInProgress};
 }
 
-tt::NamespaceInfo ToThrift(const NamespaceInfo& ns) {
-  tt::NamespaceInfo out;
+th::NamespaceInfo ToThrift(const NamespaceInfo& ns) {
+  th::NamespaceInfo out;
   out.namespaceId = ns.namespace_id;
   out.clusterId = ns.cluster_id;
   out.layoutVersion = ns.layout_version;
   return out;
 }
 
-NamespaceInfo FromThrift(const tt::NamespaceInfo& ns) {
+NamespaceInfo FromThrift(const th::NamespaceInfo& ns) {
   return NamespaceInfo{ns.namespaceId, ns.clusterId, ns.layoutVersion};
 }
 
-tt::RequestInfo ToThrift(const RequestHeader& h) {
-  tt::RequestInfo out;
+th::RequestInfo ToThrift(const RequestHeader& h) {
+  th::RequestInfo out;
   out.journalId = h.journal_id;
   out.epoch = h.epoch;
   out.ipcSerialNumber = h.serial;
@@ -39,12 +39,12 @@ tt::RequestInfo ToThrift(const RequestHeader& h) {
   return out;
 }
 
-RequestHeader FromThrift(const tt::RequestInfo& h) {
+RequestHeader FromThrift(const th::RequestInfo& h) {
   return RequestHeader{h.journalId, h.epoch, h.ipcSerialNumber, h.committedTxId};
 }
 
-tt::JournalState ToThrift(const JournalState& s) {
-  tt::JournalState out;
+th::JournalState ToThrift(const JournalState& s) {
+  th::JournalState out;
   out.formatted = s.formatted;
   out.lastPromisedEpoch = s.promised_epoch;
   out.lastWriterEpoch = s.writer_epoch;
@@ -58,7 +58,7 @@ tt::JournalState ToThrift(const JournalState& s) {
   return out;
 }
 
-JournalState FromThrift(const tt::JournalState& s) {
+JournalState FromThrift(const th::JournalState& s) {
   JournalState out;
   out.formatted = s.formatted;
   out.promised_epoch = s.lastPromisedEpoch;
@@ -67,14 +67,14 @@ JournalState FromThrift(const tt::JournalState& s) {
   out.last_written_txid = s.lastWrittenTxId;
   out.open_segment_start = s.currentSegmentStartTxId;
   out.segments.reserve(s.segments.size());
-  for (const tt::SegmentInfo& seg : s.segments) out.segments.push_back(FromThrift(seg));
+  for (const th::SegmentInfo& seg : s.segments) out.segments.push_back(FromThrift(seg));
   if (s.__isset.nsInfo) out.ns = FromThrift(s.nsInfo);
   if (s.__isset.unavailableReason) out.unavailable_reason = s.unavailableReason;
   return out;
 }
 
-tt::PrepareRecoveryResponse ToThrift(const PrepareResult& r) {
-  tt::PrepareRecoveryResponse out;
+th::PrepareRecoveryResponse ToThrift(const PrepareResult& r) {
+  th::PrepareRecoveryResponse out;
   if (r.segment) out.__set_segmentState(ToThrift(*r.segment));
   if (r.accepted_in_epoch) out.__set_acceptedInEpoch(*r.accepted_in_epoch);
   out.lastWriterEpoch = r.last_writer_epoch;
@@ -83,7 +83,7 @@ tt::PrepareRecoveryResponse ToThrift(const PrepareResult& r) {
   return out;
 }
 
-PrepareResult FromThrift(const tt::PrepareRecoveryResponse& r) {
+PrepareResult FromThrift(const th::PrepareRecoveryResponse& r) {
   PrepareResult out;
   if (r.__isset.segmentState) out.segment = FromThrift(r.segmentState);
   if (r.__isset.acceptedInEpoch) out.accepted_in_epoch = r.acceptedInEpoch;
@@ -93,8 +93,8 @@ PrepareResult FromThrift(const tt::PrepareRecoveryResponse& r) {
   return out;
 }
 
-tt::JournaledEdits ToThrift(JournaledEdits e) {
-  tt::JournaledEdits out;
+th::JournaledEdits ToThrift(JournaledEdits e) {
+  th::JournaledEdits out;
   out.firstTxId = e.first_txid;
   out.numTxns = e.num_txns;
   out.records = std::move(e.records);
@@ -102,7 +102,7 @@ tt::JournaledEdits ToThrift(JournaledEdits e) {
   return out;
 }
 
-JournaledEdits FromThrift(tt::JournaledEdits e) {
+JournaledEdits FromThrift(th::JournaledEdits e) {
   JournaledEdits out;
   out.first_txid = e.firstTxId;
   out.num_txns = e.numTxns;
@@ -111,24 +111,24 @@ JournaledEdits FromThrift(tt::JournaledEdits e) {
   return out;
 }
 
-tt::EditLogManifest ToThrift(const Manifest& m) {
-  tt::EditLogManifest out;
+th::EditLogManifest ToThrift(const Manifest& m) {
+  th::EditLogManifest out;
   out.segments.reserve(m.segments.size());
   for (const SegmentState& seg : m.segments) out.segments.push_back(ToThrift(seg));
   out.committedTxId = m.committed_txid;
   return out;
 }
 
-Manifest FromThrift(const tt::EditLogManifest& m) {
+Manifest FromThrift(const th::EditLogManifest& m) {
   Manifest out;
   out.segments.reserve(m.segments.size());
-  for (const tt::SegmentInfo& seg : m.segments) out.segments.push_back(FromThrift(seg));
+  for (const th::SegmentInfo& seg : m.segments) out.segments.push_back(FromThrift(seg));
   out.committed_txid = m.committedTxId;
   return out;
 }
 
-tt::SegmentChunk ToThrift(SegmentChunkData c) {
-  tt::SegmentChunk out;
+th::SegmentChunk ToThrift(SegmentChunkData c) {
+  th::SegmentChunk out;
   out.startTxId = c.start_txid;
   out.endTxId = c.end_txid;
   out.offset = c.offset;
@@ -137,7 +137,7 @@ tt::SegmentChunk ToThrift(SegmentChunkData c) {
   return out;
 }
 
-SegmentChunkData FromThrift(tt::SegmentChunk c) {
+SegmentChunkData FromThrift(th::SegmentChunk c) {
   SegmentChunkData out;
   out.start_txid = c.startTxId;
   out.end_txid = c.endTxId;

@@ -10,7 +10,7 @@
 namespace qj::jn {
 namespace {
 
-namespace tt = qjournal::thrift;
+namespace th = qjournal::thrift;
 
 // Runs fn with a connected client; maps every failure to a Status naming the peer.
 template <typename Fn>
@@ -21,8 +21,8 @@ Status WithClient(const std::string& peer, int64_t timeout_ms, const rpc::TlsOpt
   opts.connect_timeout_ms = opts.send_timeout_ms = opts.recv_timeout_ms = timeout_ms;
   opts.max_frame_bytes = 64 << 20;
   opts.tls = tls;
-  rpc::Client<tt::JournalProtocolClient> client(*hp, opts);
-  return client.Call("peer", [&](tt::JournalProtocolClient* c) -> Status {
+  rpc::Client<th::JournalProtocolClient> client(*hp, opts);
+  return client.Call("peer", [&](th::JournalProtocolClient* c) -> Status {
     try {
       return fn(*c);
     } catch (const apache::thrift::TException& e) {
@@ -40,8 +40,8 @@ Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& pe
                                                            int64_t start_txid, int64_t end_txid,
                                                            int64_t offset, int32_t max_bytes) {
   SegmentChunkData out;
-  Status s = WithClient(peer, timeout_ms_, tls_, [&](tt::JournalProtocolClient& c) {
-    tt::SegmentChunk chunk;
+  Status s = WithClient(peer, timeout_ms_, tls_, [&](th::JournalProtocolClient& c) {
+    th::SegmentChunk chunk;
     c.getSegmentChunk(chunk, journal_id, start_txid, end_txid, offset, max_bytes);
     out = FromThrift(std::move(chunk));
     return Status::OK();
@@ -53,8 +53,8 @@ Result<SegmentChunkData> ThriftPeerClient::GetSegmentChunk(const std::string& pe
 Result<Manifest> ThriftPeerClient::GetManifest(const std::string& peer,
                                                const std::string& journal_id) {
   Manifest out;
-  Status s = WithClient(peer, timeout_ms_, tls_, [&](tt::JournalProtocolClient& c) {
-    tt::EditLogManifest m;
+  Status s = WithClient(peer, timeout_ms_, tls_, [&](th::JournalProtocolClient& c) {
+    th::EditLogManifest m;
     c.getEditLogManifest(m, journal_id, 1, false);
     out = FromThrift(m);
     return Status::OK();

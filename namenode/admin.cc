@@ -10,7 +10,7 @@
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 
-namespace qj {
+namespace qj::nn {
 
 Result<int64_t> NamenodeServer::SaveNamespace() {
   int64_t txid;
@@ -81,4 +81,4 @@ NamenodeServer::AdminReport NamenodeServer::GetAdminReport() const {
   return r;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

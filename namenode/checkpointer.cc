@@ -15,7 +15,7 @@
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 
-namespace qj {
+namespace qj::nn {
 
 namespace th = qjournal::thrift;
 
@@ -218,4 +218,4 @@ void NamenodeServer::ActivePullAndPurgeStep() {
   LOG(INFO) << id_ << ": purged journal segments ending below txid " << min_keep;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -16,7 +16,7 @@
 #include "common/rpc/rpc.h"
 #include "common/status.h"
 
-namespace qj {
+namespace qj::nn {
 
 // The newest image txid a namenode holds (-1: none). NetworkError if unreachable.
 Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
@@ -29,4 +29,4 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
                      int64_t timeout_ms, const rpc::TlsOptions& tls,
                      FileOps* fs = FileOps::Posix());
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace qj::codec {
+namespace qj::nn::codec {
 
 inline void PutU8(std::string* dst, uint8_t v) { dst->push_back(static_cast<char>(v)); }
 
@@ -154,4 +154,4 @@ class Reader {
   const char* error_ = "";
 };
 
-}  // namespace qj::codec
+}  // namespace qj::nn::codec

@@ -2,7 +2,7 @@
 
 #include <glog/logging.h>
 
-namespace qj {
+namespace qj::nn {
 
 Result<std::unique_ptr<EditLog>> EditLog::Open(const jn::QuorumOptions& opts,
                                                const jn::NamespaceInfo& ns, int64_t segment_txns) {
@@ -64,4 +64,4 @@ Result<int64_t> EditLog::Roll() {
   return segment_start_;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

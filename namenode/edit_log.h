@@ -33,7 +33,7 @@
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/edit_ops.h"
 
-namespace qj {
+namespace qj::nn {
 
 class EditLog {
  public:
@@ -80,4 +80,4 @@ class EditLog {
   std::atomic<int64_t> last_txid_;
 };
 
-}  // namespace qj
+}  // namespace qj::nn

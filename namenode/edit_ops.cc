@@ -7,7 +7,7 @@
 #include "namenode/codec.h"
 #include "namenode/path_util.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 using codec::PutSigned;
@@ -429,4 +429,4 @@ bool EditsEqual(const Edit& a, const Edit& b) {
   return ea.op == eb.op && ea.payload == eb.payload;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

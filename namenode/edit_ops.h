@@ -28,7 +28,7 @@
 
 #include "common/status.h"
 
-namespace qj {
+namespace qj::nn {
 
 // Record op codes. Stable on disk: never renumber, only append.
 enum class EditOp : uint16_t {
@@ -206,4 +206,4 @@ Result<Edit> DecodeEdit(uint16_t op, std::string_view payload, RetryIds* ids = n
 
 bool EditsEqual(const Edit& a, const Edit& b);
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -1,6 +1,6 @@
 #include "namenode/fs_status.h"
 
-namespace qj {
+namespace qj::nn {
 
 const char* FsErrorName(FsError e) {
   switch (e) {
@@ -49,4 +49,4 @@ Status FsStatus::ToStatus() const {
   return Status::IllegalState(ToString());
 }
 
-}  // namespace qj
+}  // namespace qj::nn

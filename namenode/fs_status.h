@@ -26,7 +26,7 @@
 
 #include "common/status.h"
 
-namespace qj {
+namespace qj::nn {
 
 enum class FsError : uint8_t {
   kNotFound = 1,
@@ -73,7 +73,7 @@ inline std::ostream& operator<<(std::ostream& os, const FsStatus& s) { return os
 template <typename T>
 using FsResult = BasicResult<T, FsStatus>;
 
-}  // namespace qj
+}  // namespace qj::nn
 
 #define QJ_FS_RETURN_IF_ERROR(expr)    \
   do {                                 \

@@ -2,7 +2,7 @@
 
 #include <glog/logging.h>
 
-namespace qj {
+namespace qj::nn {
 
 const char* HaRoleName(HaRole role) {
   switch (role) {
@@ -140,4 +140,4 @@ Status HaState::CheckServing() const {
   return Status::OK();
 }
 
-}  // namespace qj
+}  // namespace qj::nn

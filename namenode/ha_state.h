@@ -19,7 +19,7 @@
 #include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
 
-namespace qj {
+namespace qj::nn {
 
 enum class HaRole { kInitializing, kStandby, kActive, kStopping };
 
@@ -81,4 +81,4 @@ class HaState {
   std::string active_hint_ GUARDED_BY(mu_);
 };
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -20,7 +20,7 @@
 #include "namenode/inode.h"
 #include "namenode/path_util.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 // See FORMAT.md, "Image".
@@ -698,4 +698,4 @@ Status RemoveLeftoverImageTemps(const std::string& dir, FileOps* fs) {
   return Status::OK();
 }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -24,7 +24,7 @@
 #include "common/status.h"
 #include "namenode/namespace.h"
 
-namespace qj {
+namespace qj::nn {
 
 inline constexpr char kImagePrefix[] = "fsimage_";
 
@@ -86,4 +86,4 @@ Result<int64_t> PurgeImages(const std::string& dir, int retain_count,
 // NotFound if dir does not exist.
 Status RemoveLeftoverImageTemps(const std::string& dir, FileOps* fs = FileOps::Posix());
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -22,7 +22,7 @@
 
 #include "namenode/edit_ops.h"
 
-namespace qj {
+namespace qj::nn {
 
 struct Inode;
 
@@ -95,4 +95,4 @@ class StringPool {
   std::set<std::string, std::less<>> set_;
 };
 
-}  // namespace qj
+}  // namespace qj::nn

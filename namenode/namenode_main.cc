@@ -134,11 +134,11 @@ std::string ProcessUser() {
 
 // Rejects unknown flags with exit 2 (gflags alone would exit 1).
 bool HasImages(const std::string& dir) {
-  auto images = qj::FindImages(dir);
+  auto images = qj::nn::FindImages(dir);
   return images.ok() && !images->empty();
 }
 
-int Format(const qj::NamenodeOptions& o) {
+int Format(const qj::nn::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
   if (HasImages(o.name_dir) && !FLAGS_force) {
     LOG(ERROR) << id << ": refusing to format: " << o.name_dir
@@ -165,13 +165,13 @@ int Format(const qj::NamenodeOptions& o) {
   }
   st = qj::CreateDirs(o.name_dir);
   if (st.ok() && FLAGS_force) {
-    auto images = qj::FindImages(o.name_dir);
+    auto images = qj::nn::FindImages(o.name_dir);
     if (images.ok()) {
       for (const auto& img : *images) std::filesystem::remove(img.path);
     }
   }
-  qj::FsNamespace empty(o.ns_options);
-  if (st.ok()) st = qj::SaveImage(empty, 0, o.name_dir);
+  qj::nn::FsNamespace empty(o.ns_options);
+  if (st.ok()) st = qj::nn::SaveImage(empty, 0, o.name_dir);
   if (!st.ok()) {
     LOG(ERROR) << id << ": writing the initial image: " << st;
     return kExitFailure;
@@ -181,7 +181,7 @@ int Format(const qj::NamenodeOptions& o) {
   return kExitOk;
 }
 
-int BootstrapStandby(const qj::NamenodeOptions& o) {
+int BootstrapStandby(const qj::nn::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
   if (HasImages(o.name_dir) && !FLAGS_force) {
     LOG(ERROR) << id << ": refusing to bootstrap: " << o.name_dir
@@ -192,7 +192,7 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
   int64_t best_txid = -1;
   for (const qj::NamenodeInfo& nn : o.cluster.namenodes) {
     if (nn.id == id) continue;
-    auto txid = qj::PeerLatestImageTxId(nn.rpc(), 5000, o.tls);
+    auto txid = qj::nn::PeerLatestImageTxId(nn.rpc(), 5000, o.tls);
     if (!txid.ok()) {
       LOG(WARNING) << id << ": " << nn.id << ": " << txid.status();
       continue;
@@ -206,7 +206,7 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
     LOG(ERROR) << id << ": no other namenode has an image to bootstrap from";
     return kExitFailure;
   }
-  qj::Status st = qj::DownloadImage(best->rpc(), best_txid, o.name_dir, 60000, o.tls);
+  qj::Status st = qj::nn::DownloadImage(best->rpc(), best_txid, o.name_dir, 60000, o.tls);
   if (!st.ok()) {
     LOG(ERROR) << id << ": bootstrapping from " << best->id << ": " << st;
     return kExitFailure;
@@ -216,11 +216,11 @@ int BootstrapStandby(const qj::NamenodeOptions& o) {
   return kExitOk;
 }
 
-int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force);
+int ResetJournalAfter(const qj::nn::NamenodeOptions& o, int64_t txid, bool force);
 
-int InitializeSharedEdits(const qj::NamenodeOptions& o) {
+int InitializeSharedEdits(const qj::nn::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
-  auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
+  auto image = qj::nn::LoadNewestValidImage(o.name_dir, o.ns_options);
   if (!image.ok()) {
     LOG(ERROR) << id << ": initializeSharedEdits needs an image in " << o.name_dir << ": "
                << image.status();
@@ -241,7 +241,7 @@ int InitializeSharedEdits(const qj::NamenodeOptions& o) {
 }
 
 // Formats the journal (force: even if formatted) and makes txid + 1 its first txid.
-int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force) {
+int ResetJournalAfter(const qj::nn::NamenodeOptions& o, int64_t txid, bool force) {
   const std::string& id = o.namenode_id;
   qj::jn::NamespaceInfo ns;
   ns.namespace_id = o.cluster.namespace_id;
@@ -261,7 +261,7 @@ int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force) {
                                     std::to_string(w->last_txid()) + ")");
     }
     if (st.ok()) st = w->StartSegment(txid + 1);
-    qj::EncodedEdit noop = qj::EncodeEdit(qj::NoopEdit{});
+    qj::nn::EncodedEdit noop = qj::nn::EncodeEdit(qj::nn::NoopEdit{});
     if (st.ok()) st = w->Append(txid + 1, noop.op, noop.payload);
     if (st.ok()) st = w->FinalizeSegment();
     w->Close();
@@ -277,15 +277,15 @@ int ResetJournalAfter(const qj::NamenodeOptions& o, int64_t txid, bool force) {
   return kExitOk;
 }
 
-int Recover(const qj::NamenodeOptions& o) {
+int Recover(const qj::nn::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
-  auto image = qj::LoadNewestValidImage(o.name_dir, o.ns_options);
+  auto image = qj::nn::LoadNewestValidImage(o.name_dir, o.ns_options);
   if (!image.ok()) {
     LOG(ERROR) << id << ": recover: no image to start from in " << o.name_dir << ": "
                << image.status();
     return kExitFailure;
   }
-  std::unique_ptr<qj::FsNamespace> ns = std::move(image->ns);
+  std::unique_ptr<qj::nn::FsNamespace> ns = std::move(image->ns);
   const int64_t image_txid = image->txid;
   std::unique_ptr<qj::jn::QuorumReader> reader = qj::jn::QuorumReader::Create(o.quorum);
   auto committed = reader->CommittedTxId();
@@ -311,7 +311,7 @@ int Recover(const qj::NamenodeOptions& o) {
                                      std::to_string(r.txid));
         break;
       }
-      auto edit = qj::DecodeEdit(r.op, r.payload);
+      auto edit = qj::nn::DecodeEdit(r.op, r.payload);
       why = edit.ok() ? ns->Apply(*edit, r.txid) : edit.status();
       if (!why.ok()) {
         bad_txid = r.txid;
@@ -339,7 +339,7 @@ int Recover(const qj::NamenodeOptions& o) {
   }
   // Truncate: an image at the last good txid, and a journal that goes on from the bad
   // one (which becomes a NOOP). The journal's later edits are destroyed.
-  qj::Status st = qj::SaveImage(*ns, bad_txid - 1, o.name_dir);
+  qj::Status st = qj::nn::SaveImage(*ns, bad_txid - 1, o.name_dir);
   if (!st.ok()) {
     LOG(ERROR) << id << ": recover: saving the image at txid " << bad_txid - 1 << ": " << st;
     return kExitFailure;
@@ -351,7 +351,7 @@ int Recover(const qj::NamenodeOptions& o) {
   return kExitOk;
 }
 
-int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
+int Run(const qj::nn::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t sigs;
   sigemptyset(&sigs);
@@ -360,13 +360,13 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  qj::NamenodeServer server(o);
+  qj::nn::NamenodeServer server(o);
   qj::Status st = server.Start();
   if (!st.ok()) {
     LOG(ERROR) << st;
     return kExitFailure;
   }
-  qj::rpc::ServerOptions ro = qj::NamenodeRpcServerOptions();
+  qj::rpc::ServerOptions ro = qj::nn::NamenodeRpcServerOptions();
   ro.bind_host = me.host;
   ro.port = me.rpc_port;
   st = ro.ApplyCluster(o.cluster, o.namenode_id, qj::rpc::NamenodePolicy(o.cluster));
@@ -375,7 +375,7 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
     server.Stop();
     return kExitFailure;
   }
-  qj::NamenodeRpcServer rpc(&server, ro);
+  qj::nn::NamenodeRpcServer rpc(&server, ro);
   st = rpc.Start();
   if (!st.ok()) {
     LOG(ERROR) << o.namenode_id << ": " << st;
@@ -384,7 +384,7 @@ int Run(const qj::NamenodeOptions& o, const qj::NamenodeInfo& me) {
   }
   std::unique_ptr<qj::DaemonWeb> web;
   if (me.http_port > 0) {
-    web = qj::MakeNamenodeWeb(&server, {me.host, me.http_port, 32, 10000, o.namenode_id});
+    web = qj::nn::MakeNamenodeWeb(&server, {me.host, me.http_port, 32, 10000, o.namenode_id});
     if (st = web->Start(); !st.ok()) {
       LOG(ERROR) << o.namenode_id << ": " << st;
       rpc.Stop();
@@ -451,7 +451,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  qj::NamenodeOptions o;
+  qj::nn::NamenodeOptions o;
   o.namenode_id = FLAGS_namenode_id;
   o.cluster = *conf;
   o.name_dir = FLAGS_namenode_name_dir;
@@ -460,7 +460,7 @@ int main(int argc, char** argv) {
       FLAGS_namenode_superuser.empty() ? ProcessUser() : FLAGS_namenode_superuser;
   o.ns_options.supergroup = FLAGS_namenode_supergroup;
   o.ns_options.permissions_enabled = FLAGS_namenode_permissions_enabled;
-  if (qj::Status st = qj::ValidateNamespaceOptions(o.ns_options); !st.ok()) {
+  if (qj::Status st = qj::nn::ValidateNamespaceOptions(o.ns_options); !st.ok()) {
     std::cerr << "namenode: " << st.ToString() << "\n";
     return kExitUsage;
   }

@@ -12,7 +12,7 @@
 #include "common/file_util.h"
 #include "namenode/image.h"
 
-namespace qj {
+namespace qj::nn {
 
 namespace {
 
@@ -678,4 +678,4 @@ Status NamenodeServer::SaveCheckpoint() {
   return Status::OK();
 }
 
-}  // namespace qj
+}  // namespace qj::nn

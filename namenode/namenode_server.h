@@ -72,7 +72,7 @@
 #include "namenode/retry_cache.h"
 #include "namenode/tailer.h"
 
-namespace qj {
+namespace qj::nn {
 
 struct NamenodeOptions {
   std::string namenode_id;  // "nn1"
@@ -327,4 +327,4 @@ class NamenodeServer {
   bool stopped_ GUARDED_BY(transition_mu_) = false;
 };
 
-}  // namespace qj
+}  // namespace qj::nn

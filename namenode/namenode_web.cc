@@ -9,7 +9,7 @@
 
 #include "namenode/image.h"
 
-namespace qj {
+namespace qj::nn {
 
 namespace {
 
@@ -263,4 +263,4 @@ std::unique_ptr<DaemonWeb> MakeNamenodeWeb(NamenodeServer* server, const HttpSer
   return web;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

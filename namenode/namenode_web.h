@@ -12,9 +12,9 @@
 #include "common/daemon_web.h"
 #include "namenode/namenode_server.h"
 
-namespace qj {
+namespace qj::nn {
 
 // The server must outlive the returned object (stop it first). Not started.
 std::unique_ptr<DaemonWeb> MakeNamenodeWeb(NamenodeServer* server, const HttpServerOptions& http);
 
-}  // namespace qj
+}  // namespace qj::nn

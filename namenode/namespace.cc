@@ -6,7 +6,7 @@
 
 #include "namenode/namespace_internal.h"
 
-namespace qj {
+namespace qj::nn {
 
 // ---- Tree helpers (inode.h). ----
 
@@ -497,4 +497,4 @@ bool NamespaceEquals(const FsNamespace& a, const FsNamespace& b, std::string* wh
   return true;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

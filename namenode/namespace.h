@@ -60,7 +60,7 @@
 #include "namenode/edit_ops.h"
 #include "namenode/fs_status.h"
 
-namespace qj {
+namespace qj::nn {
 
 struct Inode;            // namenode/inode.h (internal)
 class StringPool;        // namenode/inode.h (internal)
@@ -239,4 +239,4 @@ class FsNamespace {
 // null) names the first difference ("/a/b: mtime 5 vs 6").
 bool NamespaceEquals(const FsNamespace& a, const FsNamespace& b, std::string* why);
 
-}  // namespace qj
+}  // namespace qj::nn

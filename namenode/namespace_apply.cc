@@ -6,7 +6,7 @@
 #include "namenode/namespace.h"
 #include "namenode/namespace_internal.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 // Resolves `path` to an existing inode without permission checks. On failure returns null
@@ -273,4 +273,4 @@ std::string FsNamespace::Impl::ApplySetReplication(FsNamespace* ns, const SetRep
   return "";
 }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -11,7 +11,7 @@
 #include "namenode/namespace.h"
 #include "namenode/path_util.h"
 
-namespace qj {
+namespace qj::nn {
 
 inline constexpr uint16_t kRead = 4;
 inline constexpr uint16_t kWrite = 2;
@@ -90,4 +90,4 @@ FsStatus InvalidArgument(std::string msg);
 // kInvalidArgument unless `name` is a usable user or group name (1..255 bytes, no NUL).
 FsStatus ValidateUserName(std::string_view name, const char* what);
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -5,7 +5,7 @@
 #include "namenode/namespace.h"
 #include "namenode/namespace_internal.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 using Prepared = FsResult<std::optional<Edit>>;
@@ -382,4 +382,4 @@ Prepared FsNamespace::PrepareSetReplication(const Caller& caller, std::string_vi
   return std::optional<Edit>(std::move(e));
 }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 FsStatus Invalid(std::string_view path, const std::string& why) {
@@ -106,4 +106,4 @@ std::string ChildPath(std::string_view parent, std::string_view name) {
   return out;
 }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -21,7 +21,7 @@
 
 #include "namenode/fs_status.h"
 
-namespace qj {
+namespace qj::nn {
 
 inline constexpr size_t kMaxComponentLength = 255;
 inline constexpr size_t kMaxPathLength = 8000;
@@ -56,4 +56,4 @@ std::string JoinPath(const std::vector<std::string_view>& components, size_t cou
 // "/a/b" + "c" -> "/a/b/c"; "/" + "c" -> "/c".
 std::string ChildPath(std::string_view parent, std::string_view name);
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -3,7 +3,7 @@
 #include <type_traits>
 #include <variant>
 
-namespace qj {
+namespace qj::nn {
 
 RetryOutcome OutcomeOfEdit(const Edit& edit, int64_t txid, const FsNamespace& ns) {
   RetryOutcome o;
@@ -67,4 +67,4 @@ void RetryCache::Clear() {
   order_.clear();
 }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -33,7 +33,7 @@
 #include "namenode/edit_ops.h"
 #include "namenode/namespace.h"
 
-namespace qj {
+namespace qj::nn {
 
 struct RetryCacheOptions {
   int64_t expiry_ms = 600000;  // HDFS's dfs.namenode.retrycache.expirytime.millis
@@ -80,4 +80,4 @@ class RetryCache {
   uint64_t next_seq_ = 0;
 };
 
-}  // namespace qj
+}  // namespace qj::nn

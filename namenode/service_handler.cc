@@ -17,7 +17,7 @@
 #include "common/thrift_transport.h"
 #include "namenode/path_util.h"
 
-namespace qj {
+namespace qj::nn {
 
 namespace th = qjournal::thrift;
 
@@ -630,4 +630,4 @@ Status NamenodeRpcServer::Start() { return rpc_.Start(); }
 
 void NamenodeRpcServer::Stop() { rpc_.Stop(); }
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -26,7 +26,7 @@ namespace apache::thrift {
 class TProcessor;
 }
 
-namespace qj {
+namespace qj::nn {
 
 // The namenode's defaults for rpc::Server: frames of up to 64 MiB (a listing page, an
 // image chunk).
@@ -53,4 +53,4 @@ class NamenodeRpcServer {
   rpc::Server rpc_;
 };
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-namespace qj {
+namespace qj::nn {
 
 namespace {
 
@@ -173,4 +173,4 @@ Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_t
   return Status::OK();
 }
 
-}  // namespace qj
+}  // namespace qj::nn

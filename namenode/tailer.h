@@ -27,7 +27,7 @@
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
 
-namespace qj {
+namespace qj::nn {
 
 class Tailer {
  public:
@@ -72,4 +72,4 @@ class Tailer {
   Status health_ GUARDED_BY(mu_);
 };
 
-}  // namespace qj
+}  // namespace qj::nn

@@ -17,6 +17,30 @@
 #include "namenode/inode.h"
 
 namespace qj::tools {
+
+using nn::AddBlockEdit;
+using nn::BlockInfo;
+using nn::CompleteEdit;
+using nn::CreateEdit;
+using nn::DecodeEdit;
+using nn::DeleteEdit;
+using nn::DescribeEdit;
+using nn::Edit;
+using nn::EditOpName;
+using nn::FsNamespace;
+using nn::Inode;
+using nn::LoadImage;
+using nn::LoadedImage;
+using nn::MkdirEdit;
+using nn::NamespaceOptions;
+using nn::NoopEdit;
+using nn::ParseImageFileName;
+using nn::RenameEdit;
+using nn::SetOwnerEdit;
+using nn::SetPermissionEdit;
+using nn::SetReplicationEdit;
+using nn::SetTimesEdit;
+
 namespace {
 
 template <class... Ts>

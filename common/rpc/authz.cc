@@ -10,7 +10,7 @@
 
 namespace qj::rpc {
 
-namespace tt = apache::thrift::transport;
+namespace tr = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 
 Policy::Policy(const ClusterConfig& c, std::map<std::string, Rule> rules)
@@ -105,8 +105,8 @@ thread_local const Peer* current_peer = nullptr;
 
 // TSSLSocket keeps its SSL* protected; a pointer to the member taken in a derived class
 // reads it from any TSSLSocket.
-struct SslOf : tt::TSSLSocket {
-  static SSL* Get(tt::TSSLSocket* s) { return s->*(&SslOf::ssl_); }
+struct SslOf : tr::TSSLSocket {
+  static SSL* Get(tr::TSSLSocket* s) { return s->*(&SslOf::ssl_); }
 };
 
 }  // namespace
@@ -118,7 +118,7 @@ namespace internal {
 ScopedPeer::ScopedPeer(const Peer* p) : prev_(current_peer) { current_peer = p; }
 ScopedPeer::~ScopedPeer() { current_peer = prev_; }
 
-Peer PeerOf(tt::TSocket* socket) {
+Peer PeerOf(tr::TSocket* socket) {
   Peer p;
   if (socket == nullptr) return p;
   try {
@@ -126,7 +126,7 @@ Peer PeerOf(tt::TSocket* socket) {
   } catch (const std::exception&) {
     p.address = "?";
   }
-  auto* ssl_socket = dynamic_cast<tt::TSSLSocket*>(socket);
+  auto* ssl_socket = dynamic_cast<tr::TSSLSocket*>(socket);
   if (ssl_socket == nullptr) return p;
   p.tls = true;
   SSL* ssl = SslOf::Get(ssl_socket);

@@ -44,7 +44,7 @@
 namespace qj::rpc {
 
 namespace at = apache::thrift;
-namespace tt = apache::thrift::transport;
+namespace tr = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 namespace ac = apache::thrift::concurrency;
 
@@ -110,16 +110,16 @@ namespace {
 // OpenSSL verifies the peer's chain against the cluster CA (authenticate(true)); the
 // identity check is authz.h's, per call, so the handshake accepts any verified peer
 // (certificates name daemons, not hosts).
-class VerifiedPeers final : public tt::AccessManager {
+class VerifiedPeers final : public tr::AccessManager {
  public:
   Decision verify(const sockaddr_storage&) noexcept override { return ALLOW; }
   Decision verify(const std::string&, const char*, int) noexcept override { return ALLOW; }
   Decision verify(const sockaddr_storage&, const char*, int) noexcept override { return ALLOW; }
 };
 
-class Tls12Factory final : public tt::TSSLSocketFactory {
+class Tls12Factory final : public tr::TSSLSocketFactory {
  public:
-  Tls12Factory() : tt::TSSLSocketFactory(tt::SSLTLS) {
+  Tls12Factory() : tr::TSSLSocketFactory(tr::SSLTLS) {
     SSL_CTX_set_min_proto_version(ctx_->get(), TLS1_2_VERSION);
     // No session tickets: a server never sends a record the client did not ask for, so
     // an idle client connection that turns readable has been closed by the server.
@@ -129,9 +129,9 @@ class Tls12Factory final : public tt::TSSLSocketFactory {
 };
 
 // One factory (one SSL_CTX, certificates loaded once) per side and key pair.
-Result<std::shared_ptr<tt::TSSLSocketFactory>> FactoryFor(const TlsOptions& t, bool server) {
+Result<std::shared_ptr<tr::TSSLSocketFactory>> FactoryFor(const TlsOptions& t, bool server) {
   static Mutex mu;
-  static std::map<std::string, std::shared_ptr<tt::TSSLSocketFactory>> cache;  // under mu
+  static std::map<std::string, std::shared_ptr<tr::TSSLSocketFactory>> cache;  // under mu
   const std::string key = (server ? "s|" : "c|") + t.ca_file + "|" + t.cert_file + "|" + t.key_file;
   MutexLock l(&mu);
   auto it = cache.find(key);
@@ -147,14 +147,14 @@ Result<std::shared_ptr<tt::TSSLSocketFactory>> FactoryFor(const TlsOptions& t, b
     }
     f->access(std::make_shared<VerifiedPeers>());
     cache[key] = f;
-    return std::shared_ptr<tt::TSSLSocketFactory>(f);
+    return std::shared_ptr<tr::TSSLSocketFactory>(f);
   } catch (const std::exception& e) {
     return Status::InvalidArgument("TLS set-up with certificate " + t.cert_file + ": " + e.what());
   }
 }
 
-struct SslOf : tt::TSSLSocket {
-  static SSL* Get(tt::TSSLSocket* s) { return s->*(&SslOf::ssl_); }
+struct SslOf : tr::TSSLSocket {
+  static SSL* Get(tr::TSSLSocket* s) { return s->*(&SslOf::ssl_); }
 };
 
 // Connects fd to the first address of host:port that answers, within timeout_ms.
@@ -217,7 +217,7 @@ Result<int> ConnectFd(const HostPort& peer, int64_t timeout_ms) {
 
 Result<std::unique_ptr<Connection>> Connect(const HostPort& peer, const ClientOptions& opts) {
   SetUpThriftForProcess();
-  std::shared_ptr<tt::TSSLSocketFactory> factory;
+  std::shared_ptr<tr::TSSLSocketFactory> factory;
   const TlsOptions tls = opts.tls.enabled ? opts.tls : ProcessTls();
   if (tls.enabled) {
     auto f = FactoryFor(tls, /*server=*/false);
@@ -232,7 +232,7 @@ Result<std::unique_ptr<Connection>> Connect(const HostPort& peer, const ClientOp
       c->socket_ = factory->createSocket(*fd);
       c->tls_ = true;
     } else {
-      c->socket_ = std::make_shared<tt::TSocket>(*fd);
+      c->socket_ = std::make_shared<tr::TSocket>(*fd);
     }
   } catch (const std::exception& e) {
     ::close(*fd);
@@ -258,7 +258,7 @@ Status Connection::WaitReadable(int64_t timeout_ms) {
   if (tls_) {
     MutexLock l(&io_mu_);
     // Bytes OpenSSL already decrypted are invisible to poll().
-    SSL* ssl = SslOf::Get(static_cast<tt::TSSLSocket*>(socket_.get()));
+    SSL* ssl = SslOf::Get(static_cast<tr::TSSLSocket*>(socket_.get()));
     if (ssl != nullptr && SSL_pending(ssl) > 0) return Status::OK();
   }
   pollfd p{fd_, POLLIN, 0};
@@ -290,8 +290,8 @@ Status FromThrift(const std::exception& e, const std::string& context) {
   if (auto* d = dynamic_cast<const qjournal::thrift::AccessDeniedException*>(&e)) {
     return Status::PermissionDenied(context + ": " + d->message);
   }
-  if (auto* t = dynamic_cast<const tt::TTransportException*>(&e)) {
-    if (t->getType() == tt::TTransportException::TIMED_OUT) {
+  if (auto* t = dynamic_cast<const tr::TTransportException*>(&e)) {
+    if (t->getType() == tr::TTransportException::TIMED_OUT) {
       return Status::TimedOut(context + ": " + t->what());
     }
     return Status::NetworkError(context + ": " + t->what());
@@ -536,9 +536,9 @@ class Connections {
 // shuts down the longest-idle connection and hands back one of a few descriptors kept in
 // reserve (a socket the server closes at once); the pending connection is accepted once
 // the shut-down one is closed.
-class Listener final : public tt::TNonblockingServerTransport {
+class Listener final : public tr::TNonblockingServerTransport {
  public:
-  Listener(std::string host, int port, std::shared_ptr<tt::TSSLSocketFactory> tls,
+  Listener(std::string host, int port, std::shared_ptr<tr::TSSLSocketFactory> tls,
            std::shared_ptr<Connections> conns)
       : host_(std::move(host)), port_(port), tls_(std::move(tls)), conns_(std::move(conns)) {}
   ~Listener() override {
@@ -554,7 +554,7 @@ class Listener final : public tt::TNonblockingServerTransport {
     const std::string port = std::to_string(port_);
     const int rc = ::getaddrinfo(host_.empty() ? nullptr : host_.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) {
-      throw tt::TTransportException(tt::TTransportException::NOT_OPEN,
+      throw tr::TTransportException(tr::TTransportException::NOT_OPEN,
                                     "cannot resolve " + host_ + ": " + gai_strerror(rc));
     }
     std::string err = "no address";
@@ -576,7 +576,7 @@ class Listener final : public tt::TNonblockingServerTransport {
     }
     ::freeaddrinfo(res);
     if (fd_ < 0) {
-      throw tt::TTransportException(tt::TTransportException::NOT_OPEN,
+      throw tr::TTransportException(tr::TTransportException::NOT_OPEN,
                                     "cannot listen on " + host_ + ":" + port + ": " + err);
     }
     TopUpReserve();
@@ -594,7 +594,7 @@ class Listener final : public tt::TNonblockingServerTransport {
   void close() override { fd_ = -1; }
 
  protected:
-  std::shared_ptr<tt::TSocket> acceptImpl() override {
+  std::shared_ptr<tr::TSocket> acceptImpl() override {
     TopUpReserve();
     for (;;) {
       sockaddr_storage addr{};
@@ -618,7 +618,7 @@ class Listener final : public tt::TNonblockingServerTransport {
       if (!reserve_.empty()) {
         const int r = reserve_.back();
         reserve_.pop_back();
-        return std::make_shared<tt::TSocket>(r);
+        return std::make_shared<tr::TSocket>(r);
       }
       // No reserve left either (descriptors exhausted for several rounds): wait for
       // another I/O thread to close a connection.
@@ -628,9 +628,9 @@ class Listener final : public tt::TNonblockingServerTransport {
   }
 
  private:
-  std::shared_ptr<tt::TSocket> Admit(int fd, const sockaddr_storage& addr, socklen_t len) {
+  std::shared_ptr<tr::TSocket> Admit(int fd, const sockaddr_storage& addr, socklen_t len) {
     if (!conns_->MakeRoom()) return Dead(fd);
-    std::shared_ptr<tt::TSocket> s;
+    std::shared_ptr<tr::TSocket> s;
     if (tls_) {
       auto ssl = tls_->createSocket(fd);
       ssl->setLibeventSafe();
@@ -642,7 +642,7 @@ class Listener final : public tt::TNonblockingServerTransport {
       ssl->setSendTimeout(100);
       s = ssl;
     } else {
-      s = std::make_shared<tt::TSocket>(fd);
+      s = std::make_shared<tr::TSocket>(fd);
     }
     s->setCachedAddress(reinterpret_cast<const sockaddr*>(&addr), len);
     int one = 1;
@@ -650,9 +650,9 @@ class Listener final : public tt::TNonblockingServerTransport {
     return s;
   }
   // A socket that is closed as soon as the server looks at it.
-  static std::shared_ptr<tt::TSocket> Dead(int fd) {
+  static std::shared_ptr<tr::TSocket> Dead(int fd) {
     ::shutdown(fd, SHUT_RDWR);
-    return std::make_shared<tt::TSocket>(fd);
+    return std::make_shared<tr::TSocket>(fd);
   }
   // Reserve sockets: unconnected Unix stream sockets (one descriptor each), which poll as
   // hung up, so the server closes one handed back at once.
@@ -667,7 +667,7 @@ class Listener final : public tt::TNonblockingServerTransport {
 
   const std::string host_;
   const int port_;
-  const std::shared_ptr<tt::TSSLSocketFactory> tls_;
+  const std::shared_ptr<tr::TSSLSocketFactory> tls_;
   const std::shared_ptr<Connections> conns_;
   int fd_ = -1;       // accept thread (I/O thread 0) only, after listen()
   std::vector<int> reserve_;  // likewise
@@ -903,7 +903,7 @@ class TrackedFactory final : public at::TProcessorFactory {
   TrackedFactory(ProcessorFactory inner, std::shared_ptr<Connections> conns)
       : inner_(std::move(inner)), conns_(std::move(conns)) {}
   std::shared_ptr<at::TProcessor> getProcessor(const at::TConnectionInfo& info) override {
-    auto* sock = dynamic_cast<tt::TSocket*>(info.transport.get());
+    auto* sock = dynamic_cast<tr::TSocket*>(info.transport.get());
     conns_->Attach(info.input.get(), sock != nullptr ? sock->getSocketFD() : -1);
     return std::make_shared<Tracked>(inner_->getProcessor(info), conns_);
   }
@@ -935,7 +935,7 @@ ServerStats Server::stats() const {
 
 Status Server::Build() {
   SetUpThriftForProcess();
-  std::shared_ptr<tt::TSSLSocketFactory> tls;
+  std::shared_ptr<tr::TSSLSocketFactory> tls;
   if (opts_.tls.enabled) {
     auto f = FactoryFor(opts_.tls, /*server=*/true);
     if (!f.ok()) return f.status();

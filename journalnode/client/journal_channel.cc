@@ -18,8 +18,8 @@ namespace qj::jn {
 
 namespace {
 
-namespace t = qjournal::thrift;
-using Client = t::JournalProtocolClient;
+namespace th = qjournal::thrift;
+using Client = th::JournalProtocolClient;
 
 // The one place where typed Thrift failures become a Status (the other direction is the
 // journalnode's handler).
@@ -278,7 +278,7 @@ void JournalChannel::ReceiverLoop() {
 // --- Calls. Each lambda pair writes one request and reads its answer. ---
 
 #define QJ_HEADER(h)      \
-  const t::RequestInfo ri = \
+  const th::RequestInfo ri = \
       ToThrift(RequestHeader{journal_id, (h).epoch, serial, (h).committed_txid})
 
 void JournalChannel::GetJournalState(ReplyCallback<JournalState> cb) {
@@ -287,7 +287,7 @@ void JournalChannel::GetJournalState(ReplyCallback<JournalState> cb) {
       "getJournalState", 64, address_.ToString(),
       [journal_id](Client* c, int64_t) { c->send_getJournalState(journal_id); },
       [](Client* c) {
-        t::JournalState s;
+        th::JournalState s;
         c->recv_getJournalState(s);
         return FromThrift(s);
       },
@@ -304,7 +304,7 @@ void JournalChannel::IsFormatted(ReplyCallback<bool> cb) {
 
 void JournalChannel::Format(const NamespaceInfo& ns, bool force, ReplyCallback<Void> cb) {
   const std::string journal_id = opts_.journal_id;
-  t::NamespaceInfo tns = ToThrift(ns);
+  th::NamespaceInfo tns = ToThrift(ns);
   Submit(std::make_unique<TypedCall<Void>>(
       "format", 128, address_.ToString(),
       [journal_id, tns, force](Client* c, int64_t) { c->send_format(journal_id, tns, force); },
@@ -317,12 +317,12 @@ void JournalChannel::Format(const NamespaceInfo& ns, bool force, ReplyCallback<V
 
 void JournalChannel::NewEpoch(const NamespaceInfo& ns, int64_t epoch, ReplyCallback<int64_t> cb) {
   const std::string journal_id = opts_.journal_id;
-  t::NamespaceInfo tns = ToThrift(ns);
+  th::NamespaceInfo tns = ToThrift(ns);
   Submit(std::make_unique<TypedCall<int64_t>>(
       "newEpoch", 128, address_.ToString(),
       [journal_id, tns, epoch](Client* c, int64_t) { c->send_newEpoch(journal_id, tns, epoch); },
       [](Client* c) {
-        t::NewEpochResponse r;
+        th::NewEpochResponse r;
         c->recv_newEpoch(r);
         return r.lastSegmentTxId;
       },
@@ -420,7 +420,7 @@ void JournalChannel::PrepareRecovery(const WriterHeader& h, int64_t segment_txid
         c->send_prepareRecovery(ri, segment_txid);
       },
       [](Client* c) {
-        t::PrepareRecoveryResponse r;
+        th::PrepareRecoveryResponse r;
         c->recv_prepareRecovery(r);
         return FromThrift(r);
       },
@@ -431,7 +431,7 @@ void JournalChannel::AcceptRecovery(const WriterHeader& h, const SegmentState& s
                                     const std::string& from_peer, int64_t origin_epoch,
                                     int64_t timeout_ms, ReplyCallback<Void> cb) {
   const std::string journal_id = opts_.journal_id;
-  t::SegmentInfo seg = ToThrift(state);
+  th::SegmentInfo seg = ToThrift(state);
   Submit(std::make_unique<TypedCall<Void>>(
       "acceptRecovery", 128, address_.ToString(),
       [journal_id, h, seg, from_peer, origin_epoch](Client* c, int64_t serial) {
@@ -454,7 +454,7 @@ void JournalChannel::GetJournaledEdits(int64_t since_txid, int32_t max_txns,
         c->send_getJournaledEdits(journal_id, since_txid, max_txns);
       },
       [](Client* c) {
-        t::JournaledEdits r;
+        th::JournaledEdits r;
         c->recv_getJournaledEdits(r);
         return FromThrift(std::move(r));
       },
@@ -470,7 +470,7 @@ void JournalChannel::AcquireLease(const std::string& holder_id, int64_t duration
         c->send_acquireLease(journal_id, holder_id, duration_ms);
       },
       [](Client* c) {
-        t::LeaseResponse r;
+        th::LeaseResponse r;
         c->recv_acquireLease(r);
         LeaseAnswer g;
         g.granted = r.granted;

@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/cluster_config.h"
-#include "namenode/failover_proxy.h"
+#include "namenode/client/failover_proxy.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "Cluster file naming the namenodes.");
 DEFINE_string(clients, "1,16", "Concurrent client counts (comma list).");
@@ -59,11 +59,11 @@ double RunKind(const qj::ClusterConfig& conf, const std::string& kind, int clien
   const double t0 = NowSec();
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      qj::FailoverProxyOptions po = qj::FailoverProxyOptionsFromConfig(conf);
+      qj::nn::FailoverProxyOptions po = qj::nn::FailoverProxyOptionsFromConfig(conf);
       // Clients c with floor((c+1)F) > floor(cF): spread evenly, F x clients of them.
       po.standby_reads = static_cast<int64_t>((c + 1) * FLAGS_standby_read_share) >
                          static_cast<int64_t>(c * FLAGS_standby_read_share);
-      qj::FailoverProxy proxy(po);
+      qj::nn::FailoverProxy proxy(po);
       th::UserInfo ugi;
       ugi.user = FLAGS_user;
       const std::string dir = base + "/" + std::to_string(c);

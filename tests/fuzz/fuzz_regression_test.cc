@@ -40,6 +40,15 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace qj::fuzz {
+
+using nn::DecodeEdit;
+using nn::DescribeEdit;
+using nn::EditOp;
+using nn::ImageFileName;
+using nn::LoadImage;
+using nn::NamespaceOptions;
+using nn::VerifyImageFile;
+
 namespace {
 
 std::string Regression(const std::string& target, const std::string& name) {

@@ -10,12 +10,12 @@
 QJ_FUZZ_TARGET(image) {
   const std::string dir = qj::fuzz::ScratchDir() + "/image";
   qj::fuzz::ResetDir(dir);
-  const std::string path = dir + "/" + qj::ImageFileName(1);
+  const std::string path = dir + "/" + qj::nn::ImageFileName(1);
   qj::fuzz::WriteFileOrDie(path, data);
 
-  qj::NamespaceOptions options;  // namespace_id 0: any image's id is taken
-  auto verified = qj::VerifyImageFile(path);
-  auto loaded = qj::LoadImage(path, options);
+  qj::nn::NamespaceOptions options;  // namespace_id 0: any image's id is taken
+  auto verified = qj::nn::VerifyImageFile(path);
+  auto loaded = qj::nn::LoadImage(path, options);
   if (!loaded.ok()) {
     QJ_FUZZ_CHECK(loaded.status().IsCorruption() || loaded.status().code() ==
                                                          qj::StatusCode::kInvalidArgument,
@@ -32,11 +32,11 @@ QJ_FUZZ_TARGET(image) {
 
   const std::string dir2 = qj::fuzz::ScratchDir() + "/image2";
   qj::fuzz::ResetDir(dir2);
-  qj::Status saved = qj::SaveImage(*loaded->ns, loaded->txid, dir2);
+  qj::Status saved = qj::nn::SaveImage(*loaded->ns, loaded->txid, dir2);
   QJ_FUZZ_CHECK(saved.ok(), saved.ToString());
-  qj::NamespaceOptions again_options = loaded->ns->options();
-  auto again = qj::LoadImage(dir2 + "/" + qj::ImageFileName(loaded->txid), again_options);
+  qj::nn::NamespaceOptions again_options = loaded->ns->options();
+  auto again = qj::nn::LoadImage(dir2 + "/" + qj::nn::ImageFileName(loaded->txid), again_options);
   QJ_FUZZ_CHECK(again.ok(), "a re-saved image does not load: " + again.status().ToString());
   std::string why;
-  QJ_FUZZ_CHECK(qj::NamespaceEquals(*loaded->ns, *again->ns, &why), "re-saved image differs: " + why);
+  QJ_FUZZ_CHECK(qj::nn::NamespaceEquals(*loaded->ns, *again->ns, &why), "re-saved image differs: " + why);
 }

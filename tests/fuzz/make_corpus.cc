@@ -28,10 +28,35 @@
 #include "tests/fuzz/fuzz_target.h"
 
 namespace qj::fuzz {
+
+using nn::AddBlockEdit;
+using nn::BlockInfo;
+using nn::CompleteEdit;
+using nn::CreateEdit;
+using nn::DeleteEdit;
+using nn::DescribeEdit;
+using nn::Edit;
+using nn::EditOp;
+using nn::EncodeEdit;
+using nn::EncodedEdit;
+using nn::FsNamespace;
+using nn::ImageFileName;
+using nn::MkdirEdit;
+using nn::NamespaceOptions;
+using nn::NoopEdit;
+using nn::RenameEdit;
+using nn::SaveImage;
+using nn::SetOwnerEdit;
+using nn::SetPermissionEdit;
+using nn::SetReplicationEdit;
+using nn::SetTimesEdit;
+using nn::kFirstBlockId;
+using nn::kFirstGenerationStamp;
+
 namespace {
 
 namespace fs = std::filesystem;
-namespace tt = qjournal::thrift;
+namespace th = qjournal::thrift;
 
 std::string out_dir;
 
@@ -248,17 +273,17 @@ class CallWriter {
   std::shared_ptr<apache::thrift::transport::TMemoryBuffer> mem_;
   Client client_;
 };
-using JournalCalls = CallWriter<tt::JournalProtocolClient>;
-using NamenodeCalls = CallWriter<tt::ClientProtocolClient>;
-using FailoverCalls = CallWriter<tt::FailoverControllerClient>;
+using JournalCalls = CallWriter<th::JournalProtocolClient>;
+using NamenodeCalls = CallWriter<th::ClientProtocolClient>;
+using FailoverCalls = CallWriter<th::FailoverControllerClient>;
 
 void JournalServiceSeeds() {
-  tt::NamespaceInfo ns;
+  th::NamespaceInfo ns;
   ns.namespaceId = 7;
   ns.clusterId = "c1";
   ns.layoutVersion = 1;
   auto req = [](int64_t epoch, int64_t serial, int64_t committed) {
-    tt::RequestInfo r;
+    th::RequestInfo r;
     r.journalId = "j";
     r.epoch = epoch;
     r.ipcSerialNumber = serial;
@@ -288,7 +313,7 @@ void JournalServiceSeeds() {
     c->send_journal(req(1, 2, -1), 1, 1, 2, Records(1, 2));
     c->send_newEpoch("j", ns, 2);
     c->send_prepareRecovery(req(2, 1, -1), 1);
-    tt::SegmentInfo seg;
+    th::SegmentInfo seg;
     seg.startTxId = 1;
     seg.endTxId = 2;
     seg.isInProgress = false;
@@ -308,18 +333,18 @@ void JournalServiceSeeds() {
 }
 
 // Retry ids of one made-up client (see RpcIds in namenode.thrift).
-tt::RpcIds Ids(int64_t call) {
-  tt::RpcIds ids;
+th::RpcIds Ids(int64_t call) {
+  th::RpcIds ids;
   ids.clientId = "fuzz-seed-client";
   ids.callId = call;
   return ids;
 }
 
 void NamenodeServiceSeeds() {
-  tt::UserInfo alice;
+  th::UserInfo alice;
   alice.user = "alice";
   alice.groups = {"staff"};
-  tt::UserInfo hdfs;
+  th::UserInfo hdfs;
   hdfs.user = "hdfs";
   hdfs.groups = {"supergroup"};
   {
@@ -330,7 +355,7 @@ void NamenodeServiceSeeds() {
     c->send_create(hdfs, "/w/f", 0644, true, 3, 1 << 20, Ids(2));
     c->send_create(hdfs, "/w/f", 0644, true, 3, 1 << 20, Ids(2));  // a retry
     c->send_addBlock(hdfs, "/w/f", -1, Ids(3));
-    c->send_addBlock(hdfs, "/w/f", 1 << 20, tt::RpcIds());
+    c->send_addBlock(hdfs, "/w/f", 1 << 20, th::RpcIds());
     c->send_complete(hdfs, "/w/f", 4096, Ids(4));
     c->send_setPermission(hdfs, "/w/f", 0600);
     c->send_setOwner(hdfs, "/w/f", "alice", "staff");
@@ -350,10 +375,10 @@ void NamenodeServiceSeeds() {
     c->send_monitorHealth();
     c->send_latestImageTxId();
     c->send_fetchImage(0, 0, 1 << 16);
-    c->send_mkdirs(alice, "/denied", 0755, false, tt::RpcIds());
+    c->send_mkdirs(alice, "/denied", 0755, false, th::RpcIds());
     c->send_getFileInfo(alice, "/", 0);
-    tt::HAStateChangeRequest req;
-    req.source = tt::RequestSource::REQUEST_BY_USER;
+    th::HAStateChangeRequest req;
+    req.source = th::RequestSource::REQUEST_BY_USER;
     c->send_transitionToStandby(req);
     c->send_getServiceStatus();
     c->send_transitionToActive(req);

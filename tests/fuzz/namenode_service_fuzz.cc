@@ -26,7 +26,7 @@ namespace {
 // Lives for the whole process; stopped at exit.
 struct Cluster {
   std::unique_ptr<qj::fuzz::LocalJournal> journal;
-  std::unique_ptr<qj::NamenodeServer> nn;
+  std::unique_ptr<qj::nn::NamenodeServer> nn;
   std::shared_ptr<apache::thrift::TProcessor> processor;
 };
 
@@ -67,7 +67,7 @@ Cluster* Start() {
   nn1.failoverd_port = qj::fuzz::FreePort();
   conf.namenodes.push_back(nn1);
 
-  qj::NamenodeOptions o;
+  qj::nn::NamenodeOptions o;
   o.namenode_id = "nn1";
   o.cluster = conf;
   o.name_dir = dir + "/name";
@@ -79,14 +79,14 @@ Cluster* Start() {
   o.commit_timeout_ms = 10000;
   qj::fuzz::ResetDir(o.name_dir);
 
-  qj::FsNamespace empty(o.ns_options);
-  qj::Status s = qj::SaveImage(empty, 0, o.name_dir);
+  qj::nn::FsNamespace empty(o.ns_options);
+  qj::Status s = qj::nn::SaveImage(empty, 0, o.name_dir);
   QJ_FUZZ_CHECK(s.ok(), s.ToString());
-  c->nn = std::make_unique<qj::NamenodeServer>(o);
+  c->nn = std::make_unique<qj::nn::NamenodeServer>(o);
   s = c->nn->Start();
   QJ_FUZZ_CHECK(s.ok(), s.ToString());
   MakeActive(c);
-  c->processor = qj::NewNamenodeProcessor(c->nn.get());
+  c->processor = qj::nn::NewNamenodeProcessor(c->nn.get());
   cluster = c;
   atexit(StopCluster);
   return c;
@@ -97,15 +97,15 @@ Cluster* Start() {
 QJ_FUZZ_TARGET(namenode_service) {
   if (cluster == nullptr) Start();
   // The limits NamenodeRpcServer serves with (rpc::Server reads without strict_read).
-  const qj::rpc::ServerOptions server = qj::NamenodeRpcServerOptions();
+  const qj::rpc::ServerOptions server = qj::nn::NamenodeRpcServerOptions();
   qj::fuzz::ProtocolLimits limits;
   limits.max_frame_bytes = server.max_frame_bytes;
   limits.max_string_bytes = server.max_string_bytes;
   limits.max_container_elements = server.max_container_elements;
   limits.strict_read = false;
   qj::fuzz::ProcessFramed(cluster->processor.get(), data, limits);
-  const qj::NamenodeStatus st = cluster->nn->GetStatus();
-  if (st.role != qj::HaRole::kActive || st.lease_deadline_mono_ns != 0 ||
+  const qj::nn::NamenodeStatus st = cluster->nn->GetStatus();
+  if (st.role != qj::nn::HaRole::kActive || st.lease_deadline_mono_ns != 0 ||
       !cluster->nn->CheckHealth().ok()) {
     MakeActive(cluster);
   }

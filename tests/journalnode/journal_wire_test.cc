@@ -16,7 +16,7 @@
 namespace qj::jn {
 namespace {
 
-namespace tt = qjournal::thrift;
+namespace th = qjournal::thrift;
 
 // The struct as TBinaryProtocol writes it, in hex.
 template <typename T>

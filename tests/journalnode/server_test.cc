@@ -18,7 +18,7 @@ namespace qj::jn {
 namespace {
 
 namespace at = apache::thrift;
-namespace tt = qjournal::thrift;
+namespace th = qjournal::thrift;
 using qj::testing::BinaryPath;
 using qj::testing::PickFreePorts;
 using qj::testing::Process;
@@ -31,16 +31,16 @@ struct Client {
     auto sock = std::make_shared<at::transport::TSocket>("127.0.0.1", port);
     sock->setRecvTimeout(10000);
     transport = std::make_shared<at::transport::TFramedTransport>(sock);
-    client = std::make_unique<tt::JournalProtocolClient>(
+    client = std::make_unique<th::JournalProtocolClient>(
         std::make_shared<at::protocol::TBinaryProtocol>(transport));
     transport->open();
   }
   std::shared_ptr<at::transport::TTransport> transport;
-  std::unique_ptr<tt::JournalProtocolClient> client;
+  std::unique_ptr<th::JournalProtocolClient> client;
 };
 
-tt::RequestInfo Req(int64_t epoch, int64_t serial, int64_t committed) {
-  tt::RequestInfo r;
+th::RequestInfo Req(int64_t epoch, int64_t serial, int64_t committed) {
+  th::RequestInfo r;
   r.journalId = "ns1";
   r.epoch = epoch;
   r.ipcSerialNumber = serial;
@@ -74,12 +74,12 @@ class ServerTest : public ::testing::Test {
 TEST_F(ServerTest, FortyOneMiBJournalCallsOnOneConnection_AllSucceed) {
   StartNode();
   Client c(port_);
-  tt::NamespaceInfo ns;
+  th::NamespaceInfo ns;
   ns.namespaceId = 42;
   ns.clusterId = "c1";
   ns.layoutVersion = 1;
   c.client->format("ns1", ns, false);
-  tt::NewEpochResponse ne;
+  th::NewEpochResponse ne;
   c.client->newEpoch(ne, "ns1", ns, 1);
   c.client->startLogSegment(Req(1, 1, -1), 1, 1);
   constexpr int kPerCall = 16;  // 16 records of 64 KiB: 1 MiB per call
@@ -92,7 +92,7 @@ TEST_F(ServerTest, FortyOneMiBJournalCallsOnOneConnection_AllSucceed) {
         << "call " << call + 1 << " (" << call * recs.size() / (1 << 20) << " MiB sent before)";
     txid += kPerCall;
   }
-  tt::JournalState st;
+  th::JournalState st;
   c.client->getJournalState(st, "ns1");
   EXPECT_EQ(st.lastWrittenTxId, txid - 1);
 }
@@ -100,23 +100,23 @@ TEST_F(ServerTest, FortyOneMiBJournalCallsOnOneConnection_AllSucceed) {
 TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
   StartNode();
   Client c(port_);
-  tt::NamespaceInfo ns;
+  th::NamespaceInfo ns;
   ns.namespaceId = 42;
   ns.clusterId = "c1";
   ns.layoutVersion = 1;
   EXPECT_FALSE(c.client->isFormatted("ns1"));
   c.client->format("ns1", ns, false);
   EXPECT_TRUE(c.client->isFormatted("ns1"));
-  EXPECT_THROW(c.client->format("ns1", ns, false), tt::InvalidRequestException);
+  EXPECT_THROW(c.client->format("ns1", ns, false), th::InvalidRequestException);
 
-  tt::NewEpochResponse ne;
+  th::NewEpochResponse ne;
   c.client->newEpoch(ne, "ns1", ns, 3);
   EXPECT_EQ(ne.lastSegmentTxId, -1);
   c.client->startLogSegment(Req(3, 1, -1), 1, 1);
   c.client->journal(Req(3, 2, -1), 1, 1, 5, Records(1, 5));
   c.client->journal(Req(3, 3, 3), 1, 6, 5, Records(6, 5));  // committed: 3
 
-  tt::JournaledEdits edits;
+  th::JournaledEdits edits;
   c.client->getJournaledEdits(edits, "ns1", 1, 100);
   EXPECT_EQ(edits.numTxns, 3);
   EXPECT_EQ(edits.committedTxId, 3);
@@ -132,7 +132,7 @@ TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
   EXPECT_EQ(edits.firstTxId, 4);
   EXPECT_EQ(edits.numTxns, 7);
 
-  tt::JournalState st;
+  th::JournalState st;
   c.client->getJournalState(st, "ns1");
   EXPECT_EQ(st.lastPromisedEpoch, 3);
   EXPECT_EQ(st.lastWriterEpoch, 3);
@@ -146,7 +146,7 @@ TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
   try {
     c.client->startLogSegment(Req(3, 6, 10), 11, 1);
     FAIL() << "stale epoch accepted";
-  } catch (const tt::StaleEpochException& e) {
+  } catch (const th::StaleEpochException& e) {
     EXPECT_EQ(e.promisedEpoch, 5);
     EXPECT_NE(e.message.find("jn1 ns1"), std::string::npos) << e.message;
   }
@@ -155,15 +155,15 @@ TEST_F(ServerTest, WritePath_ReadsOnlyCommitted_StaleEpochIsTyped) {
   try {
     c.client->journal(Req(5, 2, 10), 11, 13, 1, Records(13, 1));
     FAIL() << "gap accepted";
-  } catch (const tt::OutOfSyncException& e) {
+  } catch (const th::OutOfSyncException& e) {
     EXPECT_EQ(e.expectedTxId, 11);
   }
   // Bad records are InvalidRequest.
   std::string bad = Records(11, 2);
   bad[30] ^= 1;
-  EXPECT_THROW(c.client->journal(Req(5, 3, 10), 11, 11, 2, bad), tt::InvalidRequestException);
-  EXPECT_THROW(c.client->getJournalState(st, "../x"), tt::JournalUnavailableException);
-  EXPECT_THROW(c.client->getJournalState(st, "other"), tt::NotFormattedException);
+  EXPECT_THROW(c.client->journal(Req(5, 3, 10), 11, 11, 2, bad), th::InvalidRequestException);
+  EXPECT_THROW(c.client->getJournalState(st, "../x"), th::JournalUnavailableException);
+  EXPECT_THROW(c.client->getJournalState(st, "other"), th::NotFormattedException);
 
   c.client->journal(Req(5, 4, 10), 11, 11, 2, Records(11, 2));
   c.client->heartbeat(Req(5, 5, 12));
@@ -212,12 +212,12 @@ TEST_F(ServerTest, PeerCatchUpAndAcceptRecoveryCopyOverThrift) {
   StartNode();
   const int port2 = PickFreePorts(1)[0];
   Client c(port_);
-  tt::NamespaceInfo ns;
+  th::NamespaceInfo ns;
   ns.namespaceId = 42;
   ns.clusterId = "c1";
   ns.layoutVersion = 1;
   c.client->format("ns1", ns, false);
-  tt::NewEpochResponse ne;
+  th::NewEpochResponse ne;
   c.client->newEpoch(ne, "ns1", ns, 1);
   c.client->startLogSegment(Req(1, 1, -1), 1, 1);
   c.client->journal(Req(1, 2, -1), 1, 1, 50, Records(1, 50));
@@ -228,7 +228,7 @@ TEST_F(ServerTest, PeerCatchUpAndAcceptRecoveryCopyOverThrift) {
   c.client->startLogSegment(Req(1, 7, 80), 81, 1);
   c.client->journal(Req(1, 8, 80), 81, 81, 5, Records(81, 5));
 
-  tt::SegmentChunk chunk;
+  th::SegmentChunk chunk;
   c.client->getSegmentChunk(chunk, "ns1", 1, 50, 0, 100);
   EXPECT_FALSE(chunk.eof);
   EXPECT_GT(chunk.data.size(), 0u);
@@ -249,7 +249,7 @@ TEST_F(ServerTest, PeerCatchUpAndAcceptRecoveryCopyOverThrift) {
   ASSERT_TRUE(WaitForPort(port2, 20000));
   Client c2(port2);
   c2.client->format("ns1", ns, false);
-  tt::EditLogManifest m;
+  th::EditLogManifest m;
   for (int i = 0; i < 400; ++i) {  // poll (up to ~20 s) for the background catch-up
     c2.client->getEditLogManifest(m, "ns1", 1, true);
     if (m.segments.size() == 2) break;
@@ -262,20 +262,20 @@ TEST_F(ServerTest, PeerCatchUpAndAcceptRecoveryCopyOverThrift) {
   // Recovery of the open segment 81: jn2 lacks it and copies it from jn1.
   c2.client->newEpoch(ne, "ns1", ns, 2);
   c.client->newEpoch(ne, "ns1", ns, 2);
-  tt::PrepareRecoveryResponse p;
+  th::PrepareRecoveryResponse p;
   c.client->prepareRecovery(p, Req(2, 1, 80), 81);
   ASSERT_TRUE(p.__isset.segmentState);
   EXPECT_EQ(p.segmentState.endTxId, 85);
-  tt::PrepareRecoveryResponse p2;  // fresh: Thrift leaves absent optionals untouched
+  th::PrepareRecoveryResponse p2;  // fresh: Thrift leaves absent optionals untouched
   c2.client->prepareRecovery(p2, Req(2, 1, 80), 81);
   EXPECT_FALSE(p2.__isset.segmentState);
-  tt::SegmentInfo chosen;
+  th::SegmentInfo chosen;
   chosen.startTxId = 81;
   chosen.endTxId = 85;
   chosen.isInProgress = true;
   c2.client->acceptRecovery(Req(2, 2, 80), chosen, "127.0.0.1:" + std::to_string(port_), 0);
   c2.client->finalizeLogSegment(Req(2, 3, 85), 81, 85);
-  tt::JournaledEdits edits;
+  th::JournaledEdits edits;
   c2.client->getJournaledEdits(edits, "ns1", 1, 1000);
   EXPECT_EQ(edits.numTxns, 85);
   std::vector<EditRecord> recs;
@@ -292,12 +292,12 @@ TEST_F(ServerTest, LeasesOverThrift_GraceThenGrantDenyRelease) {
       dir_.path() + "/jn1.log");
   ASSERT_TRUE(WaitForPort(port_, 20000));
   Client c(port_);
-  tt::LeaseResponse r;
+  th::LeaseResponse r;
   c.client->acquireLease(r, "ns1", "fo1", 1000);
   EXPECT_FALSE(r.granted);  // restart grace
   EXPECT_EQ(r.holder, "");
   EXPECT_GT(r.remainingMs, 0);
-  EXPECT_THROW(c.client->acquireLease(r, "ns1", "fo1", 1001), tt::InvalidRequestException);
+  EXPECT_THROW(c.client->acquireLease(r, "ns1", "fo1", 1001), th::InvalidRequestException);
   for (int i = 0; i < 200 && !r.granted; ++i) {  // until the grace period ends (~1 s)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     c.client->acquireLease(r, "ns1", "fo1", 1000);
@@ -306,7 +306,7 @@ TEST_F(ServerTest, LeasesOverThrift_GraceThenGrantDenyRelease) {
   c.client->acquireLease(r, "ns1", "fo2", 1000);
   EXPECT_FALSE(r.granted);
   EXPECT_EQ(r.holder, "fo1");
-  EXPECT_THROW(c.client->releaseLease("ns1", "fo2"), tt::InvalidRequestException);
+  EXPECT_THROW(c.client->releaseLease("ns1", "fo2"), th::InvalidRequestException);
   c.client->releaseLease("ns1", "fo1");
   c.client->acquireLease(r, "ns1", "fo2", 1000);
   EXPECT_TRUE(r.granted);
@@ -318,15 +318,15 @@ TEST_F(ServerTest, CorruptJournalStopsAloneWithFileAndOffset) {
   StartNode();
   {
     Client c(port_);
-    tt::NamespaceInfo ns;
+    th::NamespaceInfo ns;
     ns.namespaceId = 42;
     ns.clusterId = "c1";
     ns.layoutVersion = 1;
-    tt::NewEpochResponse ne;
+    th::NewEpochResponse ne;
     for (const char* id : {"ns1", "ns2"}) {
       c.client->format(id, ns, false);
       c.client->newEpoch(ne, id, ns, 1);
-      tt::RequestInfo r = Req(1, 1, -1);
+      th::RequestInfo r = Req(1, 1, -1);
       r.journalId = id;
       c.client->startLogSegment(r, 1, 1);
       r.ipcSerialNumber = 2;
@@ -345,19 +345,19 @@ TEST_F(ServerTest, CorruptJournalStopsAloneWithFileAndOffset) {
   try {
     c.client->heartbeat(Req(1, 3, -1));
     FAIL() << "a corrupt journal served a call";
-  } catch (const tt::JournalUnavailableException& e) {
+  } catch (const th::JournalUnavailableException& e) {
     EXPECT_NE(e.message.find(seg + " offset " + std::to_string(Records(1, 1).size())),
               std::string::npos)
         << e.message;
     EXPECT_EQ(e.message.find("jn1 ns1"), 0u) << e.message;
   }
-  tt::JournalState st;
+  th::JournalState st;
   c.client->getJournalState(st, "ns1");
   EXPECT_TRUE(st.__isset.unavailableReason);
-  tt::RequestInfo r = Req(1, 3, 5);
+  th::RequestInfo r = Req(1, 3, 5);
   r.journalId = "ns2";
   c.client->journal(r, 1, 6, 1, Records(6, 1));
-  tt::JournaledEdits edits;
+  th::JournaledEdits edits;
   c.client->getJournaledEdits(edits, "ns2", 1, 100);
   EXPECT_EQ(edits.numTxns, 5);
 }

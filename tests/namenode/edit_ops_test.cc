@@ -8,7 +8,7 @@
 
 #include "namenode/codec.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 // One edit of every op, with awkward values (negative times, -1 lengths, big ids).
@@ -292,4 +292,4 @@ TEST(EditOpsTest, RandomBytesNeverCrash) {
 }
 
 }  // namespace
-}  // namespace qj
+}  // namespace qj::nn

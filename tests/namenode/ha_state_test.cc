@@ -5,7 +5,7 @@
 
 #include "tests/support/fake_clock.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 constexpr int64_t kSec = 1'000'000'000;
@@ -156,4 +156,4 @@ TEST(HaStateTest, Activation_CancelledOrManual_RenewalsRefused) {
 }
 
 }  // namespace
-}  // namespace qj
+}  // namespace qj::nn

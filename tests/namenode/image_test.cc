@@ -15,7 +15,7 @@
 #include "tests/namenode/namespace_test_util.h"
 #include "tests/support/process.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 using testing_util::NsHarness;
@@ -549,4 +549,4 @@ INSTANTIATE_TEST_SUITE_P(Faults, ImageSaveFailureTest,
                          });
 
 }  // namespace
-}  // namespace qj
+}  // namespace qj::nn

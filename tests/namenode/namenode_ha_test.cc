@@ -17,6 +17,12 @@
 #include "tests/support/status_macros.h"
 
 namespace qj::testing {
+
+using nn::FailoverProxy;
+using nn::FailoverProxyOptions;
+using nn::FailoverProxyOptionsFromConfig;
+using nn::FindImages;
+
 namespace {
 
 namespace th = qjournal::thrift;

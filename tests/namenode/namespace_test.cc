@@ -5,7 +5,7 @@
 #include "namenode/path_util.h"
 #include "tests/namenode/namespace_test_util.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 using testing_util::Alice;
@@ -486,4 +486,4 @@ TEST(NamespaceEqualsTest, ReportsFirstDifference) {
 }
 
 }  // namespace
-}  // namespace qj
+}  // namespace qj::nn

@@ -14,6 +14,20 @@
 
 namespace qj::testing_util {
 
+using nn::Caller;
+using nn::DecodeEdit;
+using nn::DescribeEdit;
+using nn::Edit;
+using nn::EditsEqual;
+using nn::EncodeEdit;
+using nn::EncodedEdit;
+using nn::FileInfo;
+using nn::FsNamespace;
+using nn::FsResult;
+using nn::NamespaceEquals;
+using nn::NamespaceOptions;
+
+
 inline Caller Superuser() { return Caller{"hdfs", {"hdfs"}}; }
 inline Caller Alice() { return Caller{"alice", {"alice", "staff"}}; }
 inline Caller Bob() { return Caller{"bob", {"bob", "staff"}}; }
@@ -178,7 +192,7 @@ inline int RandomWorkload(NsHarness* h, uint64_t seed, int ops) {
 #define EXPECT_FS_ERR(expr, err)                                    \
   do {                                                              \
     ::qj::FsStatus _s = (expr);                                     \
-    EXPECT_FALSE(_s.ok()) << "expected " << ::qj::FsErrorName(err); \
+    EXPECT_FALSE(_s.ok()) << "expected " << ::qj::nn::FsErrorName(err); \
     if (!_s.ok()) {                                                 \
       EXPECT_EQ(_s.code(), err) << _s.ToString();                   \
     }                                                               \

@@ -5,7 +5,7 @@
 #include "namenode/namespace.h"
 #include "tests/namenode/namespace_test_util.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 using testing_util::Alice;
@@ -170,4 +170,4 @@ TEST(PermissionsDisabledTest, AnyoneMayDoAnything) {
 }
 
 }  // namespace
-}  // namespace qj
+}  // namespace qj::nn

@@ -15,6 +15,14 @@
 #include "tests/support/status_macros.h"
 
 namespace qj::testing {
+
+using nn::EncodeEdit;
+using nn::EncodedEdit;
+using nn::FindImages;
+using nn::ImageFileName;
+using nn::NoopEdit;
+using nn::VerifyImageFile;
+
 namespace {
 
 bool Contains(const std::string& s, const std::string& part) {

@@ -9,7 +9,7 @@
 #include "namenode/namespace.h"
 #include "tests/namenode/namespace_test_util.h"
 
-namespace qj {
+namespace qj::nn {
 namespace {
 
 using testing_util::NsHarness;
@@ -74,4 +74,4 @@ TEST(ReplayTest, PrintsPrepareApplyRate) {
 }
 
 }  // namespace
-}  // namespace qj
+}  // namespace qj::nn

@@ -1,5 +1,5 @@
 // The retry cache (namenode/retry_cache.h) and the HA client's retries of mutations
-// (namenode/failover_proxy.h): a non-idempotent call cut at each step — before its edit is
+// (namenode/client/failover_proxy.h): a non-idempotent call cut at each step — before its edit is
 // journaled, after it is committed but before the answer, by a failover, by a restart — is
 // applied exactly once and its retry gets the original answer. Real journalnodes and
 // namenodes on 127.0.0.1 (tests/support/nn_cluster.h); the cuts come from the namenode's
@@ -18,6 +18,15 @@
 #include "tests/support/status_macros.h"
 
 namespace qj::testing {
+
+using nn::FailoverProxy;
+using nn::FailoverProxyOptions;
+using nn::FailoverProxyOptionsFromConfig;
+using nn::RetryCache;
+using nn::RetryCacheOptions;
+using nn::RetryIds;
+using nn::RetryOutcome;
+
 namespace {
 
 namespace th = qjournal::thrift;

@@ -16,6 +16,11 @@
 #include "tests/support/status_macros.h"
 
 namespace qj::testing {
+
+using nn::FailoverProxy;
+using nn::FailoverProxyOptions;
+using nn::FailoverProxyOptionsFromConfig;
+
 namespace {
 
 namespace th = qjournal::thrift;

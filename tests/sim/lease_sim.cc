@@ -66,6 +66,11 @@ DEFINE_bool(plant_table, false, "For every plant: the first seed that catches it
 DEFINE_int32(max_seeds, 10000, "Seeds tried per plant by --plant_table");
 
 namespace qj::sim {
+
+using nn::HaRole;
+using nn::HaRoleName;
+using nn::HaState;
+
 namespace {
 
 constexpr int64_t kMs = kNanosPerMilli;

@@ -15,6 +15,11 @@
 
 namespace qj::testing {
 
+using nn::FailoverProxy;
+using nn::FailoverProxyOptions;
+using nn::FailoverProxyOptionsFromConfig;
+
+
 namespace th = qjournal::thrift;
 
 namespace {

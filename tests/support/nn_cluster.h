@@ -21,11 +21,14 @@
 #include "HAServiceProtocol.h"
 #include "common/cluster_config.h"
 #include "common/status.h"
-#include "namenode/failover_proxy.h"
+#include "namenode/client/failover_proxy.h"
 #include "tests/support/jn_cluster.h"
 #include "tests/support/process.h"
 
 namespace qj::testing {
+
+using nn::FailoverProxy;
+
 
 struct NnClusterOptions {
   // Extra flags for both namenodes (e.g. "--namenode_checkpoint_txns=100").

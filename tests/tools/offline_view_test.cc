@@ -22,6 +22,13 @@
 #include "tests/support/process.h"
 
 namespace qj::testing {
+
+using nn::EncodeEdit;
+using nn::EncodedEdit;
+using nn::ImageFileName;
+using nn::NoopEdit;
+using nn::SaveImage;
+
 namespace {
 
 using testing_util::Alice;

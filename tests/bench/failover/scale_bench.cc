@@ -59,6 +59,16 @@ DEFINE_string(load_image, "",
               "Only time LoadImage of this image file in this process, then exit.");
 
 namespace qj::testing {
+
+using nn::Caller;
+using nn::FindImages;
+using nn::FsNamespace;
+using nn::ImageFileName;
+using nn::LoadImage;
+using nn::NamespaceOptions;
+using nn::SaveImage;
+using nn::VerifyImageFile;
+
 namespace {
 
 namespace th = qjournal::thrift;

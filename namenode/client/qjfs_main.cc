@@ -22,7 +22,7 @@
 
 #include "common/cli.h"
 #include "common/rpc/rpc.h"
-#include "namenode/failover_proxy.h"
+#include "namenode/client/failover_proxy.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file naming the namenodes.");
 DEFINE_string(user, "", "Caller's user name (default: $USER, else the login name).");
@@ -40,7 +40,7 @@ DEFINE_bool(qjfs_standby_reads, false,
 namespace {
 
 namespace th = qjournal::thrift;
-using qj::FailoverProxy;
+using qj::nn::FailoverProxy;
 using qj::Status;
 
 constexpr const char* kUsage =
@@ -692,7 +692,7 @@ int main(int argc, char** argv) {
     std::cerr << "qjfs: " << t << "\n";
     return qj::cli::kExitFailure;
   }
-  qj::FailoverProxyOptions opts = qj::FailoverProxyOptionsFromConfig(*conf);
+  qj::nn::FailoverProxyOptions opts = qj::nn::FailoverProxyOptionsFromConfig(*conf);
   opts.name = "qjfs";
   opts.total_budget_ms = FLAGS_qjfs_failover_budget_ms;
   opts.rpc_timeout_ms = FLAGS_qjfs_rpc_timeout_ms;

@@ -56,7 +56,7 @@
 #include "common/status.h"
 #include "namenode_types.h"
 
-namespace qj {
+namespace qj::nn {
 
 struct FailoverProxyOptions {
   std::vector<NamenodeInfo> namenodes;
@@ -180,4 +180,4 @@ class FailoverProxy {
 // DIRECTORY_NOT_EMPTY -> IllegalState. The message keeps the server's text.
 Status StatusFromFsException(const qjournal::thrift::FsException& e);
 
-}  // namespace qj
+}  // namespace qj::nn

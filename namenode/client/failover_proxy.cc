@@ -1,4 +1,4 @@
-#include "namenode/failover_proxy.h"
+#include "namenode/client/failover_proxy.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,7 +15,7 @@
 #include "common/rpc/idl_errors.h"
 #include "common/rpc/rpc.h"
 
-namespace qj {
+namespace qj::nn {
 
 namespace th = qjournal::thrift;
 using apache::thrift::TException;
@@ -358,4 +358,4 @@ Status FailoverProxy::GetContentSummary(const th::UserInfo& ugi, const std::stri
   });
 }
 
-}  // namespace qj
+}  // namespace qj::nn
