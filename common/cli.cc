@@ -33,7 +33,8 @@ std::string GflagsHelp(const std::string& usage) {
   gflags::GetAllFlags(&flags);
   for (const auto& f : flags) {
     // glog's and gflags' own flags are defined in their src/ files.
-    if (f.filename.find("src/") != std::string::npos || f.filename.find("gflags") != std::string::npos) {
+    if (f.filename.find("src/") != std::string::npos ||
+        f.filename.find("gflags") != std::string::npos) {
       continue;
     }
     out << "  --" << f.name << " (" << f.description << ") default: ";
@@ -135,8 +136,7 @@ bool InitDaemonLogging(const char* argv0, const std::string& binary) {
       gflags::GetCommandLineFlagInfo("logtostderr", &info) && !info.is_default;
   if (!FLAGS_log_dir.empty()) {
     if (::access(FLAGS_log_dir.c_str(), W_OK | X_OK) != 0) {
-      std::cerr << binary << ": --log_dir=" << FLAGS_log_dir
-                << " is not a writable directory\n";
+      std::cerr << binary << ": --log_dir=" << FLAGS_log_dir << " is not a writable directory\n";
       return false;
     }
     if (!explicit_stderr) FLAGS_logtostderr = false;

@@ -105,8 +105,8 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
     const std::string key = Trim(line.substr(0, eq));
     if (line_of.count(key)) {
       return Status::InvalidArgument(origin + ":" + std::to_string(lineno) + ": duplicate key '" +
-                                     key + "' (first set on line " +
-                                     std::to_string(line_of[key]) + ")");
+                                     key + "' (first set on line " + std::to_string(line_of[key]) +
+                                     ")");
     }
     line_of[key] = lineno;
     kv[key] = Trim(line.substr(eq + 1));
@@ -164,7 +164,8 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
       QJ_RETURN_IF_ERROR(take_int("namenode." + id + ".http_port", &port));
       nn.http_port = static_cast<int>(port);
       if (nn.rpc_port <= 0 || nn.rpc_port > 65535) {
-        return Status::InvalidArgument(origin + ": namenode." + id + ".rpc_port is missing or out of range");
+        return Status::InvalidArgument(origin + ": namenode." + id +
+                                       ".rpc_port is missing or out of range");
       }
       c.namenodes.push_back(nn);
     }
@@ -188,7 +189,8 @@ Result<ClusterConfig> ParseClusterConfig(const std::string& text, const std::str
     for (const std::string& p : Split(kv[key], ',')) {
       auto port = ParseInt(p, at(key));
       if (!port.ok()) return port.status();
-      if (*port < 0 || *port > 65535) return Status::InvalidArgument(at(key) + ": port out of range");
+      if (*port < 0 || *port > 65535)
+        return Status::InvalidArgument(at(key) + ": port out of range");
       c.journal_http_ports.push_back(static_cast<int>(*port));
     }
     if (c.journal_http_ports.size() != c.journal.journalnodes.size()) {

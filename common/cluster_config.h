@@ -8,10 +8,11 @@
 //   journalnode in journal.uri order),
 //   failover.automatic (true/false), lease.duration_ms, lease.drift, lease.margin_ms,
 //   lease.renew_interval_ms, lease.acquire_interval_ms, health.interval_ms,
-//   health.timeout_ms, health.journal_stall_ms; security and limits (docs/ARCHITECTURE.md, "Security"):
-//   tls.enabled, tls.ca_file, tls.cert_dir, security.admins, security.superusers,
-//   rpc.max_connections, rpc.idle_timeout_ms, rpc.worker_threads, rpc.io_threads. Any other key is an error naming the file, line and key (a typo
-//   must not silently leave a default in place); so is a key set twice.
+//   health.timeout_ms, health.journal_stall_ms; security and limits (docs/ARCHITECTURE.md,
+//   "Security"): tls.enabled, tls.ca_file, tls.cert_dir, security.admins, security.superusers,
+//   rpc.max_connections, rpc.idle_timeout_ms, rpc.worker_threads, rpc.io_threads. Any other key is
+//   an error naming the file, line and key (a typo must not silently leave a default in place); so
+//   is a key set twice.
 #pragma once
 
 #include <cstdint>

@@ -71,22 +71,19 @@ Status ValidateRecords(std::string_view buf, int64_t first_txid, int64_t count) 
     const int64_t want = first_txid + i;
     DecodeOutcome o = DecodeRecord(buf.substr(off), &r);
     if (o != DecodeOutcome::kOk) {
-      return Status::InvalidArgument("record for txid " + std::to_string(want) +
-                                     " at offset " + std::to_string(off) +
-                                     " does not decode (outcome " +
+      return Status::InvalidArgument("record for txid " + std::to_string(want) + " at offset " +
+                                     std::to_string(off) + " does not decode (outcome " +
                                      std::to_string(static_cast<int>(o)) + ")");
     }
     if (r.txid != want) {
       return Status::InvalidArgument("record at offset " + std::to_string(off) + " has txid " +
-                                     std::to_string(r.txid) + ", expected " +
-                                     std::to_string(want));
+                                     std::to_string(r.txid) + ", expected " + std::to_string(want));
     }
     off += r.encoded_size;
   }
   if (off != buf.size()) {
-    return Status::InvalidArgument(std::to_string(buf.size() - off) +
-                                   " trailing bytes after " + std::to_string(count) +
-                                   " records");
+    return Status::InvalidArgument(std::to_string(buf.size() - off) + " trailing bytes after " +
+                                   std::to_string(count) + " records");
   }
   return Status::OK();
 }

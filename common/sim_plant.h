@@ -12,7 +12,8 @@ namespace qj {
 
 enum SimPlant : int {
   kPlantNone = 0,
-  kKeepPaxos = 1,         // (a) startLogSegment keeps paxos/<t> (a crash between two of its steps served a stale proposal)
+  kKeepPaxos = 1,  // (a) startLogSegment keeps paxos/<t> (a crash between two of its steps served a
+                   // stale proposal)
   kEpochFirst = 2,        // (b) last-writer-epoch persisted before the segment file (item 2)
   kNoHoles = 3,           // (c) holes in the last unsynced batch are corruption (item 3)
   kTrustCommitted = 4,    // (d) committed txid from any epoch, unclamped (item 5)

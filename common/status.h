@@ -4,13 +4,13 @@
 // txid, epoch, peer). Thread-compatible value types.
 #pragma once
 
+#include <glog/logging.h>
+
 #include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
-
-#include <glog/logging.h>
 
 namespace qj {
 
@@ -100,7 +100,7 @@ inline std::ostream& operator<<(std::ostream& os, const Status& s) { return os <
 template <typename T, typename S = Status>
 class [[nodiscard]] BasicResult {
  public:
-  BasicResult(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  BasicResult(T value) : value_(std::move(value)) {}    // NOLINT(runtime/explicit)
   BasicResult(S status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
     DCHECK(!status_.ok()) << "Result built from an OK status without a value";
   }
@@ -138,10 +138,10 @@ using Result = BasicResult<T, Status>;
 #define QJ_CONCAT(a, b) QJ_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if expr is not OK.
-#define QJ_RETURN_IF_ERROR(expr)         \
-  do {                                   \
-    ::qj::Status _qj_st = (expr);        \
-    if (!_qj_st.ok()) return _qj_st;     \
+#define QJ_RETURN_IF_ERROR(expr)     \
+  do {                               \
+    ::qj::Status _qj_st = (expr);    \
+    if (!_qj_st.ok()) return _qj_st; \
   } while (0)
 
 #define QJ_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -24,11 +24,21 @@ std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -46,12 +56,23 @@ std::string HtmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -93,9 +114,10 @@ std::string RenderChartSvg(const StatusChart& c, int width, int height) {
                   top + ph * (1 - y / max_y));
     pts += buf;
   }
-  std::string svg = "<svg id=\"chart-" + HtmlEscape(c.key) + "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-                    std::to_string(width) + "\" height=\"" + std::to_string(height) +
-                    "\" role=\"img\" aria-label=\"" + HtmlEscape(c.title) + "\">";
+  std::string svg = "<svg id=\"chart-" + HtmlEscape(c.key) +
+                    "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) +
+                    "\" height=\"" + std::to_string(height) + "\" role=\"img\" aria-label=\"" +
+                    HtmlEscape(c.title) + "\">";
   svg += "<rect x=\"" + std::to_string(left) + "\" y=\"" + std::to_string(top) + "\" width=\"" +
          std::to_string(pw) + "\" height=\"" + std::to_string(ph) +
          "\" fill=\"#f8f8f8\" stroke=\"#ccc\"/>";
@@ -111,8 +133,8 @@ std::string RenderChartSvg(const StatusChart& c, int width, int height) {
   svg += "<text x=\"" + std::to_string(left + pw) + "\" y=\"" + std::to_string(height - 4) +
          "\" font-size=\"10\" text-anchor=\"end\">now</text>";
   if (!pts.empty()) {
-    svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"" + pts +
-           "\"/>";
+    svg +=
+        "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"" + pts + "\"/>";
   }
   return svg + "</svg>";
 }
@@ -141,8 +163,8 @@ std::string RenderStatusHtml(const StatusReport& r, int refresh_s) {
     for (const auto& row : t.rows) {
       h += "<tr>";
       for (size_t c = 0; c < row.size() && c < t.columns.size(); ++c) {
-        h += "<td class=\"c-" + HtmlEscape(t.columns[c]) + "\">" + HtmlEscape(row[c].text) +
-             "</td>";
+        h +=
+            "<td class=\"c-" + HtmlEscape(t.columns[c]) + "\">" + HtmlEscape(row[c].text) + "</td>";
       }
       h += "</tr>";
     }

@@ -40,8 +40,8 @@ std::shared_ptr<tr::TFramedTransport> NewFramedTransport(std::shared_ptr<tr::TTr
                                                          int32_t max_frame_bytes) {
   // Max message size >= max frame: a message never spans frames here, and the count is
   // reset per frame, so it never binds before the frame limit does.
-  auto config = std::make_shared<apache::thrift::TConfiguration>(max_frame_bytes + 4096,
-                                                                 max_frame_bytes);
+  auto config =
+      std::make_shared<apache::thrift::TConfiguration>(max_frame_bytes + 4096, max_frame_bytes);
   return std::make_shared<PerFrameBoundedTransport>(std::move(inner), std::move(config));
 }
 

@@ -219,15 +219,13 @@ ControllerCore::Actions ControllerCore::OnStandbyDone(int64_t now, const Status&
       ControllerAction a = Make(ControllerAction::kCedeDone);
       a.request = cedes_.front().first;
       if (release_at_deadline_) {
-        const int64_t left =
-            handed_deadline_ > now ? (handed_deadline_ - now) / kNanosPerMilli : 0;
+        const int64_t left = handed_deadline_ > now ? (handed_deadline_ - now) / kNanosPerMilli : 0;
         a.status = Status::IllegalState(opts_.namenode_id +
                                         " could not be demoted; its lease runs out in " +
                                         std::to_string(left) + " ms");
       } else if (released_early && !s.ok() && !process_gone) {
         a.status = Status::IllegalState(opts_.namenode_id +
-                                        " could not be demoted; its lease ran out: " +
-                                        s.message());
+                                        " could not be demoted; its lease ran out: " + s.message());
       }
       out.push_back(std::move(a));
       cedes_.pop_front();
@@ -336,11 +334,10 @@ void ControllerCore::StepActive(int64_t now, Actions* out) {
   // 0b. The namenode's own deadline passed (no renewal vouched for it: its health answers
   // stopped): it has stopped serving; it must not be revived without a fresh epoch.
   if (now >= handed_deadline_) {
-    const int64_t ago =
-        snap_.healthy_at != 0 ? (now - snap_.healthy_at) / kNanosPerMilli : -1;
+    const int64_t ago = snap_.healthy_at != 0 ? (now - snap_.healthy_at) / kNanosPerMilli : -1;
     Demote(now,
-           "the namenode's deadline passed; last healthy answer asked for " +
-               std::to_string(ago) + " ms ago",
+           "the namenode's deadline passed; last healthy answer asked for " + std::to_string(ago) +
+               " ms ago",
            snap_.process_gone, out);
     return;
   }
@@ -362,8 +359,8 @@ void ControllerCore::StepStandby(int64_t now, Actions* out) {
     Release(out);
   }
   const bool contending = opts_.automatic && snap_.state == HealthState::kHealthy &&
-                          now >= ceded_until_ && now >= backoff_until_ &&
-                          !release_at_deadline_ && HealthFresh(now);
+                          now >= ceded_until_ && now >= backoff_until_ && !release_at_deadline_ &&
+                          HealthFresh(now);
   // 2. The namenode says it is active but we do not hold the lease for it: demote it,
   // never adopt it (it may have been superseded and would serve stale reads).
   if (snap_.ha_state == "active") {
@@ -454,8 +451,8 @@ void ControllerCore::BackOff(int64_t now) {
   backoff_until_ = std::max(backoff_until_, now + opts_.unhealthy_backoff_ms * kNanosPerMilli);
 }
 
-void ControllerCore::Demote(int64_t now, const std::string& reason, bool process_gone,
-                            Actions* out, bool backoff) {
+void ControllerCore::Demote(int64_t now, const std::string& reason, bool process_gone, Actions* out,
+                            bool backoff) {
   if (backoff) BackOff(now);
   if (active_) ++left_active_;
   active_ = false;

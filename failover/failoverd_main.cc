@@ -20,8 +20,8 @@
 #include "common/rpc/authz.h"
 #include "common/rpc/rpc.h"
 #include "failover/controller.h"
-#include "failover/failoverd_web.h"
 #include "failover/failover_service.h"
+#include "failover/failoverd_web.h"
 
 DEFINE_string(cluster_conf, "conf/cluster.conf", "The cluster file.");
 DEFINE_string(namenode_id, "", "Id of the namenode this failoverd watches (required).");
@@ -105,8 +105,8 @@ int main(int argc, char** argv) {
   opts.automatic = conf->automatic_failover;
   opts.health.interval_ms = conf->health_interval_ms;
   opts.health.timeout_ms = conf->health_timeout_ms;
-  opts.renew_interval_ms = Setting(FLAGS_failoverd_renew_interval_ms,
-                                   conf->lease_renew_interval_ms, lease.duration_ms / 6);
+  opts.renew_interval_ms = Setting(FLAGS_failoverd_renew_interval_ms, conf->lease_renew_interval_ms,
+                                   lease.duration_ms / 6);
   opts.acquire_interval_ms =
       Setting(FLAGS_failoverd_acquire_interval_ms, conf->lease_acquire_interval_ms, 100);
   opts.demote_guard_ms = opts.renew_interval_ms;
@@ -156,9 +156,9 @@ int main(int argc, char** argv) {
   controller.Start();
   std::unique_ptr<qj::DaemonWeb> web;
   if (self->failoverd_http_port > 0) {
-    web = qj::fo::MakeFailoverdWeb(&controller, lease,
-                                   {self->host, self->failoverd_http_port, 32, 10000,
-                                    self->id + " failoverd"});
+    web = qj::fo::MakeFailoverdWeb(
+        &controller, lease,
+        {self->host, self->failoverd_http_port, 32, 10000, self->id + " failoverd"});
     if (qj::Status ws = web->Start(); !ws.ok()) {
       LOG(ERROR) << ws;
       controller.Stop();

@@ -37,8 +37,7 @@ void Collect(Controller* c, const jn::LeaseClientOptions& lease, metrics::TextWr
         st.active ? 1 : 0);
   gauge("qj_failoverd_automatic", "1 in automatic failover mode", st.automatic ? 1 : 0);
   gauge("qj_failoverd_ceded_remaining_seconds",
-        "Time left of a cedeActive stay-out (0: contending normally)",
-        st.ceded_remaining_ms / 1e3);
+        "Time left of a cedeActive stay-out (0: contending normally)", st.ceded_remaining_ms / 1e3);
   w->Begin("qj_failoverd_health_state", "gauge", "1 for the namenode's current health state");
   for (HealthState h : {HealthState::kInitializing, HealthState::kHealthy, HealthState::kUnhealthy,
                         HealthState::kUnresponsive}) {

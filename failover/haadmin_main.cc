@@ -54,12 +54,12 @@ int Fail(const std::string& reason) {
 
 int Usage(std::ostream& out = std::cerr, int rc = kUsageError) {
   out << "Usage: haadmin [--cluster_conf=FILE] [--forcemanual]\n"
-               "    [-getServiceState <id>]\n"
-               "    [-getAllServiceState]\n"
-               "    [-checkHealth <id>]\n"
-               "    [-transitionToActive <id>]\n"
-               "    [-transitionToStandby <id>]\n"
-               "    [-failover <from id> <to id>]\n";
+         "    [-getServiceState <id>]\n"
+         "    [-getAllServiceState]\n"
+         "    [-checkHealth <id>]\n"
+         "    [-transitionToActive <id>]\n"
+         "    [-transitionToStandby <id>]\n"
+         "    [-failover <from id> <to id>]\n";
   return rc;
 }
 

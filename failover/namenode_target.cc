@@ -83,7 +83,7 @@ Status RpcNamenodeTarget::MonitorHealth() {
 }
 
 Status RpcNamenodeTarget::TransitionToActive(th::RequestSource::type source,
-                                          int64_t lease_deadline_nanos) {
+                                             int64_t lease_deadline_nanos) {
   th::HAStateChangeRequest req;
   req.source = source;
   if (lease_deadline_nanos != 0) req.__set_leaseDeadlineMonoNs(lease_deadline_nanos);
@@ -102,8 +102,9 @@ Status RpcNamenodeTarget::TransitionToStandby(th::RequestSource::type source) {
 }
 
 Status RpcNamenodeTarget::RenewLease(int64_t lease_deadline_nanos) {
-  return Invoke("renewLease",
-                [&](th::HAServiceProtocolClient& c) { c.renewLease(lease_deadline_nanos, nn_.id); });
+  return Invoke("renewLease", [&](th::HAServiceProtocolClient& c) {
+    c.renewLease(lease_deadline_nanos, nn_.id);
+  });
 }
 
 }  // namespace qj::fo

@@ -18,8 +18,8 @@
 
 #include "HAServiceProtocol.h"
 #include "common/cluster_config.h"
-#include "common/status.h"
 #include "common/rpc/rpc.h"
+#include "common/status.h"
 #include "namenode_types.h"
 
 namespace qj::fo {

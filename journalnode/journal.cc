@@ -383,8 +383,9 @@ void Journal::NoteSync(int64_t nanos, int64_t first_txid, int64_t count, size_t 
   counters_.sync_seconds.Observe(static_cast<double>(nanos) / 1e9);
   if (nanos > opts_.slow_sync_warn_ms * kNanosPerMilli) {
     counters_.slow_syncs.Increment();
-    LOG(WARNING) << who_ << ": slow sync: " << nanos / kNanosPerMilli << " ms to write and fdatasync "
-                 << bytes << " bytes (txids " << first_txid << ".." << first_txid + count - 1
+    LOG(WARNING) << who_ << ": slow sync: " << nanos / kNanosPerMilli
+                 << " ms to write and fdatasync " << bytes << " bytes (txids " << first_txid << ".."
+                 << first_txid + count - 1
                  << "), above --journalnode_slow_sync_warn_ms=" << opts_.slow_sync_warn_ms;
   }
 }

@@ -32,11 +32,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/file_ops.h"
 #include "common/metrics.h"
 #include "common/mutex.h"
 #include "common/status.h"
 #include "journalnode/edits_cache.h"
-#include "common/file_ops.h"
 #include "journalnode/protocol_types.h"
 #include "journalnode/segment.h"
 
@@ -80,7 +80,7 @@ struct JournalOptions {
 // What the write and read paths count, for the journalnode's /metrics and status page
 // (journal_web.cc). Updated without a lock; read at any time.
 struct JournalCounters {
-  metrics::Counter batches, edits, bytes;  // journal() calls written and fdatasync'ed
+  metrics::Counter batches, edits, bytes;     // journal() calls written and fdatasync'ed
   metrics::Counter cache_hits, cache_misses;  // committed reads served from / past the cache
   metrics::Counter slow_syncs;                // batches slower than slow_sync_warn_ms
   // Time to write one batch (to the page cache) and fdatasync it: the fdatasync dominates.

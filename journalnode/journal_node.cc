@@ -65,8 +65,8 @@ Result<std::unique_ptr<JournalNode>> JournalNode::Open(const JournalNodeOptions&
             << opts.edits_dir;
   if (node->journals_.size() > opts.max_journals) {
     LOG(WARNING) << opts.name << ": " << node->journals_.size()
-                 << " journals on disk, more than --journalnode_max_journals="
-                 << opts.max_journals << "; all are served, no new one can be formatted";
+                 << " journals on disk, more than --journalnode_max_journals=" << opts.max_journals
+                 << "; all are served, no new one can be formatted";
   }
   return node;
 }
@@ -130,11 +130,10 @@ Result<Journal*> JournalNode::Get(const std::string& journal_id, bool create) {
   }
   if (stopping_) return Status::Unavailable(opts_.name + ": shutting down");
   if (journals_.size() >= opts_.max_journals) {
-    return Status::ResourceExhausted(opts_.name + ": refusing to create journal " + journal_id +
-                                     ": this node already has " +
-                                     std::to_string(journals_.size()) +
-                                     " journals (--journalnode_max_journals=" +
-                                     std::to_string(opts_.max_journals) + ")");
+    return Status::ResourceExhausted(
+        opts_.name + ": refusing to create journal " + journal_id + ": this node already has " +
+        std::to_string(journals_.size()) +
+        " journals (--journalnode_max_journals=" + std::to_string(opts_.max_journals) + ")");
   }
   return AddLocked(journal_id);
 }

@@ -2,8 +2,8 @@
 // journalnodes, and background catch-up. Persistence order: journalnode/FORMAT.md.
 #include <algorithm>
 
-#include "journalnode/journal.h"
 #include "common/progress.h"
+#include "journalnode/journal.h"
 
 namespace qj::jn {
 namespace {
@@ -106,10 +106,9 @@ Status Journal::ResumeFromPrefix(SegmentFile* tmp, const std::string& peer,
   //    means same bytes; this catches an origin that was recorded wrongly.
   QJ_ASSIGN_OR_RETURN(
       SegmentChunkData chunk,
-      opts_.peers->GetSegmentChunk(peer, opts_.journal_id, want.start_txid, want.end_txid,
-                                   static_cast<int64_t>(last_offset),
-                                   std::max<int32_t>(opts_.transfer_chunk_bytes,
-                                                     static_cast<int32_t>(last.size()))));
+      opts_.peers->GetSegmentChunk(
+          peer, opts_.journal_id, want.start_txid, want.end_txid, static_cast<int64_t>(last_offset),
+          std::max<int32_t>(opts_.transfer_chunk_bytes, static_cast<int32_t>(last.size()))));
   if (chunk.offset != static_cast<int64_t>(last_offset) ||
       chunk.data.compare(0, last.size(), last) != 0) {
     return Status::InvalidArgument("peer " + peer + "'s copy of " + want.ToString() +
@@ -140,8 +139,8 @@ Status Journal::DownloadSegment(const std::string& peer, const SegmentState& wan
           c != StatusCode::kNotFound) {
         return s;
       }
-      LOG(WARNING) << who_ << ": cannot extend the local copy of " << want.ToString()
-                   << " from " << peer << " (" << s << "); copying all of it";
+      LOG(WARNING) << who_ << ": cannot extend the local copy of " << want.ToString() << " from "
+                   << peer << " (" << s << "); copying all of it";
       offset = 0;
       eof = false;
       QJ_RETURN_IF_ERROR(file->Truncate(0));

@@ -75,7 +75,8 @@ void Collect(JournalNode* node, metrics::TextWriter* w) {
        [](const JournalRow& r) { return static_cast<double>(r.snap.committed_txid); }},
       {"qj_journalnode_promised_epoch", "gauge", "Highest epoch promised (newEpoch)",
        [](const JournalRow& r) { return static_cast<double>(r.snap.promised_epoch); }},
-      {"qj_journalnode_writer_epoch", "gauge", "Epoch of the writer that started the newest segment",
+      {"qj_journalnode_writer_epoch", "gauge",
+       "Epoch of the writer that started the newest segment",
        [](const JournalRow& r) { return static_cast<double>(r.snap.writer_epoch); }},
       {"qj_journalnode_lag_edits", "gauge",
        "Edits the writer reported committed (in its last call here) that this node does "
@@ -106,9 +107,10 @@ StatusReport Report(JournalNode* node) {
   StatusTable t;
   t.key = "journals";
   t.title = "Journals";
-  t.columns = {"journal",        "state",    "promised_epoch", "writer_epoch",
-               "last_written_txid", "committed_txid", "lag_edits",      "open_segment",
-               "segments",       "batches",  "edits_written", "slow_syncs", "reason"};
+  t.columns = {
+      "journal",        "state",      "promised_epoch", "writer_epoch", "last_written_txid",
+      "committed_txid", "lag_edits",  "open_segment",   "segments",     "batches",
+      "edits_written",  "slow_syncs", "reason"};
   for (const JournalRow& r : rows) {
     t.rows.push_back({r.id, r.state, r.snap.promised_epoch, r.snap.writer_epoch,
                       r.snap.last_written_txid, r.snap.committed_txid, r.lag(),

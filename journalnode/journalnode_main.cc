@@ -98,7 +98,8 @@ std::string ReadFlags(Options* o) {
   if (FLAGS_journalnode_http_port < 0 || FLAGS_journalnode_http_port > 65535) {
     return "--journalnode_http_port must be 0..65535";
   }
-  if (FLAGS_journalnode_slow_sync_warn_ms < 0) return "--journalnode_slow_sync_warn_ms must be >= 0";
+  if (FLAGS_journalnode_slow_sync_warn_ms < 0)
+    return "--journalnode_slow_sync_warn_ms must be >= 0";
   o->node.slow_sync_warn_ms = FLAGS_journalnode_slow_sync_warn_ms;
   if (!FLAGS_cluster_conf.empty()) {
     auto conf = qj::LoadClusterConfig(FLAGS_cluster_conf);
@@ -145,9 +146,9 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<qj::DaemonWeb> web;
   if (FLAGS_journalnode_http_port > 0) {
-    web = qj::jn::MakeJournalNodeWeb(node->get(), {FLAGS_journalnode_bind_host,
-                                                   FLAGS_journalnode_http_port, 32, 10000,
-                                                   opts.node.name});
+    web = qj::jn::MakeJournalNodeWeb(
+        node->get(),
+        {FLAGS_journalnode_bind_host, FLAGS_journalnode_http_port, 32, 10000, opts.node.name});
     if (qj::Status ws = web->Start(); !ws.ok()) {
       std::fprintf(stderr, "journalnode %s: %s\n", opts.node.name.c_str(), ws.ToString().c_str());
       return 2;

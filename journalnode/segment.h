@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "common/edit_record.h"
-#include "common/status.h"
 #include "common/file_ops.h"
+#include "common/status.h"
 #include "journalnode/protocol_types.h"
 
 namespace qj::jn {

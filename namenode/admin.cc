@@ -19,8 +19,9 @@ Result<int64_t> NamenodeServer::SaveNamespace() {
     // thread (which saves under the shared lock) waits.
     std::unique_lock<std::shared_mutex> l(ns_mu_);
     if (ns_stale_.load() || ns_ == nullptr) {
-      return Status::IllegalState(id_ + ": the namespace is not loaded or may hold uncommitted "
-                                        "edits (the journal failed); no image saved");
+      return Status::IllegalState(id_ +
+                                  ": the namespace is not loaded or may hold uncommitted "
+                                  "edits (the journal failed); no image saved");
     }
     txid = last_applied_txid_;
     if (edit_log_ != nullptr) {
@@ -28,8 +29,8 @@ Result<int64_t> NamenodeServer::SaveNamespace() {
       // a majority, so the image holds committed edits only.
       Status st = edit_log_->WaitCommitted(txid, opts_.commit_timeout_ms);
       if (!st.ok()) {
-        return Status(st.code(), id_ + ": saveNamespace: edits up to txid " +
-                                     std::to_string(txid) + " not committed: " + st.message());
+        return Status(st.code(), id_ + ": saveNamespace: edits up to txid " + std::to_string(txid) +
+                                     " not committed: " + st.message());
       }
     }
     if (txid > last_image_txid_.load() || LatestImageTxId() < txid) {

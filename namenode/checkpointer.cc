@@ -10,8 +10,8 @@
 #include "ClientProtocol.h"
 #include "common/file_ops.h"
 #include "common/progress.h"
-#include "common/thrift_transport.h"
 #include "common/rpc/rpc.h"
+#include "common/thrift_transport.h"
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"
 
@@ -63,8 +63,8 @@ Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
   }
 }
 
-Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
-                     int64_t timeout_ms, const rpc::TlsOptions& tls, FileOps* fs) {
+Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir, int64_t timeout_ms,
+                     const rpc::TlsOptions& tls, FileOps* fs) {
   QJ_RETURN_IF_ERROR(fs->CreateDirs(dir));
   const std::string final_path = dir + "/" + ImageFileName(txid);
   const std::string tmp = final_path + ".download.tmp";
@@ -185,8 +185,7 @@ void NamenodeServer::ActivePullAndPurgeStep() {
     if (nn.id == id_) continue;
     auto theirs = PeerLatestImageTxId(nn.rpc(), 2000, opts_.tls);
     if (!theirs.ok() || *theirs <= mine) continue;
-    Status st =
-        DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls, opts_.file_ops);
+    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls, opts_.file_ops);
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
       continue;

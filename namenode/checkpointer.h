@@ -25,8 +25,7 @@ Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
 // Downloads image `txid` from `peer` into dir/fsimage_<txid>: to a temp file, verified
 // (VerifyImageFile: every CRC, the header's txid), fsynced, renamed, dir fsynced. Never
 // leaves a partial image under the final name. Files go through `fs`.
-Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
-                     int64_t timeout_ms, const rpc::TlsOptions& tls,
-                     FileOps* fs = FileOps::Posix());
+Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir, int64_t timeout_ms,
+                     const rpc::TlsOptions& tls, FileOps* fs = FileOps::Posix());
 
 }  // namespace qj::nn

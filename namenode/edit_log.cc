@@ -51,8 +51,8 @@ Result<int64_t> EditLog::Append(const EncodedEdit& edit) {
 Status EditLog::Finalize() {
   if (segment_start_ < 0) return Status::OK();
   QJ_RETURN_IF_ERROR(writer_->FinalizeSegment());
-  LOG(INFO) << name_ << " epoch=" << epoch() << ": segment " << segment_start_ << "-"
-            << last_txid() << " finalized";
+  LOG(INFO) << name_ << " epoch=" << epoch() << ": segment " << segment_start_ << "-" << last_txid()
+            << " finalized";
   segment_start_ = -1;
   return Status::OK();
 }

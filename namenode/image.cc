@@ -13,9 +13,9 @@
 
 #include "common/clock.h"
 #include "common/crc32c.h"
-#include "common/progress.h"
 #include "common/file_ops.h"
 #include "common/file_util.h"
+#include "common/progress.h"
 #include "namenode/codec.h"
 #include "namenode/inode.h"
 #include "namenode/path_util.h"
@@ -548,7 +548,8 @@ Status SaveImage(const FsNamespace& ns, int64_t txid, const std::string& dir, Fi
     file.reset();
     Status removed = fs->Unlink(tmp);
     if (!removed.ok() && !removed.IsNotFound()) {
-      LOG(WARNING) << "image " << dir << ": removing " << tmp << " after a failed save: " << removed;
+      LOG(WARNING) << "image " << dir << ": removing " << tmp
+                   << " after a failed save: " << removed;
     }
     return s;
   };

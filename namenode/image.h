@@ -70,8 +70,8 @@ Result<std::vector<ImageInfo>> FindImages(const std::string& dir, FileOps* fs = 
 
 // Loads the newest image that loads cleanly. A corrupt newer image is skipped with a
 // WARNING naming it and the error, then the previous one is tried. An image of a newer
-// format version (NotSupported, naming the version) is an error, never skipped. NotFound if there is
-// no image; Corruption (listing every failure) if none loads.
+// format version (NotSupported, naming the version) is an error, never skipped. NotFound if there
+// is no image; Corruption (listing every failure) if none loads.
 Result<LoadedImage> LoadNewestValidImage(const std::string& dir, const NamespaceOptions& options,
                                          FileOps* fs = FileOps::Posix());
 

@@ -43,9 +43,9 @@
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
+#include "common/file_util.h"
 #include "common/rpc/authz.h"
 #include "common/rpc/rpc.h"
-#include "common/file_util.h"
 #include "journalnode/client/quorum_writer.h"
 #include "namenode/checkpointer.h"
 #include "namenode/edit_ops.h"
@@ -272,8 +272,8 @@ int ResetJournalAfter(const qj::nn::NamenodeOptions& o, int64_t txid, bool force
     LOG(ERROR) << id << ": starting the journal at txid " << txid + 1 << ": " << st;
     return kExitFailure;
   }
-  LOG(INFO) << id << ": journal " << o.quorum.journal_id << " continues the image at txid "
-            << txid << " (first txid " << txid + 1 << ")";
+  LOG(INFO) << id << ": journal " << o.quorum.journal_id << " continues the image at txid " << txid
+            << " (first txid " << txid + 1 << ")";
   return kExitOk;
 }
 
@@ -330,11 +330,11 @@ int Recover(const qj::nn::NamenodeOptions& o) {
   }
   std::cout << id << ": recover: first bad record at txid " << bad_txid << ": " << why << "\n"
             << id << ": recover: edits " << image_txid + 1 << ".." << bad_txid - 1
-            << " replay cleanly; " << *committed - bad_txid + 1
-            << " committed edits from txid " << bad_txid << " on would be discarded\n";
+            << " replay cleanly; " << *committed - bad_txid + 1 << " committed edits from txid "
+            << bad_txid << " on would be discarded\n";
   if (!FLAGS_force) {
-    std::cout << id << ": recover: rerun with --force to truncate the log before txid "
-              << bad_txid << "\n";
+    std::cout << id << ": recover: rerun with --force to truncate the log before txid " << bad_txid
+              << "\n";
     return kExitFailure;
   }
   // Truncate: an image at the last good txid, and a journal that goes on from the bad

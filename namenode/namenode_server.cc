@@ -50,7 +50,8 @@ NamenodeServer::~NamenodeServer() { Stop(); }
 Status NamenodeServer::Start() {
   MutexLock t(&transition_mu_);
   // Nothing saves an image yet: a temp image now is an interrupted save's.
-  if (Status st = RemoveLeftoverImageTemps(opts_.name_dir, opts_.file_ops); !st.ok() && !st.IsNotFound()) {
+  if (Status st = RemoveLeftoverImageTemps(opts_.name_dir, opts_.file_ops);
+      !st.ok() && !st.IsNotFound()) {
     return st.Prepend(id_ + ": " + opts_.name_dir);
   }
   auto loaded = LoadNewestValidImage(opts_.name_dir, opts_.ns_options, opts_.file_ops);
@@ -359,7 +360,8 @@ void NamenodeServer::StartTailing() {
 }
 
 Status NamenodeServer::ReloadFromImage() {
-  QJ_ASSIGN_OR_RETURN(LoadedImage img, LoadNewestValidImage(opts_.name_dir, opts_.ns_options, opts_.file_ops));
+  QJ_ASSIGN_OR_RETURN(LoadedImage img,
+                      LoadNewestValidImage(opts_.name_dir, opts_.ns_options, opts_.file_ops));
   std::unique_lock<std::shared_mutex> l(ns_mu_);
   LOG(INFO) << id_ << ": namespace reloaded from the image at txid " << img.txid << " (was at txid "
             << last_applied_txid_ << ")";
@@ -415,8 +417,8 @@ Result<std::shared_ptr<EditLog>> NamenodeServer::ServingLogLocked() {
   return log;
 }
 
-CallStatus NamenodeServer::Mutate(const char* what, const RetryIds& ids,
-                                  const PrepareFn& prepare, RetryOutcome* outcome) {
+CallStatus NamenodeServer::Mutate(const char* what, const RetryIds& ids, const PrepareFn& prepare,
+                                  RetryOutcome* outcome) {
   CallStatus st = DoMutate(what, ids, prepare, outcome);
   CountCall(what, st);
   return st;
@@ -459,8 +461,8 @@ int64_t NamenodeServer::inode_count() const {
   return ns_ == nullptr ? 0 : ns_->inode_count();
 }
 
-CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids,
-                                    const PrepareFn& prepare, RetryOutcome* outcome) {
+CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids, const PrepareFn& prepare,
+                                    RetryOutcome* outcome) {
   // 1. Refuse unless serving.
   Status st = ha_.CheckServing();
   if (!st.ok()) return CallStatus::Server(st);
@@ -534,7 +536,8 @@ CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids,
 
 Result<int64_t> NamenodeServer::Msync() {
   int64_t txid = 0;
-  CallStatus st = DoRead("msync", [](const FsNamespace&) { return FsStatus::OK(); }, &txid);
+  CallStatus st = DoRead(
+      "msync", [](const FsNamespace&) { return FsStatus::OK(); }, &txid);
   if (!st.server.ok()) return st.server;
   return txid;
 }

@@ -58,8 +58,8 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "common/file_ops.h"
 #include "common/cluster_config.h"
+#include "common/file_ops.h"
 #include "common/metrics.h"
 #include "common/mutex.h"
 #include "common/rpc/rpc.h"
@@ -130,8 +130,9 @@ struct CallStatus {
 struct NamenodeCounters {
   // Client calls by operation ("mkdirs", ...) and result ("ok", an FsError name such as
   // "NotFound", or a server status code such as "NotActive").
-  metrics::Family<metrics::Counter> ops{"qj_namenode_operations_total", "", {"op", "result"},
-                                        [] { return std::make_unique<metrics::Counter>(); }};
+  metrics::Family<metrics::Counter> ops{"qj_namenode_operations_total", "", {"op", "result"}, [] {
+                                          return std::make_unique<metrics::Counter>();
+                                        }};
   // How long a call waited for its edit (or the state it read) to commit on a majority.
   metrics::Histogram commit_seconds{metrics::ExponentialBuckets(0.0001, 2, 16)};
 };
@@ -231,7 +232,7 @@ class NamenodeServer {
     int64_t last_written_txid = -1;  // -1 unless active
     int64_t committed_txid = -1;     // -1 unless active
     int64_t image_txid = -1;
-    int64_t image_age_ms = -1;       // -1: no image
+    int64_t image_age_ms = -1;  // -1: no image
     int64_t inode_count = 0;
   };
   AdminReport GetAdminReport() const;

@@ -19,11 +19,11 @@ struct NnView {
   WriterView writer;
   int64_t inodes = 0;
   int64_t image_txid = -1;
-  double image_age_s = -1;          // -1: no image file found
-  double lease_slack_s = 0;         // deadline - now; meaningful when has_lease
+  double image_age_s = -1;   // -1: no image file found
+  double lease_slack_s = 0;  // deadline - now; meaningful when has_lease
   bool has_lease = false;
-  int64_t quorum_committed = -1;    // -1: unknown
-  int64_t lag = 0;                  // edits: uncommitted (active) or not yet tailed (standby)
+  int64_t quorum_committed = -1;  // -1: unknown
+  int64_t lag = 0;                // edits: uncommitted (active) or not yet tailed (standby)
   std::vector<std::string> journalnodes;
 };
 
@@ -52,8 +52,7 @@ class NamenodeWebState {
     Clock* clock = server_->clock();
     if (v.image_txid >= 0) {
       struct stat st;
-      const std::string path =
-          server_->options().name_dir + "/" + ImageFileName(v.image_txid);
+      const std::string path = server_->options().name_dir + "/" + ImageFileName(v.image_txid);
       if (::stat(path.c_str(), &st) == 0) {
         v.image_age_s = std::max<double>(0, clock->WallMillis() / 1e3 - st.st_mtime);
       }
@@ -222,8 +221,7 @@ StatusReport Report(const NamenodeWebState& state) {
   for (size_t i = 0; i < v.journalnodes.size(); ++i) {
     if (v.writer.open && i < v.writer.stats.acked_txid.size()) {
       const int64_t acked = v.writer.stats.acked_txid[i];
-      t.rows.push_back({v.journalnodes[i], acked,
-                        std::max<int64_t>(0, v.writer.last_txid - acked),
+      t.rows.push_back({v.journalnodes[i], acked, std::max<int64_t>(0, v.writer.last_txid - acked),
                         static_cast<bool>(v.writer.stats.in_pipeline[i])});
     } else {
       t.rows.push_back({v.journalnodes[i], "-", "-", "-"});
@@ -234,10 +232,9 @@ StatusReport Report(const NamenodeWebState& state) {
   ops.key = "operations";
   ops.title = "Client calls";
   ops.columns = {"op", "result", "count"};
-  state.server()->counters().ops.ForEach(
-      [&](const metrics::Labels& l, const metrics::Counter& n) {
-        ops.rows.push_back({l[0].second, l[1].second, static_cast<int64_t>(n.value())});
-      });
+  state.server()->counters().ops.ForEach([&](const metrics::Labels& l, const metrics::Counter& n) {
+    ops.rows.push_back({l[0].second, l[1].second, static_cast<int64_t>(n.value())});
+  });
   r.tables.push_back(std::move(ops));
   return r;
 }

@@ -77,8 +77,8 @@ FsStatus ValidateClientPath(std::string_view path) {
     if (c < 0x20 || c == 0x7f) {
       char hex[8];
       std::snprintf(hex, sizeof(hex), "0x%02x", c);
-      return Invalid(path, std::string("control character ") + hex + " at byte " +
-                               std::to_string(i));
+      return Invalid(path,
+                     std::string("control character ") + hex + " at byte " + std::to_string(i));
     }
   }
   return FsStatus::OK();

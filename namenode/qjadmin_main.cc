@@ -223,8 +223,8 @@ int FetchImage(const ClusterConfig& conf, const std::string& dir) {
   int64_t best_txid = -1;
   std::string errors;
   for (const NamenodeInfo& nn : conf.namenodes) {
-    auto txid =
-        qj::nn::PeerLatestImageTxId(nn.rpc(), FLAGS_qjadmin_connect_timeout_ms, qj::rpc::ProcessTls());
+    auto txid = qj::nn::PeerLatestImageTxId(nn.rpc(), FLAGS_qjadmin_connect_timeout_ms,
+                                            qj::rpc::ProcessTls());
     if (!txid.ok()) {
       errors += (errors.empty() ? "" : "; ") + txid.status().ToString();
       continue;
@@ -237,7 +237,7 @@ int FetchImage(const ClusterConfig& conf, const std::string& dir) {
   if (best == nullptr) return Fail("fetchImage: no namenode answered: " + errors);
   if (best_txid < 0) return Fail("fetchImage: no namenode holds an image");
   qj::Status st = qj::nn::DownloadImage(best->rpc(), best_txid, dir, FLAGS_qjadmin_rpc_timeout_ms,
-                                    qj::rpc::ProcessTls());
+                                        qj::rpc::ProcessTls());
   if (!st.ok()) return Fail("fetchImage: from " + best->id + ": " + st.ToString());
   std::cout << "Downloaded image " << qj::nn::ImageFileName(best_txid) << " (txid " << best_txid
             << ") from " << best->id << " into " << dir << "\n";

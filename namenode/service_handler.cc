@@ -253,8 +253,8 @@ class Handler : public th::ClientProtocolIf {
     r = ToThrift(*out.block);
   }
 
-  bool complete(const th::UserInfo& ugi, const std::string& path,
-                const int64_t last_block_length, const th::RpcIds& ids) override {
+  bool complete(const th::UserInfo& ugi, const std::string& path, const int64_t last_block_length,
+                const th::RpcIds& ids) override {
     CheckPath(path);
     Check(s_->Mutate(
         "complete", ToRetryIds(ids),
@@ -466,8 +466,8 @@ class Handler : public th::ClientProtocolIf {
       th::FsException e;
       e.code = th::FsErrorCode::INVALID_ARGUMENT;
       e.message = "RpcIds: clientId must be " + std::to_string(RetryIds::kClientIdBytes) +
-                  " bytes (got " + std::to_string(ids.clientId.size()) +
-                  ") and callId >= 0 (got " + std::to_string(ids.callId) + ")";
+                  " bytes (got " + std::to_string(ids.clientId.size()) + ") and callId >= 0 (got " +
+                  std::to_string(ids.callId) + ")";
       throw e;
     }
     r.client_id = ids.clientId;
@@ -475,8 +475,7 @@ class Handler : public th::ClientProtocolIf {
     return r;
   }
 
-  [[noreturn]] static void Internal(const char* what, const std::string& path,
-                                    const char* why) {
+  [[noreturn]] static void Internal(const char* what, const std::string& path, const char* why) {
     th::FsException e;
     e.code = th::FsErrorCode::IO_ERROR;
     e.message = std::string(what) + " " + path + ": " + why;
@@ -516,9 +515,9 @@ class Handler : public th::ClientProtocolIf {
   int64_t AdminValue(const Result<int64_t>& r) {
     if (r.ok()) return *r;
     const Status& s = r.status();
-    throw ServerFailure(s.code() == StatusCode::kIllegalState ? Status::InvalidArgument(s.message())
-                                                              : s,
-                        s.ToString(), s_->GetStatus().active_hint);
+    throw ServerFailure(
+        s.code() == StatusCode::kIllegalState ? Status::InvalidArgument(s.message()) : s,
+        s.ToString(), s_->GetStatus().active_hint);
   }
 
   static void ThrowIfFailed(const Status& st) {
@@ -555,9 +554,9 @@ class Handler : public th::ClientProtocolIf {
         return;
       case th::RequestSource::REQUEST_BY_FAILOVERD:
         if (!automatic) {
-          Refuse(th::HAErrorCode::AUTOMATIC_FAILOVER_OFF,
-                 o.namenode_id + ": " + what +
-                     " from a failoverd refused: automatic failover is off");
+          Refuse(
+              th::HAErrorCode::AUTOMATIC_FAILOVER_OFF,
+              o.namenode_id + ": " + what + " from a failoverd refused: automatic failover is off");
         }
         CheckHolder(what, req.__isset.holderId ? req.holderId : std::string());
         return;

@@ -1,7 +1,7 @@
 // The namenode's RPC face: ClientProtocol (which extends HAServiceProtocol) over Thrift
 // on one port, served by rpc::Server (non-blocking, a worker per call in progress, up to
-// max_connections, idle connections closed, framed transport, binary protocol with string/container size
-// limits, TCP_NODELAY; with TLS every call authorized by rpc::NamenodePolicy and the
+// max_connections, idle connections closed, framed transport, binary protocol with string/container
+// size limits, TCP_NODELAY; with TLS every call authorized by rpc::NamenodePolicy and the
 // filesystem user taken from the client certificate).
 //
 // Errors cross the wall here (ToFsException in the .cc): FsStatus codes map 1:1 onto

@@ -27,8 +27,8 @@ std::string Rate(int64_t edits, int64_t since_ms, int64_t now_ms, int64_t first_
              static_cast<long long>(edits), static_cast<long long>(first_txid),
              static_cast<long long>(first_txid + edits - 1), secs, edits / secs);
   } else {
-    snprintf(buf, sizeof(buf), "%lld edits in %.2f s, %.0f edits/s",
-             static_cast<long long>(edits), secs, edits / secs);
+    snprintf(buf, sizeof(buf), "%lld edits in %.2f s, %.0f edits/s", static_cast<long long>(edits),
+             secs, edits / secs);
   }
   return buf;
 }

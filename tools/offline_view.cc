@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/edit_record.h"
-#include "common/json.h"
 #include "common/file_ops.h"
+#include "common/json.h"
 #include "journalnode/segment.h"
 #include "namenode/edit_ops.h"
 #include "namenode/image.h"
@@ -29,8 +29,8 @@ using nn::Edit;
 using nn::EditOpName;
 using nn::FsNamespace;
 using nn::Inode;
-using nn::LoadImage;
 using nn::LoadedImage;
+using nn::LoadImage;
 using nn::MkdirEdit;
 using nn::NamespaceOptions;
 using nn::NoopEdit;
@@ -69,9 +69,15 @@ std::string IdsJson(const std::vector<int64_t>& ids) {
 
 // The edit's own fields as JSON members (no braces), after "op".
 std::string EditFieldsJson(const Edit& edit) {
-  auto s = [](const char* k, const std::string& v) { return std::string(",\"") + k + "\":" + JsonString(v); };
-  auto n = [](const char* k, int64_t v) { return std::string(",\"") + k + "\":" + std::to_string(v); };
-  auto p = [](const char* k, uint16_t v) { return std::string(",\"") + k + "\":\"" + Octal(v) + "\""; };
+  auto s = [](const char* k, const std::string& v) {
+    return std::string(",\"") + k + "\":" + JsonString(v);
+  };
+  auto n = [](const char* k, int64_t v) {
+    return std::string(",\"") + k + "\":" + std::to_string(v);
+  };
+  auto p = [](const char* k, uint16_t v) {
+    return std::string(",\"") + k + "\":\"" + Octal(v) + "\"";
+  };
   return std::visit(
       Overloaded{
           [](const NoopEdit&) { return std::string(); },
@@ -84,7 +90,8 @@ std::string EditFieldsJson(const Edit& edit) {
             return s("path", e.path) + n("inode_id", e.inode_id) + s("owner", e.owner) +
                    s("group", e.group) + p("permission", e.permission) +
                    n("replication", e.replication) + n("block_size", e.block_size) +
-                   n("mtime_ms", e.mtime_ms) + ",\"overwrite\":" + (e.overwrite ? "true" : "false") +
+                   n("mtime_ms", e.mtime_ms) +
+                   ",\"overwrite\":" + (e.overwrite ? "true" : "false") +
                    n("replaced_inode_id", e.replaced_inode_id);
           },
           [&](const AddBlockEdit& e) {
@@ -164,8 +171,8 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
   if (options.json) {
     out << "{\"file\":" << JsonString(path) << ",\"kind\":\"segment\",\"name\":";
     if (named) {
-      out << "{\"start_txid\":" << named->start_txid << ",\"end_txid\":"
-          << (named->in_progress ? -1 : named->end_txid)
+      out << "{\"start_txid\":" << named->start_txid
+          << ",\"end_txid\":" << (named->in_progress ? -1 : named->end_txid)
           << ",\"in_progress\":" << (named->in_progress ? "true" : "false") << "}";
     } else {
       out << "null";
@@ -175,8 +182,8 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
   } else if (!options.verify) {
     out << "segment " << path << ": "
         << (named ? (in_progress ? "in progress, from txid " + std::to_string(named->start_txid)
-                                 : "finalized, txids " + std::to_string(named->start_txid) +
-                                       ".." + std::to_string(named->end_txid))
+                                 : "finalized, txids " + std::to_string(named->start_txid) + ".." +
+                                       std::to_string(named->end_txid))
                   : std::string("not a segment file name, txids from the first record"))
         << ", " << file_size << " bytes\n";
   }
@@ -205,8 +212,7 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
       break;
     }
     if (*step == jn::SegmentReader::Step::kTornTail && in_progress) {
-      torn = Problem{reader.offset(), expected,
-                     "torn tail (start-up truncates it): " + detail};
+      torn = Problem{reader.offset(), expected, "torn tail (start-up truncates it): " + detail};
       break;
     }
     if (*step != jn::SegmentReader::Step::kRecord) {
@@ -220,8 +226,8 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
     }
     if (expected >= 0 && rec.txid != expected) {
       problem = Problem{offset, rec.txid,
-                        "txid " + std::to_string(rec.txid) + " where " +
-                            std::to_string(expected) + " was expected"};
+                        "txid " + std::to_string(rec.txid) + " where " + std::to_string(expected) +
+                            " was expected"};
       break;
     }
     Result<Edit> edit = DecodeEdit(rec.op, rec.payload);
@@ -238,7 +244,8 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
       }
     }
     if (!edit.ok()) {
-      problem = Problem{offset, rec.txid, "payload is not a namenode edit: " + edit.status().ToString()};
+      problem =
+          Problem{offset, rec.txid, "payload is not a namenode edit: " + edit.status().ToString()};
       break;
     }
     if (first_txid < 0) first_txid = rec.txid;
@@ -262,9 +269,9 @@ int ViewSegment(const std::string& path, const ViewOptions& options, std::ostrea
     if (problem) out << ",\"error\":" << ProblemJson(*problem);
     out << "}}\n";
   } else {
-    const std::string range = count ? ", txids " + std::to_string(first_txid) + ".." +
-                                          std::to_string(last_txid)
-                                    : std::string();
+    const std::string range =
+        count ? ", txids " + std::to_string(first_txid) + ".." + std::to_string(last_txid)
+              : std::string();
     if (torn) out << "note: " << ProblemLine(path, *torn) << "\n";
     if (!problem) {
       out << (options.verify ? "OK " + path + ": " : std::string("summary: ")) << count

@@ -77,8 +77,7 @@ std::shared_ptr<const Policy> NamenodePolicy(const ClusterConfig& c) {
   return std::make_shared<Policy>(
       c, Table({
              {{"HA status: any cluster identity", kAnyone}, {"getServiceStatus", "monitorHealth"}},
-             {{"HA transitions and leases: failover controllers and admins",
-               kFailoverds | kAdmins},
+             {{"HA transitions and leases: failover controllers and admins", kFailoverds | kAdmins},
               {"transitionToActive", "transitionToStandby", "renewLease"}},
              {{"image transfer: namenodes and admins", kNamenodes | kAdmins},
               {"fetchImage", "latestImageTxId"}},
@@ -134,13 +133,13 @@ Peer PeerOf(tr::TSocket* socket) {
   X509* cert = SSL_get1_peer_certificate(ssl);
   if (cert == nullptr) return p;
   char cn[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
-                                sizeof(cn) - 1) > 0) {
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn) - 1) >
+      0) {
     p.identity = cn;
     p.names.push_back(cn);
   }
-  auto* sans = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans != nullptr) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);

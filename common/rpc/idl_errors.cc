@@ -100,7 +100,8 @@ std::optional<Status> JournalStatusFrom(const std::exception& e, const std::stri
   }
   if (!context.empty()) message = context + ": " + message;
   const StatusCode code = JournalErrors().ToStatus(wire);
-  if (code == StatusCode::kStaleEpoch) return Status::StaleEpoch(promised_epoch, std::move(message));
+  if (code == StatusCode::kStaleEpoch)
+    return Status::StaleEpoch(promised_epoch, std::move(message));
   return Status(code, std::move(message));
 }
 

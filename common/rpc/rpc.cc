@@ -7,15 +7,15 @@
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <thrift/TApplicationException.h>
 #include <thrift/TOutput.h>
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <pthread.h>
 #include <thrift/concurrency/Exception.h>
 #include <thrift/concurrency/ThreadFactory.h>
 #include <thrift/concurrency/ThreadManager.h>
+#include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/server/TNonblockingServer.h>
 #include <thrift/transport/TNonblockingServerTransport.h>
 #include <thrift/transport/TSSLServerSocket.h>
@@ -24,11 +24,11 @@
 #include <thrift/transport/TTransportException.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <algorithm>
-#include <atomic>
 #include <deque>
 #include <functional>
 #include <future>
@@ -491,8 +491,8 @@ class Connections {
     if (last_log_ns_ != 0 && now - last_log_ns_ < 1000000000) return;
     last_log_ns_ = now;
     LOG(WARNING) << name_ << ": " << what << ": " << live
-                 << " connections open (rpc.max_connections = " << max_ << "); so far "
-                 << evicted_ << " closed for room, " << refused_ << " refused";
+                 << " connections open (rpc.max_connections = " << max_ << "); so far " << evicted_
+                 << " closed for room, " << refused_ << " refused";
   }
   // A call is starting; if no worker is left idle, add one (up to the bound), so that
   // handlers blocked on the journal or on fsync never starve the next call.
@@ -552,14 +552,16 @@ class Listener final : public tr::TNonblockingServerTransport {
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* res = nullptr;
     const std::string port = std::to_string(port_);
-    const int rc = ::getaddrinfo(host_.empty() ? nullptr : host_.c_str(), port.c_str(), &hints, &res);
+    const int rc =
+        ::getaddrinfo(host_.empty() ? nullptr : host_.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) {
       throw tr::TTransportException(tr::TTransportException::NOT_OPEN,
                                     "cannot resolve " + host_ + ": " + gai_strerror(rc));
     }
     std::string err = "no address";
     for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
-      int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      int fd =
+          ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
       if (fd < 0) {
         err = std::string("socket: ") + std::strerror(errno);
         continue;
@@ -599,7 +601,8 @@ class Listener final : public tr::TNonblockingServerTransport {
     for (;;) {
       sockaddr_storage addr{};
       socklen_t len = sizeof(addr);
-      int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd =
+          ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) return Admit(fd, addr, len);
       const int err = errno;
       if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
@@ -669,8 +672,8 @@ class Listener final : public tr::TNonblockingServerTransport {
   const int port_;
   const std::shared_ptr<tr::TSSLSocketFactory> tls_;
   const std::shared_ptr<Connections> conns_;
-  int fd_ = -1;       // accept thread (I/O thread 0) only, after listen()
-  std::vector<int> reserve_;  // likewise
+  int fd_ = -1;                     // accept thread (I/O thread 0) only, after listen()
+  std::vector<int> reserve_;        // likewise
   int64_t last_emfile_log_ns_ = 0;  // likewise; 0: never logged
 };
 
@@ -960,9 +963,9 @@ Status Server::Build() {
 
 Status Server::Run(const std::shared_ptr<at::server::TNonblockingServer>& s) {
   LOG(INFO) << opts_.name << ": serving on " << opts_.bind_host << ":" << opts_.port
-            << (opts_.tls.enabled ? " (TLS, mutual)" : "") << ", at most "
-            << opts_.max_connections << " connections, " << opts_.worker_threads
-            << " workers, " << opts_.io_threads << " I/O threads";
+            << (opts_.tls.enabled ? " (TLS, mutual)" : "") << ", at most " << opts_.max_connections
+            << " connections, " << opts_.worker_threads << " workers, " << opts_.io_threads
+            << " I/O threads";
   Status st = Status::OK();
   try {
     s->serve();

@@ -232,8 +232,8 @@ class Listener;
 struct ServerStats {
   int64_t open_connections = 0;
   int64_t accepted_connections = 0;
-  int64_t refused_connections = 0;  // closed at once: at the cap with every connection busy
-  int64_t evicted_connections = 0;  // closed to make room for a new one (longest idle)
+  int64_t refused_connections = 0;      // closed at once: at the cap with every connection busy
+  int64_t evicted_connections = 0;      // closed to make room for a new one (longest idle)
   int64_t idle_closed_connections = 0;  // closed by the idle timeout
   int64_t worker_threads = 0;
 };

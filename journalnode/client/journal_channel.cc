@@ -277,7 +277,7 @@ void JournalChannel::ReceiverLoop() {
 
 // --- Calls. Each lambda pair writes one request and reads its answer. ---
 
-#define QJ_HEADER(h)      \
+#define QJ_HEADER(h)         \
   const th::RequestInfo ri = \
       ToThrift(RequestHeader{journal_id, (h).epoch, serial, (h).committed_txid})
 

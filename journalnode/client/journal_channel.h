@@ -119,10 +119,10 @@ class JournalChannel {
   // origin_epoch: the chosen copy's origin (PrepareResult::origin_epoch, 0 = unknown).
   // timeout_ms: how long to wait for the answer (the journalnode may copy the segment
   // first); 0 = the per-call timeout.
-  void AcceptRecovery(const WriterHeader& h, const SegmentState& state, const std::string& from_peer,
-                      int64_t origin_epoch, int64_t timeout_ms, ReplyCallback<Void> cb);
-  void GetJournaledEdits(int64_t since_txid, int32_t max_txns,
-                         ReplyCallback<JournaledEdits> cb);
+  void AcceptRecovery(const WriterHeader& h, const SegmentState& state,
+                      const std::string& from_peer, int64_t origin_epoch, int64_t timeout_ms,
+                      ReplyCallback<Void> cb);
+  void GetJournaledEdits(int64_t since_txid, int32_t max_txns, ReplyCallback<JournaledEdits> cb);
   // Asks for (or renews) holder_id's lease on this channel's journal for duration_ms.
   void AcquireLease(const std::string& holder_id, int64_t duration_ms,
                     ReplyCallback<LeaseAnswer> cb);

@@ -35,8 +35,10 @@ class ThriftTransport final : public JournalTransport {
     o.max_frame_bytes = opts_.max_frame_bytes;
     o.tls = opts_.tls;
     auto c = rpc::Connect(hp_, o);
-    if (!c.ok()) return c.status().code() == StatusCode::kTimedOut ? c.status()
-                                                                     : Status::NetworkError(c.status().ToString());
+    if (!c.ok())
+      return c.status().code() == StatusCode::kTimedOut
+                 ? c.status()
+                 : Status::NetworkError(c.status().ToString());
     std::shared_ptr<rpc::Connection> conn(std::move(*c));
     client_ = std::make_unique<qjournal::thrift::JournalProtocolClient>(conn->in(), conn->out());
     MutexLock l(&conn_mu_);

@@ -87,5 +87,4 @@ std::unique_ptr<LeaseClient> NewLeaseClient(const LeaseClientOptions& opts,
   return std::make_unique<LeaseClient>(opts, std::move(grantors), clock);
 }
 
-
 }  // namespace qj::jn

@@ -3,14 +3,13 @@
 // unreadable cluster file, refused append) with a one-line reason, 2 bad arguments (with
 // the usage text).
 #include <glog/logging.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
@@ -79,11 +78,13 @@ int Fail(const std::string& msg) {
 int RunConf(const std::map<std::string, std::string>& flags,
             const std::vector<std::string>& words) {
   for (const auto& [k, v] : flags) {
-    if (k != "cluster_conf" && k != "verbose") return BadArgs("unknown option --" + k + " for 'conf'");
+    if (k != "cluster_conf" && k != "verbose")
+      return BadArgs("unknown option --" + k + " for 'conf'");
   }
   const bool get = words.size() == 3 && words[1] == "get";
   const bool list = words.size() == 2 && words[1] == "list";
-  if (!get && !list) return BadArgs("usage: qjournal [--cluster_conf=FILE] conf get KEY | conf list");
+  if (!get && !list)
+    return BadArgs("usage: qjournal [--cluster_conf=FILE] conf get KEY | conf list");
   auto it = flags.find("cluster_conf");
   const std::string path = it != flags.end() ? it->second : qj::cli::DefaultClusterConf();
   auto conf = qj::LoadClusterConfig(path);
@@ -205,7 +206,8 @@ int main(int argc, char** argv) {
     o.quorum.journalnodes = uri->journalnodes;
     o.quorum.journal_id = uri->journal_id;
   }
-  if (o.quorum.journalnodes.empty()) return BadArgs("need --journal_uri or --cluster_conf (or QJ_CONF_DIR)");
+  if (o.quorum.journalnodes.empty())
+    return BadArgs("need --journal_uri or --cluster_conf (or QJ_CONF_DIR)");
   auto get_int = [&](const char* name, int64_t min, int64_t* dst) -> bool {
     if (!flags.count(name)) return true;
     return ParseInt(flags[name], dst) && *dst >= min;
@@ -247,16 +249,18 @@ int main(int argc, char** argv) {
       cluster_conf_path = qj::cli::DefaultClusterConf();
       auto conf = qj::LoadClusterConfig(cluster_conf_path);
       if (!conf.ok()) {
-        return Fail(conf.status().ToString() + " (append checks that it is not the cluster's journal)");
+        return Fail(conf.status().ToString() +
+                    " (append checks that it is not the cluster's journal)");
       }
       cluster_journal_id = conf->journal.journal_id;
     }
     if (!cluster_journal_id.empty() && o.quorum.journal_id == cluster_journal_id &&
         !flags.count(kForceAppend)) {
-      return Fail("refusing to append to journal '" + o.quorum.journal_id + "': " +
-                  cluster_conf_path +
+      return Fail("refusing to append to journal '" + o.quorum.journal_id +
+                  "': " + cluster_conf_path +
                   " names it as the namenodes' journal (a new epoch would fence the active "
-                  "namenode); use a scratch journal id, or --" + kForceAppend);
+                  "namenode); use a scratch journal id, or --" +
+                  kForceAppend);
     }
     return qj::jn::RunAppend(o, std::cout, std::cerr);
   }

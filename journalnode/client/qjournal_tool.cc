@@ -8,7 +8,6 @@
 
 #include "common/clock.h"
 #include "common/json.h"
-
 #include "journalnode/client/journal_channel.h"
 #include "journalnode/client/quorum_call.h"
 
@@ -37,8 +36,8 @@ std::string Printable(const std::string& s, size_t max) {
 
 // A segment as the status table shows it: "finalized[1..10]", "inprogress[11..12]".
 std::string ShortName(const SegmentState& s) {
-  return std::string(s.in_progress ? "inprogress[" : "finalized[") +
-         std::to_string(s.start_txid) + ".." + std::to_string(s.end_txid) + "]";
+  return std::string(s.in_progress ? "inprogress[" : "finalized[") + std::to_string(s.start_txid) +
+         ".." + std::to_string(s.end_txid) + "]";
 }
 
 // all: wait for every node (or the timeout) so a table is complete; else the first answer.
@@ -95,8 +94,8 @@ int RunStatus(const ToolOptions& o, std::ostream& out, std::ostream& err) {
       out << ",\"formatted\":" << (s.formatted ? "true" : "false")
           << ",\"promised_epoch\":" << s.promised_epoch << ",\"writer_epoch\":" << s.writer_epoch
           << ",\"committed_txid\":" << s.committed_txid
-          << ",\"last_written_txid\":" << s.last_written_txid
-          << ",\"lag\":" << std::max<int64_t>(0, max_written - std::max<int64_t>(s.last_written_txid, 0))
+          << ",\"last_written_txid\":" << s.last_written_txid << ",\"lag\":"
+          << std::max<int64_t>(0, max_written - std::max<int64_t>(s.last_written_txid, 0))
           << ",\"unavailable_reason\":" << JsonString(s.unavailable_reason) << ",\"segments\":[";
       for (size_t k = 0; k < s.segments.size(); ++k) {
         out << (k ? "," : "") << "{\"start_txid\":" << s.segments[k].start_txid
@@ -198,8 +197,8 @@ int RunHealth(const ToolOptions& o, std::ostream& out, std::ostream& err) {
       if (!a.healthy) out << ",\"error\":" << JsonString(a.reason);
       out << "}";
     } else if (a.healthy) {
-      out << node << " is healthy: answered getJournalState for " << o.quorum.journal_id
-          << " in " << took << " ms\n";
+      out << node << " is healthy: answered getJournalState for " << o.quorum.journal_id << " in "
+          << took << " ms\n";
     } else {
       out << node << " is unhealthy: " << a.reason << " (after " << took << " ms)\n";
     }

@@ -139,9 +139,9 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       if (timed_out && total - failed >= need) {
         out.status = Status::TimedOut(msg + " (after " + std::to_string(timeout_ms) + " ms)");
       } else if (const Status* same = UnanimousAnswer(st->replies)) {
-        out.status = Status(same->code(), what + ": " + same->message() + " (" +
-                                              std::to_string(failed) + " of " +
-                                              std::to_string(total) + " journalnodes said so)");
+        out.status =
+            Status(same->code(), what + ": " + same->message() + " (" + std::to_string(failed) +
+                                     " of " + std::to_string(total) + " journalnodes said so)");
       } else {
         out.status = Status::Unavailable(msg);
       }

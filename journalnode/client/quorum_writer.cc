@@ -51,9 +51,7 @@ WriterCoreOptions CoreOptions(const QuorumOptions& q, const NamespaceInfo& ns) {
 }  // namespace
 
 QuorumWriterImpl::QuorumWriterImpl(QuorumOptions opts, NamespaceInfo ns)
-    : opts_(std::move(opts)),
-      channels_(MakeChannels(opts_)),
-      core_(CoreOptions(opts_, ns)) {}
+    : opts_(std::move(opts)), channels_(MakeChannels(opts_)), core_(CoreOptions(opts_, ns)) {}
 
 std::string QuorumWriterImpl::Who() const {
   MutexLock l(&mu_);
@@ -110,8 +108,8 @@ void QuorumWriterImpl::AfterEventLocked() {
   const int64_t committed = core_.committed_txid();
   if (committed > notified_commit_) {
     notified_commit_ = committed;
-    for (auto it = commit_waiters_.begin();
-         it != commit_waiters_.end() && it->first <= committed; ++it) {
+    for (auto it = commit_waiters_.begin(); it != commit_waiters_.end() && it->first <= committed;
+         ++it) {
       it->second->Signal();
     }
   }
@@ -174,8 +172,7 @@ void QuorumWriterImpl::Loop() {
 
 void QuorumWriterImpl::OnReply(int64_t id, const WriterReply& reply) {
   MutexLock l(&mu_);
-  if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 &&
-      final_heartbeats_.empty()) {
+  if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 && final_heartbeats_.empty()) {
     state_cv_.SignalAll();
   }
   core_.OnReply(id, reply, NowNs());
@@ -199,8 +196,7 @@ void QuorumWriterImpl::Dispatch(const WriterRequest& r) {
   auto nothing = [](WriterReply*, const Void&) {};
   switch (r.call) {
     case WriterCall::kGetJournalState:
-      c.GetJournalState(
-          answer([](WriterReply* w, const JournalState& v) { w->state = v; }));
+      c.GetJournalState(answer([](WriterReply* w, const JournalState& v) { w->state = v; }));
       return;
     case WriterCall::kNewEpoch:
       c.NewEpoch(r.ns, r.epoch,

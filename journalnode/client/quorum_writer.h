@@ -104,7 +104,7 @@ class QuorumWriter {
   // unfinalized segment (prepare/accept), and its finalization. Returns a writer with no
   // segment open.
   static Result<std::unique_ptr<QuorumWriter>> Open(const QuorumOptions& opts,
-                                                     const NamespaceInfo& ns);
+                                                    const NamespaceInfo& ns);
 
   virtual int64_t epoch() const = 0;
   // Last txid of the log after recovery (0 for an empty log); then the last appended.

@@ -32,17 +32,16 @@ std::vector<int> ReaderCore::ReadOrder() const {
   return order;
 }
 
-Result<bool> ReaderCore::OnEdits(int node, const JournaledEdits& e,
-                                 std::vector<EditRecord>* out) {
+Result<bool> ReaderCore::OnEdits(int node, const JournaledEdits& e, std::vector<EditRecord>* out) {
   out->clear();
   known_committed_[node] = std::max(known_committed_[node], e.committed_txid);
   Status bad;
   if (e.num_txns != 0) {
     if (e.first_txid != from_txid_ || e.num_txns < 0 || e.num_txns > max_txns_) {
-      bad = Status::Corruption(names_[node] + ": asked for " + std::to_string(max_txns_) +
-                               " edits from txid " + std::to_string(from_txid_) + ", got " +
-                               std::to_string(e.num_txns) + " from " +
-                               std::to_string(e.first_txid));
+      bad =
+          Status::Corruption(names_[node] + ": asked for " + std::to_string(max_txns_) +
+                             " edits from txid " + std::to_string(from_txid_) + ", got " +
+                             std::to_string(e.num_txns) + " from " + std::to_string(e.first_txid));
     } else {
       bad = ValidateRecords(e.records, from_txid_, e.num_txns);
       if (!bad.ok()) bad = bad.Prepend(names_[node] + " getJournaledEdits");
@@ -70,8 +69,8 @@ void ReaderCore::OnReadFailed(int node, const Status& s) {
 
 Result<std::vector<EditRecord>> ReaderCore::Exhausted() const {
   if (failures_.empty()) return std::vector<EditRecord>();
-  return Status::Unavailable(name_ + ": no journalnode served txid " +
-                             std::to_string(from_txid_) + failures_);
+  return Status::Unavailable(name_ + ": no journalnode served txid " + std::to_string(from_txid_) +
+                             failures_);
 }
 
 }  // namespace qj::jn

@@ -411,8 +411,8 @@ void WriterCore::OnNewEpoch(const Status& s, const std::vector<std::optional<Wri
       }
     }
     max_promised_ = std::max(max_promised_, proposal_);
-    LOG(INFO) << opts_.name << " " << opts_.journal_id << ": lost the race for epoch "
-              << proposal_ << ", retrying";
+    LOG(INFO) << opts_.name << " " << opts_.journal_id << ": lost the race for epoch " << proposal_
+              << ", retrying";
     ProposeEpoch(now);
     return;
   }
@@ -813,7 +813,8 @@ void WriterCore::OnJournalReply(const Pending& b, const WriterReply& r, int64_t 
   if (r.status.ok()) {
     if (b.last > n.acked) n.last_progress_ns = now;
     n.acked = std::max(n.acked, b.last);
-    if (n.probing) LOG(INFO) << Who() << ": " << NodeName(b.node) << " caught up to txid " << b.last;
+    if (n.probing)
+      LOG(INFO) << Who() << ": " << NodeName(b.node) << " caught up to txid " << b.last;
     n.probing = false;
     AdvanceCommit(now);
     return;
@@ -848,7 +849,8 @@ void WriterCore::OnJournalReply(const Pending& b, const WriterReply& r, int64_t 
     n.started = false;
     n.sent = n.acked;
     n.probing = false;
-    VLOG(1) << Who() << ": " << NodeName(b.node) << " has no open segment, retrying startLogSegment";
+    VLOG(1) << Who() << ": " << NodeName(b.node)
+            << " has no open segment, retrying startLogSegment";
   } else if (oos) {
     LOG(WARNING) << Who() << ": " << NodeName(b.node)
                  << " out of sync, out until the next segment: " << r.status;
@@ -943,9 +945,9 @@ void WriterCore::MakeRoom(int64_t now) {
     Node& n = nodes_[i];
     if (n.in_pipeline && n.acked < committed_txid_ &&
         now - n.last_progress_ns >= kStallMs * kNanosPerMilli) {
-      LOG(WARNING) << Who() << ": " << NodeName(static_cast<int>(i)) << " lags at txid "
-                   << n.acked << " (committed " << committed_txid_ << "), buffer of "
-                   << buffer_bytes_ << " bytes full; out until the next segment";
+      LOG(WARNING) << Who() << ": " << NodeName(static_cast<int>(i)) << " lags at txid " << n.acked
+                   << " (committed " << committed_txid_ << "), buffer of " << buffer_bytes_
+                   << " bytes full; out until the next segment";
       n.in_pipeline = false;
       n.generation++;
       n.inflight = 0;
@@ -1005,8 +1007,8 @@ WriterStats WriterCore::stats(int64_t now) const {
     const int64_t idx = first - BufferFrontTxid();
     if (idx >= static_cast<int64_t>(buffer_.size())) continue;
     const Entry& oldest = buffer_[static_cast<size_t>(idx)];
-    s.queued_bytes[i] = buffer_.back().cum_bytes - oldest.cum_bytes +
-                        static_cast<int64_t>(oldest.bytes.size());
+    s.queued_bytes[i] =
+        buffer_.back().cum_bytes - oldest.cum_bytes + static_cast<int64_t>(oldest.bytes.size());
     s.lag_ms[i] = std::max<int64_t>(0, (now - oldest.append_ns) / kNanosPerMilli);
   }
   return s;

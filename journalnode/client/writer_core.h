@@ -50,8 +50,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "journalnode/protocol_types.h"
 #include "journalnode/client/quorum_writer.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
 
@@ -85,7 +85,7 @@ struct WriterRequest {
   int64_t last_txid = -1;      // kJournal: last txid of the batch; kFinalize: end
   int32_t layout_version = 1;  // kStartLogSegment
   std::shared_ptr<const std::string> records;  // kJournal: encoded records
-  SegmentState segment;                         // kAcceptRecovery: the chosen copy
+  SegmentState segment;                        // kAcceptRecovery: the chosen copy
   int from_node = -1;                          // kAcceptRecovery: a journalnode holding it
   int64_t origin_epoch = 0;                    // kAcceptRecovery
   int64_t timeout_ms = 0;                      // the driver fails the call after this long
@@ -95,7 +95,7 @@ struct WriterRequest {
 struct WriterReply {
   Status status;
   int64_t expected_txid = -1;   // OutOfSync: the txid the node expects next, -1 if none
-  JournalState state;       // kGetJournalState
+  JournalState state;           // kGetJournalState
   int64_t newest_segment = -1;  // kNewEpoch: start of the node's newest segment
   PrepareResult prepare;        // kPrepareRecovery
 };

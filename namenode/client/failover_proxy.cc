@@ -203,8 +203,7 @@ Status FailoverProxy::CallImpl(const char* what, bool idempotent, const th::RpcI
           return StatusFromFsException(e);
         } else {
           why[i] = e.message.empty() ? "not active" : e.message;
-          VLOG(1) << opts_.name << ": " << what << " on " << nn.id
-                  << ": not active: " << e.message;
+          VLOG(1) << opts_.name << ": " << what << " on " << nn.id << ": not active: " << e.message;
         }
         if (e.__isset.activeNamenodeId) {
           for (size_t j = 0; j < opts_.namenodes.size(); ++j) {
@@ -243,7 +242,8 @@ Status FailoverProxy::CallImpl(const char* what, bool idempotent, const th::RpcI
     if (NowMs() >= deadline) break;
   }
   if (!unknown.empty()) {
-    return Status::NetworkError(std::string(what) + ": outcome unknown: no definite answer within " +
+    return Status::NetworkError(std::string(what) +
+                                ": outcome unknown: no definite answer within " +
                                 std::to_string(opts_.total_budget_ms) +
                                 " ms of retries with the same call id (last: " + unknown + ")");
   }
@@ -291,9 +291,8 @@ Status FailoverProxy::Delete(const th::UserInfo& ugi, const std::string& path, b
 
 Status FailoverProxy::Rename(const th::UserInfo& ugi, const std::string& src,
                              const std::string& dst, bool* renamed) {
-  return CallMutation("rename", [&](Client& c, const th::RpcIds& ids) {
-    *renamed = c.rename(ugi, src, dst, ids);
-  });
+  return CallMutation(
+      "rename", [&](Client& c, const th::RpcIds& ids) { *renamed = c.rename(ugi, src, dst, ids); });
 }
 
 Status FailoverProxy::AddBlock(const th::UserInfo& ugi, const std::string& path,

@@ -6,11 +6,10 @@
 // and shown relative in listings.
 // Exit status: 0 on success (and --help, --version), 1 if any operation failed or the
 // cluster file is unreadable or invalid, 2 on a usage error (unknown flag or command).
+#include <fnmatch.h>
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 #include <unistd.h>
-
-#include <fnmatch.h>
 
 #include <cstdio>
 #include <ctime>
@@ -40,8 +39,8 @@ DEFINE_bool(qjfs_standby_reads, false,
 namespace {
 
 namespace th = qjournal::thrift;
-using qj::nn::FailoverProxy;
 using qj::Status;
+using qj::nn::FailoverProxy;
 
 constexpr const char* kUsage =
     "Usage: qjfs [--cluster_conf=FILE] [--user=U] [--groups=g1,g2] COMMAND\n"
@@ -504,11 +503,16 @@ class Shell {
       return Fail("test", args[1], st);
     }
     switch (args[0][1]) {
-      case 'd': return f.isDir ? 0 : 1;
-      case 'e': return 0;
-      case 'f': return f.isDir ? 1 : 0;
-      case 's': return f.length > 0 ? 0 : 1;
-      default: return f.length == 0 ? 0 : 1;  // -z
+      case 'd':
+        return f.isDir ? 0 : 1;
+      case 'e':
+        return 0;
+      case 'f':
+        return f.isDir ? 1 : 0;
+      case 's':
+        return f.length > 0 ? 0 : 1;
+      default:
+        return f.length == 0 ? 0 : 1;  // -z
     }
   }
 

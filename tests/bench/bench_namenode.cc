@@ -122,7 +122,8 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
             }
           } else {
             th::FileStatus fs;
-            c.c->create(fs, ugi, dir + "f" + std::to_string(i), 0644, false, 3, 128 << 20, th::RpcIds());
+            c.c->create(fs, ugi, dir + "f" + std::to_string(i), 0644, false, 3, 128 << 20,
+                        th::RpcIds());
           }
           lat.push_back(NowUs() - start);
         }

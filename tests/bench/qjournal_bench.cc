@@ -13,11 +13,11 @@
 #include <set>
 #include <sstream>
 
+#include "common/cluster_config.h"
+#include "common/rpc/rpc.h"
 #include "tests/bench/bench_phases.h"
 #include "tests/bench/bench_util.h"
 #include "tests/support/process.h"
-#include "common/cluster_config.h"
-#include "common/rpc/rpc.h"
 
 DEFINE_string(bench_figures, "floor,journal,startup,namenode",
               "Comma list of figure groups to run: floor, journal, startup, namenode.");

@@ -132,7 +132,8 @@ class Bench {
                                   : "");
     if (tls_) {
       std::string out;
-      if (RunCommand({FLAGS_source_dir + "/scripts/make-certs.sh", d + "/certs", conf_}, &out) != 0) {
+      if (RunCommand({FLAGS_source_dir + "/scripts/make-certs.sh", d + "/certs", conf_}, &out) !=
+          0) {
         std::fprintf(stderr, "make-certs failed: %s\n", out.c_str());
         return false;
       }
@@ -244,9 +245,11 @@ class Bench {
       if (i % 2 == 1) {
         std::string partial;
         if (tls_) {
-          partial = std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);  // ClientHello start
+          partial =
+              std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);  // ClientHello start
         } else {
-          partial = std::string("\x00\x00\x03\xe8\x80\x01\x00\x01", 8);  // a 1000-byte frame's start
+          partial =
+              std::string("\x00\x00\x03\xe8\x80\x01\x00\x01", 8);  // a 1000-byte frame's start
         }
         (void)!::send(fd, partial.data(), partial.size(), MSG_NOSIGNAL);
       }
@@ -305,8 +308,9 @@ int main(int argc, char** argv) {
       "rpc-flood-bench: legitimate-client latency while idle/slow connections flood a "
       "journalnode (plain and TLS); prints BENCH lines");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const std::string jn =
-      FLAGS_journalnode.empty() ? qj::testing::BinaryPath("journalnode/journalnode") : FLAGS_journalnode;
+  const std::string jn = FLAGS_journalnode.empty()
+                             ? qj::testing::BinaryPath("journalnode/journalnode")
+                             : FLAGS_journalnode;
   std::printf("# rpc-flood-bench: journalnode %s, flood %d, rpc.max_connections %d, cores %d\n",
               jn.c_str(), FLAGS_flood, FLAGS_max_connections, qj::bench::Cores());
   for (const char* mode : {"plain", "tls"}) {

@@ -39,8 +39,7 @@ lease.renew_interval_ms = 500
   EXPECT_EQ(c->lease_acquire_interval_ms, 0);  // not set
 }
 
-constexpr char kMinimal[] =
-    "namespace.id = 1\ncluster.id = c\njournal.uri = qjournal://a:1/ns1\n";
+constexpr char kMinimal[] = "namespace.id = 1\ncluster.id = c\njournal.uri = qjournal://a:1/ns1\n";
 
 TEST(ClusterConfigTest, UnknownKeyNamesFileLineAndKey) {
   auto r = ParseClusterConfig(std::string(kMinimal) + "# comment\n\nlease.duraton_ms = 9\n",
@@ -50,8 +49,9 @@ TEST(ClusterConfigTest, UnknownKeyNamesFileLineAndKey) {
             std::string::npos)
       << r.status();
   // A namenode whose id is not in namenode.ids is unknown too, with a hint.
-  r = ParseClusterConfig(std::string(kMinimal) + "namenode.ids = nn1\nnamenode.nn1.host = h\n"
-                                                 "namenode.nn1.rpc_port = 1\nnamenode.nn2.host = h\n",
+  r = ParseClusterConfig(std::string(kMinimal) +
+                             "namenode.ids = nn1\nnamenode.nn1.host = h\n"
+                             "namenode.nn1.rpc_port = 1\nnamenode.nn2.host = h\n",
                          "f");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("f:7: unknown key 'namenode.nn2.host' (is its id in"),

@@ -2,8 +2,6 @@
 // back through the same functions the servers and clients use, and the codes on the wire
 // are the ones clients were promised (the golden lists below are the mappings the servers
 // and clients wrote by hand before the tables).
-#include "common/rpc/idl_errors.h"
-
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -11,6 +9,8 @@
 #include <string>
 #include <typeinfo>
 #include <utility>
+
+#include "common/rpc/idl_errors.h"
 
 namespace qj::rpc {
 namespace {
@@ -47,9 +47,8 @@ TEST(JournalErrors, EveryRowRoundTrips) {
   ASSERT_FALSE(table.rows().empty());
   for (const auto& row : table.rows()) {
     SCOPED_TRACE(StatusCodeName(row.status));
-    const Status s = row.status == StatusCode::kStaleEpoch
-                         ? Status::StaleEpoch(7, "promised 7")
-                         : Status(row.status, "what and where");
+    const Status s = row.status == StatusCode::kStaleEpoch ? Status::StaleEpoch(7, "promised 7")
+                                                           : Status(row.status, "what and where");
     int64_t expected = -2;
     std::string type;
     JournalErrorDetail detail;
@@ -125,7 +124,8 @@ TEST(JournalErrors, InvalidRequestCodes) {
   EXPECT_EQ(code_of(Status::InvalidArgument("x"), false), th::InvalidRequestCode::INVALID_ARGUMENT);
   EXPECT_EQ(code_of(Status::ResourceExhausted("x"), false),
             th::InvalidRequestCode::TOO_MANY_JOURNALS);
-  EXPECT_EQ(code_of(Status::InvalidArgument("x"), true), th::InvalidRequestCode::INVALID_JOURNAL_ID);
+  EXPECT_EQ(code_of(Status::InvalidArgument("x"), true),
+            th::InvalidRequestCode::INVALID_JOURNAL_ID);
 }
 
 TEST(JournalErrors, OtherExceptionsAreNotJournalErrors) {

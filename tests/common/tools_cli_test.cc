@@ -4,13 +4,12 @@
 // the file, line and key (tools: failure 1; daemons: configuration error 2), never a
 // stack trace.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <sys/stat.h>
 
 #include "common/cli.h"
 #include "tests/support/process.h"
@@ -25,9 +24,12 @@ struct Binary {
 
 const std::vector<Binary>& AllBinaries() {
   static const std::vector<Binary> kAll = {
-      {"qjournal", "journalnode/client/qjournal"}, {"qjfs", "namenode/qjfs"},
-      {"haadmin", "failover/haadmin"},             {"namenode", "namenode/namenode"},
-      {"journalnode", "journalnode/journalnode"},  {"failoverd", "failover/failoverd"},
+      {"qjournal", "journalnode/client/qjournal"},
+      {"qjfs", "namenode/qjfs"},
+      {"haadmin", "failover/haadmin"},
+      {"namenode", "namenode/namenode"},
+      {"journalnode", "journalnode/journalnode"},
+      {"failoverd", "failover/failoverd"},
       {"qjview", "tools/qjview"},
   };
   return kAll;
@@ -204,8 +206,8 @@ TEST_F(BadClusterFileTest, LogDirIsHonouredByEveryDaemon) {
   const std::vector<int> ports = PickFreePorts(6);
   const std::string conf = dir_.path() + "/ports.conf";
   std::ofstream(conf) << "namespace.id = 1\ncluster.id = c\n"
-                      << "journal.uri = qjournal://127.0.0.1:" << ports[0] << ";127.0.0.1:"
-                      << ports[4] << ";127.0.0.1:" << ports[5] << "/ns1\n"
+                      << "journal.uri = qjournal://127.0.0.1:" << ports[0]
+                      << ";127.0.0.1:" << ports[4] << ";127.0.0.1:" << ports[5] << "/ns1\n"
                       << "namenode.ids = nn1\nnamenode.nn1.host = 127.0.0.1\n"
                       << "namenode.nn1.rpc_port = " << ports[1] << "\n"
                       << "namenode.nn1.failoverd_port = " << ports[2] << "\n";
@@ -214,11 +216,14 @@ TEST_F(BadClusterFileTest, LogDirIsHonouredByEveryDaemon) {
     std::vector<std::string> args;
   };
   const std::vector<Daemon> daemons = {
-      {"journalnode", "journalnode/journalnode",
-       {"--journalnode_edits_dir=" + dir_.path() + "/jn", "--journalnode_rpc_port=" +
-                                                                 std::to_string(ports[3])}},
-      {"namenode", "namenode/namenode",
-       {"--cluster_conf=" + conf, "--namenode_id=nn1", "--namenode_name_dir=" + dir_.path() + "/nn"}},
+      {"journalnode",
+       "journalnode/journalnode",
+       {"--journalnode_edits_dir=" + dir_.path() + "/jn",
+        "--journalnode_rpc_port=" + std::to_string(ports[3])}},
+      {"namenode",
+       "namenode/namenode",
+       {"--cluster_conf=" + conf, "--namenode_id=nn1",
+        "--namenode_name_dir=" + dir_.path() + "/nn"}},
       {"failoverd", "failover/failoverd", {"--cluster_conf=" + conf, "--namenode_id=nn1"}},
   };
   for (const auto& d : daemons) {
@@ -229,16 +234,20 @@ TEST_F(BadClusterFileTest, LogDirIsHonouredByEveryDaemon) {
     Process p;
     p.Start(argv, dir_.path() + "/" + d.name + ".stderr");
     const std::string info = logs + "/" + d.name + ".INFO";
-    EXPECT_TRUE(WaitFor([&] {
-      std::ifstream f(info);
-      std::string line;
-      return static_cast<bool>(std::getline(f, line));
-    }, 20000)) << d.name << ": nothing in " << info;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          std::ifstream f(info);
+          std::string line;
+          return static_cast<bool>(std::getline(f, line));
+        },
+        20000))
+        << d.name << ": nothing in " << info;
     if (p.running()) p.Terminate();
     // A --log_dir that does not exist is a configuration error, said in one line.
     CmdResult bad = Exec(d.path, {"--log_dir=" + dir_.path() + "/nodir", d.args[0], d.args[1]});
     EXPECT_EQ(bad.code, 2) << d.name << ": " << bad.out;
-    EXPECT_TRUE(Contains(bad.out, "nodir is not a writable directory")) << d.name << ": " << bad.out;
+    EXPECT_TRUE(Contains(bad.out, "nodir is not a writable directory"))
+        << d.name << ": " << bad.out;
   }
 }
 
@@ -246,16 +255,16 @@ TEST_F(BadClusterFileTest, LogDirIsHonouredByEveryDaemon) {
 // the daemons would refuse is refused here too, naming file, line and key.
 TEST_F(BadClusterFileTest, ConfGetPrintsWhatTheFileSets) {
   const std::string conf = Write("failover.automatic = false   # manual\n");
-  CmdResult r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get",
-                                                     "journal.uri"});
+  CmdResult r =
+      Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get", "journal.uri"});
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out, "qjournal://127.0.0.1:1;127.0.0.1:2;127.0.0.1:3/ns1\n");
-  r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get",
-                                           "failover.automatic"});
+  r = Exec("journalnode/client/qjournal",
+           {"--cluster_conf=" + conf, "conf", "get", "failover.automatic"});
   EXPECT_EQ(r.out, "false\n");
   // Unset: an empty line (the default applies).
-  r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "get",
-                                           "lease.duration_ms"});
+  r = Exec("journalnode/client/qjournal",
+           {"--cluster_conf=" + conf, "conf", "get", "lease.duration_ms"});
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out, "\n");
   r = Exec("journalnode/client/qjournal", {"--cluster_conf=" + conf, "conf", "list"});
@@ -273,9 +282,10 @@ TEST_F(BadClusterFileTest, ConfGetPrintsWhatTheFileSets) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(Contains(r.out, bad + ":9: unknown key 'lease.duraton_ms'")) << r.out;
   // Usage errors: exit 2.
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"conf"}, {"conf", "get"}, {"conf", "set", "a", "b"},
-        {"--json", "conf", "list"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"conf"},
+                                               {"conf", "get"},
+                                               {"conf", "set", "a", "b"},
+                                               {"--json", "conf", "list"}}) {
     std::vector<std::string> a = {"--cluster_conf=" + conf};
     a.insert(a.end(), args.begin(), args.end());
     EXPECT_EQ(Exec("journalnode/client/qjournal", a).code, 2) << args.back();
@@ -285,8 +295,8 @@ TEST_F(BadClusterFileTest, ConfGetPrintsWhatTheFileSets) {
 // qjfs tells "nothing answered" from "none is active".
 TEST_F(BadClusterFileTest, QjfsSaysNoNamenodeReachable) {
   const std::string conf = Write("");  // namenode at 127.0.0.1:9, where nothing listens
-  CmdResult r =
-      Exec("namenode/qjfs", {"--cluster_conf=" + conf, "--qjfs_failover_budget_ms=200", "-ls", "/"});
+  CmdResult r = Exec("namenode/qjfs",
+                     {"--cluster_conf=" + conf, "--qjfs_failover_budget_ms=200", "-ls", "/"});
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(Contains(r.out, "no namenode reachable (nn1: unreachable")) << r.out;
   EXPECT_FALSE(Contains(r.out, "is active")) << r.out;

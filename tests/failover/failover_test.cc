@@ -17,8 +17,8 @@
 
 #include "ClientProtocol.h"
 #include "FailoverController.h"
-#include "failover/namenode_target.h"
 #include "common/rpc/rpc.h"
+#include "failover/namenode_target.h"
 #include "namenode_types.h"
 #include "tests/failover/ha_workload.h"
 #include "tests/support/ha_cluster.h"
@@ -193,8 +193,8 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   EXPECT_EQ(OkAnswersSentAfter(w, a, t_stop), 0);
   std::cout << "active SIGSTOPped: standby active after " << (t_active - t_stop) / 1'000'000
             << " ms; longest no-write window " << LongestNoWriteWindowMs(w, t_stop, t_active)
-            << " ms (health.timeout_ms " << c.options().health_timeout_ms
-            << ", lease.duration_ms " << c.options().lease_duration_ms << ")\n";
+            << " ms (health.timeout_ms " << c.options().health_timeout_ms << ", lease.duration_ms "
+            << c.options().lease_duration_ms << ")\n";
   EXPECT_EQ(FailedOps(w), 0);
   ExpectNoDualActivity(w);
   ExpectAckedSurvived(c, b, w);
@@ -403,14 +403,13 @@ void CutActiveFromJournal(FaultProxy::Mode cut) {
   // The namenode's journal write timeout (10 s, --namenode_journal_write_timeout_ms) is
   // what used to end the outage; the standby must win long before it.
   ASSERT_TRUE(c.WaitForState(b, "active", 8000))
-      << "the standby did not take over before the cut active's write timeout; logs in "
-      << c.dir();
+      << "the standby did not take over before the cut active's write timeout; logs in " << c.dir();
   const int64_t t_active = MonoNs();
   ASSERT_TRUE(WaitForAcks(w, 50));
   // While still cut, the old active never becomes active again (its failoverd backs off
   // and then sees it unhealthy: it cannot read from a majority either).
-  std::this_thread::sleep_for(std::chrono::milliseconds(
-      2 * (o.health_journal_stall_ms + o.lease_duration_ms)));
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(2 * (o.health_journal_stall_ms + o.lease_duration_ms)));
   EXPECT_EQ(c.ServiceState(b), "active");
   EXPECT_NE(c.ServiceState(a), "active");
   std::string out;
@@ -419,7 +418,11 @@ void CutActiveFromJournal(FaultProxy::Mode cut) {
   EXPECT_NE(out.find("journal majority"), std::string::npos) << out;
   // Healed, it rejoins as a healthy standby.
   c.SetJournalLinks(a, FaultProxy::kPass);
-  EXPECT_TRUE(WaitFor([&] { return c.Haadmin({"-checkHealth", c.nn_id(a)}, &out) == 0; }, 30000))
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return c.Haadmin({"-checkHealth", c.nn_id(a)}, &out) == 0;
+      },
+      30000))
       << out;
   ASSERT_TRUE(WaitForAcks(w, 20));
   w.Stop();
@@ -482,8 +485,8 @@ TEST(Failover, FullLoad64Clients_NoFailover) {
   auto before = t.GetServiceStatus();
   ASSERT_TRUE(before.ok()) << before.status();
   std::string out;
-  const int rc = RunCommand({BinaryPath("tests/bench/qjfs-bench"), "--cluster_conf=" + c.conf_path(),
-                             "--clients=64", "--ops=40000"},
+  const int rc = RunCommand({BinaryPath("tests/bench/qjfs-bench"),
+                             "--cluster_conf=" + c.conf_path(), "--clients=64", "--ops=40000"},
                             &out, 240000);
   EXPECT_EQ(rc, 0) << out;
   auto after = t.GetServiceStatus();
@@ -493,7 +496,8 @@ TEST(Failover, FullLoad64Clients_NoFailover) {
   int flaps = 0;
   for (int i = 0; i < 2; ++i) {
     const std::string log = c.dir() + "/failoverd-" + c.nn_id(i) + ".log";
-    flaps += CountInFile(log, "health-mon: UNRESPONSIVE") + CountInFile(log, "health-mon: UNHEALTHY");
+    flaps +=
+        CountInFile(log, "health-mon: UNRESPONSIVE") + CountInFile(log, "health-mon: UNHEALTHY");
   }
   std::cout << "64 clients under lease.duration_ms " << o.lease_duration_ms
             << ", health.timeout_ms " << o.health_timeout_ms << ", health.journal_stall_ms "

@@ -100,9 +100,8 @@ void HaWorkload::Writer(int t) {
   ThreadLog& log = logs_[t];
   std::vector<std::unique_ptr<rpc::Client<th::ClientProtocolClient>>> conns;
   for (const auto& nn : nns_) {
-    conns.push_back(
-        std::make_unique<rpc::Client<th::ClientProtocolClient>>(
-            nn.rpc(), rpc::ClientOptions::WithTimeout(opts_.rpc_timeout_ms)));
+    conns.push_back(std::make_unique<rpc::Client<th::ClientProtocolClient>>(
+        nn.rpc(), rpc::ClientOptions::WithTimeout(opts_.rpc_timeout_ms)));
   }
   int cur = 0;
   const th::UserInfo ugi = Root();
@@ -112,8 +111,9 @@ void HaWorkload::Writer(int t) {
     int64_t first_failure = 0;
     bool acked = false;
     while (!stop_ && MonoNs() - op_start < opts_.op_budget_ms * 1'000'000) {
-      CallRecord r = Attempt(cur, *conns[cur],
-                             [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, path, 0755, true, th::RpcIds()); });
+      CallRecord r = Attempt(cur, *conns[cur], [&](th::ClientProtocolClient& c) {
+        c.mkdirs(ugi, path, 0755, true, th::RpcIds());
+      });
       log.calls.push_back(r);
       if (r.result == CallResult::kOk) {
         acked = true;

@@ -34,8 +34,8 @@ QJ_FUZZ_TARGET(edit_record) {
         dense = dense && static_cast<uint64_t>(records[i].txid) ==
                              static_cast<uint64_t>(records[0].txid) + i;
       }
-      const qj::Status v = qj::ValidateRecords(data, records[0].txid,
-                                               static_cast<int64_t>(records.size()));
+      const qj::Status v =
+          qj::ValidateRecords(data, records[0].txid, static_cast<int64_t>(records.size()));
       QJ_FUZZ_CHECK(v.ok() == dense, v.ToString());
     }
   }

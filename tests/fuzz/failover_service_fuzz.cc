@@ -11,10 +11,10 @@
 //
 // As in namenode_service, the controllers are started once and keep their state across
 // inputs (a cede keeps nn1 out of the contest for up to 10 minutes).
+#include <thrift/TProcessor.h>
+
 #include <memory>
 #include <string>
-
-#include <thrift/TProcessor.h>
 
 #include "common/clock.h"
 #include "failover/controller.h"

@@ -2,14 +2,14 @@
 // inputs of the bugs the fuzzers found, in the ordinary build: a body aborts on a broken
 // invariant, so a crash input that is no longer handled fails this test. Bug-specific
 // expectations (the clear error each input must now get) are in fuzz_regression_test.cc.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tests/fuzz/fuzz_target.h"
 

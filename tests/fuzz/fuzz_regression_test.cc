@@ -3,6 +3,8 @@
 // there the same way): each input must now get a clear error, and a
 // declared length must not be allocated before it is checked against the bytes there are.
 // (fuzz_corpus_test also runs these inputs through the fuzz bodies' invariants.)
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -11,8 +13,6 @@
 #include <new>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "namenode/edit_ops.h"
 #include "namenode/image.h"
@@ -79,8 +79,8 @@ TEST(FuzzRegression, ImageFrameLongerThanTheFileIsRefusedBeforeAllocating) {
       LargestAllocationDuring([&] { status = LoadImage(path, NamespaceOptions()).status(); });
   EXPECT_TRUE(status.IsCorruption()) << status;
   EXPECT_NE(status.message().find("beyond the end of the file"), std::string::npos) << status;
-  EXPECT_LT(largest, size_t{1} << 20) << "allocated " << largest << " bytes for a "
-                                      << bytes.size() << "-byte file";
+  EXPECT_LT(largest, size_t{1} << 20)
+      << "allocated " << largest << " bytes for a " << bytes.size() << "-byte file";
   const size_t verify_largest =
       LargestAllocationDuring([&] { status = VerifyImageFile(path).status(); });
   EXPECT_TRUE(status.IsCorruption()) << status;

@@ -1,13 +1,12 @@
 #include "tests/fuzz/fuzz_target.h"
 
+#include <glog/logging.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-
-#include <glog/logging.h>
 
 namespace qj::fuzz {
 

@@ -67,23 +67,23 @@ class Input {
 
 }  // namespace qj::fuzz
 
-#define QJ_FUZZ_CHECK(cond, why)                                              \
-  do {                                                                        \
-    if (!(cond)) ::qj::fuzz::CheckFailed(__FILE__, __LINE__, #cond, (why));   \
+#define QJ_FUZZ_CHECK(cond, why)                                            \
+  do {                                                                      \
+    if (!(cond)) ::qj::fuzz::CheckFailed(__FILE__, __LINE__, #cond, (why)); \
   } while (0)
 
 #ifdef QJ_FUZZ_LIBFUZZER
-#define QJ_FUZZ_ENTRY_(name)                                                          \
-  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {                 \
-    QjFuzz_##name(std::string_view(reinterpret_cast<const char*>(d), n));             \
-    return 0;                                                                         \
+#define QJ_FUZZ_ENTRY_(name)                                              \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* d, size_t n) {     \
+    QjFuzz_##name(std::string_view(reinterpret_cast<const char*>(d), n)); \
+    return 0;                                                             \
   }
 #else
 #define QJ_FUZZ_ENTRY_(name)
 #endif
 
-#define QJ_FUZZ_TARGET(name)                                                          \
-  static void QjFuzz_##name(std::string_view data);                                   \
+#define QJ_FUZZ_TARGET(name)                                                               \
+  static void QjFuzz_##name(std::string_view data);                                        \
   static const ::qj::fuzz::Registration qj_fuzz_registration_##name(#name, QjFuzz_##name); \
-  QJ_FUZZ_ENTRY_(name)                                                                \
+  QJ_FUZZ_ENTRY_(name)                                                                     \
   static void QjFuzz_##name(std::string_view data)

@@ -17,8 +17,8 @@ QJ_FUZZ_TARGET(image) {
   auto verified = qj::nn::VerifyImageFile(path);
   auto loaded = qj::nn::LoadImage(path, options);
   if (!loaded.ok()) {
-    QJ_FUZZ_CHECK(loaded.status().IsCorruption() || loaded.status().code() ==
-                                                         qj::StatusCode::kInvalidArgument,
+    QJ_FUZZ_CHECK(loaded.status().IsCorruption() ||
+                      loaded.status().code() == qj::StatusCode::kInvalidArgument,
                   loaded.status().ToString());
     QJ_FUZZ_CHECK(loaded.status().message().find(path) != std::string::npos,
                   "error does not name the file: " + loaded.status().ToString());
@@ -26,8 +26,8 @@ QJ_FUZZ_TARGET(image) {
   }
   // Verify checks framing and CRCs only; what it accepts the loader may still refuse (a
   // bad tree), but never the other way round.
-  QJ_FUZZ_CHECK(verified.ok(), "LoadImage accepted what VerifyImageFile refused: " +
-                                   verified.status().ToString());
+  QJ_FUZZ_CHECK(verified.ok(),
+                "LoadImage accepted what VerifyImageFile refused: " + verified.status().ToString());
   QJ_FUZZ_CHECK(verified->inode_count == loaded->ns->inode_count(), "inode counts differ");
 
   const std::string dir2 = qj::fuzz::ScratchDir() + "/image2";
@@ -38,5 +38,6 @@ QJ_FUZZ_TARGET(image) {
   auto again = qj::nn::LoadImage(dir2 + "/" + qj::nn::ImageFileName(loaded->txid), again_options);
   QJ_FUZZ_CHECK(again.ok(), "a re-saved image does not load: " + again.status().ToString());
   std::string why;
-  QJ_FUZZ_CHECK(qj::nn::NamespaceEquals(*loaded->ns, *again->ns, &why), "re-saved image differs: " + why);
+  QJ_FUZZ_CHECK(qj::nn::NamespaceEquals(*loaded->ns, *again->ns, &why),
+                "re-saved image differs: " + why);
 }

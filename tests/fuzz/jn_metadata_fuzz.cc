@@ -37,14 +37,30 @@ QJ_FUZZ_TARGET(jn_metadata) {
     const int kind = in.U8() % 8;
     std::string path;
     switch (kind) {
-      case 0: path = cur + "VERSION"; break;
-      case 1: path = cur + "last-promised-epoch"; break;
-      case 2: path = cur + "last-writer-epoch"; break;
-      case 3: path = cur + "committed-txid"; break;
-      case 4: path = cur + "paxos/1"; break;
-      case 5: path = cur + qj::jn::InProgressName(1); break;
-      case 6: path = cur + FileName(in.Blob()); break;
-      default: path = cur + "paxos/" + FileName(in.Blob()); break;
+      case 0:
+        path = cur + "VERSION";
+        break;
+      case 1:
+        path = cur + "last-promised-epoch";
+        break;
+      case 2:
+        path = cur + "last-writer-epoch";
+        break;
+      case 3:
+        path = cur + "committed-txid";
+        break;
+      case 4:
+        path = cur + "paxos/1";
+        break;
+      case 5:
+        path = cur + qj::jn::InProgressName(1);
+        break;
+      case 6:
+        path = cur + FileName(in.Blob());
+        break;
+      default:
+        path = cur + "paxos/" + FileName(in.Blob());
+        break;
     }
     if (path == cur + "paxos") continue;  // the directory itself
     qj::fuzz::WriteFileOrDie(path, in.Blob());

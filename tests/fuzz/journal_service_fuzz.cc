@@ -3,10 +3,10 @@
 // directory for every input, fed the input as one connection's framed byte stream. Any
 // request sequence must be answered (a result or a declared exception) or the
 // connection refused — never a crash, a leak or an allocation the frame does not back.
+#include <thrift/TProcessor.h>
+
 #include <memory>
 #include <string>
-
-#include <thrift/TProcessor.h>
 
 #include "journalnode/journal_node.h"
 #include "journalnode/journal_service.h"
@@ -24,7 +24,8 @@ QJ_FUZZ_TARGET(journal_service) {
   QJ_FUZZ_CHECK(node.ok(), node.status().ToString());
   {
     auto processor = qj::jn::NewJournalProcessor(node->get());
-    const qj::rpc::ServerOptions server = qj::jn::JournalServerOptions();  // what JournalServer serves with
+    const qj::rpc::ServerOptions server =
+        qj::jn::JournalServerOptions();  // what JournalServer serves with
     qj::fuzz::ProtocolLimits limits;
     limits.max_frame_bytes = server.max_frame_bytes;
     limits.max_string_bytes = server.max_string_bytes;

@@ -6,15 +6,15 @@
 //
 // Output is deterministic (fixed timestamps and ids): rerunning it leaves the checked-in
 // corpus unchanged unless an encoder changed.
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
 
 #include "ClientProtocol.h"
 #include "FailoverController.h"
@@ -37,10 +37,12 @@ using nn::DeleteEdit;
 using nn::DescribeEdit;
 using nn::Edit;
 using nn::EditOp;
-using nn::EncodeEdit;
 using nn::EncodedEdit;
+using nn::EncodeEdit;
 using nn::FsNamespace;
 using nn::ImageFileName;
+using nn::kFirstBlockId;
+using nn::kFirstGenerationStamp;
 using nn::MkdirEdit;
 using nn::NamespaceOptions;
 using nn::NoopEdit;
@@ -50,8 +52,6 @@ using nn::SetOwnerEdit;
 using nn::SetPermissionEdit;
 using nn::SetReplicationEdit;
 using nn::SetTimesEdit;
-using nn::kFirstBlockId;
-using nn::kFirstGenerationStamp;
 
 namespace {
 
@@ -66,7 +66,9 @@ void Put(const std::string& target, const std::string& name, std::string_view by
 }
 
 std::string U16(uint16_t v) { return std::string{static_cast<char>(v), static_cast<char>(v >> 8)}; }
-std::string Blob(std::string_view s) { return U16(static_cast<uint16_t>(s.size())) + std::string(s); }
+std::string Blob(std::string_view s) {
+  return U16(static_cast<uint16_t>(s.size())) + std::string(s);
+}
 
 std::string Records(int64_t first, int64_t count) {
   std::string out;

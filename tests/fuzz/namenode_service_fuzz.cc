@@ -9,10 +9,10 @@
 // input that left the namenode not serving (transitionToStandby, a lapsed renewLease) it
 // is made active again. A crash input therefore reproduces most reliably from the same
 // corpus order; its own bytes are usually enough, since each seed builds what it uses.
+#include <thrift/TProcessor.h>
+
 #include <memory>
 #include <string>
-
-#include <thrift/TProcessor.h>
 
 #include "namenode/image.h"
 #include "namenode/namenode_server.h"

@@ -42,8 +42,7 @@ QJ_FUZZ_TARGET(segment) {
       QJ_FUZZ_CHECK(reader.offset() <= data.size() && reader.offset() >= last,
                     "reader offset went backwards or past the end");
       if (*step != SegmentReader::Step::kRecord) break;
-      QJ_FUZZ_CHECK(rec.raw() == data.substr(reader.offset() - rec.encoded_size,
-                                              rec.encoded_size),
+      QJ_FUZZ_CHECK(rec.raw() == data.substr(reader.offset() - rec.encoded_size, rec.encoded_size),
                     "record bytes differ from the file's");
       last = reader.offset();
     }

@@ -1,13 +1,13 @@
 #include "tests/fuzz/thrift_driver.h"
 
-#include <algorithm>
-#include <cstring>
-#include <string>
-
 #include <thrift/TProcessor.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TVirtualTransport.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
 
 #include "common/thrift_transport.h"
 
@@ -45,9 +45,8 @@ int ProcessFramed(at::TProcessor* processor, std::string_view data, const Protoc
   auto output = std::make_shared<at::transport::TMemoryBuffer>();
   auto framed_in = NewFramedTransport(input, limits.max_frame_bytes);
   auto framed_out = NewFramedTransport(output, limits.max_frame_bytes);
-  at::protocol::TBinaryProtocolFactory factory(limits.max_string_bytes,
-                                               limits.max_container_elements,
-                                               limits.strict_read, true);
+  at::protocol::TBinaryProtocolFactory factory(
+      limits.max_string_bytes, limits.max_container_elements, limits.strict_read, true);
   auto in = factory.getProtocol(framed_in);
   auto out = factory.getProtocol(framed_out);
   int calls = 0;

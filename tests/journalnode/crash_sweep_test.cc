@@ -185,9 +185,9 @@ class CrashSweepTest : public ::testing::Test {
   int saved_level_ = 0;
 };
 
-// The stale-proposal and raised-committed-txid scenarios run as written, with no crash: a stale accepted proposal must
-// not outlive startLogSegment, and a stray committed txid must neither make a node serve
-// uncommitted edits nor wedge recovery.
+// The stale-proposal and raised-committed-txid scenarios run as written, with no crash: a stale
+// accepted proposal must not outlive startLogSegment, and a stray committed txid must neither make
+// a node serve uncommitted edits nor wedge recovery.
 TEST_F(CrashSweepTest, TimelineWithoutCrashes_KeepsEveryAcknowledgedEdit) {
   Sim run;
   RunTimeline(&run);

@@ -22,7 +22,6 @@ namespace {
 using namespace qj::jn::testutil;  // NOLINT(build/namespaces)
 using qj::testing::TempDir;
 
-
 // The in-process peers, counting the bytes fetched, and able to hold chosen calls (by
 // their 1-based number) until released, to interleave concurrent accepts.
 class GatedPeers final : public PeerClient {
@@ -379,8 +378,7 @@ TEST_F(RecoveryTest, ConcurrentAcceptsAtDifferentEpochs_DoNotSabotageEachOther) 
   EXPECT_EQ(*p->segment, chosen);
   EXPECT_EQ(*p->accepted_in_epoch, 3);
   for (const auto& e : std::filesystem::directory_iterator(Cur("b"))) {
-    EXPECT_EQ(e.path().filename().string().find("edits_recovery_"), std::string::npos)
-        << e.path();
+    EXPECT_EQ(e.path().filename().string().find("edits_recovery_"), std::string::npos) << e.path();
   }
 }
 
@@ -472,7 +470,8 @@ TEST_F(RecoveryTest, Accept_SameClaimedOriginButDifferentRecords_CopiesEverythin
   ASSERT_TRUE(b->NewEpoch(Ns(), 1).ok());
   ASSERT_OK(b->StartLogSegment(Hdr(1, 1), 1, 1));
   std::string other;
-  for (int64_t t = 1; t <= 8; ++t) AppendRecord(&other, t, 9, "another-writer-" + std::to_string(t));
+  for (int64_t t = 1; t <= 8; ++t)
+    AppendRecord(&other, t, 9, "another-writer-" + std::to_string(t));
   ASSERT_OK(b->JournalEdits(Hdr(1, 2), 1, 1, 8, other));
   ASSERT_TRUE(b->NewEpoch(Ns(), 2).ok());
   ASSERT_OK(b->AcceptRecovery(Hdr(2, 1), SegmentState{1, 20, true}, "a", 1));

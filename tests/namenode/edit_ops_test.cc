@@ -159,9 +159,8 @@ TEST(EditOpsTest, RetryIdsTravelInVersion2Payloads) {
     EXPECT_EQ(back, ids);
     // Every cut of the trailer is refused, as is a byte after it.
     for (size_t n = with.payload.size() - 18; n < with.payload.size(); ++n) {
-      EXPECT_TRUE(DecodeEdit(with.op, std::string_view(with.payload).substr(0, n))
-                      .status()
-                      .IsCorruption())
+      EXPECT_TRUE(
+          DecodeEdit(with.op, std::string_view(with.payload).substr(0, n)).status().IsCorruption())
           << DescribeEdit(e) << " cut at " << n;
     }
     EXPECT_TRUE(DecodeEdit(with.op, with.payload + "x").status().IsCorruption());

@@ -27,8 +27,6 @@ namespace {
 
 namespace th = qjournal::thrift;
 
-
-
 std::vector<std::string> FindImagesForTest(const std::string& dir) {
   std::vector<std::string> out;
   auto images = FindImages(dir);

@@ -19,14 +19,13 @@ using nn::DecodeEdit;
 using nn::DescribeEdit;
 using nn::Edit;
 using nn::EditsEqual;
-using nn::EncodeEdit;
 using nn::EncodedEdit;
+using nn::EncodeEdit;
 using nn::FileInfo;
 using nn::FsNamespace;
 using nn::FsResult;
 using nn::NamespaceEquals;
 using nn::NamespaceOptions;
-
 
 inline Caller Superuser() { return Caller{"hdfs", {"hdfs"}}; }
 inline Caller Alice() { return Caller{"alice", {"alice", "staff"}}; }
@@ -189,11 +188,11 @@ inline int RandomWorkload(NsHarness* h, uint64_t seed, int ops) {
     ::qj::FsStatus _s = (expr);            \
     ASSERT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
-#define EXPECT_FS_ERR(expr, err)                                    \
-  do {                                                              \
-    ::qj::FsStatus _s = (expr);                                     \
+#define EXPECT_FS_ERR(expr, err)                                        \
+  do {                                                                  \
+    ::qj::FsStatus _s = (expr);                                         \
     EXPECT_FALSE(_s.ok()) << "expected " << ::qj::nn::FsErrorName(err); \
-    if (!_s.ok()) {                                                 \
-      EXPECT_EQ(_s.code(), err) << _s.ToString();                   \
-    }                                                               \
+    if (!_s.ok()) {                                                     \
+      EXPECT_EQ(_s.code(), err) << _s.ToString();                       \
+    }                                                                   \
   } while (0)

@@ -16,8 +16,8 @@
 
 namespace qj::testing {
 
-using nn::EncodeEdit;
 using nn::EncodedEdit;
+using nn::EncodeEdit;
 using nn::FindImages;
 using nn::ImageFileName;
 using nn::NoopEdit;
@@ -86,8 +86,8 @@ TEST_F(QjadminTest, RollEditsNeedsAnActiveAndStartsANewSegment) {
                        &status),
             0)
       << status;
-  EXPECT_TRUE(Contains(status, "\"end_txid\":" + std::to_string(first - 1) +
-                                   ",\"in_progress\":false}"))
+  EXPECT_TRUE(
+      Contains(status, "\"end_txid\":" + std::to_string(first - 1) + ",\"in_progress\":false}"))
       << status;
   EXPECT_TRUE(Contains(status, "{\"start_txid\":" + std::to_string(first) + ",")) << status;
   // A second roll right away: the segment holding only the NOOP is finalized and the
@@ -112,8 +112,8 @@ TEST_F(QjadminTest, SaveNamespaceWritesAnImageNowOnBothNamenodes) {
   const int64_t txid = active->lastAppliedTxId;
   ASSERT_TRUE(c_.WaitForAppliedTxId(1, txid, 20000));
   ASSERT_EQ(Admin({"-saveNamespace"}), 0) << out_;
-  EXPECT_TRUE(Contains(out_, "Save namespace successful for nn1 (image at txid " +
-                                 std::to_string(txid) + ")"))
+  EXPECT_TRUE(Contains(
+      out_, "Save namespace successful for nn1 (image at txid " + std::to_string(txid) + ")"))
       << out_;
   EXPECT_TRUE(Contains(out_, "Save namespace successful for nn2")) << out_;
   EXPECT_TRUE(std::filesystem::exists(c_.name_dir(0) + "/" + ImageFileName(txid))) << out_;
@@ -259,8 +259,8 @@ TEST_F(QjadminTest, RecoverReportsTheFirstBadRecordAndTruncatesWithForce) {
   EXPECT_TRUE(Contains(out_, "op 0x7e57")) << out_;
   // The bad record, the NOOP after it (and the failed activation's NOOP when the
   // journalnodes already report it committed).
-  EXPECT_TRUE(Contains(out_, " committed edits from txid " + std::to_string(bad) +
-                                 " on would be discarded"))
+  EXPECT_TRUE(Contains(
+      out_, " committed edits from txid " + std::to_string(bad) + " on would be discarded"))
       << out_;
   EXPECT_TRUE(Contains(out_, "rerun with --force")) << out_;
 

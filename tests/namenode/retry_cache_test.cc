@@ -32,7 +32,6 @@ namespace {
 namespace th = qjournal::thrift;
 using Client = FailoverProxy::Client;
 
-
 th::RpcIds Ids(const std::string& client, int64_t call) {
   th::RpcIds ids;
   ids.clientId = client;
@@ -127,26 +126,28 @@ TEST(RetryCacheTest, SameNamenode_SecondSendGetsTheFirstAnswer) {
   EXPECT_EQ(f1.modificationTime, f2.modificationTime);
   th::Block b1, b2;
   n = 0;
-  ASSERT_OK(
-      twice([&](Client& cl) { cl.addBlock(n++ == 0 ? b1 : b2, SuperUser(), "/t/f", -1, Ids(me, 2)); }));
+  ASSERT_OK(twice(
+      [&](Client& cl) { cl.addBlock(n++ == 0 ? b1 : b2, SuperUser(), "/t/f", -1, Ids(me, 2)); }));
   EXPECT_EQ(b1.blockId, b2.blockId);
   th::FileStatus now;
   ASSERT_OK(p->GetFileInfo(SuperUser(), "/t/f", &now));
   ASSERT_TRUE(now.__isset.blocks);
   EXPECT_EQ(now.blocks.size(), 1u) << "addBlock applied twice";
   std::vector<bool> answers;
-  ASSERT_OK(
-      twice([&](Client& cl) { answers.push_back(cl.complete(SuperUser(), "/t/f", 10, Ids(me, 3))); }));
+  ASSERT_OK(twice(
+      [&](Client& cl) { answers.push_back(cl.complete(SuperUser(), "/t/f", 10, Ids(me, 3))); }));
   ASSERT_OK(twice(
       [&](Client& cl) { answers.push_back(cl.rename(SuperUser(), "/t/f", "/t/g", Ids(me, 4))); }));
-  ASSERT_OK(twice(
-      [&](Client& cl) { answers.push_back(cl.mkdirs(SuperUser(), "/t/d", 0755, false, Ids(me, 5))); }));
-  ASSERT_OK(twice(
-      [&](Client& cl) { answers.push_back(cl.deletePath(SuperUser(), "/t/g", false, Ids(me, 6))); }));
+  ASSERT_OK(twice([&](Client& cl) {
+    answers.push_back(cl.mkdirs(SuperUser(), "/t/d", 0755, false, Ids(me, 5)));
+  }));
+  ASSERT_OK(twice([&](Client& cl) {
+    answers.push_back(cl.deletePath(SuperUser(), "/t/g", false, Ids(me, 6)));
+  }));
   EXPECT_EQ(answers, std::vector<bool>(8, true));
   // New ids are a new call: the rename runs again and fails, as it should.
-  Status st =
-      p->Call("test", false, [&](Client& cl) { cl.rename(SuperUser(), "/t/f", "/t/h", Ids(me, 7)); });
+  Status st = p->Call("test", false,
+                      [&](Client& cl) { cl.rename(SuperUser(), "/t/f", "/t/h", Ids(me, 7)); });
   EXPECT_EQ(st.code(), StatusCode::kNotFound) << st;
   // Without ids nothing is cached: a second delete answers false.
   bool del = true;
@@ -184,20 +185,24 @@ TEST(RetryCacheTest, CutAfterCommit_RetryGetsTheOriginalAnswer) {
   auto p = ShortTimeoutProxy(c, 800);
   // create without overwrite: run twice it would fail with FILE_ALREADY_EXISTS.
   th::FileStatus created;
-  ASSERT_OK(p->Create(SuperUser(), std::string("/t/new") + kAfter, 0644, false, 3, 1 << 20, &created));
+  ASSERT_OK(
+      p->Create(SuperUser(), std::string("/t/new") + kAfter, 0644, false, 3, 1 << 20, &created));
   th::FileStatus seen;
   ASSERT_OK(setup->GetFileInfo(SuperUser(), std::string("/t/new") + kAfter, &seen));
   EXPECT_EQ(created.fileId, seen.fileId);
   // rename: run twice it would fail with FILE_NOT_FOUND.
   bool renamed = false;
-  ASSERT_OK(p->Rename(SuperUser(), std::string("/t/src"), std::string("/t/dst") + kAfter, &renamed));
+  ASSERT_OK(
+      p->Rename(SuperUser(), std::string("/t/src"), std::string("/t/dst") + kAfter, &renamed));
   EXPECT_TRUE(renamed);
   // rename's stall marker is on the source path.
-  ASSERT_OK(setup->Create(SuperUser(), std::string("/t/src2") + kAfter, 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(
+      setup->Create(SuperUser(), std::string("/t/src2") + kAfter, 0644, false, 3, 1 << 20, &f));
   ASSERT_OK(p->Rename(SuperUser(), std::string("/t/src2") + kAfter, "/t/dst2", &renamed));
   EXPECT_TRUE(renamed);
   // delete: run twice it would answer false.
-  ASSERT_OK(setup->Create(SuperUser(), std::string("/t/del") + kAfter, 0644, false, 3, 1 << 20, &f));
+  ASSERT_OK(
+      setup->Create(SuperUser(), std::string("/t/del") + kAfter, 0644, false, 3, 1 << 20, &f));
   bool deleted = false;
   ASSERT_OK(p->Delete(SuperUser(), std::string("/t/del") + kAfter, false, &deleted));
   EXPECT_TRUE(deleted);

@@ -26,7 +26,6 @@ namespace {
 namespace th = qjournal::thrift;
 using Client = FailoverProxy::Client;
 
-
 std::unique_ptr<FailoverProxy> ReadingProxy(const NnCluster& c, const std::string& name) {
   FailoverProxyOptions o = FailoverProxyOptionsFromConfig(c.conf());
   o.name = name;
@@ -75,8 +74,8 @@ TEST(StandbyReadTest, StandbyAnswersAtOrAfterTheClientsTxid) {
   // before; a txid it has not reached is refused after the bounded wait; msync is for the
   // active only.
   auto direct = c.NewDirectClient(1);
-  Status st =
-      direct->Call("getFileInfo", true, [&](Client& cl) { cl.getFileInfo(f, SuperUser(), "/x", 0); });
+  Status st = direct->Call("getFileInfo", true,
+                           [&](Client& cl) { cl.getFileInfo(f, SuperUser(), "/x", 0); });
   EXPECT_EQ(st.code(), StatusCode::kNotActive) << st;
   const auto t0 = std::chrono::steady_clock::now();
   st = direct->Call("getFileInfo", true,

@@ -451,10 +451,11 @@ TEST_F(HostileInputTest, FloodBeyondTheCap_NewLegitConnectionServed) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     EXPECT_TRUE(served) << t.name << ": a new legitimate connection was not served within 5 s "
                         << "during a flood of " << fds.size() << " connections";
-    std::printf("%-12s flood of %zu connections (daemon: %lld threads, %lld fds): new legit "
-                "connection %s after %.1f ms\n",
-                t.name.c_str(), fds.size(), static_cast<long long>(threads),
-                static_cast<long long>(fds_held), served ? "served" : "NOT served", ms);
+    std::printf(
+        "%-12s flood of %zu connections (daemon: %lld threads, %lld fds): new legit "
+        "connection %s after %.1f ms\n",
+        t.name.c_str(), fds.size(), static_cast<long long>(threads),
+        static_cast<long long>(fds_held), served ? "served" : "NOT served", ms);
     for (int fd : fds) ::close(fd);
     CheckServed(t, ReadRssKb(t.process->pid()), "a flood beyond the cap (closed)");
   }

@@ -86,10 +86,10 @@ class SecureCluster : public ::testing::Test {
     const std::string build = "QJ_BUILD_DIR=" + BinaryPath(".");
     ASSERT_EQ(RunCommand({"/usr/bin/env", build, script, d + "/certs", conf_, "alice"}, &out), 0)
         << out;
-    ASSERT_EQ(RunCommand({"/usr/bin/env", build, "QJ_CERT_EXPIRED=1", script, d + "/certs", conf_,
-                          "old"},
-                         &out),
-              0)
+    ASSERT_EQ(
+        RunCommand({"/usr/bin/env", build, "QJ_CERT_EXPIRED=1", script, d + "/certs", conf_, "old"},
+                   &out),
+        0)
         << out;
     // Another CA with the same identities.
     ASSERT_EQ(RunCommand({"/usr/bin/env", build, script, d + "/other", conf_}, &out), 0) << out;
@@ -374,7 +374,9 @@ TEST_F(SecureCluster, NamenodeAndFailoverdCallsAreAuthorizedByRole) {
   claimed.user = "hdfs";
   claimed.groups = {"supergroup"};
   // The claimed superuser and supergroup do not let alice write the root.
-  NnFn mk_root = [&](th::ClientProtocolClient& c) { c.mkdirs(claimed, "/alice-dir", 0755, true, th::RpcIds()); };
+  NnFn mk_root = [&](th::ClientProtocolClient& c) {
+    c.mkdirs(claimed, "/alice-dir", 0755, true, th::RpcIds());
+  };
   EXPECT_NE(
       Try<th::ClientProtocolClient>(nn1_port_, As("alice"), mk_root).find("PERMISSION_DENIED"),
       std::string::npos);

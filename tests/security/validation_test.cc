@@ -241,7 +241,8 @@ TEST_F(ValidationTest, NamenodePaths_Invalid_AreInvalidPath) {
   ugi.groups = {"users"};
   for (const std::string& p : bad) {
     const std::string shown = p.substr(0, 40);
-    Outcome o = Fs(active_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true, th::RpcIds()); });
+    Outcome o = Fs(
+        active_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true, th::RpcIds()); });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "mkdirs " << shown << ": " << o.ToString();
     o = Fs(active_, [&](th::ClientProtocolClient& c) {
       th::FileStatus f;
@@ -256,17 +257,20 @@ TEST_F(ValidationTest, NamenodePaths_Invalid_AreInvalidPath) {
     o = Fs(active_, [&](th::ClientProtocolClient& c) { c.rename(ugi, "/", p, th::RpcIds()); });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "rename " << shown << ": " << o.ToString();
     // On the standby too: INVALID_PATH, not NOT_ACTIVE (which clients retry elsewhere).
-    o = Fs(standby_, [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true, th::RpcIds()); });
+    o = Fs(standby_,
+           [&](th::ClientProtocolClient& c) { c.mkdirs(ugi, p, 0755, true, th::RpcIds()); });
     EXPECT_EQ(o.code, th::FsErrorCode::INVALID_PATH) << "standby " << shown << ": " << o.ToString();
   }
   // The root is untouched; a valid path still works.
   th::DirectoryListing l;
-  Outcome o = Fs(active_, [&](th::ClientProtocolClient& c) { c.listStatus(l, ugi, "/", "", 100, 0); });
+  Outcome o =
+      Fs(active_, [&](th::ClientProtocolClient& c) { c.listStatus(l, ugi, "/", "", 100, 0); });
   ASSERT_TRUE(o.ok) << o.ToString();
   EXPECT_TRUE(l.entries.empty());
   th::UserInfo root;
   root.user = "root";  // the superuser (owner of "/")
-  o = Fs(active_, [&](th::ClientProtocolClient& c) { c.mkdirs(root, "/ok/dir", 0755, true, th::RpcIds()); });
+  o = Fs(active_,
+         [&](th::ClientProtocolClient& c) { c.mkdirs(root, "/ok/dir", 0755, true, th::RpcIds()); });
   EXPECT_TRUE(o.ok) << o.ToString();
 }
 

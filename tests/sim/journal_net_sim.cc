@@ -101,10 +101,10 @@ struct Proc {
 struct Reader {
   int id = 0;
   std::unique_ptr<jn::ReaderCore> core;
-  int64_t gen = 1;            // a restart makes a new reader; older events are ignored
-  int64_t next = 1;           // the txid it must be handed next
-  bool reading = false;       // a read is under way
-  std::vector<int> order;     // journalnodes still to ask in this read
+  int64_t gen = 1;         // a restart makes a new reader; older events are ignored
+  int64_t next = 1;        // the txid it must be handed next
+  bool reading = false;    // a read is under way
+  std::vector<int> order;  // journalnodes still to ask in this read
   int max_txns = 1;
   // Handed edits inside a recovery whose bytes are not read back yet: checked later.
   std::map<int64_t, std::string> unchecked;
@@ -1025,13 +1025,12 @@ class NetRun {
     Proc& p = *w;
     if (!c_->violations.empty()) return 0;
     if (!ok) {
-      c_->Violation(
-          "liveness: after the last fault, a writer reaching " +
-          (unreached.empty() ? std::string("every journalnode") : "all but" + unreached) +
-          " did not open, write and finalize within " + std::to_string(FLAGS_liveness_s) +
-          " simulated seconds: " +
-          (p.core->health().ok() ? std::string("still trying")
-                                 : p.core->health().ToString().substr(0, 200)));
+      c_->Violation("liveness: after the last fault, a writer reaching " +
+                    (unreached.empty() ? std::string("every journalnode") : "all but" + unreached) +
+                    " did not open, write and finalize within " + std::to_string(FLAGS_liveness_s) +
+                    " simulated seconds: " +
+                    (p.core->health().ok() ? std::string("still trying")
+                                           : p.core->health().ToString().substr(0, 200)));
       return 0;
     }
     c_->Trace("the final writer committed and finalized " + std::to_string(target) + " after " +
@@ -1083,7 +1082,7 @@ class NetRun {
   std::unique_ptr<Cluster> c_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> q_;
   std::vector<std::unique_ptr<Proc>> procs_;
-  std::set<std::tuple<int, int, int>> cut_;  // (writer, node, 1: requests / 0: replies)
+  std::set<std::tuple<int, int, int>> cut_;   // (writer, node, 1: requests / 0: replies)
   std::set<std::pair<int, int>> reader_cut_;  // (reader, node): its calls fail
   std::vector<std::unique_ptr<Reader>> readers_;
   int64_t handed_ = 0;  // edits handed to readers

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -32,8 +32,8 @@ double Since(std::chrono::steady_clock::time_point t0) {
 }
 
 std::string ReplayCommand(const Simulator& sim, uint64_t seed, int plant) {
-  std::string c = sim.binary + " --seed=" + std::to_string(seed) +
-                  " --events=" + std::to_string(FLAGS_events);
+  std::string c =
+      sim.binary + " --seed=" + std::to_string(seed) + " --events=" + std::to_string(FLAGS_events);
   if (FLAGS_nodes > 0) c += " --nodes=" + std::to_string(FLAGS_nodes);
   if (plant > 0) c += " --plant=" + std::to_string(plant);
   return c + " --trace";
@@ -148,7 +148,8 @@ int PlantTable(const Simulator& sim) {
 }
 
 int Main(int argc, char** argv, const Simulator& sim) {
-  gflags::SetUsageMessage(sim.binary + " --seeds=N [--first_seed=S] [--events=E] | --seed=S --trace");
+  gflags::SetUsageMessage(sim.binary +
+                          " --seeds=N [--first_seed=S] [--events=E] | --seed=S --trace");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_minloglevel = 3;  // thousands of crashes: keep glog quiet
   google::InitGoogleLogging(argv[0]);

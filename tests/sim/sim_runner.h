@@ -45,7 +45,7 @@ struct SeedResult {
 };
 
 struct Simulator {
-  std::string binary;  // the name of this program: replay commands use it
+  std::string binary;         // the name of this program: replay commands use it
   int default_events = 1000;  // --events when not given
   // plant_names[p] describes planted bug p; plants 1..size()-1 make the table.
   std::vector<std::string> plant_names;

@@ -89,7 +89,8 @@ FaultProxy::~FaultProxy() {
 
 Status FaultProxy::Start() {
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return Status::IOError(std::string("fault proxy: socket: ") + strerror(errno));
+  if (listen_fd_ < 0)
+    return Status::IOError(std::string("fault proxy: socket: ") + strerror(errno));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = 0;
@@ -110,8 +111,8 @@ Status FaultProxy::Start() {
 
 void FaultProxy::SetMode(Mode m) {
   const Mode old = mode_.exchange(m);
-  LOG(INFO) << "fault proxy :" << port_ << " -> :" << target_port_ << ": " << FaultProxyModeName(old)
-            << " -> " << FaultProxyModeName(m);
+  LOG(INFO) << "fault proxy :" << port_ << " -> :" << target_port_ << ": "
+            << FaultProxyModeName(old) << " -> " << FaultProxyModeName(m);
   uint64_t one = 1;
   ssize_t n = write(wake_fd_, &one, sizeof(one));
   (void)n;

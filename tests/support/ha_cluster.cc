@@ -44,8 +44,8 @@ HaCluster::~HaCluster() {
 
 Status HaCluster::WriteConf() {
   auto uri = [](const std::vector<int>& p) {
-    return "journal.uri = qjournal://127.0.0.1:" + std::to_string(p[0]) + ";127.0.0.1:" +
-           std::to_string(p[1]) + ";127.0.0.1:" + std::to_string(p[2]) + "/ns1\n";
+    return "journal.uri = qjournal://127.0.0.1:" + std::to_string(p[0]) +
+           ";127.0.0.1:" + std::to_string(p[1]) + ";127.0.0.1:" + std::to_string(p[2]) + "/ns1\n";
   };
   std::ostringstream c;
   c << "namespace.id = 42\ncluster.id = ha-test\n";
@@ -92,10 +92,9 @@ Status HaCluster::WriteConf() {
 }
 
 std::vector<std::string> HaCluster::NamenodeArgv(int i) const {
-  std::vector<std::string> argv = {BinaryPath("namenode/namenode"),
-                                   "--cluster_conf=" + nn_conf_paths_.at(i),
-                                   "--namenode_id=" + nn_id(i),
-                                   "--namenode_name_dir=" + dir_.path() + "/" + nn_id(i)};
+  std::vector<std::string> argv = {
+      BinaryPath("namenode/namenode"), "--cluster_conf=" + nn_conf_paths_.at(i),
+      "--namenode_id=" + nn_id(i), "--namenode_name_dir=" + dir_.path() + "/" + nn_id(i)};
   for (const auto& f : opts_.nn_flags) argv.push_back(f);
   return argv;
 }

@@ -19,7 +19,6 @@ using nn::FailoverProxy;
 using nn::FailoverProxyOptions;
 using nn::FailoverProxyOptionsFromConfig;
 
-
 namespace th = qjournal::thrift;
 
 namespace {

@@ -29,7 +29,6 @@ namespace qj::testing {
 
 using nn::FailoverProxy;
 
-
 struct NnClusterOptions {
   // Extra flags for both namenodes (e.g. "--namenode_checkpoint_txns=100").
   std::vector<std::string> nn_flags;

@@ -2,6 +2,7 @@
 // FsNamespace prepared, images from SaveImage; then the same files damaged. Drives the
 // built binary, as an operator would, with no daemon running.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
@@ -10,8 +11,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "common/edit_record.h"
 #include "common/file_ops.h"
@@ -23,8 +22,8 @@
 
 namespace qj::testing {
 
-using nn::EncodeEdit;
 using nn::EncodedEdit;
+using nn::EncodeEdit;
 using nn::ImageFileName;
 using nn::NoopEdit;
 using nn::SaveImage;
@@ -167,7 +166,8 @@ TEST_F(OfflineViewTest, CorruptSegmentNamesFirstBadRecord) {
 TEST_F(OfflineViewTest, FinalizedSegmentShorterThanItsName) {
   WriteSegment(true);
   const std::string wrong = dir_.path() + "/" + jn::FinalizedName(1, count() + 1);
-  ASSERT_EQ(std::rename((dir_.path() + "/" + jn::FinalizedName(1, count())).c_str(), wrong.c_str()), 0);
+  ASSERT_EQ(std::rename((dir_.path() + "/" + jn::FinalizedName(1, count())).c_str(), wrong.c_str()),
+            0);
   CmdResult v = Qjview({"segment", wrong, "--verify"});
   EXPECT_EQ(v.code, 1) << v.out;
   EXPECT_TRUE(Contains(v.out, "txid " + std::to_string(count() + 1) + ":")) << v.out;
@@ -198,8 +198,8 @@ TEST_F(OfflineViewTest, SegmentThatIsNotNamenodeEditsIsBad) {
   ASSERT_TRUE((*w)->Append(recs, 1, 2).ok());
   CmdResult v = Qjview({"segment", (*w)->path(), "--verify"});
   EXPECT_EQ(v.code, 1) << v.out;
-  EXPECT_TRUE(Contains(v.out, "offset " + std::to_string(second) +
-                                  " txid 2: payload is not a namenode edit"))
+  EXPECT_TRUE(Contains(
+      v.out, "offset " + std::to_string(second) + " txid 2: payload is not a namenode edit"))
       << v.out;
 }
 
@@ -242,7 +242,8 @@ TEST(QjviewCliTest, UsageErrors) {
   EXPECT_EQ(Qjview({"segment"}).code, 2);
   EXPECT_EQ(Qjview({"segment", "a", "--bogus"}).code, 2);
   EXPECT_EQ(Qjview({"tree", "a"}).code, 2);
-  CmdResult missing = Qjview({"segment", "/nonexistent/edits_0000000000000000001-0000000000000000002"});
+  CmdResult missing =
+      Qjview({"segment", "/nonexistent/edits_0000000000000000001-0000000000000000002"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_TRUE(Contains(missing.out, "/nonexistent/")) << missing.out;
 }

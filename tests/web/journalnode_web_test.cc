@@ -1,11 +1,10 @@
 // A journalnode's /metrics and /status over HTTP move with real writes to a real journal.
-#include "journalnode/journal_web.h"
-
 #include <gtest/gtest.h>
 
 #include <regex>
 #include <string>
 
+#include "journalnode/journal_web.h"
 #include "tests/journalnode/journal_test_util.h"
 #include "tests/support/process.h"
 #include "tests/web/http_get.h"

@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
   }
   qj::metrics::Registry r;
   auto* counter = r.AddCounter("qj_bench_total", "c")->With();
-  auto* hist = r.AddHistogram("qj_bench_seconds", "h",
-                              qj::metrics::ExponentialBuckets(0.0001, 2, 16))->With();
+  auto* hist =
+      r.AddHistogram("qj_bench_seconds", "h", qj::metrics::ExponentialBuckets(0.0001, 2, 16))
+          ->With();
   auto* ops = r.AddCounter("qj_bench_ops_total", "o", {"op", "result"});
   const char* names[] = {"mkdirs", "create", "delete", "rename", "getFileInfo", "listStatus"};
   std::printf("metrics-bench: %lld iterations per thread, %u hardware threads\n",
@@ -48,8 +49,9 @@ int main(int argc, char** argv) {
     std::printf("  Counter::Increment       %d thread(s): %6.1f ns/op\n", threads,
                 NanosPerOp(threads, iterations, [&](int64_t) { counter->Increment(); }));
     std::printf("  Histogram::Observe       %d thread(s): %6.1f ns/op\n", threads,
-                NanosPerOp(threads, iterations,
-                           [&](int64_t i) { hist->Observe(static_cast<double>(i % 1000) * 1e-5); }));
+                NanosPerOp(threads, iterations, [&](int64_t i) {
+                  hist->Observe(static_cast<double>(i % 1000) * 1e-5);
+                }));
     std::printf("  Family::With()+Increment %d thread(s): %6.1f ns/op  (namenode ops counter)\n",
                 threads, NanosPerOp(threads, iterations / 5, [&](int64_t i) {
                   ops->With({names[i % 6], "ok"})->Increment();

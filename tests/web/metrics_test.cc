@@ -99,7 +99,9 @@ TEST(StatusPage, JsonAndHtmlCarryFieldsTablesAndEscapes) {
   rep.Field("ha_state", "active");
   rep.Field("inodes", int64_t{7});
   rep.Field("healthy", true);
-  rep.tables.push_back(StatusTable{"journalnodes", "Quorum", {"journalnode", "lag"},
+  rep.tables.push_back(StatusTable{"journalnodes",
+                                   "Quorum",
+                                   {"journalnode", "lag"},
                                    {{"127.0.0.1:1", int64_t{0}}, {"<x>", int64_t{3}}}});
   EXPECT_EQ(RenderStatusJson(rep),
             "{\"daemon\":\"namenode\",\"name\":\"nn1\",\"ha_state\":\"active\",\"inodes\":7,"

@@ -199,7 +199,7 @@ class Bench {
     }
     if (!c_.WaitForState(a, "standby", 60000) ||
         !WaitFor([&] { return FailoverdSeesHealthy(c_, a) && FailoverdSeesHealthy(c_, b); },
-                   30000)) {
+                 30000)) {
       LOG(ERROR) << "cluster did not settle after " << scenario << "; logs in " << c_.dir();
     }
     // A failoverd whose namenode was just unhealthy stays out of the election for the
@@ -289,8 +289,7 @@ int Main() {
     }
     if (ms.empty()) {
       std::printf("%-11s %8s %8s %8s %8d  %-28s %-17lld %10s %10s\n", scenario.c_str(), "-", "-",
-                  "-", failed_trials, target.c_str(), static_cast<long long>(failed_ops), "-",
-                  "-");
+                  "-", failed_trials, target.c_str(), static_cast<long long>(failed_ops), "-", "-");
       rc = 1;
     } else {
       std::printf("%-11s %8.0f %8.0f %8.0f %8d  %-28s %-17lld %10.0f %10.0f\n", scenario.c_str(),

@@ -28,8 +28,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "ClientProtocol.h"
-#include "failover/namenode_target.h"
 #include "common/rpc/rpc.h"
+#include "failover/namenode_target.h"
 #include "namenode/image.h"
 #include "namenode/namespace.h"
 #include "namenode_types.h"
@@ -55,8 +55,7 @@ DEFINE_bool(offline_only, false,
             "Only build, save and load the image in this process (no cluster): where image "
             "load time goes, without daemons.");
 
-DEFINE_string(load_image, "",
-              "Only time LoadImage of this image file in this process, then exit.");
+DEFINE_string(load_image, "", "Only time LoadImage of this image file in this process, then exit.");
 
 namespace qj::testing {
 
@@ -266,11 +265,12 @@ int RunSize(int64_t inodes) {
   ns->reset();
   malloc_trim(0);  // give the generator's memory back before the namenodes load
   auto info = VerifyImageFile(c.dir() + "/nn1/" + ImageFileName(txid));
-  std::printf("%lld inodes: built in %.0f ms (generator max RSS grew %.0f MiB), image %.0f MiB "
-              "written in %.0f ms per copy\n",
-              static_cast<long long>(inodes), build_ms,
-              static_cast<double>(ru1.ru_maxrss - ru0.ru_maxrss) / 1024.0,
-              info.ok() ? static_cast<double>(info->file_size) / (1 << 20) : -1.0, save_ms);
+  std::printf(
+      "%lld inodes: built in %.0f ms (generator max RSS grew %.0f MiB), image %.0f MiB "
+      "written in %.0f ms per copy\n",
+      static_cast<long long>(inodes), build_ms,
+      static_cast<double>(ru1.ru_maxrss - ru0.ru_maxrss) / 1024.0,
+      info.ok() ? static_cast<double>(info->file_size) / (1 << 20) : -1.0, save_ms);
   std::fflush(stdout);
   // 2. Start both namenodes on it.
   for (int i = 0; i < 2; ++i) {
@@ -370,20 +370,21 @@ int RunSize(int64_t inodes) {
     const double recover_ms = MsSince(t0);
     f.recover_ms.push_back(recover_ms);
     f.recover_rpc_ms.push_back(standby_rpc_ms);
-    std::printf("  trial %d: %d tail mkdirs in %.0f ms; promotion of nn%d %.0f ms "
-                "(transitionToActive %.0f ms); ex-active nn%d %s, healthy standby at txid %lld "
-                "after %.0f ms (transitionToStandby %.0f ms); RSS nn1 %.0f MiB, nn2 %.0f MiB\n",
-                trial, FLAGS_tail_edits, tail_ms, standby + 1, promote_ms, rpc_ms, active + 1,
-                refused ? "fenced" : "NOT fenced (write accepted?)",
-                static_cast<long long>(target), recover_ms, standby_rpc_ms,
-                RssMiB(c.namenode(0).pid()), RssMiB(c.namenode(1).pid()));
+    std::printf(
+        "  trial %d: %d tail mkdirs in %.0f ms; promotion of nn%d %.0f ms "
+        "(transitionToActive %.0f ms); ex-active nn%d %s, healthy standby at txid %lld "
+        "after %.0f ms (transitionToStandby %.0f ms); RSS nn1 %.0f MiB, nn2 %.0f MiB\n",
+        trial, FLAGS_tail_edits, tail_ms, standby + 1, promote_ms, rpc_ms, active + 1,
+        refused ? "fenced" : "NOT fenced (write accepted?)", static_cast<long long>(target),
+        recover_ms, standby_rpc_ms, RssMiB(c.namenode(0).pid()), RssMiB(c.namenode(1).pid()));
     std::fflush(stdout);
     active = standby;
   }
-  std::printf("%lld inodes: promotion p50 %.0f ms (samples%s; target <= 1000), ex-active to "
-              "healthy standby p50 %.0f ms (samples%s; target <= 30000)\n",
-              static_cast<long long>(inodes), Median(f.promote_ms), List(f.promote_ms).c_str(),
-              Median(f.recover_ms), List(f.recover_ms).c_str());
+  std::printf(
+      "%lld inodes: promotion p50 %.0f ms (samples%s; target <= 1000), ex-active to "
+      "healthy standby p50 %.0f ms (samples%s; target <= 30000)\n",
+      static_cast<long long>(inodes), Median(f.promote_ms), List(f.promote_ms).c_str(),
+      Median(f.recover_ms), List(f.recover_ms).c_str());
   std::fflush(stdout);
   return 0;
 }

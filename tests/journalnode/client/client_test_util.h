@@ -18,7 +18,6 @@
 #include "tests/support/jn_cluster.h"
 #include "tests/support/status_macros.h"
 
-
 namespace qj::testing {
 
 // The payload a test writer uses for txid: names the writer so a test can tell versions.

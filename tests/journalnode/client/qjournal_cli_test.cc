@@ -4,11 +4,10 @@
 
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
-#include <sstream>
-
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "tests/journalnode/client/client_test_util.h"
@@ -201,7 +200,7 @@ TEST(QjournalCliTest, BadArgumentsExitTwo) {
       {uri, "format", "--namespace_id=1"},                // half of it
       {uri, "status", "extra"},                           // stray argument
       {"--journal_uri=qjournal://nohost/ns1", "status"},  // malformed URI
-      {"status"},  // no quorum given
+      {"status"},                                         // no quorum given
   };
   for (const auto& args : bad) {
     CliRun r = Qjournal(args);

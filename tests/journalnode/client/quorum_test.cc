@@ -266,9 +266,7 @@ TEST(QuorumTest, PurgeDeletesOldFinalizedSegmentsEverywhere) {
   auto channels = jn::MakeChannels(cluster.Options("probe"));
   auto r = jn::CallQuorum<jn::JournalState>(
       jn::ChannelPointers(channels), 3, 5000, "getJournalState",
-      [](jn::JournalChannel& c, jn::ReplyCallback<jn::JournalState> cb) {
-        c.GetJournalState(cb);
-      });
+      [](jn::JournalChannel& c, jn::ReplyCallback<jn::JournalState> cb) { c.GetJournalState(cb); });
   ASSERT_OK(r.status);
   for (const auto& rep : r.replies) {
     std::vector<int64_t> starts;

@@ -16,7 +16,8 @@ JournaledEdits Edits(int64_t first, int64_t last, int64_t committed) {
   if (last < first) return e;
   e.first_txid = first;
   e.num_txns = static_cast<int32_t>(last - first + 1);
-  for (int64_t t = first; t <= last; ++t) AppendRecord(&e.records, t, 3, "edit" + std::to_string(t));
+  for (int64_t t = first; t <= last; ++t)
+    AppendRecord(&e.records, t, 3, "edit" + std::to_string(t));
   return e;
 }
 

@@ -328,9 +328,9 @@ TEST_F(RecoveryTest, BigSegment_SameLengthSameWriterEverywhere_RecoveryCopiesNot
   Partition p(3);
   const auto t0 = std::chrono::steady_clock::now();
   auto w2 = QuorumWriter::Open(ShortCallOptions(cluster_, "w2", &p), cluster_.ns());
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   ASSERT_TRUE(w2.ok()) << w2.status();
   std::printf("recovery of a %lld MiB segment held by every node: %lld ms\n",
               static_cast<long long>(BigSegmentBytes() >> 20), static_cast<long long>(ms));
@@ -348,9 +348,9 @@ TEST_F(RecoveryTest, BigSegment_CopyTakesLongerThanPerCallTimeout_RecoveryComple
   p.Block(1, "acceptRecovery");  // the majority is jn0 (the source) and jn2 (copies all)
   const auto t0 = std::chrono::steady_clock::now();
   auto w2 = QuorumWriter::Open(ShortCallOptions(cluster_, "w2", &p), cluster_.ns());
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   ASSERT_TRUE(w2.ok()) << w2.status();
   std::printf("recovery copying a %lld MiB segment to one node: %lld ms\n",
               static_cast<long long>(BigSegmentBytes() >> 20), static_cast<long long>(ms));
