@@ -1,4 +1,5 @@
 // Mutex, MutexLock and CondVar: std::mutex and std::condition_variable with the clang
+// (and SharedMutex with WriterMutexLock / ReaderMutexLock: std::shared_mutex)
 // thread-safety annotations (common/thread_annotations.h), so that -Wthread-safety can
 // check every GUARDED_BY member and REQUIRES function against the locks actually held.
 // The shape follows LevelDB's port::Mutex / port::CondVar.
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "common/thread_annotations.h"
@@ -93,6 +95,56 @@ class CondVar {
 
  private:
   std::condition_variable cv_;
+};
+
+// A reader-writer mutex (std::shared_mutex) with the annotations: the analysis checks
+// that a GUARDED_BY(mu) member is read under at least the shared lock and written under
+// the exclusive one.
+class CAPABILITY("shared_mutex") SharedMutex {
+ public:
+  SharedMutex() = default;
+  SharedMutex(const SharedMutex&) = delete;
+  SharedMutex& operator=(const SharedMutex&) = delete;
+
+  void Lock() ACQUIRE() { mu_.lock(); }
+  void Unlock() RELEASE() { mu_.unlock(); }
+  void LockShared() ACQUIRE_SHARED() { mu_.lock_shared(); }
+  void UnlockShared() RELEASE_SHARED() { mu_.unlock_shared(); }
+
+ private:
+  std::shared_mutex mu_;
+};
+
+// Holds a SharedMutex exclusively for its scope.
+class SCOPED_CAPABILITY WriterMutexLock {
+ public:
+  explicit WriterMutexLock(SharedMutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~WriterMutexLock() RELEASE() {
+    if (held_) mu_->Unlock();
+  }
+  // Releases the lock before the end of the scope (once).
+  void Unlock() RELEASE() {
+    held_ = false;
+    mu_->Unlock();
+  }
+  WriterMutexLock(const WriterMutexLock&) = delete;
+  WriterMutexLock& operator=(const WriterMutexLock&) = delete;
+
+ private:
+  SharedMutex* const mu_;
+  bool held_ = true;
+};
+
+// Holds a SharedMutex shared for its scope.
+class SCOPED_CAPABILITY ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(SharedMutex* mu) ACQUIRE_SHARED(mu) : mu_(mu) { mu_->LockShared(); }
+  ~ReaderMutexLock() RELEASE() { mu_->UnlockShared(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  SharedMutex* const mu_;
 };
 
 }  // namespace qj

@@ -17,7 +17,7 @@ Result<int64_t> NamenodeServer::SaveNamespace() {
   {
     // Exclusive: no edit is applied while the image is written, and the checkpoint
     // thread (which saves under the shared lock) waits.
-    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    WriterMutexLock l(&ns_mu_);
     if (ns_stale_.load() || ns_ == nullptr) {
       return Status::IllegalState(id_ +
                                   ": the namespace is not loaded or may hold uncommitted "
@@ -45,7 +45,7 @@ Result<int64_t> NamenodeServer::SaveNamespace() {
 }
 
 Result<int64_t> NamenodeServer::RollEdits() {
-  std::unique_lock<std::shared_mutex> l(ns_mu_);
+  WriterMutexLock l(&ns_mu_);
   QJ_ASSIGN_OR_RETURN(std::shared_ptr<EditLog> log, ServingLogLocked());
   auto first = log->Roll();
   if (!first.ok()) {
@@ -62,7 +62,7 @@ NamenodeServer::AdminReport NamenodeServer::GetAdminReport() const {
   AdminReport r;
   r.status = GetStatus();
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     if (ns_ != nullptr) r.inode_count = ns_->inode_count();
     if (edit_log_ != nullptr) {
       r.last_written_txid = edit_log_->last_txid();

@@ -158,7 +158,7 @@ void NamenodeServer::PollPeerRole() {
 void NamenodeServer::StandbyCheckpointStep() {
   int64_t applied;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     applied = last_applied_txid_;
   }
   const int64_t now_ms = opts_.clock->MonotonicNanos() / kNanosPerMilli;
@@ -204,7 +204,7 @@ void NamenodeServer::ActivePullAndPurgeStep() {
   if (*oldest < 0 || min_keep <= 1 || min_keep <= last_purge_txid_) return;
   std::shared_ptr<EditLog> log;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     log = edit_log_;
   }
   if (log == nullptr) return;

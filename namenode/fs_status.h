@@ -77,6 +77,6 @@ using FsResult = BasicResult<T, FsStatus>;
 
 #define QJ_FS_RETURN_IF_ERROR(expr)    \
   do {                                 \
-    ::qj::FsStatus _qj_fst = (expr);   \
+    ::qj::nn::FsStatus _qj_fst = (expr);   \
     if (!_qj_fst.ok()) return _qj_fst; \
   } while (0)

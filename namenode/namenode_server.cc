@@ -66,7 +66,7 @@ Status NamenodeServer::Start() {
   LOG(INFO) << id_ << ": loaded image at txid " << loaded->txid << " (" << loaded->ns->inode_count()
             << " inodes)";
   {
-    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    WriterMutexLock l(&ns_mu_);
     ns_ = std::move(loaded->ns);
     last_applied_txid_ = loaded->txid;
     retry_cache_.Clear();
@@ -88,7 +88,7 @@ void NamenodeServer::Stop() {
     ha_.SetRole(HaRole::kStopping);
     std::shared_ptr<EditLog> log;
     {
-      std::unique_lock<std::shared_mutex> l(ns_mu_);
+      WriterMutexLock l(&ns_mu_);
       log = std::move(edit_log_);
     }
     if (log != nullptr) {
@@ -123,7 +123,7 @@ NamenodeStatus NamenodeServer::GetStatus() const {
   s.ready_to_become_active = health.ok() && s.role != HaRole::kStopping;
   if (!health.ok()) s.not_ready_reason = health.ToString();
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     s.last_applied_txid = last_applied_txid_;
   }
   s.epoch = epoch_.load();
@@ -145,7 +145,7 @@ Status NamenodeServer::CheckHealth() const {
     return Status::IllegalState(id_ + ": namespace must be reloaded after a journal failure");
   }
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     if (edit_log_ != nullptr) {
       QJ_RETURN_IF_ERROR(edit_log_->health());
       QJ_RETURN_IF_ERROR(CheckJournalStall(*edit_log_));
@@ -232,7 +232,7 @@ Status NamenodeServer::BecomeActiveLocked() {
   const int64_t recovered_end = log->last_txid();
   int64_t applied;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     applied = last_applied_txid_;
   }
   auto fail = [&](const Status& st) REQUIRES(transition_mu_) {
@@ -264,7 +264,7 @@ Status NamenodeServer::BecomeActiveLocked() {
   // 5. Serve, under the newest lease deadline handed over during the transition.
   int64_t deadline;
   {
-    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    WriterMutexLock l(&ns_mu_);
     last_applied_txid_ = log->last_txid();
     edit_log_ = log;
     epoch_ = log->epoch();
@@ -289,7 +289,7 @@ void NamenodeServer::BecomeStandbyLocked() {
   //    every appended edit commit and close the segment.
   std::shared_ptr<EditLog> log;
   {
-    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    WriterMutexLock l(&ns_mu_);
     log = std::move(edit_log_);
   }
   if (log != nullptr) {
@@ -332,7 +332,7 @@ void NamenodeServer::StartTailing() {
   if (ns_stale_.load()) return;  // nothing sane to tail onto; health() says why
   int64_t from;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     from = last_applied_txid_ + 1;
   }
   jn::QuorumOptions q = opts_.quorum;
@@ -362,7 +362,7 @@ void NamenodeServer::StartTailing() {
 Status NamenodeServer::ReloadFromImage() {
   QJ_ASSIGN_OR_RETURN(LoadedImage img,
                       LoadNewestValidImage(opts_.name_dir, opts_.ns_options, opts_.file_ops));
-  std::unique_lock<std::shared_mutex> l(ns_mu_);
+  WriterMutexLock l(&ns_mu_);
   LOG(INFO) << id_ << ": namespace reloaded from the image at txid " << img.txid << " (was at txid "
             << last_applied_txid_ << ")";
   ns_ = std::move(img.ns);
@@ -375,7 +375,7 @@ Status NamenodeServer::ReloadFromImage() {
 }
 
 Status NamenodeServer::ApplyRecords(const std::vector<EditRecord>& batch) {
-  std::unique_lock<std::shared_mutex> l(ns_mu_);
+  WriterMutexLock l(&ns_mu_);
   for (const EditRecord& r : batch) {
     if (r.txid <= last_applied_txid_) continue;  // already applied (overlapping reads)
     if (r.txid != last_applied_txid_ + 1) {
@@ -444,7 +444,7 @@ WriterView NamenodeServer::GetWriterView() const {
   WriterView v;
   std::shared_ptr<EditLog> log;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     log = edit_log_;
   }
   if (log == nullptr) return v;
@@ -457,7 +457,7 @@ WriterView NamenodeServer::GetWriterView() const {
 }
 
 int64_t NamenodeServer::inode_count() const {
-  std::shared_lock<std::shared_mutex> l(ns_mu_);
+  ReaderMutexLock l(&ns_mu_);
   return ns_ == nullptr ? 0 : ns_->inode_count();
 }
 
@@ -472,7 +472,7 @@ CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids, const
   RetryOutcome done;
   {
     // 2. Prepare, apply, append, answer, under the exclusive lock.
-    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    WriterMutexLock l(&ns_mu_);
     auto serving = ServingLogLocked();
     if (!serving.ok()) return CallStatus::Server(serving.status());
     log = std::move(serving).value();
@@ -498,7 +498,7 @@ CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids, const
         }
         auto txid = log->Append(EncodeEdit(edit, ids));
         if (!txid.ok()) {
-          l.unlock();
+          l.Unlock();
           OnJournalFailure(txid.status());
           return CallStatus::Server(Status::IOError(
               std::string(what) + ": the journal failed: " + txid.status().ToString()));
@@ -562,7 +562,7 @@ CallStatus NamenodeServer::DoStandbyRead(const char* what, int64_t min_txid, con
   }
   FsStatus result;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     // Checked again under the lock: a transition or reload may have begun meanwhile.
     if (!standby_reads_ok_.load() || ns_stale_.load() || edit_log_ != nullptr) {
       return refuse("changing roles");
@@ -593,7 +593,7 @@ CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read, int64_t*
   int64_t seen = 0;
   FsStatus result;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     auto serving = ServingLogLocked();
     if (!serving.ok()) return CallStatus::Server(serving.status());
     log = std::move(serving).value();
@@ -617,7 +617,7 @@ CallStatus NamenodeServer::DoRead(const char* what, const ReadFn& read, int64_t*
 Status NamenodeServer::ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t seen) {
   int64_t barrier;
   {
-    std::unique_lock<std::shared_mutex> l(ns_mu_);
+    WriterMutexLock l(&ns_mu_);
     if (edit_log_ != log) return Status::NotActive(id_ + " stopped being active");
     if (last_applied_txid_ > seen) {
       // An edit appended after the read already serves as its barrier.
@@ -625,7 +625,7 @@ Status NamenodeServer::ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t 
     } else {
       auto txid = log->Append(EncodeEdit(NoopEdit{}));
       if (!txid.ok()) {
-        l.unlock();
+        l.Unlock();
         OnJournalFailure(txid.status());
         return txid.status();
       }
@@ -666,7 +666,7 @@ Status NamenodeServer::ReadImageChunk(int64_t txid, int64_t offset, int32_t max_
 Status NamenodeServer::SaveCheckpoint() {
   int64_t txid;
   {
-    std::shared_lock<std::shared_mutex> l(ns_mu_);
+    ReaderMutexLock l(&ns_mu_);
     // Only a namespace made of committed edits may become an image.
     if (edit_log_ != nullptr || ns_stale_.load()) {
       return Status::IllegalState(id_ + ": checkpoints are taken by the standby");

@@ -258,10 +258,9 @@ class NamenodeServer {
   void OnJournalFailure(const Status& why);
   // Commits a barrier after a read that saw txid `seen` (see the header comment).
   Status ReadBarrier(const std::shared_ptr<EditLog>& log, int64_t seen);
-  // REQUIRES ns_mu_ (shared or exclusive). The writer to serve with, or NotActive: the
-  // role or lease forbids serving, there is no writer, or it failed (then recorded via
-  // OnJournalFailure).
-  Result<std::shared_ptr<EditLog>> ServingLogLocked();
+  // The writer to serve with, or NotActive: the role or lease forbids serving, there is no
+  // writer, or it failed (then recorded via OnJournalFailure).
+  Result<std::shared_ptr<EditLog>> ServingLogLocked() REQUIRES_SHARED(ns_mu_);
   void StartTailing() REQUIRES(transition_mu_);
   // Also requires an activation begun in HaState.
   Status BecomeActiveLocked() REQUIRES(transition_mu_);
@@ -287,13 +286,13 @@ class NamenodeServer {
   std::unique_ptr<Tailer> tailer_ GUARDED_BY(transition_mu_);
 
   // Guards ns_, last_applied_txid_, retry_cache_ and appends to edit_log_.
-  mutable std::shared_mutex ns_mu_;
-  std::unique_ptr<FsNamespace> ns_;
-  int64_t last_applied_txid_ = 0;
+  mutable SharedMutex ns_mu_ ACQUIRED_AFTER(transition_mu_);
+  std::unique_ptr<FsNamespace> ns_ GUARDED_BY(ns_mu_) PT_GUARDED_BY(ns_mu_);
+  int64_t last_applied_txid_ GUARDED_BY(ns_mu_) = 0;
   // Holds outcomes of edits in ns_ only: cleared whenever ns_ is replaced.
-  RetryCache retry_cache_;
+  RetryCache retry_cache_ GUARDED_BY(ns_mu_);
   // The writer while active; handlers keep a copy across their commit wait.
-  std::shared_ptr<EditLog> edit_log_;  // guarded by ns_mu_
+  std::shared_ptr<EditLog> edit_log_ GUARDED_BY(ns_mu_);
   // True when ns_ may hold edits that were never committed (the journal failed).
   std::atomic<bool> ns_stale_{false};
   std::atomic<int64_t> epoch_{0};
