@@ -149,6 +149,9 @@ TEST_F(HealthMonitorTest, RefusedAndPidGoneMeansProcessGone) {
   EXPECT_FALSE(monitor_->snapshot().process_gone);
 
   nn_.SetHealth(Status::NetworkError("nn1 monitorHealth: connection refused"), /*refused=*/true);
+  // The listener runs after the snapshot is published: wait for both changes so far
+  // (HEALTHY, UNRESPONSIVE) before counting the next one.
+  ASSERT_TRUE(Eventually([&] { return changes_.load() == 2; }));
   const int changes = changes_.load();
   clock_.Advance(200 * kMs);
   ASSERT_TRUE(Eventually([&] { return monitor_->snapshot().process_gone; }));
