@@ -75,8 +75,8 @@ using FsResult = BasicResult<T, FsStatus>;
 
 }  // namespace qj::nn
 
-#define QJ_FS_RETURN_IF_ERROR(expr)    \
-  do {                                 \
-    ::qj::nn::FsStatus _qj_fst = (expr);   \
-    if (!_qj_fst.ok()) return _qj_fst; \
+#define QJ_FS_RETURN_IF_ERROR(expr)      \
+  do {                                   \
+    ::qj::nn::FsStatus _qj_fst = (expr); \
+    if (!_qj_fst.ok()) return _qj_fst;   \
   } while (0)

@@ -162,7 +162,10 @@ TEST_F(ControllerTest, RenewsOnTheClocksScheduleAndHandsOverEachDeadline) {
   // Nothing but renewals: never demoted, one activation.
   EXPECT_EQ(nn_.count("transitionToActive"), 1u);
   EXPECT_EQ(nn_.count("transitionToStandby"), 0u);
-  EXPECT_EQ(controller_->GetStatus().lease_remaining_ms, 2650);
+  // What the namenode holds: a full lease from the last round, or 500 ms less when that
+  // round vouched from the check before it (see above).
+  const int64_t remaining = controller_->GetStatus().lease_remaining_ms;
+  EXPECT_TRUE(remaining == 2650 || remaining == 2150) << remaining;
 }
 
 TEST_F(ControllerTest, DemotesAndReleasesWhenTheNamenodeTurnsUnhealthy) {

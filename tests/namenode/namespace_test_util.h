@@ -181,17 +181,17 @@ inline int RandomWorkload(NsHarness* h, uint64_t seed, int ops) {
 
 #define EXPECT_FS_OK(expr)                 \
   do {                                     \
-    ::qj::nn::FsStatus _s = (expr);            \
+    ::qj::nn::FsStatus _s = (expr);        \
     EXPECT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
 #define ASSERT_FS_OK(expr)                 \
   do {                                     \
-    ::qj::nn::FsStatus _s = (expr);            \
+    ::qj::nn::FsStatus _s = (expr);        \
     ASSERT_TRUE(_s.ok()) << _s.ToString(); \
   } while (0)
 #define EXPECT_FS_ERR(expr, err)                                        \
   do {                                                                  \
-    ::qj::nn::FsStatus _s = (expr);                                         \
+    ::qj::nn::FsStatus _s = (expr);                                     \
     EXPECT_FALSE(_s.ok()) << "expected " << ::qj::nn::FsErrorName(err); \
     if (!_s.ok()) {                                                     \
       EXPECT_EQ(_s.code(), err) << _s.ToString();                       \

@@ -85,7 +85,8 @@ bool FailoverdSeesHealthy(const HaCluster& c, int i) {
 // Milliseconds the failoverd of namenode i still stays out of the election after a cede
 // (0 when not ceded or unknown).
 int64_t FailoverdCededMs(const HaCluster& c, int i) {
-  rpc::Client<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(), rpc::ClientOptions::WithTimeout(500));
+  rpc::Client<th::FailoverControllerClient> conn(c.nn_info(i).failoverd(),
+                                                 rpc::ClientOptions::WithTimeout(500));
   auto cl = conn.Get();
   if (!cl.ok()) return 0;
   try {
