@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -91,9 +92,12 @@ class ErrorTable {
     return want;
   }
 
-  StatusCode ToStatus(Code wire) const {
+  StatusCode ToStatus(Code wire) const { return ToStatusRaw(static_cast<int32_t>(wire)); }
+  // The same for the wire value as received: a peer may send a number outside the enum,
+  // which must not be loaded as the enum type (undefined behaviour).
+  StatusCode ToStatusRaw(int32_t wire) const {
     for (const Row& r : rows_) {
-      if (r.wire == wire) return r.status;
+      if (static_cast<int32_t>(r.wire) == wire) return r.status;
     }
     return unknown_wire_status_;
   }
@@ -131,7 +135,11 @@ template <typename ExceptionT, typename Code>
 // optional code holds 0, which no IDL enum uses, and reads as the unknown code.
 template <typename ExceptionT, typename Code>
 Status StatusFrom(const ExceptionT& e, const ErrorTable<Code>& table, const std::string& context) {
-  const StatusCode code = table.ToStatus(e.code);
+  // The code as the i32 it arrived as (see ToStatusRaw): copied, not loaded as the enum.
+  static_assert(sizeof(e.code) == sizeof(int32_t), "Thrift enums are i32 on the wire");
+  int32_t raw;
+  std::memcpy(&raw, &e.code, sizeof raw);
+  const StatusCode code = table.ToStatusRaw(raw);
   return Status(code, context.empty() ? e.message : context + ": " + e.message);
 }
 

@@ -4,6 +4,7 @@
 // and clients wrote by hand before the tables).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -190,7 +191,9 @@ TEST(FsErrors, ServerFailureCodes) {
 // What FailoverProxy reported for each code before the table.
 TEST(FsErrors, ClientStatusesAreThoseClientsWerePromised) {
   using C = th::FsErrorCode;
-  const std::pair<C::type, StatusCode> cases[] = {
+  // Wire values as the i32s a peer sends: 99 is in no enum (a newer or hostile server), and
+  // must read as the unknown code without being loaded as the enum type.
+  const std::pair<int32_t, StatusCode> cases[] = {
       {C::FILE_NOT_FOUND, StatusCode::kNotFound},
       {C::FILE_ALREADY_EXISTS, StatusCode::kAlreadyExists},
       {C::PERMISSION_DENIED, StatusCode::kPermissionDenied},
@@ -201,11 +204,12 @@ TEST(FsErrors, ClientStatusesAreThoseClientsWerePromised) {
       {C::NOT_A_DIRECTORY, StatusCode::kIllegalState},
       {C::IS_A_DIRECTORY, StatusCode::kIllegalState},
       {C::DIRECTORY_NOT_EMPTY, StatusCode::kIllegalState},
-      {static_cast<C::type>(99), StatusCode::kIOError},
+      {99, StatusCode::kIOError},
   };
   for (const auto& [wire, status] : cases) {
     th::FsException e;
-    e.__set_code(wire);
+    std::memcpy(&e.code, &wire, sizeof wire);  // as Thrift's reader stores it
+    e.__isset.code = true;
     e.message = "m";
     EXPECT_EQ(StatusFrom(e, FsErrors(), "").code(), status) << wire;
   }
