@@ -23,7 +23,6 @@
 #include <glog/logging.h>
 #include <malloc.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,6 +36,7 @@
 #include <vector>
 
 #include "ClientProtocol.h"
+#include "common/clock.h"
 #include "common/rpc/rpc.h"
 #include "failover/namenode_target.h"
 #include "namenode/image.h"
@@ -72,11 +72,7 @@ namespace {
 
 namespace th = qjournal::thrift;
 
-int64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
+int64_t MonoNs() { return RealClock::Get()->MonotonicNanos(); }
 
 double MsSince(int64_t t0) { return static_cast<double>(MonoNs() - t0) / 1e6; }
 
