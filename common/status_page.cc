@@ -4,12 +4,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/json.h"
 #include "common/metrics.h"
 
 namespace qj {
 
 StatusValue::StatusValue(const char* s) : StatusValue(std::string(s)) {}
-StatusValue::StatusValue(const std::string& s) : json(JsonQuote(s)), text(s) {}
+StatusValue::StatusValue(const std::string& s) : json(JsonString(s)), text(s) {}
 StatusValue::StatusValue(int64_t v) : json(std::to_string(v)), text(std::to_string(v)) {}
 StatusValue::StatusValue(double v) {
   // JSON has no NaN or infinity.
@@ -19,38 +20,6 @@ StatusValue::StatusValue(double v) {
   text = buf;
 }
 StatusValue::StatusValue(bool v) : json(v ? "true" : "false"), text(v ? "yes" : "no") {}
-
-std::string JsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string HtmlEscape(const std::string& s) {
   std::string out;
@@ -79,16 +48,16 @@ std::string HtmlEscape(const std::string& s) {
 }
 
 std::string RenderStatusJson(const StatusReport& r) {
-  std::string out = "{\"daemon\":" + JsonQuote(r.daemon) + ",\"name\":" + JsonQuote(r.name);
-  for (const auto& [k, v] : r.fields) out += "," + JsonQuote(k) + ":" + v.json;
+  std::string out = "{\"daemon\":" + JsonString(r.daemon) + ",\"name\":" + JsonString(r.name);
+  for (const auto& [k, v] : r.fields) out += "," + JsonString(k) + ":" + v.json;
   for (const StatusTable& t : r.tables) {
-    out += "," + JsonQuote(t.key) + ":[";
+    out += "," + JsonString(t.key) + ":[";
     for (size_t i = 0; i < t.rows.size(); ++i) {
       if (i > 0) out += ",";
       out += "{";
       for (size_t c = 0; c < t.columns.size() && c < t.rows[i].size(); ++c) {
         if (c > 0) out += ",";
-        out += JsonQuote(t.columns[c]) + ":" + t.rows[i][c].json;
+        out += JsonString(t.columns[c]) + ":" + t.rows[i][c].json;
       }
       out += "}";
     }

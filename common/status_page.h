@@ -53,7 +53,6 @@ struct StatusReport {
   void Field(const std::string& key, StatusValue v) { fields.emplace_back(key, std::move(v)); }
 };
 
-std::string JsonQuote(const std::string& s);
 std::string HtmlEscape(const std::string& s);
 
 // {"daemon":..,"name":..,<fields>,"<table key>":[{col:val,..},..],..}
