@@ -3,7 +3,6 @@
 // (tests/failover/ha_workload.h). Every test checks that no acknowledged write is lost
 // and that no two namenodes were provably active at the same instant.
 #include <gtest/gtest.h>
-#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +16,7 @@
 
 #include "ClientProtocol.h"
 #include "FailoverController.h"
+#include "common/clock.h"
 #include "common/rpc/rpc.h"
 #include "failover/namenode_target.h"
 #include "namenode_types.h"
@@ -27,12 +27,6 @@ namespace qj::testing {
 namespace {
 
 namespace th = qjournal::thrift;
-
-int64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Waits for `more` acknowledgements beyond the current count.
 bool WaitForAcks(const HaWorkload& w, int64_t more, int timeout_ms = 20000) {
@@ -164,11 +158,11 @@ TEST(Failover, StopActiveNamenodePastLease_OtherTakesOver_OldServesNothing) {
   // The pause starts when every thread has stopped, not when SIGSTOP is sent: until then
   // the namenode still runs under a valid lease and may legitimately answer calls sent
   // after the signal (Process::Stop() returns once all threads are seen stopped).
-  const int64_t t_signal = MonoNs();
+  const int64_t t_signal = RealClock::Get()->MonotonicNanos();
   c.namenode(a).Stop();
-  const int64_t t_stop = MonoNs();
+  const int64_t t_stop = RealClock::Get()->MonotonicNanos();
   ASSERT_TRUE(c.WaitForState(b, "active", 20000)) << "logs in " << c.dir();
-  const int64_t t_active = MonoNs();
+  const int64_t t_active = RealClock::Get()->MonotonicNanos();
   ASSERT_TRUE(WaitForAcks(w, 50));
   c.namenode(a).Continue();
   // It wakes up past its lease deadline: demoted by its failoverd, it rejoins as a healthy
@@ -208,7 +202,7 @@ TEST(Failover, KillActiveFailoverd_NamenodeStopsAtDeadline_OtherTakesOver) {
   HaWorkload w(c.conf().namenodes, WorkloadOptions{});
   w.Start();
   ASSERT_TRUE(WaitForAcks(w, 50));
-  const int64_t t_kill = MonoNs();
+  const int64_t t_kill = RealClock::Get()->MonotonicNanos();
   c.failoverd(a).Kill();
   ASSERT_TRUE(c.WaitForState(b, "active", 20000)) << "logs in " << c.dir();
   ASSERT_TRUE(WaitForAcks(w, 50));
@@ -267,8 +261,8 @@ TEST(Failover, HaadminFailoverBothWays_UnderWorkload) {
 // soon as it is not active or its epoch is not `epoch` (a demotion and a new promotion).
 bool StaysActive(const HaCluster& c, int i, int64_t epoch, int64_t ms, std::string* why) {
   fo::RpcNamenodeTarget t(c.nn_info(i), 1000);
-  const int64_t end = MonoNs() + ms * 1'000'000;
-  while (MonoNs() < end) {
+  const int64_t end = RealClock::Get()->MonotonicNanos() + ms * 1'000'000;
+  while (RealClock::Get()->MonotonicNanos() < end) {
     auto st = t.GetServiceStatus();
     if (!st.ok() || st->state != "active" || st->epoch != epoch) {
       *why =
@@ -398,13 +392,13 @@ void CutActiveFromJournal(FaultProxy::Mode cut) {
   HaWorkload w(c.conf().namenodes, WorkloadOptions{});
   w.Start();
   ASSERT_TRUE(WaitForAcks(w, 50));
-  const int64_t t_cut = MonoNs();
+  const int64_t t_cut = RealClock::Get()->MonotonicNanos();
   c.SetJournalLinks(a, cut);
   // The namenode's journal write timeout (10 s, --namenode_journal_write_timeout_ms) is
   // what used to end the outage; the standby must win long before it.
   ASSERT_TRUE(c.WaitForState(b, "active", 8000))
       << "the standby did not take over before the cut active's write timeout; logs in " << c.dir();
-  const int64_t t_active = MonoNs();
+  const int64_t t_active = RealClock::Get()->MonotonicNanos();
   ASSERT_TRUE(WaitForAcks(w, 50));
   // While still cut, the old active never becomes active again (its failoverd backs off
   // and then sees it unhealthy: it cannot read from a majority either).

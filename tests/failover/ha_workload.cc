@@ -1,12 +1,12 @@
 #include "tests/failover/ha_workload.h"
 
 #include <glog/logging.h>
-#include <time.h>
 
 #include <algorithm>
 #include <sstream>
 
 #include "ClientProtocol.h"
+#include "common/clock.h"
 #include "common/rpc/rpc.h"
 #include "namenode_types.h"
 
@@ -15,12 +15,6 @@ namespace qj::testing {
 namespace th = qjournal::thrift;
 
 namespace {
-
-int64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 th::UserInfo Root() {
   th::UserInfo u;
@@ -34,7 +28,7 @@ template <typename Fn>
 CallRecord Attempt(int nn, rpc::Client<th::ClientProtocolClient>& conn, Fn&& fn) {
   CallRecord r;
   r.nn = nn;
-  r.send_ns = MonoNs();
+  r.send_ns = RealClock::Get()->MonotonicNanos();
   auto c = conn.Get();
   if (!c.ok()) {
     // The connect failed (refused or timed out): nothing was sent.
@@ -54,7 +48,7 @@ CallRecord Attempt(int nn, rpc::Client<th::ClientProtocolClient>& conn, Fn&& fn)
       r.error = e.what();
     }
   }
-  r.recv_ns = MonoNs();
+  r.recv_ns = RealClock::Get()->MonotonicNanos();
   return r;
 }
 
@@ -107,10 +101,11 @@ void HaWorkload::Writer(int t) {
   const th::UserInfo ugi = Root();
   for (int64_t n = 0; !stop_; ++n) {
     const std::string path = "/w" + std::to_string(t) + "/d" + std::to_string(n);
-    const int64_t op_start = MonoNs();
+    const int64_t op_start = RealClock::Get()->MonotonicNanos();
     int64_t first_failure = 0;
     bool acked = false;
-    while (!stop_ && MonoNs() - op_start < opts_.op_budget_ms * 1'000'000) {
+    while (!stop_ &&
+           RealClock::Get()->MonotonicNanos() - op_start < opts_.op_budget_ms * 1'000'000) {
       CallRecord r = Attempt(cur, *conns[cur], [&](th::ClientProtocolClient& c) {
         c.mkdirs(ugi, path, 0755, true, th::RpcIds());
       });

@@ -4,8 +4,8 @@
 // sending each op to the namenode that answered last and switching to the other on
 // NOT_ACTIVE or a refused connection (both prove the op did not run). mkdirs is
 // idempotent, so an outcome-unknown failure (timeout, reset) is retried as well. Every
-// attempt is recorded: which namenode, [send, receive] on CLOCK_MONOTONIC, and whether it
-// was answered as active (OK). Acknowledged ops are the paths that got OK.
+// attempt is recorded: which namenode, [send, receive] on RealClock's monotonic clock, and whether
+// it was answered as active (OK). Acknowledged ops are the paths that got OK.
 //
 // Probers: one thread per namenode calls getFileInfo("/") on that namenode only, back to
 // back, recording the same way — a dense sample of who answers as active when.
@@ -60,7 +60,7 @@ class HaWorkload {
 
   // Acknowledged writes so far (all threads); safe to call while running.
   int64_t acked_count() const { return acked_.load(); }
-  // CLOCK_MONOTONIC ns of the latest acknowledgement by namenode nn (0 if none).
+  // RealClock monotonic ns of the latest acknowledgement by namenode nn (0 if none).
   int64_t last_ack_ns(int nn) const;
   // Probe answers "as active" from namenode nn so far.
   int64_t probe_ok_count(int nn) const;

@@ -22,7 +22,6 @@
 // resumed) and the cluster settles (both failoverds see a healthy namenode).
 #include <gflags/gflags.h>
 #include <glog/logging.h>
-#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,6 +34,7 @@
 #include <vector>
 
 #include "FailoverController.h"
+#include "common/clock.h"
 #include "common/rpc/rpc.h"
 #include "failover_types.h"
 #include "tests/failover/ha_workload.h"
@@ -60,12 +60,6 @@ namespace qj::testing {
 namespace {
 
 namespace th = qjournal::thrift;
-
-int64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // The failoverd of namenode i reports a healthy namenode.
 bool FailoverdSeesHealthy(const HaCluster& c, int i) {
@@ -131,7 +125,7 @@ class Bench {
     w.Start();
     if (!WaitFor([&] { return w.acked_count() >= 20; }, 20000)) return t;
     // 1. The fault.
-    const int64_t t_fault = MonoNs();
+    const int64_t t_fault = RealClock::Get()->MonotonicNanos();
     std::string out;
     if (scenario == "kill_nn") {
       c_.namenode(a).Kill();
