@@ -24,6 +24,7 @@ using apache::thrift::transport::TTransportException;
 struct FailoverProxy::Conn {
   std::unique_ptr<rpc::Connection> conn;
   std::unique_ptr<Client> client;
+  int64_t recv_timeout_ms = 0;  // the socket's receive timeout now
 };
 
 namespace {
@@ -90,8 +91,16 @@ Status FailoverProxy::Connect(size_t i) {
   auto c = std::make_unique<Conn>();
   c->conn = std::move(*conn);
   c->client = std::make_unique<Client>(c->conn->in(), c->conn->out());
+  c->recv_timeout_ms = o.recv_timeout_ms;
   conns_[i] = std::move(c);
   return Status::OK();
+}
+
+void FailoverProxy::SetTimeout(size_t i, int64_t ms) {
+  Conn& c = *conns_[i];
+  if (c.recv_timeout_ms == ms) return;
+  c.conn->SetRecvTimeout(ms);
+  c.recv_timeout_ms = ms;
 }
 
 void FailoverProxy::Drop(size_t i) {
@@ -113,6 +122,7 @@ Status FailoverProxy::ReadCall(const char* what,
     for (size_t k = 1; k < opts_.namenodes.size(); ++k) {
       const size_t j = (current_ + k) % opts_.namenodes.size();
       if (!Connect(j).ok()) continue;
+      SetTimeout(j, std::min(opts_.attempt_timeout_ms, opts_.rpc_timeout_ms));
       try {
         SawTxId(fn(*conns_[j]->client, min_txid));
         last_read_from_ = opts_.namenodes[j].id;
@@ -175,13 +185,26 @@ Status FailoverProxy::CallImpl(const char* what, bool idempotent, const th::RpcI
   const int64_t deadline = NowMs() + opts_.total_budget_ms;
   int64_t backoff = opts_.initial_backoff_ms;
   std::vector<std::string> why(opts_.namenodes.size(), "not tried");
+  // Per namenode: until when this call skips it, because an attempt there timed out (a
+  // paused or partitioned namenode); 0: not skipped.
+  std::vector<int64_t> silent_until(opts_.namenodes.size(), 0);
+  const int64_t attempt_timeout_ms =
+      idempotent ? std::min(opts_.attempt_timeout_ms, opts_.rpc_timeout_ms) : opts_.rpc_timeout_ms;
   size_t tried_this_round = 0;
   while (true) {
     const size_t i = current_;
     const NamenodeInfo& nn = opts_.namenodes[i];
     bool stay = false;
-    Status st = Connect(i);
-    if (st.ok()) {
+    const int64_t now = NowMs();
+    const bool skip =
+        now < silent_until[i] && std::any_of(silent_until.begin(), silent_until.end(),
+                                             [&](int64_t until) { return until <= now; });
+    Status st = skip ? Status::TimedOut("skipped: timed out") : Connect(i);
+    if (skip) {
+      // Tried again once its silence has lasted attempt_timeout_ms (or every other
+      // namenode is silent too).
+    } else if (st.ok()) {
+      SetTimeout(i, attempt_timeout_ms);
       try {
         fn(*conns_[i]->client);
         active_id_ = nn.id;
@@ -191,6 +214,7 @@ Status FailoverProxy::CallImpl(const char* what, bool idempotent, const th::RpcI
           // The namenode may hold the edit (uncommitted, or committed without an answer):
           // the same ids again get its outcome from whichever namenode serves next.
           unknown = nn.id + ": " + e.message;
+          ++unknown_outcome_retries_;
           why[i] = "outcome unknown (" + e.message + ")";
           VLOG(1) << opts_.name << ": " << what << " call " << ids->callId << " on " << nn.id
                   << ": " << e.message << "; retrying with the same ids";
@@ -215,11 +239,17 @@ Status FailoverProxy::CallImpl(const char* what, bool idempotent, const th::RpcI
         }
       } catch (const TTransportException& e) {
         Drop(i);
+        if (e.getType() == TTransportException::TIMED_OUT) {
+          silent_until[i] = NowMs() + attempt_timeout_ms;
+        }
         if (!idempotent) {
           return Status::NetworkError(std::string(what) + " on " + nn.id +
                                       ": outcome unknown (the request was sent): " + e.what());
         }
-        if (ids != nullptr) unknown = nn.id + ": " + e.what();
+        if (ids != nullptr) {
+          unknown = nn.id + ": " + e.what();
+          ++unknown_outcome_retries_;
+        }
         why[i] = std::string("unreachable (") + e.what() + ")";
       } catch (const TException& e) {
         // Refused by authorization, or a protocol error (bad frame, unknown method):

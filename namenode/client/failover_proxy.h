@@ -9,6 +9,16 @@
 // namenode served, until total_budget_ms is spent. Then it fails with NotActive:
 // "no namenode is active (nn1: standby, nn2: unreachable)", or, when none could be
 // reached at all, NetworkError: "no namenode reachable (nn1: unreachable (...), ...)".
+// The budget is time, not a count of attempts, and by default (2 minutes) outlasts any
+// failover: health timeout + lease, or a cut writer's journal timeout.
+//
+// A call that is safe to retry (idempotent, or a mutation carrying ids) waits at most
+// attempt_timeout_ms for one namenode's answer: a paused (SIGSTOP) or partitioned active
+// accepts connections and answers nothing, while its successor may be active within a
+// lease. The proxy then tries the other namenodes, and comes back to the silent one only
+// once attempt_timeout_ms has passed since it timed out, so that a standby's hint naming
+// the silent one as active (its lease holder of a moment ago) does not send every retry
+// back into the same wait. A call that is not safe to retry waits rpc_timeout_ms.
 //
 // Retry safety. A non-idempotent call (mkdirs, create, addBlock, complete, delete,
 // rename) carries RpcIds: this proxy's random 16-byte client id and a call id it never
@@ -63,13 +73,20 @@ struct FailoverProxyOptions {
   // Who is speaking, for log lines.
   std::string name = "client";
   int64_t connect_timeout_ms = 2000;
-  // Per call; a mutation waits for a journal commit, so leave room for that.
+  // The longest one attempt of any call waits for its answer, and the wait of a call that
+  // is not safe to retry (a mutation without ids, retry_mutations off): it waits for a
+  // journal commit, so leave room for that.
   int64_t rpc_timeout_ms = 30000;
+  // Per attempt of a call that is safe to retry (see above; capped by rpc_timeout_ms). A
+  // slow namenode that misses it answers the retry from its retry cache; keep it above the
+  // commit latency under load, and near health timeout + lease, the time a silent active
+  // takes to be replaced.
+  int64_t attempt_timeout_ms = 2000;
   int64_t initial_backoff_ms = 10;
   int64_t max_backoff_ms = 500;
-  // Total time spent looking for an active namenode for one call (and retrying a
-  // mutation whose outcome is unknown).
-  int64_t total_budget_ms = 15000;
+  // Total time spent on one call: looking for an active namenode, and retrying a mutation
+  // whose outcome is unknown (HDFS: dfs.client.failover.max.attempts with its sleeps).
+  int64_t total_budget_ms = 120000;
   // Send RpcIds with mutations and retry them when their outcome is unknown (see above).
   bool retry_mutations = true;
   // Send reads to a standby first (see above).
@@ -107,6 +124,10 @@ class FailoverProxy {
   int last_fs_error() const { return last_fs_error_; }
   // Id of the namenode that served the last successful call ("" if none yet).
   std::string active_id() const;
+  // Attempts of mutations (with ids) whose outcome was unknown (a timeout, a cut
+  // connection, IO_ERROR), since construction; each is retried with the same ids while the
+  // budget lasts.
+  int64_t unknown_outcome_retries() const { return unknown_outcome_retries_; }
 
   // Typed helpers over Call.
   Status Mkdirs(const qjournal::thrift::UserInfo& ugi, const std::string& path, int16_t permission,
@@ -152,6 +173,8 @@ class FailoverProxy {
   // Opens (or reuses) the connection to namenodes_[i]; NetworkError if connect fails.
   Status Connect(size_t i);
   void Drop(size_t i);
+  // Sets namenode i's receive timeout for the next call (connected).
+  void SetTimeout(size_t i, int64_t ms);
   // A read: fn(client, minTxId) returns the answer's servedTxId. On a standby first when
   // standby_reads is on and no mutation came since the last read from the active.
   Status ReadCall(const char* what, const std::function<int64_t(Client&, int64_t)>& fn);
@@ -167,6 +190,7 @@ class FailoverProxy {
   std::string active_id_;
   const std::string client_id_;
   int64_t next_call_id_ = 0;
+  int64_t unknown_outcome_retries_ = 0;
   int64_t last_seen_txid_ = 0;
   // A mutation was sent since the last read from the active (its txid is unknown).
   bool read_from_active_ = true;

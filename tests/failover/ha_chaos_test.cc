@@ -92,10 +92,11 @@ class ChaosClient {
     }
     // "Already exists", "not found" or a false answer: what a second application of a
     // call that already ran answers. Anything else is no definite answer.
-    const bool applied_twice = st.ok() || st.code() == StatusCode::kAlreadyExists ||
-                               st.code() == StatusCode::kNotFound;
+    const bool applied_twice =
+        st.ok() || st.code() == StatusCode::kAlreadyExists || st.code() == StatusCode::kNotFound;
     const bool no_answer = !applied_twice;
-    const std::string line = what + ": " + (st.ok() ? "answered as if applied twice" : st.ToString());
+    const std::string line =
+        what + ": " + (st.ok() ? "answered as if applied twice" : st.ToString());
     (no_answer ? unknown_ : wrong_).push_back(line);
     for (const auto& p : paths) uncertain_.insert(p);
     return false;
@@ -200,10 +201,10 @@ int64_t LongestNoWriteWindowMs(const std::vector<int64_t>& sorted_acks, int64_t 
 
 struct Fault {
   std::string name;
-  int64_t start_ns = 0;      // fault injected
-  int64_t replaced_ns = 0;   // the other namenode reported active
-  int64_t healed_ns = 0;     // the faulty namenode back as a healthy standby
-  bool cut = false;          // a journal cut (its replacement time has a target)
+  int64_t start_ns = 0;     // fault injected
+  int64_t replaced_ns = 0;  // the other namenode reported active
+  int64_t healed_ns = 0;    // the faulty namenode back as a healthy standby
+  bool cut = false;         // a journal cut (its replacement time has a target)
 };
 
 TEST(HaChaos, KillPauseCutOneWayCut_EveryOpDefiniteAndAppliedOnce) {
@@ -242,8 +243,8 @@ TEST(HaChaos, KillPauseCutOneWayCut_EveryOpDefiniteAndAppliedOnce) {
     FaultProxy::Mode cut = FaultProxy::kPass;
   };
   const std::vector<Step> steps = {
-      {kKill},  {kPause}, {kCut, FaultProxy::kBlackhole}, {kCut, FaultProxy::kDropToClient},
-      {kKill},  {kPause}, {kCut, FaultProxy::kDropToServer}, {kCut, FaultProxy::kBlackhole},
+      {kKill}, {kPause}, {kCut, FaultProxy::kBlackhole},    {kCut, FaultProxy::kDropToClient},
+      {kKill}, {kPause}, {kCut, FaultProxy::kDropToServer}, {kCut, FaultProxy::kBlackhole},
   };
   // One fault; a fatal failure stops the sequence, and the clients' answers are still
   // checked below.
@@ -312,10 +313,9 @@ TEST(HaChaos, KillPauseCutOneWayCut_EveryOpDefiniteAndAppliedOnce) {
   for (const Fault& f : faults) {
     std::cout << "chaos: " << f.name << ": other namenode active after "
               << (f.replaced_ns - f.start_ns) / 1'000'000 << " ms"
-              << (f.cut
-                      ? " (target health.timeout_ms + lease.duration_ms + 1 s = " +
-                            std::to_string(cut_target_ms) + " ms)"
-                      : "")
+              << (f.cut ? " (target health.timeout_ms + lease.duration_ms + 1 s = " +
+                              std::to_string(cut_target_ms) + " ms)"
+                        : "")
               << "; longest no-write window "
               << LongestNoWriteWindowMs(acks, f.start_ns, f.replaced_ns)
               << " ms (target 2500 ms); faulty namenode healthy standby after "
@@ -326,13 +326,14 @@ TEST(HaChaos, KillPauseCutOneWayCut_EveryOpDefiniteAndAppliedOnce) {
     unknown += static_cast<int64_t>(cl->unknown().size());
     wrong += static_cast<int64_t>(cl->wrong().size());
   }
-  std::cout << "chaos: " << ops << " mutations by " << kClients << " clients ("
-            << retries << " attempts with an unknown outcome retried with the same ids)"
+  std::cout << "chaos: " << ops << " mutations by " << kClients << " clients (" << retries
+            << " attempts with an unknown outcome retried with the same ids)"
             << "; outcome unknown " << unknown << ", answered as applied twice " << wrong
             << "; longest no-write window of the run "
-            << (acks.empty() ? 0 : LongestNoWriteWindowMs(acks, acks.front(), acks.back())) << " ms (health.timeout_ms "
-            << o.health_timeout_ms << ", lease.duration_ms " << o.lease_duration_ms
-            << ", health.journal_stall_ms " << o.health_journal_stall_ms << ")\n";
+            << (acks.empty() ? 0 : LongestNoWriteWindowMs(acks, acks.front(), acks.back()))
+            << " ms (health.timeout_ms " << o.health_timeout_ms << ", lease.duration_ms "
+            << o.lease_duration_ms << ", health.journal_stall_ms " << o.health_journal_stall_ms
+            << ")\n";
 
   // Every operation got a definite answer, the one a single application gives.
   for (auto& cl : clients) {
