@@ -161,6 +161,8 @@ std::unique_ptr<FailoverProxy> NnCluster::NewDirectClient(int i, int64_t rpc_tim
   o.name = "test-" + nn_id(i);
   o.total_budget_ms = 0;
   o.rpc_timeout_ms = rpc_timeout_ms;
+  // No other namenode to try: every call waits its answer for rpc_timeout_ms.
+  o.attempt_timeout_ms = rpc_timeout_ms;
   return std::make_unique<FailoverProxy>(o);
 }
 

@@ -67,7 +67,8 @@ class NnCluster {
 
   // An HA client over both namenodes with the given failover budget.
   std::unique_ptr<FailoverProxy> NewProxy(int64_t budget_ms = 15000) const;
-  // A client pinned to namenode i only (no failover), for probing one namenode.
+  // A client pinned to namenode i only (no failover), for probing one namenode; every
+  // call waits up to rpc_timeout_ms for its answer.
   std::unique_ptr<FailoverProxy> NewDirectClient(int i, int64_t rpc_timeout_ms = 5000) const;
 
   // Runs build/namenode/qjfs --cluster_conf=<conf> args...; returns its exit code.
