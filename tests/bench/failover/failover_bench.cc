@@ -17,13 +17,21 @@
 // Besides the time to the first acknowledgement by the new active, each trial measures
 // the no-write window: the longest gap between two consecutive acknowledged writes
 // around the fault (target: max <= 2500 ms).
-// A single client thread runs mkdirs back to back (retrying on the other namenode on
-// NOT_ACTIVE / refused connections); between trials the faulted daemons are restarted (or
-// resumed) and the cluster settles (both failoverds see a healthy namenode).
+// A single client thread writes back to back: with --client=proxy (the default) the real
+// HA client (namenode/client/failover_proxy.h, default options) creates new files without
+// overwrite, so a call it retries with the same ids after an unknown outcome must not be
+// applied twice; with --client=raw the hand-made client of tests/failover/ha_workload.h
+// runs idempotent mkdirs, retrying on the other namenode on NOT_ACTIVE / refused
+// connections / timeouts (--client_rpc_timeout_ms). "client_ops_failed" counts the
+// operations that did not end with the answer a single application gives (proxy) or the
+// attempts answered with an error, IO_ERROR "outcome unknown" included (raw).
+// Between trials the faulted daemons are restarted (or resumed) and the cluster settles
+// (both failoverds see a healthy namenode).
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -37,6 +45,7 @@
 #include "common/clock.h"
 #include "common/rpc/rpc.h"
 #include "failover_types.h"
+#include "namenode/client/failover_proxy.h"
 #include "tests/failover/ha_workload.h"
 #include "tests/support/ha_cluster.h"
 
@@ -53,8 +62,11 @@ DEFINE_int64(health_timeout_ms, 800, "health.timeout_ms");
 DEFINE_int64(health_journal_stall_ms, 1000, "health.journal_stall_ms");
 DEFINE_bool(print_samples, true, "Print every trial's figure, sorted.");
 DEFINE_int64(client_rpc_timeout_ms, 1000,
-             "Client call timeout: how long it waits on a silent namenode before trying the "
-             "other one.");
+             "--client=raw: call timeout, how long it waits on a silent namenode before trying "
+             "the other one.");
+DEFINE_string(client, "proxy",
+              "proxy: the HA client (FailoverProxy, default options) creating files; raw: the "
+              "hand-made mkdirs client of tests/failover/ha_workload.h.");
 
 namespace qj::testing {
 namespace {
@@ -92,10 +104,76 @@ int64_t FailoverdCededMs(const HaCluster& c, int i) {
   }
 }
 
+// One thread with its own FailoverProxy creating /p<n> (overwrite off) back to back;
+// records which namenode acknowledged each create and when.
+class ProxyWriter {
+ public:
+  explicit ProxyWriter(const std::vector<NamenodeInfo>& namenodes) : nns_(namenodes) {
+    for (auto& a : last_ack_ns_) a = 0;
+  }
+  ~ProxyWriter() { Stop(); }
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int64_t acked_count() const { return acked_.load(); }
+  int64_t last_ack_ns(int nn) const { return last_ack_ns_[nn].load(); }
+  // After Stop().
+  const std::vector<CallRecord>& acks() const { return acks_; }
+  int64_t failed_ops() const { return failed_ops_; }
+  int64_t unknown_retries() const { return unknown_retries_; }
+
+ private:
+  void Run() {
+    nn::FailoverProxyOptions o;
+    o.namenodes = nns_;
+    o.name = "bench";
+    nn::FailoverProxy p(o);
+    th::UserInfo ugi;
+    ugi.user = "root";
+    ugi.groups = {"root"};
+    static std::atomic<int64_t> next_file{0};
+    while (!stop_) {
+      const std::string path = "/p" + std::to_string(next_file.fetch_add(1));
+      th::FileStatus out;
+      CallRecord r;
+      r.send_ns = RealClock::Get()->MonotonicNanos();
+      Status st = p.Create(ugi, path, 0644, false, 1, 1 << 20, &out);
+      r.recv_ns = RealClock::Get()->MonotonicNanos();
+      if (!st.ok()) {
+        ++failed_ops_;
+        LOG(WARNING) << "create " << path << ": " << st;
+        continue;
+      }
+      for (size_t i = 0; i < nns_.size(); ++i) {
+        if (nns_[i].id == p.active_id()) r.nn = static_cast<int>(i);
+      }
+      r.result = CallResult::kOk;
+      acks_.push_back(r);
+      if (r.nn >= 0) last_ack_ns_[r.nn] = r.recv_ns;
+      ++acked_;
+    }
+    unknown_retries_ = p.unknown_outcome_retries();
+  }
+
+  const std::vector<NamenodeInfo> nns_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> acked_{0};
+  std::atomic<int64_t> last_ack_ns_[2];
+  std::thread thread_;
+  std::vector<CallRecord> acks_;
+  int64_t failed_ops_ = 0;
+  int64_t unknown_retries_ = 0;
+};
+
 struct Trial {
-  double ms = -1;          // fault -> first ack by the new active; -1 = failed
-  double window_ms = -1;   // longest gap between consecutive acks around the fault
-  int64_t failed_ops = 0;  // client ops that got a non-retriable error or gave up
+  double ms = -1;               // fault -> first ack by the new active; -1 = failed
+  double window_ms = -1;        // longest gap between consecutive acks around the fault
+  int64_t failed_ops = 0;       // see "client_ops_failed" above
+  int64_t unknown_retries = 0;  // proxy: attempts with an unknown outcome, retried
 };
 
 class Bench {
@@ -121,9 +199,17 @@ class Bench {
     wo.backoff_ms = 1;
     // A client gives up on a silent namenode after this long and tries the other one.
     wo.rpc_timeout_ms = FLAGS_client_rpc_timeout_ms;
+    const bool proxy = FLAGS_client != "raw";
     HaWorkload w(c_.conf().namenodes, wo);
-    w.Start();
-    if (!WaitFor([&] { return w.acked_count() >= 20; }, 20000)) return t;
+    ProxyWriter pw(c_.conf().namenodes);
+    if (proxy) {
+      pw.Start();
+    } else {
+      w.Start();
+    }
+    auto acked_count = [&] { return proxy ? pw.acked_count() : w.acked_count(); };
+    auto last_ack_ns = [&](int nn) { return proxy ? pw.last_ack_ns(nn) : w.last_ack_ns(nn); };
+    if (!WaitFor([&] { return acked_count() >= 20; }, 20000)) return t;
     // 1. The fault.
     const int64_t t_fault = RealClock::Get()->MonotonicNanos();
     std::string out;
@@ -144,11 +230,20 @@ class Bench {
       c_.SetJournalLinks(a, FaultProxy::kDropToClient);
     }
     // 2. Wait for the first acknowledgement by the new active.
-    const bool ok = WaitFor([&] { return w.last_ack_ns(b) > t_fault; }, 60000);
+    const bool ok = WaitFor([&] { return last_ack_ns(b) > t_fault; }, 60000);
     w.Stop();
+    pw.Stop();
+    // Every call of the trial, in one list.
+    std::vector<ThreadLog> logs = w.logs();
+    if (proxy) {
+      logs.emplace_back();
+      logs.back().calls = pw.acks();
+      logs.back().failed_ops = pw.failed_ops();
+      t.unknown_retries = pw.unknown_retries();
+    }
     if (ok) {
       int64_t first_b = 0;
-      for (const auto& l : w.logs()) {
+      for (const auto& l : logs) {
         for (const auto& call : l.calls) {
           if (call.nn == b && call.result == CallResult::kOk && call.recv_ns > t_fault) {
             t.ms = static_cast<double>(call.recv_ns - t_fault) / 1e6;
@@ -160,7 +255,7 @@ class Bench {
       // The no-write window: the longest gap between consecutive acknowledgements that
       // ends after the fault and starts no later than the new active's first one.
       std::vector<int64_t> acks;
-      for (const auto& l : w.logs()) {
+      for (const auto& l : logs) {
         for (const auto& call : l.calls) {
           if (call.result == CallResult::kOk) acks.push_back(call.recv_ns);
         }
@@ -172,7 +267,7 @@ class Bench {
       }
       t.window_ms = static_cast<double>(gap) / 1e6;
     }
-    for (const auto& l : w.logs()) {
+    for (const auto& l : logs) {
       t.failed_ops += l.failed_ops;
       for (const auto& call : l.calls) {
         if (call.result == CallResult::kError) ++t.failed_ops;
@@ -242,17 +337,21 @@ int Main() {
   std::printf(
       "settings: lease.duration_ms=%lld lease.drift=%.3f lease.margin_ms=%lld "
       "lease.renew_interval_ms=%lld lease.acquire_interval_ms=%lld health.interval_ms=%lld "
-      "health.timeout_ms=%lld health.journal_stall_ms=%lld; trials=%d; 1 client thread (mkdirs, "
-      "call timeout %lld ms); 3 JN + 2 NN + 2 failoverd on 127.0.0.1%s\n",
+      "health.timeout_ms=%lld health.journal_stall_ms=%lld; trials=%d; 1 client thread (%s); "
+      "3 JN + 2 NN + 2 failoverd on 127.0.0.1%s\n",
       static_cast<long long>(o.lease_duration_ms), o.lease_drift,
       static_cast<long long>(o.lease_margin_ms), static_cast<long long>(o.renew_interval_ms),
       static_cast<long long>(o.acquire_interval_ms), static_cast<long long>(o.health_interval_ms),
       static_cast<long long>(o.health_timeout_ms),
       static_cast<long long>(o.health_journal_stall_ms), FLAGS_trials,
-      static_cast<long long>(FLAGS_client_rpc_timeout_ms),
+      FLAGS_client == "raw" ? ("raw mkdirs client, call timeout " +
+                               std::to_string(FLAGS_client_rpc_timeout_ms) + " ms")
+                                  .c_str()
+                            : "HA client FailoverProxy, default options, creates without overwrite",
       o.proxy_journal_links ? " (namenode-journalnode links through fault proxies)" : "");
-  std::printf("%-11s %8s %8s %8s %8s  %-28s %-17s %10s %10s\n", "scenario", "p50_ms", "p99_ms",
-              "max_ms", "failed", "target", "client_ops_failed", "gap_p50_ms", "gap_max_ms");
+  std::printf("%-11s %8s %8s %8s %8s  %-28s %-17s %10s %10s %15s\n", "scenario", "p50_ms", "p99_ms",
+              "max_ms", "failed", "target", "client_ops_failed", "gap_p50_ms", "gap_max_ms",
+              "unknown_retried");
   std::fflush(stdout);
   Bench bench(&c);
   std::stringstream ss(FLAGS_scenarios);
@@ -261,7 +360,7 @@ int Main() {
   while (std::getline(ss, scenario, ',')) {
     std::vector<double> ms, gaps;
     int failed_trials = 0;
-    int64_t failed_ops = 0;
+    int64_t failed_ops = 0, unknown_retries = 0;
     for (int i = 0; i < FLAGS_trials; ++i) {
       Trial t = bench.Run(scenario);
       if (t.ms < 0) {
@@ -271,6 +370,7 @@ int Main() {
         gaps.push_back(t.window_ms);
       }
       failed_ops += t.failed_ops;
+      unknown_retries += t.unknown_retries;
     }
     std::string target;
     if (scenario == "kill_nn") target = "p99 <= 1000";
@@ -283,15 +383,16 @@ int Main() {
       target = "max <= " + std::to_string(o.health_timeout_ms + o.lease_duration_ms + 1000);
     }
     if (ms.empty()) {
-      std::printf("%-11s %8s %8s %8s %8d  %-28s %-17lld %10s %10s\n", scenario.c_str(), "-", "-",
-                  "-", failed_trials, target.c_str(), static_cast<long long>(failed_ops), "-", "-");
+      std::printf("%-11s %8s %8s %8s %8d  %-28s %-17lld %10s %10s %15lld\n", scenario.c_str(), "-",
+                  "-", "-", failed_trials, target.c_str(), static_cast<long long>(failed_ops), "-",
+                  "-", static_cast<long long>(unknown_retries));
       rc = 1;
     } else {
-      std::printf("%-11s %8.0f %8.0f %8.0f %8d  %-28s %-17lld %10.0f %10.0f\n", scenario.c_str(),
-                  Percentile(ms, 0.5), Percentile(ms, 0.99),
-                  *std::max_element(ms.begin(), ms.end()), failed_trials, target.c_str(),
-                  static_cast<long long>(failed_ops), Percentile(gaps, 0.5),
-                  *std::max_element(gaps.begin(), gaps.end()));
+      std::printf(
+          "%-11s %8.0f %8.0f %8.0f %8d  %-28s %-17lld %10.0f %10.0f %15lld\n", scenario.c_str(),
+          Percentile(ms, 0.5), Percentile(ms, 0.99), *std::max_element(ms.begin(), ms.end()),
+          failed_trials, target.c_str(), static_cast<long long>(failed_ops), Percentile(gaps, 0.5),
+          *std::max_element(gaps.begin(), gaps.end()), static_cast<long long>(unknown_retries));
     }
     if (FLAGS_print_samples) {
       std::sort(ms.begin(), ms.end());
