@@ -4,6 +4,7 @@
 // before the image is loaded, so the reload needs no second namespace's worth of memory.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -109,6 +110,45 @@ TEST(ReloadTest, FencedExActive_ReloadsWithoutHoldingTwoNamespaces) {
   EXPECT_OK(nn1->GetFileInfo(SuperUser(), "/after", &f));
   EXPECT_OK(nn1->GetFileInfo(SuperUser(), "/s/p299/d999", &f));
   EXPECT_FALSE(nn1->GetFileInfo(SuperUser(), "/from-old", &f).ok());
+}
+
+// A reload that finds no image leaves the namenode without a namespace: unhealthy, serving
+// nothing, alive; the next transition that finds the image again makes it a healthy standby.
+TEST(ReloadTest, ReloadWithoutAnImage_UnhealthyUntilARetryLoads) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  bool created = false;
+  auto nn1 = c.NewDirectClient(0);
+  ASSERT_OK(nn1->Mkdirs(SuperUser(), "/a", 0755, false, &created));
+  // Take nn1's images away, then fence it.
+  auto images = nn::FindImages(c.name_dir(0));
+  ASSERT_TRUE(images.ok() && !images->empty());
+  const std::string away = c.dir() + "/nn1-images-away";
+  std::filesystem::create_directories(away);
+  for (const auto& i : *images) {
+    std::filesystem::rename(i.path, away + "/" + std::filesystem::path(i.path).filename().string());
+  }
+  ASSERT_OK(c.TransitionToActive(1));
+  EXPECT_FALSE(nn1->Mkdirs(SuperUser(), "/from-old", 0755, false, &created).ok());
+  ASSERT_OK(c.TransitionToStandby(0));  // the reload fails; the call reports the role change
+  auto st = c.GetStatus(0);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_FALSE(st->readyToBecomeActive) << "no namespace, yet healthy";
+  th::FileStatus f;
+  EXPECT_FALSE(nn1->GetFileInfo(SuperUser(), "/a", &f).ok());
+  EXPECT_TRUE(c.namenode(0).running());
+  // The images come back: the next transition loads them and nn1 tails again.
+  for (const auto& e : std::filesystem::directory_iterator(away)) {
+    std::filesystem::rename(e.path(), c.name_dir(0) + "/" + e.path().filename().string());
+  }
+  ASSERT_OK(c.TransitionToStandby(0));
+  auto nn2 = c.GetStatus(1);
+  ASSERT_TRUE(nn2.ok());
+  EXPECT_TRUE(c.WaitForAppliedTxId(0, nn2->lastAppliedTxId, 30000));
+  auto healthy = c.GetStatus(0);
+  ASSERT_TRUE(healthy.ok());
+  EXPECT_TRUE(healthy->readyToBecomeActive) << healthy->notReadyReason;
 }
 
 }  // namespace
