@@ -7,6 +7,10 @@
 // O(log n) even with millions of children. Renaming an inode therefore erases it from its
 // parent's map *before* changing `name` and re-inserts it after.
 //
+// Inodes, child maps and the maps' nodes live in node_pool (namenode/node_pool.h): freed
+// ones are reused by the next, in particular by a reload after the stale namespace was
+// freed, without fresh memory.
+//
 // Thread-compatible (guarded by the namespace's owner).
 #pragma once
 
@@ -21,16 +25,27 @@
 #include <vector>
 
 #include "namenode/edit_ops.h"
+#include "namenode/node_pool.h"
 
 namespace qj::nn {
 
 struct Inode;
 
-using ChildMap =
+using ChildTree =
     __gnu_pbds::tree<std::string_view, Inode*, std::less<std::string_view>, __gnu_pbds::rb_tree_tag,
-                     __gnu_pbds::tree_order_statistics_node_update>;
+                     __gnu_pbds::tree_order_statistics_node_update, PoolAllocator<char>>;
+
+// A directory's children. The map object itself is in node_pool too.
+class ChildMap : public ChildTree {
+ public:
+  static void* operator new(size_t size) { return node_pool::Allocate(size); }
+  static void operator delete(void* p, size_t size) noexcept { node_pool::Deallocate(p, size); }
+};
 
 struct Inode {
+  static void* operator new(size_t size) { return node_pool::Allocate(size); }
+  static void operator delete(void* p, size_t size) noexcept { node_pool::Deallocate(p, size); }
+
   int64_t id = 0;
   Inode* parent = nullptr;  // null for the root
   std::string name;         // empty for the root
@@ -70,6 +85,9 @@ struct Inode {
     child->parent = nullptr;
   }
 };
+
+static_assert(sizeof(Inode) <= node_pool::kMaxSize, "Inode outgrew node_pool");
+static_assert(sizeof(ChildMap) <= node_pool::kMaxSize, "ChildMap outgrew node_pool");
 
 // Frees `root` and its whole subtree without recursion. Returns the number of inodes freed.
 int64_t FreeTree(Inode* root);

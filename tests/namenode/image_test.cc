@@ -12,6 +12,7 @@
 #include "common/file_ops.h"
 #include "common/file_util.h"
 #include "namenode/codec.h"
+#include "namenode/node_pool.h"
 #include "tests/namenode/namespace_test_util.h"
 #include "tests/support/process.h"
 
@@ -70,6 +71,41 @@ TEST(ImageTest, RoundTrip_RandomWorkload) {
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
     EXPECT_EQ(e.path().filename().string(), ImageFileName(77));
   }
+}
+
+// What NamenodeServer::ReloadFromImage does: free the stale namespace, then load the
+// image. The load reuses the freed inodes and map nodes (node_pool) and takes no new memory;
+// loading before freeing (the old order) needs a second namespace's worth.
+TEST(ImageTest, ReloadAfterFreeing_ReusesTheMemory) {
+  if (!node_pool::kPooled) GTEST_SKIP() << "no pooling in sanitizer builds";
+  testing::TempDir dir;
+  NsHarness h(Opts());
+  RandomWorkload(&h, 12, 3000);
+  const Caller su = Superuser();
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(h.Mkdirs(su, "/bulk/d" + std::to_string(i % 100) + "/e" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(SaveImage(h.ns(), 9, dir.path()).ok());
+  const std::string path = dir.path() + "/" + ImageFileName(9);
+  Result<LoadedImage> first = LoadImage(path, Opts());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_GT(first->ns->inode_count(), 20000);
+  // Loading while the first is alive takes new memory: about a namespace's worth.
+  const int64_t before_second = node_pool::GetStats().carved_bytes;
+  Result<LoadedImage> second = LoadImage(path, Opts());
+  ASSERT_TRUE(second.ok()) << second.status();
+  const int64_t one_namespace = node_pool::GetStats().carved_bytes - before_second;
+  EXPECT_GT(one_namespace, first->ns->inode_count() * 100);
+  // Free, then load: nothing new.
+  for (int round = 0; round < 3; ++round) {
+    const int64_t carved = node_pool::GetStats().carved_bytes;
+    second->ns.reset();
+    second = LoadImage(path, Opts());
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_EQ(node_pool::GetStats().carved_bytes, carved) << "round " << round;
+    ExpectEqual(*first->ns, *second->ns);
+  }
+  ExpectEqual(h.ns(), *second->ns);
 }
 
 TEST(ImageTest, RoundTrip_FreshNamespace) {

@@ -19,6 +19,8 @@
 // Memory: each namenode's resident set (VmRSS) after loading is printed.
 //
 //   scale_bench [--inodes=1000000,10000000] [--tail_edits=5000] [--trials=3]
+//   scale_bench --offline_only --inodes=N --image_dir=DIR   (writes DIR/fsimage_0)
+//   scale_bench --load_image=DIR/fsimage_0 [--load_repeat=2]
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 #include <malloc.h>
@@ -30,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -41,6 +44,7 @@
 #include "failover/namenode_target.h"
 #include "namenode/image.h"
 #include "namenode/namespace.h"
+#include "namenode/node_pool.h"
 #include "namenode_types.h"
 #include "tests/support/ha_cluster.h"
 #include "tests/support/process.h"
@@ -55,7 +59,14 @@ DEFINE_bool(offline_only, false,
             "Only build, save and load the image in this process (no cluster): where image "
             "load time goes, without daemons.");
 
+DEFINE_string(image_dir, "",
+              "With --offline_only: write the image into this (existing) directory and keep "
+              "it, for --load_image.");
 DEFINE_string(load_image, "", "Only time LoadImage of this image file in this process, then exit.");
+DEFINE_int32(load_repeat, 1,
+             "With --load_image: load it this many times, each time freeing the previous "
+             "namespace first (as a reload does); the first load takes fresh memory, the "
+             "later ones reuse it.");
 
 namespace qj::testing {
 
@@ -176,9 +187,16 @@ double CpuMs() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
+int64_t MinorFaults() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
 // Build, SaveImage, LoadImage in this process: wall and CPU time of each.
 int RunOffline(int64_t inodes) {
-  TempDir dir("scale_bench");
+  TempDir tmp("scale_bench");
+  const std::string dir_path = FLAGS_image_dir.empty() ? tmp.path() : FLAGS_image_dir;
   double c0 = CpuMs();
   int64_t t0 = MonoNs();
   auto ns = Build(1, inodes);
@@ -190,7 +208,7 @@ int RunOffline(int64_t inodes) {
               MsSince(t0), CpuMs() - c0);
   c0 = CpuMs();
   t0 = MonoNs();
-  Status s = SaveImage(**ns, 0, dir.path());
+  Status s = SaveImage(**ns, 0, dir_path);
   if (!s.ok()) {
     std::fprintf(stderr, "scale_bench: SaveImage: %s\n", s.ToString().c_str());
     return 1;
@@ -202,7 +220,7 @@ int RunOffline(int64_t inodes) {
   o.superuser = "root";
   c0 = CpuMs();
   t0 = MonoNs();
-  auto loaded = LoadImage(dir.path() + "/" + ImageFileName(0), o);
+  auto loaded = LoadImage(dir_path + "/" + ImageFileName(0), o);
   if (!loaded.ok()) {
     std::fprintf(stderr, "scale_bench: LoadImage: %s\n", loaded.status().ToString().c_str());
     return 1;
@@ -389,20 +407,38 @@ int Main() {
   if (!FLAGS_load_image.empty()) {
     NamespaceOptions o;
     o.superuser = "root";
-    const double c0 = CpuMs();
-    const int64_t t0 = MonoNs();
-    auto loaded = LoadImage(FLAGS_load_image, o);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "scale_bench: %s\n", loaded.status().ToString().c_str());
-      return 1;
+    std::unique_ptr<FsNamespace> ns;
+    for (int i = 0; i < std::max(1, FLAGS_load_repeat); ++i) {
+      double c0 = CpuMs();
+      int64_t t0 = MonoNs();
+      const int64_t faults0 = MinorFaults();
+      ns.reset();  // as NamenodeServer::ReloadFromImage: the old namespace goes first
+      const double free_ms = MsSince(t0), free_cpu_ms = CpuMs() - c0;
+      c0 = CpuMs();
+      t0 = MonoNs();
+      const int64_t faults1 = MinorFaults();
+      auto loaded = LoadImage(FLAGS_load_image, o);
+      if (!loaded.ok()) {
+        std::fprintf(stderr, "scale_bench: %s\n", loaded.status().ToString().c_str());
+        return 1;
+      }
+      ns = std::move(loaded->ns);
+      const auto pool = nn::node_pool::GetStats();
+      std::printf(
+          "%s: load %d: freed the previous namespace in %.0f ms (cpu %.0f ms, %lld minor "
+          "faults); %lld inodes loaded in %.0f ms (cpu %.0f ms, %lld minor faults); max RSS "
+          "%.0f MiB; node_pool %.0f MiB reserved\n",
+          FLAGS_load_image.c_str(), i + 1, free_ms, free_cpu_ms,
+          static_cast<long long>(faults1 - faults0), static_cast<long long>(ns->inode_count()),
+          MsSince(t0), CpuMs() - c0, static_cast<long long>(MinorFaults() - faults1),
+          [] {
+            rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            return static_cast<double>(ru.ru_maxrss) / 1024.0;
+          }(),
+          static_cast<double>(pool.reserved_bytes) / (1 << 20));
+      std::fflush(stdout);
     }
-    std::printf("%s: %lld inodes loaded in %.0f ms (cpu %.0f ms), max RSS %.0f MiB\n",
-                FLAGS_load_image.c_str(), static_cast<long long>(loaded->ns->inode_count()),
-                MsSince(t0), CpuMs() - c0, [] {
-                  rusage ru;
-                  getrusage(RUSAGE_SELF, &ru);
-                  return static_cast<double>(ru.ru_maxrss) / 1024.0;
-                }());
     return 0;
   }
   std::stringstream ss(FLAGS_inodes);
