@@ -1,19 +1,20 @@
-// The checkpoint thread of NamenodeServer, and image transfer between namenodes.
 #include "namenode/checkpointer.h"
 
 #include <glog/logging.h>
 #include <pthread.h>
 #include <thrift/transport/TTransportException.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "ClientProtocol.h"
 #include "common/file_ops.h"
 #include "common/progress.h"
+#include "common/rpc/idl_errors.h"
 #include "common/rpc/rpc.h"
 #include "common/thrift_transport.h"
 #include "namenode/image.h"
-#include "namenode/namenode_server.h"
 
 namespace qj::nn {
 
@@ -57,7 +58,7 @@ Result<int64_t> PeerLatestImageTxId(const HostPort& peer, int64_t timeout_ms,
     PeerConn c(peer, timeout_ms, tls);
     return c.Open()->latestImageTxId();
   } catch (const th::FsException& e) {
-    return Status::IOError(peer.ToString() + ": latestImageTxId: " + e.message);
+    return rpc::StatusFrom(e, rpc::FsErrors(), peer.ToString() + ": latestImageTxId");
   } catch (const apache::thrift::TException& e) {
     return rpc::FromThrift(e, peer.ToString() + " latestImageTxId");
   }
@@ -97,8 +98,8 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
     }
     progress.Done(static_cast<uint64_t>(offset));
   } catch (const th::FsException& e) {
-    return fail(Status::IOError(peer.ToString() + ": fetchImage " + std::to_string(txid) + ": " +
-                                e.message));
+    return fail(rpc::StatusFrom(e, rpc::FsErrors(),
+                                peer.ToString() + ": fetchImage " + std::to_string(txid)));
   } catch (const apache::thrift::TException& e) {
     return fail(rpc::FromThrift(e, peer.ToString() + " fetchImage " + std::to_string(txid)));
   }
@@ -115,106 +116,196 @@ Status DownloadImage(const HostPort& peer, int64_t txid, const std::string& dir,
   return fs->SyncDir(dir);
 }
 
+Result<HaRole> PeerHaRole(const HostPort& peer, int64_t timeout_ms, const rpc::TlsOptions& tls) {
+  try {
+    PeerConn c(peer, timeout_ms, tls);
+    th::HAServiceStatus s;
+    c.Open()->getServiceStatus(s);
+    switch (s.state) {
+      case th::HAServiceState::ACTIVE:
+        return HaRole::kActive;
+      case th::HAServiceState::STANDBY:
+        return HaRole::kStandby;
+      case th::HAServiceState::STOPPING:
+        return HaRole::kStopping;
+      case th::HAServiceState::INITIALIZING:
+        return HaRole::kInitializing;
+    }
+    return Status::Corruption(peer.ToString() + ": getServiceStatus: unknown state " +
+                              std::to_string(static_cast<int>(s.state)));
+  } catch (const apache::thrift::TException& e) {
+    return rpc::FromThrift(e, peer.ToString() + " getServiceStatus");
+  }
+}
+
 // ---------------------------------------------------------------------------------------
-// NamenodeServer's checkpoint thread.
+// RpcPeerImages
 
-void NamenodeServer::CheckpointLoop() {
-  pthread_setname_np(pthread_self(), "nn-checkpoint");
-  while (true) {
-    {
-      MutexLock l(&cp_mu_);
-      cp_cv_.WaitFor(&cp_mu_, std::chrono::milliseconds(opts_.checkpoint_check_interval_ms),
-                     [this]() REQUIRES(cp_mu_) { return cp_stop_; });
-      if (cp_stop_) return;
-    }
-    HaRole role = ha_.role();
-    if (role == HaRole::kStandby) {
-      PollPeerRole();
-      StandbyCheckpointStep();
-    } else if (role == HaRole::kActive) {
-      ActivePullAndPurgeStep();
-    }
-  }
+RpcPeerImages::RpcPeerImages(std::string name_dir, rpc::TlsOptions tls, FileOps* fs)
+    : name_dir_(std::move(name_dir)), tls_(std::move(tls)), fs_(fs) {}
+
+Result<int64_t> RpcPeerImages::LatestImageTxId(const NamenodeInfo& peer) {
+  return PeerLatestImageTxId(peer.rpc(), 2000, tls_);
 }
 
-void NamenodeServer::PollPeerRole() {
-  for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
-    if (nn.id == id_) continue;
-    try {
-      PeerConn c(nn.rpc(), 500, opts_.tls);
-      th::HAServiceStatus s;
-      c.Open()->getServiceStatus(s);
-      if (s.state == th::HAServiceState::ACTIVE) {
-        ha_.set_active_hint(nn.id);
-        return;
-      }
-    } catch (const apache::thrift::TException&) {
-      // Unreachable peer: no hint from it.
-    }
-  }
-  ha_.set_active_hint("");
+Status RpcPeerImages::Download(const NamenodeInfo& peer, int64_t txid) {
+  return DownloadImage(peer.rpc(), txid, name_dir_, 30000, tls_, fs_);
 }
 
-void NamenodeServer::StandbyCheckpointStep() {
-  int64_t applied;
+Result<HaRole> RpcPeerImages::Role(const NamenodeInfo& peer) {
+  return PeerHaRole(peer.rpc(), 500, tls_);
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpointer
+
+namespace {
+// A condition variable cannot wait on a Clock (it may be a test's, moved by hand), so
+// the wait between steps wakes this often to read the clock again.
+constexpr int64_t kClockPollNanos = 20 * kNanosPerMilli;
+}  // namespace
+
+Checkpointer::Checkpointer(CheckpointerOptions opts, CheckpointHost* host, PeerImages* peers,
+                           const Clock* clock)
+    : opts_(std::move(opts)),
+      host_(host),
+      peers_(peers),
+      clock_(clock),
+      last_checkpoint_ms_(clock->MonotonicNanos() / kNanosPerMilli) {}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+void Checkpointer::Start() {
   {
-    ReaderMutexLock l(&ns_mu_);
-    applied = last_applied_txid_;
+    MutexLock l(&mu_);
+    if (stop_ || thread_.joinable()) return;
   }
-  const int64_t now_ms = opts_.clock->MonotonicNanos() / kNanosPerMilli;
-  const int64_t behind = applied - last_image_txid_.load();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Checkpointer::Stop() {
+  {
+    MutexLock l(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t Checkpointer::next_step_due() const {
+  MutexLock l(&mu_);
+  return next_step_due_;
+}
+
+int64_t Checkpointer::steps() const {
+  MutexLock l(&step_mu_);
+  return steps_;
+}
+
+int64_t Checkpointer::last_purge_txid() const {
+  MutexLock l(&step_mu_);
+  return last_purge_txid_;
+}
+
+void Checkpointer::Run() {
+  pthread_setname_np(pthread_self(), "nn-checkpoint");
+  int64_t from = clock_->MonotonicNanos();
+  while (WaitForNextStep(from)) {
+    RunOnce();
+    from = clock_->MonotonicNanos();
+  }
+}
+
+bool Checkpointer::WaitForNextStep(int64_t from) {
+  MutexLock l(&mu_);
+  const int64_t due = from + opts_.check_interval_ms * kNanosPerMilli;
+  next_step_due_ = due;
+  while (!stop_) {
+    const int64_t left = due - clock_->MonotonicNanos();
+    if (left <= 0) break;
+    cv_.WaitFor(&mu_, std::chrono::nanoseconds(std::min(left, kClockPollNanos)));
+  }
+  next_step_due_ = 0;
+  return !stop_;
+}
+
+void Checkpointer::RunOnce() {
+  MutexLock l(&step_mu_);
+  ++steps_;
+  const HaRole role = host_->role();
+  if (role == HaRole::kStandby) {
+    PollPeerRoles();
+    StandbyStep();
+  } else if (role == HaRole::kActive) {
+    ActiveStep();
+  }
+}
+
+void Checkpointer::PollPeerRoles() {
+  for (const NamenodeInfo& nn : opts_.peers) {
+    // An unreachable peer gives no hint.
+    auto role = peers_->Role(nn);
+    if (role.ok() && *role == HaRole::kActive) {
+      host_->SetActiveHint(nn.id);
+      return;
+    }
+  }
+  host_->SetActiveHint("");
+}
+
+void Checkpointer::StandbyStep() {
+  const int64_t applied = host_->last_applied_txid();
+  const int64_t now_ms = clock_->MonotonicNanos() / kNanosPerMilli;
+  const int64_t behind = applied - host_->last_image_txid();
   if (behind <= 0) return;
   if (behind < opts_.checkpoint_txns &&
       now_ms - last_checkpoint_ms_ < opts_.checkpoint_period_s * 1000) {
     return;
   }
-  Status st = SaveCheckpoint();
+  Status st = host_->SaveCheckpoint();
+  // A failed attempt also waits a whole period (unless checkpoint_txns are behind).
   last_checkpoint_ms_ = now_ms;
   if (!st.ok()) {
-    LOG(WARNING) << id_ << ": checkpoint failed: " << st;
+    LOG(WARNING) << opts_.namenode_id << ": checkpoint failed: " << st;
     return;
   }
-  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained, opts_.file_ops);
-  if (!oldest.ok()) LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
+  auto oldest = host_->PurgeImages(opts_.images_retained);
+  if (!oldest.ok())
+    LOG(WARNING) << opts_.namenode_id << ": purging old images: " << oldest.status();
 }
 
-void NamenodeServer::ActivePullAndPurgeStep() {
+void Checkpointer::ActiveStep() {
+  const std::string& id = opts_.namenode_id;
   // 1. Pull a newer image from a peer (the standby takes the checkpoints).
-  int64_t mine = LatestImageTxId();
-  for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
-    if (nn.id == id_) continue;
-    auto theirs = PeerLatestImageTxId(nn.rpc(), 2000, opts_.tls);
+  int64_t mine = host_->LatestImageTxId();
+  for (const NamenodeInfo& nn : opts_.peers) {
+    auto theirs = peers_->LatestImageTxId(nn);
     if (!theirs.ok() || *theirs <= mine) continue;
-    Status st = DownloadImage(nn.rpc(), *theirs, opts_.name_dir, 30000, opts_.tls, opts_.file_ops);
+    Status st = peers_->Download(nn, *theirs);
     if (!st.ok()) {
-      LOG(WARNING) << id_ << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
+      LOG(WARNING) << id << ": fetching image " << *theirs << " from " << nn.id << ": " << st;
       continue;
     }
-    LOG(INFO) << id_ << ": fetched image at txid " << *theirs << " from " << nn.id;
+    LOG(INFO) << id << ": fetched image at txid " << *theirs << " from " << nn.id;
     mine = *theirs;
-    last_image_txid_ = mine;
+    host_->ImageFetched(mine);
   }
   // 2. Keep the newest images; purge journal segments the oldest of them does not need.
-  auto oldest = PurgeImages(opts_.name_dir, opts_.images_retained, opts_.file_ops);
+  auto oldest = host_->PurgeImages(opts_.images_retained);
   if (!oldest.ok()) {
-    LOG(WARNING) << id_ << ": purging old images: " << oldest.status();
+    LOG(WARNING) << id << ": purging old images: " << oldest.status();
     return;
   }
   const int64_t min_keep = *oldest - opts_.extra_edits_retained;
   if (*oldest < 0 || min_keep <= 1 || min_keep <= last_purge_txid_) return;
-  std::shared_ptr<EditLog> log;
-  {
-    ReaderMutexLock l(&ns_mu_);
-    log = edit_log_;
-  }
-  if (log == nullptr) return;
-  Status st = log->Purge(min_keep);
-  if (!st.ok()) {
-    LOG(WARNING) << id_ << ": purging edits below txid " << min_keep << ": " << st;
+  auto purged = host_->PurgeEditsBelow(min_keep);
+  if (!purged.ok()) {
+    LOG(WARNING) << id << ": purging edits below txid " << min_keep << ": " << purged.status();
     return;
   }
+  if (!*purged) return;  // no journal writer (no longer active)
   last_purge_txid_ = min_keep;
-  LOG(INFO) << id_ << ": purged journal segments ending below txid " << min_keep;
+  LOG(INFO) << id << ": purged journal segments ending below txid " << min_keep;
 }
 
 }  // namespace qj::nn

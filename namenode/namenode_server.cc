@@ -39,6 +39,38 @@ int64_t UncommittedAgeMs(const jn::WriterStats& w) {
 
 }  // namespace
 
+// The Checkpointer's view of a NamenodeServer (checkpointer.h, CheckpointHost).
+class NamenodeServer::CheckpointAdapter final : public CheckpointHost {
+ public:
+  explicit CheckpointAdapter(NamenodeServer* s) : s_(s) {}
+  HaRole role() const override { return s_->ha_.role(); }
+  int64_t last_applied_txid() const override {
+    ReaderMutexLock l(&s_->ns_mu_);
+    return s_->last_applied_txid_;
+  }
+  int64_t last_image_txid() const override { return s_->last_image_txid_.load(); }
+  int64_t LatestImageTxId() const override { return s_->LatestImageTxId(); }
+  Status SaveCheckpoint() override { return s_->SaveCheckpoint(); }
+  void ImageFetched(int64_t txid) override { s_->last_image_txid_ = txid; }
+  Result<int64_t> PurgeImages(int retain) override {
+    return ::qj::nn::PurgeImages(s_->opts_.name_dir, retain, s_->opts_.file_ops);
+  }
+  Result<bool> PurgeEditsBelow(int64_t txid) override {
+    std::shared_ptr<EditLog> log;
+    {
+      ReaderMutexLock l(&s_->ns_mu_);
+      log = s_->edit_log_;
+    }
+    if (log == nullptr) return false;
+    QJ_RETURN_IF_ERROR(log->Purge(txid));
+    return true;
+  }
+  void SetActiveHint(const std::string& id) override { s_->ha_.set_active_hint(id); }
+
+ private:
+  NamenodeServer* const s_;
+};
+
 NamenodeServer::NamenodeServer(NamenodeOptions opts)
     : opts_(std::move(opts)),
       id_(opts_.namenode_id),
@@ -72,10 +104,23 @@ Status NamenodeServer::Start() {
     retry_cache_.Clear();
   }
   last_image_txid_ = loaded->txid;
-  last_checkpoint_ms_ = opts_.clock->MonotonicNanos() / kNanosPerMilli;
   ha_.SetRole(HaRole::kStandby);
   StartTailing();
-  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+  CheckpointerOptions co;
+  co.namenode_id = id_;
+  for (const NamenodeInfo& nn : opts_.cluster.namenodes) {
+    if (nn.id != id_) co.peers.push_back(nn);
+  }
+  co.checkpoint_txns = opts_.checkpoint_txns;
+  co.checkpoint_period_s = opts_.checkpoint_period_s;
+  co.images_retained = opts_.images_retained;
+  co.extra_edits_retained = opts_.extra_edits_retained;
+  co.check_interval_ms = opts_.checkpoint_check_interval_ms;
+  cp_host_ = std::make_unique<CheckpointAdapter>(this);
+  cp_peers_ = std::make_unique<RpcPeerImages>(opts_.name_dir, opts_.tls, opts_.file_ops);
+  checkpointer_ =
+      std::make_unique<Checkpointer>(std::move(co), cp_host_.get(), cp_peers_.get(), opts_.clock);
+  checkpointer_->Start();
   return Status::OK();
 }
 
@@ -104,12 +149,7 @@ void NamenodeServer::Stop() {
     if (stalled_closer_.joinable()) stalled_closer_.join();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
   }
-  {
-    MutexLock l(&cp_mu_);
-    cp_stop_ = true;
-  }
-  cp_cv_.SignalAll();
-  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  if (checkpointer_ != nullptr) checkpointer_->Stop();
 }
 
 // ---------------------------------------------------------------------------------------

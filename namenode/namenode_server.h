@@ -1,6 +1,6 @@
 // NamenodeServer: the namenode's core, without RPC. It owns the namespace, the journal
 // writer (while active), the tailer (while standby), the image directory and the
-// checkpoint thread, and decides what may be served.
+// checkpoint thread (Checkpointer, checkpointer.h), and decides what may be served.
 //
 // Write path (Mutate), group-committed:
 //   1. refuse unless serving (HaState::CheckServing: active, not fenced, lease valid);
@@ -65,6 +65,7 @@
 #include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "journalnode/client/quorum_writer.h"
+#include "namenode/checkpointer.h"
 #include "namenode/edit_log.h"
 #include "namenode/fs_status.h"
 #include "namenode/ha_state.h"
@@ -269,12 +270,8 @@ class NamenodeServer {
   // the stall bound (the journalnodes are cut off or hung); OK otherwise.
   Status CheckJournalStall(const EditLog& log) const;
 
-  // Checkpoint thread (checkpointer.cc).
-  void CheckpointLoop();
-  void StandbyCheckpointStep();
-  void ActivePullAndPurgeStep();
-  Status FetchImageFromPeer(const NamenodeInfo& peer, int64_t txid);
-  void PollPeerRole();
+  // The Checkpointer's view of this namenode (namenode_server.cc).
+  class CheckpointAdapter;
 
   const NamenodeOptions opts_;
   const std::string id_;
@@ -312,19 +309,19 @@ class NamenodeServer {
   mutable Mutex health_mu_;
   Status tail_error_ GUARDED_BY(health_mu_);
 
-  // Checkpoint thread state.
   // Closes a writer the journal majority stopped acknowledging (BecomeStandbyLocked);
   // joined by the next such close and by Stop().
   std::thread stalled_closer_ GUARDED_BY(transition_mu_);
-  std::thread checkpoint_thread_;
-  Mutex cp_mu_;
-  // Notified by Stop() to end the checkpoint thread's sleep.
-  CondVar cp_cv_;
-  bool cp_stop_ GUARDED_BY(cp_mu_) = false;
+  // The newest image saved, loaded or fetched (-1: none).
   std::atomic<int64_t> last_image_txid_{-1};
-  int64_t last_checkpoint_ms_ = 0;  // checkpoint thread only
-  int64_t last_purge_txid_ = 0;     // checkpoint thread only
   bool stopped_ GUARDED_BY(transition_mu_) = false;
+
+  // The checkpoint thread and what it sees: built by Start() (under transition_mu_),
+  // stopped by Stop() after transition_mu_ is released (a step takes ns_mu_), destroyed
+  // with this object (the checkpointer first).
+  std::unique_ptr<CheckpointAdapter> cp_host_;
+  std::unique_ptr<RpcPeerImages> cp_peers_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace qj::nn

@@ -39,7 +39,7 @@ BUILD_DIR=${QJ_ASAN_BUILD_DIR:-build-asan}
 CI_TESTS_LIST="mutex_test clock_test rpc_errors_test journalnode_lease_test journalnode_storage_test
   journalnode_wire_test journalnode_recovery_test jn_writer_core_test jn_reader_core_test
   jn_lease_client_test jn_client_clock_test controller_core_test controller_test
-  health_monitor_test namespace_test edit_ops_test image_test ha_state_test"
+  health_monitor_test namespace_test edit_ops_test image_test ha_state_test checkpointer_test"
 CI_TARGETS=$CI_TESTS_LIST
 # CTest names are <binary>.<Suite>.<Case> (tests/CMakeLists.txt, qj_add_test).
 CI_TESTS="^(($(echo $CI_TESTS_LIST | tr ' ' '|'))[.]|thread_safety_)"
