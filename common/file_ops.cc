@@ -149,4 +149,17 @@ bool PosixFileOps::Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+Result<FileInfo> PosixFileOps::Stat(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(path + " does not exist");
+    return ErrnoStatus("stat", path, errno);
+  }
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " is a directory");
+  FileInfo info;
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  return info;
+}
+
 }  // namespace qj

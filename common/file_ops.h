@@ -37,6 +37,14 @@ class SegmentFile {
   virtual const std::string& path() const = 0;
 };
 
+// What FileOps::Stat tells about a file.
+struct FileInfo {
+  uint64_t size = 0;
+  // The last change of its data: wall-clock milliseconds since the Unix epoch (the scale of
+  // Clock::WallMillis, so that an age is clock->WallMillis() - mtime_ms).
+  int64_t mtime_ms = 0;
+};
+
 class FileOps {
  public:
   virtual ~FileOps() = default;
@@ -55,6 +63,9 @@ class FileOps {
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   [[nodiscard]] virtual Status CreateDirs(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;
+  // A regular file's size and modification time. NotFound if missing, InvalidArgument for
+  // a directory.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
 
   // The process-wide POSIX implementation.
   static FileOps* Posix();
@@ -72,6 +83,7 @@ class PosixFileOps : public FileOps {
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
   Status CreateDirs(const std::string& dir) override;
   bool Exists(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
 };
 
 }  // namespace qj

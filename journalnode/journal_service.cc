@@ -150,9 +150,7 @@ class Handler final : public th::JournalProtocolIf {
     if (!v.ok()) Fail(v, kInvalid, journalId, nullptr);
     auto g = node_->leases()->Acquire(journalId, holderId, durationMs);
     if (!g.ok()) Fail(g.status(), kInvalid, journalId, nullptr);
-    out.granted = g->granted;
-    out.holder = g->holder;
-    out.remainingMs = g->remaining_ms;
+    out = ToThrift(*g);
   }
 
   void releaseLease(const std::string& journalId, const std::string& holderId) override {

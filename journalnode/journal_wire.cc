@@ -147,4 +147,20 @@ SegmentChunkData FromThrift(th::SegmentChunk c) {
   return out;
 }
 
+th::LeaseResponse ToThrift(const LeaseAnswer& a) {
+  th::LeaseResponse out;
+  out.granted = a.granted;
+  out.holder = a.holder;
+  out.remainingMs = a.remaining_ms;
+  return out;
+}
+
+LeaseAnswer FromThrift(const th::LeaseResponse& a) {
+  LeaseAnswer out;
+  out.granted = a.granted;
+  out.holder = a.holder;
+  out.remaining_ms = a.remainingMs;
+  return out;
+}
+
 }  // namespace qj::jn

@@ -42,4 +42,7 @@ Manifest FromThrift(const qjournal::thrift::EditLogManifest& m);
 qjournal::thrift::SegmentChunk ToThrift(SegmentChunkData c);
 SegmentChunkData FromThrift(qjournal::thrift::SegmentChunk c);
 
+qjournal::thrift::LeaseResponse ToThrift(const LeaseAnswer& a);
+LeaseAnswer FromThrift(const qjournal::thrift::LeaseResponse& a);
+
 }  // namespace qj::jn

@@ -6,8 +6,8 @@ LeaseTable::LeaseTable(const LeaseOptions& opts)
     : opts_(opts),
       grace_end_nanos_(opts.clock->MonotonicNanos() + opts.grace_ms * kNanosPerMilli) {}
 
-Result<LeaseGrant> LeaseTable::Acquire(const std::string& journal_id, const std::string& holder,
-                                       int64_t duration_ms) {
+Result<LeaseAnswer> LeaseTable::Acquire(const std::string& journal_id, const std::string& holder,
+                                        int64_t duration_ms) {
   const std::string who = opts_.node_name + " " + journal_id;
   if (holder.empty() || holder.size() > 256) {
     return Status::InvalidArgument(who + ": lease holder id must be 1..256 bytes");
@@ -20,7 +20,7 @@ Result<LeaseGrant> LeaseTable::Acquire(const std::string& journal_id, const std:
   // The receive time: the expiry is measured from here, so it lies after the asker's own
   // deadline (which starts before it sent the request).
   const int64_t now = opts_.clock->MonotonicNanos();
-  LeaseGrant g;
+  LeaseAnswer g;
   if (now < grace_end_nanos_) {
     g.remaining_ms = (grace_end_nanos_ - now + kNanosPerMilli - 1) / kNanosPerMilli;
     return g;

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "common/status.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
 
@@ -27,18 +28,14 @@ struct LeaseOptions {
   std::string node_name = "jn";
 };
 
-struct LeaseGrant {
-  bool granted = false;
-  std::string holder;        // the unexpired holder when not granted ("" during grace)
-  int64_t remaining_ms = 0;  // until the grant (or the grace period) ends
-};
-
 class LeaseTable {
  public:
   explicit LeaseTable(const LeaseOptions& opts);
 
-  Result<LeaseGrant> Acquire(const std::string& journal_id, const std::string& holder,
-                             int64_t duration_ms);
+  // Grants or renews holder's lease, or says who holds it ("" during the grace period) and
+  // for how long (LeaseAnswer, journalnode/protocol_types.h: what acquireLease answers).
+  Result<LeaseAnswer> Acquire(const std::string& journal_id, const std::string& holder,
+                              int64_t duration_ms);
   // OK if `holder` held it (now released) or nobody holds it.
   Status Release(const std::string& journal_id, const std::string& holder);
 

@@ -112,4 +112,16 @@ struct SegmentChunkData {
   bool eof = false;  // the chunk ends at end_txid
 };
 
+// The answer of acquireLease (DESIGN §6): granted, or not and who holds the journal's
+// lease. The journalnode's LeaseTable decides it; the client's lease channel reads it.
+struct LeaseAnswer {
+  bool granted = false;
+  // The holder: the asker when granted, else the unexpired holder ("" during the
+  // journalnode's restart grace period, when nobody is granted anything).
+  std::string holder;
+  // How long the grant (or, not granted, the other holder's grant or the grace period) has
+  // left, in ms on the answering journalnode's lease clock.
+  int64_t remaining_ms = 0;
+};
+
 }  // namespace qj::jn

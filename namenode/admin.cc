@@ -1,7 +1,6 @@
 // NamenodeServer's administration calls (qjadmin -saveNamespace, -rollEdits, -report),
 // kept apart from the serving path in namenode_server.cc.
 #include <glog/logging.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <mutex>
@@ -71,13 +70,8 @@ NamenodeServer::AdminReport NamenodeServer::GetAdminReport() const {
   }
   r.image_txid = LatestImageTxId();
   if (r.image_txid >= 0) {
-    struct stat st;
-    const std::string path = opts_.name_dir + "/" + ImageFileName(r.image_txid);
-    if (::stat(path.c_str(), &st) == 0) {
-      const int64_t mtime_ms =
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-      r.image_age_ms = std::max<int64_t>(0, RealClock::Get()->WallMillis() - mtime_ms);
-    }
+    auto info = opts_.file_ops->Stat(opts_.name_dir + "/" + ImageFileName(r.image_txid));
+    if (info.ok()) r.image_age_ms = std::max<int64_t>(0, clock()->WallMillis() - info->mtime_ms);
   }
   return r;
 }

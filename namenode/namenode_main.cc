@@ -37,13 +37,13 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "common/cli.h"
 #include "common/cluster_config.h"
-#include "common/file_util.h"
+#include "common/file_ops.h"
 #include "common/rpc/authz.h"
 #include "common/rpc/rpc.h"
 #include "journalnode/client/quorum_writer.h"
@@ -132,15 +132,21 @@ std::string ProcessUser() {
   return pw != nullptr ? pw->pw_name : "root";
 }
 
-// Rejects unknown flags with exit 2 (gflags alone would exit 1).
-bool HasImages(const std::string& dir) {
-  auto images = qj::nn::FindImages(dir);
+bool HasImages(const std::string& dir, qj::FileOps* fs) {
+  auto images = qj::nn::FindImages(dir, fs);
   return images.ok() && !images->empty();
+}
+
+// Removes every image in `dir` (format --force). Fails on the first one that stays.
+qj::Status RemoveImages(const std::string& dir, qj::FileOps* fs) {
+  QJ_ASSIGN_OR_RETURN(std::vector<qj::nn::ImageInfo> images, qj::nn::FindImages(dir, fs));
+  for (const qj::nn::ImageInfo& img : images) QJ_RETURN_IF_ERROR(fs->Unlink(img.path));
+  return fs->SyncDir(dir);
 }
 
 int Format(const qj::nn::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
-  if (HasImages(o.name_dir) && !FLAGS_force) {
+  if (HasImages(o.name_dir, o.file_ops) && !FLAGS_force) {
     LOG(ERROR) << id << ": refusing to format: " << o.name_dir
                << " already holds images (use --force to destroy them)";
     return kExitFailure;
@@ -163,15 +169,22 @@ int Format(const qj::nn::NamenodeOptions& o) {
     LOG(ERROR) << id << ": formatting the journal: " << st;
     return kExitFailure;
   }
-  st = qj::CreateDirs(o.name_dir);
-  if (st.ok() && FLAGS_force) {
-    auto images = qj::nn::FindImages(o.name_dir);
-    if (images.ok()) {
-      for (const auto& img : *images) std::filesystem::remove(img.path);
+  st = o.file_ops->CreateDirs(o.name_dir);
+  if (!st.ok()) {
+    LOG(ERROR) << id << ": creating the name directory: " << st;
+    return kExitFailure;
+  }
+  if (FLAGS_force) {
+    // The old images go: a namenode starting on this directory must load the new one.
+    st = RemoveImages(o.name_dir, o.file_ops);
+    if (!st.ok()) {
+      LOG(ERROR) << id << ": formatted the journal, but cannot remove the old images (remove "
+                 << "them by hand, or format again): " << st;
+      return kExitFailure;
     }
   }
   qj::nn::FsNamespace empty(o.ns_options);
-  if (st.ok()) st = qj::nn::SaveImage(empty, 0, o.name_dir);
+  st = qj::nn::SaveImage(empty, 0, o.name_dir, o.file_ops);
   if (!st.ok()) {
     LOG(ERROR) << id << ": writing the initial image: " << st;
     return kExitFailure;
@@ -183,7 +196,7 @@ int Format(const qj::nn::NamenodeOptions& o) {
 
 int BootstrapStandby(const qj::nn::NamenodeOptions& o) {
   const std::string& id = o.namenode_id;
-  if (HasImages(o.name_dir) && !FLAGS_force) {
+  if (HasImages(o.name_dir, o.file_ops) && !FLAGS_force) {
     LOG(ERROR) << id << ": refusing to bootstrap: " << o.name_dir
                << " already holds images (use --force)";
     return kExitFailure;

@@ -1,7 +1,5 @@
 #include "namenode/namenode_web.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <string>
@@ -51,10 +49,10 @@ class NamenodeWebState {
     v.image_txid = server_->last_image_txid();
     Clock* clock = server_->clock();
     if (v.image_txid >= 0) {
-      struct stat st;
-      const std::string path = server_->options().name_dir + "/" + ImageFileName(v.image_txid);
-      if (::stat(path.c_str(), &st) == 0) {
-        v.image_age_s = std::max<double>(0, clock->WallMillis() / 1e3 - st.st_mtime);
+      const NamenodeOptions& o = server_->options();
+      auto info = o.file_ops->Stat(o.name_dir + "/" + ImageFileName(v.image_txid));
+      if (info.ok()) {
+        v.image_age_s = std::max<double>(0, (clock->WallMillis() - info->mtime_ms) / 1e3);
       }
     }
     v.has_lease = v.status.lease_deadline_mono_ns > 0;

@@ -62,12 +62,14 @@ th::FsErrorCode::type ToFsErrorCode(FsError e) {
 
 // A server failure (not a namespace answer) as the codes clients act on: NOT_ACTIVE (with
 // the believed active's id) only for calls that did not run, so that clients retry them
-// on another namenode; INVALID_ARGUMENT; every other failure IO_ERROR (rpc::FsErrors()).
+// on another namenode; INVALID_ARGUMENT; every other failure IO_ERROR. `table`:
+// rpc::FsErrors() for the namespace calls, rpc::AdminErrors() for the administration ones.
 th::FsException ServerFailure(const Status& s, const std::string& message,
-                              const std::string& active_hint) {
+                              const std::string& active_hint,
+                              const rpc::ErrorTable<rpc::FsCode>& table = rpc::FsErrors()) {
   using C = th::FsErrorCode;
   th::FsException e = rpc::ToException<th::FsException>(
-      s, rpc::FsErrors(), message, {C::NOT_ACTIVE, C::INVALID_ARGUMENT, C::IO_ERROR});
+      s, table, message, {C::NOT_ACTIVE, C::INVALID_ARGUMENT, C::IO_ERROR});
   if (e.code == C::NOT_ACTIVE && !active_hint.empty()) e.__set_activeNamenodeId(active_hint);
   return e;
 }
@@ -509,15 +511,12 @@ class Handler : public th::ClientProtocolIf {
     throw e;
   }
 
-  // An admin call's value, or its failure as an FsException that keeps the code:
-  // NOT_ACTIVE (with the believed active) for a role that may not run it, INVALID_ARGUMENT
-  // for one this state refuses (a checkpoint asked of the active), IO_ERROR else.
+  // An admin call's value, or its failure as the FsException rpc::AdminErrors() gives
+  // (NOT_ACTIVE with the believed active).
   int64_t AdminValue(const Result<int64_t>& r) {
     if (r.ok()) return *r;
-    const Status& s = r.status();
-    throw ServerFailure(
-        s.code() == StatusCode::kIllegalState ? Status::InvalidArgument(s.message()) : s,
-        s.ToString(), s_->GetStatus().active_hint);
+    throw ServerFailure(r.status(), r.status().ToString(), s_->GetStatus().active_hint,
+                        rpc::AdminErrors());
   }
 
   static void ThrowIfFailed(const Status& st) {

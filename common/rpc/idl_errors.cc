@@ -126,6 +126,19 @@ const ErrorTable<FsCode>& FsErrors() {
   return table;
 }
 
+const ErrorTable<FsCode>& AdminErrors() {
+  using C = th::FsErrorCode;
+  static const ErrorTable<FsCode> table(
+      {
+          {StatusCode::kNotActive, C::NOT_ACTIVE},
+          {StatusCode::kInvalidArgument, C::INVALID_ARGUMENT},
+          {StatusCode::kIllegalState, C::INVALID_ARGUMENT},
+          {StatusCode::kIOError, C::IO_ERROR},
+      },
+      C::IO_ERROR, {C::IO_ERROR}, StatusCode::kIOError);
+  return table;
+}
+
 const ErrorTable<HaCode>& HaErrors() {
   using C = th::HAErrorCode;
   static const ErrorTable<HaCode> table(

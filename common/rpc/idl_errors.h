@@ -2,7 +2,8 @@
 //
 //   journal.thrift   JournalErrors(): one exception type per code; ThrowJournalError /
 //                    JournalStatusFrom below
-//   namenode.thrift  FsErrors() (FsException.code), HaErrors() (ServiceFailedException.code)
+//   namenode.thrift  FsErrors() (FsException.code), AdminErrors() (FsException.code of the
+//                    administration calls), HaErrors() (ServiceFailedException.code)
 //   failover.thrift  FailoverErrors() (FailoverException.code)
 //
 // Thread-safety: the tables are built once (function-local statics) and immutable.
@@ -69,6 +70,13 @@ using FsCodeSet = CodeSet<FsCode>;
 // PermissionDenied, InvalidArgument (INVALID_PATH too) and IllegalState (NOT_A_DIRECTORY,
 // IS_A_DIRECTORY, DIRECTORY_NOT_EMPTY).
 const ErrorTable<FsCode>& FsErrors();
+
+// The administration calls (saveNamespace, rollEdits, getNamenodeReport): NotActive ->
+// NOT_ACTIVE (a role that may not run the call; the handler adds the believed active),
+// InvalidArgument and IllegalState -> INVALID_ARGUMENT (a call this state refuses, such as a
+// checkpoint asked of the active: retrying elsewhere or later is the operator's choice);
+// anything else IO_ERROR. A client reads them back as NotActive, InvalidArgument, IOError.
+const ErrorTable<FsCode>& AdminErrors();
 
 using HaCode = qjournal::thrift::HAErrorCode::type;
 // A failed transition or renewal is TRANSITION_FAILED; a client reads every HA code as

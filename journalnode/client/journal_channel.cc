@@ -472,11 +472,7 @@ void JournalChannel::AcquireLease(const std::string& holder_id, int64_t duration
       [](Client* c) {
         th::LeaseResponse r;
         c->recv_acquireLease(r);
-        LeaseAnswer g;
-        g.granted = r.granted;
-        g.holder = std::move(r.holder);
-        g.remaining_ms = r.remainingMs;
-        return g;
+        return FromThrift(r);
       },
       std::move(cb)));
 }

@@ -71,15 +71,6 @@ struct ChannelOptions {
   const Clock* clock = RealClock::Get();
 };
 
-// A journalnode's answer to acquireLease: granted, or the current holder ("" during the
-// journalnode's restart grace period) and how long its grant has left on that journalnode's
-// clock.
-struct LeaseAnswer {
-  bool granted = false;
-  std::string holder;
-  int64_t remaining_ms = 0;
-};
-
 class JournalChannel {
  public:
   JournalChannel(int index, HostPort address, ChannelOptions opts,

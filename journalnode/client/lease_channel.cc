@@ -25,18 +25,17 @@ class ChannelGrantor final : public LeaseGrantor {
   void AcquireAsync(const std::string& journal_id, const std::string& holder_id,
                     int64_t duration_ms, std::function<void(GrantReply)> done) override {
     if (journal_id != channel_->journal_id()) {
-      done(GrantReply{WrongJournal(journal_id), false, "", 0});
+      done(GrantReply(WrongJournal(journal_id)));
       return;
     }
     if (acquire_pending_.exchange(true)) {
-      done(GrantReply{Status::NetworkError(name_ + ": busy with an earlier call"), false, "", 0});
+      done(GrantReply(Status::NetworkError(name_ + ": busy with an earlier call")));
       return;
     }
     channel_->AcquireLease(holder_id, duration_ms,
                            [this, done = std::move(done)](Reply<LeaseAnswer> r) {
                              acquire_pending_.store(false);
-                             done(GrantReply{std::move(r.status), r.value.granted,
-                                             std::move(r.value.holder), r.value.remaining_ms});
+                             done(GrantReply(std::move(r.status), std::move(r.value)));
                            });
   }
 

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -41,6 +42,7 @@
 #include "common/sim_plant.h"  // planted bugs of tests/sim; nothing in production
 #include "common/status.h"
 #include "common/thread_annotations.h"
+#include "journalnode/protocol_types.h"
 
 namespace qj::jn {
 
@@ -63,14 +65,14 @@ struct LeaseClientOptions {
 // The holder's deadline for a round started at t0_nanos (its monotonic clock).
 int64_t LeaseDeadlineNanos(int64_t t0_nanos, const LeaseClientOptions& opts);
 
-// One journalnode's answer to an acquire (or renew) call.
-struct GrantReply {
-  // Not OK when the journalnode could not be reached or rejected the call.
+// One journalnode's answer to an acquire (or renew) call: its LeaseAnswer
+// (journalnode/protocol_types.h), or, with `status` not OK, why there is none (unreachable,
+// or the call was rejected; the answer's fields then keep their defaults).
+struct GrantReply : LeaseAnswer {
+  GrantReply() = default;
+  explicit GrantReply(Status s, LeaseAnswer answer = {})
+      : LeaseAnswer(std::move(answer)), status(std::move(s)) {}
   Status status;
-  bool granted = false;
-  // The current holder when not granted ("" in the journalnode's restart grace period).
-  std::string holder;
-  int64_t remaining_ms = 0;
 };
 
 // Majority counting for one round over `num_grantors` journalnodes. Pure, not

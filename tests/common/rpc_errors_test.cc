@@ -171,6 +171,26 @@ TEST(FailoverErrors, EveryRowRoundTrips) {
   ExpectEveryRowRoundTrips<th::FailoverException>(FailoverErrors());
 }
 
+TEST(AdminErrors, EveryRowRoundTrips) { ExpectEveryRowRoundTrips<th::FsException>(AdminErrors()); }
+
+// saveNamespace / rollEdits: a role that may not run the call is NOT_ACTIVE (clients retry
+// elsewhere), a call this state refuses is INVALID_ARGUMENT (it stays IllegalState in the
+// namenode), anything else IO_ERROR; a client reads back only those three meanings.
+TEST(AdminErrors, StateRefusalsAreInvalidArgument) {
+  using C = th::FsErrorCode;
+  const auto& t = AdminErrors();
+  EXPECT_EQ(t.ToWire(StatusCode::kNotActive), C::NOT_ACTIVE);
+  EXPECT_EQ(t.ToWire(StatusCode::kIllegalState), C::INVALID_ARGUMENT);
+  EXPECT_EQ(t.ToWire(StatusCode::kInvalidArgument), C::INVALID_ARGUMENT);
+  EXPECT_EQ(t.ToWire(StatusCode::kIOError), C::IO_ERROR);
+  EXPECT_EQ(t.ToWire(StatusCode::kNotFound), C::IO_ERROR);
+  EXPECT_EQ(t.ToWire(StatusCode::kStaleEpoch), C::IO_ERROR);
+  EXPECT_EQ(t.ToStatus(C::NOT_ACTIVE), StatusCode::kNotActive);
+  EXPECT_EQ(t.ToStatus(C::INVALID_ARGUMENT), StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.ToStatus(C::IO_ERROR), StatusCode::kIOError);
+  EXPECT_EQ(t.ToStatus(C::FILE_NOT_FOUND), StatusCode::kIOError);
+}
+
 // The namenode's server failures: what a client may act on (NOT_ACTIVE: retry elsewhere)
 // and nothing else; fetchImage adds FILE_NOT_FOUND and nothing else.
 TEST(FsErrors, ServerFailureCodes) {

@@ -72,6 +72,10 @@ std::string Show(const SegmentChunkData& c) {
   return std::to_string(c.start_txid) + ".." + std::to_string(c.end_txid) + " @" +
          std::to_string(c.offset) + " '" + c.data + "' eof " + std::to_string(c.eof);
 }
+std::string Show(const LeaseAnswer& a) {
+  return std::string(a.granted ? "granted" : "refused") + " holder '" + a.holder + "' " +
+         std::to_string(a.remaining_ms) + " ms";
+}
 
 // FromThrift(ToThrift(v)) == v, and ToThrift(v) is `hex` on the wire.
 template <typename T>
@@ -167,6 +171,14 @@ TEST(JournalWireTest, ReadsAndTransfers) {
   ExpectWire(SegmentChunkData{1, 10, 4096, "records", true},
              "0a000100000000000000010a0002000000000000000a0a000300000000000010000b0004"
              "000000077265636f7264730200050100");
+}
+
+TEST(JournalWireTest, LeaseAnswer) {
+  ExpectWire(LeaseAnswer{true, "nn1", 3000},
+             "020001010b0002000000036e6e310a00030000000000000bb800");
+  ExpectWire(LeaseAnswer{false, "nn2", 1}, "020001000b0002000000036e6e320a0003000000000000000100");
+  // Refused during the journalnode's restart grace period: no holder.
+  ExpectWire(LeaseAnswer{false, "", 9999}, "020001000b0002000000000a0003000000000000270f00");
 }
 
 TEST(JournalWireTest, StoppedJournalStateCarriesItsReason) {

@@ -448,6 +448,27 @@ TEST(NamenodeHaTest, LostJournalMajority_StopsServing_ServesAgainAfterTransition
   EXPECT_TRUE(st->readyToBecomeActive);
 }
 
+// format --force removes every old image. One that stays (here a directory under an
+// image's name, which unlink refuses) is a clear error and no new image is written, rather
+// than a name dir whose old image a restart would load instead of the new one.
+TEST(NamenodeHaTest, FormatForceFailsWhenAnOldImageCannotBeRemoved) {
+  NnCluster c;
+  ASSERT_OK(c.Start());
+  const std::string dir = c.dir() + "/stuck";
+  const std::string stuck = dir + "/" + nn::ImageFileName(7);
+  ASSERT_OK(FileOps::Posix()->CreateDirs(stuck));
+  ASSERT_OK(FileOps::Posix()->AtomicWrite(stuck + "/inside", "x"));
+  std::string out;
+  EXPECT_EQ(RunCommand({BinaryPath("namenode/namenode"), "--cluster_conf=" + c.conf_path(),
+                        "--namenode_id=nn1", "--namenode_name_dir=" + dir, "--format", "--force"},
+                       &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("cannot remove the old images"), std::string::npos) << out;
+  EXPECT_NE(out.find(stuck), std::string::npos) << out;
+  EXPECT_FALSE(FileOps::Posix()->Exists(dir + "/" + nn::ImageFileName(0)));
+}
+
 TEST(NamenodeHaTest, Lifecycle_FormatRefusesToClobber_BadFlagsExit2_SigtermExits0) {
   NnCluster c;
   ASSERT_OK(c.Start());

@@ -134,6 +134,22 @@ TEST_F(QjadminTest, SaveNamespaceWritesAnImageNowOnBothNamenodes) {
   EXPECT_EQ(Admin({"-saveNamespace", "nn1"}), 0) << out_;
 }
 
+// A call the namenode's state refuses (IllegalState: a namespace that may hold uncommitted
+// edits after the journal failed) reaches qjadmin as INVALID_ARGUMENT, through the admin
+// error table (rpc::AdminErrors()), not as IO_ERROR.
+TEST_F(QjadminTest, SaveNamespaceAfterTheJournalFailedIsInvalidArgument) {
+  ASSERT_OK(c_.TransitionToActive(0));
+  auto nn1 = c_.NewDirectClient(0, 30000);
+  bool created = false;
+  ASSERT_OK(nn1->Mkdirs(SuperUser(), "/a", 0755, false, &created));
+  c_.journalnodes().node(1).Kill();
+  c_.journalnodes().node(2).Kill();
+  EXPECT_FALSE(nn1->Mkdirs(SuperUser(), "/b", 0755, false, &created).ok());
+  EXPECT_EQ(Admin({"-saveNamespace", "nn1"}), 1) << out_;
+  EXPECT_TRUE(Contains(out_, "INVALID_ARGUMENT")) << out_;
+  EXPECT_TRUE(Contains(out_, "no image saved")) << out_;
+}
+
 TEST_F(QjadminTest, ReportAndFetchImage) {
   ASSERT_OK(c_.TransitionToActive(0));
   ASSERT_EQ(Qjfs({"-mkdir", "/r1", "/r2"}), 0) << out_;

@@ -351,14 +351,8 @@ class Sim {
     Send(HostNode(h), j, true, [this, h, j, inc, round] {
       if (!jns_[j].up) return;
       auto r = jns_[j].table->Acquire(kJournal, Holder(h), kLeaseMs);
-      jn::GrantReply reply;
-      if (!r.ok()) {
-        reply.status = r.status();
-      } else {
-        reply.granted = r->granted;
-        reply.holder = r->holder;
-        reply.remaining_ms = r->remaining_ms;
-      }
+      const jn::GrantReply reply =
+          r.ok() ? jn::GrantReply(Status::OK(), *r) : jn::GrantReply(r.status());
       Trace(JnName(j) + " acquire from " + Holder(h) + ": " +
             (reply.granted ? "granted" : "refused (" + reply.holder + ")"));
       Send(j, HostNode(h), false, [this, h, inc, round, j, reply] {

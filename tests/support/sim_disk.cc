@@ -23,6 +23,7 @@ class SimDisk::File final : public SegmentFile {
     std::string& d = inode_->data;
     if (d.size() < offset + data.size()) d.resize(offset + data.size(), '\0');
     d.replace(offset, data.size(), data.data(), data.size());
+    inode_->mtime_ms = disk_->clock_->WallMillis();
     return Status::OK();
   }
   Status ReadAt(uint64_t offset, size_t n, std::string* out) override {
@@ -44,6 +45,7 @@ class SimDisk::File final : public SegmentFile {
     MutexLock l(&disk_->mu_);
     QJ_RETURN_IF_ERROR(Usable("truncate"));
     inode_->data.resize(length, '\0');
+    inode_->mtime_ms = disk_->clock_->WallMillis();
     return Status::OK();
   }
   Result<uint64_t> Size() override {
@@ -245,9 +247,11 @@ Result<std::unique_ptr<SegmentFile>> SimDisk::Open(const std::string& path, Mode
   QJ_RETURN_IF_ERROR(Step("create " + path));
   if (it != files_.end()) {
     it->second->data.clear();
+    it->second->mtime_ms = clock_->WallMillis();
     return std::unique_ptr<SegmentFile>(new File(this, path, it->second, true));
   }
   auto inode = std::make_shared<Inode>();
+  inode->mtime_ms = clock_->WallMillis();
   files_[path] = inode;
   pending_.push_back(EntryOp{EntryOp::kLink, path, "", inode});
   return std::unique_ptr<SegmentFile>(new File(this, path, inode, true));
@@ -353,6 +357,18 @@ Status SimDisk::CreateDirs(const std::string& dir) {
 bool SimDisk::Exists(const std::string& path) {
   MutexLock l(&mu_);
   return files_.count(path) != 0 || dirs_.count(path) != 0;
+}
+
+Result<FileInfo> SimDisk::Stat(const std::string& path) {
+  MutexLock l(&mu_);
+  if (crashed_) return Status::IOError("stat " + path + ": simulated crash");
+  if (dirs_.count(path) != 0) return Status::InvalidArgument(path + " is a directory");
+  auto it = files_.find(path);
+  if (it == files_.end()) return Status::NotFound(path + " does not exist");
+  FileInfo info;
+  info.size = it->second->data.size();
+  info.mtime_ms = it->second->mtime_ms;
+  return info;
 }
 
 Status SimDisk::Peek(const std::string& path, std::string* out) {

@@ -23,6 +23,9 @@
 //     pages durable (their dirty state is not forgotten); a crash after the failure loses them
 //     as the loss policy says.
 //
+//   - Modification times: a file's data changes (create, write, truncate) stamp it with the
+//     disk's clock's WallMillis (Stat). The stamp is not crash-modelled: a restart keeps it.
+//
 // Thread-safety: one mutex guards everything; SimFile handles share it.
 #pragma once
 
@@ -35,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/file_ops.h"
 #include "common/mutex.h"
 
@@ -55,7 +59,9 @@ class SimDisk final : public FileOps {
     kKeepEvenPages,
   };
 
-  SimDisk() : dirs_{"/"}, ddirs_{"/"} {}
+  // `clock` stamps modification times; it must outlive the disk.
+  explicit SimDisk(const Clock* clock = RealClock::Get())
+      : clock_(clock), dirs_{"/"}, ddirs_{"/"} {}
 
   // --- Crash control. ---
   // Step n (0-based, counted over this disk's life) and every call after it fail.
@@ -84,6 +90,7 @@ class SimDisk final : public FileOps {
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
   Status CreateDirs(const std::string& dir) override;
   bool Exists(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
 
   // Test access to a file's current bytes (page cache view); NotFound if missing.
   Status Peek(const std::string& path, std::string* out);
@@ -96,6 +103,7 @@ class SimDisk final : public FileOps {
     std::string data;     // what reads see
     std::string durable;  // what survives a power loss
     int64_t generation = 0;
+    int64_t mtime_ms = 0;  // clock_'s WallMillis at the last change of `data`
   };
   struct EntryOp {
     enum Kind { kLink, kUnlink, kRename, kMkdir } kind;
@@ -110,6 +118,7 @@ class SimDisk final : public FileOps {
                     std::set<std::string>* dirs);
   bool AffectsDir(const EntryOp& op, const std::string& dir) const;
 
+  const Clock* const clock_;
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Inode>> files_ GUARDED_BY(mu_);   // live names
   std::set<std::string> dirs_ GUARDED_BY(mu_);                            // live directories

@@ -103,12 +103,12 @@ class SimGrantor : public LeaseGrantor {
                     std::function<void(GrantReply)> done) override {
     world_->Advance(Delay());
     if (!jn_->up || Lost()) {
-      done(GrantReply{Status::NetworkError(name_ + " unreachable"), false, "", 0});
+      done(GrantReply(Status::NetworkError(name_ + " unreachable")));
       return;
     }
     GrantReply r = jn_->Acquire(holder, duration_ms);
     world_->Advance(Delay());
-    if (Lost()) r = GrantReply{Status::NetworkError(name_ + ": reply lost"), false, "", 0};
+    if (Lost()) r = GrantReply(Status::NetworkError(name_ + ": reply lost"));
     done(r);
   }
   void ReleaseAsync(const std::string&, const std::string& holder,
@@ -179,21 +179,21 @@ TEST(LeaseDeadline, CountsFromT0WithDriftAndMargin) {
 TEST(LeaseRound, MajorityCounting) {
   LeaseRound r(3);
   EXPECT_EQ(r.outcome(), LeaseRound::Outcome::kPending);
-  r.Add(0, GrantReply{Status::OK(), true, "a", 1});
+  r.Add(0, GrantReply(Status::OK(), {true, "a", 1}));
   EXPECT_EQ(r.outcome(), LeaseRound::Outcome::kPending);
-  r.Add(0, GrantReply{Status::OK(), true, "a", 1});  // duplicate ignored
+  r.Add(0, GrantReply(Status::OK(), {true, "a", 1}));  // duplicate ignored
   EXPECT_EQ(r.granted(), 1);
-  r.Add(1, GrantReply{Status::NetworkError("x"), false, "", 0});
+  r.Add(1, GrantReply(Status::NetworkError("x")));
   EXPECT_EQ(r.outcome(), LeaseRound::Outcome::kPending);
-  r.Add(2, GrantReply{Status::OK(), true, "a", 1});
+  r.Add(2, GrantReply(Status::OK(), {true, "a", 1}));
   EXPECT_EQ(r.outcome(), LeaseRound::Outcome::kGranted);
 
   LeaseRound d(5);
-  d.Add(0, GrantReply{Status::OK(), false, "b", 100});
-  d.Add(1, GrantReply{Status::OK(), false, "b", 100});
-  d.Add(2, GrantReply{Status::OK(), true, "a", 100});
+  d.Add(0, GrantReply(Status::OK(), {false, "b", 100}));
+  d.Add(1, GrantReply(Status::OK(), {false, "b", 100}));
+  d.Add(2, GrantReply(Status::OK(), {true, "a", 100}));
   EXPECT_EQ(d.outcome(), LeaseRound::Outcome::kPending);
-  d.Add(3, GrantReply{Status::NetworkError("x"), false, "", 0});
+  d.Add(3, GrantReply(Status::NetworkError("x")));
   EXPECT_EQ(d.outcome(), LeaseRound::Outcome::kDenied);
   EXPECT_EQ(d.other_holder(), "b");
 }
@@ -324,7 +324,7 @@ TEST(LeaseClient, RestartedJournalnodeGrantsNothingDuringGrace) {
 class HungGrantor : public LeaseGrantor {
  public:
   ~HungGrantor() override {
-    for (auto& done : acquires_) done(GrantReply{Status::NetworkError("hung"), false, "", 0});
+    for (auto& done : acquires_) done(GrantReply(Status::NetworkError("hung")));
     for (auto& done : releases_) done(Status::NetworkError("hung"));
   }
   std::string name() const override { return "hung"; }
