@@ -13,6 +13,11 @@
 //     what other callers append until the loop runs joins the batch.
 // One mutex (mu_) guards the core and the driver's state. It is never held while calling
 // into a channel: a channel may run a callback, which takes mu_, on the calling thread.
+// Commit waiters are woken after it is released: the receiver thread whose reply advanced
+// the commit takes the satisfied waiters out of the map under mu_ and hands each its own
+// record after unlocking; a woken WaitCommitted returns without taking mu_ again. The
+// committed txid and "failed" are published in atomics, so committed_txid(), health() of
+// a healthy writer and WaitCommitted of an already committed txid take no lock.
 //
 // Purge is the only call the core does not make: no protocol step depends on it. The
 // driver runs it as a plain quorum call and hands a StaleEpoch refusal to the core.
@@ -73,11 +78,11 @@ int64_t QuorumWriterImpl::last_txid() const {
 }
 
 int64_t QuorumWriterImpl::committed_txid() const {
-  MutexLock l(&mu_);
-  return core_.committed_txid();
+  return committed_pub_.load(std::memory_order_acquire);
 }
 
 Status QuorumWriterImpl::health() const {
+  if (!failed_.load(std::memory_order_acquire)) return Status::OK();
   MutexLock l(&mu_);
   return failure_;
 }
@@ -89,7 +94,13 @@ WriterStats QuorumWriterImpl::stats() const {
 
 // --- Events in, actions out. ---
 
-void QuorumWriterImpl::AfterEventLocked() {
+void QuorumWriterImpl::Hand(CommitWaiter* w) {
+  MutexLock l(&w->mu);
+  w->handed = true;
+  w->cv.Signal();
+}
+
+void QuorumWriterImpl::AfterEventLocked(WakeList* defer) {
   WriterOutput out = core_.TakeOutput();
   bool wake_loop = false;
   // An ack trims the buffer: a blocked Append may fit now.
@@ -108,13 +119,22 @@ void QuorumWriterImpl::AfterEventLocked() {
   const int64_t committed = core_.committed_txid();
   if (committed > notified_commit_) {
     notified_commit_ = committed;
-    for (auto it = commit_waiters_.begin(); it != commit_waiters_.end() && it->first <= committed;
-         ++it) {
-      it->second->Signal();
+    committed_pub_.store(committed, std::memory_order_release);
+    auto it = commit_waiters_.begin();
+    for (; it != commit_waiters_.end() && it->first <= committed; ++it) {
+      CommitWaiter* w = it->second;
+      w->committed = true;
+      if (defer != nullptr) {
+        defer->push_back(w);
+      } else {
+        Hand(w);
+      }
     }
+    commit_waiters_.erase(commit_waiters_.begin(), it);
   }
   if (failure_.ok() && !closing_ && !core_.health().ok()) {
     failure_ = core_.health();
+    failed_.store(true, std::memory_order_release);
     WakeAllWaitersLocked();
   }
   if (wake_state) state_cv_.SignalAll();
@@ -123,7 +143,9 @@ void QuorumWriterImpl::AfterEventLocked() {
 
 void QuorumWriterImpl::WakeAllWaitersLocked() {
   state_cv_.SignalAll();
-  for (auto& [txid, cv] : commit_waiters_) cv->Signal();
+  // Each re-checks under mu_ (failure, Close).
+  for (auto& [txid, w] : commit_waiters_) Hand(w);
+  commit_waiters_.clear();
 }
 
 Status QuorumWriterImpl::WaitDoneLocked(WriterOp op) {
@@ -171,13 +193,23 @@ void QuorumWriterImpl::Loop() {
 }
 
 void QuorumWriterImpl::OnReply(int64_t id, const WriterReply& reply) {
-  MutexLock l(&mu_);
-  if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 && final_heartbeats_.empty()) {
-    state_cv_.SignalAll();
+  // Reused by this receiver thread: no allocation per reply once warm.
+  thread_local WakeList wake;
+  wake.clear();
+  {
+    MutexLock l(&mu_);
+    if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 &&
+        final_heartbeats_.empty()) {
+      state_cv_.SignalAll();
+    }
+    core_.OnReply(id, reply, NowNs());
+    kick_ = true;
+    AfterEventLocked(&wake);
   }
-  core_.OnReply(id, reply, NowNs());
-  kick_ = true;
-  AfterEventLocked();
+  // Out of commit_waiters_, so nothing else hands them; each caller waits until handed,
+  // so each record lives until then.
+  for (CommitWaiter* w : wake) Hand(w);
+  wake.clear();
 }
 
 void QuorumWriterImpl::Dispatch(const WriterRequest& r) {
@@ -278,26 +310,58 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
 }
 
 Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
-  MutexLock l(&mu_);
+  if (committed_pub_.load(std::memory_order_acquire) >= txid) return Status::OK();
   const int64_t deadline = NowNs() + timeout_ms * kNanosPerMilli;
   while (true) {
-    if (core_.committed_txid() >= txid) return Status::OK();
-    QJ_RETURN_IF_ERROR(failure_);
-    if (closing_) return ClosedStatus();
-    if (txid > core_.last_txid()) {
-      return Status::InvalidArgument(core_.Who() + ": WaitCommitted(" + std::to_string(txid) +
-                                     ") past the last appended txid " +
-                                     std::to_string(core_.last_txid()));
+    CommitWaiter me;
+    {
+      MutexLock l(&mu_);
+      if (core_.committed_txid() >= txid) return Status::OK();
+      QJ_RETURN_IF_ERROR(failure_);
+      if (closing_) return ClosedStatus();
+      if (txid > core_.last_txid()) {
+        return Status::InvalidArgument(core_.Who() + ": WaitCommitted(" + std::to_string(txid) +
+                                       ") past the last appended txid " +
+                                       std::to_string(core_.last_txid()));
+      }
+      if (NowNs() >= deadline) {
+        return Status::TimedOut(core_.Who() + ": txid " + std::to_string(txid) +
+                                " not committed after " + std::to_string(timeout_ms) +
+                                " ms (committed " + std::to_string(core_.committed_txid()) + ")");
+      }
+      commit_waiters_.emplace(txid, &me);
     }
-    if (NowNs() >= deadline) {
-      return Status::TimedOut(core_.Who() + ": txid " + std::to_string(txid) +
-                              " not committed after " + std::to_string(timeout_ms) +
-                              " ms (committed " + std::to_string(core_.committed_txid()) + ")");
+    bool handed;
+    {
+      MutexLock wl(&me.mu);
+      // Also stops waiting when the published commit covers txid without a hand (it
+      // cannot, as every advance hands its waiters; a guard, read once per clock slice).
+      while (!me.handed && committed_pub_.load(std::memory_order_acquire) < txid &&
+             WaitOnClock(&me.cv, &me.mu, opts_.clock, deadline)) {
+      }
+      handed = me.handed;
     }
-    CondVar cv;
-    auto it = commit_waiters_.emplace(txid, &cv);
-    WaitOnClock(&cv, &mu_, opts_.clock, deadline);
-    commit_waiters_.erase(it);
+    if (handed && me.committed) return Status::OK();
+    if (!handed) {
+      // Deadline (or the guard): leave the map, unless a waker already took the record
+      // out, in which case it hands it soon and the record must live until then.
+      bool registered = false;
+      {
+        MutexLock l(&mu_);
+        for (auto [it, end] = commit_waiters_.equal_range(txid); it != end; ++it) {
+          if (it->second == &me) {
+            commit_waiters_.erase(it);
+            registered = true;
+            break;
+          }
+        }
+      }
+      if (!registered) {
+        MutexLock wl(&me.mu);
+        while (!me.handed) me.cv.Wait(&me.mu);
+      }
+    }
+    // Handed by a failure or Close, or the deadline passed: the checks above decide.
   }
 }
 
