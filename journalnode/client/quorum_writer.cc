@@ -7,10 +7,14 @@
 //     caller's thread and, for the segment calls, block until the core reports them done;
 //   - replies arrive on the channels' receiver threads and are fed to the core there;
 //   - one loop thread ("qj-writer") issues the requests the core asks for, in the core's
-//     order (a journalnode's batches must reach its channel in txid order, so no other
-//     thread issues them), and calls Tick() when the core's timer is due and after
-//     Appends and replies: the core forms batches then (batch_on_events off), so that
-//     what other callers append until the loop runs joins the batch.
+//     order (a journalnode's batches must reach its channel in txid order, so only one
+//     thread at a time issues them: dispatching_), and calls Tick() when the core's timer
+//     is due and after Appends and replies: the core forms batches then (batch_on_events
+//     off), so that what other callers append until the loop runs joins the batch;
+//   - except for a lone edit: an Append that finds the pipeline idle (everything before
+//     it committed, nothing queued or being issued) calls Tick() and issues the batch on
+//     its own thread, saving the hand-off to the loop (the single-edit latency). Under
+//     load edits find the pipeline busy and batch as above.
 // One mutex (mu_) guards the core and the driver's state. It is never held while calling
 // into a channel: a channel may run a callback, which takes mu_, on the calling thread.
 // Commit waiters are woken after it is released: the receiver thread whose reply advanced
@@ -100,13 +104,13 @@ void QuorumWriterImpl::Hand(CommitWaiter* w) {
   w->cv.Signal();
 }
 
-void QuorumWriterImpl::AfterEventLocked(WakeList* defer) {
+void QuorumWriterImpl::AfterEventLocked(WakeList* defer, bool caller_dispatches) {
   WriterOutput out = core_.TakeOutput();
   bool wake_loop = false;
   // An ack trims the buffer: a blocked Append may fit now.
   bool wake_state = blocked_appends_ > 0;
   if (!out.sends.empty()) {
-    wake_loop = true;
+    if (!caller_dispatches) wake_loop = true;
     for (WriterRequest& r : out.sends) outbox_.push_back(std::move(r));
   }
   for (const auto& [op, s] : out.done) {
@@ -157,19 +161,26 @@ Status QuorumWriterImpl::WaitDoneLocked(WriterOp op) {
   return s;
 }
 
+void QuorumWriterImpl::DispatchOutboxLocked(std::vector<WriterRequest>* sending) {
+  sending->assign(std::make_move_iterator(outbox_.begin()), std::make_move_iterator(outbox_.end()));
+  outbox_.clear();
+  dispatching_ = true;
+  mu_.Unlock();
+  for (const WriterRequest& r : *sending) Dispatch(r);
+  sending->clear();
+  mu_.Lock();
+  dispatching_ = false;
+}
+
 void QuorumWriterImpl::Loop() {
   pthread_setname_np(pthread_self(), "qj-writer");
   std::vector<WriterRequest> sending;
   mu_.Lock();
   while (true) {
-    if (!outbox_.empty()) {
-      sending.assign(std::make_move_iterator(outbox_.begin()),
-                     std::make_move_iterator(outbox_.end()));
-      outbox_.clear();
-      mu_.Unlock();
-      for (const WriterRequest& r : sending) Dispatch(r);
-      sending.clear();
-      mu_.Lock();
+    // While an Append issues requests, what it leaves in the outbox is the loop's: it
+    // signals loop_cv_ when done.
+    if (!outbox_.empty() && !dispatching_) {
+      DispatchOutboxLocked(&sending);
       continue;
     }
     if (stop_loop_) break;
@@ -298,7 +309,20 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
   while (true) {
     if (closing_) return ClosedStatus();
     bool queued = false;
-    const Status s = core_.AppendRecord(txid, &record, NowNs(), &queued);
+    const int64_t now = NowNs();
+    const Status s = core_.AppendRecord(txid, &record, now, &queued);
+    if (queued && !kick_ && !dispatching_ && outbox_.empty() &&
+        core_.committed_txid() == txid - 1) {
+      // A lone edit: batch and send it from here (see the top of this file).
+      core_.Tick(now);
+      AfterEventLocked(nullptr, /*caller_dispatches=*/true);
+      if (!outbox_.empty() && !dispatching_) {
+        thread_local std::vector<WriterRequest> sending;
+        DispatchOutboxLocked(&sending);
+        if (!outbox_.empty()) loop_cv_.Signal();
+      }
+      return s;
+    }
     if (queued) kick_ = true;
     AfterEventLocked();
     if (!s.ok() || queued) return s;

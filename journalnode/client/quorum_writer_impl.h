@@ -70,7 +70,12 @@ class QuorumWriterImpl final : public QuorumWriter {
   // commit satisfies are taken out of commit_waiters_ and, with `defer`, appended to it
   // for the caller to Hand after it releases mu_ (so that a woken caller does not block
   // on mu_ at once); without, handed here.
-  void AfterEventLocked(WakeList* defer = nullptr) REQUIRES(mu_);
+  // With `caller_dispatches`, sends the event produced do not wake the loop: the caller
+  // issues them itself (DispatchOutboxLocked).
+  void AfterEventLocked(WakeList* defer = nullptr, bool caller_dispatches = false) REQUIRES(mu_);
+  // Issues every queued request, in order, with mu_ released; returns with it held. Only
+  // one thread at a time (dispatching_).
+  void DispatchOutboxLocked(std::vector<WriterRequest>* sending) REQUIRES(mu_);
   // Waits until the core reports client operation `op` done (or Close).
   Status WaitDoneLocked(WriterOp op) REQUIRES(mu_);
   void WakeAllWaitersLocked() REQUIRES(mu_);
@@ -104,6 +109,10 @@ class QuorumWriterImpl final : public QuorumWriter {
   // Requests the core made that the loop has not issued yet, in the core's order (batches
   // to one journalnode must reach its channel in txid order).
   std::deque<WriterRequest> outbox_ GUARDED_BY(mu_);
+  // A thread is issuing requests taken from outbox_: the loop, or an Append that found
+  // the pipeline idle. One at a time, so that a journalnode's batches reach its channel in
+  // txid order.
+  bool dispatching_ GUARDED_BY(mu_) = false;
   int64_t wake_at_ns_ GUARDED_BY(mu_) = -1;
   // An Append or a reply since the loop's last Tick: the core forms batches on the next.
   bool kick_ GUARDED_BY(mu_) = false;
