@@ -45,6 +45,8 @@ class EditLog {
   // The last txid appended (after Open: the end of the recovered log).
   int64_t last_txid() const { return last_txid_.load(std::memory_order_acquire); }
   int64_t committed_txid() const { return writer_->committed_txid(); }
+  // Takes no lock while the writer is healthy (the writer publishes its failure in an
+  // atomic): the namenode asks once per mutation, under its namespace lock.
   Status health() const { return writer_->health(); }
 
   Status StartSegment();

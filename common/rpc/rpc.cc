@@ -17,6 +17,7 @@
 #include <thrift/concurrency/ThreadManager.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/server/TNonblockingServer.h>
+#include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TNonblockingServerTransport.h>
 #include <thrift/transport/TSSLServerSocket.h>
 #include <thrift/transport/TSSLSocket.h>
@@ -447,7 +448,13 @@ class Connections {
     workers_ = std::move(w);
   }
 
+  // Answers the worker wrote itself / left to the I/O thread (counted only when direct
+  // answers are on, i.e. without TLS).
+  void CountAnswer(bool direct) { (direct ? direct_answers_ : io_answers_).fetch_add(1); }
+
   void Fill(ServerStats* s) {
+    s->direct_answers = direct_answers_.load();
+    s->io_thread_answers = io_answers_.load();
     MutexLock l(&mu_);
     s->open_connections = static_cast<int64_t>(conns_.size());
     s->refused_connections = refused_;
@@ -522,6 +529,8 @@ class Connections {
   int64_t idle_closed_ GUARDED_BY(mu_) = 0;
   int64_t last_log_ns_ GUARDED_BY(mu_) = 0;  // 0: never logged
   std::atomic<int> busy_workers_{0};
+  std::atomic<int64_t> direct_answers_{0};
+  std::atomic<int64_t> io_answers_{0};
   Mutex grow_mu_;
   std::shared_ptr<apache::thrift::concurrency::ThreadManager> workers_ GUARDED_BY(grow_mu_);
 };
@@ -682,6 +691,10 @@ class Listener final : public tr::TNonblockingServerTransport {
 namespace {
 
 using internal::Connections;
+
+// A worker finishing an answer the client is not reading waits at most this long (or the
+// idle timeout, if shorter) for room in the socket, then closes the connection.
+constexpr int64_t kAnswerStallMs = 1000;
 
 // The workers that run calls: Thrift's ThreadManager contract, without its costs per
 // call. Thrift's own manager keeps one queue, one mutex and one condition variable
@@ -878,12 +891,31 @@ class Events final : public at::server::TServerEventHandler {
   const std::function<void()> listening_;
 };
 
+// An answer frame of at most this many bytes is written by the worker that made it
+// (below); a larger one by the I/O thread. Small enough that a client with no unread
+// answer (every synchronous Thrift client) always has room for it in its socket buffer.
+constexpr uint32_t kDirectAnswerMaxBytes = 8 << 10;
+
 // The processor of one connection: the service's (authz.h's Guarded), with each call
 // marked busy for the cap and the idle timeout.
+//
+// Direct answers (without TLS): TNonblockingServer's worker leaves the answer in the
+// connection's output buffer (4 bytes reserved for the frame length) and wakes the I/O
+// thread over a pipe; that thread then waits for the socket to turn writable (two
+// epoll_ctl calls and one more epoll round) and writes it. Instead the worker writes the
+// frame to the socket itself, non-blocking, while the connection is still its own: the
+// I/O thread does not watch a connection whose call is in progress, and only that thread
+// closes it. Fully written, the buffer is emptied back to the 4 reserved bytes, which
+// the I/O thread treats as a one-way call (no answer): it goes straight back to reading.
+// Nothing written (EAGAIN, or an error) leaves the answer to the I/O thread as before.
+// Partly written (the client has not read earlier answers), the worker finishes it,
+// waiting for the socket at most `stall_ms`; past that it shuts the connection down (its
+// I/O thread then closes it), as the idle timeout does to a client that does not read.
 class Tracked final : public at::TProcessor {
  public:
-  Tracked(std::shared_ptr<at::TProcessor> inner, std::shared_ptr<Connections> conns)
-      : inner_(std::move(inner)), conns_(std::move(conns)) {}
+  Tracked(std::shared_ptr<at::TProcessor> inner, std::shared_ptr<Connections> conns, int fd,
+          int64_t stall_ms)
+      : inner_(std::move(inner)), conns_(std::move(conns)), fd_(fd), stall_ms_(stall_ms) {}
   bool process(std::shared_ptr<tp::TProtocol> in, std::shared_ptr<tp::TProtocol> out,
                void* ctx) override {
     auto* c = static_cast<Connections::Conn*>(ctx);
@@ -893,27 +925,84 @@ class Tracked final : public at::TProcessor {
       Connections::Conn* c;
       ~EndCall() { conns->End(c); }
     } end{conns_.get(), c};
-    return inner_->process(std::move(in), std::move(out), ctx);
+    const bool more = inner_->process(in, out, ctx);
+    if (fd_ >= 0) WriteAnswer(out->getTransport().get());
+    return more;
   }
 
  private:
+  void WriteAnswer(tr::TTransport* t) {
+    auto* buf = dynamic_cast<tr::TMemoryBuffer*>(t);
+    if (buf == nullptr) return;
+    uint8_t* p = nullptr;
+    uint32_t n = 0;
+    buf->getBuffer(&p, &n);
+    if (n <= 4) return;  // one-way: no answer
+    if (n > kDirectAnswerMaxBytes) {
+      conns_->CountAnswer(false);
+      return;
+    }
+    const uint32_t frame = htonl(n - 4);
+    std::memcpy(p, &frame, 4);
+    uint32_t sent = 0;
+    while (sent < n) {
+      const ssize_t k = ::send(fd_, p + sent, n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (k > 0) {
+        sent += static_cast<uint32_t>(k);
+        continue;
+      }
+      if (k < 0 && errno == EINTR) continue;
+      const bool again = k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+      if (sent == 0) {
+        conns_->CountAnswer(false);  // the I/O thread writes it (or reports the error)
+        return;
+      }
+      if (!again || !WaitWritable()) {
+        ::shutdown(fd_, SHUT_RDWR);  // half an answer out: the connection cannot go on
+        break;
+      }
+    }
+    if (sent == n) conns_->CountAnswer(true);
+    buf->resetBuffer();
+    buf->getWritePtr(4);
+    buf->wroteBytes(4);
+  }
+  bool WaitWritable() const {
+    pollfd pf{fd_, POLLOUT, 0};
+    int r;
+    do {
+      r = ::poll(&pf, 1, static_cast<int>(stall_ms_));
+    } while (r < 0 && errno == EINTR);
+    return r > 0 && (pf.revents & POLLOUT) != 0 && (pf.revents & (POLLERR | POLLHUP)) == 0;
+  }
+
   const std::shared_ptr<at::TProcessor> inner_;
   const std::shared_ptr<Connections> conns_;
+  const int fd_;  // -1: answers go through the I/O thread
+  const int64_t stall_ms_;
 };
 
 class TrackedFactory final : public at::TProcessorFactory {
  public:
-  TrackedFactory(ProcessorFactory inner, std::shared_ptr<Connections> conns)
-      : inner_(std::move(inner)), conns_(std::move(conns)) {}
+  TrackedFactory(ProcessorFactory inner, std::shared_ptr<Connections> conns, bool direct_answers,
+                 int64_t stall_ms)
+      : inner_(std::move(inner)),
+        conns_(std::move(conns)),
+        direct_answers_(direct_answers),
+        stall_ms_(stall_ms) {}
   std::shared_ptr<at::TProcessor> getProcessor(const at::TConnectionInfo& info) override {
     auto* sock = dynamic_cast<tr::TSocket*>(info.transport.get());
-    conns_->Attach(info.input.get(), sock != nullptr ? sock->getSocketFD() : -1);
-    return std::make_shared<Tracked>(inner_->getProcessor(info), conns_);
+    const int fd = sock != nullptr ? sock->getSocketFD() : -1;
+    conns_->Attach(info.input.get(), fd);
+    return std::make_shared<Tracked>(inner_->getProcessor(info), conns_, direct_answers_ ? fd : -1,
+                                     stall_ms_);
   }
 
  private:
   const ProcessorFactory inner_;
   const std::shared_ptr<Connections> conns_;
+  const bool direct_answers_;
+  const int64_t stall_ms_;
 };
 
 }  // namespace
@@ -954,8 +1043,12 @@ Status Server::Build() {
   workers_ = std::make_shared<WorkerPool>(static_cast<size_t>(std::min(4, max_workers)));
   workers_->start();
   conns_->SetWorkers(workers_);
+  // Workers write small answers themselves (Tracked), except with TLS: the session's
+  // state is the I/O thread's.
+  const int64_t stall_ms = std::clamp<int64_t>(opts_.idle_timeout_ms, 1, kAnswerStallMs);
   server_ = std::make_shared<at::server::TNonblockingServer>(
-      std::make_shared<TrackedFactory>(processors_, conns_), protocols, listener, workers_);
+      std::make_shared<TrackedFactory>(processors_, conns_, !opts_.tls.enabled, stall_ms),
+      protocols, listener, workers_);
   server_->setNumIOThreads(static_cast<size_t>(std::max(1, opts_.io_threads)));
   server_->setMaxFrameSize(static_cast<size_t>(opts_.max_frame_bytes));
   return Status::OK();

@@ -11,7 +11,8 @@
 //           It is non-blocking (Thrift's TNonblockingServer over libevent): I/O threads
 //           read whole frames and do TLS handshakes without blocking, and only a complete
 //           request takes a worker thread, so idle and slow connections cost a descriptor
-//           and a few KiB, not a thread.
+//           and a few KiB, not a thread. The worker writes a small answer (up to 8 KiB,
+//           TLS off) to the socket itself, non-blocking; the I/O thread writes the others.
 //
 // TLS (off unless the cluster file says tls.enabled = true): TLS 1.2 or newer through
 // Thrift's TSSLSocketFactory; both sides present a certificate signed by the cluster CA
@@ -196,7 +197,9 @@ struct ServerOptions {
   int max_connections = 1024;
   // A connection with no call in progress that has not completed a request for this long
   // is closed: an idle client, one trickling half a frame, a TLS handshake that never
-  // completes, or a client that does not read its answer.
+  // completes, or a client that does not read its answer. (A small answer is written by
+  // the worker that made it; one the client leaves unread while earlier answers fill its
+  // socket closes the connection after at most 1 s, so as not to hold the worker.)
   int64_t idle_timeout_ms = 120000;
   // Worker threads that run calls (handlers may block: the namenode waits for the journal,
   // the journalnode fsyncs). The pool starts small and grows by one whenever a call
@@ -236,6 +239,10 @@ struct ServerStats {
   int64_t evicted_connections = 0;      // closed to make room for a new one (longest idle)
   int64_t idle_closed_connections = 0;  // closed by the idle timeout
   int64_t worker_threads = 0;
+  // Answers written by the worker that made them (small ones, TLS off) and answers left
+  // to the I/O thread (large ones, or the socket was full); with TLS neither is counted.
+  int64_t direct_answers = 0;
+  int64_t io_thread_answers = 0;
 };
 
 class Server {

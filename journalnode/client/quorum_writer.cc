@@ -7,12 +7,21 @@
 //     caller's thread and, for the segment calls, block until the core reports them done;
 //   - replies arrive on the channels' receiver threads and are fed to the core there;
 //   - one loop thread ("qj-writer") issues the requests the core asks for, in the core's
-//     order (a journalnode's batches must reach its channel in txid order, so no other
-//     thread issues them), and calls Tick() when the core's timer is due and after
-//     Appends and replies: the core forms batches then (batch_on_events off), so that
-//     what other callers append until the loop runs joins the batch.
+//     order (a journalnode's batches must reach its channel in txid order, so only one
+//     thread at a time issues them: dispatching_), and calls Tick() when the core's timer
+//     is due and after Appends and replies: the core forms batches then (batch_on_events
+//     off), so that what other callers append until the loop runs joins the batch;
+//   - except for a lone edit: an Append that finds the pipeline idle (everything before
+//     it committed, nothing queued or being issued) calls Tick() and issues the batch on
+//     its own thread, saving the hand-off to the loop (the single-edit latency). Under
+//     load edits find the pipeline busy and batch as above.
 // One mutex (mu_) guards the core and the driver's state. It is never held while calling
 // into a channel: a channel may run a callback, which takes mu_, on the calling thread.
+// Commit waiters are woken after it is released: the receiver thread whose reply advanced
+// the commit takes the satisfied waiters out of the map under mu_ and hands each its own
+// record after unlocking; a woken WaitCommitted returns without taking mu_ again. The
+// committed txid and "failed" are published in atomics, so committed_txid(), health() of
+// a healthy writer and WaitCommitted of an already committed txid take no lock.
 //
 // Purge is the only call the core does not make: no protocol step depends on it. The
 // driver runs it as a plain quorum call and hands a StaleEpoch refusal to the core.
@@ -73,11 +82,11 @@ int64_t QuorumWriterImpl::last_txid() const {
 }
 
 int64_t QuorumWriterImpl::committed_txid() const {
-  MutexLock l(&mu_);
-  return core_.committed_txid();
+  return committed_pub_.load(std::memory_order_acquire);
 }
 
 Status QuorumWriterImpl::health() const {
+  if (!failed_.load(std::memory_order_acquire)) return Status::OK();
   MutexLock l(&mu_);
   return failure_;
 }
@@ -89,13 +98,19 @@ WriterStats QuorumWriterImpl::stats() const {
 
 // --- Events in, actions out. ---
 
-void QuorumWriterImpl::AfterEventLocked() {
+void QuorumWriterImpl::Hand(CommitWaiter* w) {
+  MutexLock l(&w->mu);
+  w->handed = true;
+  w->cv.Signal();
+}
+
+void QuorumWriterImpl::AfterEventLocked(WakeList* defer, bool caller_dispatches) {
   WriterOutput out = core_.TakeOutput();
   bool wake_loop = false;
   // An ack trims the buffer: a blocked Append may fit now.
   bool wake_state = blocked_appends_ > 0;
   if (!out.sends.empty()) {
-    wake_loop = true;
+    if (!caller_dispatches) wake_loop = true;
     for (WriterRequest& r : out.sends) outbox_.push_back(std::move(r));
   }
   for (const auto& [op, s] : out.done) {
@@ -108,13 +123,22 @@ void QuorumWriterImpl::AfterEventLocked() {
   const int64_t committed = core_.committed_txid();
   if (committed > notified_commit_) {
     notified_commit_ = committed;
-    for (auto it = commit_waiters_.begin(); it != commit_waiters_.end() && it->first <= committed;
-         ++it) {
-      it->second->Signal();
+    committed_pub_.store(committed, std::memory_order_release);
+    auto it = commit_waiters_.begin();
+    for (; it != commit_waiters_.end() && it->first <= committed; ++it) {
+      CommitWaiter* w = it->second;
+      w->committed = true;
+      if (defer != nullptr) {
+        defer->push_back(w);
+      } else {
+        Hand(w);
+      }
     }
+    commit_waiters_.erase(commit_waiters_.begin(), it);
   }
   if (failure_.ok() && !closing_ && !core_.health().ok()) {
     failure_ = core_.health();
+    failed_.store(true, std::memory_order_release);
     WakeAllWaitersLocked();
   }
   if (wake_state) state_cv_.SignalAll();
@@ -123,7 +147,9 @@ void QuorumWriterImpl::AfterEventLocked() {
 
 void QuorumWriterImpl::WakeAllWaitersLocked() {
   state_cv_.SignalAll();
-  for (auto& [txid, cv] : commit_waiters_) cv->Signal();
+  // Each re-checks under mu_ (failure, Close).
+  for (auto& [txid, w] : commit_waiters_) Hand(w);
+  commit_waiters_.clear();
 }
 
 Status QuorumWriterImpl::WaitDoneLocked(WriterOp op) {
@@ -135,19 +161,26 @@ Status QuorumWriterImpl::WaitDoneLocked(WriterOp op) {
   return s;
 }
 
+void QuorumWriterImpl::DispatchOutboxLocked(std::vector<WriterRequest>* sending) {
+  sending->assign(std::make_move_iterator(outbox_.begin()), std::make_move_iterator(outbox_.end()));
+  outbox_.clear();
+  dispatching_ = true;
+  mu_.Unlock();
+  for (const WriterRequest& r : *sending) Dispatch(r);
+  sending->clear();
+  mu_.Lock();
+  dispatching_ = false;
+}
+
 void QuorumWriterImpl::Loop() {
   pthread_setname_np(pthread_self(), "qj-writer");
   std::vector<WriterRequest> sending;
   mu_.Lock();
   while (true) {
-    if (!outbox_.empty()) {
-      sending.assign(std::make_move_iterator(outbox_.begin()),
-                     std::make_move_iterator(outbox_.end()));
-      outbox_.clear();
-      mu_.Unlock();
-      for (const WriterRequest& r : sending) Dispatch(r);
-      sending.clear();
-      mu_.Lock();
+    // While an Append issues requests, what it leaves in the outbox is the loop's: it
+    // signals loop_cv_ when done.
+    if (!outbox_.empty() && !dispatching_) {
+      DispatchOutboxLocked(&sending);
       continue;
     }
     if (stop_loop_) break;
@@ -171,13 +204,23 @@ void QuorumWriterImpl::Loop() {
 }
 
 void QuorumWriterImpl::OnReply(int64_t id, const WriterReply& reply) {
-  MutexLock l(&mu_);
-  if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 && final_heartbeats_.empty()) {
-    state_cv_.SignalAll();
+  // Reused by this receiver thread: no allocation per reply once warm.
+  thread_local WakeList wake;
+  wake.clear();
+  {
+    MutexLock l(&mu_);
+    if (!final_heartbeats_.empty() && final_heartbeats_.erase(id) > 0 &&
+        final_heartbeats_.empty()) {
+      state_cv_.SignalAll();
+    }
+    core_.OnReply(id, reply, NowNs());
+    kick_ = true;
+    AfterEventLocked(&wake);
   }
-  core_.OnReply(id, reply, NowNs());
-  kick_ = true;
-  AfterEventLocked();
+  // Out of commit_waiters_, so nothing else hands them; each caller waits until handed,
+  // so each record lives until then.
+  for (CommitWaiter* w : wake) Hand(w);
+  wake.clear();
 }
 
 void QuorumWriterImpl::Dispatch(const WriterRequest& r) {
@@ -266,7 +309,20 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
   while (true) {
     if (closing_) return ClosedStatus();
     bool queued = false;
-    const Status s = core_.AppendRecord(txid, &record, NowNs(), &queued);
+    const int64_t now = NowNs();
+    const Status s = core_.AppendRecord(txid, &record, now, &queued);
+    if (queued && !kick_ && !dispatching_ && outbox_.empty() &&
+        core_.committed_txid() == txid - 1) {
+      // A lone edit: batch and send it from here (see the top of this file).
+      core_.Tick(now);
+      AfterEventLocked(nullptr, /*caller_dispatches=*/true);
+      if (!outbox_.empty() && !dispatching_) {
+        thread_local std::vector<WriterRequest> sending;
+        DispatchOutboxLocked(&sending);
+        if (!outbox_.empty()) loop_cv_.Signal();
+      }
+      return s;
+    }
     if (queued) kick_ = true;
     AfterEventLocked();
     if (!s.ok() || queued) return s;
@@ -278,26 +334,58 @@ Status QuorumWriterImpl::Append(int64_t txid, uint16_t op, std::string_view payl
 }
 
 Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
-  MutexLock l(&mu_);
+  if (committed_pub_.load(std::memory_order_acquire) >= txid) return Status::OK();
   const int64_t deadline = NowNs() + timeout_ms * kNanosPerMilli;
   while (true) {
-    if (core_.committed_txid() >= txid) return Status::OK();
-    QJ_RETURN_IF_ERROR(failure_);
-    if (closing_) return ClosedStatus();
-    if (txid > core_.last_txid()) {
-      return Status::InvalidArgument(core_.Who() + ": WaitCommitted(" + std::to_string(txid) +
-                                     ") past the last appended txid " +
-                                     std::to_string(core_.last_txid()));
+    CommitWaiter me;
+    {
+      MutexLock l(&mu_);
+      if (core_.committed_txid() >= txid) return Status::OK();
+      QJ_RETURN_IF_ERROR(failure_);
+      if (closing_) return ClosedStatus();
+      if (txid > core_.last_txid()) {
+        return Status::InvalidArgument(core_.Who() + ": WaitCommitted(" + std::to_string(txid) +
+                                       ") past the last appended txid " +
+                                       std::to_string(core_.last_txid()));
+      }
+      if (NowNs() >= deadline) {
+        return Status::TimedOut(core_.Who() + ": txid " + std::to_string(txid) +
+                                " not committed after " + std::to_string(timeout_ms) +
+                                " ms (committed " + std::to_string(core_.committed_txid()) + ")");
+      }
+      commit_waiters_.emplace(txid, &me);
     }
-    if (NowNs() >= deadline) {
-      return Status::TimedOut(core_.Who() + ": txid " + std::to_string(txid) +
-                              " not committed after " + std::to_string(timeout_ms) +
-                              " ms (committed " + std::to_string(core_.committed_txid()) + ")");
+    bool handed;
+    {
+      MutexLock wl(&me.mu);
+      // Also stops waiting when the published commit covers txid without a hand (it
+      // cannot, as every advance hands its waiters; a guard, read once per clock slice).
+      while (!me.handed && committed_pub_.load(std::memory_order_acquire) < txid &&
+             WaitOnClock(&me.cv, &me.mu, opts_.clock, deadline)) {
+      }
+      handed = me.handed;
     }
-    CondVar cv;
-    auto it = commit_waiters_.emplace(txid, &cv);
-    WaitOnClock(&cv, &mu_, opts_.clock, deadline);
-    commit_waiters_.erase(it);
+    if (handed && me.committed) return Status::OK();
+    if (!handed) {
+      // Deadline (or the guard): leave the map, unless a waker already took the record
+      // out, in which case it hands it soon and the record must live until then.
+      bool registered = false;
+      {
+        MutexLock l(&mu_);
+        for (auto [it, end] = commit_waiters_.equal_range(txid); it != end; ++it) {
+          if (it->second == &me) {
+            commit_waiters_.erase(it);
+            registered = true;
+            break;
+          }
+        }
+      }
+      if (!registered) {
+        MutexLock wl(&me.mu);
+        while (!me.handed) me.cv.Wait(&me.mu);
+      }
+    }
+    // Handed by a failure or Close, or the deadline passed: the checks above decide.
   }
 }
 

@@ -109,9 +109,10 @@ class QuorumWriter {
   virtual int64_t epoch() const = 0;
   // Last txid of the log after recovery (0 for an empty log); then the last appended.
   virtual int64_t last_txid() const = 0;
-  // Highest txid known committed on a majority.
+  // Highest txid known committed on a majority. Cheap: no lock.
   virtual int64_t committed_txid() const = 0;
-  // OK while the writer can write; the failure reason forever after.
+  // OK while the writer can write; the failure reason forever after. Cheap while OK: no
+  // lock (callers ask on every mutation).
   virtual Status health() const = 0;
 
   // Opens segment `first_txid` (== last_txid() + 1) on a majority. On an empty log

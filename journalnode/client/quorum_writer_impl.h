@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -47,10 +48,34 @@ class QuorumWriterImpl final : public QuorumWriter {
   int64_t NowNs() const { return opts_.clock->MonotonicNanos(); }
   std::string Who() const EXCLUDES(mu_);
   Status ClosedStatus() const REQUIRES(mu_);
+  // A WaitCommitted caller, on its own stack while it waits. Registered in
+  // commit_waiters_ under mu_; whoever takes it out of the map (a commit that satisfies
+  // it, a failure, Close) hands it exactly once, possibly after releasing mu_, and that
+  // hand is the last touch of the record by anyone but its caller (as rpc.cc's
+  // WorkerPool hands an idle worker its task).
+  struct CommitWaiter {
+    Mutex mu;
+    CondVar cv;
+    bool handed GUARDED_BY(mu) = false;
+    // Set under the writer's mu_ before the record is handed, read by its caller after
+    // it sees `handed`: the commit covers its txid (else: re-check under mu_).
+    bool committed = false;
+  };
+  using WakeList = std::vector<CommitWaiter*>;
+  static void Hand(CommitWaiter* w);
+
   // Collects the core's output after an event: queues its sends for the loop, records
   // finished client operations, remembers the timer, and wakes whoever the event
-  // concerns (commit waiters, a blocked Append, the loop).
-  void AfterEventLocked() REQUIRES(mu_);
+  // concerns (commit waiters, a blocked Append, the loop). The commit waiters a new
+  // commit satisfies are taken out of commit_waiters_ and, with `defer`, appended to it
+  // for the caller to Hand after it releases mu_ (so that a woken caller does not block
+  // on mu_ at once); without, handed here.
+  // With `caller_dispatches`, sends the event produced do not wake the loop: the caller
+  // issues them itself (DispatchOutboxLocked).
+  void AfterEventLocked(WakeList* defer = nullptr, bool caller_dispatches = false) REQUIRES(mu_);
+  // Issues every queued request, in order, with mu_ released; returns with it held. Only
+  // one thread at a time (dispatching_).
+  void DispatchOutboxLocked(std::vector<WriterRequest>* sending) REQUIRES(mu_);
   // Waits until the core reports client operation `op` done (or Close).
   Status WaitDoneLocked(WriterOp op) REQUIRES(mu_);
   void WakeAllWaitersLocked() REQUIRES(mu_);
@@ -71,13 +96,23 @@ class QuorumWriterImpl final : public QuorumWriter {
   // buffer (commits, acks), the writer fails, or Close; waited on by StartSegment,
   // FinalizeSegment, Open, a blocked Append and Close.
   CondVar state_cv_;
-  // WaitCommitted callers, by the txid each waits for, each with its own condition
-  // variable: a commit wakes only the callers it satisfies (with many concurrent clients,
-  // one shared condition variable woke every waiter on every commit).
-  std::multimap<int64_t, CondVar*> commit_waiters_ GUARDED_BY(mu_);
+  // WaitCommitted callers, by the txid each waits for, each with its own record: a commit
+  // wakes only the callers it satisfies (with many concurrent clients, one shared
+  // condition variable woke every waiter on every commit).
+  std::multimap<int64_t, CommitWaiter*> commit_waiters_ GUARDED_BY(mu_);
+  // The core's committed txid, published for readers that do not take mu_
+  // (committed_txid(), WaitCommitted's fast path). Written under mu_; only grows.
+  std::atomic<int64_t> committed_pub_{0};
+  // True once failure_ is set (set once, never cleared): health() reads failure_ under
+  // mu_ only then, so a healthy writer's health() takes no lock.
+  std::atomic<bool> failed_{false};
   // Requests the core made that the loop has not issued yet, in the core's order (batches
   // to one journalnode must reach its channel in txid order).
   std::deque<WriterRequest> outbox_ GUARDED_BY(mu_);
+  // A thread is issuing requests taken from outbox_: the loop, or an Append that found
+  // the pipeline idle. One at a time, so that a journalnode's batches reach its channel in
+  // txid order.
+  bool dispatching_ GUARDED_BY(mu_) = false;
   int64_t wake_at_ns_ GUARDED_BY(mu_) = -1;
   // An Append or a reply since the loop's last Tick: the core forms batches on the next.
   bool kick_ GUARDED_BY(mu_) = false;

@@ -6,6 +6,7 @@
 // Setup: 3 journalnodes, a cluster file for nn1 + nn2 in manual failover mode,
 // `namenode --format` for nn1, `--bootstrap_standby` for nn2, both started, nn1 made active
 // with transitionToActive (REQUEST_BY_USER_FORCED, no lease deadline).
+#include <dirent.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
@@ -50,6 +51,43 @@ struct Namenode {
   std::string dir;
   qj::testing::Process proc;
 };
+
+// Context switches of every thread of a process so far (voluntary + involuntary), summed
+// over /proc/<pid>/task/*/status (threads that have exited are not counted). A voluntary
+// switch is a thread going to sleep: each hand-off between threads costs about one.
+struct Switches {
+  int64_t voluntary = 0;
+  int64_t involuntary = 0;
+};
+Switches ProcSwitches(pid_t pid) {
+  Switches s;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return s;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(dir + "/" + e->d_name + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
+        s.voluntary += std::stoll(line.substr(line.find(':') + 1));
+      } else if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) {
+        s.involuntary += std::stoll(line.substr(line.find(':') + 1));
+      }
+    }
+  }
+  ::closedir(d);
+  return s;
+}
+Switches AllSwitches(const std::vector<pid_t>& pids) {
+  Switches s;
+  for (pid_t p : pids) {
+    const Switches one = ProcSwitches(p);
+    s.voluntary += one.voluntary;
+    s.involuntary += one.involuntary;
+  }
+  return s;
+}
 
 std::string Describe(const std::exception& e) {
   if (auto* fe = dynamic_cast<const th::FsException*>(&e)) {
@@ -105,6 +143,7 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
   cpu.Start();
   // The active namenode's and the clients' (this process's) shares of the total.
   const double nn_cpu0 = ProcCpuUs(active->proc.pid()), self_cpu0 = SelfCpuUs();
+  const Switches nn_sw0 = ProcSwitches(active->proc.pid()), all_sw0 = AllSwitches(pids);
   double t0 = NowUs();
   std::vector<std::thread> threads;
   for (int t = 0; t < clients; t++) {
@@ -138,6 +177,7 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
   double us = NowUs() - t0;
   const double nn_cpu = ProcCpuUs(active->proc.pid()) - nn_cpu0;
   const double self_cpu = SelfCpuUs() - self_cpu0;
+  const Switches nn_sw1 = ProcSwitches(active->proc.pid()), all_sw1 = AllSwitches(pids);
   if (failed) return Status::IOError("bench: namenode " + kind + ": " + failure);
   const int64_t ops = per * clients;
   std::vector<double> all;
@@ -157,6 +197,18 @@ Status OpsPerSecond(const BenchOptions& o, Namenode* active, const std::vector<p
       .AddFixed("cpu_us_per_op", cpu.Elapsed() / static_cast<double>(ops), 2)
       .AddFixed("nn_cpu_us_per_op", nn_cpu / static_cast<double>(ops), 2)
       .AddFixed("client_cpu_us_per_op", self_cpu / static_cast<double>(ops), 2)
+      // Thread sleeps (voluntary context switches) per operation: in the active namenode,
+      // and in the daemons together (journalnodes and namenodes, not the clients).
+      .AddFixed("nn_sleeps_per_op",
+                static_cast<double>(nn_sw1.voluntary - nn_sw0.voluntary) / static_cast<double>(ops),
+                2)
+      .AddFixed(
+          "sleeps_per_op",
+          static_cast<double>(all_sw1.voluntary - all_sw0.voluntary) / static_cast<double>(ops), 2)
+      .AddFixed(
+          "preempted_per_op",
+          static_cast<double>(all_sw1.involuntary - all_sw0.involuntary) / static_cast<double>(ops),
+          2)
       .Print();
   return Status::OK();
 }

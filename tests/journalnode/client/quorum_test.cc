@@ -2,7 +2,9 @@
 // minority down or paused, a node killed mid-stream catching up, competing writers.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "journalnode/client/journal_channel.h"
@@ -232,6 +234,68 @@ TEST(QuorumTest, ReaderSeesOnlyCommittedEditsAndFollowsHeartbeats) {
   EXPECT_EQ(edits->front().txid, 11);
   EXPECT_EQ(edits->back().payload, TestPayload("r", 30));
   (*w)->Close();
+}
+
+// Commit waiters are handed their wake-up after the writer's mutex is released, and
+// leave the waiting list themselves on a timeout (quorum_writer.cc): many callers with
+// 1 ms timeouts racing the commits each end with OK or TimedOut, never anything else;
+// then, with the majority paused, Close() wakes every waiter (not its 20 s timeout).
+TEST(QuorumTest, ConcurrentCommitWaiters_ShortTimeoutsRaceCommits_CloseWakesTheRest) {
+  JnCluster cluster(3);
+  ASSERT_OK(cluster.Format());
+  auto w = QuorumWriter::Open(cluster.Options("nn1"), cluster.ns());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_OK((*w)->StartSegment(1));
+  std::mutex append_mu;
+  int64_t next = 0;  // under append_mu
+  std::atomic<int64_t> timeouts{0};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        int64_t txid;
+        {
+          std::lock_guard<std::mutex> l(append_mu);
+          txid = ++next;
+          if (!(*w)->Append(txid, 1, TestPayload("c", txid)).ok()) ++bad;
+        }
+        while (true) {
+          const Status s = (*w)->WaitCommitted(txid, 1);
+          if (s.ok()) break;
+          if (s.code() != StatusCode::kTimedOut) {
+            ++bad;
+            break;
+          }
+          ++timeouts;
+        }
+        if ((*w)->committed_txid() < txid) ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  std::printf("800 edits, 16 callers: %lld WaitCommitted time-outs of 1 ms before the commit\n",
+              static_cast<long long>(timeouts.load()));
+  // No majority: appended edits cannot commit; waiters wait until Close wakes them.
+  cluster.node(1).Stop();
+  cluster.node(2).Stop();
+  ASSERT_OK(AppendRange(w->get(), "c", next + 1, next + 8));
+  std::atomic<int> woken{0};
+  std::vector<std::thread> waiters;
+  for (int t = 0; t < 8; ++t) {
+    waiters.emplace_back([&, t] {
+      const Status s = (*w)->WaitCommitted(next + 1 + t, 20000);
+      // Closed (or failed first): anything but committed or the 20 s timeout.
+      if (!s.ok() && s.code() != StatusCode::kTimedOut) ++woken;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  (*w)->Close();
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(woken.load(), 8);
+  cluster.node(1).Continue();
+  cluster.node(2).Continue();
 }
 
 TEST(QuorumTest, FormatAndIsFormatted) {
