@@ -69,6 +69,17 @@ class RpcServerTest : public ::testing::Test {
     return true;
   }
 
+  // The server counts an answer after it has left, so a client can hold its last answer
+  // before the count moves: wait (up to 10 s) until `total` answers are counted.
+  rpc::ServerStats StatsOnceCounted(int64_t total) {
+    rpc::ServerStats s = server_->stats();
+    for (int i = 0; i < 1000 && s.direct_answers + s.io_thread_answers < total; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      s = server_->stats();
+    }
+    return s;
+  }
+
   std::shared_ptr<Handler> handler_;
   std::unique_ptr<rpc::Server> server_;
   int port_ = 0;
@@ -81,7 +92,7 @@ TEST_F(RpcServerTest, SmallAnswersAreWrittenByTheWorker) {
   for (int i = 0; i < 200; ++i) {
     ASSERT_EQ(client.isFormatted(i % 2 == 0 ? "yes" : "no"), i % 2 == 0) << "call " << i;
   }
-  const rpc::ServerStats s = server_->stats();
+  const rpc::ServerStats s = StatsOnceCounted(200);
   EXPECT_EQ(s.direct_answers, 200);
   EXPECT_EQ(s.io_thread_answers, 0);
 }
@@ -105,7 +116,7 @@ TEST_F(RpcServerTest, AnswersOfEverySizeArriveWhole_LargeOnesThroughTheIoThread)
       ++offset;
     }
   }
-  const rpc::ServerStats s = server_->stats();
+  const rpc::ServerStats s = StatsOnceCounted(30);
   EXPECT_EQ(s.direct_answers + s.io_thread_answers, 30);
   EXPECT_EQ(s.io_thread_answers, large);
 }
