@@ -7,6 +7,9 @@
 #   scripts/fuzz.sh --runs=N        # N executions of every target
 #   scripts/fuzz.sh --seconds=S     # S seconds per target (a long run: --seconds=600)
 #   scripts/fuzz.sh --only=NAME ... # just these targets (repeatable; only they are built)
+#   QJ_FUZZ_SEED=N scripts/fuzz.sh  # libFuzzer's -seed (0: a random one). The bounded runs
+#                                   # (the CI step, --scale, --runs) default to 1, so CI tries
+#                                   # the same mutations on every commit; --seconds to random.
 #
 # The seed corpus (tests/fuzz/corpus/<target>) and the inputs of past findings
 # (tests/fuzz/regressions/<target>) are only read; what the fuzzers find is kept
@@ -15,7 +18,7 @@
 # target found a crash, a leak or undefined behaviour (its input and stack are printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Reports must name functions: tests/fuzz/ubsan.supp matches by function name.
+# Reports must name functions and files: tests/fuzz/ubsan.supp matches by both.
 command -v llvm-symbolizer >/dev/null ||
   { echo "fuzz.sh: llvm-symbolizer is missing (package llvm: scripts/install-deps.sh)" >&2; exit 1; }
 ROOT=$(pwd)
@@ -30,7 +33,7 @@ for arg in "$@"; do
     --runs=*) RUNS=${arg#--runs=}; SECONDS_PER_TARGET="" ;;
     --seconds=*) SECONDS_PER_TARGET=${arg#--seconds=} ;;
     --only=*) ONLY+=("${arg#--only=}") ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +42,9 @@ for n in "$SCALE" "${RUNS:-1}" "${SECONDS_PER_TARGET:-1}"; do
     ''|*[!0-9]*) echo "fuzz.sh: --scale / --runs / --seconds take a positive integer" >&2; exit 2 ;;
   esac
 done
+case "${QJ_FUZZ_SEED:-1}" in
+  ''|*[!0-9]*) echo "fuzz.sh: QJ_FUZZ_SEED takes a non-negative integer" >&2; exit 2 ;;
+esac
 
 TARGETS=(edit_record cluster_config segment jn_metadata edit_ops image journal_service namenode_service
          failover_service)
@@ -78,7 +84,11 @@ for t in "${TARGETS[@]}"; do
   [ -x "$exe" ] || { echo "fuzz.sh: no target '$t'" >&2; exit 2; }
   mkdir -p "$WORK/$t/corpus" "$WORK/$t/artifacts"
   limit=(-runs="${RUNS:-$(( SCALE * ${CI_RUNS[$t]:-1000} ))}")
-  if [ -n "$SECONDS_PER_TARGET" ]; then limit=(-max_total_time="$SECONDS_PER_TARGET"); fi
+  seed=${QJ_FUZZ_SEED:-1}
+  if [ -n "$SECONDS_PER_TARGET" ]; then
+    limit=(-max_total_time="$SECONDS_PER_TARGET")
+    seed=${QJ_FUZZ_SEED:-0}
+  fi
   # One allocation above 32 MiB is a finding: a decoder must check a declared length
   # against the bytes it has before allocating. The namenode's RPC frames are bounded at
   # 64 MiB by configuration (RpcServerOptions), and Thrift's framed transport allocates
@@ -88,7 +98,7 @@ for t in "${TARGETS[@]}"; do
   log="$WORK/$t/last.log"
   t0=$(date +%s)
   rc=0
-  "$exe" "${limit[@]}" -max_len=16384 -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb="$malloc_mb" -print_final_stats=1 \
+  "$exe" "${limit[@]}" -seed="$seed" -max_len=16384 -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb="$malloc_mb" -print_final_stats=1 \
     -artifact_prefix="$WORK/$t/artifacts/" "$WORK/$t/corpus" "$seeds" "${regressions[@]}" \
     >"$log" 2>&1 || rc=$?
   secs=$(( $(date +%s) - t0 ))
@@ -101,6 +111,7 @@ for t in "${TARGETS[@]}"; do
     line="$line  FAILED (exit $rc)"
     echo "---- fuzz_$t found a problem; the end of its log ($log):"
     grep -v '^#[0-9]' "$log" | tail -60
+    echo "(libFuzzer's $(grep -m1 -o 'Seed: [0-9]*' "$log" || echo 'seed: unknown'): QJ_FUZZ_SEED repeats it)"
   fi
   echo "fuzz.sh: $line"
   summary+="$line"$'\n'

@@ -31,7 +31,7 @@
 # warnings are shown but not fatal here; the gcc build (scripts/build.sh) is the -Werror one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Reports must name functions: tests/fuzz/ubsan.supp matches by function name.
+# Reports must name functions and files: tests/fuzz/ubsan.supp matches by both.
 command -v llvm-symbolizer >/dev/null ||
   { echo "sanitize.sh: llvm-symbolizer is missing (package llvm: scripts/install-deps.sh)" >&2; exit 1; }
 ROOT=$PWD
