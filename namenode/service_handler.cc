@@ -13,6 +13,7 @@
 
 #include "ClientProtocol.h"
 #include "common/rpc/authz.h"
+#include "common/rpc/field_map.h"
 #include "common/rpc/idl_errors.h"
 #include "common/thrift_transport.h"
 #include "namenode/path_util.h"
@@ -84,30 +85,33 @@ th::FsException ToFsException(const CallStatus& cs, const std::string& active_hi
   return ServerFailure(cs.server, cs.server.ToString(), active_hint);
 }
 
-th::Block ToThrift(const BlockInfo& b) {
-  th::Block t;
-  t.blockId = b.id;
-  t.numBytes = b.num_bytes;
-  t.generationStamp = b.gen_stamp;
-  return t;
-}
+constexpr auto kBlockFields =
+    std::make_tuple(rpc::Field(&BlockInfo::id, &th::Block::blockId),
+                    rpc::Field(&BlockInfo::num_bytes, &th::Block::numBytes),
+                    rpc::Field(&BlockInfo::gen_stamp, &th::Block::generationStamp));
 
+constexpr auto kFileStatusFields =
+    std::make_tuple(rpc::Field(&FileInfo::path, &th::FileStatus::path),
+                    rpc::Field(&FileInfo::is_dir, &th::FileStatus::isDir),
+                    rpc::Field(&FileInfo::length, &th::FileStatus::length),
+                    rpc::Field(&FileInfo::replication, &th::FileStatus::replication),
+                    rpc::Field(&FileInfo::block_size, &th::FileStatus::blockSize),
+                    rpc::Field(&FileInfo::mtime_ms, &th::FileStatus::modificationTime),
+                    rpc::Field(&FileInfo::atime_ms, &th::FileStatus::accessTime),
+                    rpc::Field(&FileInfo::permission, &th::FileStatus::permission),
+                    rpc::Field(&FileInfo::owner, &th::FileStatus::owner),
+                    rpc::Field(&FileInfo::group, &th::FileStatus::group),
+                    rpc::Field(&FileInfo::children_num, &th::FileStatus::childrenNum),
+                    rpc::Field(&FileInfo::file_id, &th::FileStatus::fileId));
+
+th::Block ToThrift(const BlockInfo& b) { return rpc::ToWire<th::Block>(kBlockFields, b); }
+
+// What a client sees of a file (ClientProtocol's FileStatus; its blocks only for a file).
 th::FileStatus ToThrift(const FileInfo& f) {
-  th::FileStatus t;
-  t.path = f.path;
-  t.isDir = f.is_dir;
-  t.length = f.length;
-  t.replication = f.replication;
-  t.blockSize = f.block_size;
-  t.modificationTime = f.mtime_ms;
-  t.accessTime = f.atime_ms;
-  t.permission = static_cast<int16_t>(f.permission);
-  t.owner = f.owner;
-  t.group = f.group;
-  t.childrenNum = f.children_num;
-  t.fileId = f.file_id;
+  th::FileStatus t = rpc::ToWire<th::FileStatus>(kFileStatusFields, f);
   if (!f.is_dir) {
     std::vector<th::Block> blocks;
+    blocks.reserve(f.blocks.size());
     for (const BlockInfo& b : f.blocks) blocks.push_back(ToThrift(b));
     t.__set_blocks(std::move(blocks));
     t.__set_underConstruction(f.under_construction);
