@@ -9,8 +9,9 @@
 //   - one loop thread ("qj-writer") issues the requests the core asks for, in the core's
 //     order (a journalnode's batches must reach its channel in txid order, so only one
 //     thread at a time issues them: dispatching_), and calls Tick() when the core's timer
-//     is due and after Appends and replies: the core forms batches then (batch_on_events
-//     off), so that what other callers append until the loop runs joins the batch;
+//     is due, after Appends, and after replies that leave a node lacking edits
+//     (HasUnsentWork): the core forms batches then (batch_on_events off), so that what
+//     other callers append until the loop runs joins the batch;
 //   - except for a lone edit: an Append that finds the pipeline idle (everything before
 //     it committed, nothing queued or being issued) calls Tick() and issues the batch on
 //     its own thread, saving the hand-off to the loop (the single-edit latency). Under
@@ -214,7 +215,10 @@ void QuorumWriterImpl::OnReply(int64_t id, const WriterReply& reply) {
       state_cv_.SignalAll();
     }
     core_.OnReply(id, reply, NowNs());
-    kick_ = true;
+    // The loop forms the next batch on Tick: wake it when a node lacks edits (what others
+    // appended meanwhile joins that batch), not for a reply that leaves nothing to send
+    // (e.g. a lone edit's acks); timers are the loop's own wake-ups.
+    if (core_.HasUnsentWork()) kick_ = true;
     AfterEventLocked(&wake);
   }
   // Out of commit_waiters_, so nothing else hands them; each caller waits until handed,

@@ -647,6 +647,16 @@ void WriterCore::Tick(int64_t now) {
   Pump(now);
 }
 
+bool WriterCore::HasUnsentWork() const {
+  if (!health_.ok() || closed_ || !opened_) return false;
+  if (finalize_waiting_ && committed_txid_ >= finalize_end_) return true;
+  if (segment_start_ < 0) return false;
+  for (const Node& n : nodes_) {
+    if (n.in_pipeline && (n.needs_start || n.sent < last_txid_)) return true;
+  }
+  return false;
+}
+
 void WriterCore::OnReply(int64_t request_id, const WriterReply& reply, int64_t now) {
   last_now_ = now;
   auto it = pending_.find(request_id);

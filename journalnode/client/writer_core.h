@@ -165,6 +165,12 @@ class WriterCore {
   // --- Driver events. ---
   void OnReply(int64_t request_id, const WriterReply& reply, int64_t now);
   void Tick(int64_t now);
+  // Whether a Tick could issue a call that no timer of NextWake covers: a node in the
+  // pipeline that lacks appended edits or a segment start, or a finalize whose edits have
+  // committed. When false, a Tick before the next wake-up time issues nothing, so a
+  // driver forming batches on Tick (batch_on_events off) need not run one after a reply.
+  // Conservative: true may still issue nothing (a node's window of batches is full).
+  bool HasUnsentWork() const;
 
   WriterOutput TakeOutput();
 

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "common/clock.h"
@@ -261,6 +263,87 @@ TEST_F(WriterCoreTest, NoWakeUpAtOnceWithNothingToDo) {
   EXPECT_TRUE(out.sends.empty());
   EXPECT_TRUE(out.wake_at_ns < 0 || out.wake_at_ns > now_)
       << "wake at " << out.wake_at_ns << ", now " << now_;
+}
+
+// The threaded driver forms batches on Tick (batch_on_events off) and, after a reply, runs
+// one only when HasUnsentWork(): while it is false a Tick must issue nothing, or an ack
+// that leaves a node short of edits would strand them until the next timer.
+TEST_F(WriterCoreTest, NoUnsentWorkMeansATickIssuesNothing) {
+  WriterCoreOptions o;
+  o.nodes = 3;
+  o.journal_id = "ns1";
+  o.ns = NamespaceInfo{42, "cluster-a", 1};
+  o.heartbeat_interval_ms = 0;
+  o.batch_on_events = false;
+  core_ = std::make_unique<WriterCore>(o);
+  OpenAndStart();
+  EXPECT_FALSE(core_->HasUnsentWork()) << "nothing appended yet";
+  ASSERT_TRUE(AppendOne());
+  EXPECT_TRUE(core_->HasUnsentWork()) << "an appended edit waits for the next Tick";
+  core_->Tick(now_);
+  Collect();
+  EXPECT_EQ(queue_.size(), 3u) << "one batch to each node";
+  EXPECT_FALSE(core_->HasUnsentWork()) << "every node has been sent every edit";
+  Deliver();
+  EXPECT_EQ(core_->committed_txid(), core_->last_txid());
+  EXPECT_FALSE(core_->HasUnsentWork()) << "the acks leave nothing to send";
+
+  // A random run: appends, answers from any subset of nodes, ticks, with every node's
+  // window of batches in flight filling and draining. Whenever HasUnsentWork() is false,
+  // a Tick sends nothing.
+  uint64_t rng = 12345;
+  auto next = [&rng](uint64_t n) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (rng >> 33) % n;
+  };
+  int checked = 0;
+  for (int step = 0; step < 400 && core_->health().ok(); ++step) {
+    switch (next(4)) {
+      case 0:
+        for (uint64_t i = next(3) + 1; i > 0; --i) ASSERT_TRUE(AppendOne());
+        break;
+      case 1:
+        core_->Tick(now_ += 1000);
+        Collect();
+        break;
+      case 2: {
+        Collect();
+        std::vector<int> to;
+        for (int n = 0; n < 3; ++n) {
+          if (next(2) == 0) to.push_back(n);
+        }
+        if (to.empty()) to.push_back(static_cast<int>(next(3)));
+        // Answer at most one queued request per chosen node, in order.
+        std::vector<WriterRequest> later;
+        std::set<int> answered;
+        for (auto& q : queue_) {
+          const bool pick =
+              std::find(to.begin(), to.end(), q.node) != to.end() && answered.insert(q.node).second;
+          if (!pick) {
+            later.push_back(std::move(q));
+            continue;
+          }
+          core_->OnReply(q.id, cluster_.Execute(q.node, q, ++serial_[q.node]), now_ += 1000);
+        }
+        queue_ = std::move(later);
+        break;
+      }
+      default:
+        break;
+    }
+    Collect();
+    if (!core_->HasUnsentWork()) {
+      ++checked;
+      core_->Tick(now_);
+      WriterOutput out = core_->TakeOutput();
+      EXPECT_TRUE(out.sends.empty())
+          << "step " << step << ": a Tick sent " << out.sends.size() << " calls ("
+          << out.sends[0].ToString() << ") though HasUnsentWork() was false";
+      for (auto& q : out.sends) queue_.push_back(std::move(q));
+    }
+  }
+  EXPECT_TRUE(core_->health().ok()) << core_->health();
+  EXPECT_GT(checked, 20) << "the run must reach states with nothing to send";
 }
 
 // The writer's figures: commit latency of each advance, and per node in the pipeline the
