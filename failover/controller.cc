@@ -272,6 +272,7 @@ Status Controller::CedeActive(int64_t millis) {
 }
 
 Status Controller::GracefulFailover() {
+  LOG(INFO) << self_.id << " failoverd: asked for a graceful failover to " << self_.id;
   MutexLock l(&mu_);
   const uint64_t request = ++next_request_;
   Execute(core_.GracefulFailover(NowNanos(), request));

@@ -240,6 +240,8 @@ Status NamenodeServer::TransitionToStandby() {
 
 Status NamenodeServer::BecomeActiveLocked() {
   LOG(INFO) << id_ << ": becoming active";
+  // Step times for the log line that ends the transition (docs/PERFORMANCE.md).
+  const int64_t t_begin = opts_.clock->MonotonicNanos();
   standby_reads_ok_ = false;
   applied_cv_.SignalAll();
   // 1. Stop tailing; everything it applied is committed.
@@ -249,6 +251,7 @@ Status NamenodeServer::BecomeActiveLocked() {
     tail_read_ok_ns_ = 0;
     tail_failed = !tailer_->health().ok();
   }
+  const int64_t t_tail_stopped = opts_.clock->MonotonicNanos();
   // 2. A namespace that may hold uncommitted edits (or that a bad edit stopped) is
   //    rebuilt from the newest image.
   if (ns_stale_.load() || tail_failed) {
@@ -269,6 +272,7 @@ Status NamenodeServer::BecomeActiveLocked() {
     return opened.status().Prepend(id_ + ": becoming the journal writer");
   }
   std::shared_ptr<EditLog> log(std::move(opened).value());
+  const int64_t t_open = opts_.clock->MonotonicNanos();
   const int64_t recovered_end = log->last_txid();
   int64_t applied;
   {
@@ -290,12 +294,14 @@ Status NamenodeServer::BecomeActiveLocked() {
   //    recovered log is committed), then apply every committed edit we had not tailed.
   Status st = log->StartSegment();
   if (!st.ok()) return fail(st);
+  const int64_t t_segment = opts_.clock->MonotonicNanos();
   std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_.quorum);
   st = Tailer::CatchUp(
       reader.get(), applied + 1, recovered_end,
       [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); },
       opts_.quorum.recovery_timeout_ms);
   if (!st.ok()) return fail(st);
+  const int64_t t_caught_up = opts_.clock->MonotonicNanos();
   if (opts_.test_activation_delay_ms > 0) {
     LOG(WARNING) << id_ << ": test only: delaying the end of the transition by "
                  << opts_.test_activation_delay_ms << " ms";
@@ -315,14 +321,24 @@ Status NamenodeServer::BecomeActiveLocked() {
     LOG(WARNING) << id_ << " epoch=" << log->epoch()
                  << ": became active after its lease deadline passed; serving nothing";
   }
+  const auto us = [](int64_t from, int64_t to) {
+    return std::to_string((to - from) / 1000) + " us";
+  };
   LOG(INFO) << id_ << " epoch=" << log->epoch() << ": active at txid " << log->last_txid()
             << (deadline != 0 ? " (lease deadline in " + std::to_string(left_ms) + " ms)"
-                              : " (manual mode, no lease)");
+                              : " (manual mode, no lease)")
+            << " after " << us(t_begin, opts_.clock->MonotonicNanos()) << ": tailer stop "
+            << us(t_begin, t_tail_stopped) << ", writer open (epoch, recovery) "
+            << us(t_tail_stopped, t_open) << ", new segment " << us(t_open, t_segment)
+            << ", catch-up of " << recovered_end - applied << " edits "
+            << us(t_segment, t_caught_up);
   return Status::OK();
 }
 
 void NamenodeServer::BecomeStandbyLocked() {
   LOG(INFO) << id_ << ": becoming standby";
+  const int64_t t_begin = opts_.clock->MonotonicNanos();
+  int64_t t_finalized = t_begin;
   // 1. Stop serving: new calls are refused from here on.
   ha_.SetRole(HaRole::kStandby);
   // 2. Take the writer away from handlers (waits for appends in progress), then let
@@ -342,6 +358,7 @@ void NamenodeServer::BecomeStandbyLocked() {
     Status st = CheckJournalStall(*log);
     const bool stalled = !st.ok();
     if (st.ok()) st = log->Finalize();
+    t_finalized = opts_.clock->MonotonicNanos();
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": could not finalize the segment (" << st
                    << "); the namespace will be reloaded";
@@ -366,6 +383,10 @@ void NamenodeServer::BecomeStandbyLocked() {
   if (!ns_stale_.load()) ha_.ClearFence();
   // 5. Tail again.
   StartTailing();
+  const int64_t t_end = opts_.clock->MonotonicNanos();
+  LOG(INFO) << id_ << ": standby after " << (t_end - t_begin) / 1000 << " us: finalize "
+            << (t_finalized - t_begin) / 1000 << " us, close and tail "
+            << (t_end - t_finalized) / 1000 << " us";
 }
 
 void NamenodeServer::StartTailing() {
