@@ -146,7 +146,8 @@ void NamenodeServer::Stop() {
     applied_cv_.SignalAll();
     if (tailer_ != nullptr) tailer_->Stop();
     tail_read_ok_ns_ = 0;
-    if (stalled_closer_.joinable()) stalled_closer_.join();
+    for (BackgroundClose& c : closers_) c.thread.join();
+    closers_.clear();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
   }
   if (checkpointer_ != nullptr) checkpointer_->Stop();
@@ -291,17 +292,38 @@ Status NamenodeServer::BecomeActiveLocked() {
                                    std::to_string(recovered_end)));
   }
   // 4. Open the new segment (its first record, a NOOP, also tells the journalnodes the
-  //    recovered log is committed), then apply every committed edit we had not tailed.
+  //    recovered log is committed) and, meanwhile, apply every committed edit we had not
+  //    tailed: [applied + 1, recovered_end]. Recovery vouches for that range (it ends at
+  //    the recovered log's end, which holds every committed edit), and the namespace holds
+  //    exactly [.., applied] (committed edits only: tailed or loaded from an image). So
+  //    when applied == recovered_end there is nothing to read, and nothing is read. The two
+  //    steps touch neither each other's state nor the namespace's readers: nothing is
+  //    served until both have succeeded. The catch-up reads on the stopped tailer's
+  //    reader (its connections are open) on a thread of its own.
+  Status caught_up = Status::OK();
+  int64_t t_caught_up = 0;
+  std::thread catcher;
+  if (applied < recovered_end) {
+    Tailer* tailer = tailer_.get();
+    const int64_t timeout_ms = opts_.quorum.recovery_timeout_ms;
+    catcher =
+        std::thread([this, tailer, applied, recovered_end, timeout_ms, &caught_up, &t_caught_up] {
+          auto apply = [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); };
+          if (tailer != nullptr) {
+            caught_up = tailer->CatchUpStopped(applied + 1, recovered_end, apply, timeout_ms);
+          } else {
+            std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_.quorum);
+            caught_up = Tailer::CatchUp(reader.get(), applied + 1, recovered_end, apply, timeout_ms,
+                                        opts_.clock);
+          }
+          t_caught_up = opts_.clock->MonotonicNanos();
+        });
+  }
   Status st = log->StartSegment();
-  if (!st.ok()) return fail(st);
   const int64_t t_segment = opts_.clock->MonotonicNanos();
-  std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_.quorum);
-  st = Tailer::CatchUp(
-      reader.get(), applied + 1, recovered_end,
-      [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); },
-      opts_.quorum.recovery_timeout_ms);
+  if (catcher.joinable()) catcher.join();
   if (!st.ok()) return fail(st);
-  const int64_t t_caught_up = opts_.clock->MonotonicNanos();
+  if (!caught_up.ok()) return fail(caught_up);
   if (opts_.test_activation_delay_ms > 0) {
     LOG(WARNING) << id_ << ": test only: delaying the end of the transition by "
                  << opts_.test_activation_delay_ms << " ms";
@@ -330,8 +352,10 @@ Status NamenodeServer::BecomeActiveLocked() {
             << " after " << us(t_begin, opts_.clock->MonotonicNanos()) << ": tailer stop "
             << us(t_begin, t_tail_stopped) << ", writer open (epoch, recovery) "
             << us(t_tail_stopped, t_open) << ", new segment " << us(t_open, t_segment)
-            << ", catch-up of " << recovered_end - applied << " edits "
-            << us(t_segment, t_caught_up);
+            << (applied == recovered_end
+                    ? std::string(", nothing to catch up")
+                    : ", catch-up of " + std::to_string(recovered_end - applied) +
+                          " edits beside it " + us(t_open, t_caught_up));
   return Status::OK();
 }
 
@@ -364,11 +388,16 @@ void NamenodeServer::BecomeStandbyLocked() {
                    << "); the namespace will be reloaded";
       ns_stale_ = true;
     }
-    LOG(INFO) << id_ << ": journal writer " << (stalled ? "abandoned" : "closed") << ": "
-              << DescribeWriterStats(log->stats());
-    if (stalled) {
-      if (stalled_closer_.joinable()) stalled_closer_.join();
-      stalled_closer_ = std::thread([log] { log->Close(); });
+    // A finalized writer has nothing left to commit (every appended edit is committed,
+    // no segment is open): what its close does (the final commit point to every node,
+    // best effort, then its threads end) need not hold up the transition, hence the
+    // lease's release. Its epoch fences none of its calls a newer writer cares about.
+    const bool finalized = st.ok();
+    LOG(INFO) << id_ << ": journal writer " << (stalled ? "abandoned" : "finalized") << ": "
+              << DescribeWriterStats(log->stats())
+              << (stalled || finalized ? "; closing it in the background" : "");
+    if (stalled || finalized) {
+      CloseInBackground(std::move(log));
     } else {
       log->Close();
     }
@@ -385,8 +414,26 @@ void NamenodeServer::BecomeStandbyLocked() {
   StartTailing();
   const int64_t t_end = opts_.clock->MonotonicNanos();
   LOG(INFO) << id_ << ": standby after " << (t_end - t_begin) / 1000 << " us: finalize "
-            << (t_finalized - t_begin) / 1000 << " us, close and tail "
+            << (t_finalized - t_begin) / 1000 << " us, then tailing "
             << (t_end - t_finalized) / 1000 << " us";
+}
+
+void NamenodeServer::CloseInBackground(std::shared_ptr<EditLog> log) {
+  for (auto it = closers_.begin(); it != closers_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = closers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([log = std::move(log), done]() mutable {
+    log->Close();
+    log.reset();
+    done->store(true);
+  });
+  closers_.push_back(BackgroundClose{std::move(t), std::move(done)});
 }
 
 void NamenodeServer::StartTailing() {
@@ -404,17 +451,21 @@ void NamenodeServer::StartTailing() {
   }
   // A fresh tailer has the stall bound to make its first successful read.
   tail_read_ok_ns_ = opts_.clock->MonotonicNanos();
-  tailer_ = std::make_unique<Tailer>(
-      q,
-      [this](const std::vector<EditRecord>& b) {
-        Status st = ApplyRecords(b);
-        if (!st.ok()) {
-          MutexLock l(&health_mu_);
-          tail_error_ = st;
-        }
-        return st;
-      },
-      10, [this] { tail_read_ok_ns_ = opts_.clock->MonotonicNanos(); });
+  // One tailer for the namenode's life: its reader's connections stay open across
+  // transitions (BecomeActiveLocked's catch-up reads on them).
+  if (tailer_ == nullptr) {
+    tailer_ = std::make_unique<Tailer>(
+        q,
+        [this](const std::vector<EditRecord>& b) {
+          Status st = ApplyRecords(b);
+          if (!st.ok()) {
+            MutexLock l(&health_mu_);
+            tail_error_ = st;
+          }
+          return st;
+        },
+        opts_.tail_poll_ms, [this] { tail_read_ok_ns_ = opts_.clock->MonotonicNanos(); });
+  }
   tailer_->Start(from);
   PublishApplied(from - 1);
   standby_reads_ok_ = true;
