@@ -13,7 +13,8 @@
 // so does CatchUpStopped, which transitionToActive uses to apply what the tailer had not
 // read yet.
 //
-// Thread-safety: Start/Stop/CatchUpStopped from one controlling thread; health() and
+// Thread-safety: Start/Stop/CatchUpStopped from one thread at a time, ordered by the caller
+// (transitionToActive runs CatchUpStopped on a helper thread it joins); health() and
 // next_txid() from any thread. The callback runs on the tailer thread. Time (log
 // throttling, progress lines) is read from the QuorumOptions' clock.
 #pragma once
