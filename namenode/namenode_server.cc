@@ -297,9 +297,10 @@ Status NamenodeServer::BecomeActiveLocked() {
   //    the recovered log's end, which holds every committed edit), and the namespace holds
   //    exactly [.., applied] (committed edits only: tailed or loaded from an image). So
   //    when applied == recovered_end there is nothing to read, and nothing is read. The two
-  //    steps touch neither each other's state nor the namespace's readers: nothing is
-  //    served until both have succeeded. The catch-up reads on the stopped tailer's
-  //    reader (its connections are open) on a thread of its own.
+  //    steps share no state (the catch-up applies to the namespace, which nothing serves
+  //    yet: standby reads are off and there is no edit_log_; the segment is the writer's),
+  //    and nothing is served until both have succeeded. The catch-up reads on the stopped
+  //    tailer's reader (its connections are open) on a thread of its own.
   Status caught_up = Status::OK();
   int64_t t_caught_up = 0;
   std::thread catcher;
