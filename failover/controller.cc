@@ -231,6 +231,24 @@ void Controller::ExecuteOne(const ControllerAction& a) {
       cv_.SignalAll();
       break;
     case ControllerAction::kCedeDone:
+      if (!stop_) {
+        // Answered once the lease worker has run what was posted before: the release of a
+        // ceded lease comes first in the same actions, and LeaseClient::Release waits for
+        // the journalnodes' answers. So the peer that asked for the cede (a graceful
+        // failover) finds the lease free when it asks for it, instead of racing the
+        // release and trying again one graceful retry interval later.
+        const uint64_t request = a.request;
+        const Status status = a.status;
+        lease_worker_.Post([this, request, status] {
+          MutexLock l(&mu_);
+          answers_[request] = status;
+          cv_.SignalAll();
+        });
+        break;
+      }
+      answers_[a.request] = a.status;
+      cv_.SignalAll();
+      break;
     case ControllerAction::kFailoverDone:
       answers_[a.request] = a.status;
       cv_.SignalAll();
@@ -272,6 +290,7 @@ Status Controller::CedeActive(int64_t millis) {
 }
 
 Status Controller::GracefulFailover() {
+  LOG(INFO) << self_.id << " failoverd: asked for a graceful failover to " << self_.id;
   MutexLock l(&mu_);
   const uint64_t request = ++next_request_;
   Execute(core_.GracefulFailover(NowNanos(), request));

@@ -110,6 +110,11 @@ DEFINE_bool(namenode_standby_reads, true,
 DEFINE_int64(namenode_standby_read_wait_ms, 200,
              "How long a standby read waits for the standby to apply the client's txid before "
              "the standby refuses it (the client then reads from the active).");
+DEFINE_int64(namenode_tail_poll_ms, 10,
+             "How long a standby's tailer that found no new committed edit waits before it "
+             "asks the journalnodes again (HDFS dfs.ha.tail-edits.period). A standby that has "
+             "not read from a journal majority for health.journal_stall_ms is unhealthy: keep "
+             "it well below that.");
 DEFINE_string(namenode_test_stall_before_marker, "",
               "Test only: the first mutation on a path containing this string sleeps "
               "--namenode_test_stall_ms before it runs. Never set in production.");
@@ -511,6 +516,11 @@ int main(int argc, char** argv) {
     std::cerr << "namenode: --namenode_standby_read_wait_ms must be >= 0\n";
     return kExitUsage;
   }
+  if (FLAGS_namenode_tail_poll_ms < 1) {
+    std::cerr << "namenode: --namenode_tail_poll_ms must be >= 1\n";
+    return kExitUsage;
+  }
+  o.tail_poll_ms = FLAGS_namenode_tail_poll_ms;
   o.standby_reads = FLAGS_namenode_standby_reads;
   o.standby_read_wait_ms = FLAGS_namenode_standby_read_wait_ms;
   o.retry_cache.expiry_ms = FLAGS_namenode_retry_cache_expiry_ms;

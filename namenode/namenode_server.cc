@@ -146,7 +146,8 @@ void NamenodeServer::Stop() {
     applied_cv_.SignalAll();
     if (tailer_ != nullptr) tailer_->Stop();
     tail_read_ok_ns_ = 0;
-    if (stalled_closer_.joinable()) stalled_closer_.join();
+    for (BackgroundClose& c : closers_) c.thread.join();
+    closers_.clear();
     LOG(INFO) << id_ << ": stopped" << (was_active ? " (was active)" : "");
   }
   if (checkpointer_ != nullptr) checkpointer_->Stop();
@@ -240,6 +241,8 @@ Status NamenodeServer::TransitionToStandby() {
 
 Status NamenodeServer::BecomeActiveLocked() {
   LOG(INFO) << id_ << ": becoming active";
+  // Step times for the log line that ends the transition (docs/PERFORMANCE.md).
+  const int64_t t_begin = opts_.clock->MonotonicNanos();
   standby_reads_ok_ = false;
   applied_cv_.SignalAll();
   // 1. Stop tailing; everything it applied is committed.
@@ -249,6 +252,7 @@ Status NamenodeServer::BecomeActiveLocked() {
     tail_read_ok_ns_ = 0;
     tail_failed = !tailer_->health().ok();
   }
+  const int64_t t_tail_stopped = opts_.clock->MonotonicNanos();
   // 2. A namespace that may hold uncommitted edits (or that a bad edit stopped) is
   //    rebuilt from the newest image.
   if (ns_stale_.load() || tail_failed) {
@@ -269,6 +273,7 @@ Status NamenodeServer::BecomeActiveLocked() {
     return opened.status().Prepend(id_ + ": becoming the journal writer");
   }
   std::shared_ptr<EditLog> log(std::move(opened).value());
+  const int64_t t_open = opts_.clock->MonotonicNanos();
   const int64_t recovered_end = log->last_txid();
   int64_t applied;
   {
@@ -287,15 +292,39 @@ Status NamenodeServer::BecomeActiveLocked() {
                                    std::to_string(recovered_end)));
   }
   // 4. Open the new segment (its first record, a NOOP, also tells the journalnodes the
-  //    recovered log is committed), then apply every committed edit we had not tailed.
+  //    recovered log is committed) and, meanwhile, apply every committed edit we had not
+  //    tailed: [applied + 1, recovered_end]. Recovery vouches for that range (it ends at
+  //    the recovered log's end, which holds every committed edit), and the namespace holds
+  //    exactly [.., applied] (committed edits only: tailed or loaded from an image). So
+  //    when applied == recovered_end there is nothing to read, and nothing is read. The two
+  //    steps share no state (the catch-up applies to the namespace, which nothing serves
+  //    yet: standby reads are off and there is no edit_log_; the segment is the writer's),
+  //    and nothing is served until both have succeeded. The catch-up reads on the stopped
+  //    tailer's reader (its connections are open) on a thread of its own.
+  Status caught_up = Status::OK();
+  int64_t t_caught_up = 0;
+  std::thread catcher;
+  if (applied < recovered_end) {
+    Tailer* tailer = tailer_.get();
+    const int64_t timeout_ms = opts_.quorum.recovery_timeout_ms;
+    catcher =
+        std::thread([this, tailer, applied, recovered_end, timeout_ms, &caught_up, &t_caught_up] {
+          auto apply = [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); };
+          if (tailer != nullptr) {
+            caught_up = tailer->CatchUpStopped(applied + 1, recovered_end, apply, timeout_ms);
+          } else {
+            std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_.quorum);
+            caught_up = Tailer::CatchUp(reader.get(), applied + 1, recovered_end, apply, timeout_ms,
+                                        opts_.clock);
+          }
+          t_caught_up = opts_.clock->MonotonicNanos();
+        });
+  }
   Status st = log->StartSegment();
+  const int64_t t_segment = opts_.clock->MonotonicNanos();
+  if (catcher.joinable()) catcher.join();
   if (!st.ok()) return fail(st);
-  std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_.quorum);
-  st = Tailer::CatchUp(
-      reader.get(), applied + 1, recovered_end,
-      [this](const std::vector<EditRecord>& b) { return ApplyRecords(b); },
-      opts_.quorum.recovery_timeout_ms);
-  if (!st.ok()) return fail(st);
+  if (!caught_up.ok()) return fail(caught_up);
   if (opts_.test_activation_delay_ms > 0) {
     LOG(WARNING) << id_ << ": test only: delaying the end of the transition by "
                  << opts_.test_activation_delay_ms << " ms";
@@ -315,14 +344,26 @@ Status NamenodeServer::BecomeActiveLocked() {
     LOG(WARNING) << id_ << " epoch=" << log->epoch()
                  << ": became active after its lease deadline passed; serving nothing";
   }
+  const auto us = [](int64_t from, int64_t to) {
+    return std::to_string((to - from) / 1000) + " us";
+  };
   LOG(INFO) << id_ << " epoch=" << log->epoch() << ": active at txid " << log->last_txid()
             << (deadline != 0 ? " (lease deadline in " + std::to_string(left_ms) + " ms)"
-                              : " (manual mode, no lease)");
+                              : " (manual mode, no lease)")
+            << " after " << us(t_begin, opts_.clock->MonotonicNanos()) << ": tailer stop "
+            << us(t_begin, t_tail_stopped) << ", writer open (epoch, recovery) "
+            << us(t_tail_stopped, t_open) << ", new segment " << us(t_open, t_segment)
+            << (applied == recovered_end
+                    ? std::string(", nothing to catch up")
+                    : ", catch-up of " + std::to_string(recovered_end - applied) +
+                          " edits beside it " + us(t_open, t_caught_up));
   return Status::OK();
 }
 
 void NamenodeServer::BecomeStandbyLocked() {
   LOG(INFO) << id_ << ": becoming standby";
+  const int64_t t_begin = opts_.clock->MonotonicNanos();
+  int64_t t_finalized = t_begin;
   // 1. Stop serving: new calls are refused from here on.
   ha_.SetRole(HaRole::kStandby);
   // 2. Take the writer away from handlers (waits for appends in progress), then let
@@ -342,16 +383,22 @@ void NamenodeServer::BecomeStandbyLocked() {
     Status st = CheckJournalStall(*log);
     const bool stalled = !st.ok();
     if (st.ok()) st = log->Finalize();
+    t_finalized = opts_.clock->MonotonicNanos();
     if (!st.ok()) {
       LOG(WARNING) << id_ << ": could not finalize the segment (" << st
                    << "); the namespace will be reloaded";
       ns_stale_ = true;
     }
-    LOG(INFO) << id_ << ": journal writer " << (stalled ? "abandoned" : "closed") << ": "
-              << DescribeWriterStats(log->stats());
-    if (stalled) {
-      if (stalled_closer_.joinable()) stalled_closer_.join();
-      stalled_closer_ = std::thread([log] { log->Close(); });
+    // A finalized writer has nothing left to commit (every appended edit is committed,
+    // no segment is open): what its close does (the final commit point to every node,
+    // best effort, then its threads end) need not hold up the transition, hence the
+    // lease's release. Its epoch fences none of its calls a newer writer cares about.
+    const bool finalized = st.ok();
+    LOG(INFO) << id_ << ": journal writer " << (stalled ? "abandoned" : "finalized") << ": "
+              << DescribeWriterStats(log->stats())
+              << (stalled || finalized ? "; closing it in the background" : "");
+    if (stalled || finalized) {
+      CloseInBackground(std::move(log));
     } else {
       log->Close();
     }
@@ -366,6 +413,28 @@ void NamenodeServer::BecomeStandbyLocked() {
   if (!ns_stale_.load()) ha_.ClearFence();
   // 5. Tail again.
   StartTailing();
+  const int64_t t_end = opts_.clock->MonotonicNanos();
+  LOG(INFO) << id_ << ": standby after " << (t_end - t_begin) / 1000 << " us: finalize "
+            << (t_finalized - t_begin) / 1000 << " us, then tailing "
+            << (t_end - t_finalized) / 1000 << " us";
+}
+
+void NamenodeServer::CloseInBackground(std::shared_ptr<EditLog> log) {
+  for (auto it = closers_.begin(); it != closers_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = closers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([log = std::move(log), done]() mutable {
+    log->Close();
+    log.reset();
+    done->store(true);
+  });
+  closers_.push_back(BackgroundClose{std::move(t), std::move(done)});
 }
 
 void NamenodeServer::StartTailing() {
@@ -383,17 +452,21 @@ void NamenodeServer::StartTailing() {
   }
   // A fresh tailer has the stall bound to make its first successful read.
   tail_read_ok_ns_ = opts_.clock->MonotonicNanos();
-  tailer_ = std::make_unique<Tailer>(
-      q,
-      [this](const std::vector<EditRecord>& b) {
-        Status st = ApplyRecords(b);
-        if (!st.ok()) {
-          MutexLock l(&health_mu_);
-          tail_error_ = st;
-        }
-        return st;
-      },
-      10, [this] { tail_read_ok_ns_ = opts_.clock->MonotonicNanos(); });
+  // One tailer for the namenode's life: its reader's connections stay open across
+  // transitions (BecomeActiveLocked's catch-up reads on them).
+  if (tailer_ == nullptr) {
+    tailer_ = std::make_unique<Tailer>(
+        q,
+        [this](const std::vector<EditRecord>& b) {
+          Status st = ApplyRecords(b);
+          if (!st.ok()) {
+            MutexLock l(&health_mu_);
+            tail_error_ = st;
+          }
+          return st;
+        },
+        opts_.tail_poll_ms, [this] { tail_read_ok_ns_ = opts_.clock->MonotonicNanos(); });
+  }
   tailer_->Start(from);
   PublishApplied(from - 1);
   standby_reads_ok_ = true;

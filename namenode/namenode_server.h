@@ -40,8 +40,11 @@
 //
 // Roles: Start() loads the newest valid image and becomes STANDBY (tailing).
 // TransitionToActive: stop tailing, open the writer (new epoch + recovery), open a
-// segment, apply the remaining committed edits, serve. TransitionToStandby: stop serving,
-// finalize the segment, close the writer, tail again.
+// segment and, at the same time, apply the committed edits the tailer had not read yet
+// (none when the tailer applied through the recovered log's end: then no read at all;
+// otherwise on the tailer's own reader and connections), serve. TransitionToStandby: stop
+// serving, finalize the segment, tail again; the finalized writer is closed on a thread of
+// its own (its final heartbeats), which nothing waits for but Stop().
 //
 // Thread-safety: thread-safe. Lock order: transition_mu_ -> ns_mu_ -> HaState's mutex.
 // No lock is held across a journal wait (WaitCommitted) except the rare segment roll.
@@ -56,6 +59,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/cluster_config.h"
@@ -101,6 +105,10 @@ struct NamenodeOptions {
   // This namenode's client side of TLS (to its peer namenode; the journal's is
   // quorum.tls).
   rpc::TlsOptions tls;
+  // How long a standby's tailer that found nothing new waits before it asks again. A
+  // standby that has not read from a journal majority for health.journal_stall_ms is
+  // unhealthy: keep this well below that bound.
+  int64_t tail_poll_ms = 10;
   // Test only: a transition to active waits this long before it starts serving (models a
   // slow catch-up or journal). 0 in production.
   int64_t test_activation_delay_ms = 0;
@@ -266,6 +274,9 @@ class NamenodeServer {
   // Also requires an activation begun in HaState.
   Status BecomeActiveLocked() REQUIRES(transition_mu_);
   void BecomeStandbyLocked() REQUIRES(transition_mu_);
+  // Closes `log` (a writer taken from the handlers) on a thread of its own; joins the
+  // earlier ones that have ended.
+  void CloseInBackground(std::shared_ptr<EditLog> log) REQUIRES(transition_mu_);
   // Unavailable when the writer's oldest edit not acknowledged by a majority is older than
   // the stall bound (the journalnodes are cut off or hung); OK otherwise.
   Status CheckJournalStall(const EditLog& log) const;
@@ -309,9 +320,15 @@ class NamenodeServer {
   mutable Mutex health_mu_;
   Status tail_error_ GUARDED_BY(health_mu_);
 
-  // Closes a writer the journal majority stopped acknowledging (BecomeStandbyLocked);
-  // joined by the next such close and by Stop().
-  std::thread stalled_closer_ GUARDED_BY(transition_mu_);
+  // Writers being closed in the background (BecomeStandbyLocked: a finalized writer's final
+  // heartbeats, or a writer the journal majority stopped acknowledging, whose close waits
+  // for its last call to time out); `done` is set when the close returned. Joined once
+  // done by the next CloseInBackground, and all by Stop().
+  struct BackgroundClose {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<BackgroundClose> closers_ GUARDED_BY(transition_mu_);
   // The newest image saved, loaded or fetched (-1: none).
   std::atomic<int64_t> last_image_txid_{-1};
   bool stopped_ GUARDED_BY(transition_mu_) = false;

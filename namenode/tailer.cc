@@ -52,6 +52,7 @@ void Tailer::Start(int64_t from_txid) {
     health_ = Status::OK();
   }
   next_txid_ = from_txid;
+  if (reader_ == nullptr) reader_ = jn::QuorumReader::Create(opts_);
   LOG(INFO) << opts_.name << ": tailing committed edits from txid " << from_txid;
   thread_ = std::thread([this] { Run(); });
 }
@@ -74,7 +75,7 @@ Status Tailer::health() const {
 
 void Tailer::Run() {
   pthread_setname_np(pthread_self(), "nn-tailer");
-  std::unique_ptr<jn::QuorumReader> reader = jn::QuorumReader::Create(opts_);
+  jn::QuorumReader* const reader = reader_.get();
   int64_t backoff_ms = poll_interval_ms_;
   int64_t last_warning_ms = 0;
   // Replay progress: from the start until the first read that finds nothing new, the
@@ -135,6 +136,15 @@ void Tailer::Run() {
                   [this]() REQUIRES(mu_) { return stop_; });
     }
   }
+}
+
+Status Tailer::CatchUpStopped(int64_t from_txid, int64_t to_txid, const ApplyFn& apply,
+                              int64_t timeout_ms) {
+  if (thread_.joinable()) {
+    return Status::IllegalState(opts_.name + ": catch-up while the tailer runs");
+  }
+  if (reader_ == nullptr) reader_ = jn::QuorumReader::Create(opts_);
+  return CatchUp(reader_.get(), from_txid, to_txid, apply, timeout_ms, opts_.clock);
 }
 
 Status Tailer::CatchUp(jn::QuorumReader* reader, int64_t from_txid, int64_t to_txid,

@@ -8,9 +8,15 @@
 // backoff and logged, not fatal; `on_read_ok` (optional) runs after every read that a
 // majority answered, empty or not, so the owner can tell how long reads have failed.
 //
-// Thread-safety: Start/Stop from one controlling thread; health() and next_txid() from
-// any thread. The callback runs on the tailer thread. Time (log throttling, progress
-// lines) is read from the QuorumOptions' clock.
+// The tailer keeps one QuorumReader (its journal channels and their connections) from its
+// first Start until it is destroyed: a Start after a Stop reads on the same connections, and
+// so does CatchUpStopped, which transitionToActive uses to apply what the tailer had not
+// read yet.
+//
+// Thread-safety: Start/Stop/CatchUpStopped from one thread at a time, ordered by the caller
+// (transitionToActive runs CatchUpStopped on a helper thread it joins); health() and
+// next_txid() from any thread. The callback runs on the tailer thread. Time (log
+// throttling, progress lines) is read from the QuorumOptions' clock.
 #pragma once
 
 #include <atomic>
@@ -48,6 +54,11 @@ class Tailer {
   // The next txid the tailer will ask for.
   int64_t next_txid() const { return next_txid_.load(); }
 
+  // CatchUp (below) on this tailer's reader, while the tailer is stopped (IllegalState
+  // while it runs). `apply` is called on the calling thread.
+  Status CatchUpStopped(int64_t from_txid, int64_t to_txid, const ApplyFn& apply,
+                        int64_t timeout_ms);
+
   // Reads and applies committed edits [from_txid, to_txid] with `reader`, retrying empty
   // or failed reads until timeout_ms (TimedOut naming the txid reached). Used by
   // transitionToActive to apply what the standby had not tailed yet. The timeout and the
@@ -63,6 +74,9 @@ class Tailer {
   const ApplyFn apply_;
   const int64_t poll_interval_ms_;
   const std::function<void()> on_read_ok_;
+  // Created by the first Start; used by the tailer thread while it runs and by
+  // CatchUpStopped (controlling thread) while it does not (the join orders the two).
+  std::unique_ptr<jn::QuorumReader> reader_;
   std::thread thread_;
   std::atomic<int64_t> next_txid_{1};
   mutable Mutex mu_;

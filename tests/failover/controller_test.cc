@@ -9,6 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "tests/failover/scripted_namenode.h"
 #include "tests/support/fake_clock.h"
@@ -43,16 +48,38 @@ class MemoryGrantor final : public jn::LeaseGrantor {
   void ReleaseAsync(const std::string&, const std::string&,
                     std::function<void(Status)> done) override {
     ++releases;
+    if (hold_releases.load()) {
+      std::lock_guard<std::mutex> l(mu_);
+      held_.push_back(std::move(done));
+      return;
+    }
     done(Status::OK());
+  }
+  // Answers the releases held back while hold_releases was set.
+  void AnswerHeldReleases() {
+    std::vector<std::function<void(Status)>> held;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      held.swap(held_);
+    }
+    for (auto& done : held) done(Status::OK());
+  }
+  size_t held_releases() {
+    std::lock_guard<std::mutex> l(mu_);
+    return held_.size();
   }
 
   std::atomic<bool> refuse{false};
   std::atomic<int> acquires{0};
   std::atomic<int> releases{0};
   std::atomic<int64_t> last_duration_ms{0};
+  // Release calls are answered only by AnswerHeldReleases (a slow journalnode).
+  std::atomic<bool> hold_releases{false};
 
  private:
   const std::string name_;
+  std::mutex mu_;
+  std::vector<std::function<void(Status)>> held_;
 };
 
 class ControllerTest : public ::testing::Test {
@@ -217,6 +244,35 @@ TEST_F(ControllerTest, CedeDemotesReleasesAndStaysOut) {
   // After the stay-out it wins again.
   clock_.Advance(200 * kMs);
   ASSERT_TRUE(Eventually([&] { return nn_.count("transitionToActive") == 2; }));
+}
+
+// A cede is answered only once the journalnodes have answered the release: the failoverd
+// that asked (a graceful failover) then finds the lease free at once.
+TEST_F(ControllerTest, CedeIsAnsweredOnlyAfterTheReleaseIsAnswered) {
+  StartAndWin();
+  for (MemoryGrantor* g : grantors_) g->hold_releases = true;
+  std::atomic<bool> answered{false};
+  Status cede;
+  std::thread asker([&] {
+    cede = controller_->CedeActive(5000);
+    answered = true;
+  });
+  EXPECT_TRUE(Eventually([&] {
+    size_t held = 0;
+    for (MemoryGrantor* g : grantors_) held += g->held_releases();
+    return held == 3;
+  }));
+  // Not answered while the releases are out (the old code answered as it sent them).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(answered.load());
+  for (MemoryGrantor* g : grantors_) {
+    g->hold_releases = false;
+    g->AnswerHeldReleases();
+  }
+  asker.join();
+  EXPECT_TRUE(answered.load());
+  EXPECT_TRUE(cede.ok()) << cede;
+  EXPECT_FALSE(controller_->GetStatus().active);
 }
 
 }  // namespace

@@ -227,6 +227,50 @@ TEST(NamenodeHaTest, StandbyTailsBurst_ThenManualSwapLosesNothing) {
   EXPECT_EQ(client->active_id(), "nn1");
 }
 
+// A standby that is behind when it is made active applies every committed edit it had not
+// tailed before it serves (transitionToActive's catch-up, which reads nothing only when
+// the tailer applied through the recovered log's end). Its tailer found nothing new at
+// start-up and then waits out a 10-minute poll, so every edit of the workload is still to
+// be caught up when the transition starts.
+TEST(NamenodeHaTest, BehindStandby_CatchesUpBeforeServing) {
+  NnClusterOptions o;
+  o.nn_flags = {"--namenode_tail_poll_ms=600000"};
+  NnCluster c(o);
+  ASSERT_OK(c.Start());
+  ASSERT_OK(c.TransitionToActive(0));
+  // By now the standby's tailer has found nothing new (at most nn1's first record).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Workload w(c, "behind", 4, 100);
+  w.Join();
+  ASSERT_EQ(w.acked_count(), 400u);
+  ASSERT_EQ(w.failures(), 0);
+  auto client = c.NewProxy();
+  auto before = DumpTree(client.get());
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_OK(c.TransitionToStandby(0));
+  auto active = c.GetStatus(0);
+  ASSERT_TRUE(active.ok()) << active.status();
+  auto standby = c.GetStatus(1);
+  ASSERT_TRUE(standby.ok()) << standby.status();
+  // Behind by (most of) the workload's 404 mkdirs: the catch-up cannot be skipped.
+  ASSERT_LT(standby->lastAppliedTxId + 300, active->lastAppliedTxId);
+  ASSERT_OK(c.TransitionToActive(1));
+  auto promoted = c.GetStatus(1);
+  ASSERT_TRUE(promoted.ok()) << promoted.status();
+  // The finalized log plus the new segment's first record.
+  EXPECT_EQ(promoted->lastAppliedTxId, active->lastAppliedTxId + 1);
+  auto after = DumpTree(client.get());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(client->active_id(), "nn2");
+  EXPECT_EQ(after->size(), before->size());
+  EXPECT_TRUE(*before == *after) << "the namespace differs after the transition";
+  ExpectAllExist(client.get(), w.acked());
+  // And it writes on top of what it caught up with.
+  bool created = false;
+  ASSERT_OK(client->Mkdirs(SuperUser(), "/behind/after", 0755, false, &created));
+  EXPECT_TRUE(created);
+}
+
 TEST(NamenodeHaTest, KillActive_StandbyTakesOver_NoAcknowledgedOpLost) {
   NnCluster c;
   ASSERT_OK(c.Start());

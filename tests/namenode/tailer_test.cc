@@ -1,6 +1,7 @@
 // The namenode's Tailer (namenode/tailer.h) against 3 real journalnode processes on
 // 127.0.0.1 (tests/support/jn_cluster.cc): every committed edit applied once, in order,
-// across a segment roll; an apply failure stops it; CatchUp times out on the injected clock.
+// across a segment roll; an apply failure stops it; CatchUp times out on the injected clock;
+// a stopped tailer catches up a range on its own reader.
 #include "namenode/tailer.h"
 
 #include <gtest/gtest.h>
@@ -105,6 +106,33 @@ TEST_F(TailerTest, AppliesEveryCommittedEditOnceInOrderAcrossASegmentRoll) {
   tailer.Stop();
   EXPECT_FALSE(tailer.running());
   EXPECT_EQ(tailer.next_txid(), 201);
+}
+
+// transitionToActive's catch-up: once stopped, the tailer applies [from, to] on its own
+// reader (refused while it runs), and a later Start goes on from where it is told.
+TEST_F(TailerTest, CatchUpStoppedAppliesTheRangeOnTheTailersReader) {
+  Applied applied;
+  Tailer::ApplyFn apply = [&](const std::vector<EditRecord>& batch) {
+    for (const EditRecord& r : batch) applied.Add(r);
+    return Status::OK();
+  };
+  Tailer tailer(cluster_.Options("nn2-tailer"), apply);
+  ASSERT_OK(writer_->StartSegment(1));
+  ASSERT_OK(WriteRange(writer_.get(), 1, 50));
+  tailer.Start(1);
+  ASSERT_TRUE(WaitFor([&] { return tailer.next_txid() == 51; }, 20000));
+  EXPECT_EQ(tailer.CatchUpStopped(51, 60, apply, 1000).code(), StatusCode::kIllegalState);
+  tailer.Stop();
+  ASSERT_OK(WriteRange(writer_.get(), 51, 1500));  // more than one read's worth
+  ASSERT_OK(tailer.CatchUpStopped(51, 1500, apply, 20000));
+  ExpectExactly(applied.Get(), 1500);
+  // Nothing beyond `to`, however much more is committed.
+  ASSERT_OK(WriteRange(writer_.get(), 1501, 1600));
+  ASSERT_OK(tailer.CatchUpStopped(1501, 1550, apply, 20000));
+  ExpectExactly(applied.Get(), 1550);
+  tailer.Start(1551);
+  ASSERT_TRUE(WaitFor([&] { return tailer.next_txid() == 1601; }, 20000));
+  ExpectExactly(applied.Get(), 1600);
 }
 
 TEST_F(TailerTest, ApplyFailureStopsTheTailer) {

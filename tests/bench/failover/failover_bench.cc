@@ -27,6 +27,10 @@
 // attempts answered with an error, IO_ERROR "outcome unknown" included (raw).
 // Between trials the faulted daemons are restarted (or resumed) and the cluster settles
 // (both failoverds see a healthy namenode).
+// Graceful trials are also cut into steps (--graceful_steps): the time of each step is read
+// from the daemons' logs (glog's wall-clock stamps of the lines that mark it, see
+// kGracefulMarks) and from the bench's own clock (haadmin's spawn, the first
+// acknowledgement by the new active); p50 / max per step are printed after the scenario.
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
@@ -35,6 +39,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -64,6 +70,8 @@ DEFINE_bool(print_samples, true, "Print every trial's figure, sorted.");
 DEFINE_int64(client_rpc_timeout_ms, 1000,
              "--client=raw: call timeout, how long it waits on a silent namenode before trying "
              "the other one.");
+DEFINE_bool(graceful_steps, true,
+            "graceful: print where the time goes, step by step, from the daemons' logs.");
 DEFINE_string(client, "proxy",
               "proxy: the HA client (FailoverProxy, default options) creating files; raw: the "
               "hand-made mkdirs client of tests/failover/ha_workload.h.");
@@ -169,11 +177,83 @@ class ProxyWriter {
   int64_t unknown_retries_ = 0;
 };
 
+// The log lines that mark the steps of a graceful failover from namenode `a` to `b`, in
+// order. A step's time runs from the previous mark found to its own; a mark missing from
+// the logs (older binaries) folds its step into the next one.
+enum class LogOf { kFoFrom, kFoTo, kNnFrom, kNnTo };
+struct LogMark {
+  const char* step;  // what happened between the previous mark and this one
+  LogOf log;
+  const char* text;  // first line after the fault containing this
+};
+constexpr LogMark kGracefulMarks[] = {
+    {"haadmin start, call to TO's failoverd", LogOf::kFoTo, "asked for a graceful failover"},
+    {"TO's failoverd asks FROM's to cede", LogOf::kFoFrom, "asked to cede"},
+    {"FROM's failoverd calls transitionToStandby", LogOf::kNnFrom, "becoming standby"},
+    {"FROM standby (finalize, close, tail); lease released", LogOf::kFoFrom, "releasing the lease"},
+    {"TO's failoverd wins the lease", LogOf::kFoTo, "won the lease"},
+    {"transitionToActive reaches TO", LogOf::kNnTo, "becoming active"},
+    {"TO: tailer stopped, new epoch, recovery", LogOf::kNnTo, "writer open"},
+    {"TO: new segment, catch-up; serving", LogOf::kNnTo, ": active at txid"},
+};
+constexpr int kNumMarks = sizeof(kGracefulMarks) / sizeof(kGracefulMarks[0]);
+// Steps: the marks, then the first acknowledgement by the new active (bench's clock).
+constexpr int kNumSteps = kNumMarks + 1;
+
+// Wall-clock microseconds of a glog line ("I20261202 13:56:46.847627 ..."), -1 if none.
+int64_t GlogLineMicros(const std::string& line) {
+  int y, mo, d, h, mi, sec, us;
+  if (line.size() < 25 || std::string("IWEF").find(line[0]) == std::string::npos) return -1;
+  if (std::sscanf(line.c_str() + 1, "%4d%2d%2d %2d:%2d:%2d.%6d", &y, &mo, &d, &h, &mi, &sec, &us) !=
+      7) {
+    return -1;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(std::mktime(&tm)) * 1000000 + us;  // glog stamps local time
+}
+
+int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t FileSize(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  return f ? static_cast<int64_t>(f.tellg()) : 0;
+}
+
+// The first line at or after `offset` of `path`, stamped at or after `since_us`, that
+// contains `text`: its stamp, or -1.
+int64_t FindMark(const std::string& path, int64_t offset, int64_t since_us, const char* text) {
+  std::ifstream f(path);
+  if (!f) return -1;
+  f.seekg(offset);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.find(text) == std::string::npos) continue;
+    const int64_t us = GlogLineMicros(line);
+    if (us >= since_us) return us;
+  }
+  return -1;
+}
+
 struct Trial {
   double ms = -1;               // fault -> first ack by the new active; -1 = failed
   double window_ms = -1;        // longest gap between consecutive acks around the fault
   int64_t failed_ops = 0;       // see "client_ops_failed" above
   int64_t unknown_retries = 0;  // proxy: attempts with an unknown outcome, retried
+  // graceful: milliseconds of each step (kGracefulMarks, then the first acknowledgement),
+  // -1 where a mark was not found; haadmin's run time.
+  std::vector<double> step_ms;
+  double haadmin_ms = -1;
 };
 
 class Bench {
@@ -210,7 +290,15 @@ class Bench {
     auto acked_count = [&] { return proxy ? pw.acked_count() : w.acked_count(); };
     auto last_ack_ns = [&](int nn) { return proxy ? pw.last_ack_ns(nn) : w.last_ack_ns(nn); };
     if (!WaitFor([&] { return acked_count() >= 20; }, 20000)) return t;
+    // The logs that mark a graceful failover's steps, and how far they reached before it.
+    const std::string logs_of[] = {c_.dir() + "/failoverd-" + c_.nn_id(a) + ".log",
+                                   c_.dir() + "/failoverd-" + c_.nn_id(b) + ".log",
+                                   c_.dir() + "/" + c_.nn_id(a) + ".log",
+                                   c_.dir() + "/" + c_.nn_id(b) + ".log"};
+    int64_t log_offsets[4];
+    for (int i = 0; i < 4; ++i) log_offsets[i] = FileSize(logs_of[i]);
     // 1. The fault.
+    const int64_t wall_fault_us = WallMicros();
     const int64_t t_fault = RealClock::Get()->MonotonicNanos();
     std::string out;
     if (scenario == "kill_nn") {
@@ -224,6 +312,7 @@ class Bench {
       if (c_.Haadmin({"-failover", c_.nn_id(a), c_.nn_id(b)}, &out) != 0) {
         LOG(ERROR) << "haadmin -failover: " << out;
       }
+      t.haadmin_ms = static_cast<double>(RealClock::Get()->MonotonicNanos() - t_fault) / 1e6;
     } else if (scenario == "cut_jn") {
       c_.SetJournalLinks(a, FaultProxy::kBlackhole);
     } else if (scenario == "cut_jn_acks") {
@@ -266,6 +355,17 @@ class Bench {
         if (acks[i] > t_fault && acks[i - 1] <= first_b) gap = std::max(gap, acks[i] - acks[i - 1]);
       }
       t.window_ms = static_cast<double>(gap) / 1e6;
+      if (scenario == "graceful" && FLAGS_graceful_steps) {
+        int64_t prev_us = wall_fault_us;
+        for (const LogMark& m : kGracefulMarks) {
+          const int i = static_cast<int>(m.log);
+          const int64_t us = FindMark(logs_of[i], log_offsets[i], wall_fault_us, m.text);
+          t.step_ms.push_back(us < 0 ? -1 : static_cast<double>(us - prev_us) / 1e3);
+          if (us >= 0) prev_us = us;
+        }
+        const int64_t ack_us = wall_fault_us + (first_b - t_fault) / 1000;
+        t.step_ms.push_back(static_cast<double>(ack_us - prev_us) / 1e3);
+      }
     }
     for (const auto& l : logs) {
       t.failed_ops += l.failed_ops;
@@ -358,7 +458,8 @@ int Main() {
   std::string scenario;
   int rc = 0;
   while (std::getline(ss, scenario, ',')) {
-    std::vector<double> ms, gaps;
+    std::vector<double> ms, gaps, haadmin_ms;
+    std::vector<std::vector<double>> steps(kNumSteps);
     int failed_trials = 0;
     int64_t failed_ops = 0, unknown_retries = 0;
     for (int i = 0; i < FLAGS_trials; ++i) {
@@ -368,6 +469,15 @@ int Main() {
       } else {
         ms.push_back(t.ms);
         gaps.push_back(t.window_ms);
+        if (t.haadmin_ms >= 0) haadmin_ms.push_back(t.haadmin_ms);
+        if (FLAGS_print_samples && !t.step_ms.empty()) {
+          std::printf("  trial %d: %.0f ms; steps (ms):", i + 1, t.ms);
+          for (double x : t.step_ms) std::printf(x < 0 ? " -" : " %.1f", x);
+          std::printf("\n");
+        }
+        for (size_t k = 0; k < t.step_ms.size() && k < steps.size(); ++k) {
+          if (t.step_ms[k] >= 0) steps[k].push_back(t.step_ms[k]);
+        }
       }
       failed_ops += t.failed_ops;
       unknown_retries += t.unknown_retries;
@@ -399,6 +509,26 @@ int Main() {
       std::printf("  %s samples (ms):", scenario.c_str());
       for (double x : ms) std::printf(" %.0f", x);
       std::printf("\n");
+    }
+    if (scenario == "graceful" && FLAGS_graceful_steps && !ms.empty()) {
+      std::printf(
+          "  graceful steps (from the daemons' logs; FROM = the active, TO = the other):\n");
+      std::printf("  %-56s %8s %8s %7s\n", "step", "p50_ms", "max_ms", "trials");
+      for (int k = 0; k < kNumSteps; ++k) {
+        const char* name =
+            k < kNumMarks ? kGracefulMarks[k].step : "TO serves -> first create acknowledged";
+        if (steps[k].empty()) {
+          std::printf("  %-56s %8s %8s %7d\n", name, "-", "-", 0);
+        } else {
+          std::printf("  %-56s %8.1f %8.1f %7zu\n", name, Percentile(steps[k], 0.5),
+                      *std::max_element(steps[k].begin(), steps[k].end()), steps[k].size());
+        }
+      }
+      if (!haadmin_ms.empty()) {
+        std::printf("  %-56s %8.1f %8.1f %7zu\n", "(haadmin spawn -> exit)",
+                    Percentile(haadmin_ms, 0.5),
+                    *std::max_element(haadmin_ms.begin(), haadmin_ms.end()), haadmin_ms.size());
+      }
     }
     std::fflush(stdout);
     if (failed_trials > 0) rc = 1;
