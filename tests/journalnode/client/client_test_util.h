@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -25,8 +26,11 @@ inline std::string TestPayload(const std::string& writer, int64_t txid) {
   return writer + "/" + std::to_string(txid);
 }
 
-// Every committed edit from txid 1 on, read through a QuorumReader on `opts`.
-inline Result<std::vector<EditRecord>> ReadAll(const jn::QuorumOptions& opts) {
+// Every committed edit from txid 1 on, read through a QuorumReader on `opts`. The reader
+// checks what the journalnodes hold, not how fast they serve it: each read may take 15 s
+// (a 12 MiB segment read on a loaded 2-core machine took over the cluster's 1 s default).
+inline Result<std::vector<EditRecord>> ReadAll(jn::QuorumOptions opts) {
+  opts.rpc_timeout_ms = std::max<int64_t>(opts.rpc_timeout_ms, 15000);
   auto reader = jn::QuorumReader::Create(opts);
   std::vector<EditRecord> all;
   while (true) {
