@@ -6,8 +6,7 @@
 
 namespace qj {
 
-PeriodicWorker::PeriodicWorker(std::string thread_name, int64_t interval_nanos,
-                               const Clock* clock)
+PeriodicWorker::PeriodicWorker(std::string thread_name, int64_t interval_nanos, const Clock* clock)
     : thread_name_(std::move(thread_name)), interval_nanos_(interval_nanos), clock_(clock) {}
 
 PeriodicWorker::~PeriodicWorker() { Stop(); }
