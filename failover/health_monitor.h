@@ -20,12 +20,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "common/mutex.h"
+#include "common/periodic_worker.h"
 #include "common/thread_annotations.h"
 #include "failover/health_state.h"
 #include "failover/namenode_target.h"
@@ -47,36 +48,40 @@ class HealthMonitor {
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
 
-  void Start(std::function<void()> on_change) EXCLUDES(mu_);
-  void Stop() EXCLUDES(mu_);
+  void Start(std::function<void()> on_change);
+  void Stop();
   HealthSnapshot snapshot() const EXCLUDES(mu_);
   // The clock time (MonotonicNanos) at which the next check is due unless poked; 0 while
   // a check runs.
-  int64_t next_check_due() const EXCLUDES(mu_);
+  int64_t next_check_due() const;
   // Runs a check now (wakes the thread); used after a state transition.
-  void Poke() EXCLUDES(mu_);
+  void Poke();
   // Clears the remembered HA state (it is stale after a transition) and runs a check now.
   void ForgetHaState() EXCLUDES(mu_);
 
  private:
-  void Run() EXCLUDES(mu_);
-  // Until `interval_ms` has passed on the clock since the last check ended (at
-  // `checked_at`), or Poke() or Stop().
-  void WaitForNextCheck(int64_t checked_at) REQUIRES(mu_);
+  // One check, on the thread; returns when it ended (clock time), which the interval
+  // counts from.
+  int64_t Check() EXCLUDES(mu_);
 
   const NamenodeInfo nn_;
   const HealthOptions opts_;
   const NamenodeTargetFactory targets_;
   const Clock* const clock_;
   std::function<void()> on_change_;  // set by Start() before the thread exists
+  // The thread's own, touched by Check() only: the target (made by the first check), the
+  // namenode's last known pid, and whether it runs on this host.
+  std::unique_ptr<NamenodeTarget> target_;
+  pid_t pid_ = -1;
+  bool local_ = false;
+
   mutable Mutex mu_;
-  CondVar cv_;  // signalled by Stop() and Poke()
   HealthSnapshot snap_ GUARDED_BY(mu_);
-  bool stop_ GUARDED_BY(mu_) = false;
-  bool poked_ GUARDED_BY(mu_) = false;
   uint64_t ha_state_gen_ GUARDED_BY(mu_) = 0;  // bumped by ForgetHaState()
-  int64_t next_check_due_ GUARDED_BY(mu_) = 0;
-  std::thread thread_;
+
+  // The thread ("health-mon"): Check() every interval_ms, or when poked. Last, so that it
+  // is stopped before what its checks use goes.
+  PeriodicWorker worker_;
 };
 
 }  // namespace qj::fo

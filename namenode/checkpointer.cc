@@ -1,11 +1,8 @@
 #include "namenode/checkpointer.h"
 
 #include <glog/logging.h>
-#include <pthread.h>
 #include <thrift/transport/TTransportException.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 #include "ClientProtocol.h"
@@ -159,43 +156,29 @@ Result<HaRole> RpcPeerImages::Role(const NamenodeInfo& peer) {
 // ---------------------------------------------------------------------------------------
 // Checkpointer
 
-namespace {
-// A condition variable cannot wait on a Clock (it may be a test's, moved by hand), so
-// the wait between steps wakes this often to read the clock again.
-constexpr int64_t kClockPollNanos = 20 * kNanosPerMilli;
-}  // namespace
-
 Checkpointer::Checkpointer(CheckpointerOptions opts, CheckpointHost* host, PeerImages* peers,
                            const Clock* clock)
     : opts_(std::move(opts)),
       host_(host),
       peers_(peers),
       clock_(clock),
-      last_checkpoint_ms_(clock->MonotonicNanos() / kNanosPerMilli) {}
+      last_checkpoint_ms_(clock->MonotonicNanos() / kNanosPerMilli),
+      worker_("nn-checkpoint", opts_.check_interval_ms * kNanosPerMilli, clock) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
 
 void Checkpointer::Start() {
-  {
-    MutexLock l(&mu_);
-    if (stop_ || thread_.joinable()) return;
-  }
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start(
+      [this] {
+        RunOnce();
+        return clock_->MonotonicNanos();
+      },
+      /*step_first=*/false);
 }
 
-void Checkpointer::Stop() {
-  {
-    MutexLock l(&mu_);
-    stop_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
-}
+void Checkpointer::Stop() { worker_.Stop(); }
 
-int64_t Checkpointer::next_step_due() const {
-  MutexLock l(&mu_);
-  return next_step_due_;
-}
+int64_t Checkpointer::next_step_due() const { return worker_.next_due(); }
 
 int64_t Checkpointer::steps() const {
   MutexLock l(&step_mu_);
@@ -205,28 +188,6 @@ int64_t Checkpointer::steps() const {
 int64_t Checkpointer::last_purge_txid() const {
   MutexLock l(&step_mu_);
   return last_purge_txid_;
-}
-
-void Checkpointer::Run() {
-  pthread_setname_np(pthread_self(), "nn-checkpoint");
-  int64_t from = clock_->MonotonicNanos();
-  while (WaitForNextStep(from)) {
-    RunOnce();
-    from = clock_->MonotonicNanos();
-  }
-}
-
-bool Checkpointer::WaitForNextStep(int64_t from) {
-  MutexLock l(&mu_);
-  const int64_t due = from + opts_.check_interval_ms * kNanosPerMilli;
-  next_step_due_ = due;
-  while (!stop_) {
-    const int64_t left = due - clock_->MonotonicNanos();
-    if (left <= 0) break;
-    cv_.WaitFor(&mu_, std::chrono::nanoseconds(std::min(left, kClockPollNanos)));
-  }
-  next_step_due_ = 0;
-  return !stop_;
 }
 
 void Checkpointer::RunOnce() {

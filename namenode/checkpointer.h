@@ -22,13 +22,13 @@
 
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/cluster_config.h"
 #include "common/file_ops.h"
 #include "common/mutex.h"
+#include "common/periodic_worker.h"
 #include "common/rpc/rpc.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
@@ -123,9 +123,9 @@ class Checkpointer {
 
   // Starts the thread ("nn-checkpoint"): a step every check_interval_ms of the clock, the
   // first one interval after Start().
-  void Start() EXCLUDES(mu_);
+  void Start();
   // Ends the wait at once, waits for a step in progress to end, joins. Idempotent.
-  void Stop() EXCLUDES(mu_);
+  void Stop();
 
   // One step, by the host's role (the header comment). The thread calls it; a test may
   // call it instead of starting the thread.
@@ -133,17 +133,13 @@ class Checkpointer {
 
   // The clock time (MonotonicNanos) of the thread's next step; 0 while a step runs or
   // before Start().
-  int64_t next_step_due() const EXCLUDES(mu_);
+  int64_t next_step_due() const;
   // Steps run so far (by the thread or RunOnce).
   int64_t steps() const EXCLUDES(step_mu_);
   // The txid below which the journal was last purged (0: never).
   int64_t last_purge_txid() const EXCLUDES(step_mu_);
 
  private:
-  void Run() EXCLUDES(mu_);
-  // Until check_interval_ms has passed on the clock since `from` (MonotonicNanos), or
-  // Stop(). False when stopping.
-  bool WaitForNextStep(int64_t from) EXCLUDES(mu_);
   void PollPeerRoles() REQUIRES(step_mu_);
   void StandbyStep() REQUIRES(step_mu_);
   void ActiveStep() REQUIRES(step_mu_);
@@ -153,18 +149,16 @@ class Checkpointer {
   PeerImages* const peers_;
   const Clock* const clock_;
 
-  mutable Mutex mu_;
-  CondVar cv_;  // signalled by Stop()
-  bool stop_ GUARDED_BY(mu_) = false;
-  int64_t next_step_due_ GUARDED_BY(mu_) = 0;
-  std::thread thread_;
-
-  // Serializes steps; acquired after nothing, and never while holding mu_.
+  // Serializes steps; acquired after nothing.
   mutable Mutex step_mu_;
   // When the last checkpoint was attempted (or the object built), clock milliseconds.
   int64_t last_checkpoint_ms_ GUARDED_BY(step_mu_);
   int64_t last_purge_txid_ GUARDED_BY(step_mu_) = 0;
   int64_t steps_ GUARDED_BY(step_mu_) = 0;
+
+  // The thread ("nn-checkpoint"): RunOnce every check_interval_ms. Last, so that it is
+  // stopped before what its steps use goes.
+  PeriodicWorker worker_;
 };
 
 }  // namespace qj::nn

@@ -3,7 +3,6 @@
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "journalnode/client/quorum_call.h"
@@ -156,7 +155,7 @@ Result<int64_t> LeaseClient::AcquireOrRenew() {
         if (decided) break;
       }
       if (decided) break;
-      if (!WaitOnClock(&state->cv, &state->mu, clock_, give_up)) break;
+      if (!clock_->WaitUntil(&state->cv, &state->mu, give_up)) break;
     }
     for (const auto& e : state->errors) errors += (errors.empty() ? "" : "; ") + e;
   }
@@ -197,7 +196,7 @@ void LeaseClient::ReleaseGrantors(const std::vector<int>& indexes, bool wait) {
   const int64_t give_up = clock_->MonotonicNanos() + opts_.round_timeout_ms * kNanosPerMilli;
   MutexLock l(&st->mu);
   while (st->pending > 0) {
-    if (!WaitOnClock(&st->cv, &st->mu, clock_, give_up)) break;
+    if (!clock_->WaitUntil(&st->cv, &st->mu, give_up)) break;
   }
 }
 

@@ -16,8 +16,6 @@
 // call's own mutex. Must be called with no lock held that a channel callback takes.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,22 +42,6 @@ struct QuorumResult {
 };
 
 inline int MajorityOf(size_t n) { return static_cast<int>(n / 2 + 1); }
-
-// The longest a wait for a deadline on a Clock sleeps in real time before it reads the
-// clock again: a clock that does not follow real time (tests' FakeClock) is seen to pass
-// the deadline within this long.
-inline constexpr int64_t kMaxClockWaitMs = 50;
-
-// Waits on `cv` (with `mu` held) until signalled, or for at most kMaxClockWaitMs, or
-// until `deadline_nanos` on `clock`. Returns false, at once, when the deadline has passed.
-// May return spuriously: callers re-check their condition.
-inline bool WaitOnClock(CondVar* cv, Mutex* mu, const Clock* clock, int64_t deadline_nanos)
-    REQUIRES(mu) {
-  const int64_t left = deadline_nanos - clock->MonotonicNanos();
-  if (left <= 0) return false;
-  cv->WaitFor(mu, std::chrono::nanoseconds(std::min(left, kMaxClockWaitMs * kNanosPerMilli)));
-  return true;
-}
 
 // When every failed reply is the same definite refusal (IsDefiniteRefusal), that answer;
 // null otherwise.
@@ -115,7 +97,7 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
     const int total = static_cast<int>(channels.size());
     const bool timed_out = clock->MonotonicNanos() >= deadline;
     if (wait_all && ok + failed < total && !timed_out) {
-      WaitOnClock(&st->cv, &st->mu, clock, deadline);
+      clock->WaitUntil(&st->cv, &st->mu, deadline);
       continue;
     }
     if (ok >= need) {
@@ -147,7 +129,7 @@ QuorumResult<T> CallQuorum(const std::vector<JournalChannel*>& channels, int nee
       }
       break;
     }
-    WaitOnClock(&st->cv, &st->mu, clock, deadline);
+    clock->WaitUntil(&st->cv, &st->mu, deadline);
   }
   out.replies = st->replies;
   return out;

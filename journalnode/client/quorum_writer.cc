@@ -363,9 +363,9 @@ Status QuorumWriterImpl::WaitCommitted(int64_t txid, int64_t timeout_ms) {
     {
       MutexLock wl(&me.mu);
       // Also stops waiting when the published commit covers txid without a hand (it
-      // cannot, as every advance hands its waiters; a guard, read once per clock slice).
+      // cannot, as every advance hands its waiters; a guard, read at every wake-up).
       while (!me.handed && committed_pub_.load(std::memory_order_acquire) < txid &&
-             WaitOnClock(&me.cv, &me.mu, opts_.clock, deadline)) {
+             opts_.clock->WaitUntil(&me.cv, &me.mu, deadline)) {
       }
       handed = me.handed;
     }

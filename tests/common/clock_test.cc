@@ -1,5 +1,7 @@
 // RealClock (common/clock.h): the clock leases are timed on must count the time the host
-// spent suspended.
+// spent suspended. Clock::WaitUntil, the one wait for a deadline on a clock: on the real
+// clock one timed wait that ends at the deadline or when signalled; on tests' FakeClock
+// (tests/support/fake_clock.h) a wait that only the clock's own moves or a signal end.
 #include "common/clock.h"
 
 #include <fcntl.h>
@@ -9,8 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <future>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "common/mutex.h"
+#include "tests/support/fake_clock.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -82,6 +92,171 @@ TEST(RealClock, CountsTimeTheHostWasSuspended) {
   }
   EXPECT_EQ(WEXITSTATUS(status), 0)
       << "RealClock::MonotonicNanos() does not count suspended time (not CLOCK_BOOTTIME)";
+}
+
+// ---- Clock::WaitUntil ----
+
+// A wait for a deadline on `clock` with nothing signalling: how many times WaitUntil
+// returned true (woke up) before it said the deadline had passed.
+struct WaitOutcome {
+  int wakeups = 0;
+  int64_t ended_at = 0;  // clock time
+};
+
+WaitOutcome WaitOut(const Clock& clock, int64_t deadline) {
+  Mutex mu;
+  CondVar cv;
+  WaitOutcome out;
+  MutexLock l(&mu);
+  while (clock.WaitUntil(&cv, &mu, deadline)) ++out.wakeups;
+  out.ended_at = clock.MonotonicNanos();
+  return out;
+}
+
+TEST(ClockWait, RealClockSleepsUntilTheDeadlineInOneWait) {
+  const Clock& clock = *RealClock::Get();
+  const int64_t deadline = clock.MonotonicNanos() + 300 * kNanosPerMilli;
+  const WaitOutcome out = WaitOut(clock, deadline);
+  EXPECT_GE(out.ended_at, deadline);
+  // One timed wait for the whole 300 ms; a wait that re-read the clock every 50 ms (the
+  // old WaitOnClock) or 20 ms would wake 6 or 15 times. One more for a spurious wake-up.
+  EXPECT_GE(out.wakeups, 1);
+  EXPECT_LE(out.wakeups, 2);
+}
+
+TEST(ClockWait, PastDeadlineReturnsAtOnce) {
+  Mutex mu;
+  CondVar cv;
+  MutexLock l(&mu);
+  const int64_t now = RealClock::Get()->MonotonicNanos();
+  EXPECT_FALSE(RealClock::Get()->WaitUntil(&cv, &mu, now));
+  FakeClock fake;
+  EXPECT_FALSE(fake.WaitUntil(&cv, &mu, fake.MonotonicNanos()));
+  EXPECT_FALSE(fake.WaitUntil(&cv, &mu, fake.MonotonicNanos() - 1));
+}
+
+// A waiter until `deadline` on `clock` that stops at `flag` (set under `mu`, then `cv`
+// signalled); its future says whether the flag (true) or the deadline (false) ended it.
+struct FlagWaiter {
+  Mutex mu;
+  CondVar cv;
+  bool flag GUARDED_BY(mu) = false;
+  std::future<bool> done;
+
+  void Start(const Clock* clock, int64_t deadline) {
+    done = std::async(std::launch::async, [this, clock, deadline] {
+      MutexLock l(&mu);
+      while (!flag && clock->WaitUntil(&cv, &mu, deadline)) {
+      }
+      return flag;
+    });
+  }
+  void Set() {
+    {
+      MutexLock l(&mu);
+      flag = true;
+    }
+    cv.SignalAll();
+  }
+  // Whether the waiter ended within `ms` of real time.
+  bool EndsWithin(int ms) {
+    return done.wait_for(std::chrono::milliseconds(ms)) == std::future_status::ready;
+  }
+};
+
+TEST(ClockWait, RealClockWakesEarlyWhenSignalled) {
+  const Clock* clock = RealClock::Get();
+  const int64_t deadline = clock->MonotonicNanos() + 3600 * 1000 * kNanosPerMilli;
+  FlagWaiter w;
+  w.Start(clock, deadline);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  w.Set();
+  ASSERT_TRUE(w.EndsWithin(60'000));
+  EXPECT_TRUE(w.done.get());  // the signal ended it, an hour before the deadline
+  EXPECT_LT(clock->MonotonicNanos(), deadline);
+}
+
+TEST(ClockWait, FakeClockWakesWhenAdvancedToTheDeadlineNotBefore) {
+  FakeClock clock;
+  const int64_t deadline = clock.MonotonicNanos() + 1000 * kNanosPerMilli;
+  FlagWaiter w;
+  w.Start(&clock, deadline);
+  // Real time alone never ends it, nor a move short of the deadline.
+  EXPECT_FALSE(w.EndsWithin(100));
+  clock.Advance(999 * kNanosPerMilli);
+  EXPECT_FALSE(w.EndsWithin(100));
+  clock.Advance(1 * kNanosPerMilli);
+  ASSERT_TRUE(w.EndsWithin(60'000)) << "Advance() to the deadline did not wake the waiter";
+  EXPECT_FALSE(w.done.get());  // the deadline ended it
+}
+
+TEST(ClockWait, FakeClockWaiterWakesWhenSignalled) {
+  FakeClock clock;
+  FlagWaiter w;
+  w.Start(&clock, clock.MonotonicNanos() + 1000 * kNanosPerMilli);
+  EXPECT_FALSE(w.EndsWithin(50));
+  w.Set();
+  ASSERT_TRUE(w.EndsWithin(60'000));
+  EXPECT_TRUE(w.done.get());
+  // It has left the clock: a later move past its deadline touches nothing.
+  clock.Advance(2000 * kNanosPerMilli);
+}
+
+TEST(ClockWait, FakeClockAdvanceWakesOnlyTheWaitersItReaches) {
+  FakeClock clock;
+  const int64_t t0 = clock.MonotonicNanos();
+  FlagWaiter early, late;
+  early.Start(&clock, t0 + 100 * kNanosPerMilli);
+  late.Start(&clock, t0 + 200 * kNanosPerMilli);
+  clock.Advance(150 * kNanosPerMilli);
+  ASSERT_TRUE(early.EndsWithin(60'000));
+  EXPECT_FALSE(early.done.get());
+  EXPECT_FALSE(late.EndsWithin(100));
+  clock.Advance(50 * kNanosPerMilli);
+  ASSERT_TRUE(late.EndsWithin(60'000));
+  EXPECT_FALSE(late.done.get());
+}
+
+// Waiters come and go (signalled or timed out) while another thread moves the clock: no
+// wake-up is lost (every wait ends) and none reaches a waiter that has left (ASan).
+TEST(ClockWait, FakeClockAdvanceRacesWithWaitersComingAndGoing) {
+  FakeClock clock;
+  constexpr int kWaiters = 4;
+  constexpr int kRounds = 300;
+  std::atomic<int> finished{0};
+  std::vector<std::thread> waiters;
+  for (int t = 0; t < kWaiters; ++t) {
+    waiters.emplace_back([&clock, &finished, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        Mutex mu;
+        CondVar cv;
+        bool flag = false;
+        std::thread signaller;
+        if ((i + t) % 3 == 0) {
+          signaller = std::thread([&] {
+            {
+              MutexLock l(&mu);
+              flag = true;
+            }
+            cv.SignalAll();
+          });
+        }
+        {
+          MutexLock l(&mu);
+          const int64_t deadline = clock.MonotonicNanos() + (1 + i % 3) * kNanosPerMilli;
+          while (!flag && clock.WaitUntil(&cv, &mu, deadline)) {
+          }
+        }
+        if (signaller.joinable()) signaller.join();
+      }
+      finished.fetch_add(1);
+    });
+  }
+  while (finished.load() < kWaiters) {
+    clock.Advance(kNanosPerMilli);
+    std::this_thread::yield();
+  }
+  for (auto& w : waiters) w.join();
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
@@ -443,6 +445,39 @@ TEST_F(CheckpointerTest, StopEndsTheWaitAtOnce) {
   cp->Stop();  // must not wait for the interval (the clock never moves)
   EXPECT_EQ(cp->steps(), 0);
   cp->Stop();  // idempotent
+}
+
+// The real clock, counting how often it is read.
+class CountingClock final : public Clock {
+ public:
+  int64_t MonotonicNanos() const override {
+    reads_.fetch_add(1);
+    return RealClock::Get()->MonotonicNanos();
+  }
+  int64_t WallMillis() const override { return RealClock::Get()->WallMillis(); }
+  int64_t reads() const { return reads_.load(); }
+
+ private:
+  mutable std::atomic<int64_t> reads_{0};
+};
+
+// On the real clock the thread sleeps until each step is due, not waking every 20 ms to
+// re-read the clock (as it once did): per step (a namenode neither active nor standby, so
+// the step itself reads no time) the clock is read a few times, however long the interval;
+// a 20 ms poll reads it ~10 times per 200 ms interval.
+TEST_F(CheckpointerTest, ThreadOnTheRealClockDoesNotPollIt) {
+  host_.set_role(HaRole::kInitializing);
+  opts_.check_interval_ms = 200;
+  CountingClock clock;
+  Checkpointer cp(opts_, &host_, &peers_, &clock);
+  cp.Start();
+  ASSERT_TRUE(WaitFor([&] { return cp.steps() >= 4; }, 60'000));
+  cp.Stop();
+  const int64_t reads = clock.reads();
+  const int64_t steps = cp.steps();
+  std::printf("%lld steps of 200 ms: %lld clock reads\n", static_cast<long long>(steps),
+              static_cast<long long>(reads));
+  EXPECT_LE(reads, 4 * steps + 4) << steps << " steps";
 }
 
 // ---- Over RPC: RpcPeerImages against a real namenode's ClientProtocol face ----
