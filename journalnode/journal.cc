@@ -618,7 +618,7 @@ Status Journal::StartLogSegment(const RequestHeader& h, int64_t txid, int32_t la
   // Persistence order (FORMAT.md "startLogSegment persistence order"); a crash between
   // any two steps leaves a state in which nothing is misattributed:
   // 1. Uncommitted edits of an earlier writer that recovery did not choose: set aside.
-  if (QJ_PLANT_DO(PlantEpochFirst(h)) stale) {
+  if (QJ_PLANT_DO(PlantEpochFirst(h, old_writer_epoch)) stale) {
     const std::string path = SegPath(*stale);
     LOG(WARNING) << who_ << ": moving aside " << path << " (txids " << stale->start_txid << ".."
                  << stale->end_txid << ", never committed) to start segment " << txid;
@@ -847,9 +847,9 @@ Status Journal::PurgeLogs(const RequestHeader& h, int64_t min_txid_to_keep) {
 
 #ifdef QJ_SIM_PLANTS
 // Planted bugs (common/sim_plant.h), compiled only into journal_sim_planted's library.
-bool Journal::PlantEpochFirst(const RequestHeader& h) {
+bool Journal::PlantEpochFirst(const RequestHeader& h, int64_t old_writer_epoch) {
   // (b): the writer epoch durable before the new segment file exists.
-  if (QJ_PLANTED(kEpochFirst) && h.epoch != writer_epoch_) (void)WriteInt(kWriterFile, h.epoch);
+  if (QJ_PLANTED(kEpochFirst) && h.epoch != old_writer_epoch) (void)WriteInt(kWriterFile, h.epoch);
   return true;
 }
 

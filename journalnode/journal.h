@@ -264,7 +264,8 @@ class Journal {
 
 #ifdef QJ_SIM_PLANTS
   // Planted bugs of the simulator (common/sim_plant.h); see journal.cc.
-  bool PlantEpochFirst(const RequestHeader& h);
+  // old_writer_epoch: writer_epoch_ as StartLogSegment read it under mu_.
+  bool PlantEpochFirst(const RequestHeader& h, int64_t old_writer_epoch) REQUIRES(io_mu_);
   bool PlantTrustCommitted(const RequestHeader& h) REQUIRES(mu_);
   int64_t PlantServable() const REQUIRES(mu_);
 #endif

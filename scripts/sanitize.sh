@@ -10,13 +10,24 @@
 #                                listed below.
 # Extra arguments go to ctest.
 #
-# The CI part: every unit-level test of the four libraries, sanitized: the lock and clock
-# tests; the journal's storage, wire, recovery and lease-table tests; the journal client's
-# writer and reader cores, lease client and clocks; the failover controller core, threaded
-# controller and health monitor; the namenode's namespace, edit ops, images and HA state;
-# the error tables. What it leaves to --all are the tests that start daemon processes
-# (clusters, security, fuzz corpus replays, which scripts/fuzz.sh covers sanitized): their
-# sanitized daemons would not fit in .ci/run's 45 min.
+# The CI part: every test that starts no daemon process and is quick sanitized: the lock
+# and clock tests (and the periodic worker), cluster file and edit record, FileOps, the
+# RPC server in-process, the RPC error tables and the wire field tables; the journal's storage, wire, recovery and lease-table tests; the
+# journal client's writer and reader cores, recovery choice, lease client and clocks; the
+# failover controller core, threaded controller, health monitor, process probe and the HA
+# workload's overlap check; the namenode's namespace, edit ops, images, HA state and
+# checkpointer; the metrics/HTTP server and a journal's pages in-process; qjview on real
+# files (a short-lived tool process, no daemon).
+# What only --all runs:
+#   - every test that starts daemons (journalnodes, namenodes, failoverds: the journal
+#     client's cluster tests, the namenode, failover, security and CLI tests, tailer_test,
+#     reload_test, retry_cache_test): together far more than the CI part (2026-12-02, 2
+#     cores shared at load 8-37: --all's ctest ran over 30 min, the CI part's ctest under
+#     2 min), and on a loaded machine some of them miss their fixed RPC timeouts (format's
+#     2 s) while the sanitized daemons start;
+#   - the crash sweep and the simulators (in-process, but CPU-bound: under ASan they exceed
+#     their CTest timeouts), and the fuzz corpus replays, which scripts/fuzz.sh covers
+#     sanitized.
 #
 # Tests that --all does not run, each with its reason (the plain build runs them):
 #   web_browser_test     (label browser)  drives headless Chromium through selenium: it
@@ -36,10 +47,13 @@ command -v llvm-symbolizer >/dev/null ||
   { echo "sanitize.sh: llvm-symbolizer is missing (package llvm: scripts/install-deps.sh)" >&2; exit 1; }
 ROOT=$PWD
 BUILD_DIR=${QJ_ASAN_BUILD_DIR:-build-asan}
-CI_TESTS_LIST="mutex_test clock_test rpc_errors_test journalnode_lease_test journalnode_storage_test
-  journalnode_wire_test journalnode_recovery_test jn_writer_core_test jn_reader_core_test
-  jn_lease_client_test jn_client_clock_test controller_core_test controller_test
-  health_monitor_test namespace_test edit_ops_test image_test ha_state_test checkpointer_test"
+CI_TESTS_LIST="mutex_test clock_test common_test file_ops_test rpc_server_test rpc_errors_test
+  journalnode_lease_test journalnode_storage_test journalnode_wire_test journalnode_recovery_test
+  jn_writer_core_test jn_reader_core_test jn_recovery_choice_test jn_lease_client_test
+  jn_client_clock_test controller_core_test controller_test health_monitor_test
+  process_probe_test ha_workload_test namespace_test edit_ops_test image_test ha_state_test
+  checkpointer_test web_metrics_test web_journalnode_test offline_view_test field_map_test
+  periodic_worker_test"
 CI_TARGETS=$CI_TESTS_LIST
 # CTest names are <binary>.<Suite>.<Case> (tests/CMakeLists.txt, qj_add_test).
 CI_TESTS="^(($(echo $CI_TESTS_LIST | tr ' ' '|'))[.]|thread_safety_)"

@@ -15,10 +15,10 @@ scripts/build.sh
 if [ "${QJ_FUZZ_SCALE:-1}" != 0 ]; then
   scripts/fuzz.sh --scale="${QJ_FUZZ_SCALE:-1}"
 fi
-# The clang build with ASan + UBSan and the lock annotations checked, and the storage,
-# lock and clock tests under it (scripts/sanitize.sh, which says why only those; its --all
-# runs the whole suite). QJ_SANITIZE_TESTS=0 skips. Before the plain suite, for the same
-# reason as the fuzz targets.
+# The clang build with ASan + UBSan and the lock annotations checked, and every test that
+# starts no daemon under it (scripts/sanitize.sh, which lists them and says why only those;
+# its --all runs the whole suite, and is not run here). QJ_SANITIZE_TESTS=0 skips. Before
+# the plain suite, for the same reason as the fuzz targets.
 if [ "${QJ_SANITIZE_TESTS:-1}" != 0 ]; then
   scripts/sanitize.sh
 fi
