@@ -8,40 +8,18 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <functional>
 #include <thread>
 
 #include "common/clock.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/process.h"
 
 namespace qj {
 namespace {
 
+using testing::WaitFor;
+
 constexpr int64_t kMs = kNanosPerMilli;
-
-// Polls `done` every millisecond until it holds (true) or 60 s of real time pass (false).
-bool Eventually(const std::function<bool()>& done) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return done();
-}
-
-// The real clock, counting how often it is read.
-class CountingClock final : public Clock {
- public:
-  int64_t MonotonicNanos() const override {
-    reads_.fetch_add(1);
-    return RealClock::Get()->MonotonicNanos();
-  }
-  int64_t WallMillis() const override { return RealClock::Get()->WallMillis(); }
-  int64_t reads() const { return reads_.load(); }
-
- private:
-  mutable std::atomic<int64_t> reads_{0};
-};
 
 TEST(PeriodicWorker, StepsOncePerIntervalOfItsClock) {
   FakeClock clock;
@@ -57,14 +35,14 @@ TEST(PeriodicWorker, StepsOncePerIntervalOfItsClock) {
       /*step_first=*/false);
   for (int i = 1; i <= 3; ++i) {
     const int64_t due = t0 + i * 1000 * kMs;
-    ASSERT_TRUE(Eventually([&] { return w.next_due() == due; })) << w.next_due();
+    ASSERT_TRUE(WaitFor([&] { return w.next_due() == due; }, 60'000)) << w.next_due();
     EXPECT_EQ(steps.load(), i - 1);
     clock.Advance(999 * kMs);
     ASSERT_EQ(w.next_due(), due);  // not yet
     clock.Advance(1 * kMs);
-    ASSERT_TRUE(Eventually([&] { return steps.load() == i; })) << "step " << i;
+    ASSERT_TRUE(WaitFor([&] { return steps.load() == i; }, 60'000)) << "step " << i;
   }
-  ASSERT_TRUE(Eventually([&] { return w.next_due() == t0 + 4000 * kMs; }));
+  ASSERT_TRUE(WaitFor([&] { return w.next_due() == t0 + 4000 * kMs; }, 60'000));
   EXPECT_EQ(steps.load(), 3);
   w.Stop();
   EXPECT_EQ(w.next_due(), 0);
@@ -83,8 +61,8 @@ TEST(PeriodicWorker, StepFirstThenIntervalFromWhatTheStepReturns) {
         return clock.MonotonicNanos() + 50 * kMs;
       },
       /*step_first=*/true);
-  ASSERT_TRUE(Eventually([&] { return steps.load() == 1; }));
-  ASSERT_TRUE(Eventually([&] { return w.next_due() == t0 + 250 * kMs; })) << w.next_due();
+  ASSERT_TRUE(WaitFor([&] { return steps.load() == 1; }, 60'000));
+  ASSERT_TRUE(WaitFor([&] { return w.next_due() == t0 + 250 * kMs; }, 60'000)) << w.next_due();
 }
 
 TEST(PeriodicWorker, PokeRunsTheNextStepAtOnce) {
@@ -97,12 +75,12 @@ TEST(PeriodicWorker, PokeRunsTheNextStepAtOnce) {
         return clock.MonotonicNanos();
       },
       /*step_first=*/false);
-  ASSERT_TRUE(Eventually([&] { return w.next_due() != 0; }));
+  ASSERT_TRUE(WaitFor([&] { return w.next_due() != 0; }, 60'000));
   w.Poke();  // the clock never moves
-  ASSERT_TRUE(Eventually([&] { return steps.load() == 1; }));
-  ASSERT_TRUE(Eventually([&] { return w.next_due() != 0; }));
+  ASSERT_TRUE(WaitFor([&] { return steps.load() == 1; }, 60'000));
+  ASSERT_TRUE(WaitFor([&] { return w.next_due() != 0; }, 60'000));
   w.Poke();
-  ASSERT_TRUE(Eventually([&] { return steps.load() == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return steps.load() == 2; }, 60'000));
 }
 
 TEST(PeriodicWorker, PokeDuringAStepRunsAnotherRightAfter) {
@@ -118,12 +96,12 @@ TEST(PeriodicWorker, PokeDuringAStepRunsAnotherRightAfter) {
         return clock.MonotonicNanos();
       },
       /*step_first=*/true);
-  ASSERT_TRUE(Eventually([&] { return steps.load() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return steps.load() == 1; }, 60'000));
   w.Poke();  // while the first step runs
   release.store(true);
-  ASSERT_TRUE(Eventually([&] { return steps.load() == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return steps.load() == 2; }, 60'000));
   // Then back to the interval.
-  ASSERT_TRUE(Eventually([&] { return w.next_due() != 0; }));
+  ASSERT_TRUE(WaitFor([&] { return w.next_due() != 0; }, 60'000));
   EXPECT_EQ(steps.load(), 2);
 }
 
@@ -136,7 +114,7 @@ TEST(PeriodicWorker, StopEndsTheWaitAtOnceAndStartAfterStopDoesNothing) {
     return clock.MonotonicNanos();
   };
   w.Start(step, /*step_first=*/false);
-  ASSERT_TRUE(Eventually([&] { return w.next_due() != 0; }));
+  ASSERT_TRUE(WaitFor([&] { return w.next_due() != 0; }, 60'000));
   w.Stop();  // must not wait for the interval (the clock never moves)
   EXPECT_EQ(steps.load(), 0);
   w.Stop();  // idempotent
@@ -159,7 +137,7 @@ TEST(PeriodicWorker, RealClockWaitDoesNotPollTheClock) {
         return clock.MonotonicNanos();
       },
       /*step_first=*/false);
-  ASSERT_TRUE(Eventually([&] { return steps.load() >= 4; }));
+  ASSERT_TRUE(WaitFor([&] { return steps.load() >= 4; }, 60'000));
   w.Stop();
   const int64_t reads = clock.reads();
   const int n = steps.load();

@@ -447,20 +447,6 @@ TEST_F(CheckpointerTest, StopEndsTheWaitAtOnce) {
   cp->Stop();  // idempotent
 }
 
-// The real clock, counting how often it is read.
-class CountingClock final : public Clock {
- public:
-  int64_t MonotonicNanos() const override {
-    reads_.fetch_add(1);
-    return RealClock::Get()->MonotonicNanos();
-  }
-  int64_t WallMillis() const override { return RealClock::Get()->WallMillis(); }
-  int64_t reads() const { return reads_.load(); }
-
- private:
-  mutable std::atomic<int64_t> reads_{0};
-};
-
 // On the real clock the thread sleeps until each step is due, not waking every 20 ms to
 // re-read the clock (as it once did): per step (a namenode neither active nor standby, so
 // the step itself reads no time) the clock is read a few times, however long the interval;

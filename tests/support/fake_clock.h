@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -92,6 +93,21 @@ class FakeClock final : public Clock {
   int64_t now_ GUARDED_BY(mu_);
   mutable std::vector<Waiter*> waiters_ GUARDED_BY(mu_);
   const double rate_;
+};
+
+// The real clock, counting how often it is read (a thread that polls its clock reads it
+// far more often than one that sleeps until its deadline). Thread-safe.
+class CountingClock final : public Clock {
+ public:
+  int64_t MonotonicNanos() const override {
+    reads_.fetch_add(1);
+    return RealClock::Get()->MonotonicNanos();
+  }
+  int64_t WallMillis() const override { return RealClock::Get()->WallMillis(); }
+  int64_t reads() const { return reads_.load(); }
+
+ private:
+  mutable std::atomic<int64_t> reads_{0};
 };
 
 }  // namespace qj

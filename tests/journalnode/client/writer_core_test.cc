@@ -20,12 +20,17 @@ class WriterCoreTest : public ::testing::Test {
  protected:
   WriterCoreTest() : cluster_(3) {
     cluster_.Start();
+    core_ = std::make_unique<WriterCore>(CoreOptions());
+  }
+
+  // The core every test starts with: three nodes, no heartbeats.
+  static WriterCoreOptions CoreOptions() {
     WriterCoreOptions o;
     o.nodes = 3;
     o.journal_id = "ns1";
     o.ns = NamespaceInfo{42, "cluster-a", 1};
     o.heartbeat_interval_ms = 0;
-    core_ = std::make_unique<WriterCore>(o);
+    return o;
   }
 
   // Takes the core's output into the queue of unanswered requests.
@@ -138,10 +143,7 @@ TEST_F(WriterCoreTest, NoWakeUpAtOnceAfterALaggingNodesStallDeadline) {
 // Found by journal_net_sim's busy-loop check: a node waiting to retry its startLogSegment
 // gets no heartbeat, yet its heartbeat deadline woke the core at once until the retry.
 TEST_F(WriterCoreTest, NoWakeUpAtOnceWhileAStartRetryWaits) {
-  WriterCoreOptions o;
-  o.nodes = 3;
-  o.journal_id = "ns1";
-  o.ns = NamespaceInfo{42, "cluster-a", 1};
+  WriterCoreOptions o = CoreOptions();
   o.heartbeat_interval_ms = 20;
   core_ = std::make_unique<WriterCore>(o);
   core_->Open(now_);
@@ -179,12 +181,7 @@ TEST_F(WriterCoreTest, NoWakeUpAtOnceWhileAStartRetryWaits) {
 TEST_F(WriterCoreTest, StaleEpochFencesTheWriter) {
   OpenAndStart();
   // A second writer takes a newer epoch on every node.
-  WriterCoreOptions o;
-  o.nodes = 3;
-  o.journal_id = "ns1";
-  o.ns = NamespaceInfo{42, "cluster-a", 1};
-  o.heartbeat_interval_ms = 0;
-  WriterCore second(o);
+  WriterCore second(CoreOptions());
   second.Open(now_);
   for (int round = 0; round < 10; ++round) {
     WriterOutput out = second.TakeOutput();
@@ -222,11 +219,8 @@ TEST_F(WriterCoreTest, EmptyLogStartsAfterAnExistingImage) {
 // CallQuorum does), not with an Unavailable that hides the code. The newEpoch requests go
 // to the real Journals with the writer's namespace (the model cluster would use its own).
 TEST_F(WriterCoreTest, UnanimousRefusalKeepsItsCode) {
-  WriterCoreOptions o;
-  o.nodes = 3;
-  o.journal_id = "ns1";
+  WriterCoreOptions o = CoreOptions();
   o.ns = NamespaceInfo{43, "cluster-b", 1};  // not the namespace the journal holds
-  o.heartbeat_interval_ms = 0;
   core_ = std::make_unique<WriterCore>(o);
   core_->Open(now_);
   for (int round = 0; round < 10; ++round) {
@@ -269,11 +263,7 @@ TEST_F(WriterCoreTest, NoWakeUpAtOnceWithNothingToDo) {
 // one only when HasUnsentWork(): while it is false a Tick must issue nothing, or an ack
 // that leaves a node short of edits would strand them until the next timer.
 TEST_F(WriterCoreTest, NoUnsentWorkMeansATickIssuesNothing) {
-  WriterCoreOptions o;
-  o.nodes = 3;
-  o.journal_id = "ns1";
-  o.ns = NamespaceInfo{42, "cluster-a", 1};
-  o.heartbeat_interval_ms = 0;
+  WriterCoreOptions o = CoreOptions();
   o.batch_on_events = false;
   core_ = std::make_unique<WriterCore>(o);
   OpenAndStart();
