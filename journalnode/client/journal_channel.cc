@@ -81,17 +81,13 @@ JournalChannel::JournalChannel(int index, HostPort address, ChannelOptions opts,
       address_(std::move(address)),
       opts_(std::move(opts)),
       who_(opts_.owner + " -> jn" + std::to_string(index) + " " + address_.ToString()),
-      transport_(std::move(transport)) {
+      transport_(std::move(transport)),
+      send_inline_(transport_->SendsInline()) {
   sender_ = std::thread([this] { SenderLoop(); });
   receiver_ = std::thread([this] { ReceiverLoop(); });
 }
 
 JournalChannel::~JournalChannel() { Stop(); }
-
-void JournalChannel::SetSentCallback(std::function<void()> cb) {
-  MutexLock l(&mu_);
-  sent_cb_ = std::move(cb);
-}
 
 size_t JournalChannel::queued_calls() const {
   MutexLock l(&mu_);
@@ -101,6 +97,11 @@ size_t JournalChannel::queued_calls() const {
 size_t JournalChannel::max_inflight() const {
   MutexLock l(&mu_);
   return max_inflight_;
+}
+
+int64_t JournalChannel::inline_sends() const {
+  MutexLock l(&mu_);
+  return inline_sends_;
 }
 
 void JournalChannel::Stop() {
@@ -117,9 +118,13 @@ void JournalChannel::Stop() {
   std::deque<std::unique_ptr<ChannelCall>> left;
   {
     MutexLock l(&mu_);
+    // A caller may still be writing inline (the shut-down socket makes it fail at once):
+    // the transport is closed only after it is done.
+    while (sending_) sender_cv_.Wait(&mu_);
     for (auto& c : inflight_) left.push_back(std::move(c));
     for (auto& c : queue_) left.push_back(std::move(c));
     inflight_.clear();
+    inflight_bytes_ = 0;
     queue_.clear();
     queued_bytes_ = 0;
   }
@@ -140,6 +145,13 @@ void JournalChannel::Submit(std::unique_ptr<ChannelCall> call) {
     } else if (!connected_ && now < retry_at_ns_) {
       fail = Status::NetworkError(who_ + ": unreachable, reconnecting in " +
                                   std::to_string((retry_at_ns_ - now) / kNanosPerMilli) + " ms");
+    } else if (send_inline_ && connected_ && !broken_ && !sending_ && queue_.empty() &&
+               inflight_bytes_ + call->bytes() <= kInlineSendBytes) {
+      // Nothing ahead of it and room in the socket: write it from here.
+      sending_ = true;
+      ++inline_sends_;
+      SendLocked(std::move(call));
+      return;
     } else if (!queue_.empty() && queued_bytes_ + call->bytes() > opts_.max_queue_bytes) {
       fail = Status::Unavailable(who_ + ": send queue full (" + std::to_string(queued_bytes_) +
                                  " bytes)");
@@ -156,6 +168,29 @@ void JournalChannel::Submit(std::unique_ptr<ChannelCall> call) {
   sender_cv_.Signal();
 }
 
+void JournalChannel::SendLocked(std::unique_ptr<ChannelCall> call) {
+  call->set_serial(next_serial_++);
+  mu_.Unlock();
+  Status s = transport_->Send(call.get());
+  mu_.Lock();
+  sending_ = false;
+  // Queued calls wait for this write to end; so does Stop().
+  sender_cv_.SignalAll();
+  if (s.ok() && !broken_ && !stopping_) {
+    inflight_bytes_ += call->bytes();
+    inflight_.push_back(std::move(call));
+    max_inflight_ = std::max(max_inflight_, inflight_.size());
+    receiver_cv_.Signal();
+    return;
+  }
+  if (s.ok()) s = Status::NetworkError(who_ + ": connection lost while sending");
+  BreakLocked(s);
+  mu_.Unlock();
+  call->Fail(s);
+  call->Finish();
+  mu_.Lock();
+}
+
 void JournalChannel::BreakLocked(const Status& why) {
   if (broken_) return;
   broken_ = true;
@@ -169,13 +204,11 @@ void JournalChannel::FailQueuedLocked(const Status& why) {
   std::deque<std::unique_ptr<ChannelCall>> failed;
   failed.swap(queue_);
   queued_bytes_ = 0;
-  auto cb = sent_cb_;
   mu_.Unlock();
   for (auto& c : failed) {
     c->Fail(why);
     c->Finish();
   }
-  if (cb) cb();
   mu_.Lock();
 }
 
@@ -183,7 +216,11 @@ void JournalChannel::SenderLoop() {
   pthread_setname_np(pthread_self(), ("qj-jn" + std::to_string(index_) + "-send").c_str());
   mu_.Lock();
   while (true) {
-    while (!stopping_ && (broken_ ? !inflight_.empty() : queue_.empty())) sender_cv_.Wait(&mu_);
+    // The connection is reset only when no write is under way (and, once broken, when the
+    // receiver has failed everything in flight); a queued call waits for an inline write.
+    while (!stopping_ && (sending_ || (broken_ ? !inflight_.empty() : queue_.empty()))) {
+      sender_cv_.Wait(&mu_);
+    }
     if (stopping_) break;
     if (broken_) {
       // The receiver has failed everything in flight; start over on a new connection.
@@ -219,25 +256,8 @@ void JournalChannel::SenderLoop() {
     std::unique_ptr<ChannelCall> call = std::move(queue_.front());
     queue_.pop_front();
     queued_bytes_ -= call->bytes();
-    call->set_serial(next_serial_++);
-    auto cb = sent_cb_;
-    mu_.Unlock();
-    Status s = transport_->Send(call.get());
-    mu_.Lock();
-    if (s.ok() && !broken_ && !stopping_) {
-      inflight_.push_back(std::move(call));
-      max_inflight_ = std::max(max_inflight_, inflight_.size());
-      receiver_cv_.Signal();
-      mu_.Unlock();
-    } else {
-      if (s.ok()) s = Status::NetworkError(who_ + ": connection lost while sending");
-      BreakLocked(s);
-      mu_.Unlock();
-      call->Fail(s);
-      call->Finish();
-    }
-    if (cb) cb();
-    mu_.Lock();
+    sending_ = true;
+    SendLocked(std::move(call));
   }
   mu_.Unlock();
 }
@@ -258,6 +278,7 @@ void JournalChannel::ReceiverLoop() {
     std::vector<std::unique_ptr<ChannelCall>> done;
     done.push_back(std::move(inflight_.front()));
     inflight_.pop_front();
+    inflight_bytes_ -= done.back()->bytes();
     if (!s.ok()) {
       BreakLocked(s);
       done.back()->Fail(s);
@@ -266,6 +287,7 @@ void JournalChannel::ReceiverLoop() {
         done.push_back(std::move(c));
       }
       inflight_.clear();
+      inflight_bytes_ = 0;
     }
     if (inflight_.empty()) sender_cv_.SignalAll();
     mu_.Unlock();

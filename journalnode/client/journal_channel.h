@@ -1,12 +1,17 @@
 // JournalChannel: the writer's (and readers') connection to one journalnode.
 //
-// Every call is asynchronous: it is queued, written by the channel's sender thread and its
-// response read by the receiver thread, in order, on one connection — so journal() batches
-// are pipelined (batch k+1 is sent before the answer to batch k arrives; the journalnode
-// answers in order). A slow or dead journalnode only fills its own channel: the queue is
-// bounded in bytes and a call that does not fit fails at once; while the journalnode is
-// unreachable the channel reconnects with exponential backoff and fails calls immediately
-// in between, so quorum waits never hang on one node.
+// Every call is asynchronous: it is written on one connection and its response read by
+// the channel's receiver thread, in order — so journal() batches are pipelined (batch k+1
+// is sent before the answer to batch k arrives; the journalnode answers in order). A call
+// is written on the caller's own thread when nothing is queued or being written and the
+// requests in flight are few bytes (InlineSendBytes: well under a loopback socket's
+// buffers, so the write does not block on a slow journalnode); otherwise it is queued and
+// the channel's sender thread writes it. The inline write saves the hand-off to the
+// sender thread: a lone edit reaches three journalnodes without waking three threads. A slow or
+// dead journalnode only fills its own channel: the queue is bounded in bytes and a call that does
+// not fit fails at once; while the journalnode is unreachable the channel reconnects with
+// exponential backoff and fails calls immediately in between, so quorum waits never hang on one
+// node.
 //
 // Failure behaviour: a broken connection (or a timeout) fails every call in flight with
 // NetworkError/TimedOut — their outcome on the journalnode is unknown — and the next call
@@ -21,8 +26,9 @@
 // Time: the reconnect backoff is measured on ChannelOptions::clock (common/clock.h).
 //
 // Thread-safety: all methods are thread-safe. Callbacks run on the channel's threads (or
-// on the caller's thread when a call fails at submission), with no channel lock held; they
-// must not block for long.
+// on the caller's thread when a call fails at submission or in its inline write), with no
+// channel lock held; they must not block for long. A caller must not hold a lock that a
+// callback takes.
 #pragma once
 
 #include <cstdint>
@@ -82,15 +88,18 @@ class JournalChannel {
   int index() const { return index_; }
   const std::string& journal_id() const { return opts_.journal_id; }
   const HostPort& address() const { return address_; }
-  // Called (on the sender thread) after each request has been written or failed, so an
-  // owner can form its next batch. Set before issuing calls.
-  void SetSentCallback(std::function<void()> cb) EXCLUDES(mu_);
   // Calls queued but not yet written.
   size_t queued_calls() const EXCLUDES(mu_);
   // The most calls that were ever written but not yet answered at once (pipelining depth).
   size_t max_inflight() const EXCLUDES(mu_);
+  // Calls written on the caller's thread so far (the rest went through the sender thread).
+  int64_t inline_sends() const EXCLUDES(mu_);
   // Fails everything queued or in flight with Unavailable and joins the threads.
   void Stop() EXCLUDES(mu_);
+
+  // A call is written on the caller's thread only while the requests written and not yet
+  // answered add up to less than this.
+  static constexpr size_t kInlineSendBytes = 64u << 10;
 
   void GetJournalState(ReplyCallback<JournalState> cb);
   void IsFormatted(ReplyCallback<bool> cb);
@@ -126,31 +135,40 @@ class JournalChannel {
   void ReceiverLoop() EXCLUDES(mu_);
   // Marks the connection broken and unblocks the other thread.
   void BreakLocked(const Status& why) REQUIRES(mu_);
-  // Fails every queued call with `why`, then runs the sent callback; drops mu_ meanwhile.
+  // Fails every queued call with `why`; drops mu_ meanwhile.
   void FailQueuedLocked(const Status& why) REQUIRES(mu_);
+  // Writes `call` (sending_ set by the caller, mu_ dropped meanwhile), then puts it in
+  // flight, or breaks the connection and fails it. Clears sending_.
+  void SendLocked(std::unique_ptr<ChannelCall> call) REQUIRES(mu_);
 
   const int index_;
   const HostPort address_;
   const ChannelOptions opts_;
   const std::string who_;  // "nn1 -> 127.0.0.1:8485"
   std::unique_ptr<JournalTransport> transport_;
+  const bool send_inline_;
 
   mutable Mutex mu_;
-  // Notified by Submit (new call), the receiver (in-flight drained), Stop.
+  // Notified by Submit (new call), the receiver (in-flight drained), the end of a write,
+  // Stop.
   CondVar sender_cv_;
   // Notified by the sender (call in flight), Stop.
   CondVar receiver_cv_;
   std::deque<std::unique_ptr<ChannelCall>> queue_ GUARDED_BY(mu_);
   size_t queued_bytes_ GUARDED_BY(mu_) = 0;
   std::deque<std::unique_ptr<ChannelCall>> inflight_ GUARDED_BY(mu_);
+  size_t inflight_bytes_ GUARDED_BY(mu_) = 0;
   size_t max_inflight_ GUARDED_BY(mu_) = 0;
+  // A thread (the sender, or a caller writing inline) is writing a request: requests are
+  // written one at a time, in serial order.
+  bool sending_ GUARDED_BY(mu_) = false;
+  int64_t inline_sends_ GUARDED_BY(mu_) = 0;
   bool connected_ GUARDED_BY(mu_) = false;
   bool broken_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   int64_t retry_at_ns_ GUARDED_BY(mu_) = 0;
   int64_t backoff_ms_ GUARDED_BY(mu_) = 0;
-  int64_t next_serial_ = 1;  // sender thread only
-  std::function<void()> sent_cb_ GUARDED_BY(mu_);
+  int64_t next_serial_ GUARDED_BY(mu_) = 1;
   std::thread sender_;
   std::thread receiver_;
 };

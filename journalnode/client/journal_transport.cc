@@ -143,6 +143,8 @@ class FaultyTransport final : public JournalTransport {
     return inner_->Send(call);
   }
 
+  bool SendsInline() const override { return opts_.delay <= 0 && inner_->SendsInline(); }
+
   Status Recv(ChannelCall* call) override {
     Status s = inner_->Recv(call);
     if (s.ok() && Roll(opts_.drop_response)) {

@@ -4,9 +4,10 @@
 //
 // A ChannelCall knows how to write its request and read its response with a Thrift client;
 // a JournalTransport owns the connection and runs calls on it. The channel writes requests
-// from its sender thread and reads responses from its receiver thread, in order, so a
-// transport must allow one Send() and one Recv() to run concurrently; everything else is
-// called from the sender thread only, except Shutdown() (any thread).
+// one at a time (from its sender thread, or from a submitting thread: SendsInline) and
+// reads responses from its receiver thread, in order, so a transport must allow one Send()
+// and one Recv() to run concurrently; Connect() and Close() come from the sender thread
+// (or Stop()) while no Send() runs, Shutdown() from any thread.
 //
 // Failures: Send/Recv return NetworkError (or TimedOut) when the connection is unusable;
 // the channel then drops the connection and fails every call in flight. A typed error
@@ -69,6 +70,10 @@ class JournalTransport {
   virtual void Close() = 0;
   virtual Status Send(ChannelCall* call) = 0;
   virtual Status Recv(ChannelCall* call) = 0;
+  // Whether the channel may call Send() on the thread that submits the call (see
+  // journal_channel.h). A transport whose Send() sleeps on purpose (injected delays) says
+  // no, so that its delay stays on the channel's sender thread, as a network's would.
+  virtual bool SendsInline() const { return true; }
 };
 
 struct TransportOptions {

@@ -1,8 +1,13 @@
 // JournalChannel against a real journalnode: pipelined journal() calls answered in order,
-// typed errors, and a dead node failing calls fast instead of blocking.
+// typed errors, a dead node failing calls fast instead of blocking, and which thread
+// writes a request (the caller's while the connection is idle, else the sender thread).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "journalnode/client/journal_channel.h"
 #include "tests/journalnode/client/client_test_util.h"
@@ -95,6 +100,144 @@ TEST(ChannelTest, DeadNodeFailsCallsQuickly) {
         return w.get().ok();
       },
       10000));
+}
+
+// A real Thrift transport that records which thread wrote each request.
+class RecordingTransport final : public jn::JournalTransport {
+ public:
+  explicit RecordingTransport(std::unique_ptr<jn::JournalTransport> inner)
+      : inner_(std::move(inner)) {}
+  Status Connect() override { return inner_->Connect(); }
+  void Shutdown() override { inner_->Shutdown(); }
+  void Close() override { inner_->Close(); }
+  Status Send(jn::ChannelCall* call) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      send_threads_.push_back(std::this_thread::get_id());
+    }
+    return inner_->Send(call);
+  }
+  Status Recv(jn::ChannelCall* call) override { return inner_->Recv(call); }
+  std::vector<std::thread::id> send_threads() {
+    std::lock_guard<std::mutex> l(mu_);
+    return send_threads_;
+  }
+
+ private:
+  std::unique_ptr<jn::JournalTransport> inner_;
+  std::mutex mu_;
+  std::vector<std::thread::id> send_threads_;
+};
+
+struct RecordedChannel {
+  RecordingTransport* transport;
+  std::unique_ptr<JournalChannel> channel;
+};
+
+RecordedChannel MakeRecordedChannel(JnCluster& cluster) {
+  jn::ChannelOptions o;
+  o.journal_id = cluster.Options("chan").journal_id;
+  o.owner = "chan";
+  const HostPort hp = cluster.Options("chan").journalnodes[0];
+  auto t = std::make_unique<RecordingTransport>(jn::NewThriftTransport(hp, jn::TransportOptions{}));
+  RecordingTransport* raw = t.get();
+  return {raw, std::make_unique<JournalChannel>(0, hp, o, std::move(t))};
+}
+
+// Opens epoch 1 and segment 1 on the channel's journalnode.
+void OpenSegment(JnCluster& cluster, JournalChannel& ch) {
+  Waiter<int64_t> epoch;
+  ch.NewEpoch(cluster.ns(), 1, epoch.cb());
+  ASSERT_OK(epoch.get().status);
+  Waiter<Void> start;
+  ch.StartLogSegment(jn::WriterHeader{1, -1}, 1, 1, start.cb());
+  ASSERT_OK(start.get().status);
+}
+
+TEST(ChannelTest, CallsOnAnIdleConnectionAreWrittenOnTheCallersThread) {
+  JnCluster cluster(1);
+  ASSERT_OK(cluster.Format());
+  RecordedChannel rc = MakeRecordedChannel(cluster);
+  JournalChannel& ch = *rc.channel;
+  OpenSegment(cluster, ch);  // the first call connects, on the sender thread
+  const size_t before = rc.transport->send_threads().size();
+  // One edit at a time, each answered before the next: the lone-edit path.
+  constexpr int kEdits = 20;
+  for (int i = 1; i <= kEdits; ++i) {
+    auto rec = std::make_shared<std::string>();
+    AppendRecord(rec.get(), i, 1, TestPayload("lone", i));
+    Waiter<Void> w;
+    ch.Journal(jn::WriterHeader{1, i - 1}, 1, i, 1, rec, w.cb());
+    ASSERT_OK(w.get().status);
+  }
+  const auto threads = rc.transport->send_threads();
+  ASSERT_EQ(threads.size(), before + kEdits);
+  for (size_t i = before; i < threads.size(); ++i) {
+    EXPECT_EQ(threads[i], std::this_thread::get_id()) << "request " << i;
+  }
+  EXPECT_GE(ch.inline_sends(), kEdits);
+}
+
+TEST(ChannelTest, ABacklogGoesThroughTheSenderThreadInOrder) {
+  JnCluster cluster(1);
+  ASSERT_OK(cluster.Format());
+  RecordedChannel rc = MakeRecordedChannel(cluster);
+  JournalChannel& ch = *rc.channel;
+  OpenSegment(cluster, ch);
+  // 100 batches of 8 KiB issued without waiting: past the inline bound, later ones queue.
+  constexpr int kBatches = 100;
+  std::mutex mu;
+  std::vector<int> order;
+  std::vector<Status> results(kBatches);
+  std::promise<void> all_done;
+  int remaining = kBatches;
+  for (int i = 0; i < kBatches; ++i) {
+    auto rec = std::make_shared<std::string>();
+    AppendRecord(rec.get(), i + 1, 1, std::string(8 << 10, static_cast<char>('a' + i % 26)));
+    ch.Journal(jn::WriterHeader{1, -1}, 1, i + 1, 1, rec, [&, i](Reply<Void> r) {
+      std::lock_guard<std::mutex> l(mu);
+      order.push_back(i + 1);
+      results[i] = r.status;
+      if (--remaining == 0) all_done.set_value();
+    });
+  }
+  all_done.get_future().wait();
+  for (int i = 0; i < kBatches; ++i) {
+    ASSERT_TRUE(results[i].ok()) << "batch " << i + 1 << ": " << results[i];
+    ASSERT_EQ(order[i], i + 1);
+  }
+  const auto threads = rc.transport->send_threads();
+  std::set<std::thread::id> writers(threads.begin(), threads.end());
+  EXPECT_GE(writers.size(), 2u) << "the sender thread wrote none of the backlog";
+  EXPECT_LT(ch.inline_sends(), kBatches);
+}
+
+TEST(ChannelTest, StopWhileCallersWriteAnswersEveryCallOnce) {
+  JnCluster cluster(1);
+  ASSERT_OK(cluster.Format());
+  RecordedChannel rc = MakeRecordedChannel(cluster);
+  JournalChannel& ch = *rc.channel;
+  OpenSegment(cluster, ch);
+  std::atomic<int> issued{0};
+  std::atomic<int> answered{0};
+  std::atomic<bool> go{true};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      while (go.load()) {
+        ++issued;
+        ch.Heartbeat(jn::WriterHeader{1, -1}, [&](Reply<Void>) { ++answered; });
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ch.Stop();
+  go = false;
+  for (auto& t : callers) t.join();
+  // Calls after Stop fail at submission; every call is answered exactly once.
+  ASSERT_TRUE(WaitFor([&] { return answered.load() == issued.load(); }, 5000))
+      << answered.load() << " of " << issued.load();
+  EXPECT_GT(ch.inline_sends(), 0);
 }
 
 }  // namespace
