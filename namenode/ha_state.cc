@@ -28,7 +28,7 @@ void HaState::SetRole(HaRole role, int64_t lease_deadline_mono_ns) {
   if (role != role_)
     LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(role);
   role_ = role;
-  activating_ = false;
+  EndActivationLocked();
   if (role == HaRole::kActive) {
     fenced_ = Status::OK();
     lease_deadline_ns_ = lease_deadline_mono_ns;
@@ -80,7 +80,7 @@ int64_t HaState::CompleteActivation() {
     LOG(INFO) << id_ << ": role " << HaRoleName(role_) << " -> " << HaRoleName(HaRole::kActive);
   }
   role_ = HaRole::kActive;
-  activating_ = false;
+  EndActivationLocked();
   fenced_ = Status::OK();
   lease_deadline_ns_ = QJ_PLANTED(kNoPendingLease) ? 0 : deadline;
   active_hint_ = id_;
@@ -89,8 +89,22 @@ int64_t HaState::CompleteActivation() {
 
 void HaState::CancelActivation() {
   MutexLock l(&mu_);
-  activating_ = false;
+  EndActivationLocked();
   pending_deadline_ns_ = 0;
+}
+
+void HaState::EndActivationLocked() {
+  if (activating_) activation_cv_.SignalAll();
+  activating_ = false;
+}
+
+bool HaState::WaitWhileActivating(int64_t max_wait_ms) const {
+  MutexLock l(&mu_);
+  if (!activating_ || max_wait_ms <= 0) return false;
+  const int64_t deadline = clock_->MonotonicNanos() + max_wait_ms * kNanosPerMilli;
+  while (activating_ && clock_->WaitUntil(&activation_cv_, &mu_, deadline)) {
+  }
+  return true;
 }
 
 int64_t HaState::lease_deadline() const {

@@ -52,6 +52,11 @@ class HaState {
   // Enters ACTIVE; returns the deadline installed (0 = none).
   int64_t CompleteActivation() EXCLUDES(mu_);
   void CancelActivation() EXCLUDES(mu_);
+  // Waits while an activation is under way, up to max_wait_ms on the clock; returns at
+  // once when none is. True if it waited. A client call that arrives while its namenode
+  // is becoming active waits for the end (then is checked as usual) instead of being
+  // refused NOT_ACTIVE, which would send an HA client into its backoff.
+  bool WaitWhileActivating(int64_t max_wait_ms) const EXCLUDES(mu_);
 
   // Stops serving at once; the first reason sticks until the next SetRole(kActive) or
   // ClearFence().
@@ -70,12 +75,16 @@ class HaState {
   Status CheckServing() const EXCLUDES(mu_);
 
  private:
+  void EndActivationLocked() REQUIRES(mu_);
+
   const std::string id_;
   Clock* const clock_;
   mutable Mutex mu_;
   HaRole role_ GUARDED_BY(mu_) = HaRole::kInitializing;
   int64_t lease_deadline_ns_ GUARDED_BY(mu_) = 0;  // 0 = no lease (manual mode)
   bool activating_ GUARDED_BY(mu_) = false;
+  // Notified when an activation ends (complete, cancelled, or any SetRole).
+  mutable CondVar activation_cv_;
   int64_t pending_deadline_ns_ GUARDED_BY(mu_) = 0;  // meaningful while activating_
   Status fenced_ GUARDED_BY(mu_);
   std::string active_hint_ GUARDED_BY(mu_);

@@ -122,6 +122,11 @@ DEFINE_string(namenode_test_stall_after_marker, "",
               "Test only: the first mutation on a path containing this string sleeps "
               "--namenode_test_stall_ms after its edit is committed, before it answers.");
 DEFINE_int64(namenode_test_stall_ms, 0, "Test only: see --namenode_test_stall_*_marker.");
+DEFINE_int64(namenode_activation_hold_ms, 1000,
+             "A client call that arrives while this namenode is becoming active waits up to "
+             "this long for the transition to end before it is refused NOT_ACTIVE (so HA "
+             "clients do not back off during a failover). 0: refuse at once. Keep it below "
+             "the clients' attempt timeout (client.attempt_timeout_ms, 2000).");
 DEFINE_int64(namenode_test_activation_delay_ms, 0,
              "Test only: delay the end of every transition to active by this long (models a "
              "slow catch-up). Never set in production.");
@@ -516,6 +521,11 @@ int main(int argc, char** argv) {
     std::cerr << "namenode: --namenode_standby_read_wait_ms must be >= 0\n";
     return kExitUsage;
   }
+  if (FLAGS_namenode_activation_hold_ms < 0) {
+    std::cerr << "namenode: --namenode_activation_hold_ms must be >= 0\n";
+    return kExitUsage;
+  }
+  o.activation_hold_ms = FLAGS_namenode_activation_hold_ms;
   if (FLAGS_namenode_tail_poll_ms < 1) {
     std::cerr << "namenode: --namenode_tail_poll_ms must be >= 1\n";
     return kExitUsage;

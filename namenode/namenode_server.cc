@@ -550,6 +550,7 @@ Result<std::shared_ptr<EditLog>> NamenodeServer::ServingLogLocked() {
 
 CallStatus NamenodeServer::Mutate(const char* what, const RetryIds& ids, const PrepareFn& prepare,
                                   RetryOutcome* outcome) {
+  HoldWhileActivating();
   CallStatus st = DoMutate(what, ids, prepare, outcome);
   CountCall(what, st);
   return st;
@@ -557,6 +558,7 @@ CallStatus NamenodeServer::Mutate(const char* what, const RetryIds& ids, const P
 
 CallStatus NamenodeServer::Read(const char* what, int64_t min_txid, const ReadFn& read,
                                 int64_t* served_txid) {
+  HoldWhileActivating();
   CallStatus st = min_txid > 0 && ha_.role() != HaRole::kActive
                       ? DoStandbyRead(what, min_txid, read, served_txid)
                       : DoRead(what, read, served_txid);
@@ -665,7 +667,15 @@ CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids, const
   return CallStatus::Fs(std::move(result));
 }
 
+void NamenodeServer::HoldWhileActivating() {
+  if (opts_.activation_hold_ms > 0 && ha_.role() != HaRole::kActive &&
+      ha_.WaitWhileActivating(opts_.activation_hold_ms)) {
+    counters_.activation_holds.Increment();
+  }
+}
+
 Result<int64_t> NamenodeServer::Msync() {
+  HoldWhileActivating();
   int64_t txid = 0;
   CallStatus st = DoRead(
       "msync", [](const FsNamespace&) { return FsStatus::OK(); }, &txid);

@@ -112,6 +112,10 @@ struct NamenodeOptions {
   // Test only: a transition to active waits this long before it starts serving (models a
   // slow catch-up or journal). 0 in production.
   int64_t test_activation_delay_ms = 0;
+  // A client call that arrives while this namenode is becoming active waits up to this
+  // long for the transition to end, instead of NOT_ACTIVE at once (HaState::
+  // WaitWhileActivating). 0: refuse at once. Keep it below the clients' attempt timeout.
+  int64_t activation_hold_ms = 1000;
   // Serve reads with min_txid > 0 while standby (see the header comment), waiting at most
   // standby_read_wait_ms for the tailer to reach min_txid.
   bool standby_reads = true;
@@ -144,6 +148,9 @@ struct NamenodeCounters {
                                         }};
   // How long a call waited for its edit (or the state it read) to commit on a majority.
   metrics::Histogram commit_seconds{metrics::ExponentialBuckets(0.0001, 2, 16)};
+  // Client calls that arrived while the namenode was becoming active and waited for the
+  // transition to end (activation_hold_ms).
+  metrics::Counter activation_holds;
 };
 
 // The journal writer as the active sees it (open == false on a standby).
@@ -280,6 +287,9 @@ class NamenodeServer {
   // Unavailable when the writer's oldest edit not acknowledged by a majority is older than
   // the stall bound (the journalnodes are cut off or hung); OK otherwise.
   Status CheckJournalStall(const EditLog& log) const;
+  // A client call's first step: while a transition to active is under way, wait for it
+  // to end (up to opts_.activation_hold_ms). Takes no lock of this class.
+  void HoldWhileActivating();
 
   // The Checkpointer's view of this namenode (namenode_server.cc).
   class CheckpointAdapter;

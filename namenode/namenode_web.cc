@@ -121,6 +121,9 @@ void Collect(const NamenodeWebState& state, metrics::TextWriter* w) {
   w->Begin("qj_namenode_commit_wait_seconds", "histogram",
            "Time a client call waited for its edit (or the state it read) to commit");
   w->HistogramSample("qj_namenode_commit_wait_seconds", {}, c.commit_seconds.snapshot());
+  w->Begin("qj_namenode_activation_holds_total", "counter",
+           "Client calls that arrived during a transition to active and waited for its end");
+  w->Sample("qj_namenode_activation_holds_total", {}, c.activation_holds.value());
 
   // The writer, while active.
   if (!v.writer.open) return;

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "tests/support/fake_clock.h"
 
 namespace qj::nn {
@@ -153,6 +157,62 @@ TEST(HaStateTest, Activation_CancelledOrManual_RenewalsRefused) {
   EXPECT_EQ(ha.CompleteActivation(), 0);
   clock.Advance(1000 * kSec);
   EXPECT_TRUE(ha.CheckServing().ok());
+}
+
+// A call that arrives during an activation waits for its end, and is then served.
+TEST(HaStateTest, WaitWhileActivating_EndsWhenTheActivationCompletes) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  // No activation: no wait, even with a clock that never moves.
+  EXPECT_FALSE(ha.WaitWhileActivating(1000));
+  ha.BeginActivation(110 * kSec);
+  std::atomic<bool> returned{false};
+  Status served;
+  std::thread call([&] {
+    EXPECT_TRUE(ha.WaitWhileActivating(1000));
+    served = ha.CheckServing();
+    returned = true;
+  });
+  while (clock.waiters() == 0) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(returned.load()) << "returned while the activation was under way";
+  ha.CompleteActivation();
+  call.join();
+  EXPECT_TRUE(served.ok()) << served;
+}
+
+TEST(HaStateTest, WaitWhileActivating_CancelledOrBoundReached_ThenRefused) {
+  FakeClock clock(100 * kSec);
+  HaState ha("nn1", &clock);
+  ha.SetRole(HaRole::kStandby);
+  ha.BeginActivation(110 * kSec);
+  Status after_cancel;
+  std::thread cancelled([&] {
+    ha.WaitWhileActivating(1000);
+    after_cancel = ha.CheckServing();
+  });
+  while (clock.waiters() == 0) std::this_thread::yield();
+  ha.CancelActivation();
+  cancelled.join();
+  EXPECT_EQ(after_cancel.code(), StatusCode::kNotActive) << after_cancel;
+
+  // The bound is on the clock: an activation that lasts past it lets the call go.
+  ha.BeginActivation(110 * kSec);
+  std::atomic<bool> returned{false};
+  std::thread bounded([&] {
+    ha.WaitWhileActivating(500);
+    returned = true;
+  });
+  while (clock.waiters() == 0) std::this_thread::yield();
+  clock.Advance(499 * 1'000'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(returned.load());
+  clock.Advance(1'000'000);
+  bounded.join();
+  EXPECT_EQ(ha.CheckServing().code(), StatusCode::kNotActive);
+  // 0 never waits.
+  EXPECT_FALSE(ha.WaitWhileActivating(0));
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -269,6 +271,71 @@ TEST(NamenodeHaTest, BehindStandby_CatchesUpBeforeServing) {
   bool created = false;
   ASSERT_OK(client->Mkdirs(SuperUser(), "/behind/after", 0755, false, &created));
   EXPECT_TRUE(created);
+}
+
+// True once `path` contains `text` (polled up to timeout_ms).
+bool WaitForLogLine(const std::string& path, const std::string& text, int timeout_ms) {
+  return WaitFor(
+      [&] {
+        std::ifstream in(path);
+        std::stringstream all;
+        all << in.rdbuf();
+        return all.str().find(text) != std::string::npos;
+      },
+      timeout_ms);
+}
+
+// A client call that reaches a namenode while it is becoming active waits for the
+// transition to end and is served, instead of NOT_ACTIVE (which sends an HA client into
+// its backoff: the graceful failover's tail). The transition is held open by the test-only
+// activation delay; the call is sent once the namenode is inside it.
+TEST(NamenodeHaTest, CallDuringTransitionToActive_WaitsForItsEndAndIsServed) {
+  NnClusterOptions o;
+  o.nn_flags = {"--namenode_test_activation_delay_ms=800"};
+  NnCluster c(o);
+  ASSERT_OK(c.Start());
+  Status transition;
+  std::atomic<bool> transitioned{false};
+  std::thread t([&] {
+    transition = c.TransitionToActive(0);
+    transitioned = true;
+  });
+  ASSERT_TRUE(WaitForLogLine(c.log_path(0), "delaying the end of the transition", 20000));
+  auto direct = c.NewDirectClient(0);
+  bool created = false;
+  Status st = direct->Mkdirs(SuperUser(), "/during-transition", 0755, false, &created);
+  const bool ended_first = transitioned.load();
+  t.join();
+  ASSERT_OK(transition);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(ended_first) << "answered before the transition ended";
+  th::FileStatus f;
+  EXPECT_OK(direct->GetFileInfo(SuperUser(), "/during-transition", &f));
+}
+
+// The wait is bounded: a transition longer than --namenode_activation_hold_ms answers the
+// call NOT_ACTIVE (the client tries elsewhere) while the transition goes on.
+TEST(NamenodeHaTest, CallDuringALongTransition_RefusedAfterTheHoldBound) {
+  NnClusterOptions o;
+  o.nn_flags = {"--namenode_test_activation_delay_ms=3000", "--namenode_activation_hold_ms=100"};
+  NnCluster c(o);
+  ASSERT_OK(c.Start());
+  std::atomic<bool> transitioned{false};
+  Status transition;
+  std::thread t([&] {
+    transition = c.TransitionToActive(0);
+    transitioned = true;
+  });
+  ASSERT_TRUE(WaitForLogLine(c.log_path(0), "delaying the end of the transition", 20000));
+  auto direct = c.NewDirectClient(0);
+  bool created = false;
+  Status st = direct->Mkdirs(SuperUser(), "/during-long-transition", 0755, false, &created);
+  const bool ended_first = transitioned.load();
+  t.join();
+  ASSERT_OK(transition);
+  EXPECT_FALSE(ended_first) << "the call waited for the whole transition";
+  EXPECT_EQ(st.code(), StatusCode::kNotActive) << st;
 }
 
 TEST(NamenodeHaTest, KillActive_StandbyTakesOver_NoAcknowledgedOpLost) {

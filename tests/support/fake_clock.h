@@ -52,6 +52,12 @@ class FakeClock final : public Clock {
     return true;
   }
 
+  // Threads waiting in WaitUntil now.
+  size_t waiters() const EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    return waiters_.size();
+  }
+
   // Advances by `true_nanos` of true time, i.e. by true_nanos * rate on this clock, and
   // wakes every waiter whose deadline it reaches. Must be called with no mutex held that
   // a waiter waits with (it takes each woken waiter's mutex to signal it).
