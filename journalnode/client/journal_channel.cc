@@ -174,8 +174,9 @@ void JournalChannel::SendLocked(std::unique_ptr<ChannelCall> call) {
   Status s = transport_->Send(call.get());
   mu_.Lock();
   sending_ = false;
-  // Queued calls wait for this write to end; so does Stop().
-  sender_cv_.SignalAll();
+  // The sender thread waits for this write to end when calls are queued behind it (or the
+  // connection broke meanwhile), and so does Stop(); an idle sender is not woken.
+  if (!queue_.empty() || broken_ || stopping_) sender_cv_.SignalAll();
   if (s.ok() && !broken_ && !stopping_) {
     inflight_bytes_ += call->bytes();
     inflight_.push_back(std::move(call));
@@ -289,7 +290,9 @@ void JournalChannel::ReceiverLoop() {
       inflight_.clear();
       inflight_bytes_ = 0;
     }
-    if (inflight_.empty()) sender_cv_.SignalAll();
+    // A broken connection is reset once nothing is in flight (the sender waits for that);
+    // an intact one needs no wake-up for it.
+    if (inflight_.empty() && broken_) sender_cv_.SignalAll();
     mu_.Unlock();
     for (auto& c : done) c->Finish();
     mu_.Lock();
