@@ -67,6 +67,7 @@ Status HaState::RenewLease(int64_t lease_deadline_mono_ns) {
 void HaState::BeginActivation(int64_t lease_deadline_mono_ns) {
   MutexLock l(&mu_);
   activating_ = true;
+  activating_pub_.store(true, std::memory_order_release);
   pending_deadline_ns_ = lease_deadline_mono_ns;
 }
 
@@ -96,9 +97,13 @@ void HaState::CancelActivation() {
 void HaState::EndActivationLocked() {
   if (activating_) activation_cv_.SignalAll();
   activating_ = false;
+  activating_pub_.store(false, std::memory_order_release);
 }
 
 bool HaState::WaitWhileActivating(int64_t max_wait_ms) const {
+  // Nearly every call finds no activation: no lock for that (a call racing with a
+  // BeginActivation is not held, as if it had come a moment earlier).
+  if (!activating_pub_.load(std::memory_order_acquire)) return false;
   MutexLock l(&mu_);
   if (!activating_ || max_wait_ms <= 0) return false;
   const int64_t deadline = clock_->MonotonicNanos() + max_wait_ms * kNanosPerMilli;

@@ -11,6 +11,7 @@
 // Thread-safety: thread-safe (one internal mutex, never held while calling out).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -83,6 +84,9 @@ class HaState {
   HaRole role_ GUARDED_BY(mu_) = HaRole::kInitializing;
   int64_t lease_deadline_ns_ GUARDED_BY(mu_) = 0;  // 0 = no lease (manual mode)
   bool activating_ GUARDED_BY(mu_) = false;
+  // activating_, published for WaitWhileActivating's check without the lock (every
+  // client call makes it).
+  std::atomic<bool> activating_pub_{false};
   // Notified when an activation ends (complete, cancelled, or any SetRole).
   mutable CondVar activation_cv_;
   int64_t pending_deadline_ns_ GUARDED_BY(mu_) = 0;  // meaningful while activating_

@@ -668,8 +668,7 @@ CallStatus NamenodeServer::DoMutate(const char* what, const RetryIds& ids, const
 }
 
 void NamenodeServer::HoldWhileActivating() {
-  if (opts_.activation_hold_ms > 0 && ha_.role() != HaRole::kActive &&
-      ha_.WaitWhileActivating(opts_.activation_hold_ms)) {
+  if (opts_.activation_hold_ms > 0 && ha_.WaitWhileActivating(opts_.activation_hold_ms)) {
     counters_.activation_holds.Increment();
   }
 }
