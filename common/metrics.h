@@ -108,9 +108,15 @@ class Family {
         make_(std::move(make)) {}
 
   // The child for these label values (in the order of the family's label names; the
-  // count must match). Created on first use; the pointer stays valid.
+  // count must match). Created on first use; the pointer stays valid. Finding an existing
+  // child (nearly every call: e.g. once per namenode client call) takes the lock shared.
   T* With(const std::vector<std::string>& values) {
-    MutexLock l(&mu_);
+    {
+      ReaderMutexLock l(&mu_);
+      auto it = children_.find(values);
+      if (it != children_.end()) return it->second.get();
+    }
+    WriterMutexLock l(&mu_);
     auto& slot = children_[values];
     if (!slot) slot = make_();
     return slot.get();
@@ -122,7 +128,7 @@ class Family {
 
   // Calls fn(labels, child) for every child, in label order.
   void ForEach(const std::function<void(const Labels&, const T&)>& fn) const {
-    MutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     for (const auto& [values, child] : children_) {
       Labels labels;
       for (size_t i = 0; i < values.size() && i < label_names_.size(); ++i) {
@@ -136,7 +142,7 @@ class Family {
   const std::string name_, help_;
   const std::vector<std::string> label_names_;
   const std::function<std::unique_ptr<T>()> make_;
-  mutable Mutex mu_;
+  mutable SharedMutex mu_;
   std::map<std::vector<std::string>, std::unique_ptr<T>> children_ GUARDED_BY(mu_);
 };
 
