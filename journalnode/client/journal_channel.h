@@ -3,15 +3,15 @@
 // Every call is asynchronous: it is written on one connection and its response read by
 // the channel's receiver thread, in order — so journal() batches are pipelined (batch k+1
 // is sent before the answer to batch k arrives; the journalnode answers in order). A call
-// is written on the caller's own thread when nothing is queued or being written and the
-// requests in flight are few bytes (InlineSendBytes: well under a loopback socket's
-// buffers, so the write does not block on a slow journalnode); otherwise it is queued and
-// the channel's sender thread writes it. The inline write saves the hand-off to the
-// sender thread: a lone edit reaches three journalnodes without waking three threads. A slow or
-// dead journalnode only fills its own channel: the queue is bounded in bytes and a call that does
-// not fit fails at once; while the journalnode is unreachable the channel reconnects with
-// exponential backoff and fails calls immediately in between, so quorum waits never hang on one
-// node.
+// is written on the caller's own thread when nothing is queued or being written and less
+// than kInlineSendBytes is unanswered (well under a loopback socket's buffers, so the
+// write does not block on a slow journalnode); otherwise it is queued and the channel's
+// sender thread writes it. The inline write saves the hand-off to the sender thread: a
+// lone edit reaches three journalnodes without waking three threads. A slow or dead
+// journalnode only fills its own channel: the queue is bounded in bytes and a call that
+// does not fit fails at once; while the journalnode is unreachable the channel reconnects
+// with exponential backoff and fails calls immediately in between, so quorum waits never
+// hang on one node.
 //
 // Failure behaviour: a broken connection (or a timeout) fails every call in flight with
 // NetworkError/TimedOut — their outcome on the journalnode is unknown — and the next call
@@ -149,8 +149,8 @@ class JournalChannel {
   const bool send_inline_;
 
   mutable Mutex mu_;
-  // Notified by Submit (new call), the receiver (in-flight drained), the end of a write,
-  // Stop.
+  // Notified by Submit (new call), the receiver (in-flight drained on a broken
+  // connection), the end of a write with calls queued behind it, Stop.
   CondVar sender_cv_;
   // Notified by the sender (call in flight), Stop.
   CondVar receiver_cv_;

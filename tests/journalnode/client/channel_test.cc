@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <set>
@@ -28,30 +29,30 @@ struct Waiter {
   Reply<T> get() { return p.get_future().get(); }
 };
 
-TEST(ChannelTest, JournalCallsArePipelinedAndAnsweredInOrder) {
-  JnCluster cluster(1);
-  ASSERT_OK(cluster.Format());
-  auto channels = jn::MakeChannels(cluster.Options("chan"));
-  JournalChannel& ch = *channels[0];
+// Opens epoch 1 and segment 1 on the channel's journalnode.
+void OpenSegment(JnCluster& cluster, JournalChannel& ch) {
   Waiter<int64_t> epoch;
   ch.NewEpoch(cluster.ns(), 1, epoch.cb());
   ASSERT_OK(epoch.get().status);
-  const jn::WriterHeader h{1, -1};
   Waiter<Void> start;
-  ch.StartLogSegment(h, 1, 1, start.cb());
+  ch.StartLogSegment(jn::WriterHeader{1, -1}, 1, 1, start.cb());
   ASSERT_OK(start.get().status);
+}
 
-  // 200 one-edit batches issued back to back, without waiting for answers.
-  constexpr int kBatches = 200;
+// Issues one-edit batches for txids 1..n (payload(txid)) back to back, without waiting for
+// answers, waits for all of them, and checks that each succeeded and that they were
+// answered in txid order.
+void JournalBatches(JournalChannel& ch, int n,
+                    const std::function<std::string(int64_t txid)>& payload) {
   std::mutex mu;
   std::vector<int64_t> order;
-  std::vector<Status> results(kBatches);
+  std::vector<Status> results(n);
   std::promise<void> all_done;
-  int remaining = kBatches;
-  for (int i = 0; i < kBatches; ++i) {
+  int remaining = n;
+  for (int i = 0; i < n; ++i) {
     auto rec = std::make_shared<std::string>();
-    AppendRecord(rec.get(), i + 1, 1, TestPayload("c", i + 1));
-    ch.Journal(h, 1, i + 1, 1, rec, [&, i](Reply<Void> r) {
+    AppendRecord(rec.get(), i + 1, 1, payload(i + 1));
+    ch.Journal(jn::WriterHeader{1, -1}, 1, i + 1, 1, rec, [&, i](Reply<Void> r) {
       std::lock_guard<std::mutex> l(mu);
       order.push_back(i + 1);
       results[i] = r.status;
@@ -59,9 +60,23 @@ TEST(ChannelTest, JournalCallsArePipelinedAndAnsweredInOrder) {
     });
   }
   all_done.get_future().wait();
-  for (int i = 0; i < kBatches; ++i)
+  for (int i = 0; i < n; ++i) {
     ASSERT_TRUE(results[i].ok()) << "batch " << i + 1 << ": " << results[i];
-  for (int i = 0; i < kBatches; ++i) ASSERT_EQ(order[i], i + 1);
+    ASSERT_EQ(order[i], i + 1);
+  }
+}
+
+TEST(ChannelTest, JournalCallsArePipelinedAndAnsweredInOrder) {
+  JnCluster cluster(1);
+  ASSERT_OK(cluster.Format());
+  auto channels = jn::MakeChannels(cluster.Options("chan"));
+  JournalChannel& ch = *channels[0];
+  OpenSegment(cluster, ch);
+  const jn::WriterHeader h{1, -1};
+
+  // 200 one-edit batches issued back to back, without waiting for answers.
+  constexpr int kBatches = 200;
+  JournalBatches(ch, kBatches, [](int64_t txid) { return TestPayload("c", txid); });
   printf("max pipelined journal calls on one connection: %zu\n", ch.max_inflight());
   EXPECT_GT(ch.max_inflight(), 1u);
 
@@ -144,23 +159,25 @@ RecordedChannel MakeRecordedChannel(JnCluster& cluster) {
   return {raw, std::make_unique<JournalChannel>(0, hp, o, std::move(t))};
 }
 
-// Opens epoch 1 and segment 1 on the channel's journalnode.
-void OpenSegment(JnCluster& cluster, JournalChannel& ch) {
-  Waiter<int64_t> epoch;
-  ch.NewEpoch(cluster.ns(), 1, epoch.cb());
-  ASSERT_OK(epoch.get().status);
-  Waiter<Void> start;
-  ch.StartLogSegment(jn::WriterHeader{1, -1}, 1, 1, start.cb());
-  ASSERT_OK(start.get().status);
-}
+// A journalnode with epoch 1 and segment 1 open, reached by a channel whose transport
+// records which thread writes each request.
+class RecordedChannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(cluster_.Format());
+    rc_ = MakeRecordedChannel(cluster_);
+    OpenSegment(cluster_, *rc_.channel);  // the first call connects, on the sender thread
+  }
+  JournalChannel& ch() { return *rc_.channel; }
+  std::vector<std::thread::id> send_threads() { return rc_.transport->send_threads(); }
 
-TEST(ChannelTest, CallsOnAnIdleConnectionAreWrittenOnTheCallersThread) {
-  JnCluster cluster(1);
-  ASSERT_OK(cluster.Format());
-  RecordedChannel rc = MakeRecordedChannel(cluster);
-  JournalChannel& ch = *rc.channel;
-  OpenSegment(cluster, ch);  // the first call connects, on the sender thread
-  const size_t before = rc.transport->send_threads().size();
+  JnCluster cluster_{1};
+  RecordedChannel rc_{};
+};
+
+TEST_F(RecordedChannelTest, CallsOnAnIdleConnectionAreWrittenOnTheCallersThread) {
+  JournalChannel& ch = this->ch();
+  const size_t before = send_threads().size();
   // One edit at a time, each answered before the next: the lone-edit path.
   constexpr int kEdits = 20;
   for (int i = 1; i <= kEdits; ++i) {
@@ -170,7 +187,7 @@ TEST(ChannelTest, CallsOnAnIdleConnectionAreWrittenOnTheCallersThread) {
     ch.Journal(jn::WriterHeader{1, i - 1}, 1, i, 1, rec, w.cb());
     ASSERT_OK(w.get().status);
   }
-  const auto threads = rc.transport->send_threads();
+  const auto threads = send_threads();
   ASSERT_EQ(threads.size(), before + kEdits);
   for (size_t i = before; i < threads.size(); ++i) {
     EXPECT_EQ(threads[i], std::this_thread::get_id()) << "request " << i;
@@ -178,46 +195,20 @@ TEST(ChannelTest, CallsOnAnIdleConnectionAreWrittenOnTheCallersThread) {
   EXPECT_GE(ch.inline_sends(), kEdits);
 }
 
-TEST(ChannelTest, ABacklogGoesThroughTheSenderThreadInOrder) {
-  JnCluster cluster(1);
-  ASSERT_OK(cluster.Format());
-  RecordedChannel rc = MakeRecordedChannel(cluster);
-  JournalChannel& ch = *rc.channel;
-  OpenSegment(cluster, ch);
+TEST_F(RecordedChannelTest, ABacklogGoesThroughTheSenderThreadInOrder) {
   // 100 batches of 8 KiB issued without waiting: past the inline bound, later ones queue.
   constexpr int kBatches = 100;
-  std::mutex mu;
-  std::vector<int> order;
-  std::vector<Status> results(kBatches);
-  std::promise<void> all_done;
-  int remaining = kBatches;
-  for (int i = 0; i < kBatches; ++i) {
-    auto rec = std::make_shared<std::string>();
-    AppendRecord(rec.get(), i + 1, 1, std::string(8 << 10, static_cast<char>('a' + i % 26)));
-    ch.Journal(jn::WriterHeader{1, -1}, 1, i + 1, 1, rec, [&, i](Reply<Void> r) {
-      std::lock_guard<std::mutex> l(mu);
-      order.push_back(i + 1);
-      results[i] = r.status;
-      if (--remaining == 0) all_done.set_value();
-    });
-  }
-  all_done.get_future().wait();
-  for (int i = 0; i < kBatches; ++i) {
-    ASSERT_TRUE(results[i].ok()) << "batch " << i + 1 << ": " << results[i];
-    ASSERT_EQ(order[i], i + 1);
-  }
-  const auto threads = rc.transport->send_threads();
+  JournalBatches(ch(), kBatches, [](int64_t txid) {
+    return std::string(8 << 10, static_cast<char>('a' + txid % 26));
+  });
+  const auto threads = send_threads();
   std::set<std::thread::id> writers(threads.begin(), threads.end());
   EXPECT_GE(writers.size(), 2u) << "the sender thread wrote none of the backlog";
-  EXPECT_LT(ch.inline_sends(), kBatches);
+  EXPECT_LT(ch().inline_sends(), kBatches);
 }
 
-TEST(ChannelTest, StopWhileCallersWriteAnswersEveryCallOnce) {
-  JnCluster cluster(1);
-  ASSERT_OK(cluster.Format());
-  RecordedChannel rc = MakeRecordedChannel(cluster);
-  JournalChannel& ch = *rc.channel;
-  OpenSegment(cluster, ch);
+TEST_F(RecordedChannelTest, StopWhileCallersWriteAnswersEveryCallOnce) {
+  JournalChannel& ch = this->ch();
   std::atomic<int> issued{0};
   std::atomic<int> answered{0};
   std::atomic<bool> go{true};
